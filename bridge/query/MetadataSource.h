@@ -1,0 +1,59 @@
+#pragma once
+// Where the query engine gets TCIA metadata. Two implementations:
+//   * TciaMetadataSource (bridge/query): straight to the TciaApi, no persistence; cannot scan.
+//   * Catalog (bridge/catalog): SQLite/PostgreSQL, filled lazily and by `sync`; can scan
+//     collections it has harvested completely.
+// Thread-safe; blocking; throws BridgeError.
+
+#include "bridge/query/Query.h"
+#include "bridge/tcia/Model.h"
+
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace bridge {
+
+class MetadataSource {
+public:
+    virtual ~MetadataSource() = default;
+
+    /// Every collection visible with the bridge's own TCIA credentials.
+    virtual std::vector<std::string> collections() = 0;
+    /// The subset of collections() that only an authenticated (token) call sees.
+    virtual std::set<std::string> restrictedCollections() = 0;
+
+    virtual std::vector<tcia::PatientRecord> patients(const tcia::PatientFilter& filter) = 0;
+    virtual std::vector<tcia::StudyRecord> studies(const tcia::StudyFilter& filter) = 0;
+    virtual std::vector<tcia::SeriesRecord> series(const tcia::SeriesFilter& filter) = 0;
+    virtual std::vector<std::string> sopInstanceUids(const std::string& seriesInstanceUid) = 0;
+
+    /// Broad searches (no collection, patient or UID to narrow the TCIA call). Return nullopt
+    /// when this source cannot answer without asking TCIA for everything: the engine then
+    /// refuses with QueryTooBroad. An implementation may pre-filter with the query's keys but
+    /// must never drop a record that matches; the engine re-applies exact PS3.4 matching.
+    virtual std::optional<std::vector<tcia::PatientRecord>> scanPatients(const Query& query,
+                                                                         const std::vector<std::string>& collections) {
+        return std::nullopt;
+    }
+    virtual std::optional<std::vector<tcia::StudyRecord>> scanStudies(const Query& query,
+                                                                      const std::vector<std::string>& collections) {
+        return std::nullopt;
+    }
+    virtual std::optional<std::vector<tcia::SeriesRecord>> scanSeries(const Query& query,
+                                                                      const std::vector<std::string>& collections) {
+        return std::nullopt;
+    }
+};
+
+/// Per-instance attributes known only from instances the bridge has already downloaded
+/// (InstanceNumber, SOPClassUID, Rows, ...). Implemented by the instance cache (bridge/retrieve).
+class InstanceAttributeSource {
+public:
+    virtual ~InstanceAttributeSource() = default;
+    /// Records (one per cached instance of the series), or nullopt when the series is not cached.
+    virtual std::optional<std::vector<class DicomRecord>> instanceAttributes(const std::string& seriesInstanceUid) = 0;
+};
+
+}  // namespace bridge
