@@ -1,0 +1,41 @@
+#pragma once
+// The composition root of the core: everything both adapters (dimse/, web/) need, built from a
+// Config. The adapters receive a BridgeServices& and never construct core objects themselves.
+//
+// Constructor contracts of the pieces (each declared in its own header):
+//   tcia::TciaClient(const TciaSettings&)                                  bridge/tcia/TciaClient.h
+//   Catalog(const CatalogSettings&, const CacheSettings&, tcia::TciaApi&)  bridge/catalog/Catalog.h  (a MetadataSource)
+//   TciaMetadataSource(tcia::TciaApi&)                                     bridge/query/TciaMetadataSource.h
+//   QueryEngine(MetadataSource&, InstanceAttributeSource*, const QuerySettings&)  bridge/query/QueryEngine.h
+//   AccessPolicy(const Config&, MetadataSource&)                           bridge/query/AccessPolicy.h
+//   InstanceCache(const CacheSettings&)                                    bridge/retrieve/InstanceCache.h
+//   RetrieveEngine(MetadataSource&, tcia::TciaApi&, InstanceCache&)        bridge/retrieve/RetrieveEngine.h
+
+#include "bridge/common/Config.h"
+#include "bridge/query/MetadataSource.h"
+#include "bridge/query/QueryService.h"
+#include "bridge/retrieve/RetrieveService.h"
+#include "bridge/tcia/TciaApi.h"
+
+#include <memory>
+
+namespace bridge {
+
+class AccessPolicy;
+class InstanceCache;
+
+struct BridgeServices {
+    Config config;
+    std::unique_ptr<tcia::TciaApi> tcia;
+    std::unique_ptr<MetadataSource> metadata;  ///< the catalog
+    std::unique_ptr<InstanceCache> instanceCache;
+    std::unique_ptr<QueryService> query;
+    std::unique_ptr<RetrieveService> retrieve;
+    std::unique_ptr<AccessPolicy> access;
+    ~BridgeServices();
+};
+
+/// Builds the whole core from a configuration. Does not contact TCIA. Throws BridgeError.
+std::unique_ptr<BridgeServices> makeBridgeServices(const Config& config);
+
+}  // namespace bridge
