@@ -1,0 +1,157 @@
+#!/usr/bin/env python3
+"""Print the benchmark table of issue #5 from the figures bench/run recorded.
+
+Usage: table.py RESULTS_TSV
+
+RESULTS_TSV holds one `key<TAB>value` per line (the last line for a key wins). A key with the
+suffix `_na` holds the reason a figure could not be measured; keys starting with `note_` are
+printed under the table. Every row prints, as "n/a: reason" when a figure is missing, so the
+table is complete whatever failed. Python 3 standard library only.
+"""
+import sys
+
+
+def load(path):
+    r = {}
+    try:
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                line = line.rstrip("\n")
+                if "\t" in line:
+                    k, v = line.split("\t", 1)
+                    r[k] = v
+    except FileNotFoundError:
+        pass
+    return r
+
+
+def num(r, k):
+    v = r.get(k)
+    if v is None or v == "":
+        return None
+    try:
+        return float(v)
+    except ValueError:
+        return None
+
+
+def reason(r, *keys):
+    for k in keys:
+        if k and r.get(k + "_na"):
+            return r[k + "_na"]
+    return "not measured"
+
+
+def fmt(v, unit):
+    if v is None:
+        return None
+    if unit == "s":
+        return "%.3f s" % v
+    if unit == "ms":
+        return "%.2f ms" % v
+    if unit == "MB":
+        return "%.1f MB" % v
+    if unit == "MB/s":
+        return "%.1f MB/s" % v
+    if unit == "rps":
+        return "%.0f req/s" % v
+    return "%g %s" % (v, unit)
+
+
+# (number, figure, bridge key, baseline key, unit, goal kind, goal value, baseline label key)
+# goal kinds: ratio_le / ratio_ge (bridge / baseline), abs_lt (bridge alone), info (no goal).
+ROWS = [
+    ("1a", "C-MOVE 300-slice series into storescp, cold, vs sequential curl getImage + unzip + storescu",
+     "move_cold_s", "seq_total_s", "s", "info", None),
+    ("1b", "C-MOVE cold vs limit = max(download alone, storescu alone)",
+     "move_cold_s", "seq_limit_s", "s", "ratio_le", 1.15),
+    ("1c", "C-MOVE warm (series in bridge cache, median of 3) vs Orthanc C-MOVE from its storage (median of 3)",
+     "move_warm_s", "orthanc_move_s", "s", "ratio_le", 1.0),
+    ("2", "C-MOVE request -> first file at destination, cold (baseline: sequential pipeline's first file)",
+     "move_cold_first_s", "seq_first_s", "s", "abs_lt", 0.3),
+    ("3a", "QIDO /studies (OHIF study-list request) p50, warm, vs Orthanc DICOMweb",
+     "qido_p50_ms", "orthanc_qido_p50_ms", "ms", "info", None),
+    ("3b", "QIDO /studies p99, warm, vs Orthanc",
+     "qido_p99_ms", "orthanc_qido_p99_ms", "ms", "info", None),
+    ("3c", "QIDO /studies throughput (wrk), vs Orthanc",
+     "qido_rps", "orthanc_qido_rps", "rps", "ratio_ge", 10.0),
+    ("3d", "C-FIND STUDY level p50 (findscu, one association), warm, vs Orthanc",
+     "cfind_p50_ms", "orthanc_cfind_p50_ms", "ms", "info", None),
+    ("3e", "C-FIND STUDY level p99, warm, vs Orthanc",
+     "cfind_p99_ms", "orthanc_cfind_p99_ms", "ms", "info", None),
+    ("3f", "C-FIND STUDY level throughput (4 concurrent findscu associations), vs Orthanc",
+     "cfind_rps", "orthanc_cfind_rps", "rps", "ratio_ge", 10.0),
+    ("4a", "WADO-RS series metadata, 300-slice series, warm (p50 of 5), vs Orthanc",
+     "meta_warm_ms", "orthanc_meta_warm_ms", "ms", "ratio_le", 0.5),
+    ("4b", "WADO-RS series metadata, 300-slice series, cold (empty cache) (issue #4), vs Orthanc warm",
+     "meta_cold_ms", "orthanc_meta_warm_ms", "ms", "info", None),
+    ("5", "Peak RSS of the bridge, 4 concurrent cold C-MOVEs of large series",
+     "rss_4moves_mb", None, "MB", "abs_lt", 150.0),
+    ("6a", "Synthetic 100k studies / 1M series: C-FIND PatientName wildcard, all collections, p50",
+     "syn_cfind_p50_ms", None, "ms", "abs_lt", 50.0),
+    ("6b", "Synthetic catalog: full `tcia-bridge sync` time",
+     "syn_sync_s", None, "s", "info", None),
+    ("7", "Issue #2: peak RSS of the TCIA client downloading the 300-slice series",
+     "client_rss_mb", None, "MB", "abs_lt", 64.0),
+    ("8a", "Issue #3: C-MOVE throughput, cold, vs sequential baseline's end-to-end rate",
+     "move_cold_mbps", "seq_mbps", "MB/s", "info", None),
+    ("8b", "Issue #3: C-MOVE throughput, warm, vs Orthanc",
+     "move_warm_mbps", "orthanc_move_mbps", "MB/s", "info", None),
+]
+
+
+def goal_text(kind, g, unit):
+    if kind == "ratio_le":
+        return "ratio <= %g" % g
+    if kind == "ratio_ge":
+        return "ratio >= %g" % g
+    if kind == "abs_lt":
+        return "< %s" % fmt(g, unit)
+    return "(info)"
+
+
+def render(r):
+    out = ["| # | figure | bridge | baseline | ratio | goal | met? |",
+           "|---|---|---|---|---|---|---|"]
+    for n, fig, bk, basek, unit, kind, g in ROWS:
+        b = num(r, bk)
+        base = num(r, basek) if basek else None
+        bs = fmt(b, unit) if b is not None else "n/a: " + reason(r, bk)
+        if basek:
+            bases = fmt(base, unit) if base is not None else "n/a: " + reason(r, basek)
+        else:
+            bases = "-"
+        ratio = None
+        if b is not None and base:
+            ratio = b / base
+        rs = ("%.2f" % ratio) if ratio is not None else ("-" if not basek else "n/a")
+        met = "-"
+        if kind == "ratio_le":
+            met = ("yes" if ratio <= g else "NO") if ratio is not None else "n/a"
+        elif kind == "ratio_ge":
+            met = ("yes" if ratio >= g else "NO") if ratio is not None else "n/a"
+        elif kind == "abs_lt":
+            met = ("yes" if b < g else "NO") if b is not None else "n/a"
+        extra = r.get("label_" + n)
+        if extra:
+            fig = fig + " (" + extra + ")"
+        out.append("| %s | %s | %s | %s | %s | %s | %s |" % (
+            n, fig, bs.replace("|", "/"), bases.replace("|", "/"), rs, goal_text(kind, g, unit), met))
+    notes = [(k, v) for k, v in r.items() if k.startswith("note_")]
+    if notes:
+        out.append("")
+        out.append("Notes:")
+        for k, v in sorted(notes):
+            out.append("- " + v)
+    return "\n".join(out)
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.stderr.write(__doc__)
+        sys.exit(2)
+    print(render(load(sys.argv[1])))
+
+
+if __name__ == "__main__":
+    main()
