@@ -1,0 +1,46 @@
+#pragma once
+// Who sees which collections: turns the caller's identity (calling/called AE title, HTTP bearer
+// token) into the CollectionScope every Query carries.
+//
+//  * A called AE title listed in DimseSettings::collectionAets limits the scope to its
+//    collections (scope.only); the main AE title has no such limit.
+//  * Restricted collections = MetadataSource::restrictedCollections() union
+//    AccessSettings::restrictedCollections. Each one is denied unless granted to the caller:
+//    grantsByAet[collection] holds the calling AE title (DIMSE), grantsByToken[collection]
+//    holds the bearer token (HTTP). Collection names compare case-insensitively (as TCIA does);
+//    AE titles compare exactly after trimming the space padding (PS3.5: AE is case-sensitive);
+//    tokens compare exactly.
+//
+// Thread-safe if the MetadataSource is; forDimse/forHttp call restrictedCollections() each time
+// (the sources cache it). The Config is copied; the MetadataSource must outlive the policy.
+
+#include "bridge/common/Config.h"
+#include "bridge/query/MetadataSource.h"
+#include "bridge/query/Query.h"
+
+#include <optional>
+#include <string>
+
+namespace bridge {
+
+class AccessPolicy {
+public:
+    AccessPolicy(const Config& config, MetadataSource& metadata);
+
+    /// Scope of a DIMSE association from callingAet to calledAet.
+    CollectionScope forDimse(const std::string& callingAet, const std::string& calledAet) const;
+    /// Scope of an HTTP request with this bearer token (nullopt = anonymous).
+    CollectionScope forHttp(const std::optional<std::string>& bearerToken) const;
+    /// True when calledAet is the bridge's main AE title or one of its collection AE titles.
+    bool isKnownCalledAet(const std::string& calledAet) const;
+
+private:
+    std::set<std::string> restricted() const;
+    static bool granted(const std::map<std::string, std::set<std::string>>& grants, const std::string& collection,
+                        const std::string& who);
+
+    Config config_;
+    MetadataSource& metadata_;
+};
+
+}  // namespace bridge
