@@ -1,0 +1,313 @@
+#include "bridge/tcia/HttpTransport.h"
+
+#include "bridge/common/Error.h"
+#include "bridge/tcia/RetryPolicy.h"
+
+#include <Poco/Exception.h>
+#include <Poco/Logger.h>
+#include <Poco/Net/Context.h>
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/HTTPSClientSession.h>
+#include <Poco/Net/NetException.h>
+#include <Poco/Net/SSLException.h>
+#include <Poco/Net/SSLManager.h>
+#include <Poco/StreamCopier.h>
+#include <Poco/URI.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <exception>
+#include <istream>
+#include <optional>
+#include <random>
+#include <thread>
+
+namespace bridge::tcia {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+Poco::Logger& log() { return Poco::Logger::get("tcia"); }
+
+double uniform01() {
+    thread_local std::mt19937_64 engine{std::random_device{}()};
+    return std::uniform_real_distribution<double>(0.0, 1.0)(engine);
+}
+
+std::string excerpt(const std::string& s) {
+    std::string t = s.substr(0, 200);
+    std::replace(t.begin(), t.end(), '\n', ' ');
+    return t;
+}
+
+Poco::Timespan toTimespan(std::chrono::milliseconds ms) {
+    return Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(ms.count()) * 1000);
+}
+
+}  // namespace
+
+/// Concurrency slots and idle keep-alive sessions of one scheme://host:port.
+class HttpTransport::HostLimiter {
+public:
+    explicit HostLimiter(int slots) : free_(std::max(1, slots)), capacity_(std::max(1, slots)) {}
+
+    void acquire(const CancelToken* cancel) {
+        std::unique_lock lock(mutex_);
+        while (free_ == 0) {
+            if (cancel) cancel->throwIfCancelled();
+            cv_.wait_for(lock, std::chrono::milliseconds(50));
+        }
+        --free_;
+    }
+    void release() {
+        {
+            std::lock_guard lock(mutex_);
+            ++free_;
+        }
+        cv_.notify_one();
+    }
+    std::unique_ptr<Poco::Net::HTTPClientSession> takeIdle() {
+        std::lock_guard lock(mutex_);
+        if (idle_.empty()) return nullptr;
+        auto s = std::move(idle_.back());
+        idle_.pop_back();
+        return s;
+    }
+    void giveBack(std::unique_ptr<Poco::Net::HTTPClientSession> s) {
+        std::lock_guard lock(mutex_);
+        if (static_cast<int>(idle_.size()) < capacity_) idle_.push_back(std::move(s));
+    }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    int free_;
+    int capacity_;
+    std::vector<std::unique_ptr<Poco::Net::HTTPClientSession>> idle_;
+};
+
+struct HttpTransport::Request {
+    std::string method;
+    std::string url;
+    std::string logName;
+    HttpHeaders headers;
+    std::string formBody;  // POST only
+    const std::function<void(std::istream&)>* onBody = nullptr;
+    const CancelToken* cancel = nullptr;
+};
+
+HttpTransport::HttpTransport(const TciaSettings& settings) : settings_(settings) {}
+HttpTransport::~HttpTransport() = default;
+
+HttpTransport::HostLimiter& HttpTransport::limiterFor(const std::string& hostKey) {
+    std::lock_guard lock(mutex_);
+    auto& slot = limiters_[hostKey];
+    if (!slot) slot = std::make_unique<HostLimiter>(settings_.maxConcurrentRequests);
+    return *slot;
+}
+
+void HttpTransport::sleepCancellable(std::chrono::milliseconds delay, const CancelToken* cancel) {
+    auto until = Clock::now() + delay;
+    while (true) {
+        if (cancel) cancel->throwIfCancelled();
+        auto now = Clock::now();
+        if (now >= until) return;
+        std::this_thread::sleep_for(std::min<Clock::duration>(until - now, std::chrono::milliseconds(25)));
+    }
+}
+
+std::string HttpTransport::encodeQueryValue(const std::string& value) {
+    static const char* hex = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : value) {
+        if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+            out += static_cast<char>(c);
+        } else {
+            out += '%';
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        }
+    }
+    return out;
+}
+
+std::string HttpTransport::pathForLog(const std::string& url) {
+    try {
+        return Poco::URI(url).getPath();
+    } catch (const Poco::Exception&) {
+        return "<bad url>";
+    }
+}
+
+HttpResponse HttpTransport::get(const std::string& url, const HttpHeaders& headers, const CancelToken* cancel) {
+    Request r{"GET", url, pathForLog(url), headers, {}, nullptr, cancel};
+    return execute(r);
+}
+
+HttpResponse HttpTransport::postForm(const std::string& url, const FormFields& form, const std::string& logName) {
+    std::string body;
+    for (const auto& [k, v] : form) {
+        if (!body.empty()) body += '&';
+        body += encodeQueryValue(k) + "=" + encodeQueryValue(v);
+    }
+    Request r{"POST", url, logName, {}, std::move(body), nullptr, nullptr};
+    return execute(r);
+}
+
+HttpResponse HttpTransport::getStream(const std::string& url, const HttpHeaders& headers,
+                                      const std::function<void(std::istream&)>& onBody, const CancelToken* cancel) {
+    Request r{"GET", url, pathForLog(url), headers, {}, &onBody, cancel};
+    return execute(r);
+}
+
+HttpResponse HttpTransport::execute(const Request& request) {
+    Poco::URI uri;
+    try {
+        uri = Poco::URI(request.url);
+    } catch (const Poco::Exception& e) {
+        throw BridgeError(ErrorCode::InvalidArgument, "bad TCIA URL: " + e.displayText());
+    }
+    const bool https = uri.getScheme() == "https";
+    if (!https && uri.getScheme() != "http")
+        throw BridgeError(ErrorCode::InvalidArgument, "TCIA URL must be http or https: " + request.logName);
+    const std::string hostKey = uri.getScheme() + "://" + uri.getHost() + ":" + std::to_string(uri.getPort());
+    HostLimiter& limiter = limiterFor(hostKey);
+
+    const auto started = Clock::now();
+    auto elapsedMs = [&] {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
+    };
+    int retries = 0;
+    bool staleRetryUsed = false;
+    for (int attempt = 0;; ++attempt) {
+        if (request.cancel) request.cancel->throwIfCancelled();
+        std::optional<std::chrono::milliseconds> retryAfter;
+        ErrorCode failure = ErrorCode::UpstreamUnavailable;
+        std::string failureText;
+        std::exception_ptr bodyError;
+        bool staleConnection = false;
+        {
+            limiter.acquire(request.cancel);
+            struct SlotRelease {
+                HostLimiter& l;
+                ~SlotRelease() { l.release(); }
+            } slotRelease{limiter};
+
+            std::unique_ptr<Poco::Net::HTTPClientSession> session = limiter.takeIdle();
+            const bool reused = session != nullptr;
+            try {
+                if (!session) {
+                    if (https) {
+                        std::call_once(sslInit_, [] { Poco::Net::initializeSSL(); });
+                        {
+                            std::lock_guard lock(mutex_);
+                            if (!sslContext_) {
+                                // VERIFY_RELAXED on a client still requires a valid chain; the
+                                // hostname is checked by SecureSocketImpl (extended verification).
+                                sslContext_ = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, settings_.caFile,
+                                                                     Poco::Net::Context::VERIFY_RELAXED, 9,
+                                                                     settings_.caFile.empty());
+                            }
+                        }
+                        session = std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort(), sslContext_);
+                    } else {
+                        session = std::make_unique<Poco::Net::HTTPClientSession>(uri.getHost(), uri.getPort());
+                    }
+                    session->setTimeout(toTimespan(settings_.connectTimeout), toTimespan(settings_.readTimeout),
+                                        toTimespan(settings_.readTimeout));
+                    session->setKeepAlive(true);
+                }
+                Poco::Net::HTTPRequest req(request.method, uri.getPathEtc(), Poco::Net::HTTPMessage::HTTP_1_1);
+                req.setKeepAlive(true);
+                for (const auto& [k, v] : request.headers) req.set(k, v);
+                if (request.method == "POST") {
+                    req.setContentType("application/x-www-form-urlencoded");
+                    req.setContentLength(static_cast<std::streamsize>(request.formBody.size()));
+                }
+                std::ostream& os = session->sendRequest(req);
+                if (!request.formBody.empty()) os << request.formBody;
+                Poco::Net::HTTPResponse resp;
+                std::istream& is = session->receiveResponse(resp);
+                const int status = resp.getStatus();
+
+                if (status == 200 && request.onBody) {
+                    try {
+                        (*request.onBody)(is);
+                    } catch (...) {
+                        bodyError = std::current_exception();
+                    }
+                    log().information("%s %s -> 200 streamed in %Ld ms (%d retries)%s", request.method, request.logName,
+                                      static_cast<Poco::Int64>(elapsedMs()), retries,
+                                      std::string(bodyError ? " body aborted" : ""));
+                    if (bodyError) std::rethrow_exception(bodyError);
+                    HttpResponse out;
+                    out.status = status;
+                    out.reason = resp.getReason();
+                    out.contentType = resp.getContentType();
+                    out.retries = retries;
+                    return out;
+                }
+                HttpResponse out;
+                out.status = status;
+                out.reason = resp.getReason();
+                out.contentType = resp.getContentType();
+                out.retries = retries;
+                Poco::StreamCopier::copyToString(is, out.body);
+                if (resp.getKeepAlive()) limiter.giveBack(std::move(session));
+
+                if (!RetryPolicy::isRetryableStatus(status)) {
+                    log().information("%s %s -> %d in %Ld ms (%d retries)", request.method, request.logName, status,
+                                      static_cast<Poco::Int64>(elapsedMs()), retries);
+                    return out;
+                }
+                failureText = "HTTP " + std::to_string(status) + " " + out.reason +
+                              (out.body.empty() ? std::string() : ": " + excerpt(out.body));
+                if (resp.has("Retry-After"))
+                    retryAfter = RetryPolicy::parseRetryAfter(resp.get("Retry-After"), std::chrono::system_clock::now());
+            } catch (const BridgeError&) {
+                throw;  // from onBody (re-thrown above) or cancel: never retried here
+            } catch (const Poco::Net::SSLException& e) {
+                // Certificate or handshake failure: retrying cannot help.
+                log().error("%s %s -> TLS failure after %Ld ms: %s", request.method, request.logName,
+                            static_cast<Poco::Int64>(elapsedMs()), e.displayText());
+                throw BridgeError(ErrorCode::UpstreamUnavailable, "TLS failure talking to TCIA: " + e.displayText());
+            } catch (const Poco::TimeoutException& e) {
+                if (bodyError) std::rethrow_exception(bodyError);
+                failure = ErrorCode::UpstreamTimeout;
+                failureText = "timeout: " + e.displayText();
+            } catch (const Poco::Exception& e) {
+                if (bodyError) std::rethrow_exception(bodyError);
+                failureText = e.displayText();
+                staleConnection = reused;
+            } catch (const std::exception& e) {
+                if (bodyError) std::rethrow_exception(bodyError);
+                failureText = e.what();
+                staleConnection = reused;
+            }
+        }
+        // A kept-alive connection the server already closed: retry at once on a fresh one (RFC 9112 9.3.1).
+        if (staleConnection && !staleRetryUsed) {
+            staleRetryUsed = true;
+            --attempt;
+            continue;
+        }
+        if (attempt >= settings_.maxRetries) {
+            log().warning("%s %s -> failed in %Ld ms (%d retries): %s", request.method, request.logName,
+                          static_cast<Poco::Int64>(elapsedMs()), retries, failureText);
+            throw BridgeError(failure, "TCIA " + request.logName + " failed after " + std::to_string(retries) +
+                                           " retries: " + failureText);
+        }
+        auto delay = RetryPolicy::backoffDelay(attempt, settings_.retryBaseDelay, settings_.retryMaxDelay, uniform01());
+        if (retryAfter) delay = std::min(*retryAfter, settings_.retryMaxDelay);  // honoured up to the cap
+        log().information("%s %s: %s; retry %d in %Ld ms", request.method, request.logName, failureText, retries + 1,
+                          static_cast<Poco::Int64>(delay.count()));
+        ++retries;
+        sleepCancellable(delay, request.cancel);
+    }
+}
+
+}  // namespace bridge::tcia

@@ -1,0 +1,90 @@
+#pragma once
+// HTTP(S) to TCIA: Poco HTTPClientSession / HTTPSClientSession with
+//  * certificate verification against the system store (or TciaSettings::caFile), hostname checked;
+//  * connect and read timeouts from TciaSettings;
+//  * keep-alive session reuse (an idle pool per host; a session is returned only after its
+//    response body was read completely);
+//  * retries on connection errors, timeouts, 5xx, 408 and 429 with exponential backoff + full
+//    jitter (RetryPolicy), honouring Retry-After, bounded by maxRetries;
+//  * a per-host concurrency limit (maxConcurrentRequests): excess callers block until a slot frees
+//    (or their CancelToken fires).
+// Other statuses (2xx, 3xx, 4xx except 408/429) are returned to the caller, which maps them.
+// One log line per request on Poco::Logger "tcia": method, endpoint path, status, ms, retries;
+// never query strings of token calls, form bodies or headers (credentials are redacted).
+// Thread-safe: one HttpTransport serves every thread of the bridge.
+
+#include "bridge/common/CancelToken.h"
+#include "bridge/common/Config.h"
+
+#include <Poco/AutoPtr.h>
+#include <Poco/Net/Context.h>
+
+#include <chrono>
+#include <functional>
+#include <iosfwd>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace bridge::tcia {
+
+/// A completed HTTP exchange (body fully read).
+struct HttpResponse {
+    int status = 0;
+    std::string reason;
+    std::string contentType;
+    std::string body;
+    int retries = 0;  ///< attempts after the first that this exchange needed
+};
+
+using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
+using FormFields = std::vector<std::pair<std::string, std::string>>;
+
+class HttpTransport {
+public:
+    explicit HttpTransport(const TciaSettings& settings);
+    ~HttpTransport();
+    HttpTransport(const HttpTransport&) = delete;
+    HttpTransport& operator=(const HttpTransport&) = delete;
+
+    /// GET an absolute URL; blocks. Throws BridgeError UpstreamUnavailable (connection refused,
+    /// 5xx/429 after all retries), UpstreamTimeout (timeouts after all retries), Cancelled.
+    HttpResponse get(const std::string& url, const HttpHeaders& headers, const CancelToken* cancel = nullptr);
+
+    /// POST application/x-www-form-urlencoded. `logName` replaces the URL in the log line.
+    /// The form is never logged. Same errors as get().
+    HttpResponse postForm(const std::string& url, const FormFields& form, const std::string& logName);
+
+    /// GET whose 200 body is handed to `onBody` as a stream while it arrives (the concurrency
+    /// slot is held until onBody returns; the session is not reused afterwards). Exceptions from
+    /// onBody propagate unchanged and are never retried here. For a non-200 status the body is
+    /// read into the returned response and onBody is not called. Same errors as get().
+    HttpResponse getStream(const std::string& url, const HttpHeaders& headers,
+                           const std::function<void(std::istream&)>& onBody, const CancelToken* cancel = nullptr);
+
+    /// Sleeps `delay` in small steps, throwing BridgeError(Cancelled) as soon as `cancel` fires.
+    static void sleepCancellable(std::chrono::milliseconds delay, const CancelToken* cancel);
+
+    /// RFC 3986 percent-encoding of a query value (everything but unreserved characters).
+    static std::string encodeQueryValue(const std::string& value);
+
+    /// The endpoint path of a URL without its query, for logs ("/nbia-api/services/v4/getSeries").
+    static std::string pathForLog(const std::string& url);
+
+private:
+    class HostLimiter;
+    struct Request;
+    HttpResponse execute(const Request& request);
+    HostLimiter& limiterFor(const std::string& hostKey);
+
+    TciaSettings settings_;
+    std::mutex mutex_;
+    std::once_flag sslInit_;
+    Poco::AutoPtr<Poco::Net::Context> sslContext_;  ///< created on first https use
+    std::map<std::string, std::unique_ptr<HostLimiter>> limiters_;
+};
+
+}  // namespace bridge::tcia

@@ -1,0 +1,53 @@
+#include "bridge/tcia/InstanceMetaReader.h"
+
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dcdatset.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcistrmb.h>
+#include <dcmtk/dcmdata/dcmetinf.h>
+#include <dcmtk/dcmdata/dcxfer.h>
+
+
+namespace bridge::tcia {
+
+namespace {
+
+std::string getString(DcmItem& item, const DcmTagKey& tag) {
+    OFString value;
+    if (item.findAndGetOFString(tag, value).good()) return std::string(value.c_str());
+    return {};
+}
+
+}  // namespace
+
+std::optional<InstanceUids> InstanceMetaReader::read(const std::uint8_t* data, std::size_t size) {
+    if (!data || size < 8) return std::nullopt;
+    DcmInputBufferStream in;
+    in.setBuffer(data, static_cast<offile_off_t>(size));
+    in.setEos();
+    // DcmFileFormat detects the preamble + "DICM" (PS3.10 7.1) itself, reads group 0002, then the
+    // dataset in the meta header's transfer syntax -- here only up to (0008,0019), so the pixel
+    // data is never parsed. Without a meta header it reads the raw dataset (syntax auto-detected).
+    DcmFileFormat file;
+    file.transferInit();
+    OFCondition cond = file.readUntilTag(in, EXS_Unknown, EGL_noChange, DCM_MaxReadLength, DcmTagKey(0x0008, 0x0019));
+    file.transferEnd();
+    if (cond.bad() && cond != EC_StreamNotifyClient) return std::nullopt;
+    InstanceUids uids;
+    DcmMetaInfo* meta = file.getMetaInfo();
+    DcmDataset* dataset = file.getDataset();
+    if (meta) {
+        uids.sopInstanceUid = getString(*meta, DCM_MediaStorageSOPInstanceUID);
+        uids.sopClassUid = getString(*meta, DCM_MediaStorageSOPClassUID);
+        uids.transferSyntaxUid = getString(*meta, DCM_TransferSyntaxUID);
+    }
+    if (dataset) {
+        if (uids.sopInstanceUid.empty()) uids.sopInstanceUid = getString(*dataset, DCM_SOPInstanceUID);
+        if (uids.sopClassUid.empty()) uids.sopClassUid = getString(*dataset, DCM_SOPClassUID);
+    }
+    if (uids.sopInstanceUid.empty()) return std::nullopt;
+    return uids;
+}
+
+}  // namespace bridge::tcia

@@ -1,0 +1,318 @@
+#include "bridge/tcia/TciaClient.h"
+
+#include "bridge/common/Dates.h"
+#include "bridge/common/Error.h"
+#include "bridge/tcia/InstanceMetaReader.h"
+#include "bridge/tcia/RetryPolicy.h"
+#include "bridge/tcia/TciaJsonParser.h"
+#include "bridge/tcia/ZipStreamReader.h"
+
+#include <Poco/Logger.h>
+
+#include <algorithm>
+#include <istream>
+#include <random>
+#include <set>
+
+namespace bridge::tcia {
+
+namespace {
+
+Poco::Logger& log() { return Poco::Logger::get("tcia"); }
+
+std::string excerpt(const std::string& s) {
+    std::string t = s.substr(0, 300);
+    std::replace(t.begin(), t.end(), '\n', ' ');
+    while (!t.empty() && std::isspace(static_cast<unsigned char>(t.back()))) t.pop_back();
+    return t;
+}
+
+void require(const std::string& value, const char* name) {
+    if (value.empty()) throw BridgeError(ErrorCode::InvalidArgument, std::string(name) + " is required");
+}
+
+bool contains(const std::string& haystack, const char* needle) { return haystack.find(needle) != std::string::npos; }
+
+}  // namespace
+
+TciaClient::TciaClient(const TciaSettings& settings)
+    : settings_(settings),
+      version_(parseVersion(settings.apiVersion, settings.baseUrl)),
+      transport_(settings_),
+      tokens_(settings_, transport_) {
+    while (!settings_.baseUrl.empty() && settings_.baseUrl.back() == '/') settings_.baseUrl.pop_back();
+}
+
+TciaClient::~TciaClient() = default;
+
+ApiVersion TciaClient::parseVersion(const std::string& apiVersion, const std::string& baseUrl) {
+    std::string v = apiVersion;
+    for (char& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (v == "v1" || v == "v2" || v == "1" || v == "2") return ApiVersion::V1;
+    if (v == "v4" || v == "4") return ApiVersion::V4;
+    if (!v.empty()) throw BridgeError(ErrorCode::InvalidArgument, "unknown TCIA API version '" + apiVersion + "' (v1, v2 or v4)");
+    if (contains(baseUrl, "/v1") || contains(baseUrl, "/v2")) return ApiVersion::V1;
+    return ApiVersion::V4;
+}
+
+std::string TciaClient::buildUrl(const std::string& baseUrl, const std::string& endpoint, const Params& params) {
+    std::string url = baseUrl;
+    while (!url.empty() && url.back() == '/') url.pop_back();
+    url += "/" + endpoint;
+    char sep = '?';
+    for (const auto& [name, value] : params) {
+        if (value.empty()) continue;  // never send an empty filter: v1 would match "" literally
+        url += sep;
+        url += name + "=" + HttpTransport::encodeQueryValue(value);
+        sep = '&';
+    }
+    return url;
+}
+
+HttpResponse TciaClient::send(const std::string& url, const std::function<void(std::istream&)>* onBody,
+                              const CancelToken* cancel) {
+    for (int authAttempt = 0;; ++authAttempt) {
+        std::string token = tokens_.accessToken();
+        HttpHeaders headers;
+        if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
+        HttpResponse r = onBody ? transport_.getStream(url, headers, *onBody, cancel) : transport_.get(url, headers, cancel);
+        if (r.status != 401) return r;
+        if (tokens_.enabled() && authAttempt == 0) {
+            // The token may have been revoked or expired early: authenticate anew, once.
+            tokens_.invalidate(token);
+            continue;
+        }
+        throw BridgeError(ErrorCode::Unauthorized, tokens_.enabled() ? "TCIA refused our bearer token (HTTP 401)"
+                                                                     : "TCIA requires authentication (HTTP 401); configure tcia.tokenUrl");
+    }
+}
+
+void TciaClient::throwForStatus(const std::string& endpoint, const HttpResponse& r, bool imageEndpoint) {
+    const std::string what = "TCIA " + endpoint + " answered HTTP " + std::to_string(r.status) +
+                             (r.body.empty() ? std::string() : ": " + excerpt(r.body));
+    switch (r.status) {
+    case 400:
+        // getImage/getSingleImage answer 400 for an unknown or non-public series (API.md 2.3).
+        if (imageEndpoint || contains(r.body, "not in public domain") || contains(r.body, "not been granted"))
+            throw BridgeError(ErrorCode::NotFound, what);
+        throw BridgeError(ErrorCode::InvalidArgument, what);
+    case 403: throw BridgeError(ErrorCode::Forbidden, what);
+    case 404:
+    case 410: throw BridgeError(ErrorCode::NotFound, what);
+    case 422: throw BridgeError(ErrorCode::InvalidArgument, what);
+    default: throw BridgeError(ErrorCode::UpstreamBadResponse, what);
+    }
+}
+
+std::string TciaClient::getJson(const std::string& endpoint, const Params& params) {
+    HttpResponse r = send(buildUrl(settings_.baseUrl, endpoint, params), nullptr, nullptr);
+    if (r.status == 204) return {};  // v1 getSeriesMetaData "not found" (API.md 2.3)
+    if (r.status != 200) throwForStatus(endpoint, r, false);
+    return std::move(r.body);
+}
+
+std::vector<std::string> TciaClient::collections() {
+    return parseValues(getJson("getCollectionValues", {}), "Collection");
+}
+
+std::vector<std::string> TciaClient::modalityValues(const ValueFilter& f) {
+    return parseValues(getJson("getModalityValues", {{"Collection", f.collection}, {"BodyPartExamined", f.bodyPartExamined}}),
+                       "Modality");
+}
+
+std::vector<std::string> TciaClient::bodyPartValues(const ValueFilter& f) {
+    return parseValues(getJson("getBodyPartValues", {{"Collection", f.collection}, {"Modality", f.modality}}),
+                       "BodyPartExamined");
+}
+
+std::vector<std::string> TciaClient::manufacturerValues(const ValueFilter& f) {
+    return parseValues(getJson("getManufacturerValues",
+                               {{"Collection", f.collection}, {"Modality", f.modality}, {"BodyPartExamined", f.bodyPartExamined}}),
+                       "Manufacturer");
+}
+
+std::vector<PatientRecord> TciaClient::patients(const PatientFilter& f) {
+    // getPatient spells it `PatientId` in v1 and v4 (API.md 3.2, 5).
+    return parsePatients(getJson("getPatient", {{"Collection", f.collection}, {"PatientId", f.patientId}}), version_);
+}
+
+std::vector<PatientRecord> TciaClient::patientsByCollectionAndModality(const std::string& collection,
+                                                                       const std::string& modality) {
+    require(collection, "Collection");
+    require(modality, "Modality");
+    return parsePatients(getJson("getPatientByCollectionAndModality", {{"Collection", collection}, {"Modality", modality}}),
+                         version_);
+}
+
+std::vector<PatientRecord> TciaClient::newPatientsInCollection(const std::string& collection, const std::string& fromDate) {
+    require(collection, "Collection");
+    require(fromDate, "fromDate");
+    Params p = version_ == ApiVersion::V4 ? Params{{"Collection", collection}, {"fromDate", formatV4Date(fromDate)}}
+                                          : Params{{"Collection", collection}, {"Date", formatV1NewDate(fromDate)}};
+    return parsePatients(getJson("NewPatientsInCollection", p), version_);
+}
+
+std::vector<StudyRecord> TciaClient::studies(const StudyFilter& f) {
+    return parseStudies(getJson("getPatientStudy", {{"Collection", f.collection},
+                                                    {"PatientID", f.patientId},
+                                                    {"StudyInstanceUID", f.studyInstanceUid}}),
+                        version_);
+}
+
+std::vector<StudyRecord> TciaClient::newStudiesInPatientCollection(const std::string& collection,
+                                                                   const std::string& patientId,
+                                                                   const std::string& fromDate) {
+    require(collection, "Collection");
+    require(fromDate, "fromDate");
+    Params p{{"Collection", collection}, {"PatientID", patientId}};
+    if (version_ == ApiVersion::V4)
+        p.emplace_back("fromDate", formatV4Date(fromDate));
+    else
+        p.emplace_back("Date", formatV1NewDate(fromDate));
+    return parseStudies(getJson("NewStudiesInPatientCollection", p), version_);
+}
+
+std::vector<SeriesRecord> TciaClient::series(const SeriesFilter& f) {
+    Params p{{"Collection", f.collection},
+             {"PatientID", f.patientId},
+             {"StudyInstanceUID", f.studyInstanceUid},
+             {"SeriesInstanceUID", f.seriesInstanceUid},
+             {"Modality", f.modality},
+             {"BodyPartExamined", f.bodyPartExamined},
+             {"Manufacturer", f.manufacturer},
+             {"ManufacturerModelName", f.manufacturerModelName}};
+    if (std::all_of(p.begin(), p.end(), [](const auto& kv) { return kv.second.empty(); }))
+        throw BridgeError(ErrorCode::QueryTooBroad,
+                          "getSeries without any filter would list every series in TCIA; give at least one filter");
+    return parseSeries(getJson("getSeries", p), version_);
+}
+
+std::vector<SeriesRecord> TciaClient::updatedSeries(const std::string& fromDate) {
+    require(fromDate, "fromDate");
+    // v1 wants dd/MM/yyyy here, unlike its other date parameters (API.md 2.5).
+    std::string date = version_ == ApiVersion::V4 ? formatV4Date(fromDate) : formatV1UpdatedDate(fromDate);
+    return parseSeries(getJson("getUpdatedSeries", {{"fromDate", date}}), version_);
+}
+
+SeriesSize TciaClient::seriesSize(const std::string& seriesInstanceUid) {
+    require(seriesInstanceUid, "SeriesInstanceUID");
+    return parseSeriesSize(getJson("getSeriesSize", {{"SeriesInstanceUID", seriesInstanceUid}}));
+}
+
+std::vector<std::string> TciaClient::sopInstanceUids(const std::string& seriesInstanceUid) {
+    require(seriesInstanceUid, "SeriesInstanceUID");
+    return parseSopInstanceUids(getJson("getSOPInstanceUIDs", {{"SeriesInstanceUID", seriesInstanceUid}}));
+}
+
+std::vector<std::uint8_t> TciaClient::singleImage(const std::string& seriesInstanceUid, const std::string& sopInstanceUid) {
+    require(seriesInstanceUid, "SeriesInstanceUID");
+    require(sopInstanceUid, "SOPInstanceUID");
+    HttpResponse r = send(buildUrl(settings_.baseUrl, "getSingleImage",
+                                   {{"SeriesInstanceUID", seriesInstanceUid}, {"SOPInstanceUID", sopInstanceUid}}),
+                          nullptr, nullptr);
+    if (r.status != 200) throwForStatus("getSingleImage", r, true);
+    if (!InstanceMetaReader::read(reinterpret_cast<const std::uint8_t*>(r.body.data()), r.body.size()))
+        throw BridgeError(ErrorCode::UpstreamBadResponse, "TCIA getSingleImage answered something that is not DICOM");
+    return std::vector<std::uint8_t>(r.body.begin(), r.body.end());
+}
+
+std::size_t TciaClient::downloadSeries(const std::string& seriesInstanceUid, const DownloadOptions& options,
+                                       const InstanceSink& sink, const CancelToken& cancel) {
+    require(seriesInstanceUid, "SeriesInstanceUID");
+    std::string endpoint = "getImage";
+    Params params{{"SeriesInstanceUID", seriesInstanceUid}};
+    if (version_ == ApiVersion::V4) {
+        params.emplace_back("NewFileNames", "Yes");
+        if (options.verifyMd5) params.emplace_back("IncludeMD5", "Yes");
+    } else if (options.verifyMd5) {
+        endpoint = "getImageWithMD5Hash";  // v1 has no IncludeMD5 (API.md 8.2)
+    } else {
+        params.emplace_back("NewFileNames", "Yes");
+    }
+    const std::string url = buildUrl(settings_.baseUrl, endpoint, params);
+
+    std::set<std::string> delivered;  // SOP Instance UIDs already handed to the sink, across attempts
+    std::string lastProblem;
+    thread_local std::mt19937_64 engine{std::random_device{}()};
+    for (int attempt = 0; attempt <= settings_.maxRetries; ++attempt) {
+        if (attempt > 0) {
+            auto delay = RetryPolicy::backoffDelay(attempt - 1, settings_.retryBaseDelay, settings_.retryMaxDelay,
+                                                   std::uniform_real_distribution<double>(0.0, 1.0)(engine));
+            log().information("getImage %s: %s; download retry %d in %Ld ms", seriesInstanceUid, lastProblem, attempt,
+                              static_cast<Poco::Int64>(delay.count()));
+            HttpTransport::sleepCancellable(delay, &cancel);
+        }
+        cancel.throwIfCancelled();
+
+        bool sinkFailed = false;
+        bool sawManifest = false;
+        std::map<std::string, std::string> manifest;
+        std::vector<std::pair<std::string, std::string>> entryMd5;  // entry name, computed MD5
+        std::size_t before = delivered.size();
+        std::function<void(std::istream&)> onBody = [&](std::istream& in) {
+            ZipStreamReader reader(in, &cancel);
+            reader.readAll([&](ZipStreamReader::Entry&& entry) {
+                entryMd5.emplace_back(entry.name, entry.md5Hex);
+                auto uids = InstanceMetaReader::read(entry.bytes.data(), entry.bytes.size());
+                if (!uids) {
+                    log().warning("getImage %s: entry %s is not a DICOM file; skipped", seriesInstanceUid, entry.name);
+                    return;
+                }
+                if (delivered.count(uids->sopInstanceUid)) return;  // delivered by an earlier attempt
+                DownloadedInstance instance{entry.name, uids->sopInstanceUid, uids->sopClassUid, uids->transferSyntaxUid,
+                                            std::move(entry.bytes)};
+                try {
+                    sink(std::move(instance));
+                } catch (...) {
+                    sinkFailed = true;
+                    throw;
+                }
+                delivered.insert(uids->sopInstanceUid);
+            });
+            sawManifest = reader.hasMd5Manifest();
+            manifest = reader.md5Manifest();
+        };
+        try {
+            HttpResponse r = send(url, &onBody, &cancel);
+            if (r.status != 200) throwForStatus(endpoint, r, true);
+        } catch (const BridgeError& e) {
+            // Only a damaged download is repeated here; HTTP-level retries happened in HttpTransport.
+            if (sinkFailed || e.code() != ErrorCode::UpstreamBadResponse) throw;
+            lastProblem = e.what();
+            log().warning("getImage %s attempt %d: %s (%z new instances delivered)", seriesInstanceUid, attempt + 1,
+                          std::string(e.what()), delivered.size() - before);
+            continue;
+        }
+        if (options.verifyMd5) {
+            if (!sawManifest) {
+                lastProblem = "the ZIP has no md5hashes.csv although MD5s were requested";
+                continue;
+            }
+            std::vector<std::string> bad;
+            for (const auto& [name, md5] : entryMd5) {
+                auto it = manifest.find(name);
+                if (it != manifest.end() && it->second != md5) bad.push_back(name);
+            }
+            if (!bad.empty()) {
+                std::string names;
+                for (const auto& n : bad) names += (names.empty() ? "" : ", ") + n;
+                throw BridgeError(ErrorCode::UpstreamBadResponse,
+                                  "getImage " + seriesInstanceUid + ": MD5 mismatch for " + std::to_string(bad.size()) +
+                                      " entr" + (bad.size() == 1 ? "y" : "ies") + " (" + names +
+                                      "); md5hashes.csv comes last, so they were already delivered: discard this download");
+            }
+        }
+        if (options.expectedCount && static_cast<std::int64_t>(delivered.size()) < *options.expectedCount) {
+            lastProblem = "only " + std::to_string(delivered.size()) + " of " + std::to_string(*options.expectedCount) +
+                          " instances arrived";
+            continue;
+        }
+        log().information("getImage %s: %z instances delivered in %d attempt(s)", seriesInstanceUid, delivered.size(),
+                          attempt + 1);
+        return delivered.size();
+    }
+    throw BridgeError(ErrorCode::UpstreamBadResponse, "getImage " + seriesInstanceUid + " failed after " +
+                                                          std::to_string(settings_.maxRetries + 1) + " attempts: " + lastProblem);
+}
+
+}  // namespace bridge::tcia

@@ -1,0 +1,90 @@
+#pragma once
+// TciaApi over HTTP(S) for NBIA v4 (default) and v1 (v2 is v1-shaped and handled alike).
+//
+// Each call builds the version's exact parameter names (v4 rejects anything outside its
+// allow-lists with a 400, API.md 2.3; getPatient wants `PatientId`, the rest `PatientID`; date
+// parameters per API.md 2.5), sends only non-empty values, URL-encoded, parses with
+// TciaJsonParser and maps failures to BridgeError:
+//   400 -> InvalidArgument (NotFound for getImage/getSingleImage "not in public domain" /
+//          "not been granted"), 401 -> one token refresh + retry, then Unauthorized,
+//   403 -> Forbidden, 404 -> NotFound, 5xx/429/connection errors -> retried by HttpTransport,
+//   then UpstreamUnavailable / UpstreamTimeout.
+// getSeries with no filter at all is refused (QueryTooBroad): it would list all of TCIA.
+//
+// downloadSeries streams getImage (NewFileNames=Yes; IncludeMD5=Yes on v4 with verifyMd5, v1
+// uses getImageWithMD5Hash instead) through ZipStreamReader and hands each instance to the sink
+// as soon as its entry is complete. A truncated/corrupt ZIP, fewer instances than expectedCount,
+// or a missing md5hashes.csv when MD5s were asked for -> the download is repeated after a
+// backoff, and only SOP Instance UIDs not yet delivered reach the sink; after maxRetries ->
+// BridgeError(UpstreamBadResponse). MD5 mismatches can only be found once md5hashes.csv (the last
+// entry) arrived, i.e. after the instances were delivered: they fail the download with
+// UpstreamBadResponse and are not retried (the sink already has the bytes; its owner must
+// discard the download). Memory: one instance at a time.
+//
+// Thread-safe; every call blocks the calling thread.
+
+#include "bridge/common/Config.h"
+#include "bridge/tcia/HttpTransport.h"
+#include "bridge/tcia/TciaApi.h"
+#include "bridge/tcia/TokenProvider.h"
+
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace bridge::tcia {
+
+class TciaClient : public TciaApi {
+public:
+    explicit TciaClient(const TciaSettings& settings);
+    ~TciaClient() override;
+
+    ApiVersion version() const { return version_; }
+
+    std::vector<std::string> collections() override;
+    std::vector<std::string> modalityValues(const ValueFilter& filter) override;
+    std::vector<std::string> bodyPartValues(const ValueFilter& filter) override;
+    std::vector<std::string> manufacturerValues(const ValueFilter& filter) override;
+
+    std::vector<PatientRecord> patients(const PatientFilter& filter) override;
+    std::vector<PatientRecord> patientsByCollectionAndModality(const std::string& collection,
+                                                               const std::string& modality) override;
+    std::vector<PatientRecord> newPatientsInCollection(const std::string& collection,
+                                                       const std::string& fromDate) override;
+
+    std::vector<StudyRecord> studies(const StudyFilter& filter) override;
+    std::vector<StudyRecord> newStudiesInPatientCollection(const std::string& collection,
+                                                           const std::string& patientId,
+                                                           const std::string& fromDate) override;
+
+    std::vector<SeriesRecord> series(const SeriesFilter& filter) override;
+    std::vector<SeriesRecord> updatedSeries(const std::string& fromDate) override;
+    SeriesSize seriesSize(const std::string& seriesInstanceUid) override;
+    std::vector<std::string> sopInstanceUids(const std::string& seriesInstanceUid) override;
+
+    std::size_t downloadSeries(const std::string& seriesInstanceUid, const DownloadOptions& options,
+                               const InstanceSink& sink, const CancelToken& cancel) override;
+
+    std::vector<std::uint8_t> singleImage(const std::string& seriesInstanceUid,
+                                          const std::string& sopInstanceUid) override;
+
+    using Params = std::vector<std::pair<std::string, std::string>>;
+    /// base URL + "/" + endpoint + "?" + the non-empty params, percent-encoded. Pure.
+    static std::string buildUrl(const std::string& baseUrl, const std::string& endpoint, const Params& params);
+    /// "v1"/"v2" -> V1, "v4" -> V4; empty: guessed from the base URL ("/v1", "/v2" -> V1). Pure.
+    static ApiVersion parseVersion(const std::string& apiVersion, const std::string& baseUrl);
+
+private:
+    std::string getJson(const std::string& endpoint, const Params& params);
+    HttpResponse send(const std::string& url, const std::function<void(std::istream&)>* onBody,
+                      const CancelToken* cancel);
+    [[noreturn]] void throwForStatus(const std::string& endpoint, const HttpResponse& response, bool imageEndpoint);
+
+    TciaSettings settings_;
+    ApiVersion version_;
+    HttpTransport transport_;
+    TokenProvider tokens_;
+};
+
+}  // namespace bridge::tcia
