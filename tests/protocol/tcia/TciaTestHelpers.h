@@ -1,0 +1,98 @@
+#pragma once
+// Shared helpers of the protocol_tcia tests: client settings tuned for fast retries, the
+// emulator's /emulator/stats counters, and a Poco channel capturing the "tcia" log lines.
+
+#include "bridge/common/Config.h"
+#include "tests/support/TestSupport.h"
+
+#include <Poco/AutoPtr.h>
+#include <Poco/Channel.h>
+#include <Poco/Logger.h>
+#include <Poco/Message.h>
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/StreamCopier.h>
+
+#include <json/json.h>
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace bridge::test {
+
+inline TciaSettings fastSettings(const EmulatorProcess& emulator, const std::string& version = "v4") {
+    TciaSettings s;
+    s.baseUrl = emulator.baseUrl(version);
+    s.apiVersion = version;
+    s.connectTimeout = std::chrono::seconds(2);
+    s.readTimeout = std::chrono::seconds(10);
+    s.maxRetries = 3;
+    s.retryBaseDelay = std::chrono::milliseconds(20);
+    s.retryMaxDelay = std::chrono::milliseconds(2000);
+    return s;
+}
+
+inline std::string httpGet(unsigned short port, const std::string& path, const std::string& method = "GET") {
+    Poco::Net::HTTPClientSession session("127.0.0.1", port);
+    Poco::Net::HTTPRequest request(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
+    request.setContentLength(0);
+    session.sendRequest(request);
+    Poco::Net::HTTPResponse response;
+    std::string body;
+    Poco::StreamCopier::copyToString(session.receiveResponse(response), body);
+    return body;
+}
+
+/// /emulator/stats as JSON: {"total", "endpoints":{name:count}, "getImageBySeries":{uid:count}}.
+inline Json::Value emulatorStats(const EmulatorProcess& emulator) {
+    std::string body = httpGet(emulator.port(), "/emulator/stats");
+    Json::CharReaderBuilder builder;
+    std::unique_ptr<Json::CharReader> reader(builder.newCharReader());
+    Json::Value root;
+    std::string errors;
+    reader->parse(body.data(), body.data() + body.size(), &root, &errors);
+    return root;
+}
+
+inline int endpointCount(const EmulatorProcess& emulator, const std::string& endpoint) {
+    return emulatorStats(emulator)["endpoints"].get(endpoint, 0).asInt();
+}
+
+/// Collects every message logged on Poco::Logger "tcia" while alive.
+class LogCapture : public Poco::Channel {
+public:
+    static Poco::AutoPtr<LogCapture> install() {
+        Poco::AutoPtr<LogCapture> capture(new LogCapture);
+        Poco::Logger& logger = Poco::Logger::get("tcia");
+        capture->previous_ = logger.getChannel();
+        capture->previousLevel_ = logger.getLevel();
+        logger.setChannel(capture);
+        logger.setLevel(Poco::Message::PRIO_INFORMATION);
+        return capture;
+    }
+    void uninstall() {
+        Poco::Logger& logger = Poco::Logger::get("tcia");
+        logger.setChannel(previous_);
+        logger.setLevel(previousLevel_);
+    }
+    void log(const Poco::Message& msg) override {
+        std::lock_guard lock(mutex_);
+        lines_.push_back(msg.getText());
+    }
+    std::vector<std::string> lines() const {
+        std::lock_guard lock(mutex_);
+        return lines_;
+    }
+
+private:
+    mutable std::mutex mutex_;
+    std::vector<std::string> lines_;
+    Poco::Channel::Ptr previous_;
+    int previousLevel_ = Poco::Message::PRIO_INFORMATION;
+};
+
+}  // namespace bridge::test
