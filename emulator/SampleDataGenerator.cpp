@@ -10,6 +10,7 @@
 #include <dcmtk/dcmjpeg/djrplol.h>
 #include <dcmtk/dcmjpls/djencode.h>
 #include <dcmtk/dcmjpls/djrparam.h>
+#include <dcmtk/oflog/oflog.h>
 
 #include <cmath>
 #include <cstdio>
@@ -394,6 +395,7 @@ std::vector<Plan> plans(bool large) {
 void registerCodecs() {
     static std::once_flag once;
     std::call_once(once, [] {
+        OFLog::configure(OFLogger::WARN_LOG_LEVEL);  // the codecs log every frame at INFO
         DJEncoderRegistration::registerCodecs();
         DJLSEncoderRegistration::registerCodecs();
     });
