@@ -1,0 +1,755 @@
+#include "bridge/catalog/Catalog.h"
+
+#include "bridge/catalog/CatalogDatabase.h"
+#include "bridge/catalog/RecordBinding.h"
+#include "bridge/catalog/ScanFilter.h"
+#include "bridge/common/Error.h"
+
+#include <Poco/Data/Session.h>
+#include <Poco/Data/Statement.h>
+#include <Poco/Exception.h>
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <map>
+#include <mutex>
+#include <sstream>
+
+using namespace Poco::Data::Keywords;
+using Poco::Data::Session;
+using Poco::Data::Statement;
+
+namespace bridge {
+namespace {
+
+std::string trimmed(const std::string& s) {
+    std::size_t b = 0, e = s.size();
+    while (b < e && s[b] == ' ') ++b;
+    while (e > b && s[e - 1] == ' ') --e;
+    return s.substr(b, e - b);
+}
+
+/// TCIA compares filter values case-insensitively (API.md 2.4): keys and comparisons use this.
+std::string key(const std::string& s) { return asciiUpper(trimmed(s)); }
+
+std::string epochToDa(std::int64_t seconds) {
+    const std::time_t t = static_cast<std::time_t>(seconds);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[16];
+    std::strftime(buf, sizeof buf, "%Y%m%d", &tm);
+    return buf;
+}
+
+/// Runs `body`, turning database exceptions into BridgeError(Internal).
+template <class F>
+auto guarded(const char* what, F&& body) -> decltype(body()) {
+    try {
+        return body();
+    } catch (const BridgeError&) {
+        throw;
+    } catch (const Poco::Exception& e) {
+        throw BridgeError(ErrorCode::Internal, std::string("catalog ") + what + ": " + e.displayText());
+    } catch (const std::bad_alloc&) {
+        throw;
+    }
+}
+
+/// A condition list `upper(col) = $n` / `col = $n` with its parameters.
+struct Conditions {
+    std::vector<std::string> sql;
+    std::vector<std::string> params;
+
+    void addCaseInsensitive(const char* column, const std::string& value) {
+        if (trimmed(value).empty()) return;
+        params.push_back(key(value));
+        sql.push_back(std::string("upper(") + column + ") = $" + std::to_string(params.size()));
+    }
+    void addExact(const char* column, const std::string& value) {
+        if (trimmed(value).empty()) return;
+        params.push_back(trimmed(value));
+        sql.push_back(std::string(column) + " = $" + std::to_string(params.size()));
+    }
+    std::string where() const {
+        if (sql.empty()) return "";
+        std::string out = " WHERE ";
+        for (std::size_t i = 0; i < sql.size(); ++i) out += (i ? " AND " : "") + sql[i];
+        return out;
+    }
+};
+
+template <class R>
+std::vector<R> selectRecords(Session& s, const std::string& sql, std::vector<std::string>& params) {
+    std::vector<R> rows;
+    Statement st(s);
+    st << sql;
+    for (auto& p : params) st.addBind(useRef(p));
+    st.addExtract(into(rows));
+    st.execute();
+    return rows;
+}
+
+std::vector<std::string> selectStrings(Session& s, const std::string& sql, std::vector<std::string>& params) {
+    std::vector<std::string> rows;
+    Statement st(s);
+    st << sql;
+    for (auto& p : params) st.addBind(useRef(p));
+    st.addExtract(into(rows));
+    st.execute();
+    return rows;
+}
+
+/// "INSERT INTO t (cols) VALUES ($1..) ON CONFLICT (pk) DO UPDATE SET c = excluded.c, ..."
+std::string upsertSql(const std::string& table, const std::string& columns, const std::string& conflict) {
+    std::vector<std::string> names;
+    std::stringstream in(columns);
+    std::string c;
+    while (std::getline(in, c, ',')) names.push_back(trimmed(c));
+    std::string sql = "INSERT INTO " + table + " (" + columns + ") VALUES (";
+    for (std::size_t i = 0; i < names.size(); ++i) sql += (i ? ", $" : "$") + std::to_string(i + 1);
+    sql += ") ON CONFLICT (" + conflict + ") DO UPDATE SET ";
+    bool first = true;
+    for (const auto& n : names) {
+        if (conflict.find(n) != std::string::npos) continue;
+        sql += (first ? "" : ", ") + n + " = excluded." + n;
+        first = false;
+    }
+    return sql;
+}
+
+const std::string& patientUpsertSql() {
+    static const std::string sql = upsertSql("patients", catalog::kPatientColumns, "collection, patient_id");
+    return sql;
+}
+const std::string& studyUpsertSql() {
+    static const std::string sql = upsertSql("studies", catalog::kStudyColumns, "study_uid");
+    return sql;
+}
+const std::string& seriesUpsertSql() {
+    static const std::string sql = upsertSql("series", catalog::kSeriesColumns, "series_uid");
+    return sql;
+}
+
+/// Commits on success, rolls back when an exception leaves the scope.
+class Transaction {
+public:
+    explicit Transaction(Session& s) : session_(s) { session_.begin(); }
+    ~Transaction() {
+        if (!done_) {
+            try {
+                session_.rollback();
+            } catch (...) {
+            }
+        }
+    }
+    void commit() {
+        session_.commit();
+        done_ = true;
+    }
+
+private:
+    Session& session_;
+    bool done_ = false;
+};
+
+struct CollectionState {
+    std::string name;
+    bool harvested = false;
+    std::int64_t freshAt = 0;  ///< max(harvested_at, refreshed_at)
+    bool listed = false;
+};
+
+}  // namespace
+
+struct Catalog::Impl {
+    Impl(const CatalogSettings& s, const CacheSettings& c, tcia::TciaApi& api) : settings(s), database(s, c), tcia(api) {}
+
+    CatalogSettings settings;
+    CatalogDatabase database;
+    tcia::TciaApi& tcia;
+    std::shared_ptr<tcia::TciaApi> anonymous;
+    std::mutex clockMutex;
+    std::function<std::int64_t()> clock = [] {
+        return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    };
+
+    std::int64_t currentTime() {
+        std::lock_guard<std::mutex> lock(clockMutex);
+        return clock();
+    }
+    std::int64_t ttl() const { return settings.ttl.count(); }
+    bool isFresh(std::int64_t at) { return at > 0 && ttl() > 0 && at + ttl() > currentTime(); }
+
+    // ---- query_cache ----
+    bool freshCall(Session& s, const std::string& callKey) {
+        std::vector<std::string> params{callKey};
+        std::vector<Poco::Int64> at;
+        Statement st(s);
+        st << "SELECT answered_at FROM query_cache WHERE call_key = $1", useRef(params[0]), into(at);
+        st.execute();
+        return !at.empty() && isFresh(at.front());
+    }
+    /// Caller holds the write mutex.
+    void recordCall(Session& s, const std::string& callKey, const std::string& collection) {
+        std::string k = callKey, c = key(collection);
+        Poco::Int64 t = currentTime();
+        s << "INSERT INTO query_cache (call_key, collection, answered_at) VALUES ($1, $2, $3)"
+             " ON CONFLICT (call_key) DO UPDATE SET collection = excluded.collection, answered_at = excluded.answered_at",
+            use(k), use(c), use(t), now;
+    }
+
+    // ---- collections table ----
+    std::vector<CollectionState> collectionStates(Session& s) {
+        std::vector<std::string> names;
+        std::vector<int> harvested, listed;
+        std::vector<Poco::Int64> harvestedAt, refreshedAt;
+        s << "SELECT name, harvested_complete, harvested_at, refreshed_at, listed FROM collections", into(names),
+            into(harvested), into(harvestedAt), into(refreshedAt), into(listed), now;
+        std::vector<CollectionState> out(names.size());
+        for (std::size_t i = 0; i < names.size(); ++i)
+            out[i] = {names[i], harvested[i] != 0, std::max(harvestedAt[i], refreshedAt[i]), listed[i] != 0};
+        return out;
+    }
+    bool harvestedFresh(Session& s, const std::string& collection) {
+        const std::string k = key(collection);
+        for (const auto& c : collectionStates(s))
+            if (key(c.name) == k) return c.harvested && isFresh(c.freshAt);
+        return false;
+    }
+    bool allHarvestedFresh(Session& s) {
+        if (!freshCall(s, "collections")) return false;
+        bool any = false;
+        for (const auto& c : collectionStates(s)) {
+            if (!c.listed) continue;
+            any = true;
+            if (!c.harvested || !isFresh(c.freshAt)) return false;
+        }
+        return any;
+    }
+    /// Every collection the rows with `column = uid` belong to is harvested and fresh (and
+    /// there is at least one such row): the catalog holds the complete answer for that UID.
+    bool uidInFreshHarvest(Session& s, const char* table, const char* column, const std::string& uid) {
+        if (trimmed(uid).empty()) return false;
+        std::vector<std::string> params{trimmed(uid)};
+        const auto collections = selectStrings(
+            s, std::string("SELECT DISTINCT collection FROM ") + table + " WHERE " + column + " = $1", params);
+        if (collections.empty()) return false;
+        for (const auto& c : collections)
+            if (!harvestedFresh(s, c)) return false;
+        return true;
+    }
+    /// Caller holds the write mutex. Adds collection rows for record collections not known yet,
+    /// so that the collections table lists every collection present in the record tables.
+    void ensureCollections(Session& s, const std::set<std::string>& names) {
+        for (const auto& n : names) {
+            if (trimmed(n).empty()) continue;
+            std::string name = n, upper = key(n);
+            s << "INSERT INTO collections (name) SELECT $1 WHERE NOT EXISTS"
+                 " (SELECT 1 FROM collections WHERE upper(name) = $2)",
+                use(name), use(upper), now;
+        }
+    }
+
+    template <class R>
+    void upsert(Session& s, const std::string& sql, const std::vector<R>& rows) {
+        if (rows.empty()) return;
+        std::set<std::string> names;
+        for (const auto& r : rows) names.insert(r.collection);
+        ensureCollections(s, names);
+        // use() wants a non-const container to pick the row-by-row Binding<std::vector<T>>
+        // (useRef would select bulk binding); the binding only reads it.
+        s << sql, use(const_cast<std::vector<R>&>(rows)), now;
+    }
+
+    std::string meta(Session& s, const std::string& name) {
+        std::vector<std::string> params{name};
+        const auto v = selectStrings(s, "SELECT value FROM catalog_meta WHERE name = $1", params);
+        return v.empty() ? std::string() : v.front();
+    }
+    void setMeta(Session& s, const std::string& name, const std::string& value) {
+        std::string n = name, v = value;
+        s << "INSERT INTO catalog_meta (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            use(n), use(v), now;
+    }
+
+    template <class R>
+    std::optional<std::vector<R>> scan(const Query& query, QueryLevel level, const std::vector<std::string>& requested,
+                                       const char* table, const char* columns, const char* orderBy) {
+        return guarded("scan", [&]() -> std::optional<std::vector<R>> {
+            if (requested.empty()) return std::vector<R>{};
+            Session s = database.session();
+            std::map<std::string, bool> harvested;  // upper name -> complete
+            for (const auto& c : collectionStates(s)) harvested[key(c.name)] = c.harvested;
+            std::set<std::string> wanted;
+            for (const auto& c : requested) {
+                const auto it = harvested.find(key(c));
+                if (it == harvested.end() || !it->second) return std::nullopt;
+                wanted.insert(key(c));
+            }
+            // The collections table lists every collection present in the record tables
+            // (ensureCollections), so when all of them are wanted the IN list can go.
+            std::vector<std::string> restrict;
+            if (wanted.size() < harvested.size()) restrict.assign(wanted.begin(), wanted.end());
+            ScanFilter filter = buildScanFilter(query, level, restrict, database.dialect());
+            std::string sql = std::string("SELECT ") + columns + " FROM " + table + " WHERE " + filter.where;
+            if (filter.exact && query.limit) {
+                // Exact filter: the engine keeps every row, so offset+limit+1 rows are enough for
+                // the page and its "truncated" flag.
+                sql += std::string(" ORDER BY ") + orderBy + " LIMIT " + std::to_string(query.offset + *query.limit + 1);
+            }
+            return selectRecords<R>(s, sql, filter.params);
+        });
+    }
+};
+
+Catalog::Catalog(const CatalogSettings& settings, const CacheSettings& cache, tcia::TciaApi& tcia)
+    : impl_(std::make_unique<Impl>(settings, cache, tcia)) {}
+
+Catalog::~Catalog() = default;
+
+SqlDialect Catalog::dialect() const { return impl_->database.dialect(); }
+
+void Catalog::setClock(std::function<std::int64_t()> nowSeconds) {
+    std::lock_guard<std::mutex> lock(impl_->clockMutex);
+    impl_->clock = std::move(nowSeconds);
+}
+
+void Catalog::setAnonymousApi(std::shared_ptr<tcia::TciaApi> anonymous) { impl_->anonymous = std::move(anonymous); }
+
+// ---------------------------------------------------------------------------------------------
+// Collections
+
+std::vector<std::string> Catalog::collections() {
+    auto& d = *impl_;
+    const bool local = guarded("collections", [&] {
+        Session s = d.database.session();
+        return d.freshCall(s, "collections");
+    });
+    if (local) {
+        return guarded("collections", [&] {
+            Session s = d.database.session();
+            std::vector<std::string> names;
+            s << "SELECT name FROM collections WHERE listed = 1 ORDER BY name", into(names), now;
+            return names;
+        });
+    }
+    auto names = d.tcia.collections();
+    storeCollectionList(names);
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+void Catalog::storeCollectionList(const std::vector<std::string>& names) {
+    auto& d = *impl_;
+    guarded("store collections", [&] {
+        Session s = d.database.session();
+        std::lock_guard<std::mutex> lock(d.database.writeMutex());
+        Transaction tx(s);
+        s << "UPDATE collections SET listed = 0", now;
+        for (const auto& n : names) {
+            std::string name = n, upper = key(n);
+            s << "UPDATE collections SET listed = 1 WHERE upper(name) = $1", use(upper), now;
+            s << "INSERT INTO collections (name, listed) SELECT $1, 1 WHERE NOT EXISTS"
+                 " (SELECT 1 FROM collections WHERE upper(name) = $2)",
+                use(name), use(upper), now;
+        }
+        d.recordCall(s, "collections", "");
+        tx.commit();
+    });
+}
+
+std::set<std::string> Catalog::restrictedCollections() {
+    auto& d = *impl_;
+    if (d.anonymous) {
+        const bool fresh = guarded("restricted collections", [&] {
+            Session s = d.database.session();
+            return d.freshCall(s, "collections-anonymous");
+        });
+        if (!fresh) {
+            const auto all = collections();
+            std::set<std::string> visibleAnonymously;
+            for (const auto& c : d.anonymous->collections()) visibleAnonymously.insert(key(c));
+            guarded("restricted collections", [&] {
+                Session s = d.database.session();
+                std::lock_guard<std::mutex> lock(d.database.writeMutex());
+                Transaction tx(s);
+                // 1 = found by the comparison (recomputed each time), 2 = markRestricted (kept).
+                s << "UPDATE collections SET restricted = 0 WHERE restricted = 1", now;
+                for (const auto& c : all) {
+                    if (visibleAnonymously.count(key(c))) continue;
+                    std::string upper = key(c);
+                    s << "UPDATE collections SET restricted = 1 WHERE upper(name) = $1 AND restricted = 0", use(upper), now;
+                }
+                d.recordCall(s, "collections-anonymous", "");
+                tx.commit();
+            });
+        }
+    }
+    return guarded("restricted collections", [&] {
+        Session s = d.database.session();
+        std::vector<std::string> names;
+        s << "SELECT name FROM collections WHERE restricted <> 0", into(names), now;
+        return std::set<std::string>(names.begin(), names.end());
+    });
+}
+
+void Catalog::markRestricted(const std::string& collection, bool restricted) {
+    auto& d = *impl_;
+    guarded("mark restricted", [&] {
+        Session s = d.database.session();
+        std::lock_guard<std::mutex> lock(d.database.writeMutex());
+        Transaction tx(s);
+        d.ensureCollections(s, {collection});
+        std::string upper = key(collection);
+        int flag = restricted ? 2 : 0;
+        s << "UPDATE collections SET restricted = $1 WHERE upper(name) = $2", use(flag), use(upper), now;
+        tx.commit();
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lazy fill
+
+std::vector<tcia::PatientRecord> Catalog::patients(const tcia::PatientFilter& filter) {
+    auto& d = *impl_;
+    const std::string callKey = "patients|" + key(filter.collection) + "|" + key(filter.patientId);
+    auto local = guarded("patients", [&]() -> std::optional<std::vector<tcia::PatientRecord>> {
+        Session s = d.database.session();
+        const bool answerable = d.freshCall(s, callKey) ||
+                                (!trimmed(filter.collection).empty() && d.harvestedFresh(s, filter.collection)) ||
+                                d.allHarvestedFresh(s);
+        if (!answerable) return std::nullopt;
+        Conditions c;
+        c.addCaseInsensitive("collection", filter.collection);
+        c.addCaseInsensitive("patient_id", filter.patientId);
+        return selectRecords<tcia::PatientRecord>(
+            s, std::string("SELECT ") + catalog::kPatientColumns + " FROM patients" + c.where() + " ORDER BY collection, patient_id",
+            c.params);
+    });
+    if (local) return std::move(*local);
+    auto rows = d.tcia.patients(filter);
+    guarded("store patients", [&] {
+        Session s = d.database.session();
+        std::lock_guard<std::mutex> lock(d.database.writeMutex());
+        Transaction tx(s);
+        d.upsert(s, patientUpsertSql(), rows);
+        d.recordCall(s, callKey, filter.collection);
+        tx.commit();
+    });
+    return rows;
+}
+
+std::vector<tcia::StudyRecord> Catalog::studies(const tcia::StudyFilter& filter) {
+    auto& d = *impl_;
+    const std::string callKey = "studies|" + key(filter.collection) + "|" + key(filter.patientId) + "|" +
+                                trimmed(filter.studyInstanceUid);
+    auto local = guarded("studies", [&]() -> std::optional<std::vector<tcia::StudyRecord>> {
+        Session s = d.database.session();
+        const bool answerable = d.freshCall(s, callKey) ||
+                                (!trimmed(filter.collection).empty() && d.harvestedFresh(s, filter.collection)) ||
+                                d.uidInFreshHarvest(s, "studies", "study_uid", filter.studyInstanceUid) ||
+                                d.allHarvestedFresh(s);
+        if (!answerable) return std::nullopt;
+        Conditions c;
+        c.addCaseInsensitive("collection", filter.collection);
+        c.addCaseInsensitive("patient_id", filter.patientId);
+        c.addExact("study_uid", filter.studyInstanceUid);
+        return selectRecords<tcia::StudyRecord>(
+            s, std::string("SELECT ") + catalog::kStudyColumns + " FROM studies" + c.where() + " ORDER BY study_uid", c.params);
+    });
+    if (local) return std::move(*local);
+    auto rows = d.tcia.studies(filter);
+    guarded("store studies", [&] {
+        Session s = d.database.session();
+        std::lock_guard<std::mutex> lock(d.database.writeMutex());
+        Transaction tx(s);
+        d.upsert(s, studyUpsertSql(), rows);
+        d.recordCall(s, callKey, filter.collection);
+        tx.commit();
+    });
+    return rows;
+}
+
+std::vector<tcia::SeriesRecord> Catalog::series(const tcia::SeriesFilter& filter) {
+    auto& d = *impl_;
+    const std::string callKey = "series|" + key(filter.collection) + "|" + key(filter.patientId) + "|" +
+                                trimmed(filter.studyInstanceUid) + "|" + trimmed(filter.seriesInstanceUid) + "|" +
+                                key(filter.modality) + "|" + key(filter.bodyPartExamined) + "|" +
+                                key(filter.manufacturer) + "|" + key(filter.manufacturerModelName);
+    auto local = guarded("series", [&]() -> std::optional<std::vector<tcia::SeriesRecord>> {
+        Session s = d.database.session();
+        const bool answerable = d.freshCall(s, callKey) ||
+                                (!trimmed(filter.collection).empty() && d.harvestedFresh(s, filter.collection)) ||
+                                d.uidInFreshHarvest(s, "series", "series_uid", filter.seriesInstanceUid) ||
+                                d.uidInFreshHarvest(s, "studies", "study_uid", filter.studyInstanceUid) ||
+                                d.allHarvestedFresh(s);
+        if (!answerable) return std::nullopt;
+        Conditions c;
+        c.addCaseInsensitive("collection", filter.collection);
+        c.addCaseInsensitive("patient_id", filter.patientId);
+        c.addExact("study_uid", filter.studyInstanceUid);
+        c.addExact("series_uid", filter.seriesInstanceUid);
+        c.addCaseInsensitive("modality", filter.modality);
+        c.addCaseInsensitive("body_part", filter.bodyPartExamined);
+        c.addCaseInsensitive("manufacturer", filter.manufacturer);
+        c.addCaseInsensitive("manufacturer_model", filter.manufacturerModelName);
+        return selectRecords<tcia::SeriesRecord>(
+            s, std::string("SELECT ") + catalog::kSeriesColumns + " FROM series" + c.where() + " ORDER BY series_uid", c.params);
+    });
+    if (local) return std::move(*local);
+    auto rows = d.tcia.series(filter);
+    guarded("store series", [&] {
+        Session s = d.database.session();
+        std::lock_guard<std::mutex> lock(d.database.writeMutex());
+        Transaction tx(s);
+        d.upsert(s, seriesUpsertSql(), rows);
+        d.recordCall(s, callKey, filter.collection);
+        tx.commit();
+    });
+    return rows;
+}
+
+std::vector<std::string> Catalog::sopInstanceUids(const std::string& seriesInstanceUid) {
+    auto& d = *impl_;
+    const std::string uid = trimmed(seriesInstanceUid);
+    const std::string callKey = "sop|" + uid;
+    auto local = guarded("SOP instances", [&]() -> std::optional<std::vector<std::string>> {
+        Session s = d.database.session();
+        if (!d.freshCall(s, callKey)) return std::nullopt;
+        std::vector<std::string> params{uid};
+        return selectStrings(s, "SELECT sop_uid FROM sop_instances WHERE series_uid = $1 ORDER BY ordinal", params);
+    });
+    if (local) return std::move(*local);
+    auto uids = d.tcia.sopInstanceUids(uid);
+    guarded("store SOP instances", [&] {
+        Session s = d.database.session();
+        std::lock_guard<std::mutex> lock(d.database.writeMutex());
+        Transaction tx(s);
+        std::string series = uid;
+        s << "DELETE FROM sop_instances WHERE series_uid = $1", use(series), now;
+        if (!uids.empty()) {
+            std::vector<std::string> seriesColumn(uids.size(), uid);
+            std::vector<int> ordinals(uids.size());
+            for (std::size_t i = 0; i < ordinals.size(); ++i) ordinals[i] = static_cast<int>(i);
+            s << "INSERT INTO sop_instances (series_uid, ordinal, sop_uid) VALUES ($1, $2, $3)", use(seriesColumn),
+                use(ordinals), use(uids), now;
+        }
+        // Tied to no collection: invalidated by any incremental refresh that changes something.
+        d.recordCall(s, callKey, "");
+        tx.commit();
+    });
+    return uids;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Broad scans
+
+std::optional<std::vector<tcia::PatientRecord>> Catalog::scanPatients(const Query& query,
+                                                                      const std::vector<std::string>& collections) {
+    return impl_->scan<tcia::PatientRecord>(query, QueryLevel::Patient, collections, "patients", catalog::kPatientColumns,
+                                            "collection, patient_id");
+}
+
+std::optional<std::vector<tcia::StudyRecord>> Catalog::scanStudies(const Query& query,
+                                                                   const std::vector<std::string>& collections) {
+    return impl_->scan<tcia::StudyRecord>(query, QueryLevel::Study, collections, "studies", catalog::kStudyColumns,
+                                          "study_uid");
+}
+
+std::optional<std::vector<tcia::SeriesRecord>> Catalog::scanSeries(const Query& query,
+                                                                   const std::vector<std::string>& collections) {
+    return impl_->scan<tcia::SeriesRecord>(query, QueryLevel::Series, collections, "series", catalog::kSeriesColumns,
+                                           "series_uid");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Incremental refresh
+
+RefreshResult Catalog::refreshIncremental(const CancelToken& cancel) {
+    auto& d = *impl_;
+    RefreshResult result;
+    const std::int64_t startedAt = d.currentTime();
+    result.fromDate = guarded("refresh", [&] {
+        Session s = d.database.session();
+        std::string from = d.meta(s, "last_refresh_date");
+        if (from.empty()) {
+            std::int64_t oldest = 0;
+            for (const auto& c : d.collectionStates(s))
+                if (c.harvested && c.freshAt > 0 && (oldest == 0 || c.freshAt < oldest)) oldest = c.freshAt;
+            from = epochToDa(oldest > 0 ? oldest : startedAt - d.ttl());
+        }
+        return from;
+    });
+
+    // TCIA compares date_released > fromDate (API.md 2.5): DA granularity, so a refresh the
+    // same day asks for the whole day again; upserts make that harmless.
+    const auto updated = d.tcia.updatedSeries(result.fromDate);
+    std::map<std::string, std::string> affected;  // upper -> as spelled by TCIA
+    for (const auto& s : updated)
+        if (!trimmed(s.collection).empty()) affected.emplace(key(s.collection), s.collection);
+
+    std::vector<tcia::PatientRecord> patients;
+    std::vector<tcia::StudyRecord> studies;
+    for (const auto& [upper, name] : affected) {
+        cancel.throwIfCancelled();
+        auto p = d.tcia.newPatientsInCollection(name, result.fromDate);
+        patients.insert(patients.end(), p.begin(), p.end());
+        auto st = d.tcia.newStudiesInPatientCollection(name, "", result.fromDate);
+        studies.insert(studies.end(), st.begin(), st.end());
+    }
+    cancel.throwIfCancelled();
+
+    guarded("refresh", [&] {
+        Session s = d.database.session();
+        std::lock_guard<std::mutex> lock(d.database.writeMutex());
+        Transaction tx(s);
+        d.upsert(s, seriesUpsertSql(), updated);
+        d.upsert(s, patientUpsertSql(), patients);
+        d.upsert(s, studyUpsertSql(), studies);
+        if (!affected.empty()) {
+            // Calls tied to an affected collection, and calls tied to none (UID lookups, the
+            // collection list, SOP lists), may now be out of date.
+            s << "DELETE FROM query_cache WHERE collection = ''", now;
+            for (const auto& [upper, name] : affected) {
+                std::string u = upper;
+                s << "DELETE FROM query_cache WHERE collection = $1", use(u), now;
+            }
+        }
+        Poco::Int64 at = startedAt;
+        s << "UPDATE collections SET refreshed_at = $1 WHERE harvested_complete = 1", use(at), now;
+        d.setMeta(s, "last_refresh_date", epochToDa(startedAt));
+        tx.commit();
+    });
+    result.series = updated.size();
+    result.patients = patients.size();
+    result.studies = studies.size();
+    for (const auto& [upper, name] : affected) result.collections.insert(name);
+    return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Harvest support
+
+void Catalog::storeCollectionHarvest(const std::string& collection, const std::vector<tcia::PatientRecord>& patients,
+                                     const std::vector<tcia::StudyRecord>& studies,
+                                     const std::vector<tcia::SeriesRecord>& series) {
+    auto& d = *impl_;
+    guarded("store harvest", [&] {
+        Session s = d.database.session();
+        std::lock_guard<std::mutex> lock(d.database.writeMutex());
+        Transaction tx(s);
+        std::string upper = key(collection);
+        // Replace, so that what TCIA withdrew disappears and a re-run adds no duplicates.
+        s << "DELETE FROM series WHERE upper(collection) = $1", use(upper), now;
+        s << "DELETE FROM studies WHERE upper(collection) = $1", use(upper), now;
+        s << "DELETE FROM patients WHERE upper(collection) = $1", use(upper), now;
+        d.ensureCollections(s, {collection});
+        d.upsert(s, patientUpsertSql(), patients);
+        d.upsert(s, studyUpsertSql(), studies);
+        d.upsert(s, seriesUpsertSql(), series);
+        std::string licenseName, licenseUri, doi;
+        for (const auto& r : series) {
+            if (licenseName.empty()) licenseName = r.licenseName;
+            if (licenseUri.empty()) licenseUri = r.licenseUri;
+            if (doi.empty()) doi = r.dataDescriptionUri;
+        }
+        Poco::Int64 at = d.currentTime(), count = static_cast<Poco::Int64>(series.size());
+        s << "UPDATE collections SET harvested_complete = 1, harvested_at = $1, refreshed_at = $2, series_count = $3,"
+             " license_name = $4, license_uri = $5, doi = $6 WHERE upper(name) = $7",
+            use(at), use(at), use(count), use(licenseName), use(licenseUri), use(doi), use(upper), now;
+        tx.commit();
+    });
+}
+
+bool Catalog::isHarvested(const std::string& collection) {
+    auto& d = *impl_;
+    return guarded("harvest state", [&] {
+        Session s = d.database.session();
+        const std::string k = key(collection);
+        for (const auto& c : d.collectionStates(s))
+            if (key(c.name) == k) return c.harvested;
+        return false;
+    });
+}
+
+std::string Catalog::beginSyncRun(bool resume) {
+    auto& d = *impl_;
+    return guarded("sync state", [&] {
+        Session s = d.database.session();
+        std::lock_guard<std::mutex> lock(d.database.writeMutex());
+        std::string run = resume ? d.meta(s, "sync_run") : std::string();
+        if (run.empty()) {
+            run = std::to_string(d.currentTime()) + "-" +
+                  std::to_string(std::chrono::steady_clock::now().time_since_epoch().count() % 1000000);
+            d.setMeta(s, "sync_run", run);
+        }
+        return run;
+    });
+}
+
+std::set<std::string> Catalog::collectionsDoneInRun(const std::string& runId) {
+    auto& d = *impl_;
+    return guarded("sync state", [&] {
+        Session s = d.database.session();
+        std::vector<std::string> params{runId};
+        std::set<std::string> out;
+        for (const auto& c : selectStrings(s, "SELECT collection FROM sync_state WHERE run_id = $1", params))
+            out.insert(key(c));
+        return out;
+    });
+}
+
+void Catalog::markCollectionDone(const std::string& runId, const std::string& collection, std::int64_t seriesCount) {
+    auto& d = *impl_;
+    guarded("sync state", [&] {
+        Session s = d.database.session();
+        std::lock_guard<std::mutex> lock(d.database.writeMutex());
+        std::string run = runId, name = collection;
+        Poco::Int64 at = d.currentTime(), count = seriesCount;
+        s << "INSERT INTO sync_state (run_id, collection, finished_at, series_count) VALUES ($1, $2, $3, $4)"
+             " ON CONFLICT (run_id, collection) DO UPDATE SET finished_at = excluded.finished_at,"
+             " series_count = excluded.series_count",
+            use(run), use(name), use(at), use(count), now;
+    });
+}
+
+void Catalog::finishSyncRun(const std::string& runId) {
+    auto& d = *impl_;
+    guarded("sync state", [&] {
+        Session s = d.database.session();
+        std::lock_guard<std::mutex> lock(d.database.writeMutex());
+        std::string run = runId;
+        s << "DELETE FROM catalog_meta WHERE name = 'sync_run' AND value = $1", use(run), now;
+        s << "DELETE FROM sync_state WHERE run_id <> $1", use(run), now;
+        // Fresh statistics so the planner picks the name/UID indexes for scans.
+        s << "ANALYZE", now;
+    });
+}
+
+CatalogCounts Catalog::counts() {
+    auto& d = *impl_;
+    return guarded("counts", [&] {
+        Session s = d.database.session();
+        CatalogCounts c;
+        Poco::Int64 v = 0;
+        s << "SELECT count(*) FROM collections", into(v), now;
+        c.collections = v;
+        s << "SELECT count(*) FROM collections WHERE harvested_complete = 1", into(v), now;
+        c.harvestedCollections = v;
+        s << "SELECT count(*) FROM patients", into(v), now;
+        c.patients = v;
+        s << "SELECT count(*) FROM studies", into(v), now;
+        c.studies = v;
+        s << "SELECT count(*) FROM series", into(v), now;
+        c.series = v;
+        s << "SELECT count(*) FROM sop_instances", into(v), now;
+        c.sopInstances = v;
+        s << "SELECT count(*) FROM query_cache", into(v), now;
+        c.cachedCalls = v;
+        return c;
+    });
+}
+
+}  // namespace bridge

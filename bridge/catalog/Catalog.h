@@ -1,0 +1,120 @@
+#pragma once
+// The catalog: a persistent copy of TCIA's metadata (collections, patients, studies, series,
+// SOP Instance UIDs) in SQLite (default) or PostgreSQL, filled lazily by queries and wholesale
+// by `tcia-bridge sync` (CatalogSync.h). It is the bridge's MetadataSource.
+//
+// Freshness rules (TTL = CatalogSettings::ttl):
+//  * Lazy fill. Every TCIA filter call the catalog makes (getPatient, getPatientStudy,
+//    getSeries, getSOPInstanceUIDs, getCollectionValues with their exact filter values,
+//    case-insensitive) is recorded in query_cache with its time. The same call within TTL is
+//    answered from the database; after TTL it goes to TCIA again and the rows are upserted.
+//  * Harvested collections. A collection harvested completely by sync is answered from the
+//    database without TCIA calls while its harvest or its last incremental refresh is younger
+//    than TTL -- for filters naming the collection, or a Study/Series Instance UID that lies in
+//    it. When every listed collection is harvested and fresh, any filter is answered locally.
+//  * Broad scans (scanPatients/scanStudies/scanSeries) are answered whenever every requested
+//    collection is harvested completely, however old: keeping a synced catalog current is the
+//    job of refreshIncremental() (run it periodically) -- refusing would only turn a slightly
+//    stale answer into QueryTooBroad.
+//  * refreshIncremental() asks TCIA what changed since the previous refresh (getUpdatedSeries,
+//    NewPatientsInCollection, NewStudiesInPatientCollection), upserts it, and invalidates the
+//    query_cache entries of the affected collections and every entry not tied to a collection.
+//  * Restricted collections: markRestricted() names them explicitly (persistent). When an
+//    anonymous TciaApi is given (setAnonymousApi: the same TCIA without the token), the
+//    catalog also compares collections() of both and marks those only the token sees; that
+//    comparison is cached for TTL like any call.
+//
+// Thread-safe: any number of threads may query; writes are serialised. All calls block
+// (database and, on a miss, TCIA). Errors are BridgeError: TCIA's own codes pass through,
+// database failures are Internal.
+
+#include "bridge/catalog/SqlDialect.h"
+#include "bridge/common/CancelToken.h"
+#include "bridge/common/Config.h"
+#include "bridge/query/MetadataSource.h"
+#include "bridge/tcia/TciaApi.h"
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace bridge {
+
+class CatalogDatabase;
+
+/// What refreshIncremental() changed.
+struct RefreshResult {
+    std::string fromDate;  ///< DA sent to TCIA
+    std::size_t series = 0, studies = 0, patients = 0;
+    std::set<std::string> collections;  ///< affected collections (caches invalidated)
+};
+
+/// Row counts, for tests, `sync` summaries and gauges.
+struct CatalogCounts {
+    std::int64_t collections = 0, harvestedCollections = 0, patients = 0, studies = 0, series = 0,
+                 sopInstances = 0, cachedCalls = 0;
+};
+
+class Catalog : public MetadataSource {
+public:
+    /// Opens or creates the database (see CatalogDatabase). Keeps a reference to `tcia`, which
+    /// must outlive the catalog. Does not contact TCIA.
+    Catalog(const CatalogSettings& settings, const CacheSettings& cache, tcia::TciaApi& tcia);
+    ~Catalog() override;
+
+    // MetadataSource
+    std::vector<std::string> collections() override;
+    std::set<std::string> restrictedCollections() override;
+    std::vector<tcia::PatientRecord> patients(const tcia::PatientFilter& filter) override;
+    std::vector<tcia::StudyRecord> studies(const tcia::StudyFilter& filter) override;
+    std::vector<tcia::SeriesRecord> series(const tcia::SeriesFilter& filter) override;
+    std::vector<std::string> sopInstanceUids(const std::string& seriesInstanceUid) override;
+    std::optional<std::vector<tcia::PatientRecord>> scanPatients(const Query& query,
+                                                                 const std::vector<std::string>& collections) override;
+    std::optional<std::vector<tcia::StudyRecord>> scanStudies(const Query& query,
+                                                              const std::vector<std::string>& collections) override;
+    std::optional<std::vector<tcia::SeriesRecord>> scanSeries(const Query& query,
+                                                              const std::vector<std::string>& collections) override;
+
+    /// The same TCIA without credentials, for the restricted-collection comparison. Optional;
+    /// the composition root passes one when a token URL is configured.
+    void setAnonymousApi(std::shared_ptr<tcia::TciaApi> anonymous);
+    /// Marks (or unmarks) a collection restricted, persistently.
+    void markRestricted(const std::string& collection, bool restricted = true);
+
+    /// Pulls what changed in TCIA since the previous refresh (or since the oldest harvest, or
+    /// TTL ago) and invalidates affected caches. Blocking; one TCIA call for the series plus two
+    /// per affected collection.
+    RefreshResult refreshIncremental(const CancelToken& cancel = CancelToken());
+
+    // ---- Harvest support (used by runSync, CatalogSync.h) ----
+    /// Replaces everything stored for `collection` by the given records, in one transaction,
+    /// and marks the collection harvested completely now.
+    void storeCollectionHarvest(const std::string& collection, const std::vector<tcia::PatientRecord>& patients,
+                                const std::vector<tcia::StudyRecord>& studies,
+                                const std::vector<tcia::SeriesRecord>& series);
+    /// Records a collections() answer as if the catalog had made the call itself.
+    void storeCollectionList(const std::vector<std::string>& names);
+    bool isHarvested(const std::string& collection);
+    /// Starts a sync run, or with `resume` continues the unfinished one. Returns its id.
+    std::string beginSyncRun(bool resume);
+    /// Collections already finished in that run (upper-cased names).
+    std::set<std::string> collectionsDoneInRun(const std::string& runId);
+    void markCollectionDone(const std::string& runId, const std::string& collection, std::int64_t seriesCount);
+    void finishSyncRun(const std::string& runId);
+
+    CatalogCounts counts();
+    SqlDialect dialect() const;
+    /// Replaces the clock (epoch seconds) used for TTLs. For tests.
+    void setClock(std::function<std::int64_t()> nowSeconds);
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace bridge
