@@ -1,0 +1,34 @@
+#pragma once
+// Renders one frame of an instance to JPEG or PNG with DCMTK dcmimage (PS3.18 8.3.5.1.3
+// rendered / 9.x thumbnail). Stateless; thread-safe; blocking CPU work.
+
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace bridge::web {
+
+struct RenderOptions {
+    std::string mediaType = "image/jpeg";  ///< "image/jpeg" or "image/png"
+    int frameNumber = 1;                   ///< 1-based
+    int viewportWidth = 0;                 ///< 0: native size; else fit (aspect kept) into the viewport
+    int viewportHeight = 0;
+    int quality = 90;                      ///< JPEG quality 1..100
+    /// window=center,width[,function]: overrides the instance's VOI window. Without it the
+    /// instance's first window is used, or a min-max window when it has none.
+    std::optional<std::pair<double, double>> window;
+};
+
+/// Parses the rendered query parameters (`viewport=w,h`, `quality=q`, `window=c,w,fn`) into
+/// `options`. Throws BridgeError(InvalidArgument) for malformed values.
+void parseRenderParameters(const std::vector<std::pair<std::string, std::string>>& parameters, RenderOptions& options);
+
+/// The encoded image. Throws BridgeError(NotFound) when the frame does not exist,
+/// Unsupported when the instance has no renderable pixel data (SR, SEG without pixels...).
+std::vector<std::uint8_t> renderFrame(DcmFileFormat& file, const RenderOptions& options);
+
+}  // namespace bridge::web

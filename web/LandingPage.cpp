@@ -1,0 +1,132 @@
+#include "web/LandingPage.h"
+
+#include "bridge/tcia/Model.h"
+
+namespace bridge::web {
+namespace {
+
+std::string html(const std::string& s) {
+    std::string out;
+    for (char c : s) {
+        switch (c) {
+        case '&': out += "&amp;"; break;
+        case '<': out += "&lt;"; break;
+        case '>': out += "&gt;"; break;
+        case '"': out += "&quot;"; break;
+        case '\'': out += "&#39;"; break;
+        default: out += c;
+        }
+    }
+    return out;
+}
+
+// Only http(s) links become anchors; anything else (javascript:, data:) is shown as text.
+bool safeLink(const std::string& url) { return url.rfind("https://", 0) == 0 || url.rfind("http://", 0) == 0; }
+
+std::string link(const std::string& url, const std::string& text) {
+    if (!safeLink(url)) return html(text);
+    return "<a href=\"" + html(url) + "\">" + html(text) + "</a>";
+}
+
+}  // namespace
+
+std::string renderLandingHtml(const std::vector<CollectionInfo>& collections, const std::string& dicomWebRoot) {
+    std::string out =
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>TCIA DICOM bridge</title></head><body>\n"
+        "<h1>TCIA DICOM bridge</h1>\n"
+        "<p>This server presents public collections of <a href=\"https://www.cancerimagingarchive.net/\">The Cancer Imaging "
+        "Archive (TCIA)</a> as a DICOM node: a DICOMweb service (QIDO-RS, WADO-RS, WADO-URI) at <code>" +
+        html(dicomWebRoot) +
+        "</code> and a DIMSE query/retrieve service. It is read-only; images are fetched from TCIA on demand.</p>\n"
+        "<p>Use of these data is governed by the <a href=\"" + std::string(kTciaDataUsagePolicyUrl) +
+        "\">TCIA Data Usage Policy</a> and by each collection's license below. When you publish work using a collection, "
+        "cite its data citation (DOI) and acknowledge TCIA: <em>Clark K, et al. The Cancer Imaging Archive (TCIA): "
+        "Maintaining and Operating a Public Information Repository. J Digit Imaging 26(6):1045-1057, 2013. "
+        "https://doi.org/10.1007/s10278-013-9622-7</em>.</p>\n"
+        "<h2>Collections</h2>\n";
+    if (collections.empty()) {
+        out += "<p>No collections are visible to you.</p>\n";
+    } else {
+        out += "<table><thead><tr><th>Collection</th><th>License</th><th>Citation</th></tr></thead><tbody>\n";
+        for (const auto& c : collections) {
+            out += "<tr><td>" + html(c.name) + "</td><td>" +
+                   (c.licenseName.empty() && c.licenseUri.empty() ? std::string("see TCIA")
+                                                                  : link(c.licenseUri, c.licenseName.empty() ? c.licenseUri : c.licenseName)) +
+                   "</td><td>" + (c.dataDescriptionUri.empty() ? std::string("&mdash;") : link(c.dataDescriptionUri, c.dataDescriptionUri)) +
+                   "</td></tr>\n";
+        }
+        out += "</tbody></table>\n";
+    }
+    out += "<p>Machine-readable: <a href=\"collections\">collections</a> &middot; <a href=\"health\">health</a></p>\n</body></html>\n";
+    return out;
+}
+
+std::string renderCollectionsJson(const std::vector<CollectionInfo>& collections, const std::string& dicomWebRoot) {
+    std::string out = "{\"dicomWebRoot\":" + jsonQuote(dicomWebRoot) + ",\"dataUsagePolicy\":" + jsonQuote(kTciaDataUsagePolicyUrl) +
+                      ",\"attribution\":" +
+                      jsonQuote("Data from The Cancer Imaging Archive (TCIA); cite each collection's DOI and the TCIA publication "
+                                "https://doi.org/10.1007/s10278-013-9622-7") +
+                      ",\"collections\":[";
+    for (std::size_t i = 0; i < collections.size(); ++i) {
+        const auto& c = collections[i];
+        if (i) out += ',';
+        out += "{\"name\":" + jsonQuote(c.name) + ",\"licenseName\":" + jsonQuote(c.licenseName) + ",\"licenseURI\":" +
+               jsonQuote(c.licenseUri) + ",\"dataDescriptionURI\":" + jsonQuote(c.dataDescriptionUri) + "}";
+    }
+    return out + "]}";
+}
+
+std::vector<CollectionInfo> LandingPage::visibleCollections(WebExchange& exchange) {
+    MetadataSource* source = exchange.context().metadata;
+    std::vector<CollectionInfo> all;
+    if (source != nullptr) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (!loaded_ || std::chrono::steady_clock::now() - loadedAt_ > std::chrono::minutes(10)) {
+            std::vector<CollectionInfo> fresh;
+            for (const auto& name : source->collections()) {
+                CollectionInfo info;
+                info.name = name;
+                try {
+                    tcia::SeriesFilter filter;
+                    filter.collection = name;
+                    for (const auto& s : source->series(filter)) {
+                        if (info.licenseName.empty()) info.licenseName = s.licenseName;
+                        if (info.licenseUri.empty()) info.licenseUri = s.licenseUri;
+                        if (info.dataDescriptionUri.empty()) info.dataDescriptionUri = s.dataDescriptionUri;
+                        if (!info.licenseName.empty() && !info.dataDescriptionUri.empty()) break;
+                    }
+                } catch (const std::exception&) {
+                    // A collection whose series cannot be listed is still shown, without license.
+                }
+                fresh.push_back(std::move(info));
+            }
+            // Restricted collections are only visible with a token: the bridge's own listing may
+            // lack them, so add them by name.
+            for (const auto& name : source->restrictedCollections()) {
+                bool present = false;
+                for (const auto& f : fresh) present = present || f.name == name;
+                if (!present) fresh.push_back(CollectionInfo{name, "", "", ""});
+            }
+            all_ = std::move(fresh);
+            loadedAt_ = std::chrono::steady_clock::now();
+            loaded_ = true;
+        }
+        all = all_;
+    }
+    std::vector<CollectionInfo> visible;
+    const CollectionScope& scope = exchange.scope();
+    for (auto& c : all)
+        if (scope.allows(c.name)) visible.push_back(std::move(c));
+    return visible;
+}
+
+void LandingPage::serveHtml(WebExchange& exchange) {
+    auto page = renderLandingHtml(visibleCollections(exchange), exchange.dicomWebRoot());
+    exchange.sendBytes(200, "text/html; charset=utf-8", page.data(), page.size());
+}
+
+void LandingPage::serveJson(WebExchange& exchange) {
+    exchange.sendJson(200, renderCollectionsJson(visibleCollections(exchange), exchange.dicomWebRoot()), "application/json");
+}
+
+}  // namespace bridge::web

@@ -1,0 +1,71 @@
+#include "web/MetadataCache.h"
+
+#include <Poco/DeflatingStream.h>
+#include <Poco/InflatingStream.h>
+#include <Poco/StreamCopier.h>
+
+#include <sstream>
+
+namespace bridge::web {
+
+std::shared_ptr<const std::string> MetadataCache::find(const std::string& key) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = entries_.find(key);
+    if (it == entries_.end()) {
+        ++misses_;
+        return nullptr;
+    }
+    ++hits_;
+    lru_.splice(lru_.begin(), lru_, it->second.lru);
+    return it->second.gz;
+}
+
+std::shared_ptr<const std::string> MetadataCache::store(const std::string& key, const std::string& json) {
+    auto gz = std::make_shared<const std::string>(gzip(json));
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = entries_.find(key);
+    if (it != entries_.end()) {
+        bytes_ -= it->second.gz->size();
+        lru_.erase(it->second.lru);
+        entries_.erase(it);
+    }
+    if (gz->size() > maxBytes_) return gz;  // too big to keep; still usable by the caller
+    lru_.push_front(key);
+    entries_[key] = Entry{gz, lru_.begin()};
+    bytes_ += gz->size();
+    while (bytes_ > maxBytes_ && !lru_.empty()) {
+        auto victim = entries_.find(lru_.back());
+        bytes_ -= victim->second.gz->size();
+        entries_.erase(victim);
+        lru_.pop_back();
+    }
+    return gz;
+}
+
+std::size_t MetadataCache::hits() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return hits_;
+}
+
+std::size_t MetadataCache::misses() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return misses_;
+}
+
+std::string MetadataCache::gzip(const std::string& data) {
+    std::ostringstream out;
+    Poco::DeflatingOutputStream deflater(out, Poco::DeflatingStreamBuf::STREAM_GZIP, 6);
+    deflater.write(data.data(), static_cast<std::streamsize>(data.size()));
+    deflater.close();
+    return out.str();
+}
+
+std::string MetadataCache::gunzip(const std::string& data) {
+    std::istringstream in(data);
+    Poco::InflatingInputStream inflater(in, Poco::InflatingStreamBuf::STREAM_GZIP);
+    std::string out;
+    Poco::StreamCopier::copyToString(inflater, out);
+    return out;
+}
+
+}  // namespace bridge::web

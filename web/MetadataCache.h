@@ -1,0 +1,45 @@
+#pragma once
+// In-memory cache of generated WADO-RS series metadata, stored gzip-compressed (the idea of
+// ORT-DW 1.15: OHIF asks for series metadata on every study open, and building it means
+// parsing every instance). LRU, bounded by compressed bytes. Thread-safe.
+
+#include <cstddef>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+namespace bridge::web {
+
+class MetadataCache {
+public:
+    explicit MetadataCache(std::size_t maxBytes = 256u << 20) : maxBytes_(maxBytes) {}
+
+    /// The gzip bytes of a JSON array for `key` (base URL + series UID), or nullptr.
+    std::shared_ptr<const std::string> find(const std::string& key);
+    /// Stores JSON text (compressed here). Returns the stored gzip bytes.
+    std::shared_ptr<const std::string> store(const std::string& key, const std::string& json);
+
+    std::size_t hits() const;
+    std::size_t misses() const;
+
+    /// gzip / gunzip helpers (Poco Deflating/InflatingStream, STREAM_GZIP).
+    static std::string gzip(const std::string& data);
+    static std::string gunzip(const std::string& data);
+
+private:
+    struct Entry {
+        std::shared_ptr<const std::string> gz;
+        std::list<std::string>::iterator lru;
+    };
+    mutable std::mutex mutex_;
+    std::size_t maxBytes_;
+    std::size_t bytes_ = 0;
+    std::size_t hits_ = 0, misses_ = 0;
+    std::map<std::string, Entry> entries_;
+    std::list<std::string> lru_;  ///< front = most recent
+};
+
+}  // namespace bridge::web

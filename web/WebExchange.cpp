@@ -1,0 +1,156 @@
+#include "web/WebExchange.h"
+
+#include "web/MetadataCache.h"
+#include "web/PublicUrl.h"
+
+#include <Poco/URI.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+
+namespace bridge::web {
+namespace {
+
+std::string lower(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return s;
+}
+
+}  // namespace
+
+std::string jsonQuote(const std::string& text) {
+    std::string out = "\"";
+    for (unsigned char c : text) {
+        switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+            if (c < 0x20) {
+                char buf[8];
+                std::snprintf(buf, sizeof buf, "\\u%04x", c);
+                out += buf;
+            } else {
+                out += static_cast<char>(c);
+            }
+        }
+    }
+    return out + "\"";
+}
+
+WebExchange::WebExchange(WebContext& context, Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response)
+    : context_(context), request_(request), response_(response) {
+    addCommonHeaders();
+    Poco::URI uri(request.getURI());
+    path_ = uri.getPath();
+    // PS3.18 8.3.4: a value may hold commas; Poco decodes %2C so both spellings split alike.
+    parameters_ = uri.getQueryParameters();
+    accept_ = parseAccept(request.get("Accept", ""));
+    ForwardingHeaders fh;
+    fh.forwarded = request.get("Forwarded", "");
+    fh.xForwardedHost = request.get("X-Forwarded-Host", "");
+    fh.xForwardedProto = request.get("X-Forwarded-Proto", "");
+    fh.xForwardedPrefix = request.get("X-Forwarded-Prefix", "");
+    fh.host = request.get("Host", "");
+    fh.localAddress = request.serverAddress().toString();
+    baseUrl_ = publicBaseUrl(context.settings.publicBaseUrl, fh);
+}
+
+std::string WebExchange::parameter(const std::string& name) const {
+    const std::string wanted = lower(name);
+    for (const auto& [n, v] : parameters_)
+        if (lower(n) == wanted) return v;
+    return {};
+}
+
+const CollectionScope& WebExchange::scope() {
+    if (!scope_) {
+        std::optional<std::string> token;
+        const std::string auth = request_.get("Authorization", "");
+        if (auth.size() > 7 && lower(auth.substr(0, 7)) == "bearer ") {
+            std::string t = auth.substr(7);
+            t.erase(0, t.find_first_not_of(' '));
+            if (!t.empty()) token = t;
+        }
+        scope_ = context_.scope ? context_.scope(token) : CollectionScope{};
+    }
+    return *scope_;
+}
+
+void WebExchange::addCommonHeaders() {
+    // CORS on every response, errors included (OHIF #517; MS dicom-server #2021).
+    response_.set("Access-Control-Allow-Origin", context_.settings.allowedOrigin);
+    if (context_.settings.allowedOrigin != "*") response_.set("Vary", "Origin");
+    response_.set("Access-Control-Expose-Headers", "Content-Type, Content-Length, Content-Encoding, Warning");
+    // OHIF pages with COEP require-corp may embed /rendered and thumbnails (anchors.md 3.3).
+    response_.set("Cross-Origin-Resource-Policy", "cross-origin");
+}
+
+bool WebExchange::acceptsGzip() const {
+    const std::string ae = lower(request_.get("Accept-Encoding", ""));
+    auto pos = ae.find("gzip");
+    if (pos == std::string::npos) return false;
+    auto semi = ae.find(';', pos);
+    auto comma = ae.find(',', pos);
+    if (semi != std::string::npos && (comma == std::string::npos || semi < comma)) {
+        auto q = ae.find("q=", semi);
+        if (q != std::string::npos && (comma == std::string::npos || q < comma) && std::atof(ae.c_str() + q + 2) <= 0) return false;
+    }
+    return true;
+}
+
+void WebExchange::sendJson(int status, const std::string& json, const std::string& contentType) {
+    if (acceptsGzip() && json.size() > 512) {
+        const std::string gz = MetadataCache::gzip(json);
+        response_.set("Content-Encoding", "gzip");
+        response_.set("Vary", "Accept-Encoding");
+        sendBytes(status, contentType, gz.data(), gz.size());
+        return;
+    }
+    sendBytes(status, contentType, json.data(), json.size());
+}
+
+void WebExchange::sendGzippedJson(const std::string& gz, const std::string& contentType) {
+    if (acceptsGzip()) {
+        response_.set("Content-Encoding", "gzip");
+        response_.set("Vary", "Accept-Encoding");
+        sendBytes(200, contentType, gz.data(), gz.size());
+        return;
+    }
+    const std::string json = MetadataCache::gunzip(gz);
+    sendBytes(200, contentType, json.data(), json.size());
+}
+
+void WebExchange::sendBytes(int status, const std::string& contentType, const void* data, std::size_t size) {
+    response_.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
+    response_.setContentType(contentType);
+    response_.setContentLength64(static_cast<Poco::UInt64>(size));
+    sent_ = true;
+    if (request_.getMethod() == "HEAD") {
+        response_.send();
+        return;
+    }
+    response_.sendBuffer(data, size);
+}
+
+void WebExchange::sendError(ErrorCode code, const std::string& message) {
+    const auto& m = errorMapping(code);
+    response_.erase("Content-Encoding");
+    std::string body = "{\"error\":" + jsonQuote(m.name) + ",\"message\":" + jsonQuote(message) +
+                       ",\"status\":" + std::to_string(m.httpStatus) + "}";
+    // 499 (client closed) is not a real status; nobody reads it anyway.
+    sendBytes(m.httpStatus, "application/json", body.data(), body.size());
+}
+
+std::ostream& WebExchange::beginStream(const std::string& contentType) {
+    response_.setStatus(Poco::Net::HTTPResponse::HTTP_OK);
+    response_.setContentType(contentType);
+    response_.setChunkedTransferEncoding(true);
+    sent_ = true;
+    return response_.send();
+}
+
+}  // namespace bridge::web

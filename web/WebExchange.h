@@ -1,0 +1,75 @@
+#pragma once
+// One HTTP request/response pair as the DICOMweb handlers see it: parsed query parameters and
+// Accept header, the caller's public base URL and collection scope, and the ways to answer
+// (JSON with optional gzip, bytes, a streamed chunked body, errors as JSON). Every response
+// carries the CORS and CORP headers (PS3.18 doesn't require them; browsers do: OHIF #517).
+// Used by one thread at a time (the Poco worker serving the request).
+
+#include "bridge/common/CancelToken.h"
+#include "bridge/common/Error.h"
+#include "web/AcceptParser.h"
+#include "web/QidoParameters.h"
+#include "web/WebContext.h"
+
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace bridge::web {
+
+class WebExchange {
+public:
+    WebExchange(WebContext& context, Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response);
+
+    WebContext& context() { return context_; }
+    Poco::Net::HTTPServerRequest& request() { return request_; }
+    const std::string& path() const { return path_; }
+    const QueryParameterList& parameters() const { return parameters_; }
+    /// First value of a query parameter (case-insensitive name), or empty.
+    std::string parameter(const std::string& name) const;
+    const std::vector<MediaRange>& accept() const { return accept_; }
+    /// e.g. "http://127.0.0.1:8080" (no trailing slash), from settings or proxy headers.
+    const std::string& baseUrl() const { return baseUrl_; }
+    /// baseUrl + "/dicom-web".
+    std::string dicomWebRoot() const { return baseUrl_ + "/dicom-web"; }
+    /// The caller's collection scope (from the bearer token); computed on first use.
+    const CollectionScope& scope();
+    const CancelToken& cancel() const { return cancel_; }
+
+    bool headersSent() const { return sent_; }
+    /// JSON body (gzip when Accept-Encoding allows and the body is not tiny).
+    void sendJson(int status, const std::string& json, const std::string& contentType = "application/dicom+json");
+    /// Already-gzipped JSON (from the metadata cache): sent as is or inflated for clients without gzip.
+    void sendGzippedJson(const std::string& gz, const std::string& contentType = "application/dicom+json");
+    void sendBytes(int status, const std::string& contentType, const void* data, std::size_t size);
+    /// {"error": name, "message": ..., "status": N} with errorMapping(code).httpStatus.
+    void sendError(ErrorCode code, const std::string& message);
+    /// Starts a chunked 200 response and returns the body stream (Poco owns it).
+    std::ostream& beginStream(const std::string& contentType);
+
+    bool acceptsGzip() const;
+
+private:
+    void addCommonHeaders();
+
+    WebContext& context_;
+    Poco::Net::HTTPServerRequest& request_;
+    Poco::Net::HTTPServerResponse& response_;
+    std::string path_;
+    QueryParameterList parameters_;
+    std::vector<MediaRange> accept_;
+    std::string baseUrl_;
+    std::optional<CollectionScope> scope_;
+    CancelToken cancel_;
+    bool sent_ = false;
+};
+
+/// JSON string literal with escapes (for our own small JSON bodies).
+std::string jsonQuote(const std::string& text);
+
+}  // namespace bridge::web
