@@ -8,6 +8,8 @@
 #include <dcmtk/dcmdata/dcmetinf.h>
 #include <dcmtk/dcmdata/dcxfer.h>
 
+#include <cstring>
+
 
 namespace bridge::tcia {
 
@@ -23,15 +25,21 @@ std::string getString(DcmItem& item, const DcmTagKey& tag) {
 
 std::optional<InstanceUids> InstanceMetaReader::read(const std::uint8_t* data, std::size_t size) {
     if (!data || size < 8) return std::nullopt;
+    const bool partTen = size >= 132 && std::memcmp(data + 128, "DICM", 4) == 0;
     DcmInputBufferStream in;
     in.setBuffer(data, static_cast<offile_off_t>(size));
     in.setEos();
-    // DcmFileFormat detects the preamble + "DICM" (PS3.10 7.1) itself, reads group 0002, then the
-    // dataset in the meta header's transfer syntax -- here only up to (0008,0019), so the pixel
-    // data is never parsed. Without a meta header it reads the raw dataset (syntax auto-detected).
     DcmFileFormat file;
     file.transferInit();
-    OFCondition cond = file.readUntilTag(in, EXS_Unknown, EGL_noChange, DCM_MaxReadLength, DcmTagKey(0x0008, 0x0019));
+    OFCondition cond;
+    if (partTen) {
+        // Part-10 file (PS3.10 7.1): read only the preamble, "DICM" and group 0002.
+        file.setReadMode(ERM_metaOnly);
+        cond = file.read(in, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
+    } else {
+        // A raw dataset: read up to (0008,0019), so the pixel data is never parsed.
+        cond = file.readUntilTag(in, EXS_Unknown, EGL_noChange, DCM_MaxReadLength, DcmTagKey(0x0008, 0x0019));
+    }
     file.transferEnd();
     if (cond.bad() && cond != EC_StreamNotifyClient) return std::nullopt;
     InstanceUids uids;
