@@ -105,4 +105,9 @@ Config parseConfig(const std::string& jsonText);
 /// Reads environment variables TCIA_USERNAME, TCIA_PASSWORD, TCIA_CLIENT_SECRET, TCIA_TOKEN_URL.
 void applyEnvironment(Config& config);
 
+/// "v1" when baseUrl ends in /v1, else "v4" (used when tcia.apiVersion is not given). Pure.
+std::string guessApiVersion(const std::string& baseUrl);
+/// Parses a command-line move destination "AET=HOST:PORT". Throws BridgeError(InvalidArgument).
+DicomPeer parseDestination(const std::string& text);
+
 }  // namespace bridge

@@ -1,0 +1,27 @@
+#include "dimse/BridgeDimse.h"
+
+#include "bridge/query/AccessPolicy.h"
+
+namespace bridge::dimse {
+
+DimseDependencies makeDimseDependencies(BridgeServices& services) {
+    DimseDependencies deps;
+    deps.query = services.query.get();
+    deps.retrieve = services.retrieve.get();
+    AccessPolicy* access = services.access.get();
+    if (access) {
+        deps.scopeFor = [access](const std::string& calling, const std::string& called) {
+            return access->forDimse(calling, called);
+        };
+        deps.isKnownCalledAet = [access](const std::string& called) { return access->isKnownCalledAet(called); };
+    } else {
+        // Without a policy, only the collection AEs of the configuration are known.
+        const auto& aets = services.config.dimse.collectionAets;
+        deps.isKnownCalledAet = [&aets](const std::string& called) { return aets.count(called) != 0; };
+    }
+    deps.caseSensitivePersonNames = services.config.query.caseSensitivePersonNames;
+    deps.maxResults = services.config.query.maxResults;
+    return deps;
+}
+
+}  // namespace bridge::dimse

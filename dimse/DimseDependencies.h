@@ -1,0 +1,36 @@
+#pragma once
+// What the DIMSE adapter needs from the core, as narrow references and callables so the
+// protocol tests can run the real SCP over test doubles. Built from BridgeServices by
+// makeDimseDependencies() (dimse/BridgeDimse.h). All referenced objects must outlive the server
+// and be safe to call from several association threads at once.
+
+#include "bridge/query/Query.h"
+#include "bridge/query/QueryService.h"
+#include "bridge/retrieve/RetrieveService.h"
+
+#include <cstddef>
+#include <functional>
+#include <string>
+
+namespace bridge::dimse {
+
+struct DimseDependencies {
+    QueryService* query = nullptr;
+    RetrieveService* retrieve = nullptr;
+    /// Which collections a caller sees (AccessPolicy::forDimse). Empty function = everything.
+    std::function<CollectionScope(const std::string& callingAet, const std::string& calledAet)> scopeFor;
+    /// Extra called AE titles (collection AEs) besides DimseSettings::aeTitle
+    /// (AccessPolicy::isKnownCalledAet). Empty function = none.
+    std::function<bool(const std::string& calledAet)> isKnownCalledAet;
+    bool caseSensitivePersonNames = false;
+    std::size_t maxResults = 10'000;  ///< for the truncation ErrorComment only; the cap lives in the core
+};
+
+/// Who is on the other end of an association (names trimmed of padding).
+struct AssociationInfo {
+    std::string callingAet;
+    std::string calledAet;
+    std::string peerAddress;  ///< numeric IP
+};
+
+}  // namespace bridge::dimse

@@ -1,0 +1,273 @@
+#include "dimse/DimseServer.h"
+
+#include "bridge/common/Error.h"
+#include "dimse/AssociationPolicy.h"
+#include "dimse/CStoreSender.h"
+#include "dimse/FindScp.h"
+#include "dimse/GetScp.h"
+#include "dimse/MoveScp.h"
+
+#include <dcmtk/dcmnet/assoc.h>
+#include <dcmtk/dcmnet/dimse.h>
+#include <dcmtk/dcmnet/dul.h>
+#include <dcmtk/oflog/oflog.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace bridge::dimse {
+namespace {
+
+OFLogger serverLogger = OFLog::getLogger("bridge.dimse.server");
+
+/// Guards dcmExternalSocketHandle, a dcmnet process global (see DimseServer.h).
+std::mutex& externalSocketMutex() {
+    static std::mutex m;
+    return m;
+}
+
+std::string trimmed(const char* s) {
+    std::string v = s ? s : "";
+    while (!v.empty() && v.back() == ' ') v.pop_back();
+    std::size_t b = v.find_first_not_of(' ');
+    return b == std::string::npos ? std::string() : v.substr(b);
+}
+
+void reject(T_ASC_Association* assoc, T_ASC_RejectParametersResult result, T_ASC_RejectParametersSource source,
+            T_ASC_RejectParametersReason reason) {
+    T_ASC_RejectParameters rej{result, source, reason};
+    ASC_rejectAssociation(assoc, &rej);
+    ASC_dropAssociation(assoc);
+    ASC_destroyAssociation(&assoc);
+}
+
+}  // namespace
+
+DimseServer::DimseServer(DimseSettings settings, DimseDependencies dependencies)
+    : settings_(std::move(settings)), deps_(std::move(dependencies)) {}
+
+DimseServer::~DimseServer() { stop(); }
+
+void DimseServer::start() {
+    if (acceptThread_.joinable()) return;
+    registerDecoders();
+    // DUL reads dcmDisableGethostbyaddr: no reverse DNS per association (slow, useless here).
+    dcmDisableGethostbyaddr.set(OFTrue);
+
+    listenFd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (listenFd_ < 0) throw BridgeError(ErrorCode::Internal, std::string("socket: ") + std::strerror(errno));
+    int one = 1;
+    ::setsockopt(listenFd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(settings_.port);
+    if (::inet_pton(AF_INET, settings_.bindAddress.c_str(), &addr.sin_addr) != 1) {
+        ::close(listenFd_);
+        listenFd_ = -1;
+        throw BridgeError(ErrorCode::InvalidArgument, "dimse.bindAddress is not an IPv4 address: " + settings_.bindAddress);
+    }
+    if (::bind(listenFd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(listenFd_, 64) != 0) {
+        std::string err = std::strerror(errno);
+        ::close(listenFd_);
+        listenFd_ = -1;
+        throw BridgeError(ErrorCode::Internal, "cannot listen on " + settings_.bindAddress + ":" +
+                                                   std::to_string(settings_.port) + ": " + err);
+    }
+    socklen_t len = sizeof addr;
+    ::getsockname(listenFd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+
+    {
+        std::lock_guard<std::mutex> lock(externalSocketMutex());
+        // With an external handle set, initializeNetworkTCP() creates no INADDR_ANY listener.
+        dcmExternalSocketHandle.set(listenFd_);
+        OFCondition cond = ASC_initializeNetwork(NET_ACCEPTOR, port_, static_cast<int>(settings_.acseTimeout.count()),
+                                                 &network_);
+        dcmExternalSocketHandle.set(-1);
+        if (cond.bad()) {
+            ::close(listenFd_);
+            listenFd_ = -1;
+            throw BridgeError(ErrorCode::Internal, std::string("ASC_initializeNetwork: ") + cond.text());
+        }
+    }
+    stopping_ = false;
+    acceptThread_ = std::thread(&DimseServer::acceptLoop, this);
+}
+
+void DimseServer::stop() {
+    if (!acceptThread_.joinable()) return;
+    stopping_ = true;
+    acceptThread_.join();
+    reapWorkers(true);
+    if (network_) ASC_dropNetwork(&network_);
+    network_ = nullptr;
+    if (listenFd_ >= 0) ::close(listenFd_);
+    listenFd_ = -1;
+}
+
+void DimseServer::reapWorkers(bool all) {
+    std::lock_guard<std::mutex> lock(workersMutex_);
+    for (auto it = workers_.begin(); it != workers_.end();) {
+        if (all || (*it)->done.load()) {
+            if ((*it)->thread.joinable()) (*it)->thread.join();
+            it = workers_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+}
+
+void DimseServer::acceptLoop() {
+    while (!stopping_) {
+        reapWorkers(false);
+        pollfd pfd{listenFd_, POLLIN, 0};
+        int n = ::poll(&pfd, 1, 200);
+        if (n <= 0 || !(pfd.revents & POLLIN)) continue;
+        int client = ::accept4(listenFd_, nullptr, nullptr, SOCK_CLOEXEC);
+        if (client < 0) continue;
+
+        T_ASC_Association* assoc = nullptr;
+        OFCondition cond;
+        {
+            std::lock_guard<std::mutex> lock(externalSocketMutex());
+            dcmExternalSocketHandle.set(client);
+            cond = ASC_receiveAssociation(network_, &assoc, settings_.maxPdu, nullptr, nullptr, OFFalse, DUL_NOBLOCK,
+                                          static_cast<int>(settings_.acseTimeout.count()));
+            dcmExternalSocketHandle.set(-1);
+        }
+        if (cond.bad()) {
+            OFLOG_INFO(serverLogger, "association receive failed: " << cond.text());
+            if (assoc) {
+                ASC_dropAssociation(assoc);
+                ASC_destroyAssociation(&assoc);
+            } else {
+                ::close(client);
+            }
+            continue;
+        }
+        if (active_.load() >= settings_.maxAssociations) {
+            OFLOG_WARN(serverLogger, "rejecting association: " << settings_.maxAssociations << " already active");
+            reject(assoc, ASC_RESULT_REJECTEDTRANSIENT, ASC_SOURCE_SERVICEPROVIDER_PRESENTATION_RELATED,
+                   ASC_REASON_SP_PRES_LOCALLIMITEXCEEDED);
+            continue;
+        }
+        ++active_;
+        auto worker = std::make_unique<Worker>();
+        Worker* w = worker.get();
+        w->thread = std::thread([this, assoc, w] {
+            try {
+                serve(assoc);
+            } catch (...) {
+                OFLOG_ERROR(serverLogger, "unexpected exception in association thread");
+            }
+            --active_;
+            w->done = true;
+        });
+        std::lock_guard<std::mutex> lock(workersMutex_);
+        workers_.push_back(std::move(worker));
+    }
+}
+
+void DimseServer::serve(T_ASC_Association* assoc) {
+    char callingAet[65] = {0}, calledAet[65] = {0};
+    ASC_getAPTitles(assoc->params, callingAet, sizeof callingAet, calledAet, sizeof calledAet, nullptr, 0);
+    char peer[130] = {0}, local[130] = {0};
+    ASC_getPresentationAddresses(assoc->params, peer, sizeof peer, local, sizeof local);
+    AssociationInfo info{trimmed(callingAet), trimmed(calledAet), trimmed(peer)};
+    std::string peerHost = info.peerAddress.substr(0, info.peerAddress.find(':'));
+
+    switch (decideAssociation(settings_, deps_.isKnownCalledAet, info.callingAet, info.calledAet, peerHost)) {
+    case AssociationDecision::Accept: break;
+    case AssociationDecision::CalledAeNotRecognized:
+        OFLOG_WARN(serverLogger, "rejecting " << info.callingAet << ": called AE '" << info.calledAet << "' unknown");
+        reject(assoc, ASC_RESULT_REJECTEDPERMANENT, ASC_SOURCE_SERVICEUSER, ASC_REASON_SU_CALLEDAETITLENOTRECOGNIZED);
+        return;
+    case AssociationDecision::CallingAeNotRecognized:
+    case AssociationDecision::CallingHostNotAllowed:
+        OFLOG_WARN(serverLogger, "rejecting calling AE '" << info.callingAet << "' from " << peerHost);
+        reject(assoc, ASC_RESULT_REJECTEDPERMANENT, ASC_SOURCE_SERVICEUSER, ASC_REASON_SU_CALLINGAETITLENOTRECOGNIZED);
+        return;
+    }
+    OFCondition cond = acceptPresentationContexts(assoc->params);
+    if (cond.good()) {
+        // The responding AE title is the one called (a collection AE answers as itself).
+        ASC_setAPTitles(assoc->params, nullptr, nullptr, info.calledAet.c_str());
+        cond = ASC_acknowledgeAssociation(assoc);
+    }
+    if (cond.bad()) {
+        OFLOG_WARN(serverLogger, "cannot acknowledge association: " << cond.text());
+        ASC_dropAssociation(assoc);
+        ASC_destroyAssociation(&assoc);
+        return;
+    }
+    OFLOG_DEBUG(serverLogger, "association from " << info.callingAet << " (" << peerHost << ") to " << info.calledAet);
+
+    long idleSeconds = 0;
+    for (;;) {
+        if (stopping_) {
+            ASC_abortAssociation(assoc);
+            break;
+        }
+        T_ASC_PresentationContextID presId = 0;
+        T_DIMSE_Message msg;
+        DcmDataset* statusDetail = nullptr;
+        cond = DIMSE_receiveCommand(assoc, DIMSE_NONBLOCKING, 1, &presId, &msg, &statusDetail);
+        delete statusDetail;
+        if (cond == DIMSE_NODATAAVAILABLE) {
+            if (++idleSeconds >= settings_.networkTimeout.count()) {
+                OFLOG_INFO(serverLogger, "aborting idle association from " << info.callingAet);
+                ASC_abortAssociation(assoc);
+                break;
+            }
+            continue;
+        }
+        idleSeconds = 0;
+        if (cond == DUL_PEERREQUESTEDRELEASE) {
+            ASC_acknowledgeRelease(assoc);
+            break;
+        }
+        if (cond == DUL_PEERABORTEDASSOCIATION) break;
+        if (cond.bad()) {
+            OFLOG_INFO(serverLogger, "association from " << info.callingAet << " ended: " << cond.text());
+            ASC_abortAssociation(assoc);
+            break;
+        }
+        switch (msg.CommandField) {
+        case DIMSE_C_ECHO_RQ:
+            cond = DIMSE_sendEchoResponse(assoc, presId, &msg.msg.CEchoRQ, STATUS_Success, nullptr);
+            break;
+        case DIMSE_C_FIND_RQ:
+            cond = handleFind(assoc, presId, msg.msg.CFindRQ, info, settings_, deps_);
+            break;
+        case DIMSE_C_MOVE_RQ:
+            cond = handleMove(assoc, presId, msg.msg.CMoveRQ, info, settings_, deps_, stopping_);
+            break;
+        case DIMSE_C_GET_RQ:
+            cond = handleGet(assoc, presId, msg.msg.CGetRQ, info, settings_, deps_, stopping_);
+            break;
+        case DIMSE_C_CANCEL_RQ:
+            // A C-CANCEL after the final response (Weasis sends one after every response): ignore.
+            cond = EC_Normal;
+            break;
+        default:
+            OFLOG_WARN(serverLogger, "unsupported DIMSE command 0x" << std::hex << msg.CommandField << "; aborting");
+            cond = DIMSE_BADCOMMANDTYPE;
+            break;
+        }
+        if (cond.bad()) {
+            OFLOG_INFO(serverLogger, "aborting association from " << info.callingAet << ": " << cond.text());
+            ASC_abortAssociation(assoc);
+            break;
+        }
+    }
+    ASC_dropSCPAssociation(assoc);
+    ASC_destroyAssociation(&assoc);
+}
+
+}  // namespace bridge::dimse

@@ -1,0 +1,95 @@
+#include "dimse/FindScp.h"
+
+#include "bridge/common/CancelToken.h"
+#include "bridge/common/Error.h"
+#include "dimse/DimseStatus.h"
+#include "dimse/IdentifierTranslator.h"
+
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/oflog/oflog.h>
+
+#include <memory>
+
+namespace bridge::dimse {
+namespace {
+
+OFLogger findLogger = OFLog::getLogger("bridge.dimse.find");
+
+struct FindContext {
+    const AssociationInfo& info;
+    const DimseSettings& settings;
+    DimseDependencies& deps;
+    CancelToken cancel;
+    Query query;
+    std::unique_ptr<FindCursor> cursor;
+    std::size_t matches = 0;
+};
+
+DcmDataset* commentDetail(const std::string& message) {
+    auto* detail = new DcmDataset;  // deleted by DIMSE_findProvider
+    detail->putAndInsertString(DCM_ErrorComment, errorComment(message).c_str());
+    return detail;
+}
+
+void findCallback(void* data, OFBool cancelled, T_DIMSE_C_FindRQ* request, DcmDataset* identifier, int responseCount,
+                  T_DIMSE_C_FindRSP* response, DcmDataset** responseIdentifiers, DcmDataset** statusDetail) {
+    auto& ctx = *static_cast<FindContext*>(data);
+    *responseIdentifiers = nullptr;
+    *statusDetail = nullptr;
+    // Never let an exception cross into DCMTK (house rule): everything is caught here.
+    try {
+        if (cancelled) {
+            ctx.cancel.cancel();
+            response->DimseStatus = STATUS_FIND_Cancel_MatchingTerminatedDueToCancelRequest;
+            return;
+        }
+        if (responseCount == 1) {
+            auto model = modelForSopClass(request->AffectedSOPClassUID);
+            if (!model) throw BridgeError(ErrorCode::InvalidArgument, "not a Q/R FIND SOP class");
+            if (!identifier) throw BridgeError(ErrorCode::InvalidArgument, "no identifier");
+            std::vector<std::string> warnings;
+            ctx.query = identifierToQuery(*identifier, *model, &warnings);
+            for (const auto& w : warnings) OFLOG_WARN(findLogger, "C-FIND from " << ctx.info.callingAet << ": " << w);
+            ctx.query.caseSensitivePersonNames = ctx.deps.caseSensitivePersonNames;
+            if (ctx.deps.scopeFor) ctx.query.scope = ctx.deps.scopeFor(ctx.info.callingAet, ctx.info.calledAet);
+            ctx.cursor = ctx.deps.query->find(ctx.query, ctx.cancel);
+        }
+        std::optional<DicomRecord> record = ctx.cursor->next();
+        if (record) {
+            ++ctx.matches;
+            *responseIdentifiers = recordToIdentifier(*record, ctx.query, ctx.info.calledAet).release();
+            response->DimseStatus = STATUS_Pending;
+            return;
+        }
+        if (ctx.cursor->truncated()) {
+            // Documented choice (README "C-FIND truncation"): the matches sent stay valid, the
+            // final A700 tells the user the list is incomplete (CTK #1435, Weasis #392).
+            response->DimseStatus = kStatusFindTruncated;
+            *statusDetail = commentDetail(truncationComment(ctx.deps.maxResults));
+            return;
+        }
+        response->DimseStatus = STATUS_Success;
+    } catch (const std::exception& e) {
+        ErrorCode code = classifyException(e);
+        response->DimseStatus = failureStatus(code, DimseOperation::Find);
+        *statusDetail = commentDetail(e.what());
+        OFLOG_INFO(findLogger, "C-FIND from " << ctx.info.callingAet << " failed: " << e.what());
+    } catch (...) {
+        response->DimseStatus = failureStatus(ErrorCode::Internal, DimseOperation::Find);
+        *statusDetail = commentDetail("internal error");
+    }
+}
+
+}  // namespace
+
+OFCondition handleFind(T_ASC_Association* assoc, T_ASC_PresentationContextID presId, T_DIMSE_C_FindRQ& request,
+                       const AssociationInfo& info, const DimseSettings& settings, DimseDependencies& deps) {
+    FindContext ctx{info, settings, deps, CancelToken{}, Query{}, nullptr, 0};
+    OFCondition cond = DIMSE_findProvider(assoc, presId, &request, findCallback, &ctx, DIMSE_BLOCKING,
+                                          static_cast<int>(settings.dimseTimeout.count()));
+    OFLOG_INFO(findLogger, "C-FIND " << info.callingAet << "->" << info.calledAet << " level "
+                                     << toString(ctx.query.level) << ": " << ctx.matches << " matches");
+    return cond;
+}
+
+}  // namespace bridge::dimse

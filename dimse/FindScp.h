@@ -1,0 +1,20 @@
+#pragma once
+// C-FIND SCP for one request (PS3.4 C.4.1): identifier -> Query -> QueryService cursor; one
+// Pending per match AS THE CURSOR YIELDS IT (not collected first, unlike Orthanc), C-CANCEL
+// checked by DIMSE_findProvider between matches -> FE00. Final status: 0000; A700 with
+// ErrorComment when the core's result cap truncated the answer; the mapped failure status
+// (A900 bad identifier, C001 TCIA down...) with ErrorComment otherwise. Blocking; runs on the
+// association's thread.
+
+#include "bridge/common/Config.h"
+#include "dimse/DimseDependencies.h"
+
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmnet/dimse.h>
+
+namespace bridge::dimse {
+
+OFCondition handleFind(T_ASC_Association* assoc, T_ASC_PresentationContextID presId, T_DIMSE_C_FindRQ& request,
+                       const AssociationInfo& info, const DimseSettings& settings, DimseDependencies& deps);
+
+}  // namespace bridge::dimse

@@ -1,0 +1,116 @@
+#include "dimse/GetScp.h"
+
+#include "bridge/common/Error.h"
+#include "dimse/CStoreSender.h"
+#include "dimse/IdentifierTranslator.h"
+#include "dimse/RetrieveOperation.h"
+#include "dimse/RetrieveResponseWriter.h"
+
+#include <dcmtk/oflog/oflog.h>
+
+#include <optional>
+
+namespace bridge::dimse {
+namespace {
+
+OFLogger getLogger = OFLog::getLogger("bridge.dimse.get");
+
+/// C-STORE over the requester's association (no Move Originator on C-GET sub-operations).
+class RequesterStoreTarget : public StoreTarget {
+public:
+    RequesterStoreTarget(T_ASC_Association* assoc, int timeout) : assoc_(assoc), timeout_(timeout) {}
+    Result store(const DicomInstance& instance) override {
+        bool lost = false;
+        Result r = sendCStore(assoc_, instance, std::nullopt, timeout_, &lost);
+        if (lost) {
+            broken_ = true;
+            reason_ = r.reason;
+        }
+        return r;
+    }
+    bool broken() const override { return broken_; }
+    std::string brokenReason() const override { return reason_; }
+
+private:
+    T_ASC_Association* assoc_;
+    int timeout_;
+    bool broken_ = false;
+    std::string reason_;
+};
+
+struct GetContext {
+    T_ASC_Association* assoc;
+    T_ASC_PresentationContextID presId;
+    const AssociationInfo& info;
+    const DimseSettings& settings;
+    DimseDependencies& deps;
+    const std::atomic<bool>& stopping;
+    RequesterStoreTarget target;
+    std::optional<RetrieveOperation> operation;
+    RetrieveResponse last;
+};
+
+RetrieveResponse firstStep(GetContext& ctx, T_DIMSE_C_GetRQ* request, DcmDataset* identifier) {
+    auto model = modelForSopClass(request->AffectedSOPClassUID);
+    if (!model || !identifier) return RetrieveOperation::failure(kStatusIdentifierDoesNotMatch, "bad C-GET request");
+    RetrieveRequest retrieve;
+    try {
+        retrieve = identifierToRetrieveRequest(*identifier, *model);
+    } catch (const std::exception& e) {
+        return RetrieveOperation::failure(kStatusIdentifierDoesNotMatch, e.what());
+    }
+    if (ctx.deps.scopeFor) retrieve.scope = ctx.deps.scopeFor(ctx.info.callingAet, ctx.info.calledAet);
+    auto& stopping = ctx.stopping;
+    // No C-CANCEL polling here while waiting: on the requester's association the next message
+    // could also be a late C-STORE-RSP; DIMSE_getProvider checks C-CANCEL between responses.
+    ctx.operation.emplace(*ctx.deps.retrieve, std::chrono::duration_cast<std::chrono::milliseconds>(ctx.settings.pendingInterval),
+                          [&stopping] { return stopping.load(); });
+    OFLOG_INFO(getLogger, "C-GET from " << ctx.info.callingAet << " level " << toString(retrieve.level));
+    return ctx.operation->begin(retrieve, ctx.target);
+}
+
+void getCallback(void* data, OFBool cancelled, T_DIMSE_C_GetRQ* request, DcmDataset* identifier, int responseCount,
+                 T_DIMSE_C_GetRSP* response, DcmDataset** statusDetail, DcmDataset** responseIdentifiers) {
+    auto& ctx = *static_cast<GetContext*>(data);
+    RetrieveResponse r;
+    try {
+        if (responseCount == 1 && !cancelled) {
+            r = firstStep(ctx, request, identifier);
+        } else if (ctx.operation) {
+            r = ctx.operation->next(cancelled);
+        } else {
+            r = RetrieveOperation::failure(kStatusCancel, "cancelled");
+        }
+    } catch (const std::exception& e) {
+        r = RetrieveOperation::failure(failureStatus(classifyException(e), DimseOperation::Get), e.what());
+    } catch (...) {
+        r = RetrieveOperation::failure(failureStatus(ErrorCode::Internal, DimseOperation::Get), "internal error");
+    }
+    ctx.last = r;
+    writeRetrieveResponse(r, response, statusDetail, responseIdentifiers);
+}
+
+}  // namespace
+
+OFCondition handleGet(T_ASC_Association* assoc, T_ASC_PresentationContextID presId, T_DIMSE_C_GetRQ& request,
+                      const AssociationInfo& info, const DimseSettings& settings, DimseDependencies& deps,
+                      const std::atomic<bool>& stopping) {
+    GetContext ctx{assoc,
+                   presId,
+                   info,
+                   settings,
+                   deps,
+                   stopping,
+                   RequesterStoreTarget(assoc, static_cast<int>(settings.dimseTimeout.count())),
+                   std::nullopt,
+                   {}};
+    OFCondition cond = DIMSE_getProvider(assoc, presId, &request, getCallback, &ctx, DIMSE_BLOCKING,
+                                         static_cast<int>(settings.dimseTimeout.count()));
+    char status[8];
+    std::snprintf(status, sizeof status, "%04X", ctx.last.status);
+    OFLOG_INFO(getLogger, "C-GET from " << info.callingAet << " done: status " << status << ", completed "
+                                        << ctx.last.counts.completed << ", failed " << ctx.last.counts.failed);
+    return cond;
+}
+
+}  // namespace bridge::dimse

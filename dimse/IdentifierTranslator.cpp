@@ -1,0 +1,219 @@
+#include "dimse/IdentifierTranslator.h"
+
+#include "bridge/common/Error.h"
+
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcelem.h>
+#include <dcmtk/dcmdata/dcitem.h>
+#include <dcmtk/dcmdata/dcuid.h>
+#include <dcmtk/dcmdata/dcvrlo.h>
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+namespace bridge::dimse {
+namespace {
+
+std::string trim(const std::string& s) {
+    std::size_t b = s.find_first_not_of(' ');
+    if (b == std::string::npos) return {};
+    std::size_t e = s.find_last_not_of(' ');
+    return s.substr(b, e - b + 1);
+}
+
+std::string upper(std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return s;
+}
+
+bool isAscii(const std::string& s) {
+    return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+}
+
+/// ISO 8859-1 to UTF-8: a fallback should the iconv converter be missing (every Latin-1 byte
+/// is the code point of the same number).
+std::string latin1ToUtf8(const std::string& in) {
+    std::string out;
+    for (unsigned char c : in) {
+        if (c < 0x80) {
+            out.push_back(static_cast<char>(c));
+        } else {
+            out.push_back(static_cast<char>(0xC0 | (c >> 6)));
+            out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+        }
+    }
+    return out;
+}
+
+/// A working copy of the identifier with every string value in UTF-8.
+std::unique_ptr<DcmDataset> utf8Copy(const DcmDataset& identifier) {
+    auto copy = std::make_unique<DcmDataset>(identifier);
+    OFString charset;
+    copy->findAndGetOFStringArray(DCM_SpecificCharacterSet, charset);
+    std::string cs = upper(trim(charset.c_str()));
+    if (cs.empty() || cs == "ISO_IR 6" || cs == "ISO_IR 192") return copy;
+    OFCondition cond = copy->convertToUTF8();
+    if (cond.good()) return copy;
+    if (cs == "ISO_IR 100") {
+        // PS3.3 C.12.1.1.2: Latin alphabet No. 1; convert by hand when iconv is unavailable.
+        auto manual = std::make_unique<DcmDataset>(identifier);
+        for (unsigned long i = 0; i < manual->card(); ++i) {
+            DcmElement* e = manual->getElement(i);
+            if (!e || !e->isaString() || e->getTag() == DCM_SpecificCharacterSet) continue;
+            OFString v;
+            if (e->getOFStringArray(v).good()) e->putString(latin1ToUtf8(v.c_str()).c_str());
+        }
+        manual->putAndInsertString(DCM_SpecificCharacterSet, "ISO_IR 192");
+        return manual;
+    }
+    throw BridgeError(ErrorCode::InvalidArgument,
+                      "cannot convert SpecificCharacterSet " + cs + ": " + cond.text());
+}
+
+QueryLevel requireLevel(const DcmDataset& ds, InformationModel model) {
+    OFString levelText;
+    if (const_cast<DcmDataset&>(ds).findAndGetOFString(DCM_QueryRetrieveLevel, levelText).bad())
+        throw BridgeError(ErrorCode::InvalidArgument, "QueryRetrieveLevel (0008,0052) missing");
+    auto level = parseQueryLevel(upper(trim(levelText.c_str())));
+    if (!level)
+        throw BridgeError(ErrorCode::InvalidArgument,
+                          "bad QueryRetrieveLevel '" + std::string(levelText.c_str()) + "'");
+    if (*level == QueryLevel::Patient && model == InformationModel::StudyRoot)
+        throw BridgeError(ErrorCode::InvalidArgument, "PATIENT level is not part of Study Root");
+    return *level;
+}
+
+std::string tagText(const DcmTagKey& tag) { return tag.toString().c_str(); }
+
+}  // namespace
+
+std::optional<InformationModel> modelForSopClass(const std::string& uid) {
+    static const std::set<std::string> patientRoot{UID_FINDPatientRootQueryRetrieveInformationModel,
+                                                   UID_MOVEPatientRootQueryRetrieveInformationModel,
+                                                   UID_GETPatientRootQueryRetrieveInformationModel};
+    static const std::set<std::string> studyRoot{UID_FINDStudyRootQueryRetrieveInformationModel,
+                                                 UID_MOVEStudyRootQueryRetrieveInformationModel,
+                                                 UID_GETStudyRootQueryRetrieveInformationModel};
+    if (patientRoot.count(uid)) return InformationModel::PatientRoot;
+    if (studyRoot.count(uid)) return InformationModel::StudyRoot;
+    return std::nullopt;
+}
+
+std::vector<std::string> splitValues(const std::string& value) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    while (start <= value.size()) {
+        std::size_t end = value.find('\\', start);
+        if (end == std::string::npos) end = value.size();
+        std::string part = trim(value.substr(start, end - start));
+        if (!part.empty()) out.push_back(part);
+        start = end + 1;
+    }
+    return out;
+}
+
+Query identifierToQuery(const DcmDataset& identifier, InformationModel model, std::vector<std::string>* warnings) {
+    std::unique_ptr<DcmDataset> ds = utf8Copy(identifier);
+    Query query;
+    query.model = model;
+    query.level = requireLevel(*ds, model);
+    std::set<DcmTagKey, TagLess> seen;
+    for (unsigned long i = 0; i < ds->card(); ++i) {
+        DcmElement* e = ds->getElement(i);
+        if (!e) continue;
+        DcmTagKey tag = e->getTag().getXTag();
+        if (tag.getElement() == 0x0000) continue;  // group length (Orthanc NEWS: such requests exist)
+        if (tag.getGroup() < 0x0008) continue;     // command / file meta groups never match
+        if (tag == DCM_QueryRetrieveLevel || tag == DCM_SpecificCharacterSet || tag == DCM_RetrieveAETitle) continue;
+        DcmEVR vr = e->getVR();
+        if (vr == EVR_SQ) {
+            // Sequence matching (PS3.4 C.2.2.2.6) is only for worklists here; Orthanc ignores too.
+            if (warnings) warnings->push_back("sequence " + tagText(tag) + " ignored");
+            continue;
+        }
+        if (vr == EVR_OB || vr == EVR_OW || vr == EVR_OF || vr == EVR_OD || vr == EVR_OL || vr == EVR_UN ||
+            vr == EVR_ox) {
+            if (warnings) warnings->push_back("binary attribute " + tagText(tag) + " ignored");
+            continue;
+        }
+        if (!seen.insert(tag).second) continue;
+        OFString value;
+        if (e->getLength() > 0 && e->getOFStringArray(value).bad())
+            throw BridgeError(ErrorCode::InvalidArgument, "unreadable value of " + tagText(tag));
+        std::string v = value.c_str();
+        // Trailing padding is not significant (PS3.5 6.2); leading spaces are for most VRs.
+        while (!v.empty() && (v.back() == ' ' || v.back() == '\0')) v.pop_back();
+        if (vr == EVR_UI || vr == EVR_DA || vr == EVR_TM || vr == EVR_DT || vr == EVR_AS || vr == EVR_CS)
+            v = trim(v);
+        query.keys.push_back(QueryKey{tag, vr, v});
+    }
+    return query;
+}
+
+RetrieveRequest identifierToRetrieveRequest(const DcmDataset& identifier, InformationModel model) {
+    RetrieveRequest request;
+    request.level = requireLevel(identifier, model);
+    auto& ds = const_cast<DcmDataset&>(identifier);
+    auto values = [&](const DcmTagKey& tag) {
+        OFString v;
+        ds.findAndGetOFStringArray(tag, v);
+        return splitValues(v.c_str());
+    };
+    request.patientIds = values(DCM_PatientID);
+    request.studyInstanceUids = values(DCM_StudyInstanceUID);
+    request.seriesInstanceUids = values(DCM_SeriesInstanceUID);
+    request.sopInstanceUids = values(DCM_SOPInstanceUID);
+    // PS3.4 C.4.2.2.1: the unique key of the retrieve level is required (a UID list is allowed).
+    switch (request.level) {
+    case QueryLevel::Patient:
+        if (request.patientIds.empty())
+            throw BridgeError(ErrorCode::InvalidArgument, "PATIENT retrieve needs PatientID");
+        break;
+    case QueryLevel::Study:
+        if (request.studyInstanceUids.empty())
+            throw BridgeError(ErrorCode::InvalidArgument, "STUDY retrieve needs StudyInstanceUID");
+        break;
+    case QueryLevel::Series:
+        if (request.seriesInstanceUids.empty())
+            throw BridgeError(ErrorCode::InvalidArgument, "SERIES retrieve needs SeriesInstanceUID");
+        break;
+    case QueryLevel::Image:
+        if (request.sopInstanceUids.empty())
+            throw BridgeError(ErrorCode::InvalidArgument, "IMAGE retrieve needs SOPInstanceUID");
+        break;
+    }
+    return request;
+}
+
+std::unique_ptr<DcmDataset> recordToIdentifier(const DicomRecord& record, const Query& query,
+                                               const std::string& retrieveAeTitle) {
+    auto ds = std::make_unique<DcmDataset>();
+    bool nonAscii = false;
+    auto put = [&](const DcmTagKey& key, DcmEVR hintVr, const std::string& value) {
+        DcmTag tag(key);
+        DcmEVR dictVr = tag.getEVR();
+        // Ambiguous dictionary VRs (US or SS, OB or OW...) and unknown tags take the VR the
+        // requester used.
+        if (dictVr == EVR_xs || dictVr == EVR_ox || dictVr == EVR_lt || dictVr == EVR_up || dictVr == EVR_UNKNOWN ||
+            dictVr == EVR_UN) {
+            if (hintVr != EVR_UNKNOWN && hintVr != EVR_UN) tag.setVR(DcmVR(hintVr));
+            else tag.setVR(DcmVR(EVR_LO));
+        }
+        DcmElement* element = nullptr;
+        if (DcmItem::newDicomElement(element, tag).bad() || !element) return;
+        if (!value.empty() && element->putString(value.c_str()).bad()) element->putString("");
+        if (ds->insert(element, true).bad()) delete element;
+        if (!isAscii(value)) nonAscii = true;
+    };
+    put(DCM_QueryRetrieveLevel, EVR_CS, toString(query.level));
+    for (const QueryKey& key : query.keys) put(key.tag, key.vr, record.get(key.tag));
+    put(DCM_RetrieveAETitle, EVR_AE, retrieveAeTitle);
+    put(DCM_InstanceAvailability, EVR_CS, record.has(DCM_InstanceAvailability) ? record.get(DCM_InstanceAvailability) : "ONLINE");
+    std::string charset = record.get(DCM_SpecificCharacterSet);
+    if (nonAscii) charset = "ISO_IR 192";
+    put(DCM_SpecificCharacterSet, EVR_CS, charset);
+    return ds;
+}
+
+}  // namespace bridge::dimse

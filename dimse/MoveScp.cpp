@@ -1,0 +1,105 @@
+#include "dimse/MoveScp.h"
+
+#include "bridge/common/Error.h"
+#include "dimse/IdentifierTranslator.h"
+#include "dimse/MoveDestination.h"
+#include "dimse/RetrieveOperation.h"
+#include "dimse/RetrieveResponseWriter.h"
+
+#include <dcmtk/oflog/oflog.h>
+
+#include <optional>
+
+namespace bridge::dimse {
+namespace {
+
+OFLogger moveLogger = OFLog::getLogger("bridge.dimse.move");
+
+struct MoveContext {
+    T_ASC_Association* assoc;
+    T_ASC_PresentationContextID presId;
+    const AssociationInfo& info;
+    const DimseSettings& settings;
+    DimseDependencies& deps;
+    const std::atomic<bool>& stopping;
+    std::optional<MoveDestination> destination;
+    std::optional<RetrieveOperation> operation;
+    RetrieveResponse last;
+};
+
+RetrieveResponse firstStep(MoveContext& ctx, T_DIMSE_C_MoveRQ* request, DcmDataset* identifier) {
+    auto model = modelForSopClass(request->AffectedSOPClassUID);
+    if (!model || !identifier) return RetrieveOperation::failure(kStatusIdentifierDoesNotMatch, "bad C-MOVE request");
+    RetrieveRequest retrieve;
+    try {
+        retrieve = identifierToRetrieveRequest(*identifier, *model);
+    } catch (const std::exception& e) {
+        return RetrieveOperation::failure(kStatusIdentifierDoesNotMatch, e.what());
+    }
+    if (ctx.deps.scopeFor) retrieve.scope = ctx.deps.scopeFor(ctx.info.callingAet, ctx.info.calledAet);
+    std::string destinationAet = request->MoveDestination;
+    while (!destinationAet.empty() && destinationAet.back() == ' ') destinationAet.pop_back();
+    auto peer = ctx.settings.peers.find(destinationAet);
+    if (peer == ctx.settings.peers.end())
+        return RetrieveOperation::failure(kStatusMoveDestinationUnknown, "unknown move destination " + destinationAet);
+    DicomPeer target = peer->second;
+    if (target.aeTitle.empty()) target.aeTitle = destinationAet;
+    MoveDestination::Options options;
+    options.callingAet = ctx.info.calledAet;
+    options.maxPdu = ctx.settings.maxPdu;
+    options.acseTimeoutSeconds = static_cast<int>(ctx.settings.acseTimeout.count());
+    options.dimseTimeoutSeconds = static_cast<int>(ctx.settings.dimseTimeout.count());
+    ctx.destination.emplace(target, options, MoveOriginator{ctx.info.callingAet, request->MessageID});
+    auto assoc = ctx.assoc;
+    auto presId = ctx.presId;
+    auto messageId = request->MessageID;
+    auto& stopping = ctx.stopping;
+    ctx.operation.emplace(*ctx.deps.retrieve, std::chrono::duration_cast<std::chrono::milliseconds>(ctx.settings.pendingInterval),
+                          [assoc, presId, messageId, &stopping] {
+                              // PS3.7 9.3.2.3: C-CANCEL-RQ may arrive while we wait for TCIA.
+                              return stopping.load() || DIMSE_checkForCancelRQ(assoc, presId, messageId) == EC_Normal;
+                          });
+    OFLOG_INFO(moveLogger, "C-MOVE " << ctx.info.callingAet << " -> " << destinationAet << " level "
+                                     << toString(retrieve.level));
+    return ctx.operation->begin(retrieve, *ctx.destination);
+}
+
+void moveCallback(void* data, OFBool cancelled, T_DIMSE_C_MoveRQ* request, DcmDataset* identifier, int responseCount,
+                  T_DIMSE_C_MoveRSP* response, DcmDataset** statusDetail, DcmDataset** responseIdentifiers) {
+    auto& ctx = *static_cast<MoveContext*>(data);
+    RetrieveResponse r;
+    try {
+        if (responseCount == 1 && !cancelled) {
+            r = firstStep(ctx, request, identifier);
+        } else if (ctx.operation) {
+            r = ctx.operation->next(cancelled);
+        } else {
+            r = RetrieveOperation::failure(kStatusCancel, "cancelled");
+        }
+    } catch (const std::exception& e) {
+        r = RetrieveOperation::failure(failureStatus(classifyException(e), DimseOperation::Move), e.what());
+    } catch (...) {
+        r = RetrieveOperation::failure(failureStatus(ErrorCode::Internal, DimseOperation::Move), "internal error");
+    }
+    if (r.final()) ctx.destination.reset();  // release the sub-association before the final response
+    ctx.last = r;
+    writeRetrieveResponse(r, response, statusDetail, responseIdentifiers);
+}
+
+}  // namespace
+
+OFCondition handleMove(T_ASC_Association* assoc, T_ASC_PresentationContextID presId, T_DIMSE_C_MoveRQ& request,
+                       const AssociationInfo& info, const DimseSettings& settings, DimseDependencies& deps,
+                       const std::atomic<bool>& stopping) {
+    MoveContext ctx{assoc, presId, info, settings, deps, stopping, std::nullopt, std::nullopt, {}};
+    OFCondition cond = DIMSE_moveProvider(assoc, presId, &request, moveCallback, &ctx, DIMSE_BLOCKING,
+                                          static_cast<int>(settings.dimseTimeout.count()));
+    char status[8];
+    std::snprintf(status, sizeof status, "%04X", ctx.last.status);
+    OFLOG_INFO(moveLogger, "C-MOVE from " << info.callingAet << " done: status " << status << ", completed "
+                                          << ctx.last.counts.completed << ", failed " << ctx.last.counts.failed
+                                          << ", warning " << ctx.last.counts.warning);
+    return cond;
+}
+
+}  // namespace bridge::dimse

@@ -1,0 +1,20 @@
+#pragma once
+// C-MOVE SCP for one request (PS3.4 C.4.2): destination lookup in DimseSettings::peers
+// (unknown -> A801), then RetrieveOperation over a MoveDestination (one association, Move
+// Originator AE/ID set on every C-STORE). Blocking; runs on the association's thread.
+
+#include "bridge/common/Config.h"
+#include "dimse/DimseDependencies.h"
+
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmnet/dimse.h>
+
+#include <atomic>
+
+namespace bridge::dimse {
+
+OFCondition handleMove(T_ASC_Association* assoc, T_ASC_PresentationContextID presId, T_DIMSE_C_MoveRQ& request,
+                       const AssociationInfo& info, const DimseSettings& settings, DimseDependencies& deps,
+                       const std::atomic<bool>& stopping);
+
+}  // namespace bridge::dimse

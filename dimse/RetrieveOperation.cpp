@@ -1,0 +1,132 @@
+#include "dimse/RetrieveOperation.h"
+
+#include "bridge/common/Error.h"
+
+#include <algorithm>
+
+namespace bridge::dimse {
+
+using namespace std::chrono_literals;
+
+RetrieveOperation::RetrieveOperation(RetrieveService& service, std::chrono::milliseconds pendingInterval,
+                                     std::function<bool()> cancelRequested)
+    : service_(service), pendingInterval_(std::max(pendingInterval, std::chrono::milliseconds(100))),
+      cancelRequested_(std::move(cancelRequested)) {}
+
+RetrieveOperation::~RetrieveOperation() {
+    if (stream_) {
+        cancel_.cancel();
+        try {
+            stream_->cancel();
+        } catch (...) {
+        }
+    }
+}
+
+RetrieveResponse RetrieveOperation::failure(std::uint16_t status, const std::string& comment) {
+    RetrieveResponse r;
+    r.status = status;
+    r.errorComment = errorComment(comment);
+    return r;
+}
+
+RetrieveResponse RetrieveOperation::begin(const RetrieveRequest& request, StoreTarget& target) {
+    target_ = &target;
+    try {
+        RetrievePlan plan = service_.plan(request, cancel_);
+        counts_.planned = plan.instanceCount;
+        if (plan.instanceCount == 0 && plan.series.empty()) return finish(false);
+        stream_ = service_.open(plan, cancel_);
+    } catch (const std::exception& e) {
+        ErrorCode code = classifyException(e);
+        return failure(failureStatus(code, DimseOperation::Move), e.what());
+    }
+    RetrieveResponse r;  // first Pending: the sub-operation count (PS3.4 C.4.2.1.6)
+    r.counts = counts_;
+    return r;
+}
+
+RetrieveResponse RetrieveOperation::next(bool cancelled) {
+    if (cancelled || (cancelRequested_ && cancelRequested_())) return finish(true);
+    if (!stream_) return finish(false);
+    auto deadline = std::chrono::steady_clock::now() + pendingInterval_;
+    DicomInstance instance;
+    try {
+        for (;;) {
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+            auto slice = std::clamp(left, std::chrono::milliseconds(1), std::chrono::milliseconds(250));
+            InstanceStream::Status status = stream_->next(instance, slice);
+            if (status == InstanceStream::Status::End) return finish(false);
+            if (status == InstanceStream::Status::Instance) break;
+            if (cancelRequested_ && cancelRequested_()) return finish(true);
+            if (std::chrono::steady_clock::now() >= deadline) {
+                RetrieveResponse r;  // Waiting: keep the SCU's DIMSE timer alive
+                r.counts = counts_;
+                return r;
+            }
+        }
+    } catch (const BridgeError& e) {
+        if (e.code() == ErrorCode::Cancelled) return finish(true);
+        if (firstFailure_.empty()) firstFailure_ = e.what();
+        return finish(false);
+    } catch (const std::exception& e) {
+        if (firstFailure_.empty()) firstFailure_ = e.what();
+        return finish(false);
+    }
+
+    if (counts_.remaining() == 0) ++counts_.planned;  // more than planned arrived: keep counts honest
+    StoreTarget::Result stored = target_->store(instance);
+    switch (stored.outcome) {
+    case StoreTarget::Outcome::Success: ++counts_.completed; break;
+    case StoreTarget::Outcome::Warning: ++counts_.warning; break;
+    case StoreTarget::Outcome::Failure:
+        ++counts_.failed;
+        failedUids_.push_back(instance.sopInstanceUid);
+        if (firstFailure_.empty()) firstFailure_ = stored.reason;
+        break;
+    }
+    if (target_->broken()) {
+        // Destination refused or lost: no point downloading the rest (PS3.4 A702 / B000).
+        if (firstFailure_.empty()) firstFailure_ = target_->brokenReason();
+        return finish(false);
+    }
+    RetrieveResponse r;
+    r.counts = counts_;
+    return r;
+}
+
+RetrieveResponse RetrieveOperation::finish(bool cancelled) {
+    RetrieveResponse r;
+    if (stream_) {
+        if (cancelled || target_->broken()) {
+            cancel_.cancel();
+            try {
+                stream_->cancel();
+            } catch (...) {
+            }
+        } else {
+            try {
+                for (const auto& uid : stream_->failedSopInstanceUids())
+                    if (std::find(failedUids_.begin(), failedUids_.end(), uid) == failedUids_.end())
+                        failedUids_.push_back(uid);
+                if (firstFailure_.empty()) firstFailure_ = stream_->failureReason();
+            } catch (...) {
+            }
+        }
+    }
+    if (!cancelled) {
+        // Everything announced but not stored has failed (PS3.4 C.4.2.1.6: counts must add up).
+        counts_.failed += counts_.remaining();
+    }
+    r.counts = counts_;
+    r.status = retrieveFinalStatus(counts_, cancelled);
+    if (r.status != kStatusSuccess && r.status != kStatusCancel) {
+        r.failedSopInstanceUids = failedUids_;
+        r.errorComment = errorComment(firstFailure_.empty() ? "sub-operations failed" : firstFailure_);
+    }
+    if (cancelled) r.failedSopInstanceUids = failedUids_;
+    stream_.reset();
+    return r;
+}
+
+}  // namespace bridge::dimse

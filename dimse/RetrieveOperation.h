@@ -1,0 +1,61 @@
+#pragma once
+// The state machine shared by C-MOVE and C-GET (Orthanc's IMoveRequestIterator, dcmqrdb's
+// start/next/cancel handle): plan -> announce the sub-operation count -> one C-STORE per
+// instance as it comes out of the InstanceStream -> final status with honest counts.
+// Each call to next() produces exactly one response (Pending or final) and returns within
+// about pendingInterval, so an SCU never waits longer than that for a Pending (pynetdicom #792).
+// Owned and driven by one association thread.
+
+#include "bridge/common/CancelToken.h"
+#include "bridge/retrieve/RetrieveService.h"
+#include "dimse/DimseStatus.h"
+#include "dimse/StoreTarget.h"
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace bridge::dimse {
+
+/// One C-MOVE-RSP / C-GET-RSP to send.
+struct RetrieveResponse {
+    std::uint16_t status = kStatusPending;
+    SubOperationCounts counts;
+    std::string errorComment;                   ///< empty = none
+    std::vector<std::string> failedSopInstanceUids;  ///< final non-success only
+    bool final() const { return status != kStatusPending; }
+};
+
+class RetrieveOperation {
+public:
+    /// `cancelRequested` is polled while waiting for instances (C-CANCEL, server shutdown).
+    RetrieveOperation(RetrieveService& service, std::chrono::milliseconds pendingInterval,
+                      std::function<bool()> cancelRequested);
+    ~RetrieveOperation();
+
+    /// Plans and opens the retrieval. Pending with the planned count, or a final response
+    /// (success with zero sub-operations, or the mapped failure of a BridgeError).
+    RetrieveResponse begin(const RetrieveRequest& request, StoreTarget& target);
+    /// One step: stores the next instance, or reports progress while waiting, or finishes.
+    /// `cancelled`: the DIMSE provider saw a C-CANCEL.
+    RetrieveResponse next(bool cancelled);
+    /// A final failure response (used before begin(): bad identifier, unknown destination).
+    static RetrieveResponse failure(std::uint16_t status, const std::string& comment);
+
+private:
+    RetrieveResponse finish(bool cancelled);
+
+    RetrieveService& service_;
+    std::chrono::milliseconds pendingInterval_;
+    std::function<bool()> cancelRequested_;
+    CancelToken cancel_;
+    StoreTarget* target_ = nullptr;
+    std::unique_ptr<InstanceStream> stream_;
+    SubOperationCounts counts_;
+    std::vector<std::string> failedUids_;
+    std::string firstFailure_;
+};
+
+}  // namespace bridge::dimse
