@@ -1,0 +1,177 @@
+#include "bridge/retrieve/DownloadCoordinator.h"
+
+#include "bridge/common/Error.h"
+
+#include <Poco/Logger.h>
+
+#include <set>
+
+namespace bridge {
+
+DownloadCoordinator::DownloadCoordinator(tcia::TciaApi& tcia, InstanceCache& cache, int maxConcurrentDownloads)
+    : tcia_(tcia), cache_(cache), maxConcurrent_(maxConcurrentDownloads < 1 ? 1 : maxConcurrentDownloads) {}
+
+DownloadCoordinator::~DownloadCoordinator() {
+    std::list<Worker> workers;
+    {
+        std::lock_guard lock(mutex_);
+        shuttingDown_ = true;
+        for (auto& [series, download] : inFlight_) download->cancelToken().cancel();
+        workers.swap(workers_);
+    }
+    slotFreed_.notify_all();
+    for (auto& worker : workers)
+        if (worker.thread.joinable()) worker.thread.join();
+}
+
+DownloadCoordinator::Subscription::Subscription(DownloadCoordinator& owner, std::shared_ptr<SeriesDownload> download,
+                                                int id)
+    : owner_(owner), download_(std::move(download)), id_(id) {}
+
+DownloadCoordinator::Subscription::~Subscription() { owner_.unsubscribe(download_, id_); }
+
+SeriesDownload::Poll DownloadCoordinator::Subscription::next(PublishedInstance& instance,
+                                                             std::shared_ptr<const std::vector<std::uint8_t>>& bytes,
+                                                             std::chrono::milliseconds wait) {
+    return download_->next(id_, instance, bytes, wait);
+}
+
+std::unique_ptr<DownloadCoordinator::Subscription> DownloadCoordinator::subscribe(const SeriesLocator& locator) {
+    std::lock_guard lock(mutex_);
+    if (shuttingDown_) throw BridgeError(ErrorCode::Cancelled, "the bridge is shutting down");
+    reapLocked();
+    auto found = inFlight_.find(locator.seriesInstanceUid);
+    if (found != inFlight_.end() && !found->second->cancelToken().cancelled()) {
+        joined_++;
+        const int id = found->second->addSubscriber();
+        return std::make_unique<Subscription>(*this, found->second, id);
+    }
+    auto download = std::make_shared<SeriesDownload>(locator);
+    const int id = download->addSubscriber();
+    inFlight_[locator.seriesInstanceUid] = download;
+    started_++;
+    Worker worker;
+    worker.done = std::make_shared<std::atomic<bool>>(false);
+    auto done = worker.done;
+    worker.thread = std::thread([this, download, done] {
+        run(download);
+        done->store(true);
+    });
+    workers_.push_back(std::move(worker));
+    return std::make_unique<Subscription>(*this, download, id);
+}
+
+void DownloadCoordinator::unsubscribe(const std::shared_ptr<SeriesDownload>& download, int id) {
+    bool cancelled = false;
+    {
+        std::lock_guard lock(mutex_);
+        if (download->removeSubscriber(id) == 0 && !download->finished()) {
+            // Nobody needs the rest: stop talking to TCIA (the instances already written stay cached).
+            download->cancelToken().cancel();
+            auto found = inFlight_.find(download->locator().seriesInstanceUid);
+            if (found != inFlight_.end() && found->second == download) inFlight_.erase(found);
+            cancelled_++;
+            cancelled = true;
+        }
+    }
+    if (cancelled) slotFreed_.notify_all();  // a download waiting for a slot re-checks its token
+}
+
+void DownloadCoordinator::reapLocked() {
+    for (auto it = workers_.begin(); it != workers_.end();) {
+        if (it->done->load()) {
+            it->thread.join();
+            it = workers_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+}
+
+void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
+    const SeriesLocator& locator = download->locator();
+    const CancelToken& cancel = download->cancelToken();
+    {
+        std::unique_lock lock(mutex_);
+        waiting_++;
+        slotFreed_.wait(lock, [&] { return active_ < maxConcurrent_ || shuttingDown_ || cancel.cancelled(); });
+        waiting_--;
+        if (shuttingDown_ || cancel.cancelled()) {
+            lock.unlock();
+            finish(download, std::string("download cancelled"), ErrorCode::Cancelled);
+            return;
+        }
+        active_++;
+    }
+
+    std::optional<std::string> failure;
+    ErrorCode code = ErrorCode::Internal;
+    try {
+        InstanceCache::Pin pin = cache_.pin(locator.seriesInstanceUid);
+        tcia::DownloadOptions options;
+        if (locator.imageCount > 0) options.expectedCount = locator.imageCount;
+        std::set<std::string> delivered;
+        auto sink = [&](tcia::DownloadedInstance&& instance) {
+            cancel.throwIfCancelled();
+            auto bytes = std::make_shared<const std::vector<std::uint8_t>>(std::move(instance.bytes));
+            PublishedInstance published;
+            published.sopInstanceUid = instance.sopInstanceUid;
+            published.sopClassUid = instance.sopClassUid;
+            published.transferSyntaxUid = instance.transferSyntaxUid;
+            try {
+                const CachedInstanceInfo info = cache_.store(locator.seriesInstanceUid, *bytes);
+                published.cached = true;
+                if (published.sopInstanceUid.empty()) published.sopInstanceUid = info.sopInstanceUid;
+            } catch (const std::exception& e) {
+                // Still hand it to the subscribers (buffered, see SeriesDownload); only the cache misses it.
+                Poco::Logger::get("retrieve").warning("not cached: %s/%s: %s", locator.seriesInstanceUid,
+                                                      published.sopInstanceUid, std::string(e.what()));
+            }
+            delivered.insert(published.sopInstanceUid);
+            download->publish(std::move(published), std::move(bytes));
+        };
+        tcia_.downloadSeries(locator.seriesInstanceUid, options, sink, cancel);
+        // The series is complete in the cache when TCIA delivered all ImageCount instances
+        // (or, when ImageCount is unknown, whatever the full getImage ZIP held).
+        if (!delivered.empty() && (locator.imageCount <= 0 || delivered.size() >= std::size_t(locator.imageCount)))
+            cache_.markComplete(locator.seriesInstanceUid, delivered.size());
+    } catch (const BridgeError& e) {
+        failure = e.what();
+        code = e.code();
+    } catch (const std::exception& e) {
+        failure = e.what();
+        code = classifyException(e);
+    }
+    if (failure && cancel.cancelled()) code = ErrorCode::Cancelled;
+    {
+        std::lock_guard lock(mutex_);
+        active_--;
+        if (failure && code != ErrorCode::Cancelled) failed_++;
+    }
+    slotFreed_.notify_all();
+    finish(download, failure, code);
+}
+
+void DownloadCoordinator::finish(const std::shared_ptr<SeriesDownload>& download, std::optional<std::string> failure,
+                                 ErrorCode code) {
+    {
+        std::lock_guard lock(mutex_);
+        auto found = inFlight_.find(download->locator().seriesInstanceUid);
+        if (found != inFlight_.end() && found->second == download) inFlight_.erase(found);
+    }
+    download->finish(std::move(failure), code);
+}
+
+DownloadCoordinator::Stats DownloadCoordinator::stats() const {
+    std::lock_guard lock(mutex_);
+    Stats s;
+    s.active = static_cast<std::uint64_t>(active_);
+    s.waiting = static_cast<std::uint64_t>(waiting_);
+    s.started = started_;
+    s.joined = joined_;
+    s.failed = failed_;
+    s.cancelled = cancelled_;
+    return s;
+}
+
+}  // namespace bridge

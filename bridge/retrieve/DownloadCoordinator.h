@@ -1,0 +1,100 @@
+#pragma once
+// Single flight for TCIA series downloads.
+//
+// However many callers (C-MOVE, C-GET, WADO-RS...) want one series at once, ONE
+// TciaApi::downloadSeries runs for it; each caller holds a Subscription and receives every
+// instance as it arrives (late joiners first get the ones already downloaded, read back from the
+// instance cache). Each instance is written to the InstanceCache as it arrives; a download that
+// delivered the whole series marks it complete there. A failure is propagated to every
+// subscriber. When the last subscriber leaves before the end, the download is cancelled.
+//
+// At most maxConcurrentDownloads downloads talk to TCIA at a time; further ones wait for a slot
+// (their subscribers see Waiting meanwhile). Each download runs on its own thread, joined by the
+// destructor (which cancels whatever still runs). Thread-safe.
+
+#include "bridge/retrieve/InstanceCache.h"
+#include "bridge/retrieve/SeriesDownload.h"
+#include "bridge/tcia/TciaApi.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+namespace bridge {
+
+class DownloadCoordinator {
+public:
+    static constexpr int kDefaultMaxConcurrentDownloads = 3;
+
+    /// `tcia` and `cache` must outlive the coordinator.
+    DownloadCoordinator(tcia::TciaApi& tcia, InstanceCache& cache,
+                        int maxConcurrentDownloads = kDefaultMaxConcurrentDownloads);
+    ~DownloadCoordinator();
+    DownloadCoordinator(const DownloadCoordinator&) = delete;
+    DownloadCoordinator& operator=(const DownloadCoordinator&) = delete;
+
+    /// One caller's view of a download. Destroying it unsubscribes (and cancels the download
+    /// when it was the last subscriber). Not thread-safe itself: one consumer thread.
+    class Subscription {
+    public:
+        Subscription(DownloadCoordinator& owner, std::shared_ptr<SeriesDownload> download, int id);
+        ~Subscription();
+        Subscription(const Subscription&) = delete;
+        Subscription& operator=(const Subscription&) = delete;
+
+        /// See SeriesDownload::next. `bytes` is nullptr when the instance is to be read from the cache.
+        SeriesDownload::Poll next(PublishedInstance& instance, std::shared_ptr<const std::vector<std::uint8_t>>& bytes,
+                                  std::chrono::milliseconds wait);
+        const SeriesDownload& download() const { return *download_; }
+
+    private:
+        DownloadCoordinator& owner_;
+        std::shared_ptr<SeriesDownload> download_;
+        int id_;
+    };
+
+    /// Joins the running download of locator.seriesInstanceUid or starts one. Never blocks on TCIA.
+    std::unique_ptr<Subscription> subscribe(const SeriesLocator& locator);
+
+    /// Gauges and counters (for Metrics).
+    struct Stats {
+        std::uint64_t active = 0;    ///< downloads talking to TCIA now
+        std::uint64_t waiting = 0;   ///< downloads waiting for a slot
+        std::uint64_t started = 0;   ///< downloads started since start-up
+        std::uint64_t joined = 0;    ///< subscriptions that joined a running download (coalesced)
+        std::uint64_t failed = 0;    ///< downloads that ended with a failure (not counting cancels)
+        std::uint64_t cancelled = 0; ///< downloads cancelled because nobody wanted them any more
+    };
+    Stats stats() const;
+    int maxConcurrentDownloads() const noexcept { return maxConcurrent_; }
+
+private:
+    struct Worker {
+        std::thread thread;
+        std::shared_ptr<std::atomic<bool>> done;
+    };
+
+    void unsubscribe(const std::shared_ptr<SeriesDownload>& download, int id);
+    void run(const std::shared_ptr<SeriesDownload>& download);
+    void finish(const std::shared_ptr<SeriesDownload>& download, std::optional<std::string> failure, ErrorCode code);
+    void reapLocked();
+
+    tcia::TciaApi& tcia_;
+    InstanceCache& cache_;
+    const int maxConcurrent_;
+
+    mutable std::mutex mutex_;
+    std::condition_variable slotFreed_;
+    std::map<std::string, std::shared_ptr<SeriesDownload>> inFlight_;
+    std::list<Worker> workers_;
+    bool shuttingDown_ = false;
+    int active_ = 0;
+    int waiting_ = 0;
+    std::uint64_t started_ = 0, joined_ = 0, failed_ = 0, cancelled_ = 0;
+};
+
+}  // namespace bridge

@@ -1,0 +1,24 @@
+#pragma once
+// The few attributes of one DICOM instance the bridge keeps beside the cached file, so that
+// IMAGE-level C-FIND / QIDO instance searches never parse a Part-10 file (see InstanceCache).
+// Pure functions; thread-safe.
+
+#include "bridge/common/DicomRecord.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace bridge {
+
+/// The attributes copied from each instance header into the cache's sidecar index
+/// (SOPClassUID, SOPInstanceUID, InstanceNumber, Rows, Columns, NumberOfFrames, ...).
+const std::vector<DcmTagKey>& instanceHeaderTags();
+
+/// Parses a Part-10 file held in memory, up to (not including) Pixel Data, and returns the
+/// instanceHeaderTags() it carries (absent ones are left out) plus the file meta's
+/// TransferSyntaxUID under (0002,0010). Throws BridgeError(UpstreamBadResponse) when the bytes
+/// are not DICOM.
+DicomRecord readInstanceHeader(const std::uint8_t* data, std::size_t size);
+
+}  // namespace bridge

@@ -1,0 +1,202 @@
+#include "bridge/retrieve/RetrieveStream.h"
+
+#include "bridge/common/Error.h"
+
+#include <algorithm>
+#include <chrono>
+
+namespace bridge {
+namespace {
+constexpr std::chrono::milliseconds kPollSlice{50};  // how soon next() notices cancel()
+}
+
+RetrieveStream::RetrieveStream(RetrievePlan plan, CancelToken cancel, InstanceCache& cache,
+                               DownloadCoordinator& downloads, MetadataSource& metadata)
+    : plan_(std::move(plan)), cancel_(std::move(cancel)), cache_(cache), downloads_(downloads), metadata_(metadata) {}
+
+RetrieveStream::~RetrieveStream() = default;
+
+void RetrieveStream::cancel() { cancelled_ = true; }
+
+void RetrieveStream::prime() {
+    if (phase_ == Phase::NextSeries && seriesIndex_ < plan_.series.size()) startSeries();
+}
+
+void RetrieveStream::recordFailure(const std::string& reason) {
+    if (failureReason_.empty()) failureReason_ = reason;
+}
+
+void RetrieveStream::fill(DicomInstance& out, const std::string& sop, const std::string& sopClass,
+                          const std::string& syntax, std::shared_ptr<const std::vector<std::uint8_t>> bytes) {
+    const SeriesLocator& locator = plan_.series[seriesIndex_];
+    out.studyInstanceUid = locator.studyInstanceUid;
+    out.seriesInstanceUid = locator.seriesInstanceUid;
+    out.sopInstanceUid = sop;
+    out.sopClassUid = sopClass;
+    out.transferSyntaxUid = syntax;
+    out.bytes = std::move(bytes);
+    delivered_.insert(sop);
+}
+
+void RetrieveStream::startSeries() {
+    const SeriesLocator& locator = plan_.series[seriesIndex_];
+    wanted_.reset();
+    if (locator.sopInstanceUids)
+        wanted_.emplace(locator.sopInstanceUids->begin(), locator.sopInstanceUids->end());
+    delivered_.clear();
+    failedHere_.clear();
+    cacheList_.clear();
+    cacheIndex_ = 0;
+    cacheMissed_ = false;
+    pin_ = cache_.pin(locator.seriesInstanceUid);
+
+    bool fromCache = cache_.isComplete(locator.seriesInstanceUid);
+    if (!fromCache && wanted_) {
+        // IMAGE level: no download when every wanted instance is already cached.
+        fromCache = std::all_of(wanted_->begin(), wanted_->end(), [&](const std::string& sop) {
+            return cache_.contains(locator.seriesInstanceUid, sop);
+        });
+    }
+    if (fromCache) {
+        for (auto& info : cache_.instances(locator.seriesInstanceUid))
+            if (!wanted_ || wanted_->count(info.sopInstanceUid)) cacheList_.push_back(std::move(info));
+        phase_ = Phase::FromCache;
+        return;
+    }
+    try {
+        subscription_ = downloads_.subscribe(locator);
+        phase_ = Phase::FromDownload;
+    } catch (const std::exception& e) {
+        finishSeries(std::string(e.what()));
+    }
+}
+
+void RetrieveStream::finishSeries(const std::optional<std::string>& failure) {
+    const SeriesLocator& locator = plan_.series[seriesIndex_];
+    subscription_.reset();
+    std::optional<std::set<std::string>> expected = wanted_;
+    const bool shortfall = locator.imageCount > 0 && delivered_.size() + failedHere_.size() <
+                                                         static_cast<std::size_t>(locator.imageCount);
+    std::string listError;
+    if (!expected && (failure || shortfall)) {
+        try {
+            const auto uids = metadata_.sopInstanceUids(locator.seriesInstanceUid);
+            expected.emplace(uids.begin(), uids.end());
+        } catch (const std::exception& e) {
+            listError = e.what();
+        }
+    }
+    std::size_t missingHere = 0;
+    if (expected) {
+        for (const auto& sop : *expected) {
+            if (!delivered_.count(sop) && !failedHere_.count(sop)) {
+                failedUids_.push_back(sop);
+                ++missingHere;
+            }
+        }
+    } else if (failure || shortfall) {
+        // The UIDs could not be listed: count what ImageCount says is missing.
+        const std::size_t got = delivered_.size() + failedHere_.size();
+        if (locator.imageCount > 0 && static_cast<std::size_t>(locator.imageCount) > got) {
+            missingHere = static_cast<std::size_t>(locator.imageCount) - got;
+            failedUnknown_ += missingHere;
+        }
+    }
+    if (missingHere > 0) {
+        if (failure) {
+            recordFailure("series " + locator.seriesInstanceUid + ": " + *failure);
+        } else {
+            recordFailure("series " + locator.seriesInstanceUid + ": TCIA delivered " +
+                          std::to_string(delivered_.size()) + " of " + std::to_string(locator.imageCount) +
+                          " instances" + (listError.empty() ? "" : " (" + listError + ")"));
+        }
+    }
+    pin_ = InstanceCache::Pin();
+    ++seriesIndex_;
+    phase_ = Phase::NextSeries;
+}
+
+InstanceStream::Status RetrieveStream::next(DicomInstance& out, std::chrono::milliseconds wait) {
+    const auto deadline = std::chrono::steady_clock::now() + wait;
+    while (true) {
+        if (cancelled_ || cancel_.cancelled()) {
+            subscription_.reset();  // the download is cancelled if nobody else waits for it
+            pin_ = InstanceCache::Pin();
+            phase_ = Phase::Done;
+            throw BridgeError(ErrorCode::Cancelled, "retrieval cancelled");
+        }
+        switch (phase_) {
+        case Phase::Done:
+            return Status::End;
+
+        case Phase::NextSeries:
+            if (seriesIndex_ >= plan_.series.size()) {
+                phase_ = Phase::Done;
+                return Status::End;
+            }
+            startSeries();
+            continue;
+
+        case Phase::FromCache: {
+            if (cacheIndex_ >= cacheList_.size()) {
+                if (cacheMissed_) {
+                    // A cached file failed verification: fetch the series again for what is missing.
+                    try {
+                        subscription_ = downloads_.subscribe(plan_.series[seriesIndex_]);
+                        phase_ = Phase::FromDownload;
+                    } catch (const std::exception& e) {
+                        finishSeries(std::string(e.what()));
+                    }
+                } else {
+                    finishSeries(std::nullopt);
+                }
+                continue;
+            }
+            const CachedInstanceInfo& info = cacheList_[cacheIndex_++];
+            auto bytes = cache_.read(plan_.series[seriesIndex_].seriesInstanceUid, info.sopInstanceUid);
+            if (!bytes) {
+                cacheMissed_ = true;
+                continue;
+            }
+            fill(out, info.sopInstanceUid, info.sopClassUid(), info.transferSyntaxUid(), std::move(bytes));
+            return Status::Instance;
+        }
+
+        case Phase::FromDownload: {
+            const auto now = std::chrono::steady_clock::now();
+            const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
+            const auto slice = std::clamp(remaining, std::chrono::milliseconds(0), kPollSlice);
+            PublishedInstance published;
+            std::shared_ptr<const std::vector<std::uint8_t>> bytes;
+            switch (subscription_->next(published, bytes, slice)) {
+            case SeriesDownload::Poll::Waiting:
+                if (std::chrono::steady_clock::now() >= deadline) return Status::Waiting;
+                continue;
+            case SeriesDownload::Poll::End:
+                finishSeries(subscription_->download().failureReason());
+                continue;
+            case SeriesDownload::Poll::Instance:
+                break;
+            }
+            const std::string& sop = published.sopInstanceUid;
+            if ((wanted_ && !wanted_->count(sop)) || delivered_.count(sop) || failedHere_.count(sop)) continue;
+            if (!bytes) bytes = cache_.read(plan_.series[seriesIndex_].seriesInstanceUid, sop);
+            if (!bytes) {
+                // Published, but evicted or damaged before this (slow) consumer read it back.
+                failedHere_.insert(sop);
+                failedUids_.push_back(sop);
+                recordFailure("instance " + sop + " was lost from the cache before it could be sent");
+                continue;
+            }
+            fill(out, sop, published.sopClassUid, published.transferSyntaxUid, std::move(bytes));
+            return Status::Instance;
+        }
+        }
+    }
+}
+
+std::vector<std::string> RetrieveStream::failedSopInstanceUids() const { return failedUids_; }
+std::size_t RetrieveStream::failedCount() const { return failedUids_.size() + failedUnknown_; }
+std::string RetrieveStream::failureReason() const { return failureReason_; }
+
+}  // namespace bridge

@@ -1,0 +1,264 @@
+#include "bridge/common/Error.h"
+#include "bridge/retrieve/InstanceCache.h"
+#include "bridge/retrieve/InstanceHeader.h"
+#include "tests/support/TestSupport.h"
+#include "tests/unit/retrieve/RetrieveTestDoubles.h"
+
+#include <dcmtk/dcmdata/dcdeftag.h>
+
+#include <boost/test/unit_test.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+using namespace bridge;
+using namespace bridge::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+CacheSettings settingsFor(const TempDir& dir, std::uint64_t maxBytes = 1ull << 30) {
+    CacheSettings s;
+    s.directory = dir.path();
+    s.maxBytes = maxBytes;
+    return s;
+}
+
+void storeAll(InstanceCache& cache, const FakeSeries& s) {
+    for (const auto& f : s.files) cache.store(s.record.seriesInstanceUid, f);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(InstanceCacheTests)
+
+BOOST_AUTO_TEST_CASE(header_reader_extracts_the_sidecar_attributes) {
+    auto bytes = makeInstance("1.2.3", "1.2.3.4", "1.2.3.4.5", 7, 1024);
+    DicomRecord r = readInstanceHeader(bytes.data(), bytes.size());
+    BOOST_TEST(r.get(DCM_SOPInstanceUID) == "1.2.3.4.5");
+    BOOST_TEST(r.get(DCM_InstanceNumber) == "7");
+    BOOST_TEST(r.get(DCM_Rows) == "32");
+    BOOST_TEST(r.get(DCM_Columns) == "16");
+    BOOST_TEST(r.get(DCM_TransferSyntaxUID) == "1.2.840.10008.1.2.1");
+    BOOST_TEST(!r.has(DCM_PixelData));
+    std::vector<std::uint8_t> junk(200, 'x');
+    BOOST_CHECK_THROW(readInstanceHeader(junk.data(), junk.size()), BridgeError);
+}
+
+BOOST_AUTO_TEST_CASE(store_read_roundtrip_and_attributes_without_parsing) {
+    TempDir dir;
+    InstanceCache cache(settingsFor(dir));
+    auto s = makeSeries("10", 3);
+    storeAll(cache, s);
+    for (std::size_t i = 0; i < s.files.size(); ++i) {
+        auto bytes = cache.read(s.record.seriesInstanceUid, s.sopUids[i]);
+        BOOST_REQUIRE(bytes);
+        BOOST_TEST((*bytes == s.files[i]));
+    }
+    BOOST_TEST(!cache.read(s.record.seriesInstanceUid, "1.2.3.999"));
+    auto attrs = cache.instanceAttributes(s.record.seriesInstanceUid);
+    BOOST_REQUIRE(attrs);
+    BOOST_REQUIRE(attrs->size() == 3u);
+    BOOST_TEST((*attrs)[0].get(DCM_InstanceNumber) == "1");
+    BOOST_TEST((*attrs)[2].get(DCM_SOPInstanceUID) == s.sopUids[2]);
+    BOOST_TEST((*attrs)[1].get(DCM_SOPClassUID) == "1.2.840.10008.5.1.4.1.1.2");
+    BOOST_TEST(!cache.instanceAttributes("1.2.3.not.cached"));
+    auto st = cache.stats();
+    BOOST_TEST(st.instances == 3u);
+    BOOST_TEST(st.hits == 3u);
+    BOOST_TEST(st.misses == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(completeness_marker_needs_every_instance) {
+    TempDir dir;
+    InstanceCache cache(settingsFor(dir));
+    auto s = makeSeries("11", 3);
+    cache.store(s.record.seriesInstanceUid, s.files[0]);
+    cache.markComplete(s.record.seriesInstanceUid, 3);
+    BOOST_TEST(!cache.isComplete(s.record.seriesInstanceUid));
+    storeAll(cache, s);
+    BOOST_TEST(cache.isComplete(s.record.seriesInstanceUid));
+}
+
+BOOST_AUTO_TEST_CASE(index_and_marker_survive_a_restart) {
+    TempDir dir;
+    auto s = makeSeries("12", 4);
+    {
+        InstanceCache cache(settingsFor(dir));
+        storeAll(cache, s);
+        cache.markComplete(s.record.seriesInstanceUid, 4);
+    }
+    InstanceCache reopened(settingsFor(dir));
+    BOOST_TEST(reopened.isComplete(s.record.seriesInstanceUid));
+    BOOST_TEST(reopened.stats().instances == 4u);
+    auto bytes = reopened.read(s.record.seriesInstanceUid, s.sopUids[3]);
+    BOOST_REQUIRE(bytes);
+    BOOST_TEST((*bytes == s.files[3]));
+}
+
+BOOST_AUTO_TEST_CASE(missing_sidecar_is_rebuilt_by_scanning) {
+    TempDir dir;
+    auto s = makeSeries("13", 3);
+    std::string seriesDir;
+    {
+        InstanceCache cache(settingsFor(dir));
+        storeAll(cache, s);
+        cache.markComplete(s.record.seriesInstanceUid, 3);
+        seriesDir = cache.directory() + "/" + s.record.seriesInstanceUid;
+    }
+    fs::remove(seriesDir + "/index.tsv");
+    InstanceCache reopened(settingsFor(dir));
+    BOOST_TEST(fs::exists(seriesDir + "/index.tsv"));
+    BOOST_TEST(reopened.isComplete(s.record.seriesInstanceUid));
+    auto attrs = reopened.instanceAttributes(s.record.seriesInstanceUid);
+    BOOST_REQUIRE(attrs);
+    BOOST_TEST((*attrs)[2].get(DCM_InstanceNumber) == "3");
+    BOOST_TEST(reopened.read(s.record.seriesInstanceUid, s.sopUids[0]) != nullptr);
+}
+
+BOOST_AUTO_TEST_CASE(crash_mid_write_leaves_nothing_servable) {
+    TempDir dir;
+    auto s = makeSeries("14", 3);
+    std::string seriesDir;
+    {
+        InstanceCache cache(settingsFor(dir));
+        cache.store(s.record.seriesInstanceUid, s.files[0]);
+        cache.store(s.record.seriesInstanceUid, s.files[1]);
+        seriesDir = cache.directory() + "/" + s.record.seriesInstanceUid;
+    }
+    // What a kill during store() of instance 3 leaves: half a temp file (never renamed), and a
+    // torn last line in the sidecar.
+    const std::string temp = seriesDir + "/" + s.sopUids[2] + ".dcm.tmp-4242-7";
+    {
+        std::ofstream out(temp, std::ios::binary);
+        out.write(reinterpret_cast<const char*>(s.files[2].data()), static_cast<std::streamsize>(s.files[2].size() / 2));
+        std::ofstream index(seriesDir + "/index.tsv", std::ios::app);
+        index << s.sopUids[2] << "\t12";  // no newline, no md5: torn
+    }
+    // And a file that bypassed the temp+rename protocol: must be parsed, and rejected when bad.
+    const std::string bogus = seriesDir + "/1.2.3.4.5.6.dcm";
+    {
+        std::ofstream out(bogus, std::ios::binary);
+        out << "not dicom at all";
+    }
+    InstanceCache reopened(settingsFor(dir));
+    BOOST_TEST(!fs::exists(temp));
+    BOOST_TEST(!fs::exists(bogus));
+    BOOST_TEST(!reopened.contains(s.record.seriesInstanceUid, s.sopUids[2]));
+    BOOST_TEST(!reopened.read(s.record.seriesInstanceUid, s.sopUids[2]));
+    BOOST_TEST(reopened.read(s.record.seriesInstanceUid, s.sopUids[1]) != nullptr);
+    BOOST_TEST(reopened.stats().instances == 2u);
+    // The torn sidecar line was dropped by the rewrite.
+    std::ifstream index(seriesDir + "/index.tsv");
+    std::string all((std::istreambuf_iterator<char>(index)), std::istreambuf_iterator<char>());
+    BOOST_TEST(all.find(s.sopUids[2]) == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_file_that_fails_verification_is_deleted_and_a_miss) {
+    TempDir dir;
+    InstanceCache cache(settingsFor(dir));
+    auto s = makeSeries("15", 3);
+    storeAll(cache, s);
+    cache.markComplete(s.record.seriesInstanceUid, 3);
+    const std::string seriesDir = cache.directory() + "/" + s.record.seriesInstanceUid;
+    // Same size, one byte flipped: only the MD5 catches it.
+    {
+        std::fstream f(seriesDir + "/" + s.sopUids[1] + ".dcm", std::ios::in | std::ios::out | std::ios::binary);
+        f.seekp(-10, std::ios::end);
+        f.put('\x5a');
+    }
+    // Truncated: the size catches it.
+    fs::resize_file(seriesDir + "/" + s.sopUids[2] + ".dcm", 100);
+
+    BOOST_TEST(!cache.read(s.record.seriesInstanceUid, s.sopUids[1]));
+    BOOST_TEST(!cache.read(s.record.seriesInstanceUid, s.sopUids[2]));
+    BOOST_TEST(!fs::exists(seriesDir + "/" + s.sopUids[1] + ".dcm"));
+    BOOST_TEST(!fs::exists(seriesDir + "/" + s.sopUids[2] + ".dcm"));
+    BOOST_TEST(!cache.isComplete(s.record.seriesInstanceUid));
+    BOOST_TEST(cache.read(s.record.seriesInstanceUid, s.sopUids[0]) != nullptr);
+    BOOST_TEST(cache.stats().verifyFailures == 2u);
+    BOOST_TEST(cache.stats().instances == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(lru_evicts_least_recently_used_series_and_keeps_the_bound) {
+    TempDir dir;
+    auto a = makeSeries("20", 2), b = makeSeries("21", 2), c = makeSeries("22", 2), d = makeSeries("23", 2);
+    const std::uint64_t seriesBytes = a.files[0].size() * 2;
+    InstanceCache cache(settingsFor(dir, seriesBytes * 3 + seriesBytes / 2));  // room for 3 series
+    storeAll(cache, a);
+    storeAll(cache, b);
+    storeAll(cache, c);
+    BOOST_TEST(cache.stats().series == 3u);
+    BOOST_TEST(cache.read(a.record.seriesInstanceUid, a.sopUids[0]) != nullptr);  // a is now the most recent
+    storeAll(cache, d);
+    BOOST_TEST(cache.stats().bytes <= cache.stats().maxBytes);
+    BOOST_TEST(cache.contains(a.record.seriesInstanceUid, a.sopUids[0]));
+    BOOST_TEST(!cache.contains(b.record.seriesInstanceUid, b.sopUids[0]));  // least recently used
+    BOOST_TEST(cache.contains(c.record.seriesInstanceUid, c.sopUids[0]));
+    BOOST_TEST(cache.contains(d.record.seriesInstanceUid, d.sopUids[1]));
+    BOOST_TEST(!fs::exists(cache.directory() + "/" + b.record.seriesInstanceUid));
+    BOOST_TEST(cache.stats().evictedSeries == 1u);
+    // Next victim is c, then a.
+    auto e = makeSeries("24", 2);
+    storeAll(cache, e);
+    BOOST_TEST(!cache.contains(c.record.seriesInstanceUid, c.sopUids[0]));
+    BOOST_TEST(cache.contains(a.record.seriesInstanceUid, a.sopUids[0]));
+}
+
+BOOST_AUTO_TEST_CASE(lru_order_survives_a_restart) {
+    TempDir dir;
+    auto a = makeSeries("30", 1), b = makeSeries("31", 1), c = makeSeries("32", 1);
+    const std::uint64_t one = a.files[0].size();
+    {
+        InstanceCache cache(settingsFor(dir, one * 10));
+        storeAll(cache, a);
+        storeAll(cache, b);
+    }
+    // Make a's sidecar clearly older than b's (mtime is the persisted access time).
+    const auto now = fs::file_time_type::clock::now();
+    fs::last_write_time(dir.path() + "/instances/" + a.record.seriesInstanceUid + "/index.tsv",
+                        now - std::chrono::hours(2));
+    fs::last_write_time(dir.path() + "/instances/" + b.record.seriesInstanceUid + "/index.tsv",
+                        now - std::chrono::hours(1));
+    InstanceCache cache(settingsFor(dir, one * 2 + one / 2));
+    storeAll(cache, c);
+    BOOST_TEST(!cache.contains(a.record.seriesInstanceUid, a.sopUids[0]));
+    BOOST_TEST(cache.contains(b.record.seriesInstanceUid, b.sopUids[0]));
+    BOOST_TEST(cache.contains(c.record.seriesInstanceUid, c.sopUids[0]));
+}
+
+BOOST_AUTO_TEST_CASE(pinned_series_are_not_evicted) {
+    TempDir dir;
+    auto a = makeSeries("40", 2), b = makeSeries("41", 2);
+    InstanceCache cache(settingsFor(dir, a.files[0].size() * 2 + 10));  // room for one series
+    storeAll(cache, a);
+    {
+        auto pinB = cache.pin(b.record.seriesInstanceUid);  // as a running download does
+        {
+            auto pinA = cache.pin(a.record.seriesInstanceUid);  // as a stream serving a does
+            storeAll(cache, b);
+            // Both pinned: nothing can go, the bound is exceeded meanwhile.
+            BOOST_TEST(cache.contains(a.record.seriesInstanceUid, a.sopUids[0]));
+            BOOST_TEST(cache.contains(b.record.seriesInstanceUid, b.sopUids[1]));
+            BOOST_TEST(cache.stats().bytes > cache.stats().maxBytes);
+        }
+        // a unpinned: it is the least recently used, so it goes.
+        BOOST_TEST(!cache.contains(a.record.seriesInstanceUid, a.sopUids[0]));
+        BOOST_TEST(cache.contains(b.record.seriesInstanceUid, b.sopUids[1]));
+    }
+    BOOST_TEST(cache.stats().bytes <= cache.stats().maxBytes);
+}
+
+BOOST_AUTO_TEST_CASE(unsafe_uids_are_rejected) {
+    TempDir dir;
+    InstanceCache cache(settingsFor(dir));
+    BOOST_TEST(!InstanceCache::isSafeUid("../etc"));
+    BOOST_TEST(!InstanceCache::isSafeUid(".."));
+    BOOST_TEST(!InstanceCache::isSafeUid(""));
+    BOOST_TEST(InstanceCache::isSafeUid("1.2.840.113654.2.55.1"));
+    auto bytes = makeInstance("1.2", "1.2.3", "1.2.3.4", 1);
+    BOOST_CHECK_THROW(cache.store("../x", bytes), BridgeError);
+    BOOST_CHECK_THROW(cache.read("1.2.3", "../../x"), BridgeError);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,450 @@
+#include "bridge/common/Error.h"
+#include "bridge/retrieve/InstanceCache.h"
+#include "bridge/retrieve/Metrics.h"
+#include "bridge/retrieve/RetrieveEngine.h"
+#include "tests/support/TestSupport.h"
+#include "tests/unit/retrieve/RetrieveTestDoubles.h"
+
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <set>
+#include <thread>
+
+using namespace bridge;
+using namespace bridge::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// Everything a test needs: fake TCIA, fake metadata, a real cache in a temp dir, the engine.
+struct Rig {
+    explicit Rig(int maxDownloads = 3, std::uint64_t maxBytes = 1ull << 30)
+        : metadata(tcia), cache(settings(maxBytes)), engine(metadata, tcia, cache, maxDownloads) {}
+    CacheSettings settings(std::uint64_t maxBytes) {
+        CacheSettings s;
+        s.directory = dir.path();
+        s.maxBytes = maxBytes;
+        return s;
+    }
+    TempDir dir;
+    FakeTcia tcia;
+    FakeMetadata metadata;
+    InstanceCache cache;
+    RetrieveEngine engine;
+};
+
+RetrieveRequest seriesRequest(const std::string& uid) {
+    RetrieveRequest r;
+    r.level = QueryLevel::Series;
+    r.seriesInstanceUids = {uid};
+    return r;
+}
+
+struct Drained {
+    std::vector<DicomInstance> instances;
+    std::vector<std::string> failed;
+    std::size_t failedCount = 0;
+    std::string reason;
+    int waitings = 0;
+};
+
+Drained drain(InstanceStream& stream, std::chrono::milliseconds wait = 200ms) {
+    Drained d;
+    DicomInstance out;
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (std::chrono::steady_clock::now() < deadline) {
+        auto status = stream.next(out, wait);
+        if (status == InstanceStream::Status::End) break;
+        if (status == InstanceStream::Status::Waiting) {
+            d.waitings++;
+            continue;
+        }
+        d.instances.push_back(out);
+    }
+    d.failed = stream.failedSopInstanceUids();
+    d.failedCount = stream.failedCount();
+    d.reason = stream.failureReason();
+    return d;
+}
+
+std::vector<std::string> uidsOf(const Drained& d) {
+    std::vector<std::string> out;
+    for (const auto& i : d.instances) out.push_back(i.sopInstanceUid);
+    return out;
+}
+
+std::vector<std::string> sorted(std::vector<std::string> v) {
+    std::sort(v.begin(), v.end());
+    return v;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(RetrieveEngineTests)
+
+BOOST_AUTO_TEST_CASE(plan_resolves_each_level_and_counts_instances) {
+    Rig rig;
+    auto a = makeSeries("100", 3), b = makeSeries("101", 2);
+    b.record.studyInstanceUid = a.record.studyInstanceUid;  // same study
+    b.record.patientId = a.record.patientId;
+    rig.tcia.add(a);
+    rig.tcia.add(b);
+    CancelToken cancel;
+
+    RetrieveRequest study;
+    study.level = QueryLevel::Study;
+    study.studyInstanceUids = {a.record.studyInstanceUid};
+    auto plan = rig.engine.plan(study, cancel);
+    BOOST_TEST(plan.series.size() == 2u);
+    BOOST_TEST(plan.instanceCount == 5u);
+    BOOST_TEST(plan.totalBytes == *a.record.fileSize + *b.record.fileSize);
+
+    RetrieveRequest patient;
+    patient.level = QueryLevel::Patient;
+    patient.patientIds = {a.record.patientId};
+    BOOST_TEST(rig.engine.plan(patient, cancel).instanceCount == 5u);
+
+    auto series = rig.engine.plan(seriesRequest(b.record.seriesInstanceUid), cancel);
+    BOOST_TEST(series.series.size() == 1u);
+    BOOST_TEST(series.series[0].imageCount == 2);
+    BOOST_TEST(series.series[0].studyInstanceUid == a.record.studyInstanceUid);
+
+    RetrieveRequest image;
+    image.level = QueryLevel::Image;
+    image.seriesInstanceUids = {a.record.seriesInstanceUid};
+    image.sopInstanceUids = {a.sopUids[2], a.sopUids[0]};
+    auto imagePlan = rig.engine.plan(image, cancel);
+    BOOST_TEST(imagePlan.instanceCount == 2u);
+    BOOST_REQUIRE(imagePlan.series[0].sopInstanceUids);
+    BOOST_TEST(imagePlan.series[0].sopInstanceUids->size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(plan_rejects_bad_requests_and_unknown_uids) {
+    Rig rig;
+    auto a = makeSeries("110", 2);
+    rig.tcia.add(a);
+    CancelToken cancel;
+    RetrieveRequest noUid;
+    noUid.level = QueryLevel::Study;
+    BOOST_CHECK_EXCEPTION(rig.engine.plan(noUid, cancel), BridgeError,
+                          [](const BridgeError& e) { return e.code() == ErrorCode::InvalidArgument; });
+    RetrieveRequest imageWithoutSeries;
+    imageWithoutSeries.level = QueryLevel::Image;
+    imageWithoutSeries.sopInstanceUids = {a.sopUids[0]};
+    BOOST_CHECK_EXCEPTION(rig.engine.plan(imageWithoutSeries, cancel), BridgeError,
+                          [](const BridgeError& e) { return e.code() == ErrorCode::InvalidArgument; });
+    BOOST_CHECK_EXCEPTION(rig.engine.plan(seriesRequest("1.2.3.404"), cancel), BridgeError,
+                          [](const BridgeError& e) { return e.code() == ErrorCode::NotFound; });
+    // Inconsistent hierarchy (WADO-RS /studies/X/series/Y with the wrong X).
+    auto wrongStudy = seriesRequest(a.record.seriesInstanceUid);
+    wrongStudy.studyInstanceUids = {"1.2.3.999"};
+    BOOST_CHECK_EXCEPTION(rig.engine.plan(wrongStudy, cancel), BridgeError,
+                          [](const BridgeError& e) { return e.code() == ErrorCode::NotFound; });
+    RetrieveRequest unknownSop;
+    unknownSop.level = QueryLevel::Image;
+    unknownSop.seriesInstanceUids = {a.record.seriesInstanceUid};
+    unknownSop.sopInstanceUids = {"1.2.3.4.5.404"};
+    BOOST_CHECK_EXCEPTION(rig.engine.plan(unknownSop, cancel), BridgeError,
+                          [](const BridgeError& e) { return e.code() == ErrorCode::NotFound; });
+    BOOST_TEST(rig.tcia.downloadCalls == 0);
+}
+
+BOOST_AUTO_TEST_CASE(restricted_series_are_not_found_without_a_grant) {
+    Rig rig;
+    auto secret = makeSeries("120", 2, "Restricted-Demo");
+    rig.tcia.add(secret);
+    CancelToken cancel;
+    auto request = seriesRequest(secret.record.seriesInstanceUid);
+    request.scope.denied = {"restricted-demo"};  // case-insensitive, like TCIA
+    BOOST_CHECK_EXCEPTION(rig.engine.plan(request, cancel), BridgeError,
+                          [](const BridgeError& e) { return e.code() == ErrorCode::NotFound; });
+    request.scope.denied.clear();
+    request.scope.only = std::set<std::string>{"Some-Other"};
+    BOOST_CHECK_EXCEPTION(rig.engine.plan(request, cancel), BridgeError,
+                          [](const BridgeError& e) { return e.code() == ErrorCode::NotFound; });
+    request.scope.only.reset();
+    BOOST_TEST(rig.engine.plan(request, cancel).instanceCount == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(cold_then_warm_from_cache) {
+    Rig rig;
+    auto s = makeSeries("130", 5);
+    rig.tcia.add(s);
+    CancelToken cancel;
+    auto plan = rig.engine.plan(seriesRequest(s.record.seriesInstanceUid), cancel);
+    auto cold = drain(*rig.engine.open(plan, cancel));
+    BOOST_TEST(sorted(uidsOf(cold)) == sorted(s.sopUids));
+    BOOST_TEST(cold.failedCount == 0u);
+    BOOST_TEST((*cold.instances[0].bytes == s.files[0]));
+    BOOST_TEST(cold.instances[0].studyInstanceUid == s.record.studyInstanceUid);
+    BOOST_TEST(cold.instances[0].transferSyntaxUid == "1.2.840.10008.1.2.1");
+    BOOST_TEST(rig.cache.isComplete(s.record.seriesInstanceUid));
+    BOOST_TEST(rig.tcia.downloadCalls == 1);
+
+    auto warm = drain(*rig.engine.open(plan, cancel));
+    BOOST_TEST(uidsOf(warm) == s.sopUids);  // from the cache, in InstanceNumber order
+    BOOST_TEST(warm.instances[2].sopClassUid == "1.2.840.10008.5.1.4.1.1.2");
+    BOOST_TEST(rig.tcia.downloadCalls == 1);  // no second download
+    auto m = collectMetrics(&rig.engine.downloads(), &rig.cache);
+    BOOST_TEST(m.cacheHits >= 5u);
+    BOOST_TEST(m.downloadsStarted == 1u);
+    BOOST_TEST(m.toPrometheusText().find("tcia_bridge_cache_hits_total ") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(n_concurrent_callers_share_one_download) {
+    Rig rig;
+    auto s = makeSeries("140", 12);
+    rig.tcia.add(s);
+    rig.tcia.delayPerInstance = 15ms;
+    CancelToken cancel;
+    auto plan = rig.engine.plan(seriesRequest(s.record.seriesInstanceUid), cancel);
+    constexpr int kCallers = 8;
+    std::vector<Drained> results(kCallers);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kCallers; ++i)
+        threads.emplace_back([&, i] { results[i] = drain(*rig.engine.open(plan, cancel), 20ms); });
+    for (auto& t : threads) t.join();
+    BOOST_TEST(rig.tcia.downloadCalls == 1);
+    for (const auto& r : results) {
+        BOOST_TEST(sorted(uidsOf(r)) == sorted(s.sopUids));
+        BOOST_TEST(r.failedCount == 0u);
+    }
+    BOOST_TEST(rig.engine.downloads().stats().joined == std::uint64_t(kCallers - 1));
+}
+
+BOOST_AUTO_TEST_CASE(late_joiner_gets_the_earlier_instances_then_the_live_ones) {
+    Rig rig;
+    auto s = makeSeries("150", 10);
+    rig.tcia.add(s);
+    rig.tcia.delayPerInstance = 30ms;
+    CancelToken cancel;
+    auto plan = rig.engine.plan(seriesRequest(s.record.seriesInstanceUid), cancel);
+    auto first = rig.engine.open(plan, cancel);
+    DicomInstance out;
+    int got = 0;
+    while (got < 4) {
+        if (first->next(out, 500ms) == InstanceStream::Status::Instance) ++got;
+    }
+    const auto hitsBefore = rig.cache.stats().hits;
+    auto late = drain(*rig.engine.open(plan, cancel), 50ms);
+    auto rest = drain(*first);
+    BOOST_TEST(rig.tcia.downloadCalls == 1);
+    BOOST_TEST(uidsOf(late) == s.sopUids);  // same order as published
+    BOOST_TEST(rest.instances.size() == 6u);
+    BOOST_TEST(rig.cache.stats().hits - hitsBefore >= 4u);  // the first four came back from disk
+    for (std::size_t i = 0; i < late.instances.size(); ++i) BOOST_TEST((*late.instances[i].bytes == s.files[i]));
+}
+
+BOOST_AUTO_TEST_CASE(waiting_is_reported_while_nothing_arrives) {
+    Rig rig;
+    auto s = makeSeries("160", 2);
+    rig.tcia.add(s);
+    rig.tcia.delayPerInstance = 300ms;
+    CancelToken cancel;
+    auto stream = rig.engine.open(rig.engine.plan(seriesRequest(s.record.seriesInstanceUid), cancel), cancel);
+    DicomInstance out;
+    const auto t0 = std::chrono::steady_clock::now();
+    BOOST_TEST((stream->next(out, 50ms) == InstanceStream::Status::Waiting));
+    BOOST_TEST((std::chrono::steady_clock::now() - t0 < 250ms));
+    auto d = drain(*stream);
+    BOOST_TEST(d.instances.size() == 2u);
+    BOOST_TEST(d.waitings >= 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_failure_reaches_every_waiter_with_the_missing_uids) {
+    Rig rig;
+    auto s = makeSeries("170", 6);
+    rig.tcia.add(s);
+    rig.tcia.delayPerInstance = 20ms;
+    rig.tcia.failAfter = 2;
+    CancelToken cancel;
+    auto plan = rig.engine.plan(seriesRequest(s.record.seriesInstanceUid), cancel);
+    std::vector<Drained> results(3);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 3; ++i) threads.emplace_back([&, i] { results[i] = drain(*rig.engine.open(plan, cancel)); });
+    for (auto& t : threads) t.join();
+    BOOST_TEST(rig.tcia.downloadCalls == 1);
+    const std::vector<std::string> missing(s.sopUids.begin() + 2, s.sopUids.end());
+    for (const auto& r : results) {
+        BOOST_TEST(r.instances.size() == 2u);
+        BOOST_TEST(sorted(r.failed) == sorted(missing));
+        BOOST_TEST(r.failedCount == 4u);
+        BOOST_TEST(r.reason.find("truncated ZIP") != std::string::npos);
+    }
+    BOOST_TEST(!rig.cache.isComplete(s.record.seriesInstanceUid));
+    BOOST_TEST(rig.engine.downloads().stats().failed == 1u);
+
+    // The next caller starts a fresh download (failures are not cached) and succeeds.
+    rig.tcia.failAfter = -1;
+    auto again = drain(*rig.engine.open(plan, cancel));
+    BOOST_TEST(again.instances.size() == 6u);
+    BOOST_TEST(again.failedCount == 0u);
+    BOOST_TEST(rig.tcia.downloadCalls == 2);
+}
+
+BOOST_AUTO_TEST_CASE(a_short_download_is_a_failure_never_a_silent_success) {
+    Rig rig;
+    auto s = makeSeries("180", 5);
+    rig.tcia.add(s);
+    rig.tcia.stopAfter = 3;  // TCIA's ZIP held 3 of the 5 instances, no error raised
+    CancelToken cancel;
+    auto d = drain(*rig.engine.open(rig.engine.plan(seriesRequest(s.record.seriesInstanceUid), cancel), cancel));
+    BOOST_TEST(d.instances.size() == 3u);
+    BOOST_TEST(sorted(d.failed) == sorted(std::vector<std::string>{s.sopUids[3], s.sopUids[4]}));
+    BOOST_TEST(d.failedCount == 2u);
+    BOOST_TEST(d.reason.find("3 of 5") != std::string::npos);
+    BOOST_TEST(!rig.cache.isComplete(s.record.seriesInstanceUid));
+}
+
+BOOST_AUTO_TEST_CASE(cancel_stops_promptly_and_cancels_the_download_only_when_alone) {
+    Rig rig;
+    auto s = makeSeries("190", 50);
+    rig.tcia.add(s);
+    rig.tcia.delayPerInstance = 40ms;
+    CancelToken cancel;
+    auto plan = rig.engine.plan(seriesRequest(s.record.seriesInstanceUid), cancel);
+
+    auto a = rig.engine.open(plan, cancel);
+    auto b = rig.engine.open(plan, cancel);
+    DicomInstance out;
+    while (a->next(out, 500ms) != InstanceStream::Status::Instance) {
+    }
+    a->cancel();
+    BOOST_CHECK_EXCEPTION(a->next(out, 1s), BridgeError,
+                          [](const BridgeError& e) { return e.code() == ErrorCode::Cancelled; });
+    // b still needs the download: it goes on.
+    int bGot = 0;
+    while (bGot < 3)
+        if (b->next(out, 500ms) == InstanceStream::Status::Instance) ++bGot;
+    BOOST_TEST(rig.tcia.cancelledDownloads == 0);
+
+    // The last waiter cancels from another thread while blocked in next(): prompt exit, and the
+    // download is cancelled.
+    std::thread canceller([&] {
+        std::this_thread::sleep_for(20ms);
+        b->cancel();
+    });
+    const auto t0 = std::chrono::steady_clock::now();
+    bool threw = false;
+    try {
+        while (true) b->next(out, 5s);
+    } catch (const BridgeError& e) {
+        threw = e.code() == ErrorCode::Cancelled;
+    }
+    canceller.join();
+    BOOST_TEST(threw);
+    BOOST_TEST((std::chrono::steady_clock::now() - t0 < 500ms));
+    a.reset();
+    b.reset();
+    const auto deadline = std::chrono::steady_clock::now() + 2s;
+    while (rig.tcia.cancelledDownloads == 0 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(10ms);
+    BOOST_TEST(rig.tcia.cancelledDownloads == 1);
+    BOOST_TEST(rig.engine.downloads().stats().cancelled == 1u);
+
+    // The request's own CancelToken works as well.
+    CancelToken mine;
+    auto c = rig.engine.open(plan, mine);
+    mine.cancel();
+    BOOST_CHECK_THROW(c->next(out, 1s), BridgeError);
+}
+
+BOOST_AUTO_TEST_CASE(concurrent_downloads_are_bounded) {
+    Rig rig(2);
+    std::vector<FakeSeries> all;
+    for (int i = 0; i < 5; ++i) {
+        all.push_back(makeSeries(std::to_string(200 + i), 4));
+        rig.tcia.add(all.back());
+    }
+    rig.tcia.delayPerInstance = 20ms;
+    CancelToken cancel;
+    std::vector<Drained> results(all.size());
+    std::vector<std::thread> threads;
+    for (std::size_t i = 0; i < all.size(); ++i)
+        threads.emplace_back([&, i] {
+            results[i] = drain(*rig.engine.open(
+                rig.engine.plan(seriesRequest(all[i].record.seriesInstanceUid), cancel), cancel), 20ms);
+        });
+    std::this_thread::sleep_for(30ms);
+    auto mid = rig.engine.downloads().stats();
+    for (auto& t : threads) t.join();
+    BOOST_TEST(rig.tcia.maxConcurrent <= 2);
+    BOOST_TEST(rig.tcia.downloadCalls == 5);
+    BOOST_TEST(mid.active <= 2u);
+    BOOST_TEST(mid.active + mid.waiting == 5u);
+    for (const auto& r : results) BOOST_TEST(r.instances.size() == 4u);
+}
+
+BOOST_AUTO_TEST_CASE(a_slow_consumer_reads_back_from_disk_instead_of_buffering) {
+    Rig rig;
+    auto s = makeSeries("210", 30);
+    rig.tcia.add(s);
+    CancelToken cancel;
+    auto plan = rig.engine.plan(seriesRequest(s.record.seriesInstanceUid), cancel);
+    auto stream = rig.engine.open(plan, cancel);
+    DicomInstance out;
+    BOOST_REQUIRE(stream->next(out, 2s) == InstanceStream::Status::Instance);
+    // Let the whole download finish while this consumer does not read.
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (!rig.cache.isComplete(s.record.seriesInstanceUid) && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(10ms);
+    const auto hitsBefore = rig.cache.stats().hits;
+    auto rest = drain(*stream);
+    BOOST_TEST(rest.instances.size() == 29u);
+    // At most kMaxBufferedPerSubscriber were held in memory; the rest came from disk.
+    BOOST_TEST(rig.cache.stats().hits - hitsBefore >= 29u - SeriesDownload::kMaxBufferedPerSubscriber);
+    for (std::size_t i = 0; i < rest.instances.size(); ++i) BOOST_TEST((*rest.instances[i].bytes == s.files[i + 1]));
+}
+
+BOOST_AUTO_TEST_CASE(image_level_is_served_from_cache_without_download) {
+    Rig rig;
+    auto s = makeSeries("220", 4);
+    rig.tcia.add(s);
+    CancelToken cancel;
+    drain(*rig.engine.open(rig.engine.plan(seriesRequest(s.record.seriesInstanceUid), cancel), cancel));
+    RetrieveRequest image;
+    image.level = QueryLevel::Image;
+    image.seriesInstanceUids = {s.record.seriesInstanceUid};
+    image.sopInstanceUids = {s.sopUids[1]};
+    auto d = drain(*rig.engine.open(rig.engine.plan(image, cancel), cancel));
+    BOOST_TEST(uidsOf(d) == std::vector<std::string>{s.sopUids[1]});
+    BOOST_TEST(rig.tcia.downloadCalls == 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_damaged_cached_file_is_fetched_again) {
+    Rig rig;
+    auto s = makeSeries("230", 3);
+    rig.tcia.add(s);
+    CancelToken cancel;
+    auto plan = rig.engine.plan(seriesRequest(s.record.seriesInstanceUid), cancel);
+    drain(*rig.engine.open(plan, cancel));
+    std::filesystem::resize_file(rig.cache.directory() + "/" + s.record.seriesInstanceUid + "/" + s.sopUids[1] + ".dcm",
+                                 10);
+    auto d = drain(*rig.engine.open(plan, cancel));
+    BOOST_TEST(sorted(uidsOf(d)) == sorted(s.sopUids));
+    BOOST_TEST(d.failedCount == 0u);
+    BOOST_TEST(rig.tcia.downloadCalls == 2);
+    BOOST_TEST(rig.cache.isComplete(s.record.seriesInstanceUid));
+}
+
+BOOST_AUTO_TEST_CASE(multi_series_plan_streams_all_in_order) {
+    Rig rig;
+    auto a = makeSeries("240", 2), b = makeSeries("241", 3);
+    b.record.studyInstanceUid = a.record.studyInstanceUid;
+    rig.tcia.add(a);
+    rig.tcia.add(b);
+    CancelToken cancel;
+    RetrieveRequest study;
+    study.level = QueryLevel::Study;
+    study.studyInstanceUids = {a.record.studyInstanceUid};
+    auto plan = rig.engine.plan(study, cancel);
+    auto d = drain(*rig.engine.open(plan, cancel));
+    BOOST_TEST(d.instances.size() == 5u);
+    BOOST_TEST(d.instances.front().seriesInstanceUid == plan.series[0].seriesInstanceUid);
+    BOOST_TEST(d.instances.back().seriesInstanceUid == plan.series[1].seriesInstanceUid);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
