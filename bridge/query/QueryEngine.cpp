@@ -42,23 +42,27 @@ struct SortKey {
     bool numeric;
 };
 
-void sortRecords(std::vector<DicomRecord>& records, const std::vector<SortKey>& keys) {
-    std::stable_sort(records.begin(), records.end(), [&](const DicomRecord& a, const DicomRecord& b) {
-        for (const auto& k : keys) {
-            const std::string& x = a.get(k.tag);
-            const std::string& y = b.get(k.tag);
-            if (x == y) continue;
-            if (k.numeric) {
-                char *ex = nullptr, *ey = nullptr;
-                const double dx = std::strtod(x.c_str(), &ex), dy = std::strtod(y.c_str(), &ey);
-                const bool nx = !x.empty() && *ex == '\0', ny = !y.empty() && *ey == '\0';
-                if (nx && ny && dx != dy) return dx < dy;
-                if (nx != ny) return !nx;  // unknown first
-            }
-            return x < y;
+/// Strict weak order over the given keys; numeric keys compare as numbers, unknown first.
+bool recordLess(const DicomRecord& a, const DicomRecord& b, const std::vector<SortKey>& keys) {
+    for (const auto& k : keys) {
+        const std::string& x = a.get(k.tag);
+        const std::string& y = b.get(k.tag);
+        if (x == y) continue;
+        if (k.numeric) {
+            char *ex = nullptr, *ey = nullptr;
+            const double dx = std::strtod(x.c_str(), &ex), dy = std::strtod(y.c_str(), &ey);
+            const bool nx = !x.empty() && *ex == '\0', ny = !y.empty() && *ey == '\0';
+            if (nx && ny && dx != dy) return dx < dy;
+            if (nx != ny) return !nx;  // unknown first
         }
-        return false;
-    });
+        return x < y;
+    }
+    return false;
+}
+
+void sortRecords(std::vector<DicomRecord>& records, const std::vector<SortKey>& keys) {
+    std::stable_sort(records.begin(), records.end(),
+                     [&](const DicomRecord& a, const DicomRecord& b) { return recordLess(a, b, keys); });
 }
 
 std::string upper(std::string s) {
@@ -78,6 +82,9 @@ struct PlanState {
     std::map<std::pair<std::string, std::string>, std::vector<tcia::SeriesRecord>> seriesByPatient;
     std::map<std::string, std::vector<tcia::SeriesRecord>> seriesByCollection;
     std::map<std::pair<std::string, std::string>, std::vector<tcia::StudyRecord>> studiesByPatient;
+    /// Steps a running step schedules to run right after it, in order (e.g. one
+    /// getSOPInstanceUIDs per series found), so records stream per TCIA call.
+    std::vector<Step> followUps;
 
     PlanState(MetadataSource& m, InstanceAttributeSource* i, QueryEngineTuning t, Query q, CancelToken c)
         : metadata(m), instances(i), tuning(t), query(std::move(q)), cancel(std::move(c)) {}
@@ -154,17 +161,22 @@ class StepCursor : public FindCursor {
 public:
     StepCursor(std::shared_ptr<PlanState> state, std::vector<Step> steps, std::optional<std::size_t> cap,
                std::function<std::string(const DicomRecord&)> identity)
-        : state_(std::move(state)), steps_(std::move(steps)), cap_(cap), identity_(std::move(identity)) {}
+        : state_(std::move(state)), steps_(steps.begin(), steps.end()), cap_(cap), identity_(std::move(identity)) {}
 
     std::optional<DicomRecord> next() override {
         while (!finished_) {
             if (buffer_.empty()) {
-                if (nextStep_ >= steps_.size()) {
+                if (steps_.empty()) {
                     finished_ = true;
                     break;
                 }
                 state_->beforeCall();
-                auto records = steps_[nextStep_++]();
+                Step step = std::move(steps_.front());
+                steps_.pop_front();
+                state_->followUps.clear();
+                auto records = step();
+                steps_.insert(steps_.begin(), state_->followUps.begin(), state_->followUps.end());
+                state_->followUps.clear();
                 for (auto& r : records) buffer_.push_back(std::move(r));
                 continue;
             }
@@ -191,10 +203,9 @@ public:
 
 private:
     std::shared_ptr<PlanState> state_;
-    std::vector<Step> steps_;
+    std::deque<Step> steps_;
     std::optional<std::size_t> cap_;
     std::function<std::string(const DicomRecord&)> identity_;
-    std::size_t nextStep_ = 0;
     std::deque<DicomRecord> buffer_;
     std::set<std::string> seen_;
     std::size_t skipped_ = 0, produced_ = 0;
@@ -506,31 +517,41 @@ private:
                 auto rows = state->metadata.series(filter);
                 std::vector<const tcia::SeriesRecord*> kept;
                 auto seriesList = seriesRecords(state, rows, collection, &kept);
-                std::vector<DicomRecord> out;
-                for (std::size_t i = 0; i < seriesList.size(); ++i) {
-                    const std::string& uid = kept[i]->seriesInstanceUid;
-                    state->beforeCall();
-                    const auto sops = state->metadata.sopInstanceUids(uid);
-                    std::map<std::string, DicomRecord> cached;
-                    if (state->instances) {
-                        state->beforeCall();
-                        if (auto attrs = state->instances->instanceAttributes(uid))
-                            for (auto& a : *attrs) {
-                                const std::string sop = a.get(DCM_SOPInstanceUID);
-                                cached.emplace(sop, std::move(a));
-                            }
-                    }
-                    for (const auto& sop : sops) {
-                        auto it = cached.find(sop);
-                        DicomRecord r = RecordBuilder::instance(sop, seriesList[i], it == cached.end() ? nullptr : &it->second);
-                        if (state->matchesAll(r)) out.push_back(std::move(r));
-                    }
-                }
-                sortRecords(out, {{DCM_SeriesNumber, true}, {DCM_SeriesInstanceUID, false}, {DCM_InstanceNumber, true},
-                                  {DCM_SOPInstanceUID, false}});
-                return out;
+                std::vector<std::pair<std::string, DicomRecord>> ordered;
+                for (std::size_t i = 0; i < seriesList.size(); ++i)
+                    ordered.emplace_back(kept[i]->seriesInstanceUid, std::move(seriesList[i]));
+                std::stable_sort(ordered.begin(), ordered.end(), [](const auto& a, const auto& b) {
+                    return recordLess(a.second, b.second, {{DCM_SeriesNumber, true}, {DCM_SeriesInstanceUID, false}});
+                });
+                // One getSOPInstanceUIDs step per series, so instances stream series by series.
+                for (auto& [uid, seriesRecord] : ordered)
+                    state->followUps.push_back([state, uid = uid, seriesRecord = std::move(seriesRecord)] {
+                        return instanceRecords(state, uid, seriesRecord);
+                    });
+                return std::vector<DicomRecord>{};
             });
         return steps;
+    }
+
+    static std::vector<DicomRecord> instanceRecords(const std::shared_ptr<PlanState>& state, const std::string& uid,
+                                                    const DicomRecord& seriesRecord) {
+        const auto sops = state->metadata.sopInstanceUids(uid);
+        std::map<std::string, DicomRecord> cached;
+        if (state->instances) {
+            if (auto attrs = state->instances->instanceAttributes(uid))
+                for (auto& a : *attrs) {
+                    const std::string sop = a.get(DCM_SOPInstanceUID);
+                    cached.emplace(sop, std::move(a));
+                }
+        }
+        std::vector<DicomRecord> out;
+        for (const auto& sop : sops) {
+            auto it = cached.find(sop);
+            DicomRecord r = RecordBuilder::instance(sop, seriesRecord, it == cached.end() ? nullptr : &it->second);
+            if (state->matchesAll(r)) out.push_back(std::move(r));
+        }
+        sortRecords(out, {{DCM_InstanceNumber, true}, {DCM_SOPInstanceUID, false}});
+        return out;
     }
 
     std::shared_ptr<PlanState> s_;

@@ -401,6 +401,43 @@ BOOST_AUTO_TEST_CASE(image_level_of_a_study_filters_series_keys_first) {
     BOOST_TEST(tcia.count("sopInstanceUids(") == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(image_level_streams_series_by_series) {
+    QueryEngine engine(tcia, nullptr, settings);
+    auto cursor = engine.find(makeQuery(QueryLevel::Image, {K(DCM_StudyInstanceUID, kLidcStudy1), K(DCM_SOPInstanceUID),
+                                                            K(DCM_SeriesNumber)}),
+                              CancelToken());
+    auto first = cursor->next();
+    BOOST_REQUIRE(first);
+    BOOST_TEST(first->get(DCM_SeriesNumber) == "2");  // series 2 before series 10
+    BOOST_TEST(tcia.count("sopInstanceUids(") == 1u);  // the second series is not listed yet
+    std::size_t n = 1;
+    while (cursor->next()) ++n;
+    BOOST_TEST(n == 4u);
+    BOOST_TEST(tcia.count("sopInstanceUids(") == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(uid_list_of_one_patient_asks_its_series_once) {
+    auto r = run(makeQuery(QueryLevel::Study, {K(DCM_StudyInstanceUID, kLidcStudy1 + "\\" + kLidcStudy2),
+                                               K(DCM_ModalitiesInStudy)}));
+    BOOST_TEST(r.size() == 2u);
+    BOOST_TEST(tcia.count("series(") == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(scanned_patients_and_series_respect_the_scope) {
+    tcia.canScan = true;
+    Query patients = makeQuery(QueryLevel::Patient, {K(DCM_PatientName, "doe*"), K(kCollectionTag)}, InformationModel::PatientRoot);
+    patients.scope.denied = {"Secret-Trial"};
+    auto p = run(patients);
+    BOOST_TEST(column(p, kCollectionTag) == (std::vector<std::string>{"CPTAC-LUAD", "LIDC-IDRI"}), boost::test_tools::per_element());
+    BOOST_TEST(tcia.count("scanPatients") == 1u);
+    Query series = makeQuery(QueryLevel::Series, {K(DCM_Modality, "MR\\PT")});
+    series.scope.denied = {"Secret-Trial"};
+    auto se = run(series);
+    BOOST_TEST(se.size() == 1u);  // the PT; the MR is in Secret-Trial
+    BOOST_TEST(tcia.count("scanSeries") == 1u);
+    BOOST_TEST(!tcia.unfilteredSeriesCall());
+}
+
 BOOST_AUTO_TEST_CASE(image_level_needs_a_series_study_or_patient) {
     const auto code = codeOf([&] {
         run(makeQuery(QueryLevel::Image, {K(kCollectionTag, "LIDC-IDRI"), K(DCM_SOPInstanceUID, "1.2.3")}));
