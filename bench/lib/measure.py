@@ -20,6 +20,8 @@ Subcommands:
       The series with the most images (getSeries), and how many series have >= 300 images.
   tcia-patient --url BASE_V4
       One patient id of the catalog (getPatient), to build a PatientName wildcard from.
+  orthanc-upload --url ORTHANC DIR...
+      POST every *.dcm under DIR to Orthanc's REST /instances.
   stats  v1 v2 ...   p50/p99/mean/min of numbers given on the command line.
 """
 import argparse
@@ -270,6 +272,38 @@ def cmd_tcia_patient(a):
                       "patients": len(rows)}))
 
 
+def cmd_orthanc_upload(a):
+    """POST every *.dcm under the given directories to Orthanc's /instances (one keep-alive
+    connection). REST, not C-STORE: no transfer-syntax negotiation can refuse a file."""
+    u = urllib.parse.urlsplit(a.url)
+    conn = http.client.HTTPConnection(u.hostname, u.port or 80, timeout=a.timeout)
+    ok, failed, nbytes = 0, 0, 0
+    deadline = time.monotonic() + a.max_seconds
+    for d in a.dirs:
+        for root, _, files in os.walk(d):
+            for f in sorted(files):
+                if not f.endswith(".dcm") or time.monotonic() > deadline:
+                    continue
+                with open(os.path.join(root, f), "rb") as fh:
+                    body = fh.read()
+                try:
+                    conn.request("POST", "/instances", body=body, headers={"Content-Type": "application/dicom"})
+                    r = conn.getresponse()
+                    r.read()
+                    if r.status == 200:
+                        ok += 1
+                        nbytes += len(body)
+                    else:
+                        failed += 1
+                except (OSError, http.client.HTTPException):
+                    failed += 1
+                    conn.close()
+                    conn = http.client.HTTPConnection(u.hostname, u.port or 80, timeout=a.timeout)
+    print(json.dumps({"stored": ok, "failed": failed, "bytes": nbytes}))
+    if ok == 0:
+        sys.exit(2)
+
+
 def cmd_stats(a):
     print(json.dumps(summary([float(x) for x in a.values], scale=1.0, unit="v")))
 
@@ -310,6 +344,12 @@ def main():
     p.add_argument("--url", required=True)
     p.add_argument("--timeout", type=float, default=120)
     p.set_defaults(fn=cmd_tcia_patient)
+    p = sub.add_parser("orthanc-upload")
+    p.add_argument("--url", required=True)
+    p.add_argument("--timeout", type=float, default=60)
+    p.add_argument("--max-seconds", type=float, default=600)
+    p.add_argument("dirs", nargs="+")
+    p.set_defaults(fn=cmd_orthanc_upload)
     p = sub.add_parser("stats")
     p.add_argument("values", nargs="+")
     p.set_defaults(fn=cmd_stats)
