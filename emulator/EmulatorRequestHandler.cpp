@@ -102,12 +102,13 @@ int EmulatorRequestHandler::handleApi(HTTPServerRequest& request, HTTPServerResp
     api.version = version;
     api.endpoint = endpoint;
     api.method = request.getMethod();
-    const Poco::URI uri(request.getURI());
-    for (const auto& kv : uri.getQueryParameters()) api.params.push_back(kv);
     if (request.getMethod() == "POST") {
-        // getSeriesMetadata (v4) takes an HTML form body.
+        // getSeriesMetadata (v4) takes an HTML form body; HTMLForm also reads the query string.
         Poco::Net::HTMLForm form(request, request.stream());
         for (const auto& kv : form) api.params.emplace_back(kv.first, kv.second);
+    } else {
+        const Poco::URI uri(request.getURI());
+        for (const auto& kv : uri.getQueryParameters()) api.params.push_back(kv);
     }
     std::string seriesUid;
     bool unfiltered = endpoint == "getSeries";
@@ -288,11 +289,8 @@ int EmulatorRequestHandler::handleAdmin(HTTPServerRequest& request, HTTPServerRe
         body = "[]";
     } else if (path == "/emulator/faults" && method == "POST") {
         try {
-            const Poco::URI uri(request.getURI());
             std::vector<std::string> specs;
-            for (const auto& [k, v] : uri.getQueryParameters())
-                if (k == "spec") specs.push_back(v);
-            Poco::Net::HTMLForm form(request, request.stream());
+            Poco::Net::HTMLForm form(request, request.stream());  // query string and form body
             for (const auto& [k, v] : form)
                 if (k == "spec") specs.push_back(v);
             std::vector<Fault> parsed;
