@@ -9,8 +9,8 @@ Subcommands:
   http-latency  --url U [--n N] [--max-seconds S] [--accept A]
       N sequential GETs over one keep-alive connection: p50/p99/mean/min ms, bytes of the last body.
   findscu-latency --n N [--max-seconds S] -- findscu ARGS...
-      Runs `findscu -v --repeat N ARGS` (one association, N queries) and timestamps its log
-      lines as they arrive: latency = "Sending Find Request" -> "Received Final Find Response".
+      Runs `findscu --repeat N ARGS` (one association, N queries) with a log layout that stamps
+      each line in microseconds: latency = "Sending Find Request" -> "Received Final Find Response".
   findscu-load --procs K --n N [--max-seconds S] -- findscu ARGS...
       K concurrent `findscu --repeat N` associations; aggregate C-FINDs per second.
   timed-move --dest DIR --expect N [--timeout S] -- movescu ARGS...
@@ -96,34 +96,56 @@ def cmd_http_latency(a):
     print(json.dumps(out))
 
 
+# findscu stamps its own log lines (oflog/log4cplus PatternLayout, microseconds), so the
+# latency does not depend on when this process gets to read the pipe on a busy machine.
+FINDSCU_LOG_CONFIG = """log4cplus.rootLogger = INFO, console
+log4cplus.appender.console = log4cplus::ConsoleAppender
+log4cplus.appender.console.logToStdErr = true
+log4cplus.appender.console.layout = log4cplus::PatternLayout
+log4cplus.appender.console.layout.ConversionPattern = %D{%H:%M:%S.%Q} %m%n
+"""
+
+
+def parse_stamp(line):
+    """'13:38:52.204.302 msg' -> seconds since midnight (float), or None."""
+    try:
+        stamp = line.split(" ", 1)[0]
+        hms, ms, us = stamp.rsplit(".", 2)
+        h, m, sec = hms.split(":")
+        return int(h) * 3600 + int(m) * 60 + int(sec) + int(ms) / 1e3 + int(us) / 1e6
+    except ValueError:
+        return None
+
+
 def cmd_findscu_latency(a):
+    import tempfile
     args = list(a.args)
     if args and args[0] == "--":
         args = args[1:]
-    cmd = ["findscu", "-v", "--repeat", str(a.n)] + args
+    with tempfile.NamedTemporaryFile("w", suffix=".cfg", delete=False) as cfg:
+        cfg.write(FINDSCU_LOG_CONFIG)
+    cmd = ["findscu", "-lc", cfg.name, "--repeat", str(a.n)] + args
     env = dict(os.environ, TCP_NODELAY="1")
     t_start = time.perf_counter()
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     sends, finals, pending, lines = [], [], 0, 0
     deadline = time.monotonic() + a.max_seconds
-    statuses = []
     for raw in p.stderr:
-        now = time.perf_counter()
         lines += 1
         line = raw.decode("latin-1")
         if "Sending Find Request" in line:
-            sends.append(now)
+            sends.append(parse_stamp(line))
         elif "Received Final Find Response" in line:
-            finals.append(now)
-            statuses.append(line.strip())
+            finals.append(parse_stamp(line))
         elif "Find Response:" in line and "Pending" in line:
             pending += 1
         if time.monotonic() > deadline:
             p.kill()
             break
     rc = p.wait()
+    os.unlink(cfg.name)
     t_total = time.perf_counter() - t_start
-    pairs = list(zip(sends, finals))
+    pairs = [(s0, f0) for s0, f0 in zip(sends, finals) if s0 is not None and f0 is not None and f0 >= s0]
     if not pairs:
         fail("findscu gave no timed query (rc %s, %d log lines)" % (rc, lines))
     lat = [f - s for s, f in pairs]
