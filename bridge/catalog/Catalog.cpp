@@ -276,7 +276,7 @@ struct Catalog::Impl {
 
     template <class R>
     std::optional<std::vector<R>> scan(const Query& query, QueryLevel level, const std::vector<std::string>& requested,
-                                       const char* table, const char* columns, const char* orderBy) {
+                                       const char* table, const char* columns, const std::vector<std::string>& orderBy) {
         return guarded("scan", [&]() -> std::optional<std::vector<R>> {
             if (requested.empty()) return std::vector<R>{};
             Session s = database.session();
@@ -294,10 +294,17 @@ struct Catalog::Impl {
             if (wanted.size() < harvested.size()) restrict.assign(wanted.begin(), wanted.end());
             ScanFilter filter = buildScanFilter(query, level, restrict, database.dialect());
             std::string sql = std::string("SELECT ") + columns + " FROM " + table + " WHERE " + filter.where;
-            if (filter.exact && query.limit) {
-                // Exact filter: the engine keeps every row, so offset+limit+1 rows are enough for
-                // the page and its "truncated" flag.
-                sql += std::string(" ORDER BY ") + orderBy + " LIMIT " + std::to_string(query.offset + *query.limit + 1);
+            if (filter.exact && query.limit && orderBy.size() > 0) {
+                // Exact filter: the engine keeps every row, so the first offset+limit+1 rows in
+                // the engine's own order (QueryEngine.cpp sortRecords: byte-wise) are enough for
+                // the page and its "truncated" flag. PostgreSQL sorts text in the database
+                // collation unless told to compare bytes.
+                std::string order;
+                for (std::size_t i = 0; i < orderBy.size(); ++i) {
+                    order += (i ? ", " : "") + orderBy[i];
+                    if (database.dialect() == SqlDialect::PostgreSql) order += " COLLATE \"C\"";
+                }
+                sql += " ORDER BY " + order + " LIMIT " + std::to_string(query.offset + *query.limit + 1);
             }
             return selectRecords<R>(s, sql, filter.params);
         });
@@ -549,19 +556,22 @@ std::vector<std::string> Catalog::sopInstanceUids(const std::string& seriesInsta
 std::optional<std::vector<tcia::PatientRecord>> Catalog::scanPatients(const Query& query,
                                                                       const std::vector<std::string>& collections) {
     return impl_->scan<tcia::PatientRecord>(query, QueryLevel::Patient, collections, "patients", catalog::kPatientColumns,
-                                            "collection, patient_id");
+                                            {"patient_id", "collection"});
 }
 
 std::optional<std::vector<tcia::StudyRecord>> Catalog::scanStudies(const Query& query,
                                                                    const std::vector<std::string>& collections) {
     return impl_->scan<tcia::StudyRecord>(query, QueryLevel::Study, collections, "studies", catalog::kStudyColumns,
-                                          "study_uid");
+                                          {"patient_id", "study_date", "study_uid"});
 }
 
 std::optional<std::vector<tcia::SeriesRecord>> Catalog::scanSeries(const Query& query,
                                                                    const std::vector<std::string>& collections) {
     return impl_->scan<tcia::SeriesRecord>(query, QueryLevel::Series, collections, "series", catalog::kSeriesColumns,
-                                           "series_uid");
+                                           // The engine orders series by SeriesNumber numerically
+                                           // within a study, which SQL cannot mirror portably:
+                                           // series scans are never cut by LIMIT.
+                                           {});
 }
 
 // ---------------------------------------------------------------------------------------------

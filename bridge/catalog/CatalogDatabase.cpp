@@ -60,6 +60,9 @@ const char* const kSchema[] = {
     "CREATE INDEX IF NOT EXISTS studies_name ON studies (upper(patient_name))",
     "CREATE INDEX IF NOT EXISTS studies_patient_id ON studies (upper(patient_id))",
     "CREATE INDEX IF NOT EXISTS studies_date ON studies (study_date)",
+    // The query engine's study order (PatientID, StudyDate, UID): ORDER BY + LIMIT walks it.
+    "CREATE INDEX IF NOT EXISTS studies_order ON studies (patient_id, study_date, study_uid)",
+    "CREATE INDEX IF NOT EXISTS patients_order ON patients (patient_id, collection)",
     "CREATE INDEX IF NOT EXISTS studies_collection ON studies (upper(collection))",
     "CREATE INDEX IF NOT EXISTS series_study ON series (study_uid)",
     "CREATE INDEX IF NOT EXISTS series_collection ON series (upper(collection))",
