@@ -62,14 +62,14 @@ BOOST_AUTO_TEST_CASE(restrictedCollectionOnlyWithToken) {
 }
 
 BOOST_AUTO_TEST_CASE(tokenRefreshedBeforeExpiry) {
-    EmulatorProcess emulator({"--quiet", "--token-user", kUser, "--token-password", kPassword, "--token-lifetime", "2"});
+    EmulatorProcess emulator({"--quiet", "--token-user", kUser, "--token-password", kPassword, "--token-lifetime", "1"});
     auto capture = LogCapture::install();
     {
         TciaClient client(authSettings(emulator));
         BOOST_TEST(contains(client.collections(), "Restricted-Demo"));
-        std::this_thread::sleep_for(std::chrono::milliseconds(2200));  // past expiry
+        std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // past expiry
         BOOST_TEST(contains(client.collections(), "Restricted-Demo"));
-        std::this_thread::sleep_for(std::chrono::milliseconds(1700));  // past the refresh margin
+        std::this_thread::sleep_for(std::chrono::milliseconds(900));  // past the refresh margin (200 ms)
         BOOST_TEST(contains(client.collections(), "Restricted-Demo"));
     }
     capture->uninstall();

@@ -49,7 +49,7 @@ BOOST_AUTO_TEST_CASE(retryAfterIsHonoured) {
 }
 
 BOOST_AUTO_TEST_CASE(retriesAreBounded) {
-    EmulatorProcess emulator({"--quiet", "--fault", "getSeries:503:50", "--fault", "getPatient:429:50:retry-after=0"});
+    EmulatorProcess emulator({"--quiet", "--fault", "getSeries:503:50:retry-after=0", "--fault", "getPatient:429:50:retry-after=0"});
     auto settings = fastSettings(emulator);
     settings.maxRetries = 2;
     TciaClient client(settings);
