@@ -271,6 +271,12 @@ Matcher::Alternative Matcher::parseAlternative(const std::string& text) const {
         return a;
     }
     a.kind = MatchKind::SingleValue;
+    if (vr_ == EVR_UI) {
+        // PS3.5 9.1: digits and dots, at most 64 characters. Refusing garbage here saves a TCIA
+        // call per bad UID and tells the caller what is wrong.
+        if (text.size() > 64 || !std::all_of(text.begin(), text.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; }))
+            throw invalid("not a UID (digits and dots, at most 64 characters)");
+    }
     if (compare_ == Compare::Date) {
         auto d = normaliseDate(text);
         if (!d) throw invalid("not a date YYYYMMDD");

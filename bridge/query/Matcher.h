@@ -26,8 +26,10 @@
 //  * Range (C.2.2.2.5) for DA, TM and DT: `A-B`, `A-` and `-B`, inclusive. DA also accepts the
 //    legacy ACR-NEMA form YYYY.MM.DD, TM the form HH:MM:SS. A partial upper TM/DT bound covers
 //    its whole precision ("-12" includes 12:59:59.999999; "-2001" for DT includes all of 2001).
-//    `-` alone is treated as universal. Malformed ranges and invalid dates throw
-//    BridgeError(InvalidArgument) naming the key.
+//    `-` alone is treated as universal.
+//  * Validation: malformed ranges, invalid dates/times and UI values that are not UIDs (digits
+//    and dots, <= 64 characters; wildcards excepted, see above) throw
+//    BridgeError(InvalidArgument) naming the key and the value.
 //  * Multi-valued record values (e.g. ModalitiesInStudy "CT\SEG") match when any of their
 //    values matches ("CT" matches "CT\SEG").
 //  * Missing values (the Orthanc issue #90 question). Two cases are distinguished:

@@ -169,6 +169,9 @@ BOOST_AUTO_TEST_CASE(malformed_values_are_invalid_argument_naming_the_key) {
         {"bad time range", DCM_StudyTime, EVR_TM, "25-26"},
         {"bad time", DCM_StudyTime, EVR_TM, "1a"},
         {"bad datetime range", DCM_AcquisitionDateTime, EVR_DT, "x-y"},
+        {"letters in a UID", DCM_StudyInstanceUID, EVR_UI, "1.2.abc"},
+        {"UID too long", DCM_SeriesInstanceUID, EVR_UI, "1." + std::string(70, '2')},
+        {"semicolon in a UID", DCM_SOPInstanceUID, EVR_UI, "1.2;3"},
     };
     for (const auto& row : bad) {
         BOOST_TEST_CONTEXT(row.name) {
@@ -183,6 +186,15 @@ BOOST_AUTO_TEST_CASE(malformed_values_are_invalid_argument_naming_the_key) {
                 BOOST_TEST(message.find(row.query) != std::string::npos, message);
             }
         }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(bad_element_of_a_uid_list_is_named) {
+    try {
+        Matcher m(QueryKey{DCM_SOPInstanceUID, EVR_UI, "1.2.3\\1.2;3"});
+        BOOST_ERROR("no exception");
+    } catch (const BridgeError& e) {
+        BOOST_TEST(std::string(e.what()).find("'1.2;3'") != std::string::npos, e.what());
     }
 }
 
