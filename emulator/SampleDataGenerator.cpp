@@ -104,10 +104,16 @@ double phantom(double x, double y, double z, bool mr) {
 
 std::vector<Uint16> makePixels(int size, int slice, bool mr, double intercept) {
     std::vector<Uint16> px(static_cast<std::size_t>(size) * size);
+    // Deterministic acquisition noise (+-12 units, xorshift32 seeded per slice) so that the
+    // files compress like real CT/MR (roughly 2:1) rather than 30:1.
+    std::uint32_t noise = 2463534242u ^ static_cast<std::uint32_t>(slice * 2654435761u);
     for (int r = 0; r < size; ++r)
         for (int c = 0; c < size; ++c) {
             const double x = (c + 0.5) / size * 2 - 1, y = (r + 0.5) / size * 2 - 1;
-            const double v = phantom(x, y, slice, mr) - intercept;
+            noise ^= noise << 13;
+            noise ^= noise >> 17;
+            noise ^= noise << 5;
+            const double v = phantom(x, y, slice, mr) - intercept + static_cast<double>(noise % 25) - 12.0;
             px[static_cast<std::size_t>(r) * size + c] = static_cast<Uint16>(std::clamp(v, 0.0, 4095.0));
         }
     return px;
@@ -155,7 +161,7 @@ void putCommon(DcmDataset& ds, const Collection& coll, const Patient& pat, const
     check(ds.putAndInsertString(DcmTag(0x0013, 0x0010, EVR_LO), "CTP"), "ctp creator");
     check(ds.putAndInsertString(DcmTag(0x0013, 0x1010, EVR_LO), coll.name.c_str()), "ctp project");
     check(ds.putAndInsertString(DcmTag(0x0013, 0x1013, EVR_LO), "12345678"), "ctp site id");
-    put(ds, DCM_BodyPartExamined, se.bodyPart);
+    if (!se.bodyPart.empty()) put(ds, DCM_BodyPartExamined, se.bodyPart);
     if (!se.protocol.empty()) put(ds, DCM_ProtocolName, se.protocol);
     put(ds, DCM_SoftwareVersions, se.software);
     put(ds, DCM_StudyInstanceUID, studyUid(st.number));
@@ -241,6 +247,9 @@ std::size_t writeSeries(const fs::path& dir, const Collection& coll, const Patie
         DcmDataset& ds = *ff.getDataset();
         putCommon(ds, coll, pat, st, se, UID_MultiframeGrayscaleWordSecondaryCaptureImageStorage, sopUid(se.number, 1), 1);
         put(ds, DCM_ConversionType, "WSD");
+        put(ds, DCM_BurnedInAnnotation, "NO");
+        put(ds, DCM_PresentationLUTShape, "IDENTITY");
+        put(ds, DCM_PatientOrientation, "");
         put(ds, DCM_ImageType, "DERIVED\\SECONDARY\\MPR");
         std::vector<Uint16> all;
         std::string locations;
@@ -271,6 +280,10 @@ std::size_t writeSeries(const fs::path& dir, const Collection& coll, const Patie
         put(ds, DCM_ImageType, "ORIGINAL\\PRIMARY\\AXIAL");
         put(ds, DCM_FrameOfReferenceUID, frameOfReferenceUid(st.number));
         put(ds, DCM_PositionReferenceIndicator, "");
+        put(ds, DCM_PatientPosition, "HFS");
+        // Laterality (PS3.3 C.7.3.1, Type 2C): for paired parts, and (dciodvfy) unknown parts.
+        if (se.bodyPart == "KNEE") put(ds, DCM_Laterality, "R");
+        if (se.bodyPart == "PHANTOM") put(ds, DCM_Laterality, "");
         char buf[128];
         const double z = -100.0 + (i - 1) * thickness;
         std::snprintf(buf, sizeof buf, "%.4g\\%.4g\\%.4g", -160.0 + spacing / 2, -160.0 + spacing / 2, z);
