@@ -3,6 +3,10 @@
 // cases of API.md section 11.
 #include "bridge/common/Error.h"
 #include "bridge/tcia/TciaJsonParser.h"
+#include "bridge/tcia/TokenProvider.h"
+#include "bridge/tcia/ZipStreamReader.h"
+
+#include <json/json.h>
 
 #include <boost/test/unit_test.hpp>
 
@@ -174,6 +178,32 @@ BOOST_AUTO_TEST_CASE(seriesSizeSample) {
     auto size = parseSeriesSize(sample("v1.getSeriesSize.json"));
     BOOST_TEST(size.totalSizeInBytes.value_or(-1) == 16357620);
     BOOST_TEST(size.objectCount.value_or(-1) == 2);
+}
+
+BOOST_AUTO_TEST_CASE(tokenSamples) {
+    auto token = TokenProvider::parseTokenResponse(sample("auth.oauth-token.spring-era.wiki-sample.json"));
+    BOOST_TEST(token.accessToken == "f7889076-b3e4-4768-9419-3cd973adda76");
+    BOOST_TEST(token.refreshToken == "671bb72b-f929-4ef5-a4d7-b52341a6007a");
+    BOOST_TEST(token.expiresIn.count() == 7199);
+    auto refreshed = TokenProvider::parseTokenResponse(sample("auth.oauth-token-refresh.spring-era.wiki-sample.json"));
+    BOOST_TEST(refreshed.accessToken == "bbe4aa2c-7235-41ad-9770-31619d3dbd15");
+    BOOST_TEST(refreshed.expiresIn.count() == 119);
+}
+
+BOOST_AUTO_TEST_CASE(zipEntryNameSamples) {
+    // The real getImage / getImageWithMD5Hash listings: only LICENSE and md5hashes.csv are furniture.
+    for (const char* file : {"v1.getImage.zip-entry-names.json", "v1.getImageWithMD5Hash.zip-entry-names.json"}) {
+        std::string text = sample(file);
+        Json::Value names;
+        std::istringstream(text) >> names;
+        BOOST_REQUIRE(names.isArray());
+        int instances = 0, skipped = 0;
+        for (const auto& n : names) (ZipStreamReader::isSkippedEntry(n.asString()) ? skipped : instances)++;
+        BOOST_TEST_CONTEXT(file) {
+            BOOST_TEST(skipped == 1);
+            BOOST_TEST(instances == static_cast<int>(names.size()) - 1);
+        }
+    }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

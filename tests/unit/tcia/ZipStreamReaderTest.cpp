@@ -64,11 +64,12 @@ struct Member {
 };
 
 /// A ZIP written as a stream: every entry without a size => data descriptors (flag bit 3).
-std::string makeZip(const std::vector<Member>& members) {
+std::string makeZip(const std::vector<Member>& members, bool zip64 = false) {
     std::string out;
     archive* a = archive_write_new();
     archive_write_set_format_zip(a);
     archive_write_set_options(a, "zip:compression=deflate");
+    if (zip64) archive_write_set_options(a, "zip:zip64");  // force ZIP64 extra fields and descriptors
     archive_write_set_bytes_in_last_block(a, 1);
     archive_write_open(a, &out, nullptr, appendToString, nullptr);
     for (const auto& m : members) {
@@ -161,6 +162,23 @@ BOOST_AUTO_TEST_CASE(everyTruncationIsDetectedAndDeliversOnlyWholeEntries) {
     std::size_t count = 0;
     BOOST_CHECK_EXCEPTION(reader.readAll([&](ZipStreamReader::Entry&&) { ++count; }), BridgeError, isBadResponse);
     BOOST_TEST(count == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(zip64ArchivesAreRead) {
+    // java.util.zip switches to ZIP64 for > 4 GiB or > 65,535 entries (API.md 8.5): same reader.
+    std::vector<Member> members{{"LICENSE", text("x")}};
+    for (int i = 1; i <= 3; ++i) members.push_back({"0000000" + std::to_string(i) + ".dcm", makeDicom("1.2.64." + std::to_string(i))});
+    std::string zip = makeZip(members, true);
+    BOOST_TEST(zip.find(std::string("PK\x06\x06", 4)) != std::string::npos, "has a ZIP64 end-of-central-directory record");
+    std::istringstream in(zip);
+    ZipStreamReader reader(in, nullptr);
+    std::vector<std::string> uids;
+    reader.readAll([&](ZipStreamReader::Entry&& e) {
+        auto meta = InstanceMetaReader::read(e.bytes.data(), e.bytes.size());
+        BOOST_REQUIRE(meta.has_value());
+        uids.push_back(meta->sopInstanceUid);
+    });
+    BOOST_TEST(uids == (std::vector<std::string>{"1.2.64.1", "1.2.64.2", "1.2.64.3"}), boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(corruptDeflateDataIsAnError) {
