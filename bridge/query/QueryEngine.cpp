@@ -409,6 +409,7 @@ private:
                                                   std::vector<const tcia::SeriesRecord*>* keptRows = nullptr) {
         std::vector<DicomRecord> out;
         const bool enrich = state->wantsAny(kStudyOnly);
+        const bool computed = state->wantsAny(kStudyComputed);
         for (auto& se : rows) {
             if (se.collection.empty()) se.collection = calledCollection;
             if (!state->admits(se.collection)) continue;
@@ -418,7 +419,15 @@ private:
                     if (st.studyInstanceUid == se.studyInstanceUid) study = &st;
             }
             DicomRecord r = RecordBuilder::series(se, study);
-            if (!state->matchesAll(r)) continue;
+            if (!state->matches(r, [](const DcmTagKey& t) { return !kStudyComputed.count(t); })) continue;
+            if (computed) {
+                // QIDO all-series searches return study attributes too (PS3.18 10.6.3.3.2).
+                std::vector<const tcia::SeriesRecord*> ofStudy;
+                for (const auto& other : state->seriesOfPatient(se.collection, se.patientId))
+                    if (other.studyInstanceUid == se.studyInstanceUid) ofStudy.push_back(&other);
+                RecordBuilder::addStudyAggregates(r, ofStudy);
+                if (!state->matches(r, [](const DcmTagKey& t) { return kStudyComputed.count(t) != 0; })) continue;
+            }
             out.push_back(std::move(r));
             if (keptRows) keptRows->push_back(&se);
         }

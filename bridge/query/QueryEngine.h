@@ -25,7 +25,9 @@
 //    when a step holds more than QueryEngineTuning::patientsPerCollectionCall patients of it;
 //    NumberOfPatientRelated* need one getPatientStudy + one getSeries per patient. At SERIES and
 //    IMAGE level, keys only a study carries (PatientName, PatientBirthDate, StudyID ...) are
-//    filled from getPatientStudy per (collection, patient) when the query names them.
+//    filled from getPatientStudy per (collection, patient), and the study's computed keys from
+//    getSeries per (collection, patient), when the query names them (QIDO all-series searches
+//    do). Those calls are cached per cursor.
 //
 // Validation: a PATIENT level query in the Study Root model, or a malformed value (bad range,
 // bad date), throws BridgeError(InvalidArgument). Patient Root hierarchical rules (PS3.4

@@ -358,6 +358,20 @@ BOOST_AUTO_TEST_CASE(study_only_keys_at_series_level_are_filled_from_the_study) 
     BOOST_TEST(none.empty());
 }
 
+BOOST_AUTO_TEST_CASE(study_computed_keys_at_series_level) {
+    auto r = run(makeQuery(QueryLevel::Series, {K(DCM_PatientID, "LIDC-IDRI-0001"), K(DCM_SeriesInstanceUID),
+                                                K(DCM_ModalitiesInStudy), K(DCM_NumberOfStudyRelatedInstances)}));
+    BOOST_REQUIRE(r.size() == 3u);
+    for (const auto& rec : r) {
+        const bool first = rec.get(DCM_SeriesInstanceUID).rfind("1.3.6.1.4.1.14519.5.2.1.1.", 0) == 0;
+        BOOST_TEST(rec.get(DCM_ModalitiesInStudy) == (first ? "CT\\SEG" : "CT"));
+        BOOST_TEST(rec.get(DCM_NumberOfStudyRelatedInstances) == (first ? "4" : "2"));
+    }
+    BOOST_TEST(tcia.count("series(") == 2u);  // the query's own call + one per (collection, patient)
+    auto seg = run(makeQuery(QueryLevel::Series, {K(DCM_PatientID, "LIDC-IDRI-0001"), K(DCM_ModalitiesInStudy, "SEG")}));
+    BOOST_TEST(seg.size() == 2u);  // both series of the study that has a SEG
+}
+
 BOOST_AUTO_TEST_CASE(series_uid_list) {
     auto r = run(makeQuery(QueryLevel::Series,
                            {K(DCM_SeriesInstanceUID, "1.3.6.1.4.1.14519.5.2.3.5.2\\1.3.6.1.4.1.9328.50.1.8.1")}));
