@@ -234,7 +234,8 @@ std::size_t TciaClient::downloadSeries(const std::string& seriesInstanceUid, con
     std::set<std::string> delivered;  // SOP Instance UIDs already handed to the sink, across attempts
     std::string lastProblem;
     thread_local std::mt19937_64 engine{std::random_device{}()};
-    for (int attempt = 0; attempt <= settings_.maxRetries; ++attempt) {
+    const int maxRetries = std::max(0, settings_.maxRetries);
+    for (int attempt = 0; attempt <= maxRetries; ++attempt) {
         if (attempt > 0) {
             auto delay = RetryPolicy::backoffDelay(attempt - 1, settings_.retryBaseDelay, settings_.retryMaxDelay,
                                                    std::uniform_real_distribution<double>(0.0, 1.0)(engine));
@@ -312,7 +313,7 @@ std::size_t TciaClient::downloadSeries(const std::string& seriesInstanceUid, con
         return delivered.size();
     }
     throw BridgeError(ErrorCode::UpstreamBadResponse, "getImage " + seriesInstanceUid + " failed after " +
-                                                          std::to_string(settings_.maxRetries + 1) + " attempts: " + lastProblem);
+                                                          std::to_string(maxRetries + 1) + " attempts: " + lastProblem);
 }
 
 }  // namespace bridge::tcia
