@@ -1,0 +1,47 @@
+#include "bridge/retrieve/BridgeServices.h"
+
+#include "bridge/catalog/Catalog.h"
+#include "bridge/query/AccessPolicy.h"
+#include "bridge/query/QueryEngine.h"
+#include "bridge/retrieve/InstanceCache.h"
+#include "bridge/retrieve/RetrieveEngine.h"
+#include "bridge/tcia/TciaClient.h"
+
+#include <algorithm>
+
+namespace bridge {
+
+// Members are destroyed in reverse order of declaration: access, retrieve (joins its download
+// threads), query, instanceCache, metadata, tcia -- each before what it refers to.
+BridgeServices::~BridgeServices() = default;
+
+std::unique_ptr<BridgeServices> makeBridgeServices(const Config& config) {
+    auto services = std::make_unique<BridgeServices>();
+    services->config = config;
+    const Config& c = services->config;
+
+    services->tcia = std::make_unique<tcia::TciaClient>(c.tcia);
+
+    auto catalog = std::make_unique<Catalog>(c.catalog, c.cache, *services->tcia);
+    if (!c.tcia.tokenUrl.empty()) {
+        // The same TCIA without credentials: what it does not list is restricted (see Catalog.h).
+        TciaSettings anonymous = c.tcia;
+        anonymous.tokenUrl.clear();
+        anonymous.username.clear();
+        anonymous.password.clear();
+        anonymous.clientSecret.clear();
+        catalog->setAnonymousApi(std::make_shared<tcia::TciaClient>(anonymous));
+    }
+    services->metadata = std::move(catalog);
+
+    services->instanceCache = std::make_unique<InstanceCache>(c.cache);
+    services->query = std::make_unique<QueryEngine>(*services->metadata, services->instanceCache.get(), c.query);
+    // One getImage per download; keep a request slot of the per-host limit free for searches.
+    const int downloads = std::max(1, c.tcia.maxConcurrentRequests - 1);
+    services->retrieve =
+        std::make_unique<RetrieveEngine>(*services->metadata, *services->tcia, *services->instanceCache, downloads);
+    services->access = std::make_unique<AccessPolicy>(c, *services->metadata);
+    return services;
+}
+
+}  // namespace bridge
