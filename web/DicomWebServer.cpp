@@ -1,6 +1,7 @@
 #include "web/DicomWebServer.h"
 
 #include "bridge/common/Error.h"
+#include "bridge/query/AccessPolicy.h"
 #include "bridge/retrieve/BridgeServices.h"
 #include "web/LandingPage.h"
 #include "web/WebRequestHandler.h"
@@ -11,10 +12,6 @@
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
 
-#if __has_include("bridge/query/AccessPolicy.h")
-#include "bridge/query/AccessPolicy.h"
-#define BRIDGE_WEB_HAVE_ACCESS_POLICY 1
-#endif
 
 namespace bridge::web {
 namespace {
@@ -32,14 +29,9 @@ private:
 };
 
 ScopeResolver scopeFrom(BridgeServices& services) {
-#ifdef BRIDGE_WEB_HAVE_ACCESS_POLICY
     AccessPolicy* policy = services.access.get();
     if (policy == nullptr) return {};
     return [policy](const std::optional<std::string>& token) { return policy->forHttp(token); };
-#else
-    (void)services;
-    return {};
-#endif
 }
 
 }  // namespace
