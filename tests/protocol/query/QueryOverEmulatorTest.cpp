@@ -175,6 +175,35 @@ BOOST_AUTO_TEST_CASE(computed_keys_cost_one_get_series_per_patient) {
     BOOST_TEST(stats(process).get("unfilteredGetSeries", 0).asInt() == 0);
 }
 
+BOOST_AUTO_TEST_CASE(ohif_study_list_by_patient_id) {
+    // What the web adapter builds for OHIF 3.13's
+    // GET /studies?limit=101&offset=0&fuzzymatching=false&includefield=00081030,00080060,00080090,00100030&00100020=...
+    // (anchors.md): PS3.18 default study attributes + the include fields.
+    Stack stack(process);
+    Query q = makeQuery(QueryLevel::Study,
+                        {K(DCM_PatientID, "SHARED-0007"), K(DCM_StudyDate), K(DCM_StudyTime), K(DCM_AccessionNumber),
+                         K(DCM_InstanceAvailability), K(DCM_ModalitiesInStudy), K(DCM_ReferringPhysicianName),
+                         K(DCM_TimezoneOffsetFromUTC), K(DCM_PatientName), K(DCM_PatientBirthDate), K(DCM_PatientSex),
+                         K(DCM_StudyInstanceUID), K(DCM_StudyID), K(DCM_NumberOfStudyRelatedSeries),
+                         K(DCM_NumberOfStudyRelatedInstances), K(DCM_StudyDescription), K(DCM_Modality)});
+    q.limit = 101;
+    resetStats(process);
+    const auto started = std::chrono::steady_clock::now();
+    auto r = stack.run(q);
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+    BOOST_TEST_MESSAGE("OHIF study list by PatientID over the emulator: " << r.size() << " studies in " << ms << " ms");
+    BOOST_TEST(r.size() == 2u);  // one study in each of two collections
+    BOOST_TEST(endpointCount(process, "getPatientStudy") == 1);
+    BOOST_TEST(endpointCount(process, "getSeries") == 2);  // one per (collection, patient)
+    for (const auto& rec : r) {
+        BOOST_TEST(!rec.get(DCM_ModalitiesInStudy).empty());
+        BOOST_TEST(rec.get(DCM_NumberOfStudyRelatedSeries) != "0");
+        BOOST_TEST(rec.get(DCM_InstanceAvailability) == "ONLINE");
+        BOOST_TEST(rec.has(DCM_AccessionNumber));
+    }
+    BOOST_TEST(!stack.truncated);
+}
+
 BOOST_AUTO_TEST_CASE(shared_patient_id_across_collections) {
     Stack stack(process);
     auto r = stack.run(makeQuery(QueryLevel::Patient, {K(DCM_PatientID, "SHARED-0007"), K(kCollectionTag), K(DCM_PatientName),
