@@ -2,6 +2,7 @@
 // The transport-free request and answer of one NBIA API call, so EndpointService can be tested
 // without sockets. Plain value types.
 
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -24,7 +25,11 @@ struct ZipEntryPlan {
     std::string path;
 };
 
-/// The answer. When zip is non-empty the body is streamed as a ZIP of those entries.
+/// Receives one piece of a streamed body.
+using BodySink = std::function<void(const std::string& piece)>;
+
+/// The answer. When isZip is set the body is streamed as a ZIP of the `zip` entries; when
+/// `stream` is set the body is whatever it hands to its sink (large JSON answers, memory bounded).
 struct ApiResponse {
     int status = 200;
     std::string contentType = "application/json";
@@ -32,6 +37,7 @@ struct ApiResponse {
     std::vector<std::pair<std::string, std::string>> headers;
     bool isZip = false;
     std::vector<ZipEntryPlan> zip;
+    std::function<void(const BodySink&)> stream;
 };
 
 }  // namespace emulator

@@ -165,8 +165,13 @@ int EmulatorRequestHandler::handleApi(HTTPServerRequest& request, HTTPServerResp
         }
     }
 
-    const ApiResponse answer = state_->service->handle(api);
+    ApiResponse answer = state_->service->handle(api);
     if (answer.isZip) return streamZip(request, response, answer, fault ? &*fault : nullptr);
+    if (answer.stream && fault && fault->kind == "truncate") {
+        answer.stream([&](const std::string& piece) { answer.body += piece; });
+        answer.stream = nullptr;
+    }
+    if (answer.stream) return sendStreamed(response, answer);
     if (fault && fault->kind == "truncate") {
         // Non-ZIP answers: half the body, then the connection ends.
         response.setStatusAndReason(static_cast<HTTPResponse::HTTPStatus>(answer.status));
@@ -179,6 +184,38 @@ int EmulatorRequestHandler::handleApi(HTTPServerRequest& request, HTTPServerResp
         return answer.status;
     }
     return send(response, answer, fault ? &*fault : nullptr);
+}
+
+int EmulatorRequestHandler::sendStreamed(HTTPServerResponse& response, const ApiResponse& answer) {
+    // Small answers get a Content-Length; past 256 KiB the body goes out chunked as it is made
+    // (a servlet container does the same once its response buffer overflows).
+    constexpr std::size_t kBuffer = 256 * 1024;
+    response.setStatusAndReason(static_cast<HTTPResponse::HTTPStatus>(answer.status));
+    response.setContentType(answer.contentType);
+    for (const auto& [k, v] : answer.headers) response.set(k, v);
+    std::string buffer;
+    std::ostream* out = nullptr;
+    answer.stream([&](const std::string& piece) {
+        if (out) {
+            out->write(piece.data(), static_cast<std::streamsize>(piece.size()));
+            if (!*out) throw std::runtime_error("client went away");
+            return;
+        }
+        buffer += piece;
+        if (buffer.size() > kBuffer) {
+            response.setChunkedTransferEncoding(true);
+            out = &response.send();
+            out->write(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+            buffer.clear();
+        }
+    });
+    if (!out) {
+        response.setContentLength(static_cast<std::streamsize>(buffer.size()));
+        response.send() << buffer;
+    } else {
+        out->flush();
+    }
+    return answer.status;
 }
 
 int EmulatorRequestHandler::send(HTTPServerResponse& response, const ApiResponse& answer, const Fault*) {

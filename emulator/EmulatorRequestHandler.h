@@ -25,6 +25,7 @@ private:
     int handleAdmin(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
                     const std::string& path);
     int send(Poco::Net::HTTPServerResponse& response, const ApiResponse& answer, const Fault* fault);
+    int sendStreamed(Poco::Net::HTTPServerResponse& response, const ApiResponse& answer);
     int streamZip(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
                   const ApiResponse& answer, const Fault* fault);
 

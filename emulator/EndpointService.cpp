@@ -27,12 +27,6 @@ std::string param(const Params& p, const std::string& name) {
     return {};
 }
 
-bool has(const Params& p, const std::string& name) {
-    for (const auto& [k, v] : p)
-        if (k == name) return true;
-    return false;
-}
-
 // Filters are exact but case-insensitive (API.md 2.4); an empty filter matches everything.
 bool matches(const std::string& filter, const std::string& value) {
     return filter.empty() || Poco::icompare(filter, value) == 0;
@@ -517,18 +511,51 @@ ApiResponse EndpointService::handle(const ApiRequest& req) const {
         const std::string bodyPart = param(p, "BodyPartExamined");
         const std::string manufacturer = param(p, "Manufacturer");
         const std::string model = param(p, "ManufacturerModelName");
-        std::vector<JsonRow> rows;
-        index_->forEachSeries(hint, [&](const SeriesRecord& r) {
-            if (!visible(r) || !matches(hint.collection, r.collection) || !matches(hint.patientId, r.patientId) ||
-                !matches(hint.studyUid, r.studyUid) || !matches(hint.seriesUid, r.seriesUid) ||
-                !matches(modality, r.modality) || !matches(bodyPart, r.bodyPart) ||
-                !matches(manufacturer, r.manufacturer) || !matches(model, r.manufacturerModelName))
-                return;
-            if (since && TciaDates::toTimestamp(r.dateReleased) <= TciaDates::toTimestamp(*since)) return;  // strict >
-            rows.push_back(ep == "getUpdatedSeries" && !v4 ? updatedSeriesRowV1(r) : seriesRow(v, r));
-        });
-        shuffle(rows, seed);
-        return rowsResponse(rows, p);
+        const bool v1Updated = ep == "getUpdatedSeries" && !v4;
+        auto accept = [=](const SeriesRecord& r) {
+            if ((r.restricted && !authorized) || !matches(hint.collection, r.collection) ||
+                !matches(hint.patientId, r.patientId) || !matches(hint.studyUid, r.studyUid) ||
+                !matches(hint.seriesUid, r.seriesUid) || !matches(modality, r.modality) ||
+                !matches(bodyPart, r.bodyPart) || !matches(manufacturer, r.manufacturer) ||
+                !matches(model, r.manufacturerModelName))
+                return false;
+            // getUpdatedSeries: date_released > fromDate, strict in v1 and v4 (API.md 2.5).
+            return !since || TciaDates::toTimestamp(r.dateReleased) > TciaDates::toTimestamp(*since);
+        };
+        if (Poco::toLower(param(p, "format")) == "csv") {
+            std::vector<JsonRow> rows;
+            index_->forEachSeries(hint, [&](const SeriesRecord& r) {
+                if (accept(r)) rows.push_back(v1Updated ? updatedSeriesRowV1(r) : seriesRow(v, r));
+            });
+            shuffle(rows, seed);
+            return rowsResponse(rows, p);
+        }
+        // Streamed: an unfiltered getSeries on the synthetic catalog is a million rows. Rows are
+        // shuffled per block of 20,000 (the whole answer for any realistic query), so memory
+        // stays bounded; the order is still arbitrary and deterministic per request.
+        ApiResponse r;
+        auto index = index_;
+        r.stream = [index, hint, accept, v1Updated, v, seed](const BodySink& sink) {
+            std::vector<std::string> block;
+            bool first = true;
+            std::size_t blockNumber = 0;
+            auto flush = [&] {
+                shuffle(block, seed + "#" + std::to_string(blockNumber++));
+                for (auto& row : block) {
+                    sink((first ? "[" : ",") + row);
+                    first = false;
+                }
+                block.clear();
+            };
+            index->forEachSeries(hint, [&](const SeriesRecord& s) {
+                if (!accept(s)) return;
+                block.push_back(JettisonJson::object(v1Updated ? updatedSeriesRowV1(s) : seriesRow(v, s)));
+                if (block.size() >= 20000) flush();
+            });
+            flush();
+            if (!first) sink("]");  // no rows: an empty body, not "[]"
+        };
+        return r;
     }
 
     const std::string seriesUid = param(p, "SeriesInstanceUID");

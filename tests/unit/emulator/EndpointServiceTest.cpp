@@ -59,7 +59,12 @@ ApiResponse call(const std::string& version, const std::string& endpoint,
     r.endpoint = endpoint;
     r.params = std::move(params);
     r.authorized = authorized;
-    return service.handle(r);
+    ApiResponse answer = service.handle(r);
+    if (answer.stream) {  // large-answer endpoints stream their body
+        answer.stream([&](const std::string& piece) { answer.body += piece; });
+        answer.stream = nullptr;
+    }
+    return answer;
 }
 
 std::vector<std::string> keys(const JsonRow& row) {
