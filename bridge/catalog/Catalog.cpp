@@ -201,7 +201,30 @@ struct Catalog::Impl {
     }
 
     // ---- collections table ----
+    // The collections table is read by every lazy call (is this collection harvested?). It is
+    // small and changes rarely: keep it in memory, reloaded after our own writes and at most
+    // kStatesMaxAge after another process's (a `sync` next to the running bridge).
+    static constexpr std::chrono::seconds kStatesMaxAge{2};
+    std::mutex statesMutex;
+    std::vector<CollectionState> states;
+    std::chrono::steady_clock::time_point statesLoadedAt;
+    bool statesValid = false;
+    std::uint64_t statesGeneration = 0;  ///< bumped by each invalidation
+
+    void invalidateStates() {
+        std::lock_guard<std::mutex> lock(statesMutex);
+        statesValid = false;
+        ++statesGeneration;
+    }
+
     std::vector<CollectionState> collectionStates(Session& s) {
+        std::uint64_t generation;
+        {
+            std::lock_guard<std::mutex> lock(statesMutex);
+            if (statesValid && std::chrono::steady_clock::now() - statesLoadedAt < kStatesMaxAge) return states;
+            generation = statesGeneration;
+        }
+        const auto loadedAt = std::chrono::steady_clock::now();
         std::vector<std::string> names;
         std::vector<int> harvested, listed;
         std::vector<Poco::Int64> harvestedAt, refreshedAt;
@@ -210,6 +233,12 @@ struct Catalog::Impl {
         std::vector<CollectionState> out(names.size());
         for (std::size_t i = 0; i < names.size(); ++i)
             out[i] = {names[i], harvested[i] != 0, std::max(harvestedAt[i], refreshedAt[i]), listed[i] != 0};
+        std::lock_guard<std::mutex> lock(statesMutex);
+        if (generation == statesGeneration) {  // no write committed while we read: keep it
+            states = out;
+            statesLoadedAt = loadedAt;
+            statesValid = true;
+        }
         return out;
     }
     bool harvestedFresh(Session& s, const std::string& collection) {
@@ -364,6 +393,7 @@ void Catalog::storeCollectionList(const std::vector<std::string>& names) {
         }
         d.recordCall(s, "collections", "");
         tx.commit();
+        d.invalidateStates();
     });
 }
 
@@ -391,6 +421,7 @@ std::set<std::string> Catalog::restrictedCollections() {
                 }
                 d.recordCall(s, "collections-anonymous", "");
                 tx.commit();
+        d.invalidateStates();
             });
         }
     }
@@ -413,6 +444,7 @@ void Catalog::markRestricted(const std::string& collection, bool restricted) {
         int flag = restricted ? 2 : 0;
         s << "UPDATE collections SET restricted = $1 WHERE upper(name) = $2", use(flag), use(upper), now;
         tx.commit();
+        d.invalidateStates();
     });
 }
 
@@ -444,6 +476,7 @@ std::vector<tcia::PatientRecord> Catalog::patients(const tcia::PatientFilter& fi
         d.upsert(s, patientUpsertSql(), rows);
         d.recordCall(s, callKey, filter.collection);
         tx.commit();
+        d.invalidateStates();
     });
     return rows;
 }
@@ -475,6 +508,7 @@ std::vector<tcia::StudyRecord> Catalog::studies(const tcia::StudyFilter& filter)
         d.upsert(s, studyUpsertSql(), rows);
         d.recordCall(s, callKey, filter.collection);
         tx.commit();
+        d.invalidateStates();
     });
     return rows;
 }
@@ -514,6 +548,7 @@ std::vector<tcia::SeriesRecord> Catalog::series(const tcia::SeriesFilter& filter
         d.upsert(s, seriesUpsertSql(), rows);
         d.recordCall(s, callKey, filter.collection);
         tx.commit();
+        d.invalidateStates();
     });
     return rows;
 }
@@ -546,6 +581,7 @@ std::vector<std::string> Catalog::sopInstanceUids(const std::string& seriesInsta
         // Tied to no collection: invalidated by any incremental refresh that changes something.
         d.recordCall(s, callKey, "");
         tx.commit();
+        d.invalidateStates();
     });
     return uids;
 }
@@ -631,6 +667,7 @@ RefreshResult Catalog::refreshIncremental(const CancelToken& cancel) {
         s << "UPDATE collections SET refreshed_at = $1 WHERE harvested_complete = 1", use(at), now;
         d.setMeta(s, "last_refresh_date", epochToDa(startedAt));
         tx.commit();
+        d.invalidateStates();
     });
     result.series = updated.size();
     result.patients = patients.size();
@@ -670,6 +707,7 @@ void Catalog::storeCollectionHarvest(const std::string& collection, const std::v
              " license_name = $4, license_uri = $5, doi = $6 WHERE upper(name) = $7",
             use(at), use(at), use(count), use(licenseName), use(licenseUri), use(doi), use(upper), now;
         tx.commit();
+        d.invalidateStates();
     });
 }
 
