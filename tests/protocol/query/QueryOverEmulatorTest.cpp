@@ -21,6 +21,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
+#include <cstdlib>
 #include <chrono>
 #include <memory>
 #include <set>
@@ -352,3 +353,43 @@ BOOST_AUTO_TEST_CASE(limit_and_truncation_over_tcia) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_CASE(large_collection_walk_with_computed_keys) {
+    // A metadata-only synthetic TCIA: 5000 studies x 10 series in 10 collections (500 studies,
+    // hundreds of patients each). A study query on one collection with ModalitiesInStudy must
+    // cost one getPatientStudy + one getSeries for the collection, not one call per patient.
+    TempDir data;
+    const std::string generate = binaryDir() + "/emulator/tcia-emulator generate --out " + data.path() +
+                                 " --synthetic-studies 5000 --series-per-study 10 > /dev/null 2>&1";
+    BOOST_REQUIRE(std::system(generate.c_str()) == 0);
+    EmulatorProcess emulator({"--quiet"}, data.path());
+    Stack stack(emulator);
+    const auto expected = stack.client.studies({"Synthetic-03", "", ""});
+    BOOST_REQUIRE(expected.size() >= 100u);
+    {
+        const auto t0 = std::chrono::steady_clock::now();
+        const auto rows = stack.client.series({"Synthetic-03", "", "", "", "", "", "", ""});
+        const auto t1 = std::chrono::steady_clock::now();
+        BOOST_TEST_MESSAGE("direct getSeries of " << rows.size() << " series: "
+                           << std::chrono::duration_cast<std::chrono::milliseconds>(t1 - t0).count() << " ms");
+    }
+    resetStats(emulator);
+    Query q = makeQuery(QueryLevel::Study, {K(kCollectionTag, "Synthetic-03"), K(DCM_StudyInstanceUID),
+                                            K(DCM_ModalitiesInStudy), K(DCM_NumberOfStudyRelatedInstances), K(DCM_StudyDate)});
+    const auto started = std::chrono::steady_clock::now();
+    auto r = stack.run(q);
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+    BOOST_TEST_MESSAGE("study walk of a " << expected.size() << "-study collection with computed keys: " << ms << " ms");
+    BOOST_TEST(r.size() == expected.size());
+    BOOST_TEST(endpointCount(emulator, "getPatientStudy") == 1);
+    BOOST_TEST(endpointCount(emulator, "getSeries") == 1);
+    BOOST_TEST(stats(emulator).get("unfilteredGetSeries", 0).asInt() == 0);
+    for (const auto& rec : r) BOOST_TEST(!rec.get(DCM_ModalitiesInStudy).empty());
+
+    // With a limit, the first page needs the same two calls and reports truncation.
+    q.limit = 25;
+    resetStats(emulator);
+    BOOST_TEST(stack.run(q).size() == 25u);
+    BOOST_TEST(stack.truncated);
+    BOOST_TEST(endpointCount(emulator, "getSeries") == 1);
+}
