@@ -1,16 +1,12 @@
 #pragma once
-// The DICOMweb server on an ephemeral port over the real query core (QueryEngine +
-// TciaMetadataSource + TciaClient) talking to the TCIA emulator, with the real AccessPolicy.
-// Retrieval: SampleRetrieveService (the emulator's sample files from disk). One shared
-// instance per test process (the emulator takes a moment to start).
-
-#include "SampleRetrieveService.h"
+// The DICOMweb server on an ephemeral port over the real core (makeBridgeServices: TciaClient
+// -> Catalog -> QueryEngine, InstanceCache -> RetrieveEngine, AccessPolicy) talking to the TCIA
+// emulator, built with the production constructor DicomWebServer(BridgeServices&). The bridge
+// authenticates to the emulator (so it can see the restricted collection) and grants that
+// collection to one HTTP bearer token only. One shared instance per test process.
 
 #include "bridge/common/Config.h"
-#include "bridge/query/AccessPolicy.h"
-#include "bridge/query/QueryEngine.h"
-#include "bridge/query/TciaMetadataSource.h"
-#include "bridge/tcia/TciaClient.h"
+#include "bridge/retrieve/BridgeServices.h"
 #include "tests/support/TestSupport.h"
 #include "web/DicomWebServer.h"
 
@@ -49,31 +45,26 @@ inline HttpResult httpRequest(unsigned short port, const std::string& method, co
 }
 
 struct WebFixture {
-    EmulatorProcess emulator;
+    EmulatorProcess emulator{{"--quiet"}};
+    TempDir cacheDir;
     Config config;
-    std::unique_ptr<tcia::TciaClient> tcia;
-    std::unique_ptr<TciaMetadataSource> metadata;
-    std::unique_ptr<QueryEngine> query;
-    std::unique_ptr<SampleRetrieveService> retrieve;
-    std::unique_ptr<AccessPolicy> access;
+    std::unique_ptr<BridgeServices> services;
     std::unique_ptr<web::DicomWebServer> server;
 
     WebFixture() {
         config.tcia.baseUrl = emulator.baseUrl("v4");
+        config.tcia.tokenUrl = "http://127.0.0.1:" + std::to_string(emulator.port()) + "/nbia-api/oauth/token";
+        config.tcia.username = "emulator-user";
+        config.tcia.password = "emulator-password";
         config.tcia.maxRetries = 0;
+        config.cache.directory = cacheDir.path();
         config.access.restrictedCollections = {"Restricted-Demo"};
         config.access.grantsByToken["Restricted-Demo"] = {"let-me-in"};
+        config.dimse.enabled = false;
         config.web.port = 0;
         config.web.bindAddress = "127.0.0.1";
-        tcia = std::make_unique<tcia::TciaClient>(config.tcia);
-        metadata = std::make_unique<TciaMetadataSource>(*tcia);
-        query = std::make_unique<QueryEngine>(*metadata, nullptr, config.query);
-        retrieve = std::make_unique<SampleRetrieveService>(sampleDataDir());
-        access = std::make_unique<AccessPolicy>(config, *metadata);
-        AccessPolicy* policy = access.get();
-        server = std::make_unique<web::DicomWebServer>(
-            *query, *retrieve, [policy](const std::optional<std::string>& t) { return policy->forHttp(t); }, metadata.get(),
-            config.web);
+        services = makeBridgeServices(config);
+        server = std::make_unique<web::DicomWebServer>(*services);
         server->start();
     }
 
