@@ -121,7 +121,8 @@ std::shared_ptr<const DataIndex> DataIndex::load(const std::string& dir) {
             r.collection = str(ds, DCM_ClinicalTrialProtocolID);
             if (r.collection.empty()) r.collection = str(ds, DcmTagKey(0x0013, 0x1010));
             r.patientId = str(ds, DCM_PatientID);
-            r.patientName = str(ds, DCM_PatientName);
+            // An empty but present PatientName stays "" (TCIA answers "PatientName": ""); absent = NULL.
+            if (ds.tagExists(DCM_PatientName)) r.patientName = str(ds, DCM_PatientName);
             r.patientSex = str(ds, DCM_PatientSex);
             r.patientBirthDate = str(ds, DCM_PatientBirthDate);
             r.ethnicGroup = str(ds, DCM_EthnicGroup);

@@ -37,6 +37,11 @@ std::string upper(const std::string& s) { return Poco::toUpper(s); }
 JsonValue ts1(const std::string& v) { return stringOrNull(TciaDates::v1Timestamp(v)); }
 JsonValue mdy(const std::string& v) { return stringOrNull(TciaDates::monthDayYear(v)); }
 
+JsonValue nameOrNull(const std::optional<std::string>& v) {
+    if (!v) return std::monostate{};
+    return *v;  // an empty string is a value, not NULL
+}
+
 JsonValue optInt(const std::optional<std::int64_t>& v) {
     if (!v) return std::monostate{};
     return *v;
@@ -192,7 +197,7 @@ JsonRow EndpointService::updatedSeriesRowV1(const SeriesRecord& r) {
 JsonRow EndpointService::patientRow(const std::string& version, const SeriesRecord& r) {
     if (version != "v4") {
         return {{"PatientId", r.patientId},
-                {"PatientName", stringOrNull(r.patientName)},
+                {"PatientName", nameOrNull(r.patientName)},
                 {"PatientBirthDate", ts1(r.patientBirthDate)},
                 {"PatientSex", stringOrNull(r.patientSex)},
                 {"EthnicGroup", stringOrNull(r.ethnicGroup)},
@@ -202,7 +207,7 @@ JsonRow EndpointService::patientRow(const std::string& version, const SeriesReco
                 {"SpeciesDescription", r.speciesDescription}};
     }
     return {{"PatientId", r.patientId},
-            {"PatientName", stringOrNull(r.patientName)},
+            {"PatientName", nameOrNull(r.patientName)},
             {"PatientSex", stringOrNull(r.patientSex)},
             {"EthnicGroup", stringOrNull(r.ethnicGroup)},
             {"Collection", r.collection},
@@ -223,7 +228,7 @@ JsonRow EndpointService::studyRow(const std::string& version, const SeriesRecord
                 {"StudyID", stringOrNull(r.studyId)},
                 {"PatientAge", stringOrNull(r.patientAge)},
                 {"PatientID", stringOrNull(r.patientId)},
-                {"PatientName", stringOrNull(r.patientName)}};
+                {"PatientName", nameOrNull(r.patientName)}};
     if (!v4) row.emplace_back("PatientBirthDate", ts1(r.patientBirthDate));
     row.emplace_back("PatientSex", stringOrNull(r.patientSex));
     row.emplace_back("EthnicGroup", stringOrNull(r.ethnicGroup));
@@ -270,7 +275,7 @@ JsonRow EndpointService::seriesMetadataRowV4(const SeriesRecord& r) {
     JsonValue offset = std::monostate{};
     if (r.longitudinalOffset) offset = std::to_string(*r.longitudinalOffset);
     return {{"PatientID", stringOrNull(r.patientId)},
-            {"PatientName", stringOrNull(r.patientName)},
+            {"PatientName", nameOrNull(r.patientName)},
             {"PatientSex", stringOrNull(r.patientSex)},
             {"EthnicGroup", stringOrNull(r.ethnicGroup)},
             {"Phantom", r.phantom},

@@ -44,7 +44,7 @@ struct SeriesRecord {
     bool synthetic = false;  ///< metadata only (no files): getImage answers "not in public domain"
     // patient
     std::string patientId;
-    std::string patientName;
+    std::optional<std::string> patientName;  ///< nullopt = NULL; "" is kept (LIDC-IDRI has "")
     std::string patientSex;
     std::string patientBirthDate;
     std::string ethnicGroup;

@@ -4,6 +4,9 @@
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmdata/dcitem.h>
+#include <dcmtk/dcmdata/dcpixel.h>
+#include <dcmtk/dcmdata/dcpixseq.h>
+#include <dcmtk/dcmdata/dcpxitem.h>
 #include <dcmtk/dcmdata/dcsequen.h>
 #include <dcmtk/dcmdata/dcuid.h>
 #include <dcmtk/dcmjpeg/djencode.h>
@@ -193,15 +196,42 @@ E_TransferSyntax xferOf(Syntax s) {
     }
 }
 
+// The encoders pad odd-length fragments to even length (PS3.5 A.4) without initialising the pad
+// byte, which made regenerated files differ by one byte. Zero every byte after the EOI marker.
+void zeroFragmentPadding(DcmDataset& ds, E_TransferSyntax xfer, const DcmRepresentationParameter* param) {
+    DcmElement* element = nullptr;
+    if (ds.findAndGetElement(DCM_PixelData, element).bad()) return;
+    auto* pixelData = static_cast<DcmPixelData*>(element);
+    DcmPixelSequence* sequence = nullptr;
+    if (pixelData->getEncapsulatedRepresentation(xfer, param, sequence).bad() || !sequence)
+        throw std::runtime_error("no encapsulated pixel data after encoding");
+    for (unsigned long i = 1; i < sequence->card(); ++i) {  // item 0 is the Basic Offset Table
+        DcmPixelItem* item = nullptr;
+        if (sequence->getItem(item, i).bad() || !item) continue;
+        Uint8* bytes = nullptr;
+        if (item->getUint8Array(bytes).bad() || !bytes) continue;
+        const unsigned long length = item->getLength();
+        if (length >= 3 && bytes[length - 3] == 0xFF && bytes[length - 2] == 0xD9) {
+            bytes[length - 1] = 0;
+        } else if (length % 2 == 1) {  // odd: the writer would pad with whatever follows in memory
+            std::vector<Uint8> padded(bytes, bytes + length);
+            padded.push_back(0);
+            item->putUint8Array(padded.data(), static_cast<unsigned long>(padded.size()));
+        }
+    }
+}
+
 void save(DcmFileFormat& ff, const fs::path& path, Syntax syntax) {
     DcmDataset& ds = *ff.getDataset();
     const E_TransferSyntax xfer = xferOf(syntax);
     if (syntax == Syntax::JpegLossless) {
         DJ_RPLossless params(1, 0);  // first-order prediction (selection value 1), no point transform
         check(ds.chooseRepresentation(xfer, &params), "JPEG lossless encode");
+        zeroFragmentPadding(ds, xfer, &params);
     } else if (syntax == Syntax::JpegLsLossless) {
         DJLSRepresentationParameter params(0, OFTrue);
         check(ds.chooseRepresentation(xfer, &params), "JPEG-LS encode");
+        zeroFragmentPadding(ds, xfer, &params);
     }
     if (!ds.canWriteXfer(xfer)) throw std::runtime_error("cannot write " + path.string() + " in the requested syntax");
     check(ff.saveFile(path.c_str(), xfer, EET_ExplicitLength, EGL_recalcGL, EPD_noChange), "save " + path.string());
@@ -361,7 +391,8 @@ std::vector<Plan> plans(bool large) {
     const Patient shared{"SHARED-0007", "SHARED-0007", "M", "070Y"};
     // The one exception to PatientName == PatientID: a non-ASCII name in UTF-8 (ISO_IR 192).
     const Patient muller{"RIDER-D-1003", "M\xC3\xBCller^J\xC3\xBCrgen", "M", "038Y", true};
-    const Patient acr{"PHANTOM-ACR-01", "PHANTOM-ACR-01", "O", "", false, true};
+    // Second exception: an empty (present) PatientName, like LIDC-IDRI's "PatientName": "".
+    const Patient acr{"PHANTOM-ACR-01", "", "O", "", false, true};
     const Patient restricted{"RESTR-0001", "RESTR-0001", "F", "066Y"};
     std::vector<Plan> out{
         {0, p1, {1, "20010314", "CT CHEST W CONTRAST", "1001", "ENROLLMENT", 0},
