@@ -1,0 +1,338 @@
+// The retrieval engine as the bridge composes it (makeBridgeServices: TciaClient -> Catalog ->
+// RetrieveEngine + InstanceCache -> AccessPolicy) against the real TCIA emulator, a child
+// process on 127.0.0.1. The emulator's /emulator/stats counters prove how many getImage
+// downloads really left; its faults (slow, truncate) exercise streaming and retries.
+#include "bridge/common/Error.h"
+#include "bridge/query/AccessPolicy.h"
+#include "bridge/retrieve/BridgeServices.h"
+#include "bridge/retrieve/InstanceCache.h"
+#include "bridge/retrieve/Metrics.h"
+#include "tests/support/TestSupport.h"
+
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/StreamCopier.h>
+
+#include <json/json.h>
+
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <set>
+#include <thread>
+
+using namespace bridge;
+using namespace bridge::test;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::string http(unsigned short port, const std::string& method, const std::string& path) {
+    Poco::Net::HTTPClientSession session("127.0.0.1", port);
+    Poco::Net::HTTPRequest request(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
+    request.setContentLength(0);
+    session.sendRequest(request);
+    Poco::Net::HTTPResponse response;
+    std::string body;
+    Poco::StreamCopier::copyToString(session.receiveResponse(response), body);
+    return body;
+}
+
+/// getImage requests the emulator has answered since start (or the last reset).
+int getImageCount(const EmulatorProcess& emulator) {
+    Json::CharReaderBuilder builder;
+    std::unique_ptr<Json::CharReader> reader(builder.newCharReader());
+    const std::string body = http(emulator.port(), "GET", "/emulator/stats");
+    Json::Value root;
+    std::string errors;
+    BOOST_REQUIRE(reader->parse(body.data(), body.data() + body.size(), &root, &errors));
+    return root["endpoints"].get("getImage", 0).asInt();
+}
+
+Config configFor(const EmulatorProcess& emulator, const TempDir& cacheDir) {
+    Config config;
+    config.tcia.baseUrl = emulator.baseUrl("v4");
+    config.tcia.apiVersion = "v4";
+    config.tcia.retryBaseDelay = 20ms;
+    config.tcia.retryMaxDelay = 100ms;
+    config.tcia.maxRetries = 2;
+    config.tcia.readTimeout = 10s;
+    config.cache.directory = cacheDir.path();
+    return config;
+}
+
+/// The public series with the most instances (so that streaming is visible).
+tcia::SeriesRecord biggestSeries(BridgeServices& services, const std::string& collection = "TCGA-DEMO-CT") {
+    tcia::SeriesFilter filter;
+    filter.collection = collection;
+    auto all = services.metadata->series(filter);
+    BOOST_REQUIRE(!all.empty());
+    return *std::max_element(all.begin(), all.end(), [](const auto& a, const auto& b) {
+        return a.imageCount.value_or(0) < b.imageCount.value_or(0);
+    });
+}
+
+RetrieveRequest seriesRequest(const std::string& uid, CollectionScope scope = {}) {
+    RetrieveRequest r;
+    r.level = QueryLevel::Series;
+    r.seriesInstanceUids = {uid};
+    r.scope = std::move(scope);
+    return r;
+}
+
+struct Received {
+    std::vector<DicomInstance> instances;
+    std::vector<Clock::time_point> times;
+    Clock::time_point end;
+    std::size_t failedCount = 0;
+    std::vector<std::string> failed;
+    std::string reason;
+};
+
+Received drain(InstanceStream& stream) {
+    Received r;
+    DicomInstance out;
+    const auto deadline = Clock::now() + 60s;
+    while (Clock::now() < deadline) {
+        const auto status = stream.next(out, 500ms);
+        if (status == InstanceStream::Status::End) break;
+        if (status == InstanceStream::Status::Instance) {
+            r.instances.push_back(out);
+            r.times.push_back(Clock::now());
+        }
+    }
+    r.end = Clock::now();
+    r.failedCount = stream.failedCount();
+    r.failed = stream.failedSopInstanceUids();
+    r.reason = stream.failureReason();
+    return r;
+}
+
+std::set<std::string> uids(const Received& r) {
+    std::set<std::string> out;
+    for (const auto& i : r.instances) out.insert(i.sopInstanceUid);
+    return out;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(RetrieveProtocol)
+
+BOOST_AUTO_TEST_CASE(cold_series_streams_before_the_download_ends_then_warm_needs_no_tcia) {
+    // The slow fault spreads 1.5 s between the ZIP entries of the first getImage.
+    EmulatorProcess emulator({"--quiet", "--fault", "getImage:slow:1:delay-ms=1500"});
+    TempDir cacheDir;
+    auto services = makeBridgeServices(configFor(emulator, cacheDir));
+    const auto series = biggestSeries(*services);
+    BOOST_REQUIRE(series.imageCount.value_or(0) >= 3);
+    const auto expected = services->metadata->sopInstanceUids(series.seriesInstanceUid);
+
+    CancelToken cancel;
+    const auto plan = services->retrieve->plan(seriesRequest(series.seriesInstanceUid), cancel);
+    BOOST_TEST(plan.instanceCount == static_cast<std::size_t>(*series.imageCount));
+    const auto t0 = Clock::now();
+    const auto cold = drain(*services->retrieve->open(plan, cancel));
+    BOOST_TEST(cold.failedCount == 0u);
+    BOOST_TEST(uids(cold) == std::set<std::string>(expected.begin(), expected.end()));
+    const auto first = std::chrono::duration_cast<std::chrono::milliseconds>(cold.times.front() - t0);
+    const auto total = std::chrono::duration_cast<std::chrono::milliseconds>(cold.end - t0);
+    BOOST_TEST_MESSAGE("cold: first instance after " << first.count() << " ms, all " << cold.instances.size()
+                                                     << " after " << total.count() << " ms");
+    // Streamed: the first instance left long before the download ended.
+    BOOST_TEST(first.count() * 2 < total.count());
+    BOOST_TEST(total.count() >= 1000);
+    BOOST_TEST(getImageCount(emulator) == 1);
+    // What arrived is the DICOM TCIA sent: Part-10 with the UIDs it claims.
+    for (const auto& instance : cold.instances) {
+        BOOST_TEST(instance.bytes->size() > 132u);
+        BOOST_TEST(std::string(instance.bytes->begin() + 128, instance.bytes->begin() + 132) == "DICM");
+        BOOST_TEST(instance.seriesInstanceUid == series.seriesInstanceUid);
+        BOOST_TEST(instance.studyInstanceUid == series.studyInstanceUid);
+        BOOST_TEST(!instance.sopClassUid.empty());
+        BOOST_TEST(!instance.transferSyntaxUid.empty());
+    }
+
+    // Warm: served from the cache, no getImage, same bytes.
+    const auto t1 = Clock::now();
+    const auto warm = drain(*services->retrieve->open(plan, cancel));
+    BOOST_TEST(uids(warm) == uids(cold));
+    BOOST_TEST(getImageCount(emulator) == 1);
+    BOOST_TEST_MESSAGE("warm: all after "
+                       << std::chrono::duration_cast<std::chrono::milliseconds>(warm.end - t1).count() << " ms");
+    for (const auto& w : warm.instances) {
+        auto same = std::find_if(cold.instances.begin(), cold.instances.end(),
+                                 [&](const DicomInstance& c) { return c.sopInstanceUid == w.sopInstanceUid; });
+        BOOST_REQUIRE(same != cold.instances.end());
+        BOOST_TEST((*same->bytes == *w.bytes));
+    }
+
+    // IMAGE-level C-FIND attributes come from the cache's sidecar now.
+    auto attributes = services->instanceCache->instanceAttributes(series.seriesInstanceUid);
+    BOOST_REQUIRE(attributes);
+    BOOST_TEST(attributes->size() == expected.size());
+    const auto metrics = collectMetrics(*services);
+    BOOST_TEST(metrics.downloadsStarted == 1u);
+    BOOST_TEST(metrics.cacheHits >= expected.size());
+}
+
+BOOST_AUTO_TEST_CASE(the_cache_survives_a_restart) {
+    EmulatorProcess emulator({"--quiet"});
+    TempDir cacheDir;
+    std::string seriesUid;
+    std::size_t count = 0;
+    {
+        auto services = makeBridgeServices(configFor(emulator, cacheDir));
+        const auto series = biggestSeries(*services);
+        seriesUid = series.seriesInstanceUid;
+        CancelToken cancel;
+        count = drain(*services->retrieve->open(services->retrieve->plan(seriesRequest(seriesUid), cancel), cancel))
+                    .instances.size();
+    }
+    BOOST_TEST(getImageCount(emulator) == 1);
+    auto services = makeBridgeServices(configFor(emulator, cacheDir));
+    CancelToken cancel;
+    const auto again = drain(*services->retrieve->open(services->retrieve->plan(seriesRequest(seriesUid), cancel), cancel));
+    BOOST_TEST(again.instances.size() == count);
+    BOOST_TEST(again.failedCount == 0u);
+    BOOST_TEST(getImageCount(emulator) == 1);
+}
+
+BOOST_AUTO_TEST_CASE(four_concurrent_opens_share_one_get_image) {
+    EmulatorProcess emulator({"--quiet", "--fault", "getImage:slow:1:delay-ms=1000"});
+    TempDir cacheDir;
+    auto services = makeBridgeServices(configFor(emulator, cacheDir));
+    const auto series = biggestSeries(*services);
+    CancelToken cancel;
+    const auto plan = services->retrieve->plan(seriesRequest(series.seriesInstanceUid), cancel);
+    std::vector<Received> results(4);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 4; ++i) {
+        threads.emplace_back([&, i] {
+            std::this_thread::sleep_for(std::chrono::milliseconds(100 * i));  // staggered: late joiners too
+            results[i] = drain(*services->retrieve->open(plan, cancel));
+        });
+    }
+    for (auto& t : threads) t.join();
+    BOOST_TEST(getImageCount(emulator) == 1);
+    for (const auto& r : results) {
+        BOOST_TEST(r.instances.size() == static_cast<std::size_t>(*series.imageCount));
+        BOOST_TEST(r.failedCount == 0u);
+    }
+    BOOST_TEST(collectMetrics(*services).downloadsJoined == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(a_truncated_zip_is_retried_and_completes) {
+    EmulatorProcess emulator({"--quiet", "--fault", "getImage:truncate:1"});
+    TempDir cacheDir;
+    auto services = makeBridgeServices(configFor(emulator, cacheDir));
+    const auto series = biggestSeries(*services);
+    CancelToken cancel;
+    const auto r =
+        drain(*services->retrieve->open(services->retrieve->plan(seriesRequest(series.seriesInstanceUid), cancel), cancel));
+    BOOST_TEST(r.failedCount == 0u);
+    BOOST_TEST(r.instances.size() == static_cast<std::size_t>(*series.imageCount));
+    BOOST_TEST(uids(r).size() == r.instances.size());  // no duplicates across the retry
+    BOOST_TEST(getImageCount(emulator) == 2);
+    BOOST_TEST(services->instanceCache->isComplete(series.seriesInstanceUid));
+}
+
+BOOST_AUTO_TEST_CASE(a_download_that_keeps_failing_reports_every_missing_instance) {
+    EmulatorProcess emulator({"--quiet", "--fault", "getImage:truncate:10"});
+    TempDir cacheDir;
+    auto services = makeBridgeServices(configFor(emulator, cacheDir));
+    const auto series = biggestSeries(*services);
+    const auto expected = services->metadata->sopInstanceUids(series.seriesInstanceUid);
+    CancelToken cancel;
+    const auto plan = services->retrieve->plan(seriesRequest(series.seriesInstanceUid), cancel);
+    const auto r = drain(*services->retrieve->open(plan, cancel));
+    BOOST_TEST(r.instances.size() < expected.size());
+    BOOST_TEST(r.failedCount == expected.size() - r.instances.size());
+    BOOST_TEST(r.failed.size() == r.failedCount);
+    BOOST_TEST(!r.reason.empty());
+    BOOST_TEST_MESSAGE("failure reason: " << r.reason);
+    std::set<std::string> all(r.failed.begin(), r.failed.end());
+    for (const auto& uid : uids(r)) all.insert(uid);
+    BOOST_TEST(all == std::set<std::string>(expected.begin(), expected.end()));
+    BOOST_TEST(!services->instanceCache->isComplete(series.seriesInstanceUid));
+}
+
+BOOST_AUTO_TEST_CASE(a_restricted_series_needs_a_grant) {
+    EmulatorProcess emulator({"--quiet"});
+    TempDir cacheDir;
+    Config config = configFor(emulator, cacheDir);
+    config.tcia.tokenUrl = "http://127.0.0.1:" + std::to_string(emulator.port()) + "/nbia-api/oauth/token";
+    config.tcia.username = "emulator-user";
+    config.tcia.password = "emulator-password";
+    config.access.grantsByAet["Restricted-Demo"] = {"GRANTED"};
+    config.access.grantsByToken["Restricted-Demo"] = {"secret-token"};
+    auto services = makeBridgeServices(config);
+    const auto series = biggestSeries(*services, "Restricted-Demo");
+
+    CancelToken cancel;
+    const auto denied = services->access->forDimse("STRANGER", config.dimse.aeTitle);
+    BOOST_CHECK_EXCEPTION(services->retrieve->plan(seriesRequest(series.seriesInstanceUid, denied), cancel), BridgeError,
+                          [](const BridgeError& e) { return e.code() == ErrorCode::NotFound; });
+    RetrieveRequest study;
+    study.level = QueryLevel::Study;
+    study.studyInstanceUids = {series.studyInstanceUid};
+    study.scope = services->access->forHttp(std::nullopt);
+    BOOST_CHECK_EXCEPTION(services->retrieve->plan(study, cancel), BridgeError,
+                          [](const BridgeError& e) { return e.code() == ErrorCode::NotFound; });
+    BOOST_TEST(getImageCount(emulator) == 0);
+
+    const auto granted = services->access->forDimse("GRANTED", config.dimse.aeTitle);
+    const auto plan = services->retrieve->plan(seriesRequest(series.seriesInstanceUid, granted), cancel);
+    const auto r = drain(*services->retrieve->open(plan, cancel));
+    BOOST_TEST(r.failedCount == 0u);
+    BOOST_TEST(r.instances.size() == static_cast<std::size_t>(series.imageCount.value_or(0)));
+    study.scope = services->access->forHttp(std::string("secret-token"));
+    BOOST_TEST(services->retrieve->plan(study, cancel).instanceCount >= r.instances.size());
+}
+
+BOOST_AUTO_TEST_CASE(without_credentials_a_restricted_series_does_not_exist) {
+    EmulatorProcess emulator({"--quiet"});
+    TempDir cacheDir;
+    // Learn a restricted series UID with a token, then ask a bridge that has none.
+    Config withToken = configFor(emulator, cacheDir);
+    withToken.tcia.tokenUrl = "http://127.0.0.1:" + std::to_string(emulator.port()) + "/nbia-api/oauth/token";
+    withToken.tcia.username = "emulator-user";
+    withToken.tcia.password = "emulator-password";
+    TempDir otherCache;
+    Config anonymous = configFor(emulator, otherCache);
+    std::string uid;
+    {
+        auto services = makeBridgeServices(withToken);
+        uid = biggestSeries(*services, "Restricted-Demo").seriesInstanceUid;
+    }
+    auto services = makeBridgeServices(anonymous);
+    CancelToken cancel;
+    BOOST_CHECK_EXCEPTION(services->retrieve->plan(seriesRequest(uid), cancel), BridgeError,
+                          [](const BridgeError& e) { return e.code() == ErrorCode::NotFound; });
+}
+
+BOOST_AUTO_TEST_CASE(image_level_retrieve_of_two_instances) {
+    EmulatorProcess emulator({"--quiet"});
+    TempDir cacheDir;
+    auto services = makeBridgeServices(configFor(emulator, cacheDir));
+    const auto series = biggestSeries(*services);
+    const auto all = services->metadata->sopInstanceUids(series.seriesInstanceUid);
+    RetrieveRequest request;
+    request.level = QueryLevel::Image;
+    request.studyInstanceUids = {series.studyInstanceUid};
+    request.seriesInstanceUids = {series.seriesInstanceUid};
+    request.sopInstanceUids = {all[1], all[0]};
+    CancelToken cancel;
+    const auto plan = services->retrieve->plan(request, cancel);
+    BOOST_TEST(plan.instanceCount == 2u);
+    const auto r = drain(*services->retrieve->open(plan, cancel));
+    BOOST_TEST(uids(r) == std::set<std::string>({all[0], all[1]}));
+    BOOST_TEST(r.failedCount == 0u);
+    // The whole series was downloaded (getImage is per series) and is now cached complete.
+    BOOST_TEST(services->instanceCache->isComplete(series.seriesInstanceUid));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
