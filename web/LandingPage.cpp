@@ -2,6 +2,8 @@
 
 #include "bridge/tcia/Model.h"
 
+#include <algorithm>
+
 namespace bridge::web {
 namespace {
 
@@ -82,30 +84,37 @@ std::vector<CollectionInfo> LandingPage::visibleCollections(WebExchange& exchang
     if (source != nullptr) {
         std::lock_guard<std::mutex> lock(mutex_);
         if (!loaded_ || std::chrono::steady_clock::now() - loadedAt_ > std::chrono::minutes(10)) {
+            // License and DOI come from one series of each collection. Against a large archive
+            // that is one getSeries per collection, so each refresh spends at most a few
+            // seconds on it; collections not reached yet are shown without license and are
+            // looked up on the next refresh (facts found once are kept).
+            const auto budgetEnd = std::chrono::steady_clock::now() + std::chrono::seconds(3);
             std::vector<CollectionInfo> fresh;
-            for (const auto& name : source->collections()) {
-                CollectionInfo info;
-                info.name = name;
-                try {
-                    tcia::SeriesFilter filter;
-                    filter.collection = name;
-                    for (const auto& s : source->series(filter)) {
-                        if (info.licenseName.empty()) info.licenseName = s.licenseName;
-                        if (info.licenseUri.empty()) info.licenseUri = s.licenseUri;
-                        if (info.dataDescriptionUri.empty()) info.dataDescriptionUri = s.dataDescriptionUri;
-                        if (!info.licenseName.empty() && !info.dataDescriptionUri.empty()) break;
+            std::vector<std::string> names = source->collections();
+            for (const auto& name : source->restrictedCollections())
+                if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+            for (const auto& name : names) {
+                CollectionInfo info{name, "", "", ""};
+                auto known = std::find_if(all_.begin(), all_.end(), [&](const CollectionInfo& c) { return c.name == name; });
+                if (known != all_.end() && (!known->licenseName.empty() || !known->dataDescriptionUri.empty())) {
+                    fresh.push_back(*known);
+                    continue;
+                }
+                if (std::chrono::steady_clock::now() < budgetEnd) {
+                    try {
+                        tcia::SeriesFilter filter;
+                        filter.collection = name;
+                        for (const auto& s : source->series(filter)) {
+                            if (info.licenseName.empty()) info.licenseName = s.licenseName;
+                            if (info.licenseUri.empty()) info.licenseUri = s.licenseUri;
+                            if (info.dataDescriptionUri.empty()) info.dataDescriptionUri = s.dataDescriptionUri;
+                            if (!info.licenseName.empty() && !info.dataDescriptionUri.empty()) break;
+                        }
+                    } catch (const std::exception&) {
+                        // A collection whose series cannot be listed is still shown, without license.
                     }
-                } catch (const std::exception&) {
-                    // A collection whose series cannot be listed is still shown, without license.
                 }
                 fresh.push_back(std::move(info));
-            }
-            // Restricted collections are only visible with a token: the bridge's own listing may
-            // lack them, so add them by name.
-            for (const auto& name : source->restrictedCollections()) {
-                bool present = false;
-                for (const auto& f : fresh) present = present || f.name == name;
-                if (!present) fresh.push_back(CollectionInfo{name, "", "", ""});
             }
             all_ = std::move(fresh);
             loadedAt_ = std::chrono::steady_clock::now();
