@@ -215,6 +215,7 @@ private:
 /// Which collections a query may touch, and whether walking them one call each is allowed.
 struct CollectionPlan {
     bool walkable = false;           ///< names is the complete, small list to walk
+    bool none = false;               ///< the query or scope names collections, none of them visible
     std::vector<std::string> names;  ///< sorted
 };
 
@@ -224,6 +225,7 @@ public:
 
     std::vector<Step> build() {
         collections_ = planCollections();
+        if (collections_.none) return {};  // e.g. only restricted collections named: ask TCIA nothing
         switch (s_->query.level) {
             case QueryLevel::Patient: return patientSteps();
             case QueryLevel::Study: return studySteps();
@@ -260,6 +262,7 @@ private:
                 if (q.scope.allows(c)) plan.names.push_back(c);
             plan.walkable = plan.names.size() <= s_->tuning.maxCollectionsToWalk;
         }
+        plan.none = (m || q.scope.only) && plan.names.empty();
         std::sort(plan.names.begin(), plan.names.end());
         return plan;
     }
@@ -297,8 +300,9 @@ private:
                 DicomRecord r = RecordBuilder::patient(p);
                 if (!state->matches(r, [](const DcmTagKey& t) { return !kPatientComputed.count(t); })) continue;
                 if (counts) {
-                    const auto& studies = state->studiesOfPatient(p.collection, p.patientId);
-                    std::size_t nSeries = 0;
+                    std::size_t nStudies = 0, nSeries = 0;
+                    if (state->wants(DCM_NumberOfPatientRelatedStudies))
+                        nStudies = state->studiesOfPatient(p.collection, p.patientId).size();
                     std::int64_t nInstances = 0;
                     if (state->wants(DCM_NumberOfPatientRelatedSeries) || state->wants(DCM_NumberOfPatientRelatedInstances)) {
                         for (const auto& se : state->seriesOfPatient(p.collection, p.patientId)) {
@@ -306,7 +310,7 @@ private:
                             nInstances += se.imageCount.value_or(0);
                         }
                     }
-                    RecordBuilder::addPatientAggregates(r, studies.size(), nSeries, nInstances);
+                    RecordBuilder::addPatientAggregates(r, nStudies, nSeries, nInstances);
                     if (!state->matches(r, [](const DcmTagKey& t) { return kPatientComputed.count(t) != 0; })) continue;
                 }
                 out.push_back(std::move(r));
@@ -315,7 +319,7 @@ private:
             return out;
         };
         const auto pids = s_->exactValues(DCM_PatientID);
-        if (!pids.empty() && !(collections_.walkable && collections_.names.empty())) {
+        if (!pids.empty()) {
             const std::string coll = soleCollection();
             for (const auto& pid : sorted(pids))
                 steps.push_back([state, process, pid, coll] {
@@ -378,10 +382,8 @@ private:
         };
         const auto studyUids = s_->exactValues(DCM_StudyInstanceUID);
         const auto pids = s_->exactValues(DCM_PatientID);
-        const bool noCollection = collections_.walkable && collections_.names.empty();
         const std::string coll = soleCollection();
         const std::string pid1 = pids.size() == 1 ? pids.front() : std::string();
-        if (noCollection) return steps;  // the named collections are all out of scope
         if (!studyUids.empty()) {
             for (const auto& uid : sorted(studyUids))
                 steps.push_back([state, process, uid, coll, pid1] {
@@ -452,7 +454,6 @@ private:
     /// collections are all out of scope. Returns nullopt when nothing narrows the call.
     std::optional<std::vector<std::pair<tcia::SeriesFilter, std::string>>> seriesCalls(bool allowCollectionWalk) {
         std::vector<std::pair<tcia::SeriesFilter, std::string>> calls;
-        if (collections_.walkable && collections_.names.empty()) return calls;
         const tcia::SeriesFilter base = seriesBaseFilter();
         const auto seriesUids = s_->exactValues(DCM_SeriesInstanceUID);
         const auto studyUids = s_->exactValues(DCM_StudyInstanceUID);

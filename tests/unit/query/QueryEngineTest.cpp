@@ -309,6 +309,28 @@ BOOST_AUTO_TEST_CASE(wildcard_collection_resolves_against_the_collection_list) {
     BOOST_TEST(r.size() == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(collection_wildcard_matching_nothing_asks_nothing_more) {
+    tcia.canScan = true;
+    auto r = run(makeQuery(QueryLevel::Study, {K(kCollectionTag, "NO-SUCH-*"), K(DCM_StudyInstanceUID)}));
+    BOOST_TEST(r.empty());
+    BOOST_TEST(tcia.calls == (std::vector<std::string>{"collections()"}), boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(patient_counts_only_ask_what_is_needed) {
+    run(makeQuery(QueryLevel::Patient, {K(DCM_PatientID, "LIDC-IDRI-0001"), K(DCM_NumberOfPatientRelatedSeries)},
+                  InformationModel::PatientRoot));
+    BOOST_TEST(tcia.count("studies(") == 0u);
+    BOOST_TEST(tcia.count("series(") == 1u);
+    tcia.calls.clear();
+    auto r = run(makeQuery(QueryLevel::Patient, {K(DCM_PatientID, "LIDC-IDRI-0001"), K(DCM_NumberOfPatientRelatedStudies, "2")},
+                           InformationModel::PatientRoot));
+    BOOST_TEST(r.size() == 1u);
+    BOOST_TEST(tcia.count("series(") == 0u);
+    BOOST_TEST(run(makeQuery(QueryLevel::Patient, {K(DCM_PatientID, "LIDC-IDRI-0001"), K(DCM_NumberOfPatientRelatedStudies, "3")},
+                             InformationModel::PatientRoot))
+                   .empty());
+}
+
 BOOST_AUTO_TEST_CASE(patient_name_alone_is_too_broad) {
     const auto code = codeOf(
         [&] { run(makeQuery(QueryLevel::Patient, {K(DCM_PatientName, "DOE*")}, InformationModel::PatientRoot)); });
