@@ -319,6 +319,29 @@ bool Matcher::matches(const std::optional<std::string>& recordValue) const {
         if (component.empty()) continue;
         for (const auto& a : alternatives_)
             if (matchesOne(a, component)) return true;
+        if (vr_ == EVR_PN) {
+            // PS3.5 6.2.1: trailing empty components ("DOE^JOHN^^^") may be left out, and a name
+            // has up to three '='-separated groups (alphabetic, ideographic, phonetic): a key
+            // matching the whole name, its trimmed form or any one group matches.
+            std::vector<std::string> forms;
+            std::size_t start = 0;
+            for (;;) {
+                auto eq = component.find('=', start);
+                forms.push_back(component.substr(start, eq == std::string::npos ? std::string::npos : eq - start));
+                if (eq == std::string::npos) break;
+                start = eq + 1;
+            }
+            if (forms.size() == 1 && forms.front() == component) forms.clear();
+            std::string trimmed = component;
+            while (!trimmed.empty() && (trimmed.back() == '^' || trimmed.back() == '=' || trimmed.back() == ' ')) trimmed.pop_back();
+            if (trimmed != component) forms.push_back(trimmed);
+            for (auto& f : forms) {
+                while (!f.empty() && (f.back() == '^' || f.back() == ' ')) f.pop_back();
+                if (f.empty()) continue;
+                for (const auto& a : alternatives_)
+                    if (matchesOne(a, f)) return true;
+            }
+        }
     }
     return false;
 }

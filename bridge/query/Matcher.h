@@ -15,6 +15,8 @@
 //      - BodyPartExamined, Manufacturer, ManufacturerModelName and the collection
 //        (ClinicalTrialProtocolID): case-insensitive, because TCIA itself compares those
 //        filters case-insensitively (API.md 2.4) and its data mixes "Chest"/"CHEST".
+//    A PN record value also matches through each of its '='-separated component groups and
+//    without trailing empty components ("DOE^JOHN^^^" matches "DOE^JOHN"; PS3.5 6.2.1).
 //    Modality and other CS values compare exactly. Numeric VRs (IS, DS, US, UL, SS, SL, FL, FD)
 //    compare numerically when both sides are numbers ("4" matches "04" and "4.0").
 //    Case-insensitive comparison is Unicode-aware (Cyrillic, Greek, Latin-1 ... via Poco::Unicode).
