@@ -209,9 +209,13 @@ void DimseServer::serve(T_ASC_Association* assoc) {
     OFLOG_DEBUG(serverLogger, "association from " << info.callingAet << " (" << peerHost << ") to " << info.calledAet);
 
     long idleSeconds = 0;
+    bool aborted = false;
     for (;;) {
         if (stopping_) {
-            ASC_abortAssociation(assoc);
+            // Shutdown: close the transport without A-ABORT. DUL_AbortAssociation waits for the
+            // peer to close (ARTIM, ~30 s) and would stall stop() on an unresponsive peer; a
+            // closed connection is an A-P-ABORT for the peer (PS3.8 9.1.8).
+            aborted = true;
             break;
         }
         T_ASC_PresentationContextID presId = 0;
@@ -223,6 +227,7 @@ void DimseServer::serve(T_ASC_Association* assoc) {
             if (++idleSeconds >= settings_.networkTimeout.count()) {
                 OFLOG_INFO(serverLogger, "aborting idle association from " << info.callingAet);
                 ASC_abortAssociation(assoc);
+                aborted = true;
                 break;
             }
             continue;
@@ -232,10 +237,14 @@ void DimseServer::serve(T_ASC_Association* assoc) {
             ASC_acknowledgeRelease(assoc);
             break;
         }
-        if (cond == DUL_PEERABORTEDASSOCIATION) break;
+        if (cond == DUL_PEERABORTEDASSOCIATION) {
+            aborted = true;
+            break;
+        }
         if (cond.bad()) {
             OFLOG_INFO(serverLogger, "association from " << info.callingAet << " ended: " << cond.text());
             ASC_abortAssociation(assoc);
+            aborted = true;
             break;
         }
         switch (msg.CommandField) {
@@ -263,10 +272,13 @@ void DimseServer::serve(T_ASC_Association* assoc) {
         if (cond.bad()) {
             OFLOG_INFO(serverLogger, "aborting association from " << info.callingAet << ": " << cond.text());
             ASC_abortAssociation(assoc);
+            aborted = true;
             break;
         }
     }
-    ASC_dropSCPAssociation(assoc);
+    // After a release the peer closes the transport; after an abort there is nothing to wait for.
+    if (aborted) ASC_dropAssociation(assoc);
+    else ASC_dropSCPAssociation(assoc, 5);
     ASC_destroyAssociation(&assoc);
 }
 

@@ -1,0 +1,464 @@
+// The real DimseServer on a free loopback port over test doubles of the core, driven by DCMTK's
+// own DcmSCU, with a real storescp process as C-MOVE destination.
+#include "bridge/common/Error.h"
+#include "dimse/DimseServer.h"
+#include "tests/protocol/dimse/DimseTestSupport.h"
+#include "tests/support/TestSupport.h"
+
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcuid.h>
+#include <dcmtk/dcmnet/scu.h>
+
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <thread>
+
+using namespace bridge;
+using namespace bridge::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct Fixture {
+    FakeQueryService query;
+    FakeRetrieveService retrieve;
+    DimseSettings settings;
+    std::unique_ptr<dimse::DimseServer> server;
+    std::vector<std::pair<std::string, std::string>> scopeCalls;
+    std::mutex scopeMutex;
+
+    Fixture() {
+        settings.aeTitle = "TCIA";
+        settings.port = 0;
+        settings.pendingInterval = std::chrono::seconds(1);
+        settings.networkTimeout = std::chrono::seconds(30);
+    }
+    void start() {
+        dimse::DimseDependencies deps;
+        deps.query = &query;
+        deps.retrieve = &retrieve;
+        deps.isKnownCalledAet = [](const std::string& aet) { return aet == "TCIA-COLL"; };
+        deps.scopeFor = [this](const std::string& calling, const std::string& called) {
+            std::lock_guard<std::mutex> lock(scopeMutex);
+            scopeCalls.emplace_back(calling, called);
+            CollectionScope s;
+            if (called == "TCIA-COLL") s.only = std::set<std::string>{"LIDC-IDRI"};
+            return s;
+        };
+        deps.maxResults = 2;
+        server = std::make_unique<dimse::DimseServer>(settings, deps);
+        server->start();
+    }
+};
+
+/// A DcmSCU connected to the server with the given contexts.
+struct Scu : DcmSCU {
+    OFCondition connect(unsigned short port, const std::vector<std::string>& sopClasses, const std::string& called = "TCIA",
+                        T_ASC_SC_ROLE role = ASC_SC_ROLE_DEFAULT, const std::vector<std::string>& storageClasses = {}) {
+        setAETitle("TESTSCU");
+        setPeerAETitle(called.c_str());
+        setPeerHostName("127.0.0.1");
+        setPeerPort(port);
+        setACSETimeout(10);
+        setDIMSETimeout(30);
+        setDIMSEBlockingMode(DIMSE_BLOCKING);
+        OFList<OFString> ts;
+        ts.push_back(UID_LittleEndianExplicitTransferSyntax);
+        ts.push_back(UID_LittleEndianImplicitTransferSyntax);
+        for (const auto& s : sopClasses) addPresentationContext(s.c_str(), ts);
+        for (const auto& s : storageClasses) addPresentationContext(s.c_str(), ts, role);
+        OFCondition cond = initNetwork();
+        if (cond.bad()) return cond;
+        return negotiateAssociation();
+    }
+    bool cancelAfterFirstPending = false;
+    int pendings = 0;
+    OFCondition handleMOVEResponse(const T_ASC_PresentationContextID presID, RetrieveResponse* response,
+                                   OFBool& waitForNextResponse) override {
+        if (response->m_status == 0xFF00 && ++pendings == 1 && cancelAfterFirstPending) sendCANCELRequest(presID);
+        return DcmSCU::handleMOVEResponse(presID, response, waitForNextResponse);
+    }
+};
+
+std::string errorCommentOf(const QRResponse* r) {
+    OFString v;
+    if (r->m_statusDetail) r->m_statusDetail->findAndGetOFString(DCM_ErrorComment, v);
+    return v.c_str();
+}
+
+DicomRecord studyRecord(const std::string& uid, const std::string& name) {
+    DicomRecord r;
+    r.set(DCM_StudyInstanceUID, uid);
+    r.set(DCM_PatientName, name);
+    r.set(DCM_QueryRetrieveLevel, "STUDY");
+    r.set(DCM_InstanceAvailability, "ONLINE");
+    return r;
+}
+
+template <typename T>
+void freeList(OFList<T*>& list) {
+    for (auto* p : list) delete p;
+    list.clear();
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(DimseServerOverDoubles)
+
+BOOST_AUTO_TEST_CASE(echo_and_bound_to_loopback) {
+    Fixture f;
+    f.start();
+    BOOST_TEST(f.server->port() != 0);
+    Scu scu;
+    BOOST_REQUIRE(scu.connect(f.server->port(), {UID_VerificationSOPClass}).good());
+    BOOST_TEST(scu.sendECHORequest(0).good());
+    scu.releaseAssociation();
+    // Listening only on 127.0.0.1: /proc/net/tcp shows the local address of the listener.
+    std::ifstream tcp("/proc/net/tcp");
+    std::string line;
+    char portHex[8];
+    std::snprintf(portHex, sizeof portHex, "%04X", f.server->port());
+    bool found = false;
+    while (std::getline(tcp, line)) {
+        if (line.find(std::string(":") + portHex + " 00000000:0000 0A") != std::string::npos) {
+            found = true;
+            BOOST_TEST(line.find("0100007F:" + std::string(portHex)) != std::string::npos, line);
+        }
+    }
+    BOOST_TEST(found);
+}
+
+BOOST_AUTO_TEST_CASE(find_streams_matches_with_retrieve_aet_and_scope) {
+    Fixture f;
+    f.query.records = {studyRecord("1.2.1", "DOE^JOHN"), studyRecord("1.2.2", "DOE^JANE")};
+    f.start();
+    Scu scu;
+    BOOST_REQUIRE(scu.connect(f.server->port(), {UID_FINDStudyRootQueryRetrieveInformationModel}, "TCIA-COLL").good());
+    DcmDataset req;
+    req.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
+    req.putAndInsertString(DCM_PatientName, "DOE*");
+    req.putAndInsertString(DCM_StudyInstanceUID, "");
+    OFList<QRResponse*> responses;
+    T_ASC_PresentationContextID pc = scu.findPresentationContextID(UID_FINDStudyRootQueryRetrieveInformationModel, "");
+    BOOST_REQUIRE(scu.sendFINDRequest(pc, &req, &responses).good());
+    BOOST_REQUIRE_EQUAL(responses.size(), 3u);
+    auto it = responses.begin();
+    for (int i = 0; i < 2; ++i, ++it) {
+        BOOST_TEST((*it)->m_status == 0xFF00);
+        OFString v;
+        BOOST_REQUIRE((*it)->m_dataset);
+        (*it)->m_dataset->findAndGetOFString(DCM_RetrieveAETitle, v);
+        BOOST_TEST(v == "TCIA-COLL");
+        (*it)->m_dataset->findAndGetOFString(DCM_StudyInstanceUID, v);
+        BOOST_TEST(v == (i == 0 ? "1.2.1" : "1.2.2"));
+    }
+    BOOST_TEST((*it)->m_status == 0x0000);
+    freeList(responses);
+    scu.releaseAssociation();
+    std::lock_guard<std::mutex> lock(f.query.mutex);
+    BOOST_REQUIRE(f.query.lastQuery.has_value());
+    BOOST_TEST(f.query.lastQuery->value(DCM_PatientName) == "DOE*");
+    BOOST_TEST(f.query.lastQuery->scope.only.has_value());
+    BOOST_TEST(f.scopeCalls.front().first == "TESTSCU");
+}
+
+BOOST_AUTO_TEST_CASE(find_truncated_ends_with_a700_and_comment) {
+    Fixture f;
+    f.query.records = {studyRecord("1.2.1", "A"), studyRecord("1.2.2", "B")};
+    f.query.truncate = true;
+    f.start();
+    Scu scu;
+    BOOST_REQUIRE(scu.connect(f.server->port(), {UID_FINDStudyRootQueryRetrieveInformationModel}).good());
+    DcmDataset req;
+    req.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
+    req.putAndInsertString(DCM_StudyInstanceUID, "");
+    OFList<QRResponse*> responses;
+    BOOST_REQUIRE(scu.sendFINDRequest(scu.findPresentationContextID(UID_FINDStudyRootQueryRetrieveInformationModel, ""),
+                                      &req, &responses).good());
+    BOOST_REQUIRE_EQUAL(responses.size(), 3u);
+    BOOST_TEST(responses.back()->m_status == 0xA700);
+    BOOST_TEST(errorCommentOf(responses.back()) == "more than 2 matches; narrow the query");
+    freeList(responses);
+}
+
+BOOST_AUTO_TEST_CASE(find_bad_identifier_and_core_failures_map_to_statuses) {
+    Fixture f;
+    f.start();
+    Scu scu;
+    BOOST_REQUIRE(scu.connect(f.server->port(), {UID_FINDPatientRootQueryRetrieveInformationModel}).good());
+    auto pc = scu.findPresentationContextID(UID_FINDPatientRootQueryRetrieveInformationModel, "");
+    DcmDataset noLevel;
+    noLevel.putAndInsertString(DCM_PatientID, "");
+    OFList<QRResponse*> responses;
+    BOOST_REQUIRE(scu.sendFINDRequest(pc, &noLevel, &responses).good());
+    BOOST_TEST(responses.back()->m_status == 0xA900);
+    BOOST_TEST(errorCommentOf(responses.back()).find("QueryRetrieveLevel") != std::string::npos);
+    freeList(responses);
+
+    f.query.failWith = ErrorCode::UpstreamUnavailable;
+    DcmDataset ok;
+    ok.putAndInsertString(DCM_QueryRetrieveLevel, "PATIENT");
+    ok.putAndInsertString(DCM_PatientID, "");
+    BOOST_REQUIRE(scu.sendFINDRequest(pc, &ok, &responses).good());
+    BOOST_TEST(responses.back()->m_status == 0xC001);
+    freeList(responses);
+    scu.releaseAssociation();
+}
+
+BOOST_AUTO_TEST_CASE(unknown_called_ae_is_rejected) {
+    Fixture f;
+    f.start();
+    Scu scu;
+    BOOST_TEST(scu.connect(f.server->port(), {UID_VerificationSOPClass}, "NOT-ME").bad());
+}
+
+BOOST_AUTO_TEST_CASE(association_limit_rejects_the_extra_one) {
+    Fixture f;
+    f.settings.maxAssociations = 1;
+    f.start();
+    Scu first;
+    BOOST_REQUIRE(first.connect(f.server->port(), {UID_VerificationSOPClass}).good());
+    std::this_thread::sleep_for(100ms);
+    BOOST_TEST(f.server->activeAssociations() == 1);
+    Scu second;
+    BOOST_TEST(second.connect(f.server->port(), {UID_VerificationSOPClass}).bad());
+    first.releaseAssociation();
+    std::this_thread::sleep_for(300ms);
+    Scu third;
+    BOOST_TEST(third.connect(f.server->port(), {UID_VerificationSOPClass}).good());
+    third.releaseAssociation();
+}
+
+BOOST_AUTO_TEST_CASE(move_delivers_every_instance_with_same_pixels_and_transcodes) {
+    Fixture f;
+    // One uncompressed and two JPEG lossless instances: default storescp accepts only
+    // uncompressed syntaxes, so the JPEG ones must be decoded on the way.
+    f.retrieve.instances = {makeCtInstance("1.2.9", "1.2.9.1", "1.2.9.1.1"),
+                            makeCtInstance("1.2.9", "1.2.9.1", "1.2.9.1.2", EXS_JPEGProcess14SV1),
+                            makeCtInstance("1.2.9", "1.2.9.1", "1.2.9.1.3", EXS_JPEGProcess14SV1)};
+    TempDir out;
+    StoreScpProcess dest("DEST", out.path());
+    f.settings.peers["DEST"] = DicomPeer{"DEST", "127.0.0.1", dest.port()};
+    f.start();
+    Scu scu;
+    BOOST_REQUIRE(scu.connect(f.server->port(), {UID_MOVEStudyRootQueryRetrieveInformationModel}).good());
+    DcmDataset req;
+    req.putAndInsertString(DCM_QueryRetrieveLevel, "SERIES");
+    req.putAndInsertString(DCM_StudyInstanceUID, "1.2.9");
+    req.putAndInsertString(DCM_SeriesInstanceUID, "1.2.9.1");
+    OFList<RetrieveResponse*> responses;
+    BOOST_REQUIRE(scu.sendMOVERequest(scu.findPresentationContextID(UID_MOVEStudyRootQueryRetrieveInformationModel, ""),
+                                      "DEST", &req, &responses).good());
+    BOOST_REQUIRE(!responses.empty());
+    // First Pending announces the sub-operation count.
+    BOOST_TEST(responses.front()->m_status == 0xFF00);
+    BOOST_TEST(responses.front()->m_numberOfRemainingSubops == 3);
+    RetrieveResponse* last = responses.back();
+    BOOST_TEST(last->m_status == 0x0000);
+    BOOST_TEST(last->m_numberOfCompletedSubops == 3);
+    BOOST_TEST(last->m_numberOfFailedSubops == 0);
+    freeList(responses);
+    scu.releaseAssociation();
+
+    auto files = dest.files();
+    BOOST_REQUIRE_EQUAL(files.size(), 3u);
+    std::set<std::string> received;
+    for (const auto& path : files) {
+        DcmFileFormat ff;
+        BOOST_REQUIRE(ff.loadFile(path.c_str()).good());
+        OFString sop, ts;
+        ff.getDataset()->findAndGetOFString(DCM_SOPInstanceUID, sop);
+        ff.getMetaInfo()->findAndGetOFString(DCM_TransferSyntaxUID, ts);
+        BOOST_TEST((ts == UID_LittleEndianExplicitTransferSyntax || ts == UID_LittleEndianImplicitTransferSyntax));
+        received.insert(sop.c_str());
+        auto original = std::find_if(f.retrieve.instances.begin(), f.retrieve.instances.end(),
+                                     [&](const DicomInstance& i) { return i.sopInstanceUid == sop.c_str(); });
+        BOOST_REQUIRE(original != f.retrieve.instances.end());
+        BOOST_TEST((pixelDataOfFile(path) == pixelDataOfInstance(*original)));
+    }
+    BOOST_TEST((received == std::set<std::string>{"1.2.9.1.1", "1.2.9.1.2", "1.2.9.1.3"}));
+    std::lock_guard<std::mutex> lock(f.retrieve.mutex);
+    BOOST_TEST(f.retrieve.lastRequest->seriesInstanceUids.front() == "1.2.9.1");
+}
+
+BOOST_AUTO_TEST_CASE(move_unknown_destination_is_a801) {
+    Fixture f;
+    f.start();
+    Scu scu;
+    BOOST_REQUIRE(scu.connect(f.server->port(), {UID_MOVEPatientRootQueryRetrieveInformationModel}).good());
+    DcmDataset req;
+    req.putAndInsertString(DCM_QueryRetrieveLevel, "PATIENT");
+    req.putAndInsertString(DCM_PatientID, "P1");
+    OFList<RetrieveResponse*> responses;
+    BOOST_REQUIRE(scu.sendMOVERequest(scu.findPresentationContextID(UID_MOVEPatientRootQueryRetrieveInformationModel, ""),
+                                      "NOWHERE", &req, &responses).good());
+    BOOST_REQUIRE_EQUAL(responses.size(), 1u);
+    BOOST_TEST(responses.front()->m_status == 0xA801);
+    freeList(responses);
+}
+
+BOOST_AUTO_TEST_CASE(move_partial_failure_is_b000_with_failed_list) {
+    Fixture f;
+    f.retrieve.instances = {makeCtInstance("1.3", "1.3.1", "1.3.1.1")};
+    f.retrieve.failUids = {"1.3.1.2"};
+    TempDir out;
+    StoreScpProcess dest("DEST", out.path());
+    f.settings.peers["DEST"] = DicomPeer{"DEST", "127.0.0.1", dest.port()};
+    f.start();
+    Scu scu;
+    BOOST_REQUIRE(scu.connect(f.server->port(), {UID_MOVEStudyRootQueryRetrieveInformationModel}).good());
+    DcmDataset req;
+    req.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
+    req.putAndInsertString(DCM_StudyInstanceUID, "1.3");
+    OFList<RetrieveResponse*> responses;
+    BOOST_REQUIRE(scu.sendMOVERequest(scu.findPresentationContextID(UID_MOVEStudyRootQueryRetrieveInformationModel, ""),
+                                      "DEST", &req, &responses).good());
+    RetrieveResponse* last = responses.back();
+    BOOST_TEST(last->m_status == 0xB000);
+    BOOST_TEST(last->m_numberOfCompletedSubops == 1);
+    BOOST_TEST(last->m_numberOfFailedSubops == 1);
+    OFString failed;
+    BOOST_REQUIRE(last->m_dataset);
+    last->m_dataset->findAndGetOFStringArray(DCM_FailedSOPInstanceUIDList, failed);
+    BOOST_TEST(failed == "1.3.1.2");
+    freeList(responses);
+    BOOST_TEST(dest.files().size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(move_to_dead_destination_is_a702) {
+    Fixture f;
+    f.retrieve.instances = {makeCtInstance("1.4", "1.4.1", "1.4.1.1"), makeCtInstance("1.4", "1.4.1", "1.4.1.2")};
+    f.settings.peers["DEAD"] = DicomPeer{"DEAD", "127.0.0.1", freePort()};
+    f.start();
+    Scu scu;
+    BOOST_REQUIRE(scu.connect(f.server->port(), {UID_MOVEStudyRootQueryRetrieveInformationModel}).good());
+    DcmDataset req;
+    req.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
+    req.putAndInsertString(DCM_StudyInstanceUID, "1.4");
+    OFList<RetrieveResponse*> responses;
+    BOOST_REQUIRE(scu.sendMOVERequest(scu.findPresentationContextID(UID_MOVEStudyRootQueryRetrieveInformationModel, ""),
+                                      "DEAD", &req, &responses).good());
+    RetrieveResponse* last = responses.back();
+    BOOST_TEST(last->m_status == 0xA702);
+    BOOST_TEST(last->m_numberOfFailedSubops == 2);
+    BOOST_TEST(last->m_numberOfCompletedSubops == 0);
+    BOOST_TEST(!errorCommentOf(last).empty());
+    freeList(responses);
+}
+
+BOOST_AUTO_TEST_CASE(move_waiting_sends_pendings_and_cancel_gives_fe00) {
+    Fixture f;
+    f.retrieve.instances = {makeCtInstance("1.5", "1.5.1", "1.5.1.1")};
+    f.retrieve.delayBeforeFirst = 20s;  // a slow TCIA download
+    TempDir out;
+    StoreScpProcess dest("DEST", out.path());
+    f.settings.peers["DEST"] = DicomPeer{"DEST", "127.0.0.1", dest.port()};
+    f.start();
+    Scu scu;
+    scu.cancelAfterFirstPending = true;
+    BOOST_REQUIRE(scu.connect(f.server->port(), {UID_MOVEStudyRootQueryRetrieveInformationModel}).good());
+    DcmDataset req;
+    req.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
+    req.putAndInsertString(DCM_StudyInstanceUID, "1.5");
+    OFList<RetrieveResponse*> responses;
+    auto t0 = std::chrono::steady_clock::now();
+    BOOST_REQUIRE(scu.sendMOVERequest(scu.findPresentationContextID(UID_MOVEStudyRootQueryRetrieveInformationModel, ""),
+                                      "DEST", &req, &responses).good());
+    auto elapsed = std::chrono::steady_clock::now() - t0;
+    BOOST_TEST(responses.back()->m_status == 0xFE00);
+    BOOST_TEST(responses.back()->m_numberOfCompletedSubops == 0);
+    BOOST_TEST((elapsed < 5s));
+    BOOST_TEST(f.retrieve.streamCancelled.load());
+    freeList(responses);
+    BOOST_TEST(dest.files().empty());
+}
+
+BOOST_AUTO_TEST_CASE(move_keepalive_pendings_while_waiting) {
+    Fixture f;
+    f.retrieve.instances = {makeCtInstance("1.6", "1.6.1", "1.6.1.1")};
+    f.retrieve.delayBeforeFirst = 2500ms;
+    TempDir out;
+    StoreScpProcess dest("DEST", out.path());
+    f.settings.peers["DEST"] = DicomPeer{"DEST", "127.0.0.1", dest.port()};
+    f.start();
+    Scu scu;
+    BOOST_REQUIRE(scu.connect(f.server->port(), {UID_MOVEStudyRootQueryRetrieveInformationModel}).good());
+    DcmDataset req;
+    req.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
+    req.putAndInsertString(DCM_StudyInstanceUID, "1.6");
+    OFList<RetrieveResponse*> responses;
+    BOOST_REQUIRE(scu.sendMOVERequest(scu.findPresentationContextID(UID_MOVEStudyRootQueryRetrieveInformationModel, ""),
+                                      "DEST", &req, &responses).good());
+    // announce + at least two keep-alive Pendings (interval 1 s) + after the store + final.
+    BOOST_TEST(responses.size() >= 4u);
+    BOOST_TEST(responses.back()->m_status == 0x0000);
+    freeList(responses);
+}
+
+BOOST_AUTO_TEST_CASE(get_returns_instances_over_the_same_association) {
+    Fixture f;
+    f.retrieve.instances = {makeCtInstance("1.7", "1.7.1", "1.7.1.1"),
+                            makeCtInstance("1.7", "1.7.1", "1.7.1.2", EXS_JPEGProcess14SV1)};
+    f.start();
+    TempDir out;
+    Scu scu;
+    scu.setStorageDir(out.path().c_str());
+    scu.setStorageMode(DCMSCU_STORAGE_DISK);
+    BOOST_REQUIRE(scu.connect(f.server->port(), {UID_GETStudyRootQueryRetrieveInformationModel}, "TCIA", ASC_SC_ROLE_SCP,
+                              {UID_CTImageStorage}).good());
+    DcmDataset req;
+    req.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
+    req.putAndInsertString(DCM_StudyInstanceUID, "1.7");
+    OFList<RetrieveResponse*> responses;
+    BOOST_REQUIRE(scu.sendCGETRequest(scu.findPresentationContextID(UID_GETStudyRootQueryRetrieveInformationModel, ""),
+                                      &req, &responses).good());
+    BOOST_REQUIRE(!responses.empty());
+    BOOST_TEST(responses.back()->m_status == 0x0000);
+    BOOST_TEST(responses.back()->m_numberOfCompletedSubops == 2);
+    freeList(responses);
+    scu.releaseAssociation();
+    std::size_t files = 0;
+    for (const auto& e : std::filesystem::directory_iterator(out.path())) {
+        ++files;
+        auto original = std::find_if(f.retrieve.instances.begin(), f.retrieve.instances.end(), [&](const DicomInstance& i) {
+            return e.path().filename().string().find(i.sopInstanceUid) != std::string::npos;
+        });
+        if (original != f.retrieve.instances.end())
+            BOOST_TEST((pixelDataOfFile(e.path().string()) == pixelDataOfInstance(*original)));
+    }
+    BOOST_TEST(files == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(get_without_storage_context_fails_sub_operations) {
+    Fixture f;
+    f.retrieve.instances = {makeCtInstance("1.8", "1.8.1", "1.8.1.1")};
+    f.start();
+    Scu scu;
+    BOOST_REQUIRE(scu.connect(f.server->port(), {UID_GETStudyRootQueryRetrieveInformationModel}).good());
+    DcmDataset req;
+    req.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
+    req.putAndInsertString(DCM_StudyInstanceUID, "1.8");
+    OFList<RetrieveResponse*> responses;
+    BOOST_REQUIRE(scu.sendCGETRequest(scu.findPresentationContextID(UID_GETStudyRootQueryRetrieveInformationModel, ""),
+                                      &req, &responses).good());
+    BOOST_TEST(responses.back()->m_status == 0xA702);
+    BOOST_TEST(responses.back()->m_numberOfFailedSubops == 1);
+    freeList(responses);
+}
+
+BOOST_AUTO_TEST_CASE(stop_is_clean_with_an_open_association) {
+    Fixture f;
+    f.start();
+    Scu scu;
+    BOOST_REQUIRE(scu.connect(f.server->port(), {UID_VerificationSOPClass}).good());
+    auto t0 = std::chrono::steady_clock::now();
+    f.server->stop();
+    BOOST_TEST((std::chrono::steady_clock::now() - t0 < 5s));
+    BOOST_TEST(f.server->activeAssociations() == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

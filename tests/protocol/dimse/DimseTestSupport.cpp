@@ -1,0 +1,234 @@
+#include "tests/protocol/dimse/DimseTestSupport.h"
+
+#include "bridge/common/Error.h"
+#include "tests/support/TestSupport.h"
+
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcistrmb.h>
+#include <dcmtk/dcmdata/dcuid.h>
+#include <dcmtk/dcmjpeg/djencode.h>
+#include <dcmtk/dcmjpeg/djrploss.h>
+#include <dcmtk/dcmjpeg/djrplol.h>
+
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/StreamSocket.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <thread>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace bridge::test {
+namespace {
+
+class VectorCursor : public FindCursor {
+public:
+    VectorCursor(std::vector<DicomRecord> records, bool truncated, std::chrono::milliseconds delay, CancelToken cancel)
+        : records_(std::move(records)), truncated_(truncated), delay_(delay), cancel_(cancel) {}
+    std::optional<DicomRecord> next() override {
+        cancel_.throwIfCancelled();
+        if (delay_.count()) std::this_thread::sleep_for(delay_);
+        if (index_ >= records_.size()) return std::nullopt;
+        return records_[index_++];
+    }
+    bool truncated() const override { return truncated_ && index_ >= records_.size(); }
+
+private:
+    std::vector<DicomRecord> records_;
+    bool truncated_;
+    std::chrono::milliseconds delay_;
+    CancelToken cancel_;
+    std::size_t index_ = 0;
+};
+
+class VectorStream : public InstanceStream {
+public:
+    VectorStream(FakeRetrieveService& owner, std::vector<DicomInstance> instances, CancelToken cancel)
+        : owner_(owner), instances_(std::move(instances)), cancel_(cancel),
+          readyAt_(std::chrono::steady_clock::now() + owner.delayBeforeFirst) {}
+    Status next(DicomInstance& out, std::chrono::milliseconds wait) override {
+        if (cancelled_ || cancel_.cancelled()) throw BridgeError(ErrorCode::Cancelled, "cancelled");
+        auto now = std::chrono::steady_clock::now();
+        if (now < readyAt_) {
+            std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(readyAt_ - now, wait));
+            if (std::chrono::steady_clock::now() < readyAt_) return Status::Waiting;
+        }
+        if (index_ >= instances_.size()) return Status::End;
+        out = instances_[index_++];
+        readyAt_ = std::chrono::steady_clock::now() + owner_.delayBetween;
+        return Status::Instance;
+    }
+    std::vector<std::string> failedSopInstanceUids() const override { return owner_.failUids; }
+    std::size_t failedCount() const override { return owner_.failUids.size(); }
+    std::string failureReason() const override { return owner_.failUids.empty() ? "" : "emulated download failure"; }
+    void cancel() override {
+        cancelled_ = true;
+        owner_.streamCancelled = true;
+    }
+
+private:
+    FakeRetrieveService& owner_;
+    std::vector<DicomInstance> instances_;
+    CancelToken cancel_;
+    std::chrono::steady_clock::time_point readyAt_;
+    std::size_t index_ = 0;
+    bool cancelled_ = false;
+};
+
+}  // namespace
+
+DicomInstance makeCtInstance(const std::string& study, const std::string& series, const std::string& sop,
+                             E_TransferSyntax xfer) {
+    DcmFileFormat file;
+    DcmDataset* ds = file.getDataset();
+    ds->putAndInsertString(DCM_SOPClassUID, UID_CTImageStorage);
+    ds->putAndInsertString(DCM_SOPInstanceUID, sop.c_str());
+    ds->putAndInsertString(DCM_StudyInstanceUID, study.c_str());
+    ds->putAndInsertString(DCM_SeriesInstanceUID, series.c_str());
+    ds->putAndInsertString(DCM_PatientID, "FAKE-001");
+    ds->putAndInsertString(DCM_PatientName, "FAKE^PATIENT");
+    ds->putAndInsertString(DCM_Modality, "CT");
+    ds->putAndInsertUint16(DCM_SamplesPerPixel, 1);
+    ds->putAndInsertString(DCM_PhotometricInterpretation, "MONOCHROME2");
+    ds->putAndInsertUint16(DCM_Rows, 16);
+    ds->putAndInsertUint16(DCM_Columns, 16);
+    ds->putAndInsertUint16(DCM_BitsAllocated, 16);
+    ds->putAndInsertUint16(DCM_BitsStored, 12);
+    ds->putAndInsertUint16(DCM_HighBit, 11);
+    ds->putAndInsertUint16(DCM_PixelRepresentation, 0);
+    std::vector<Uint16> pixels(256);
+    std::size_t seed = std::hash<std::string>{}(sop);
+    for (std::size_t i = 0; i < pixels.size(); ++i) pixels[i] = static_cast<Uint16>((i * 7 + seed) % 4096);
+    ds->putAndInsertUint16Array(DCM_PixelData, pixels.data(), static_cast<unsigned long>(pixels.size()));
+    if (xfer != EXS_LittleEndianExplicit && xfer != EXS_LittleEndianImplicit) {
+        static std::once_flag once;
+        std::call_once(once, [] { DJEncoderRegistration::registerCodecs(); });
+        DJ_RPLossless params;
+        if (ds->chooseRepresentation(xfer, &params).bad() || !ds->canWriteXfer(xfer))
+            throw std::runtime_error("cannot encode test instance");
+    }
+    TempDir dir;
+    std::string path = dir.path() + "/i.dcm";
+    if (file.saveFile(path.c_str(), xfer).bad()) throw std::runtime_error("cannot write test instance");
+    std::ifstream in(path, std::ios::binary);
+    auto bytes = std::make_shared<std::vector<std::uint8_t>>((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    DicomInstance inst;
+    inst.studyInstanceUid = study;
+    inst.seriesInstanceUid = series;
+    inst.sopInstanceUid = sop;
+    inst.sopClassUid = UID_CTImageStorage;
+    inst.transferSyntaxUid = DcmXfer(xfer).getXferID();
+    inst.bytes = bytes;
+    return inst;
+}
+
+namespace {
+std::vector<std::uint8_t> pixelsOf(DcmFileFormat& file) {
+    DcmDataset* ds = file.getDataset();
+    ds->chooseRepresentation(EXS_LittleEndianExplicit, nullptr);
+    const Uint8* data = nullptr;
+    unsigned long count = 0;
+    DcmElement* element = nullptr;
+    if (ds->findAndGetElement(DCM_PixelData, element).bad()) return {};
+    Uint16* words = nullptr;
+    if (element->getUint16Array(words).good() && words) {
+        count = element->getLength();
+        data = reinterpret_cast<const Uint8*>(words);
+    }
+    return data ? std::vector<std::uint8_t>(data, data + count) : std::vector<std::uint8_t>{};
+}
+}  // namespace
+
+std::vector<std::uint8_t> pixelDataOfFile(const std::string& path) {
+    DcmFileFormat file;
+    if (file.loadFile(path.c_str()).bad()) return {};
+    return pixelsOf(file);
+}
+
+std::vector<std::uint8_t> pixelDataOfInstance(const DicomInstance& instance) {
+    DcmFileFormat file;
+    DcmInputBufferStream in;
+    in.setBuffer(instance.bytes->data(), static_cast<offile_off_t>(instance.bytes->size()));
+    in.setEos();
+    file.transferInit();
+    file.read(in);
+    file.transferEnd();
+    return pixelsOf(file);
+}
+
+std::unique_ptr<FindCursor> FakeQueryService::find(const Query& query, const CancelToken& cancel) {
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        lastQuery = query;
+    }
+    if (failWith) throw BridgeError(*failWith, "emulated query failure");
+    return std::make_unique<VectorCursor>(records, truncate, delayPerRecord, cancel);
+}
+
+RetrievePlan FakeRetrieveService::plan(const RetrieveRequest& request, const CancelToken&) {
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        lastRequest = request;
+    }
+    if (planFailsWith) throw BridgeError(*planFailsWith, "emulated plan failure");
+    RetrievePlan plan;
+    plan.instanceCount = instances.size() + failUids.size();
+    SeriesLocator s;
+    s.seriesInstanceUid = "1.2.3.4";
+    plan.series.push_back(s);
+    return plan;
+}
+
+std::unique_ptr<InstanceStream> FakeRetrieveService::open(const RetrievePlan&, const CancelToken& cancel) {
+    return std::make_unique<VectorStream>(*this, instances, cancel);
+}
+
+StoreScpProcess::StoreScpProcess(const std::string& aeTitle, const std::string& outputDir,
+                                 std::vector<std::string> extraArgs)
+    : dir_(outputDir), port_(freePort()) {
+    std::vector<std::string> args{"/usr/bin/storescp", "-aet", aeTitle, "-od", outputDir};
+    args.insert(args.end(), extraArgs.begin(), extraArgs.end());
+    args.push_back(std::to_string(port_));
+    pid_ = fork();
+    if (pid_ == 0) {
+        setenv("TCP_NODELAY", "1", 1);
+        std::vector<char*> argv;
+        for (auto& a : args) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        execv(argv[0], argv.data());
+        _exit(127);
+    }
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline) {
+        try {
+            Poco::Net::StreamSocket probe;
+            probe.connect(Poco::Net::SocketAddress("127.0.0.1", port_), Poco::Timespan(0, 200'000));
+            return;
+        } catch (...) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(30));
+        }
+    }
+    throw std::runtime_error("storescp did not start");
+}
+
+StoreScpProcess::~StoreScpProcess() {
+    if (pid_ > 0) {
+        kill(pid_, SIGTERM);
+        int status = 0;
+        waitpid(pid_, &status, 0);
+    }
+}
+
+std::vector<std::string> StoreScpProcess::files() const {
+    std::vector<std::string> out;
+    for (const auto& e : std::filesystem::directory_iterator(dir_))
+        if (e.is_regular_file()) out.push_back(e.path().string());
+    return out;
+}
+
+}  // namespace bridge::test

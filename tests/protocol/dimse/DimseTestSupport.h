@@ -1,0 +1,72 @@
+#pragma once
+// Test doubles of the core (QueryService, RetrieveService) and real-peer helpers for the DIMSE
+// protocol tests: a storescp child process as C-MOVE destination (out of process: dcmnet's
+// dcmExternalSocketHandle is process-global, see dimse/DimseServer.h), instance factories.
+
+#include "bridge/common/Error.h"
+#include "bridge/query/QueryService.h"
+#include "bridge/retrieve/RetrieveService.h"
+
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dcxfer.h>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace bridge::test {
+
+/// A small CT image (16x16, 16 bit) as Part-10 bytes in `xfer` (JPEG lossless SV1 possible).
+DicomInstance makeCtInstance(const std::string& study, const std::string& series, const std::string& sop,
+                             E_TransferSyntax xfer = EXS_LittleEndianExplicit);
+
+/// The PixelData bytes of a Part-10 file (native encoding after decoding).
+std::vector<std::uint8_t> pixelDataOfFile(const std::string& path);
+std::vector<std::uint8_t> pixelDataOfInstance(const DicomInstance& instance);
+
+class FakeQueryService : public QueryService {
+public:
+    std::vector<DicomRecord> records;
+    bool truncate = false;
+    std::chrono::milliseconds delayPerRecord{0};
+    std::optional<ErrorCode> failWith;
+    // What the last find() saw.
+    std::mutex mutex;
+    std::optional<Query> lastQuery;
+
+    std::unique_ptr<FindCursor> find(const Query& query, const CancelToken& cancel) override;
+};
+
+class FakeRetrieveService : public RetrieveService {
+public:
+    std::vector<DicomInstance> instances;
+    std::vector<std::string> failUids;            ///< reported as failed at End, not delivered
+    std::chrono::milliseconds delayBeforeFirst{0};
+    std::chrono::milliseconds delayBetween{0};
+    std::optional<ErrorCode> planFailsWith;
+    std::atomic<bool> streamCancelled{false};
+    std::mutex mutex;
+    std::optional<RetrieveRequest> lastRequest;
+
+    RetrievePlan plan(const RetrieveRequest& request, const CancelToken& cancel) override;
+    std::unique_ptr<InstanceStream> open(const RetrievePlan& plan, const CancelToken& cancel) override;
+};
+
+/// `storescp -aet AET -od DIR PORT` as a child process; killed on destruction.
+class StoreScpProcess {
+public:
+    StoreScpProcess(const std::string& aeTitle, const std::string& outputDir, std::vector<std::string> extraArgs = {});
+    ~StoreScpProcess();
+    unsigned short port() const { return port_; }
+    /// Regular files in the output directory.
+    std::vector<std::string> files() const;
+
+private:
+    std::string dir_;
+    unsigned short port_;
+    int pid_ = -1;
+};
+
+}  // namespace bridge::test
