@@ -289,3 +289,38 @@ BOOST_AUTO_TEST_CASE(incremental_refresh_upserts_changes_and_invalidates) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+#include "bridge/catalog/CatalogRefresher.h"
+
+BOOST_AUTO_TEST_SUITE(CatalogPeriodicRefresh)
+
+BOOST_AUTO_TEST_CASE(refreshes_periodically_survives_failures_and_stops_promptly) {
+    Fixture f;
+    std::atomic<bool> failing{true};
+    f.fake.hook = [&](const std::string& endpoint, const std::string&) {
+        if (endpoint == "updatedSeries" && failing) throw BridgeError(ErrorCode::UpstreamUnavailable, "down");
+    };
+    std::vector<std::string> logged;
+    std::mutex logMutex;
+    auto refresher = std::make_unique<CatalogRefresher>(*f.catalog, std::chrono::milliseconds(20), [&](const std::string& m) {
+        std::lock_guard<std::mutex> lock(logMutex);
+        logged.push_back(m);
+    });
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (refresher->failures() < 2 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    BOOST_TEST(refresher->failures() >= 2u);
+    failing = false;
+    while (refresher->refreshes() < 2 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    BOOST_TEST(refresher->refreshes() >= 2u);
+    BOOST_TEST(!refresher->lastResult().fromDate.empty());
+    const auto stopStarted = std::chrono::steady_clock::now();
+    refresher.reset();
+    BOOST_TEST((std::chrono::steady_clock::now() - stopStarted < std::chrono::seconds(1)));
+    std::lock_guard<std::mutex> lock(logMutex);
+    BOOST_REQUIRE(!logged.empty());
+    BOOST_TEST(logged.front().find("failed: down") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
