@@ -70,6 +70,9 @@ rps=$(awk '/^Requests\/sec/{print $2}' "$WORK/wrk16.txt")
 errors=$(grep -E "Non-2xx|Socket errors" "$WORK/wrk16.txt" | tr -s ' ' | tr '\n' ';' || true)
 echo "| QIDO /studies requests/s (wrk -t2 -c16 -d${DURATION}s) | $rps ${errors:+($errors)} |"
 
+# Baseline for the cold figure: the bare TCIA (emulator) download of the same series.
+download=$(curl -sf -o /dev/null -w '%{time_total}' "$TCIA/getImage?SeriesInstanceUID=$SERIES")
+echo "| baseline: getImage download of the large series alone (curl to /dev/null) | ${download} s |"
 META="$WEB/studies/$STUDY/series/$SERIES/metadata"
 t() { curl -sf -o "$WORK/meta.out" -w '%{time_total}' "$@" "$META"; }
 cold=$(t -H "Accept: application/dicom+json")
