@@ -4,6 +4,7 @@
 
 #include <Poco/Logger.h>
 
+#include <deque>
 #include <set>
 
 namespace bridge {
@@ -110,27 +111,77 @@ void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
         InstanceCache::Pin pin = cache_.pin(locator.seriesInstanceUid);
         tcia::DownloadOptions options;
         if (locator.imageCount > 0) options.expectedCount = locator.imageCount;
-        std::set<std::string> delivered;
-        auto sink = [&](tcia::DownloadedInstance&& instance) {
-            cancel.throwIfCancelled();
-            auto bytes = std::make_shared<const std::vector<std::uint8_t>>(std::move(instance.bytes));
+
+        // Two-stage pipeline: this thread reads the ZIP, a writer thread stores each instance
+        // in the cache (parse, MD5, write, fsync, rename) and then publishes it. A download
+        // therefore costs max(network, disk) rather than their sum; the queue between the two
+        // is bounded (back-pressure slows the socket read, so memory stays bounded).
+        struct Pending {
             PublishedInstance published;
-            published.sopInstanceUid = instance.sopInstanceUid;
-            published.sopClassUid = instance.sopClassUid;
-            published.transferSyntaxUid = instance.transferSyntaxUid;
-            try {
-                const CachedInstanceInfo info = cache_.store(locator.seriesInstanceUid, *bytes);
-                published.cached = true;
-                if (published.sopInstanceUid.empty()) published.sopInstanceUid = info.sopInstanceUid;
-            } catch (const std::exception& e) {
-                // Still hand it to the subscribers (buffered, see SeriesDownload); only the cache misses it.
-                Poco::Logger::get("retrieve").warning("not cached: %s/%s: %s", locator.seriesInstanceUid,
-                                                      published.sopInstanceUid, std::string(e.what()));
-            }
-            delivered.insert(published.sopInstanceUid);
-            download->publish(std::move(published), std::move(bytes));
+            std::shared_ptr<const std::vector<std::uint8_t>> bytes;
         };
-        tcia_.downloadSeries(locator.seriesInstanceUid, options, sink, cancel);
+        std::mutex queueMutex;
+        std::condition_variable queueChanged;
+        std::deque<Pending> queue;
+        bool closed = false;
+        std::set<std::string> delivered;  // writer-owned until joined
+
+        std::thread writer([&] {
+            while (true) {
+                Pending item;
+                {
+                    std::unique_lock lock(queueMutex);
+                    queueChanged.wait(lock, [&] { return !queue.empty() || closed; });
+                    if (queue.empty()) return;
+                    item = std::move(queue.front());
+                    queue.pop_front();
+                }
+                queueChanged.notify_all();
+                try {
+                    const CachedInstanceInfo info = cache_.store(locator.seriesInstanceUid, *item.bytes);
+                    item.published.cached = true;
+                    if (item.published.sopInstanceUid.empty()) item.published.sopInstanceUid = info.sopInstanceUid;
+                } catch (const std::exception& e) {
+                    // Still handed to the subscribers (buffered, see SeriesDownload); only the cache misses it.
+                    Poco::Logger::get("retrieve").warning("not cached: %s/%s: %s", locator.seriesInstanceUid,
+                                                          item.published.sopInstanceUid, std::string(e.what()));
+                }
+                delivered.insert(item.published.sopInstanceUid);
+                download->publish(std::move(item.published), std::move(item.bytes));
+            }
+        });
+        const auto closeAndJoin = [&] {
+            {
+                std::lock_guard lock(queueMutex);
+                closed = true;
+            }
+            queueChanged.notify_all();
+            writer.join();
+        };
+
+        auto sink = [&](tcia::DownloadedInstance&& instance) {
+            Pending item;
+            item.published.sopInstanceUid = instance.sopInstanceUid;
+            item.published.sopClassUid = instance.sopClassUid;
+            item.published.transferSyntaxUid = instance.transferSyntaxUid;
+            item.bytes = std::make_shared<const std::vector<std::uint8_t>>(std::move(instance.bytes));
+            std::unique_lock lock(queueMutex);
+            while (queue.size() >= kWriteQueueDepth) {
+                cancel.throwIfCancelled();
+                queueChanged.wait_for(lock, std::chrono::milliseconds(50));
+            }
+            cancel.throwIfCancelled();
+            queue.push_back(std::move(item));
+            lock.unlock();
+            queueChanged.notify_all();
+        };
+        try {
+            tcia_.downloadSeries(locator.seriesInstanceUid, options, sink, cancel);
+        } catch (...) {
+            closeAndJoin();  // what arrived before the failure is still stored and published
+            throw;
+        }
+        closeAndJoin();
         // The series is complete in the cache when TCIA delivered all ImageCount instances
         // (or, when ImageCount is unknown, whatever the full getImage ZIP held).
         if (!delivered.empty() && (locator.imageCount <= 0 || delivered.size() >= std::size_t(locator.imageCount)))

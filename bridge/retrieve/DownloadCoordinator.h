@@ -29,6 +29,8 @@ namespace bridge {
 class DownloadCoordinator {
 public:
     static constexpr int kDefaultMaxConcurrentDownloads = 3;
+    /// Instances read from TCIA but not yet written to the cache, per download.
+    static constexpr std::size_t kWriteQueueDepth = 4;
 
     /// `tcia` and `cache` must outlive the coordinator.
     DownloadCoordinator(tcia::TciaApi& tcia, InstanceCache& cache,

@@ -68,6 +68,8 @@ public:
     /// After End: SOP Instance UIDs that were expected but could not be delivered, plus a
     /// count of expected instances whose UID is unknown (download failed before listing).
     virtual std::vector<std::string> failedSopInstanceUids() const = 0;
+    /// The TOTAL of failed instances: failedSopInstanceUids().size() plus the unknown-UID ones
+    /// (so failedCount() == 0 means nothing failed).
     virtual std::size_t failedCount() const = 0;
     /// Human-readable reason of the first failure, for ErrorComment / logs.
     virtual std::string failureReason() const = 0;
