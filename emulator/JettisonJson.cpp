@@ -21,10 +21,21 @@ std::uint32_t nextCodePoint(const std::string& s, std::size_t& i) {
 }
 }  // namespace
 
-std::string JettisonJson::quote(const std::string& utf8) {
-    std::string out;
-    out.reserve(utf8.size() + 2);
+void JettisonJson::appendQuoted(std::string& out, const std::string& utf8) {
     out += '"';
+    bool plain = true;  // fast path: nothing to escape (the common case for UIDs and codes)
+    for (char ch : utf8) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || c == '/') {
+            plain = false;
+            break;
+        }
+    }
+    if (plain) {
+        out += utf8;
+        out += '"';
+        return;
+    }
     std::size_t i = 0;
     while (i < utf8.size()) {
         const std::size_t start = i;
@@ -49,6 +60,12 @@ std::string JettisonJson::quote(const std::string& utf8) {
         }
     }
     out += '"';
+}
+
+std::string JettisonJson::quote(const std::string& utf8) {
+    std::string out;
+    out.reserve(utf8.size() + 2);
+    appendQuoted(out, utf8);
     return out;
 }
 
@@ -69,15 +86,18 @@ std::string JettisonJson::value(const JsonValue& v) {
 }
 
 std::string JettisonJson::object(const JsonRow& row) {
-    std::string out = "{";
+    std::string out;
+    out.reserve(64 * row.size());
+    out += '{';
     bool first = true;
     for (const auto& [key, v] : row) {
         if (std::holds_alternative<std::monostate>(v)) continue;
         if (!first) out += ',';
         first = false;
-        out += quote(key);
+        appendQuoted(out, key);
         out += ':';
-        out += value(v);
+        if (const auto* str = std::get_if<std::string>(&v)) appendQuoted(out, *str);
+        else out += value(v);
     }
     out += '}';
     return out;

@@ -22,6 +22,8 @@ public:
     /// The whole answer: "[{..},{..}]", or an EMPTY string when there are no rows
     /// (NBIA answers 200 with an empty body instead of "[]").
     static std::string array(const std::vector<JsonRow>& rows);
+    /// quote(), appended to out (no temporary).
+    static void appendQuoted(std::string& out, const std::string& utf8);
 };
 
 }  // namespace emulator
