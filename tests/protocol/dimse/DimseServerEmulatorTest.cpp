@@ -1,0 +1,218 @@
+// The real DimseServer over the real core (makeBridgeServices) and the TCIA emulator: what a
+// PACS sees. DcmSCU drives it; a storescp process is the C-MOVE destination; pixel data is
+// compared with the emulator's own files.
+#include "bridge/retrieve/BridgeServices.h"
+#include "dimse/BridgeDimse.h"
+#include "dimse/DimseServer.h"
+#include "tests/protocol/dimse/DimseTestSupport.h"
+#include "tests/support/TestSupport.h"
+
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcuid.h>
+#include <dcmtk/dcmnet/scu.h>
+
+#include <boost/test/unit_test.hpp>
+
+#include <filesystem>
+#include <map>
+#include <set>
+
+using namespace bridge;
+using namespace bridge::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+const char* const kStudy = "1.2.826.0.1.3680043.10.1234.1.1";  // TCGA-DEMO-CT, TCGA-DM-0001, 2 CT series
+
+struct CoreFixture {
+    EmulatorProcess emulator;
+    TempDir cache;
+    TempDir out;
+    StoreScpProcess dest{"DEST", out.path()};
+    std::unique_ptr<BridgeServices> services;
+    std::unique_ptr<dimse::DimseServer> server;
+
+    CoreFixture() {
+        Config config;
+        config.tcia.baseUrl = emulator.baseUrl("v4");
+        config.tcia.apiVersion = "v4";
+        config.tcia.retryBaseDelay = 20ms;
+        config.cache.directory = cache.path();
+        config.dimse.aeTitle = "TCIA";
+        config.dimse.port = 0;
+        config.dimse.pendingInterval = 1s;
+        config.dimse.peers["DEST"] = DicomPeer{"DEST", "127.0.0.1", dest.port()};
+        config.dimse.collectionAets["TCIA-MR"] = {"RIDER-Demo-MR"};
+        services = makeBridgeServices(config);
+        server = std::make_unique<dimse::DimseServer>(config.dimse, dimse::makeDimseDependencies(*services));
+        server->start();
+    }
+};
+
+struct Scu : DcmSCU {
+    OFCondition connect(unsigned short port, const char* sopClass, const char* called = "TCIA") {
+        setAETitle("PACS");
+        setPeerAETitle(called);
+        setPeerHostName("127.0.0.1");
+        setPeerPort(port);
+        setDIMSEBlockingMode(DIMSE_BLOCKING);
+        setDIMSETimeout(60);
+        OFList<OFString> ts;
+        ts.push_back(UID_LittleEndianExplicitTransferSyntax);
+        addPresentationContext(sopClass, ts);
+        OFList<OFString> storeTs;
+        storeTs.push_back(UID_LittleEndianExplicitTransferSyntax);
+        storeTs.push_back(UID_LittleEndianImplicitTransferSyntax);
+        addPresentationContext(UID_CTImageStorage, storeTs, ASC_SC_ROLE_SCP);
+        addPresentationContext(UID_MRImageStorage, storeTs, ASC_SC_ROLE_SCP);
+        if (initNetwork().bad()) return EC_IllegalCall;
+        return negotiateAssociation();
+    }
+};
+
+template <typename T>
+void freeList(OFList<T*>& list) {
+    for (auto* p : list) delete p;
+    list.clear();
+}
+
+/// SOP Instance UID -> emulator file, for a study.
+std::map<std::string, std::string> emulatorFiles(const std::string& studyUid) {
+    std::map<std::string, std::string> out;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(sampleDataDir())) {
+        if (!e.is_regular_file() || e.path().extension() != ".dcm") continue;
+        if (e.path().string().find("/" + studyUid + "/") == std::string::npos) continue;
+        DcmFileFormat ff;
+        if (ff.loadFile(e.path().c_str()).bad()) continue;
+        OFString sop;
+        ff.getDataset()->findAndGetOFString(DCM_SOPInstanceUID, sop);
+        out[sop.c_str()] = e.path().string();
+    }
+    return out;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(DimseServerOverCore)
+
+BOOST_AUTO_TEST_CASE(find_study_and_series_levels_against_emulator) {
+    CoreFixture f;
+    Scu scu;
+    BOOST_REQUIRE(scu.connect(f.server->port(), UID_FINDStudyRootQueryRetrieveInformationModel).good());
+    auto pc = scu.findPresentationContextID(UID_FINDStudyRootQueryRetrieveInformationModel, "");
+    DcmDataset req;
+    req.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
+    req.putAndInsertString(DCM_ClinicalTrialProtocolID, "TCGA-DEMO-CT");
+    req.putAndInsertString(DCM_StudyInstanceUID, "");
+    req.putAndInsertString(DCM_PatientID, "");
+    OFList<QRResponse*> responses;
+    BOOST_REQUIRE(scu.sendFINDRequest(pc, &req, &responses).good());
+    BOOST_TEST(responses.back()->m_status == 0x0000);
+    std::set<std::string> studies;
+    for (auto* r : responses) {
+        if (r->m_status != 0xFF00) continue;
+        OFString v, aet;
+        r->m_dataset->findAndGetOFString(DCM_StudyInstanceUID, v);
+        r->m_dataset->findAndGetOFString(DCM_RetrieveAETitle, aet);
+        BOOST_TEST(aet == "TCIA");
+        studies.insert(v.c_str());
+    }
+    BOOST_TEST(studies.count(kStudy) == 1u);
+    freeList(responses);
+
+    DcmDataset series;
+    series.putAndInsertString(DCM_QueryRetrieveLevel, "SERIES");
+    series.putAndInsertString(DCM_StudyInstanceUID, kStudy);
+    series.putAndInsertString(DCM_SeriesInstanceUID, "");
+    series.putAndInsertString(DCM_Modality, "CT");
+    BOOST_REQUIRE(scu.sendFINDRequest(pc, &series, &responses).good());
+    BOOST_TEST(responses.size() == 3u);  // two CT series + final
+    BOOST_TEST(responses.back()->m_status == 0x0000);
+    freeList(responses);
+    scu.releaseAssociation();
+}
+
+BOOST_AUTO_TEST_CASE(collection_ae_sees_only_its_collection) {
+    CoreFixture f;
+    Scu scu;
+    BOOST_REQUIRE(scu.connect(f.server->port(), UID_FINDStudyRootQueryRetrieveInformationModel, "TCIA-MR").good());
+    DcmDataset req;
+    req.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
+    req.putAndInsertString(DCM_StudyInstanceUID, kStudy);  // a TCGA-DEMO-CT study
+    OFList<QRResponse*> responses;
+    BOOST_REQUIRE(scu.sendFINDRequest(scu.findPresentationContextID(UID_FINDStudyRootQueryRetrieveInformationModel, ""),
+                                      &req, &responses).good());
+    BOOST_TEST(responses.size() == 1u);  // no match, only the final response
+    freeList(responses);
+}
+
+BOOST_AUTO_TEST_CASE(move_study_into_storescp_same_uids_same_pixels) {
+    CoreFixture f;
+    Scu scu;
+    BOOST_REQUIRE(scu.connect(f.server->port(), UID_MOVEStudyRootQueryRetrieveInformationModel).good());
+    DcmDataset req;
+    req.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
+    req.putAndInsertString(DCM_StudyInstanceUID, kStudy);
+    OFList<RetrieveResponse*> responses;
+    BOOST_REQUIRE(scu.sendMOVERequest(scu.findPresentationContextID(UID_MOVEStudyRootQueryRetrieveInformationModel, ""),
+                                      "DEST", &req, &responses).good());
+    auto expected = emulatorFiles(kStudy);
+    BOOST_REQUIRE(!expected.empty());
+    BOOST_TEST(responses.front()->m_numberOfRemainingSubops == expected.size());
+    BOOST_TEST(responses.back()->m_status == 0x0000);
+    BOOST_TEST(responses.back()->m_numberOfCompletedSubops == expected.size());
+    freeList(responses);
+    auto files = f.dest.files();
+    BOOST_TEST(files.size() == expected.size());
+    for (const auto& path : files) {
+        DcmFileFormat ff;
+        BOOST_REQUIRE(ff.loadFile(path.c_str()).good());
+        OFString sop;
+        ff.getDataset()->findAndGetOFString(DCM_SOPInstanceUID, sop);
+        auto it = expected.find(sop.c_str());
+        BOOST_REQUIRE(it != expected.end());
+        BOOST_TEST((pixelDataOfFile(path) == pixelDataOfFile(it->second)));
+    }
+}
+
+BOOST_AUTO_TEST_CASE(get_series_over_requester_association) {
+    CoreFixture f;
+    TempDir got;
+    Scu scu;
+    scu.setStorageDir(got.path().c_str());
+    BOOST_REQUIRE(scu.connect(f.server->port(), UID_GETPatientRootQueryRetrieveInformationModel).good());
+    DcmDataset req;
+    req.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
+    req.putAndInsertString(DCM_PatientID, "TCGA-DM-0001");
+    req.putAndInsertString(DCM_StudyInstanceUID, kStudy);
+    OFList<RetrieveResponse*> responses;
+    BOOST_REQUIRE(scu.sendCGETRequest(scu.findPresentationContextID(UID_GETPatientRootQueryRetrieveInformationModel, ""),
+                                      &req, &responses).good());
+    auto expected = emulatorFiles(kStudy);
+    BOOST_TEST(responses.back()->m_status == 0x0000);
+    BOOST_TEST(responses.back()->m_numberOfCompletedSubops == expected.size());
+    freeList(responses);
+    std::size_t n = 0;
+    for (const auto& e : std::filesystem::directory_iterator(got.path())) n += e.is_regular_file();
+    BOOST_TEST(n == expected.size());
+}
+
+BOOST_AUTO_TEST_CASE(move_unknown_study_reports_failure_not_success) {
+    CoreFixture f;
+    Scu scu;
+    BOOST_REQUIRE(scu.connect(f.server->port(), UID_MOVEStudyRootQueryRetrieveInformationModel).good());
+    DcmDataset req;
+    req.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
+    req.putAndInsertString(DCM_StudyInstanceUID, "1.2.3.4.5.6.7.8.9");
+    OFList<RetrieveResponse*> responses;
+    BOOST_REQUIRE(scu.sendMOVERequest(scu.findPresentationContextID(UID_MOVEStudyRootQueryRetrieveInformationModel, ""),
+                                      "DEST", &req, &responses).good());
+    const Uint16 status = responses.back()->m_status;
+    // Nothing matches: NotFound -> A701 per the error table, or success with zero sub-operations.
+    BOOST_TEST((status == 0xA701 || (status == 0x0000 && responses.back()->m_numberOfCompletedSubops == 0)));
+    freeList(responses);
+    BOOST_TEST(f.dest.files().empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
