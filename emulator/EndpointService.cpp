@@ -400,7 +400,8 @@ ApiResponse EndpointService::handle(const ApiRequest& req) const {
                                                                : "Manufacturer";
         // v1 upper-cases body parts only; v4 upper-cases all three. ORDER BY upper(...), NULL first.
         const bool upperCase = v4 || ep == "getBodyPartValues";
-        std::map<std::string, std::string> values;  // upper -> emitted
+        // SELECT DISTINCT <value or upper(value)> ... ORDER BY upper(value): ties keep both spellings.
+        std::set<std::pair<std::string, std::string>> values;  // (upper, emitted)
         bool sawNull = false;
         SeriesHint hint;
         hint.collection = collection;
@@ -415,7 +416,7 @@ ApiResponse EndpointService::handle(const ApiRequest& req) const {
                 sawNull = true;
                 return;
             }
-            values.emplace(upper(value), upperCase ? upper(value) : value);
+            values.emplace(upper(value), upperCase ? upper(value) : value);  // set: distinct pairs
         });
         std::vector<JsonRow> rows;
         if (sawNull) rows.push_back({{column, std::monostate{}}});

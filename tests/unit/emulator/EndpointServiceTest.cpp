@@ -226,4 +226,27 @@ BOOST_AUTO_TEST_CASE(new_file_names_follow_acquisitions) {
     BOOST_TEST(plain.back().first == "00000012.dcm");
 }
 
+BOOST_AUTO_TEST_CASE(csv_format_for_value_and_object_lists) {
+    auto r = call("v1", "getModalityValues", {{"format", "csv"}});
+    BOOST_TEST(r.contentType == "text/csv");
+    BOOST_TEST(r.body == "Modality\nCT\nct\nMR\n");  // DISTINCT value ORDER BY upper(value)
+    r = call("v1", "getSeries", {{"SeriesInstanceUID", "1.1.1"}, {"format", "CSV"}});
+    BOOST_TEST(r.body.rfind("\"SeriesInstanceUID\",\"StudyInstanceUID\",", 0) == 0);
+    BOOST_TEST(r.body.find("\"1.1.1\",\"1.1\",\"CT\",\"\",") != std::string::npos);  // NULL => empty cell
+}
+
+BOOST_AUTO_TEST_CASE(v4_series_metadata_is_a_form_list_with_csv_default) {
+    auto r = call("v4", "getSeriesMetadata", {{"list", "1.1.1,1.2.1"}, {"list", "2.1.1"}});
+    BOOST_TEST(r.contentType == "text/csv");
+    BOOST_TEST(std::count(r.body.begin(), r.body.end(), '\n') == 4);  // header + 3 series
+    BOOST_TEST(r.headers.front().second == "attachment; filename=\"SeriesMetaData.csv\"");
+    r = call("v4", "getSeriesMetadata", {{"list", "1.1.1"}, {"format", "json"}});
+    BOOST_TEST(r.contentType == "application/json");
+    BOOST_TEST(r.body.find(R"("SeriesNumber":"3.000000")") != std::string::npos);
+    BOOST_TEST(r.body.find(R"("ImageCount":2,)") != std::string::npos);
+    BOOST_TEST(r.body.find(R"("Authorized":"1"})") != std::string::npos);
+    // Restricted series are left out without authorization.
+    BOOST_TEST(call("v4", "getSeriesMetadata", {{"list", "3.1.1"}, {"format", "json"}}).body.empty());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
