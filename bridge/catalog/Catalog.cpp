@@ -305,7 +305,8 @@ struct Catalog::Impl {
 
     template <class R>
     std::optional<std::vector<R>> scan(const Query& query, QueryLevel level, const std::vector<std::string>& requested,
-                                       const char* table, const char* columns, const std::vector<std::string>& orderBy) {
+                                       const char* table, const char* columns, const std::vector<std::string>& orderBy,
+                                       const char* orderIndex) {
         return guarded("scan", [&]() -> std::optional<std::vector<R>> {
             if (requested.empty()) return std::vector<R>{};
             Session s = database.session();
@@ -322,19 +323,37 @@ struct Catalog::Impl {
             std::vector<std::string> restrict;
             if (wanted.size() < harvested.size()) restrict.assign(wanted.begin(), wanted.end());
             ScanFilter filter = buildScanFilter(query, level, restrict, database.dialect());
-            std::string sql = std::string("SELECT ") + columns + " FROM " + table + " WHERE " + filter.where;
+            std::string from = table;
+            std::string suffix;
             if (filter.exact && query.limit && orderBy.size() > 0) {
                 // Exact filter: the engine keeps every row, so the first offset+limit+1 rows in
                 // the engine's own order (QueryEngine.cpp sortRecords: byte-wise) are enough for
                 // the page and its "truncated" flag. PostgreSQL sorts text in the database
                 // collation unless told to compare bytes.
+                const std::size_t wanted = query.offset + *query.limit + 1;
                 std::string order;
                 for (std::size_t i = 0; i < orderBy.size(); ++i) {
                     order += (i ? ", " : "") + orderBy[i];
                     if (database.dialect() == SqlDialect::PostgreSql) order += " COLLATE \"C\"";
                 }
-                sql += " ORDER BY " + order + " LIMIT " + std::to_string(query.offset + *query.limit + 1);
+                suffix = " ORDER BY " + order + " LIMIT " + std::to_string(wanted);
+                if (database.dialect() == SqlDialect::Sqlite && orderIndex) {
+                    // SQLite (no STAT4) prefers a name range index even when the range holds
+                    // most of the table ("S*"), then sorts all of it. Probe the range: when it
+                    // holds many rows, walk the index in the engine's order instead and stop at
+                    // the page (dense matches come early).
+                    const std::size_t threshold = std::max<std::size_t>(2000, 20 * wanted);
+                    Poco::Int64 inRange = 0;
+                    Statement probe(s);
+                    probe << "SELECT count(*) FROM (SELECT 1 FROM " << table << " WHERE " << filter.where << " LIMIT "
+                          << threshold << ") AS probe";
+                    for (auto& p : filter.params) probe.addBind(useRef(p));
+                    probe.addExtract(into(inRange));
+                    probe.execute();
+                    if (static_cast<std::size_t>(inRange) >= threshold) from += std::string(" INDEXED BY ") + orderIndex;
+                }
             }
+            std::string sql = std::string("SELECT ") + columns + " FROM " + from + " WHERE " + filter.where + suffix;
             return selectRecords<R>(s, sql, filter.params);
         });
     }
@@ -592,13 +611,13 @@ std::vector<std::string> Catalog::sopInstanceUids(const std::string& seriesInsta
 std::optional<std::vector<tcia::PatientRecord>> Catalog::scanPatients(const Query& query,
                                                                       const std::vector<std::string>& collections) {
     return impl_->scan<tcia::PatientRecord>(query, QueryLevel::Patient, collections, "patients", catalog::kPatientColumns,
-                                            {"patient_id", "collection"});
+                                            {"patient_id", "collection"}, "patients_order");
 }
 
 std::optional<std::vector<tcia::StudyRecord>> Catalog::scanStudies(const Query& query,
                                                                    const std::vector<std::string>& collections) {
     return impl_->scan<tcia::StudyRecord>(query, QueryLevel::Study, collections, "studies", catalog::kStudyColumns,
-                                          {"patient_id", "study_date", "study_uid"});
+                                          {"patient_id", "study_date", "study_uid"}, "studies_order");
 }
 
 std::optional<std::vector<tcia::SeriesRecord>> Catalog::scanSeries(const Query& query,
@@ -607,7 +626,7 @@ std::optional<std::vector<tcia::SeriesRecord>> Catalog::scanSeries(const Query& 
                                            // The engine orders series by SeriesNumber numerically
                                            // within a study, which SQL cannot mirror portably:
                                            // series scans are never cut by LIMIT.
-                                           {});
+                                           {}, nullptr);
 }
 
 // ---------------------------------------------------------------------------------------------

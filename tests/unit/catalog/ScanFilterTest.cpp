@@ -342,3 +342,48 @@ BOOST_AUTO_TEST_CASE(scans_refuse_unharvested_collections) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(ScanPaging)
+
+BOOST_AUTO_TEST_CASE(dense_prefix_pages_walk_the_order_index_and_stay_correct) {
+    // 3000 studies whose names all start with SMITH: the range probe finds the range dense and
+    // the scan walks studies_order instead of sorting the whole range. Same page either way.
+    test::TempDir dir;
+    test::FakeTciaApi fake;
+    CacheSettings cache;
+    cache.directory = dir.path();
+    Catalog catalog(CatalogSettings{}, cache, fake);
+    std::vector<tcia::StudyRecord> studies;
+    std::mt19937 rng(5);
+    for (int i = 0; i < 3000; ++i) {
+        tcia::StudyRecord s;
+        s.collection = "DENSE";
+        s.patientId = "P" + std::to_string(rng() % 700);
+        s.patientName = (i % 10 == 0 ? "JONES^" : "SMITH^") + std::to_string(i);
+        s.studyDate = std::to_string(20000101 + rng() % 9000);
+        s.studyInstanceUid = "2.25." + std::to_string(rng());
+        studies.push_back(s);
+    }
+    catalog.storeCollectionHarvest("DENSE", {}, studies, {});
+    std::vector<tcia::StudyRecord> expected;
+    for (const auto& s : studies)
+        if (s.patientName.rfind("SMITH", 0) == 0) expected.push_back(s);
+    std::sort(expected.begin(), expected.end(), [](const auto& x, const auto& y) {
+        return std::tie(x.patientId, x.studyDate, x.studyInstanceUid) < std::tie(y.patientId, y.studyDate, y.studyInstanceUid);
+    });
+    for (const std::string pattern : {"SMITH*", "smi*", "JONES*"}) {
+        Query q = makeQuery(QueryLevel::Study, {{DCM_PatientName, EVR_PN, pattern}});
+        q.limit = 5;
+        q.offset = 2;
+        const auto rows = catalog.scanStudies(q, {"DENSE"});
+        BOOST_REQUIRE(rows.has_value());
+        BOOST_REQUIRE_EQUAL(rows->size(), 8u);
+        if (pattern == "JONES*") {
+            for (const auto& r : *rows) BOOST_TEST(r.patientName.rfind("JONES", 0) == 0u);
+            continue;
+        }
+        for (std::size_t i = 0; i < rows->size(); ++i) BOOST_TEST((*rows)[i].studyInstanceUid == expected[i].studyInstanceUid);
+    }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
