@@ -4,6 +4,7 @@
 
 #include <Poco/Logger.h>
 
+#include <algorithm>
 #include <deque>
 #include <set>
 
@@ -107,6 +108,7 @@ void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
 
     std::optional<std::string> failure;
     ErrorCode code = ErrorCode::Internal;
+    std::set<std::string> delivered;  // SOP Instance UIDs published; writer-owned until it is joined
     try {
         InstanceCache::Pin pin = cache_.pin(locator.seriesInstanceUid);
         tcia::DownloadOptions options;
@@ -124,7 +126,6 @@ void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
         std::condition_variable queueChanged;
         std::deque<Pending> queue;
         bool closed = false;
-        std::set<std::string> delivered;  // writer-owned until joined
 
         std::thread writer([&] {
             while (true) {
@@ -192,6 +193,24 @@ void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
     } catch (const std::exception& e) {
         failure = e.what();
         code = classifyException(e);
+    }
+    if (failure && !cancel.cancelled() && code != ErrorCode::Cancelled && !delivered.empty()) {
+        // TCIA's ImageCount can be stale: the client then retries for instances that do not
+        // exist and gives up. If every SOP Instance UID TCIA lists did arrive, the series is whole.
+        try {
+            const auto listed = tcia_.sopInstanceUids(locator.seriesInstanceUid);
+            const bool whole = !listed.empty() && std::all_of(listed.begin(), listed.end(), [&](const std::string& uid) {
+                return delivered.count(uid) != 0;
+            });
+            if (whole) {
+                Poco::Logger::get("retrieve").warning("series %s: %s; but all %z listed instances arrived",
+                                                      locator.seriesInstanceUid, *failure, listed.size());
+                cache_.markComplete(locator.seriesInstanceUid, delivered.size());
+                failure.reset();
+            }
+        } catch (const std::exception&) {
+            // keep the original failure
+        }
     }
     if (failure && cancel.cancelled()) code = ErrorCode::Cancelled;
     {

@@ -314,6 +314,35 @@ BOOST_AUTO_TEST_CASE(without_credentials_a_restricted_series_does_not_exist) {
                           [](const BridgeError& e) { return e.code() == ErrorCode::NotFound; });
 }
 
+BOOST_AUTO_TEST_CASE(cancel_mid_download_stops_the_get_image) {
+    EmulatorProcess emulator({"--quiet", "--fault", "getImage:slow:1:delay-ms=4000"});
+    TempDir cacheDir;
+    auto services = makeBridgeServices(configFor(emulator, cacheDir));
+    const auto series = biggestSeries(*services);
+    CancelToken cancel;
+    const auto plan = services->retrieve->plan(seriesRequest(series.seriesInstanceUid), cancel);
+    auto stream = services->retrieve->open(plan, cancel);
+    DicomInstance out;
+    const auto t0 = Clock::now();
+    while (stream->next(out, 500ms) != InstanceStream::Status::Instance) BOOST_REQUIRE(Clock::now() - t0 < 10s);
+    stream->cancel();
+    BOOST_CHECK_EXCEPTION(stream->next(out, 1s), BridgeError,
+                          [](const BridgeError& e) { return e.code() == ErrorCode::Cancelled; });
+    stream.reset();
+    // The only caller left: the download stops long before the slow ZIP would have ended.
+    const auto t1 = Clock::now();
+    while (collectMetrics(*services).downloadsActive > 0 && Clock::now() - t1 < 10s) std::this_thread::sleep_for(10ms);
+    const auto stopMs = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t1).count();
+    BOOST_TEST_MESSAGE("download stopped " << stopMs << " ms after cancel");
+    BOOST_TEST(stopMs < 2500);
+    BOOST_TEST(collectMetrics(*services).downloadsCancelled == 1u);
+    BOOST_TEST(!services->instanceCache->isComplete(series.seriesInstanceUid));
+    // A later caller gets the whole series (a fresh download; the fault is used up).
+    const auto r = drain(*services->retrieve->open(plan, cancel));
+    BOOST_TEST(r.failedCount == 0u);
+    BOOST_TEST(r.instances.size() == static_cast<std::size_t>(*series.imageCount));
+}
+
 BOOST_AUTO_TEST_CASE(image_level_retrieve_of_two_instances) {
     EmulatorProcess emulator({"--quiet"});
     TempDir cacheDir;

@@ -299,6 +299,23 @@ BOOST_AUTO_TEST_CASE(a_short_download_is_a_failure_never_a_silent_success) {
     BOOST_TEST(!rig.cache.isComplete(s.record.seriesInstanceUid));
 }
 
+BOOST_AUTO_TEST_CASE(a_stale_image_count_is_not_a_failure_when_every_listed_instance_arrived) {
+    Rig rig;
+    auto s = makeSeries("185", 4);
+    s.record.imageCount = 5;  // TCIA's ImageCount says 5, getSOPInstanceUIDs and the ZIP hold 4
+    rig.tcia.add(s);
+    rig.tcia.throwOnShortfall = true;
+    CancelToken cancel;
+    auto plan = rig.engine.plan(seriesRequest(s.record.seriesInstanceUid), cancel);
+    BOOST_TEST(plan.instanceCount == 5u);
+    auto d = drain(*rig.engine.open(plan, cancel));
+    BOOST_TEST(d.instances.size() == 4u);
+    BOOST_TEST(d.failedCount == 0u);
+    BOOST_TEST(rig.cache.isComplete(s.record.seriesInstanceUid));
+    drain(*rig.engine.open(plan, cancel));
+    BOOST_TEST(rig.tcia.downloadCalls == 1);
+}
+
 BOOST_AUTO_TEST_CASE(cancel_stops_promptly_and_cancels_the_download_only_when_alone) {
     Rig rig;
     auto s = makeSeries("190", 50);

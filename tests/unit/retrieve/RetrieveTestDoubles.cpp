@@ -98,7 +98,7 @@ std::vector<std::string> FakeTcia::sopInstanceUids(const std::string& seriesInst
     return it == series_.end() ? std::vector<std::string>{} : it->second.sopUids;
 }
 
-std::size_t FakeTcia::downloadSeries(const std::string& seriesInstanceUid, const tcia::DownloadOptions&,
+std::size_t FakeTcia::downloadSeries(const std::string& seriesInstanceUid, const tcia::DownloadOptions& options,
                                      const tcia::InstanceSink& sink, const CancelToken& cancel) {
     downloadCalls++;
     const int now = ++concurrent;
@@ -141,6 +141,9 @@ std::size_t FakeTcia::downloadSeries(const std::string& seriesInstanceUid, const
         sink(std::move(instance));
         ++delivered;
     }
+    if (throwOnShortfall && options.expectedCount && static_cast<std::int64_t>(delivered) < *options.expectedCount)
+        throw BridgeError(ErrorCode::UpstreamBadResponse, "getImage delivered " + std::to_string(delivered) + " of " +
+                                                              std::to_string(*options.expectedCount) + " after retries");
     return delivered;
 }
 

@@ -41,6 +41,7 @@ public:
     int failAfter = -1;             ///< throw after delivering this many (-1: never)
     ErrorCode failCode = ErrorCode::UpstreamBadResponse;
     int stopAfter = -1;             ///< return normally after this many (partial download)
+    bool throwOnShortfall = false;  ///< like TciaClient: fewer than expectedCount -> UpstreamBadResponse
 
     std::atomic<int> downloadCalls{0};
     std::atomic<int> cancelledDownloads{0};
