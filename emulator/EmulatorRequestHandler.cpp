@@ -104,7 +104,12 @@ int EmulatorRequestHandler::handleApi(HTTPServerRequest& request, HTTPServerResp
     api.method = request.getMethod();
     if (request.getMethod() == "POST") {
         // getSeriesMetadata (v4) takes an HTML form body; HTMLForm also reads the query string.
-        Poco::Net::HTMLForm form(request, request.stream());
+        // Clients send up to 10,000 UIDs per call (tcia_utils chunks there): lift Poco's limits
+        // of 100 fields / 256 KiB per value.
+        Poco::Net::HTMLForm form;
+        form.setFieldLimit(20000);
+        form.setValueLengthLimit(16 * 1024 * 1024);
+        form.load(request, request.stream());
         for (const auto& kv : form) api.params.emplace_back(kv.first, kv.second);
     } else {
         const Poco::URI uri(request.getURI());

@@ -184,6 +184,12 @@ BOOST_AUTO_TEST_CASE(every_search_endpoint_answers_in_both_versions) {
     BOOST_TEST(post.contentType == "text/csv");
     BOOST_TEST(post.headers["Content-Disposition"].find("SeriesMetaData.csv") != std::string::npos);
     BOOST_TEST(std::count(post.body.begin(), post.body.end(), '\n') == 3);
+    // A 10,000-UID list (tcia_utils' chunk size): 640 KB in one form field.
+    std::string list = "list=" + kCtSeries;
+    for (int i = 0; i < 10000; ++i) list += "," + kRoot + ".2.99999" + std::to_string(i);
+    post = http(url("v4", "getSeriesMetadata"), "POST", {}, list + "&format=json");
+    BOOST_TEST(post.status == 200);
+    BOOST_TEST(objects(parseOrdered(post.body)).size() == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(no_result_is_200_with_an_empty_body) {
