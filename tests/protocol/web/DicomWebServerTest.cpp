@@ -149,6 +149,26 @@ BOOST_AUTO_TEST_CASE(qido_nested_series_and_instances) {
     BOOST_TEST(url.find("/series/" + kSeriesNative + "/instances/") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(qido_fuzzymatching_and_limit) {
+    auto& f = WebFixture::shared();
+    // fuzzymatching=true: PN word-prefix, case-insensitive (Query::fuzzyMatching, Matcher.h).
+    auto exact = f.get("/dicom-web/studies?PatientID=TCGA-DM-0001&PatientName=tcga");
+    BOOST_REQUIRE_EQUAL(exact.status, 200);
+    BOOST_TEST(jsonArray(exact.body)->size() == 0u);
+    auto fuzzy = f.get("/dicom-web/studies?PatientID=TCGA-DM-0001&PatientName=tcga&fuzzymatching=true");
+    BOOST_REQUIRE_EQUAL(fuzzy.status, 200);
+    BOOST_TEST(jsonArray(fuzzy.body)->size() == 2u);
+    // limit below the match count: one result and a Warning (PS3.18 8.3.4.4).
+    auto limited = f.get("/dicom-web/studies?PatientID=TCGA-DM-0001&limit=1");
+    BOOST_REQUIRE_EQUAL(limited.status, 200);
+    BOOST_TEST(jsonArray(limited.body)->size() == 1u);
+    BOOST_TEST(limited.header("Warning").find("299") == 0u);
+    auto second = f.get("/dicom-web/studies?PatientID=TCGA-DM-0001&limit=1&offset=1");
+    BOOST_TEST(jsonArray(second.body)->size() == 1u);
+    BOOST_TEST(firstString(jsonArray(second.body)->getObject(0), "0020000D") !=
+               firstString(jsonArray(limited.body)->getObject(0), "0020000D"));
+}
+
 BOOST_AUTO_TEST_CASE(qido_empty_result_is_200_empty_array) {
     auto r = WebFixture::shared().get("/dicom-web/studies?PatientID=NO-SUCH-PATIENT");
     BOOST_TEST(r.status == 200);
