@@ -579,8 +579,13 @@ ApiResponse EndpointService::handle(const ApiRequest& req) const {
     }
     if (ep == "getSOPInstanceUIDs") {
         std::vector<JsonRow> rows;
-        if (series)
+        if (series && series->synthetic) {
+            // Metadata-only series: SOP Instance UIDs <series>.<n>, as many as ImageCount says.
+            for (std::int64_t i = 1; i <= series->imageCount; ++i)
+                rows.push_back({{"SOPInstanceUID", series->seriesUid + "." + std::to_string(i)}});
+        } else if (series) {
             for (const auto& i : index_->instances(series->seriesUid)) rows.push_back({{"SOPInstanceUID", i.sopInstanceUid}});
+        }
         shuffle(rows, seed);
         return rowsResponse(rows, p);
     }

@@ -206,6 +206,9 @@ BOOST_AUTO_TEST_CASE(synthetic_catalog_serves_searches_without_files) {
     BOOST_TEST(parseOrdered(one.body).extract<Poco::JSON::Array::Ptr>()->size() == 1u);
     const auto studies = http(emu.baseUrl("v1") + "/getPatientStudy?PatientID=" + first->getValue<std::string>("PatientID"));
     BOOST_TEST(parseOrdered(studies.body).extract<Poco::JSON::Array::Ptr>()->size() == 4u);
+    const auto sops = http(emu.baseUrl("v4") + "/getSOPInstanceUIDs?SeriesInstanceUID=" + uid);
+    BOOST_TEST(parseOrdered(sops.body).extract<Poco::JSON::Array::Ptr>()->size() ==
+               first->getValue<std::size_t>("ImageCount"));
     const auto image = http(emu.baseUrl("v1") + "/getImage?SeriesInstanceUID=" + uid);
     BOOST_TEST(image.status == 400);
     BOOST_TEST(image.body.find("is not in public domain") != std::string::npos);
