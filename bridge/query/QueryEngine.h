@@ -29,6 +29,10 @@
 //    getSeries per (collection, patient), when the query names them (QIDO all-series searches
 //    do). Those calls are cached per cursor.
 //
+// Matching is Matcher.h's; person names compare case-sensitively only when
+// Query::caseSensitivePersonNames or QuerySettings::caseSensitivePersonNames says so, and
+// Query::fuzzyMatching turns on its fuzzy PN rule.
+//
 // Validation: a PATIENT level query in the Study Root model, or a malformed value (bad range,
 // bad date), throws BridgeError(InvalidArgument). Patient Root hierarchical rules (PS3.4
 // C.4.1.3.1: unique keys of the levels above should be given) are NOT enforced: like Orthanc
