@@ -25,6 +25,7 @@
 #include <chrono>
 #include <memory>
 #include <set>
+#include <thread>
 
 using namespace bridge;
 using namespace bridge::test;
@@ -343,6 +344,33 @@ BOOST_AUTO_TEST_CASE(upstream_failure_surfaces_from_the_cursor) {
     auto cursor = stack.engine.find(makeQuery(QueryLevel::Study, {K(DCM_PatientID, "TCGA-DM-0001")}), CancelToken());
     BOOST_CHECK_EXCEPTION(cursor->next(), BridgeError,
                           [](const BridgeError& e) { return e.code() == ErrorCode::UpstreamUnavailable; });
+}
+
+BOOST_AUTO_TEST_CASE(one_engine_serves_concurrent_queries) {
+    Stack stack(process);
+    const Query q = makeQuery(QueryLevel::Study, {K(kCollectionTag, "TCGA-DEMO-CT\\RIDER-Demo-MR"), K(DCM_StudyInstanceUID),
+                                                  K(DCM_ModalitiesInStudy), K(DCM_PatientName)});
+    const auto reference = stack.run(q);
+    BOOST_REQUIRE(!reference.empty());
+    std::vector<std::thread> threads;
+    std::vector<int> mismatches(4, 0);
+    for (int t = 0; t < 4; ++t)
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < 5; ++i) {
+                try {
+                    auto cursor = stack.engine.find(q, CancelToken());
+                    std::vector<DicomRecord> got;
+                    while (auto r = cursor->next()) got.push_back(std::move(*r));
+                    bool same = got.size() == reference.size();
+                    for (std::size_t k = 0; same && k < got.size(); ++k) same = got[k].values() == reference[k].values();
+                    if (!same) ++mismatches[t];
+                } catch (...) {
+                    ++mismatches[t];
+                }
+            }
+        });
+    for (auto& th : threads) th.join();
+    for (int m : mismatches) BOOST_TEST(m == 0);
 }
 
 BOOST_AUTO_TEST_CASE(limit_and_truncation_over_tcia) {
