@@ -76,10 +76,21 @@ chrome() {  # extra args...
 
 # 4. Study list.
 chrome --dump-dom "http://127.0.0.1:$SPORT/" >"$OUT/studylist.html"
-for patient in TCGA-DM-0001 TCGA-DM-0002 RIDER-D-1001 PHANTOM-ACR-01; do
-  grep -q "$patient" "$OUT/studylist.html" || { echo "FAIL: study list lacks $patient" >&2; exit 1; }
-done
-echo "ok   study list shows the sample patients"
+# Every study the bridge lists for OHIF's own query must be a row (by its description).
+curl -sf "http://127.0.0.1:$HPORT/dicom-web/studies?limit=101&offset=0&fuzzymatching=false&includefield=00081030,00080060,00080090,00100030" \
+  >"$OUT/qido-studies.json"
+python3 - "$OUT/qido-studies.json" "$OUT/studylist.html" <<'PY' || exit 1
+import html, json, re, sys
+studies = json.load(open(sys.argv[1]))
+dom = html.unescape(re.sub(r"<[^>]+>", " ", open(sys.argv[2], encoding="utf-8").read()))
+missing = [s["00081030"]["Value"][0] for s in studies
+           if "Value" in s.get("00081030", {}) and s["00081030"]["Value"][0] not in dom]
+if len(studies) < 5 or missing:
+    print(f"FAIL: {len(studies)} studies from QIDO; rows missing from the study list: {missing}", file=sys.stderr)
+    sys.exit(1)
+print(f"ok   study list shows all {len(studies)} studies")
+PY
+grep -q "TCGA-DM-0001" "$OUT/studylist.html" || { echo "FAIL: study list lacks patient TCGA-DM-0001" >&2; exit 1; }
 if grep -q "Restricted-Demo\|RESTR-0001" "$OUT/studylist.html"; then echo "FAIL: restricted patient listed" >&2; exit 1; fi
 echo "ok   restricted collection not listed"
 
