@@ -424,24 +424,43 @@ std::set<std::string> Catalog::restrictedCollections() {
             return d.freshCall(s, "collections-anonymous");
         });
         if (!fresh) {
-            const auto all = collections();
+            // When TCIA cannot be asked right now, the flags stored by the last comparison stay
+            // in force (and the comparison is retried on the next call): an outage must neither
+            // fail every query nor suddenly expose restricted collections.
+            std::optional<std::vector<std::string>> all;
             std::set<std::string> visibleAnonymously;
-            for (const auto& c : d.anonymous->collections()) visibleAnonymously.insert(key(c));
-            guarded("restricted collections", [&] {
-                Session s = d.database.session();
-                std::lock_guard<std::mutex> lock(d.database.writeMutex());
-                Transaction tx(s);
-                // 1 = found by the comparison (recomputed each time), 2 = markRestricted (kept).
-                s << "UPDATE collections SET restricted = 0 WHERE restricted = 1", now;
-                for (const auto& c : all) {
-                    if (visibleAnonymously.count(key(c))) continue;
-                    std::string upper = key(c);
-                    s << "UPDATE collections SET restricted = 1 WHERE upper(name) = $1 AND restricted = 0", use(upper), now;
-                }
-                d.recordCall(s, "collections-anonymous", "");
-                tx.commit();
-        d.invalidateStates();
-            });
+            try {
+                all = collections();
+                for (const auto& c : d.anonymous->collections()) visibleAnonymously.insert(key(c));
+            } catch (const BridgeError& e) {
+                if (e.code() == ErrorCode::Internal) throw;
+                // Never compared yet: nothing to fall back on, fail closed.
+                const bool comparedBefore = guarded("restricted collections", [&] {
+                    Session s = d.database.session();
+                    return d.meta(s, "restricted_compared") == "1";
+                });
+                if (!comparedBefore) throw;
+                all.reset();
+            }
+            if (all) {
+                guarded("restricted collections", [&] {
+                    Session s = d.database.session();
+                    std::lock_guard<std::mutex> lock(d.database.writeMutex());
+                    Transaction tx(s);
+                    // 1 = found by the comparison (recomputed each time), 2 = markRestricted (kept).
+                    s << "UPDATE collections SET restricted = 0 WHERE restricted = 1", now;
+                    for (const auto& c : *all) {
+                        if (visibleAnonymously.count(key(c))) continue;
+                        std::string upper = key(c);
+                        s << "UPDATE collections SET restricted = 1 WHERE upper(name) = $1 AND restricted = 0", use(upper),
+                            now;
+                    }
+                    d.recordCall(s, "collections-anonymous", "");
+                    d.setMeta(s, "restricted_compared", "1");
+                    tx.commit();
+                    d.invalidateStates();
+                });
+            }
         }
     }
     return guarded("restricted collections", [&] {

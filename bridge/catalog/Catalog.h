@@ -81,7 +81,10 @@ public:
                                                               const std::vector<std::string>& collections) override;
 
     /// The same TCIA without credentials, for the restricted-collection comparison. Optional;
-    /// the composition root passes one when a token URL is configured.
+    /// the composition root passes one when a token URL is configured. Call before the catalog
+    /// is shared between threads. When either list cannot be fetched, the restrictions found
+    /// by the previous comparison stay in force and the comparison is retried on the next call;
+    /// before any comparison succeeded, restrictedCollections() throws (fails closed).
     void setAnonymousApi(std::shared_ptr<tcia::TciaApi> anonymous);
     /// Marks (or unmarks) a collection restricted, persistently.
     void markRestricted(const std::string& collection, bool restricted = true);

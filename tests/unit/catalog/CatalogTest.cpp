@@ -234,8 +234,28 @@ BOOST_AUTO_TEST_CASE(marked_and_compared_restrictions) {
     anonymous->collectionNames.push_back("Coll-1");
     f.clock += 3601;
     BOOST_TEST(f.catalog->restrictedCollections() == std::set<std::string>{"Secret-Trial"});
+    // TCIA down: the last comparison stays in force (here: nothing restricted by comparison).
+    anonymous->collectionNames.pop_back();  // Coll-1 restricted again, but we cannot know
+    anonymous->hook = [](const std::string&, const std::string&) {
+        throw BridgeError(ErrorCode::UpstreamUnavailable, "down");
+    };
+    f.clock += 3601;
+    BOOST_TEST(f.catalog->restrictedCollections() == std::set<std::string>{"Secret-Trial"});
+    anonymous->hook = nullptr;
+    BOOST_TEST(f.catalog->restrictedCollections() == (std::set<std::string>{"Coll-1", "Secret-Trial"}));
     f.catalog->markRestricted("secret-trial", false);
-    BOOST_TEST(f.catalog->restrictedCollections().empty());
+    BOOST_TEST(f.catalog->restrictedCollections() == std::set<std::string>{"Coll-1"});
+}
+
+BOOST_AUTO_TEST_CASE(never_compared_and_tcia_down_fails_closed) {
+    Fixture f;
+    auto anonymous = std::make_shared<test::FakeTciaApi>();
+    anonymous->hook = [](const std::string&, const std::string&) {
+        throw BridgeError(ErrorCode::UpstreamUnavailable, "down");
+    };
+    f.catalog->setAnonymousApi(anonymous);
+    BOOST_CHECK_EXCEPTION(f.catalog->restrictedCollections(), BridgeError,
+                          [](const BridgeError& e) { return e.code() == ErrorCode::UpstreamUnavailable; });
 }
 
 BOOST_AUTO_TEST_SUITE_END()
