@@ -136,7 +136,7 @@ def cmd_findscu_latency(a):
         if "Sending Find Request" in line:
             sends.append(parse_stamp(line))
         elif "Received Final Find Response" in line:
-            finals.append(parse_stamp(line))
+            finals.append((parse_stamp(line), "(Success)" in line, line.strip()))
         elif "Find Response:" in line and "Pending" in line:
             pending += 1
         if time.monotonic() > deadline:
@@ -145,15 +145,19 @@ def cmd_findscu_latency(a):
     rc = p.wait()
     os.unlink(cfg.name)
     t_total = time.perf_counter() - t_start
-    pairs = [(s0, f0) for s0, f0 in zip(sends, finals) if s0 is not None and f0 is not None and f0 >= s0]
+    pairs = [(s0, f[0]) for s0, f in zip(sends, finals)
+             if f[1] and s0 is not None and f[0] is not None and f[0] >= s0]
+    failed = [f[2] for f in finals if not f[1]]
     if not pairs:
-        fail("findscu gave no timed query (rc %s, %d log lines)" % (rc, lines))
+        fail("findscu gave no successful query (rc %s, %d log lines%s)"
+             % (rc, lines, "; final status: " + failed[0].split(" ", 1)[-1] if failed else ""))
     lat = [f - s for s, f in pairs]
     out = summary(lat)
     span = pairs[-1][1] - pairs[0][0]
     out.update({
         "rc": rc,
         "matches_per_query": round(pending / len(pairs), 2),
+        "failed_queries": len(failed),
         "qps_one_association": round(len(pairs) / span, 1) if span > 0 else None,
         "process_seconds": round(t_total, 3),
     })
@@ -172,7 +176,7 @@ def cmd_findscu_load(a):
 
     def reader(i, p):
         for raw in p.stderr:
-            if b"Received Final Find Response" in raw:
+            if b"Received Final Find Response (Success)" in raw:
                 done[i] += 1
 
     t0 = time.perf_counter()
