@@ -19,6 +19,9 @@
 //  * refreshIncremental() asks TCIA what changed since the previous refresh (getUpdatedSeries,
 //    NewPatientsInCollection, NewStudiesInPatientCollection), upserts it, and invalidates the
 //    query_cache entries of the affected collections and every entry not tied to a collection.
+//  * Lazily filled rows are upserted, never deleted: a record TCIA withdrew stays until its
+//    collection is harvested again (a harvest replaces the collection's rows) -- answers from
+//    the catalog within TTL may still show it.
 //  * Restricted collections: markRestricted() names them explicitly (persistent). When an
 //    anonymous TciaApi is given (setAnonymousApi: the same TCIA without the token), the
 //    catalog also compares collections() of both and marks those only the token sees; that
