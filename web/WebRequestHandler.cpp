@@ -70,6 +70,15 @@ void dispatch(WebExchange& exchange, LandingPage& landing) {
     throw BridgeError(ErrorCode::NotFound, "no such resource: " + path.substr(0, 200));
 }
 
+// Sends the JSON error unless the response already started; never throws (the client may be gone).
+void answerError(WebExchange& exchange, ErrorCode code, const std::string& message) noexcept {
+    if (exchange.headersSent()) return;
+    try {
+        exchange.sendError(code, message);
+    } catch (...) {
+    }
+}
+
 }  // namespace
 
 void WebRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) {
@@ -90,16 +99,16 @@ void WebRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& request, Poc
             throw BridgeError(ErrorCode::Overloaded, "server busy: too many requests, retry later");
         dispatch(*exchange, landing_);
     } catch (const BridgeError& e) {
-        if (!exchange->headersSent()) exchange->sendError(e.code(), e.what());
+        answerError(*exchange, e.code(), e.what());
         // Headers already out (a streamed multipart): the body just ends; the client sees a
         // truncated multipart without the closing delimiter.
     } catch (const Poco::Exception& e) {
         // Mostly the client going away mid-stream (broken pipe / reset): nothing to answer.
         exchange->cancel().cancel();
-        if (!exchange->headersSent()) exchange->sendError(ErrorCode::Internal, e.displayText());
+        answerError(*exchange, ErrorCode::Internal, e.displayText());
     } catch (const std::exception& e) {
         std::cerr << "tcia-bridge web: unexpected error on " << request.getURI().substr(0, 200) << ": " << e.what() << "\n";
-        if (!exchange->headersSent()) exchange->sendError(ErrorCode::Internal, e.what());
+        answerError(*exchange, ErrorCode::Internal, e.what());
     }
 }
 

@@ -105,3 +105,5 @@ echo "viewport region: standard deviation $sd, $colors grey levels"
 python3 -c "import sys; sys.exit(0 if float('$sd') > 0.05 and int('$colors') > 8 else 1)" \
   || { echo "FAIL: viewport looks blank (sd=$sd, colors=$colors)" >&2; exit 1; }
 echo "ok   OHIF viewer rendered the CT study ($OUT/viewer.png)"
+# Keep artifacts only when asked for (OHIF_E2E_OUT) or on failure (this line is not reached).
+[ -n "${OHIF_E2E_OUT:-}" ] || rm -rf "$OUT"

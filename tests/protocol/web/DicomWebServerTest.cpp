@@ -182,6 +182,7 @@ BOOST_AUTO_TEST_CASE(qido_errors_are_json_with_cors) {
     checkJsonError(f.get("/dicom-web/studies?PatientID=x", {{"Accept", "image/png"}}), 406, "not-acceptable");
     checkJsonError(f.get("/dicom-web/nothing-here"), 404, "not-found");
     checkJsonError(f.get("/dicom-web/studies/not-a-uid/series"), 400, "invalid-argument");
+    checkJsonError(f.get("/dicom-web/studies?PatientID=%zz"), 400, "invalid-argument");  // undecodable URI
     // Weasis's leading empty parameter is harmless.
     BOOST_TEST(f.get("/dicom-web/studies?&includefield=&PatientID=TCGA-DM-0002").status == 200);
 }
