@@ -59,13 +59,13 @@ void parseRenderParameters(const std::vector<std::pair<std::string, std::string>
 std::vector<std::uint8_t> renderFrame(DcmFileFormat& file, const RenderOptions& options) {
     registerDecoders();
     const int frames = frameCount(file);
-    if (frames == 0) throw BridgeError(ErrorCode::Unsupported, "instance has no pixel data to render");
+    if (frames == 0) throw BridgeError(ErrorCode::NotAcceptable, "instance has no pixel data to render as an image");
     if (options.frameNumber < 1 || options.frameNumber > frames)
         throw BridgeError(ErrorCode::NotFound, "frame " + std::to_string(options.frameNumber) + " out of range");
     DicomImage image(&file, file.getDataset()->getOriginalXfer(), CIF_UsePartialAccessToPixelData,
                      static_cast<unsigned long>(options.frameNumber - 1), 1);
     if (image.getStatus() != EIS_Normal)
-        throw BridgeError(ErrorCode::Unsupported,
+        throw BridgeError(ErrorCode::NotAcceptable,
                           std::string("cannot render: ") + DicomImage::getString(image.getStatus()));
     if (image.isMonochrome()) {
         if (options.window)

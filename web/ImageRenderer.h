@@ -28,7 +28,8 @@ struct RenderOptions {
 void parseRenderParameters(const std::vector<std::pair<std::string, std::string>>& parameters, RenderOptions& options);
 
 /// The encoded image. Throws BridgeError(NotFound) when the frame does not exist,
-/// Unsupported when the instance has no renderable pixel data (SR, SEG without pixels...).
+/// NotAcceptable (406: no image representation exists) when the instance has no renderable
+/// pixel data (SR, SEG without pixels...).
 std::vector<std::uint8_t> renderFrame(DcmFileFormat& file, const RenderOptions& options);
 
 }  // namespace bridge::web

@@ -334,6 +334,13 @@ BOOST_AUTO_TEST_CASE(rendered_and_thumbnail) {
     r = f.get("/dicom-web/studies/" + kStudy + "/rendered", {{"Accept", "text/html,image/avif,*/*;q=0.8"}});
     BOOST_TEST(r.status == 200);
     checkJsonError(f.get(series + "/rendered", {{"Accept", "application/dicom+json"}}), 406, "not-acceptable");
+    // An SR has no image: 406, and its metadata is still served (no PixelData).
+    const std::string sr = "/dicom-web/studies/1.2.826.0.1.3680043.10.1234.1.2/series/1.2.826.0.1.3680043.10.1234.2.4";
+    checkJsonError(f.get(sr + "/rendered", {{"Accept", "image/jpeg"}}), 406, "not-acceptable");
+    auto srMeta = f.get(sr + "/metadata");
+    BOOST_REQUIRE_EQUAL(srMeta.status, 200);
+    BOOST_TEST(!jsonArray(srMeta.body)->getObject(0)->has("7FE00010"));
+    BOOST_TEST(jsonArray(srMeta.body)->getObject(0)->has("0040A730"));  // ContentSequence as nested JSON
     checkJsonError(f.get(series + "/rendered?viewport=abc", {{"Accept", "image/jpeg"}}), 400, "invalid-argument");
 }
 
