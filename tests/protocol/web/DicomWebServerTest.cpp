@@ -400,6 +400,10 @@ BOOST_AUTO_TEST_CASE(landing_page_health_and_collections) {
         }
     }
     BOOST_TEST(found);
+    // The granted caller sees the restricted collection on both pages.
+    auto granted = f.get("/collections", {{"Authorization", "Bearer let-me-in"}});
+    BOOST_TEST(granted.body.find("\"Restricted-Demo\"") != std::string::npos);
+    BOOST_TEST(f.get("/", {{"Authorization", "Bearer let-me-in"}}).body.find("Restricted-Demo") != std::string::npos);
     auto health = f.get("/health");
     BOOST_TEST(health.status == 200);
     BOOST_TEST(jsonObject(health.body)->getValue<std::string>("status") == "ok");
