@@ -370,7 +370,8 @@ ApiResponse EndpointService::handle(const ApiRequest& req) const {
         "NewStudiesInPatientCollection", "getSeries", "getUpdatedSeries", "getSeriesSize", "getSOPInstanceUIDs",
         "getSeriesMetaData", "getImage", "getImageWithMD5Hash", "getSingleImage", "getM5HashForImage",
         "getMD5HashForImage"};
-    const bool known = v4 ? !ParameterPolicy::v4AllowList(ep).empty() : v1Endpoints.count(ep) > 0;
+    const bool knownVersion = v == "v1" || v == "v2" || v4;
+    const bool known = knownVersion && (v4 ? !ParameterPolicy::v4AllowList(ep).empty() : v1Endpoints.count(ep) > 0);
     if (!known) return text(404, "", "text/html");
 
     if (v4) {

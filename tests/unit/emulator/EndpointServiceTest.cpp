@@ -226,6 +226,14 @@ BOOST_AUTO_TEST_CASE(new_file_names_follow_acquisitions) {
     BOOST_TEST(plain.back().first == "00000012.dcm");
 }
 
+BOOST_AUTO_TEST_CASE(unknown_versions_and_endpoints_are_404) {
+    BOOST_TEST(call("v3", "getSeries").status == 404);
+    BOOST_TEST(call("v4", "getSeriesMetaData").status == 404);  // v4 spells it getSeriesMetadata
+    BOOST_TEST(call("v1", "getSeriesMetadata").status == 404);
+    BOOST_TEST(call("v4", "getM5HashForImage").status == 404);
+    BOOST_TEST(call("v2", "getSeries", {{"SeriesInstanceUID", "1.1.1"}}).body.find("TimeStamp") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(csv_format_for_value_and_object_lists) {
     auto r = call("v1", "getModalityValues", {{"format", "csv"}});
     BOOST_TEST(r.contentType == "text/csv");
