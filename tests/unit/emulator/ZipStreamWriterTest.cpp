@@ -71,4 +71,21 @@ BOOST_AUTO_TEST_CASE(sink_exception_stops_the_writer) {
     BOOST_CHECK_THROW(zip.addEntry("b", "y"), std::runtime_error);
 }
 
+BOOST_AUTO_TEST_CASE(more_than_65535_entries_switch_to_zip64) {
+    std::string bytes;
+    ZipStreamWriter zip([&](const char* d, std::size_t n) { bytes.append(d, n); });
+    char name[32];
+    for (int i = 1; i <= 70000; ++i) {
+        std::snprintf(name, sizeof name, "%08d.dcm", i);
+        zip.addEntry(name, "x");
+    }
+    zip.finish();
+    // ZIP64 end of central directory record and locator (APPNOTE 4.3.14, 4.3.15).
+    BOOST_TEST(bytes.find(std::string("PK\x06\x06", 4)) != std::string::npos);
+    BOOST_TEST(bytes.find(std::string("PK\x06\x07", 4)) != std::string::npos);
+    const auto entries = test::readZip(bytes);
+    BOOST_TEST(entries.size() == 70000u);
+    BOOST_TEST(entries.back().name == "00070000.dcm");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
