@@ -91,6 +91,8 @@ ROWS = [
      "syn_cfind_p50_ms", None, "ms", "abs_lt", 50.0),
     ("6b", "Synthetic catalog: full `tcia-bridge sync` time",
      "syn_sync_s", None, "s", "info", None),
+    ("6c", "Synthetic: C-FIND with a leading-wildcard PatientName, all collections, p50",
+     "syn_cfind2_p50_ms", None, "ms", "info", None),
     ("7", "Issue #2: peak RSS of the TCIA client downloading the 300-slice series",
      "client_rss_mb", None, "MB", "abs_lt", 64.0),
     ("8a", "Issue #3: C-MOVE throughput, cold, vs sequential baseline's end-to-end rate",
