@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
     std::string baseUrl, work = "/tmp/bench-catalog-scan", pattern;
     int iterations = 20;
     bool skipSync = false, modalities = false;
+    long storeOnly = 0;
     std::optional<std::size_t> limit;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
@@ -66,11 +67,72 @@ int main(int argc, char** argv) {
         else if (a == "--limit") limit = std::stoul(value());
         else if (a == "--skip-sync") skipSync = true;
         else if (a == "--modalities-in-study") modalities = true;
+        else if (a == "--store-only") storeOnly = std::stol(value());
         else {
             std::cerr << "usage: bench_catalog_scan --base-url URL [--work DIR] [--iterations N] [--pattern P] "
                          "[--limit N] [--skip-sync] [--modalities-in-study]\n";
             return 2;
         }
+    }
+    if (storeOnly > 0) {
+        // The database side of a harvest alone: N generated series (10 per study) stored in one
+        // collection, twice (the second replaces the first), no TCIA involved.
+        struct NoTcia : tcia::TciaApi {
+            [[noreturn]] static void no() { throw BridgeError(ErrorCode::Unsupported, "no TCIA in --store-only"); }
+            std::vector<std::string> collections() override { no(); }
+            std::vector<std::string> modalityValues(const tcia::ValueFilter&) override { no(); }
+            std::vector<std::string> bodyPartValues(const tcia::ValueFilter&) override { no(); }
+            std::vector<std::string> manufacturerValues(const tcia::ValueFilter&) override { no(); }
+            std::vector<tcia::PatientRecord> patients(const tcia::PatientFilter&) override { no(); }
+            std::vector<tcia::PatientRecord> patientsByCollectionAndModality(const std::string&, const std::string&) override { no(); }
+            std::vector<tcia::PatientRecord> newPatientsInCollection(const std::string&, const std::string&) override { no(); }
+            std::vector<tcia::StudyRecord> studies(const tcia::StudyFilter&) override { no(); }
+            std::vector<tcia::StudyRecord> newStudiesInPatientCollection(const std::string&, const std::string&, const std::string&) override { no(); }
+            std::vector<tcia::SeriesRecord> series(const tcia::SeriesFilter&) override { no(); }
+            std::vector<tcia::SeriesRecord> updatedSeries(const std::string&) override { no(); }
+            tcia::SeriesSize seriesSize(const std::string&) override { no(); }
+            std::vector<std::string> sopInstanceUids(const std::string&) override { no(); }
+            std::size_t downloadSeries(const std::string&, const tcia::DownloadOptions&, const tcia::InstanceSink&, const CancelToken&) override { no(); }
+            std::vector<std::uint8_t> singleImage(const std::string&, const std::string&) override { no(); }
+        } none;
+        Poco::File(work).createDirectories();
+        for (const char* suffix : {"", "-wal", "-shm"})
+            if (Poco::File(work + "/catalog.db" + suffix).exists()) Poco::File(work + "/catalog.db" + suffix).remove();
+        CacheSettings cache;
+        cache.directory = work;
+        Catalog catalog(CatalogSettings{}, cache, none);
+        std::vector<tcia::StudyRecord> studies;
+        std::vector<tcia::SeriesRecord> series;
+        for (long i = 0; i < storeOnly; ++i) {
+            tcia::SeriesRecord r;
+            r.collection = "STORE-ONLY";
+            r.studyInstanceUid = "1.3.6.1.4.1.9328.50.1." + std::to_string(i / 10);
+            r.seriesInstanceUid = r.studyInstanceUid + "." + std::to_string(i % 10) + ".4711";
+            r.patientId = "STORE-" + std::to_string(i / 30);
+            r.modality = "CT";
+            r.seriesDescription = "CT CHEST W CONTRAST " + std::to_string(i);
+            r.seriesDate = "20010101";
+            r.imageCount = 100;
+            r.licenseName = "CC BY 4.0";
+            r.dataDescriptionUri = "https://doi.org/10.7937/K9/TCIA.2015.STOREONLY";
+            r.manufacturer = "SIEMENS";
+            series.push_back(r);
+            if (i % 10 == 0) {
+                tcia::StudyRecord s;
+                s.collection = r.collection;
+                s.studyInstanceUid = r.studyInstanceUid;
+                s.patientId = r.patientId;
+                s.patientName = r.patientId;
+                studies.push_back(s);
+            }
+        }
+        for (int round = 0; round < 2; ++round) {
+            const auto t0 = Clock::now();
+            catalog.storeCollectionHarvest("STORE-ONLY", {}, studies, series);
+            std::printf("store_round%d %.0f ms (%ld series, %.1f us/series)\n", round + 1, ms(Clock::now() - t0), storeOnly,
+                        ms(Clock::now() - t0) * 1000 / storeOnly);
+        }
+        return 0;
     }
     if (baseUrl.empty()) {
         std::cerr << "bench_catalog_scan: --base-url is required\n";
