@@ -83,6 +83,23 @@ warmgz=$(printf '%s\n' "${warm[@]}" | sort -n | sed -n 3p)
 warm=(); for _ in 1 2 3 4 5; do warm+=("$(t -H 'Accept: application/dicom+json')"); done
 warmplain=$(printf '%s\n' "${warm[@]}" | sort -n | sed -n 3p)
 echo "| series metadata warm (gzip cache), median of 5: gzip / identity | ${warmgz} s / ${warmplain} s |"
+# Frames (what OHIF's viewport asks per slice), instances cached: requests/s over all slices.
+curl -sf "$WEB/studies/$STUDY/series/$SERIES/instances" | python3 -c '
+import json,sys
+for i in json.load(sys.stdin): print(i["00080018"]["Value"][0])' >"$WORK/sops.txt"
+cat >"$WORK/frames.lua" <<LUA
+local sops = {}
+for line in io.lines("$WORK/sops.txt") do sops[#sops + 1] = line end
+local n = 0
+request = function()
+  n = n + 1
+  local path = "/dicom-web/studies/$STUDY/series/$SERIES/instances/" .. sops[(n % #sops) + 1] .. "/frames/1"
+  return wrk.format("GET", path, {["Accept"] = "multipart/related; type=application/octet-stream; transfer-syntax=*"})
+end
+LUA
+wrk -t2 -c8 -d"${DURATION}s" --latency -s "$WORK/frames.lua" "http://127.0.0.1:$HPORT" >"$WORK/wrkf.txt"
+frps=$(awk '/^Requests\/sec/{print $2}' "$WORK/wrkf.txt"); fp50=$(awk '/^ +50%/{print $2}' "$WORK/wrkf.txt")
+echo "| frames/1 of the large series' instances (512x512, cached), wrk -t2 -c8: requests/s, p50 | $frps, $fp50 |"
 stop_bridge
 start_bridge
 disk=$(t -H "Accept: application/dicom+json" --compressed)

@@ -159,8 +159,7 @@ std::vector<std::uint8_t> bulkDataValue(DcmFileFormat& file, const DcmTagKey& ta
         throw BridgeError(ErrorCode::NotFound, "attribute not present in the instance");
     Uint8* data = nullptr;
     if (element->getUint8Array(data).bad() || data == nullptr) {
-        // Not a byte-array type (e.g. OF): take the raw little-endian value.
-        element->getLength();
+        // Not a byte array (OW and friends): the 16-bit words in host (little-endian) order.
         Uint16* words = nullptr;
         if (element->getUint16Array(words).bad() || words == nullptr)
             throw BridgeError(ErrorCode::InvalidArgument, "attribute is not bulk data");
