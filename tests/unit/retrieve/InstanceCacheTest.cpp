@@ -8,8 +8,15 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
+#include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <thread>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 using namespace bridge;
 using namespace bridge::test;
@@ -152,6 +159,43 @@ BOOST_AUTO_TEST_CASE(crash_mid_write_leaves_nothing_servable) {
     std::ifstream index(seriesDir + "/index.tsv");
     std::string all((std::istreambuf_iterator<char>(index)), std::istreambuf_iterator<char>());
     BOOST_TEST(all.find(s.sopUids[2]) == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(sigkill_during_stores_never_leaves_a_servable_partial_file) {
+    TempDir dir;
+    auto s = makeSeries("16", 40, "TEST-COLL", 256 * 1024);  // ~256 KB each
+    const pid_t child = fork();
+    BOOST_REQUIRE(child >= 0);
+    if (child == 0) {
+        // The writer: stores the series over and over until killed.
+        InstanceCache cache(settingsFor(dir));
+        for (int round = 0; round < 1000; ++round)
+            for (const auto& f : s.files) cache.store(s.record.seriesInstanceUid, f);
+        _exit(0);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    kill(child, SIGKILL);
+    int status = 0;
+    waitpid(child, &status, 0);
+    BOOST_TEST(WIFSIGNALED(status));
+    std::size_t leftovers = 0;
+    for (const auto& entry : fs::directory_iterator(dir.path() + "/instances/" + s.record.seriesInstanceUid))
+        leftovers += entry.path().filename().string().find(".tmp-") != std::string::npos ? 1 : 0;
+    BOOST_TEST_MESSAGE("temporary files left by the kill: " << leftovers);
+
+    InstanceCache reopened(settingsFor(dir));
+    const std::string seriesDir = reopened.directory() + "/" + s.record.seriesInstanceUid;
+    for (const auto& entry : fs::directory_iterator(seriesDir))
+        BOOST_TEST(entry.path().filename().string().find(".tmp-") == std::string::npos);
+    const auto cached = reopened.instances(s.record.seriesInstanceUid);
+    BOOST_TEST(!cached.empty());
+    for (const auto& info : cached) {
+        const auto index = std::find(s.sopUids.begin(), s.sopUids.end(), info.sopInstanceUid) - s.sopUids.begin();
+        auto bytes = reopened.read(s.record.seriesInstanceUid, info.sopInstanceUid);
+        BOOST_REQUIRE(bytes);
+        BOOST_TEST((*bytes == s.files[static_cast<std::size_t>(index)]));
+    }
+    BOOST_TEST(reopened.stats().verifyFailures == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(a_file_that_fails_verification_is_deleted_and_a_miss) {
