@@ -409,6 +409,15 @@ BOOST_AUTO_TEST_CASE(landing_page_health_and_collections) {
     BOOST_TEST(jsonObject(health.body)->getValue<std::string>("status") == "ok");
 }
 
+BOOST_AUTO_TEST_CASE(head_requests_have_headers_only) {
+    auto& f = WebFixture::shared();
+    auto r = httpRequest(f.server->port(), "HEAD", "/dicom-web/studies/" + kStudy + "/series/" + kSeriesNative + "/metadata");
+    BOOST_TEST(r.status == 200);
+    BOOST_TEST(r.header("Content-Type") == "application/dicom+json");
+    BOOST_TEST(r.body.empty());
+    BOOST_TEST(std::stoul(r.header("Content-Length")) > 1000u);
+}
+
 BOOST_AUTO_TEST_CASE(keep_alive_serves_several_requests_on_one_connection) {
     auto& f = WebFixture::shared();
     Poco::Net::HTTPClientSession session("127.0.0.1", f.server->port());
