@@ -77,6 +77,11 @@ struct Scu : DcmSCU {
     }
     bool cancelAfterFirstPending = false;
     int pendings = 0;
+    OFCondition handleFINDResponse(const T_ASC_PresentationContextID presID, QRResponse* response,
+                                   OFBool& waitForNextResponse) override {
+        if (response->m_status == 0xFF00 && ++pendings == 1 && cancelAfterFirstPending) sendCANCELRequest(presID);
+        return DcmSCU::handleFINDResponse(presID, response, waitForNextResponse);
+    }
     OFCondition handleMOVEResponse(const T_ASC_PresentationContextID presID, RetrieveResponse* response,
                                    OFBool& waitForNextResponse) override {
         if (response->m_status == 0xFF00 && ++pendings == 1 && cancelAfterFirstPending) sendCANCELRequest(presID);
@@ -183,6 +188,35 @@ BOOST_AUTO_TEST_CASE(find_truncated_ends_with_a700_and_comment) {
     BOOST_TEST(responses.back()->m_status == 0xA700);
     BOOST_TEST(errorCommentOf(responses.back()) == "more than 2 matches; narrow the query");
     freeList(responses);
+}
+
+BOOST_AUTO_TEST_CASE(find_cancel_stops_matching_with_fe00) {
+    Fixture f;
+    for (int i = 0; i < 50; ++i) f.query.records.push_back(studyRecord("1.2.100." + std::to_string(i), "X"));
+    f.query.delayPerRecord = 20ms;
+    f.start();
+    Scu scu;
+    scu.cancelAfterFirstPending = true;
+    BOOST_REQUIRE(scu.connect(f.server->port(), {UID_FINDStudyRootQueryRetrieveInformationModel}).good());
+    DcmDataset req;
+    req.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
+    req.putAndInsertString(DCM_StudyInstanceUID, "");
+    OFList<QRResponse*> responses;
+    BOOST_REQUIRE(scu.sendFINDRequest(scu.findPresentationContextID(UID_FINDStudyRootQueryRetrieveInformationModel, ""),
+                                      &req, &responses).good());
+    BOOST_TEST(responses.back()->m_status == 0xFE00);
+    BOOST_TEST(responses.size() < 10u);
+    freeList(responses);
+    // The association is still usable after the cancel.
+    BOOST_TEST(scu.sendECHORequest(0).bad());  // no Verification context proposed: refused locally
+    f.query.delayPerRecord = 0ms;
+    f.query.records.resize(1);
+    scu.cancelAfterFirstPending = false;
+    BOOST_REQUIRE(scu.sendFINDRequest(scu.findPresentationContextID(UID_FINDStudyRootQueryRetrieveInformationModel, ""),
+                                      &req, &responses).good());
+    BOOST_TEST(responses.back()->m_status == 0x0000);
+    freeList(responses);
+    scu.releaseAssociation();
 }
 
 BOOST_AUTO_TEST_CASE(find_bad_identifier_and_core_failures_map_to_statuses) {
