@@ -42,7 +42,9 @@ EmulatorServer::~EmulatorServer() { stop(); }
 
 void EmulatorServer::start() {
     Poco::Net::ServerSocket socket;
-    socket.bind(Poco::Net::SocketAddress(options_.bind, options_.port), true);
+    // SO_REUSEADDR (restart after TIME_WAIT) but not SO_REUSEPORT: Poco's two-argument bind()
+    // sets both, which let a second emulator share a busy port and split its connections.
+    socket.bind(Poco::Net::SocketAddress(options_.bind, options_.port), true, false);
     socket.listen(128);
     auto* params = new Poco::Net::HTTPServerParams;
     params->setMaxThreads(options_.maxThreads);

@@ -5,6 +5,7 @@
 #include "tests/unit/emulator/ZipInspection.h"
 
 #include <Poco/Net/NetException.h>
+#include <Poco/Pipe.h>
 #include <Poco/Process.h>
 
 #include <boost/test/unit_test.hpp>
@@ -185,6 +186,16 @@ BOOST_AUTO_TEST_CASE(stats_count_requests_per_endpoint) {
     BOOST_TEST(stats->getObject("endpoints")->getValue<int>("getImage") == 2);
     BOOST_TEST(stats->getObject("getImageBySeries")->getValue<int>(kCtSeries) == 2);
     BOOST_TEST(stats->getValue<int>("unfilteredGetSeries") == 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_busy_port_is_an_error_not_a_shared_listener) {
+    EmulatorProcess first({"--quiet"});
+    Poco::Pipe err;
+    Poco::ProcessHandle second = Poco::Process::launch(
+        bridge::test::binaryDir() + "/emulator/tcia-emulator",
+        {"serve", "--data", bridge::test::sampleDataDir(), "--port", std::to_string(first.port()), "--quiet"}, nullptr,
+        nullptr, &err);
+    BOOST_TEST(second.wait() == 1);
 }
 
 BOOST_AUTO_TEST_CASE(synthetic_catalog_serves_searches_without_files) {
