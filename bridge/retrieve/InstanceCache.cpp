@@ -524,6 +524,12 @@ std::optional<std::vector<DicomRecord>> InstanceCache::instanceAttributes(const 
     records.reserve(list.size());
     for (auto& info : list) {
         info.attributes.set(DCM_SOPInstanceUID, info.sopInstanceUid);
+        // File meta (group 0002) never goes into a dataset; PS3.18 names the instance's transfer
+        // syntax AvailableTransferSyntaxUID (0008,3002) in QIDO-RS instance results.
+        if (auto syntax = info.attributes.find(DCM_TransferSyntaxUID)) {
+            info.attributes.set(DCM_AvailableTransferSyntaxUID, *syntax);
+            info.attributes.erase(DCM_TransferSyntaxUID);
+        }
         records.push_back(std::move(info.attributes));
     }
     return records;

@@ -112,7 +112,8 @@ public:
     Pin pin(const std::string& seriesInstanceUid);
 
     /// InstanceAttributeSource: one record per cached instance of the series (the sidecar
-    /// attributes plus SOPInstanceUID), nullopt when nothing of the series is cached.
+    /// attributes plus SOPInstanceUID; the transfer syntax as AvailableTransferSyntaxUID
+    /// (0008,3002), never a group 0002 tag), nullopt when nothing of the series is cached.
     std::optional<std::vector<DicomRecord>> instanceAttributes(const std::string& seriesInstanceUid) override;
 
     InstanceCacheStats stats() const;

@@ -9,6 +9,8 @@
 #include "bridge/retrieve/Metrics.h"
 #include "tests/support/TestSupport.h"
 
+#include <dcmtk/dcmdata/dcdeftag.h>
+
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
@@ -174,6 +176,26 @@ BOOST_AUTO_TEST_CASE(cold_series_streams_before_the_download_ends_then_warm_need
     auto attributes = services->instanceCache->instanceAttributes(series.seriesInstanceUid);
     BOOST_REQUIRE(attributes);
     BOOST_TEST(attributes->size() == expected.size());
+    // ... and reach an IMAGE-level C-FIND / QIDO through the query engine, with no new getImage.
+    Query query;
+    query.level = QueryLevel::Image;
+    query.keys = {{DCM_StudyInstanceUID, EVR_UI, series.studyInstanceUid},
+                  {DCM_SeriesInstanceUID, EVR_UI, series.seriesInstanceUid},
+                  {DCM_SOPInstanceUID, EVR_UI, ""},
+                  {DCM_InstanceNumber, EVR_IS, ""},
+                  {DCM_Rows, EVR_US, ""},
+                  {DCM_SOPClassUID, EVR_UI, ""}};
+    auto cursor = services->query->find(query, cancel);
+    std::size_t found = 0;
+    while (auto record = cursor->next()) {
+        ++found;
+        BOOST_TEST(!record->get(DCM_InstanceNumber).empty());
+        BOOST_TEST(!record->get(DCM_Rows).empty());
+        BOOST_TEST(!record->get(DCM_SOPClassUID).empty());
+    }
+    BOOST_TEST(found == expected.size());
+    BOOST_TEST(getImageCount(emulator) == 1);
+
     const auto metrics = collectMetrics(*services);
     BOOST_TEST(metrics.downloadsStarted == 1u);
     BOOST_TEST(metrics.cacheHits >= expected.size());

@@ -69,6 +69,10 @@ BOOST_AUTO_TEST_CASE(store_read_roundtrip_and_attributes_without_parsing) {
     BOOST_TEST((*attrs)[0].get(DCM_InstanceNumber) == "1");
     BOOST_TEST((*attrs)[2].get(DCM_SOPInstanceUID) == s.sopUids[2]);
     BOOST_TEST((*attrs)[1].get(DCM_SOPClassUID) == "1.2.840.10008.5.1.4.1.1.2");
+    BOOST_TEST((*attrs)[1].get(DCM_AvailableTransferSyntaxUID) == "1.2.840.10008.1.2.1");
+    BOOST_TEST((*attrs)[1].get(DCM_Rows) == "16");
+    for (const auto& record : *attrs)
+        for (const auto& [tag, value] : record.values()) BOOST_TEST(tag.getGroup() != 0x0002);
     BOOST_TEST(!cache.instanceAttributes("1.2.3.not.cached"));
     auto st = cache.stats();
     BOOST_TEST(st.instances == 3u);
