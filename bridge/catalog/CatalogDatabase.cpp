@@ -3,6 +3,7 @@
 #include "bridge/common/Error.h"
 
 #include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Data/SQLite/Utility.h>
 #include <Poco/Data/SessionPool.h>
 #include <Poco/Exception.h>
 #include <Poco/File.h>
@@ -109,7 +110,8 @@ CatalogDatabase::CatalogDatabase(const CatalogSettings& settings, const CacheSet
             throw BridgeError(ErrorCode::InvalidArgument,
                               "catalog.connector must be \"sqlite\" or \"postgresql\", not \"" + settings.connector + "\"");
         }
-        pool_ = std::make_unique<Poco::Data::SessionPool>(pocoConnector, connection, 1, 64, 120);
+        // Connections stay open (idle time one day): each is configured once (session()).
+        pool_ = std::make_unique<Poco::Data::SessionPool>(pocoConnector, connection, 1, 64, 24 * 3600);
         if (dialect_ == SqlDialect::Sqlite) {
             Poco::Data::Session s = pool_->get();
             // WAL: readers never block the writer and vice versa (the journal mode is persistent).
@@ -129,14 +131,23 @@ Poco::Data::Session CatalogDatabase::session() {
     try {
         Poco::Data::Session s = pool_->get();
         if (dialect_ == SqlDialect::Sqlite) {
-            // Per connection: wait for another process's writer instead of failing; NORMAL is
-            // durable enough with WAL (a power cut may lose the last transactions, never corrupt).
-            s << "PRAGMA busy_timeout=30000", now;
-            s << "PRAGMA synchronous=NORMAL", now;
-            // A harvest writes ~2 KB per series into six B-trees; SQLite's default 2 MB page
-            // cache thrashes on a 1,000,000-series catalog. Allocated on demand, per connection.
-            s << "PRAGMA cache_size=-65536", now;
-            s << "PRAGMA temp_store=MEMORY", now;
+            // Wait for another process's writer instead of failing (sqlite3_busy_timeout; cheap).
+            s.setConnectionTimeout(30);
+            const void* handle = Poco::Data::SQLite::Utility::dbHandle(s);
+            bool fresh = false;
+            {
+                std::lock_guard<std::mutex> lock(configuredMutex_);
+                fresh = configured_.insert(handle).second;
+            }
+            if (fresh) {
+                // Once per connection: NORMAL is durable enough with WAL (a power cut may lose
+                // the last transactions, never corrupt). A harvest writes ~2 KB per series into
+                // six B-trees; SQLite's default 2 MB page cache thrashes on a 1,000,000-series
+                // catalog (allocated on demand).
+                s << "PRAGMA synchronous=NORMAL", now;
+                s << "PRAGMA cache_size=-65536", now;
+                s << "PRAGMA temp_store=MEMORY", now;
+            }
         }
         return s;
     } catch (const Poco::Data::SessionPoolExhaustedException& e) {

@@ -15,6 +15,7 @@
 
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 
 namespace Poco::Data {
@@ -51,6 +52,8 @@ private:
     std::string location_;
     std::unique_ptr<Poco::Data::SessionPool> pool_;
     std::mutex writeMutex_;
+    std::mutex configuredMutex_;
+    std::set<const void*> configured_;  ///< SQLite connections already given their PRAGMAs
 };
 
 }  // namespace bridge

@@ -344,3 +344,31 @@ BOOST_AUTO_TEST_CASE(refreshes_periodically_survives_failures_and_stops_promptly
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+#include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Data/Session.h>
+
+BOOST_AUTO_TEST_SUITE(CatalogConcurrentWriters)
+
+BOOST_AUTO_TEST_CASE(a_writer_in_another_connection_is_waited_for_not_failed) {
+    // Another process (a `tcia-bridge sync` next to the running bridge) holding the write lock:
+    // the catalog's writes wait (busy timeout) instead of failing with "database is locked".
+    Fixture f;
+    Poco::Data::SQLite::Connector::registerConnector();
+    Poco::Data::Session other("SQLite", f.dir.path() + "/catalog.db");
+    using namespace Poco::Data::Keywords;
+    other << "BEGIN IMMEDIATE", now;
+    other << "INSERT INTO catalog_meta (name, value) VALUES ('lock-holder', 'x')", now;
+    std::thread release([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(400));
+        other << "COMMIT", now;
+    });
+    const auto started = std::chrono::steady_clock::now();
+    BOOST_CHECK_NO_THROW(f.catalog->markRestricted("Waited"));
+    const auto waited = std::chrono::steady_clock::now() - started;
+    release.join();
+    BOOST_TEST((waited >= std::chrono::milliseconds(300)));
+    BOOST_TEST(f.catalog->restrictedCollections() == std::set<std::string>{"Waited"});
+}
+
+BOOST_AUTO_TEST_SUITE_END()
