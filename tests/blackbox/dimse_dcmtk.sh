@@ -16,7 +16,7 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; echo "--- bridge log" >&2; tail -30 "$WORK/bridge.log" >&2 || true; exit 1; }
-ok() { echo "ok: $*"; }
+ok() { echo "ok: [$SECONDS s] $*"; }
 free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 wait_port() { for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 
@@ -171,7 +171,7 @@ ok "C-MOVE unknown destination -> A801"
 # ---- cancel: a slow (cold) download, movescu cancels after the first response
 MR=RIDER-Demo-MR
 MR_STUDY=$(find "$DATA/$MR" -mindepth 2 -maxdepth 2 -type d -printf '%f\n' | head -1)
-curl -sf -X POST "http://127.0.0.1:$EMU/emulator/faults?spec=getImage:slow:5:delay-ms=4000" > /dev/null || fail "cannot set emulator fault"
+curl -sf -m 10 --data "" "http://127.0.0.1:$EMU/emulator/faults?spec=getImage:slow:5:delay-ms=4000" > /dev/null || fail "cannot set emulator fault"
 rm -f "$WORK"/moved/*
 START=$(date +%s%N)
 movescu -v -S -aec TCIA -aet BBSCU -aem DEST --cancel 1 -k QueryRetrieveLevel=STUDY -k StudyInstanceUID="$MR_STUDY" \
@@ -180,7 +180,9 @@ MS=$(( ($(date +%s%N) - START) / 1000000 ))
 grep -a -q -i "cancel" "$WORK/cancel.log" || fail "cancel: $(tail -5 "$WORK/cancel.log")"
 grep -a -i "Final Move Response" "$WORK/cancel.log" | grep -a -q -i "cancel" || fail "final status is not Cancel: $(grep -a -i final "$WORK/cancel.log")"
 [ "$MS" -lt 4000 ] || fail "cancel took $MS ms"
-curl -sf -X DELETE "http://127.0.0.1:$EMU/emulator/faults" > /dev/null || true
+MR_TOTAL=$(find "$DATA/$MR" -path "*/$MR_STUDY/*" -name '*.dcm' | wc -l)
+[ "$(ls "$WORK/moved" | wc -l)" -lt "$MR_TOTAL" ] || fail "cancelled C-MOVE still delivered all $MR_TOTAL instances"
+curl -sf -m 5 -X DELETE "http://127.0.0.1:$EMU/emulator/faults" > /dev/null || true
 ok "C-CANCEL during a slow download -> FE00 after $MS ms"
 
 echo "ALL DIMSE BLACK-BOX CHECKS PASSED"
