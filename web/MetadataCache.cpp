@@ -42,6 +42,43 @@ std::shared_ptr<const std::string> MetadataCache::store(const std::string& key, 
     return gz;
 }
 
+std::shared_ptr<const std::string> MetadataCache::findOrBuild(const std::string& key,
+                                                             const std::function<std::pair<std::string, bool>()>& build) {
+    std::promise<std::shared_ptr<const std::string>> promise;
+    {
+        std::unique_lock<std::mutex> lock(mutex_);
+        auto it = entries_.find(key);
+        if (it != entries_.end()) {
+            ++hits_;
+            lru_.splice(lru_.begin(), lru_, it->second.lru);
+            return it->second.gz;
+        }
+        auto running = building_.find(key);
+        if (running != building_.end()) {
+            ++hits_;
+            auto future = running->second;
+            lock.unlock();
+            return future.get();  // rethrows the builder's exception
+        }
+        ++misses_;
+        building_.emplace(key, promise.get_future().share());
+    }
+    try {
+        auto [json, complete] = build();
+        std::shared_ptr<const std::string> gz =
+            complete ? store(key, json) : std::make_shared<const std::string>(gzip(json));
+        promise.set_value(gz);
+        std::lock_guard<std::mutex> lock(mutex_);
+        building_.erase(key);
+        return gz;
+    } catch (...) {
+        promise.set_exception(std::current_exception());
+        std::lock_guard<std::mutex> lock(mutex_);
+        building_.erase(key);
+        throw;
+    }
+}
+
 std::size_t MetadataCache::hits() const {
     std::lock_guard<std::mutex> lock(mutex_);
     return hits_;

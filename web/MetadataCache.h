@@ -4,6 +4,8 @@
 // parsing every instance). LRU, bounded by compressed bytes. Thread-safe.
 
 #include <cstddef>
+#include <functional>
+#include <future>
 #include <list>
 #include <map>
 #include <memory>
@@ -22,6 +24,13 @@ public:
     /// Stores JSON text (compressed here). Returns the stored gzip bytes.
     std::shared_ptr<const std::string> store(const std::string& key, const std::string& json);
 
+    /// The gzip bytes for `key`: from the cache, or from a build already running for the same
+    /// key (request coalescing: concurrent viewers opening one series parse it once), or by
+    /// running `build` on this thread. `build` returns the JSON text and whether it is complete;
+    /// only complete results are stored. A build's exception reaches every waiter.
+    std::shared_ptr<const std::string> findOrBuild(const std::string& key,
+                                                   const std::function<std::pair<std::string, bool>()>& build);
+
     std::size_t hits() const;
     std::size_t misses() const;
 
@@ -39,6 +48,7 @@ private:
     std::size_t bytes_ = 0;
     std::size_t hits_ = 0, misses_ = 0;
     std::map<std::string, Entry> entries_;
+    std::map<std::string, std::shared_future<std::shared_ptr<const std::string>>> building_;
     std::list<std::string> lru_;  ///< front = most recent
 };
 

@@ -190,33 +190,25 @@ void WadoResource::retrieveMetadata(WebExchange& exchange, const WebRoute& route
     std::vector<std::string> seriesArrays;
     for (const auto& locator : plan.series) {
         const std::string key = exchange.dicomWebRoot() + "|" + locator.seriesInstanceUid;
-        if (auto gz = cache.find(key)) {
-            if (plan.series.size() == 1) {
-                exchange.sendGzippedJson(*gz);
-                return;
-            }
-            seriesArrays.push_back(MetadataCache::gunzip(*gz));
-            continue;
-        }
-        RetrievePlan one;
-        one.series.push_back(locator);
-        one.instanceCount = static_cast<std::size_t>(locator.imageCount);
-        std::vector<std::string> objects;
-        auto stream = forEachInstance(exchange, one, [&](const DicomInstance& instance) {
-            objects.push_back(instanceMetadataJson(exchange, instance));
-            return true;
+        auto gz = cache.findOrBuild(key, [&]() -> std::pair<std::string, bool> {
+            RetrievePlan one;
+            one.series.push_back(locator);
+            one.instanceCount = static_cast<std::size_t>(locator.imageCount);
+            std::vector<std::string> objects;
+            auto stream = forEachInstance(exchange, one, [&](const DicomInstance& instance) {
+                objects.push_back(instanceMetadataJson(exchange, instance));
+                return true;
+            });
+            if (objects.empty()) throwDeliveryFailure(*stream);
+            // Only a complete, whole-series answer may be cached.
+            const bool complete = stream->failedCount() == 0 && stream->failedSopInstanceUids().empty() && !locator.sopInstanceUids;
+            return {joinArray(objects), complete};
         });
-        if (objects.empty()) throwDeliveryFailure(*stream);
-        const bool complete = stream->failedCount() == 0 && stream->failedSopInstanceUids().empty();
-        std::string array = joinArray(objects);
-        if (complete && !locator.sopInstanceUids) {
-            auto gz = cache.store(key, array);
-            if (plan.series.size() == 1) {
-                exchange.sendGzippedJson(*gz);
-                return;
-            }
+        if (plan.series.size() == 1) {
+            exchange.sendGzippedJson(*gz);
+            return;
         }
-        seriesArrays.push_back(std::move(array));
+        seriesArrays.push_back(MetadataCache::gunzip(*gz));
     }
     std::string all = "[";
     bool first = true;
