@@ -427,6 +427,7 @@ std::vector<CachedInstanceInfo> InstanceCache::instances(const std::string& seri
 }
 
 void InstanceCache::markComplete(const std::string& seriesInstanceUid, std::size_t instanceCount) {
+    if (!isSafeUid(seriesInstanceUid)) return;  // never stored either
     std::lock_guard lock(mutex_);
     auto it = series_.find(seriesInstanceUid);
     if (it == series_.end()) return;
@@ -486,6 +487,10 @@ void InstanceCache::evictLocked() {
 InstanceCache::Pin InstanceCache::pin(const std::string& seriesInstanceUid) { return Pin(this, seriesInstanceUid); }
 
 InstanceCache::Pin::Pin(InstanceCache* cache, std::string series) : cache_(cache), series_(std::move(series)) {
+    if (!isSafeUid(series_)) {
+        cache_ = nullptr;  // such a series is never stored: nothing to protect
+        return;
+    }
     std::lock_guard lock(cache_->mutex_);
     cache_->series_[series_].pins++;
 }

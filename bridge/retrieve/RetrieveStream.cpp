@@ -1,9 +1,9 @@
 #include "bridge/retrieve/RetrieveStream.h"
 
-#include "bridge/common/Error.h"
-
 #include <algorithm>
 #include <chrono>
+
+#include "bridge/common/Error.h"
 
 namespace bridge {
 namespace {
@@ -12,7 +12,11 @@ constexpr std::chrono::milliseconds kPollSlice{50};  // how soon next() notices 
 
 RetrieveStream::RetrieveStream(RetrievePlan plan, CancelToken cancel, InstanceCache& cache,
                                DownloadCoordinator& downloads, MetadataSource& metadata)
-    : plan_(std::move(plan)), cancel_(std::move(cancel)), cache_(cache), downloads_(downloads), metadata_(metadata) {}
+    : plan_(std::move(plan)),
+      cancel_(std::move(cancel)),
+      cache_(cache),
+      downloads_(downloads),
+      metadata_(metadata) {}
 
 RetrieveStream::~RetrieveStream() = default;
 
@@ -117,7 +121,7 @@ void RetrieveStream::finishSeries(const std::optional<std::string>& failure) {
 }
 
 InstanceStream::Status RetrieveStream::next(DicomInstance& out, std::chrono::milliseconds wait) {
-    const auto deadline = std::chrono::steady_clock::now() + wait;
+    const auto deadline = Clock::now() + wait;
     while (true) {
         if (cancelled_ || cancel_.cancelled()) {
             subscription_.reset();  // the download is cancelled if nobody else waits for it
@@ -125,7 +129,30 @@ InstanceStream::Status RetrieveStream::next(DicomInstance& out, std::chrono::mil
             phase_ = Phase::Done;
             throw BridgeError(ErrorCode::Cancelled, "retrieval cancelled");
         }
-        switch (phase_) {
+        try {
+            if (auto status = step(out, deadline)) return *status;
+        } catch (const BridgeError& e) {
+            if (e.code() == ErrorCode::Cancelled) throw;
+            abandonSeries(e.what());
+        } catch (const std::exception& e) {
+            abandonSeries(e.what());
+        }
+    }
+}
+
+void RetrieveStream::abandonSeries(const std::string& reason) {
+    // Whatever broke (disk, a UID that cannot be a file name...) fails this series' remaining
+    // instances -- recorded, never thrown (InstanceStream contract).
+    if (seriesIndex_ < plan_.series.size()) {
+        finishSeries(reason);
+    } else {
+        phase_ = Phase::Done;
+    }
+}
+
+std::optional<InstanceStream::Status> RetrieveStream::step(DicomInstance& out, Clock::time_point deadline) {
+    // One step of the state machine; nullopt = call again (next() checks cancellation between steps).
+    switch (phase_) {
         case Phase::Done:
             return Status::End;
 
@@ -135,7 +162,7 @@ InstanceStream::Status RetrieveStream::next(DicomInstance& out, std::chrono::mil
                 return Status::End;
             }
             startSeries();
-            continue;
+            return std::nullopt;
 
         case Phase::FromCache: {
             if (cacheIndex_ >= cacheList_.size()) {
@@ -150,13 +177,13 @@ InstanceStream::Status RetrieveStream::next(DicomInstance& out, std::chrono::mil
                 } else {
                     finishSeries(std::nullopt);
                 }
-                continue;
+                return std::nullopt;
             }
             const CachedInstanceInfo& info = cacheList_[cacheIndex_++];
             auto bytes = cache_.read(plan_.series[seriesIndex_].seriesInstanceUid, info.sopInstanceUid);
             if (!bytes) {
                 cacheMissed_ = true;
-                continue;
+                return std::nullopt;
             }
             fill(out, info.sopInstanceUid, info.sopClassUid(), info.transferSyntaxUid(), std::move(bytes));
             return Status::Instance;
@@ -169,30 +196,31 @@ InstanceStream::Status RetrieveStream::next(DicomInstance& out, std::chrono::mil
             PublishedInstance published;
             std::shared_ptr<const std::vector<std::uint8_t>> bytes;
             switch (subscription_->next(published, bytes, slice)) {
-            case SeriesDownload::Poll::Waiting:
-                if (std::chrono::steady_clock::now() >= deadline) return Status::Waiting;
-                continue;
-            case SeriesDownload::Poll::End:
-                finishSeries(subscription_->download().failureReason());
-                continue;
-            case SeriesDownload::Poll::Instance:
-                break;
+                case SeriesDownload::Poll::Waiting:
+                    if (std::chrono::steady_clock::now() >= deadline) return Status::Waiting;
+                    return std::nullopt;
+                case SeriesDownload::Poll::End:
+                    finishSeries(subscription_->download().failureReason());
+                    return std::nullopt;
+                case SeriesDownload::Poll::Instance:
+                    break;
             }
             const std::string& sop = published.sopInstanceUid;
-            if ((wanted_ && !wanted_->count(sop)) || delivered_.count(sop) || failedHere_.count(sop)) continue;
+            if ((wanted_ && !wanted_->count(sop)) || delivered_.count(sop) || failedHere_.count(sop))
+                return std::nullopt;
             if (!bytes) bytes = cache_.read(plan_.series[seriesIndex_].seriesInstanceUid, sop);
             if (!bytes) {
                 // Published, but evicted or damaged before this (slow) consumer read it back.
                 failedHere_.insert(sop);
                 failedUids_.push_back(sop);
                 recordFailure("instance " + sop + " was lost from the cache before it could be sent");
-                continue;
+                return std::nullopt;
             }
             fill(out, sop, published.sopClassUid, published.transferSyntaxUid, std::move(bytes));
             return Status::Instance;
         }
-        }
     }
+    return std::nullopt;
 }
 
 std::vector<std::string> RetrieveStream::failedSopInstanceUids() const { return failedUids_; }

@@ -12,6 +12,7 @@
 #include "bridge/retrieve/RetrieveService.h"
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <set>
@@ -41,6 +42,9 @@ public:
 private:
     enum class Phase { NextSeries, FromCache, FromDownload, Done };
 
+    using Clock = std::chrono::steady_clock;
+    std::optional<Status> step(DicomInstance& out, Clock::time_point deadline);
+    void abandonSeries(const std::string& reason);
     void startSeries();
     void finishSeries(const std::optional<std::string>& failure);
     void fill(DicomInstance& out, const std::string& sop, const std::string& sopClass, const std::string& syntax,

@@ -447,6 +447,20 @@ BOOST_AUTO_TEST_CASE(a_damaged_cached_file_is_fetched_again) {
     BOOST_TEST(rig.cache.isComplete(s.record.seriesInstanceUid));
 }
 
+BOOST_AUTO_TEST_CASE(a_series_uid_that_cannot_be_a_file_name_is_delivered_uncached) {
+    Rig rig;
+    auto s = makeSeries("250", 3);
+    s.record.seriesInstanceUid = "1.2.3/../../escape";  // hostile upstream data
+    rig.tcia.add(s);
+    CancelToken cancel;
+    auto plan = rig.engine.plan(seriesRequest(s.record.seriesInstanceUid), cancel);
+    auto d = drain(*rig.engine.open(plan, cancel));
+    BOOST_TEST(d.instances.size() == 3u);
+    BOOST_TEST(d.failedCount == 0u);
+    BOOST_TEST(rig.cache.stats().instances == 0u);
+    BOOST_TEST(!std::filesystem::exists(rig.dir.path() + "/escape"));
+}
+
 BOOST_AUTO_TEST_CASE(multi_series_plan_streams_all_in_order) {
     Rig rig;
     auto a = makeSeries("240", 2), b = makeSeries("241", 3);
