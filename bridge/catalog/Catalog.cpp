@@ -303,6 +303,17 @@ struct Catalog::Impl {
             use(n), use(v), now;
     }
 
+    /// Row count of an index's table as of the last ANALYZE (sqlite_stat1), 0 when unknown.
+    static std::int64_t statRows(Session& s, const char* index) {
+        try {
+            std::vector<std::string> params{index};
+            const auto stat = selectStrings(s, "SELECT stat FROM sqlite_stat1 WHERE idx = $1", params);
+            return stat.empty() ? 0 : std::stoll(stat.front());
+        } catch (const std::exception&) {
+            return 0;  // no ANALYZE yet: sqlite_stat1 does not exist
+        }
+    }
+
     template <class R>
     std::optional<std::vector<R>> scan(const Query& query, QueryLevel level, const std::vector<std::string>& requested,
                                        const char* table, const char* columns, const std::vector<std::string>& orderBy,
@@ -339,18 +350,24 @@ struct Catalog::Impl {
                 suffix = " ORDER BY " + order + " LIMIT " + std::to_string(wanted);
                 if (database.dialect() == SqlDialect::Sqlite && orderIndex) {
                     // SQLite (no STAT4) prefers a name range index even when the range holds
-                    // most of the table ("S*"), then sorts all of it. Probe the range: when it
-                    // holds many rows, walk the index in the engine's order instead and stop at
-                    // the page (dense matches come early).
-                    const std::size_t threshold = std::max<std::size_t>(2000, 20 * wanted);
-                    Poco::Int64 inRange = 0;
-                    Statement probe(s);
-                    probe << "SELECT count(*) FROM (SELECT 1 FROM " << table << " WHERE " << filter.where << " LIMIT "
-                          << threshold << ") AS probe";
-                    for (auto& p : filter.params) probe.addBind(useRef(p));
-                    probe.addExtract(into(inRange));
-                    probe.execute();
-                    if (static_cast<std::size_t>(inRange) >= threshold) from += std::string(" INDEXED BY ") + orderIndex;
+                    // most of the table ("S*"), then sorts all of it. Walking the engine-order
+                    // index instead stops at the page, but visits the whole table in the worst
+                    // case (names correlate with PatientIDs: matches may all sit at the end).
+                    // So walk only when the range holds at least half of the table: then the
+                    // walk costs at most twice the range scan, and usually far less.
+                    const std::int64_t tableRows = statRows(s, orderIndex);
+                    if (tableRows > 0) {
+                        const std::size_t threshold =
+                            std::max<std::size_t>({2000, 20 * wanted, static_cast<std::size_t>(tableRows / 2)});
+                        Poco::Int64 inRange = 0;
+                        Statement probe(s);
+                        probe << "SELECT count(*) FROM (SELECT 1 FROM " << table << " WHERE " << filter.where << " LIMIT "
+                              << threshold << ") AS probe";
+                        for (auto& p : filter.params) probe.addBind(useRef(p));
+                        probe.addExtract(into(inRange));
+                        probe.execute();
+                        if (static_cast<std::size_t>(inRange) >= threshold) from += std::string(" INDEXED BY ") + orderIndex;
+                    }
                 }
             }
             std::string sql = std::string("SELECT ") + columns + " FROM " + from + " WHERE " + filter.where + suffix;
