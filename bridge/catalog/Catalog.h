@@ -76,6 +76,10 @@ public:
     std::vector<tcia::StudyRecord> studies(const tcia::StudyFilter& filter) override;
     std::vector<tcia::SeriesRecord> series(const tcia::SeriesFilter& filter) override;
     std::vector<std::string> sopInstanceUids(const std::string& seriesInstanceUid) override;
+    /// Scans: nullopt unless every listed collection is harvested; rows pre-filtered in SQL
+    /// (ScanFilter.h). When the filter is exact and Query::limit is set, PATIENT and STUDY scans
+    /// return only the first offset+limit+1 rows in the query engine's order (PatientID,
+    /// collection / PatientID, StudyDate, StudyInstanceUID); SERIES scans are never cut.
     std::optional<std::vector<tcia::PatientRecord>> scanPatients(const Query& query,
                                                                  const std::vector<std::string>& collections) override;
     std::optional<std::vector<tcia::StudyRecord>> scanStudies(const Query& query,
