@@ -28,8 +28,7 @@ private:
     LandingPage& landing_;
 };
 
-ScopeResolver scopeFrom(BridgeServices& services) {
-    AccessPolicy* policy = services.access.get();
+ScopeResolver scopeFrom(AccessPolicy* policy) {
     if (policy == nullptr) return {};
     return [policy](const std::optional<std::string>& token) { return policy->forHttp(token); };
 }
@@ -37,7 +36,12 @@ ScopeResolver scopeFrom(BridgeServices& services) {
 }  // namespace
 
 DicomWebServer::DicomWebServer(BridgeServices& services)
-    : DicomWebServer(*services.query, *services.retrieve, scopeFrom(services), services.metadata.get(), services.config.web) {}
+    : DicomWebServer(*services.query, *services.retrieve, scopeFrom(services.access.get()), services.metadata.get(),
+                     services.config.web) {}
+
+DicomWebServer::DicomWebServer(QueryService& query, RetrieveService& retrieve, AccessPolicy* access, MetadataSource* metadata,
+                               WebSettings settings)
+    : DicomWebServer(query, retrieve, scopeFrom(access), metadata, std::move(settings)) {}
 
 DicomWebServer::DicomWebServer(QueryService& query, RetrieveService& retrieve, ScopeResolver scope, MetadataSource* metadata,
                                WebSettings settings)

@@ -25,6 +25,7 @@ class HTTPServer;
 
 namespace bridge {
 struct BridgeServices;
+class AccessPolicy;
 }
 
 namespace bridge::web {
@@ -39,6 +40,10 @@ public:
     /// Lower level (tests): explicit pieces. `scope` may be empty (everyone sees everything
     /// the core shows); `metadata` may be null (landing page without collections).
     DicomWebServer(QueryService& query, RetrieveService& retrieve, ScopeResolver scope, MetadataSource* metadata,
+                   WebSettings settings);
+    /// Same, with the scope from `access->forHttp(bearerToken)`; `access` may be null (no
+    /// restrictions) and must outlive the server.
+    DicomWebServer(QueryService& query, RetrieveService& retrieve, AccessPolicy* access, MetadataSource* metadata,
                    WebSettings settings);
     ~DicomWebServer();
     DicomWebServer(const DicomWebServer&) = delete;

@@ -469,7 +469,7 @@ BOOST_AUTO_TEST_CASE(overload_answers_503_json) {
     settings.port = 0;
     settings.maxThreads = 1;
     settings.maxQueued = 0;
-    web::DicomWebServer server(query, *shared.services->retrieve, {}, nullptr, settings);
+    web::DicomWebServer server(query, *shared.services->retrieve, shared.services->access.get(), nullptr, settings);
     server.start();
     HttpResult first;
     std::thread t([&] { first = httpRequest(server.port(), "GET", "/dicom-web/studies?PatientID=x"); });
