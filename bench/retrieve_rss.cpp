@@ -8,9 +8,8 @@
 //
 //   bench_retrieve_rss --url http://127.0.0.1:PORT/nbia-api/services/v4 [--concurrency 4]
 //                      [--consumer-delay-ms 0] [--collection Large-CT-Demo]
-#include "bridge/common/Error.h"
-#include "bridge/retrieve/BridgeServices.h"
-#include "bridge/retrieve/Metrics.h"
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -22,8 +21,9 @@
 #include <thread>
 #include <vector>
 
-#include <sys/resource.h>
-#include <unistd.h>
+#include "bridge/common/Error.h"
+#include "bridge/retrieve/BridgeServices.h"
+#include "bridge/retrieve/Metrics.h"
 
 using namespace bridge;
 using Clock = std::chrono::steady_clock;
@@ -81,17 +81,22 @@ int main(int argc, char** argv) {
     int concurrency = 4, delayMs = 0;
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string flag = argv[i];
-        if (flag == "--url") url = argv[i + 1];
-        else if (flag == "--concurrency") concurrency = std::atoi(argv[i + 1]);
-        else if (flag == "--consumer-delay-ms") delayMs = std::atoi(argv[i + 1]);
-        else if (flag == "--collection") collection = argv[i + 1];
+        if (flag == "--url")
+            url = argv[i + 1];
+        else if (flag == "--concurrency")
+            concurrency = std::atoi(argv[i + 1]);
+        else if (flag == "--consumer-delay-ms")
+            delayMs = std::atoi(argv[i + 1]);
+        else if (flag == "--collection")
+            collection = argv[i + 1];
         else {
             std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
             return 2;
         }
     }
     if (url.empty()) {
-        std::fprintf(stderr, "usage: bench_retrieve_rss --url URL [--concurrency N] [--consumer-delay-ms MS]\n");
+        std::fprintf(stderr,
+                     "usage: bench_retrieve_rss --url URL [--concurrency N] [--consumer-delay-ms MS]\n");
         return 2;
     }
     char tmpl[] = "/tmp/bench-retrieve-XXXXXX";
@@ -106,9 +111,10 @@ int main(int argc, char** argv) {
             filter.collection = collection;
             auto series = services->metadata->series(filter);
             if (series.empty()) throw std::runtime_error("no series in collection " + collection);
-            const auto biggest = *std::max_element(series.begin(), series.end(), [](const auto& a, const auto& b) {
-                return a.imageCount.value_or(0) < b.imageCount.value_or(0);
-            });
+            const auto biggest =
+                *std::max_element(series.begin(), series.end(), [](const auto& a, const auto& b) {
+                    return a.imageCount.value_or(0) < b.imageCount.value_or(0);
+                });
             RetrieveRequest request;
             request.level = QueryLevel::Series;
             request.seriesInstanceUids = {biggest.seriesInstanceUid};
@@ -119,7 +125,8 @@ int main(int argc, char** argv) {
             std::vector<std::thread> threads;
             const auto t0 = Clock::now();
             for (int i = 0; i < concurrency; ++i)
-                threads.emplace_back([&, i] { results[i] = consume(*services->retrieve, plan, delayMs, t0); });
+                threads.emplace_back(
+                    [&, i] { results[i] = consume(*services->retrieve, plan, delayMs, t0); });
             for (auto& t : threads) t.join();
             const double wall = ms(Clock::now() - t0);
             std::uint64_t bytes = 0;
@@ -128,17 +135,18 @@ int main(int argc, char** argv) {
                 if (r.instances != plan.instanceCount || r.failed != 0) rc = 1;
             }
             const auto m = collectMetrics(*services);
-            std::printf("series %s: %zu instances, %.1f MB\n", biggest.seriesInstanceUid.c_str(), plan.instanceCount,
-                        plan.totalBytes / 1e6);
-            std::printf("concurrent_cold_retrievals=%d consumer_delay_ms=%d wall_ms=%.0f delivered_MB=%.1f "
-                        "downloads_started=%llu cache_hits=%llu\n",
-                        concurrency, delayMs, wall, bytes / 1e6, (unsigned long long)m.downloadsStarted,
-                        (unsigned long long)m.cacheHits);
+            std::printf("series %s: %zu instances, %.1f MB\n", biggest.seriesInstanceUid.c_str(),
+                        plan.instanceCount, plan.totalBytes / 1e6);
+            std::printf(
+                "concurrent_cold_retrievals=%d consumer_delay_ms=%d wall_ms=%.0f delivered_MB=%.1f "
+                "downloads_started=%llu cache_hits=%llu\n",
+                concurrency, delayMs, wall, bytes / 1e6, (unsigned long long)m.downloadsStarted,
+                (unsigned long long)m.cacheHits);
             for (std::size_t i = 0; i < results.size(); ++i)
                 std::printf("  consumer %zu: %zu instances (failed %zu), first %.0f ms, last %.0f ms\n", i,
                             results[i].instances, results[i].failed, results[i].firstMs, results[i].lastMs);
-            std::printf("peak_rss_before_retrieval_MB=%.1f\npeak_rss_MB=%.1f (goal < 150)\n", rssBefore / 1024.0,
-                        peakRssKb() / 1024.0);
+            std::printf("peak_rss_before_retrieval_MB=%.1f\npeak_rss_MB=%.1f (goal < 150)\n",
+                        rssBefore / 1024.0, peakRssKb() / 1024.0);
 
             // 2. Time to first instance, cold, one caller (fresh cache, same process).
             auto fresh = makeBridgeServices(configFor(url, work + "/b"));
@@ -146,12 +154,14 @@ int main(int argc, char** argv) {
             const auto plan1 = fresh->retrieve->plan(request, cancel);
             const double planMs = ms(Clock::now() - t1);
             const auto one = consume(*fresh->retrieve, plan1, 0, t1);
-            std::printf("cold single retrieval: plan %.0f ms, first instance %.0f ms, all %zu in %.0f ms (%.1f MB/s)\n",
-                        planMs, one.firstMs, one.instances, one.lastMs, one.bytes / 1e6 / (one.lastMs / 1000.0));
+            std::printf(
+                "cold single retrieval: plan %.0f ms, first instance %.0f ms, all %zu in %.0f ms (%.1f "
+                "MB/s)\n",
+                planMs, one.firstMs, one.instances, one.lastMs, one.bytes / 1e6 / (one.lastMs / 1000.0));
             const auto t2 = Clock::now();
             const auto warm = consume(*fresh->retrieve, plan1, 0, t2);
-            std::printf("warm single retrieval: first instance %.1f ms, all %zu in %.0f ms (%.1f MB/s)\n", warm.firstMs,
-                        warm.instances, warm.lastMs, warm.bytes / 1e6 / (warm.lastMs / 1000.0));
+            std::printf("warm single retrieval: first instance %.1f ms, all %zu in %.0f ms (%.1f MB/s)\n",
+                        warm.firstMs, warm.instances, warm.lastMs, warm.bytes / 1e6 / (warm.lastMs / 1000.0));
         }
     } catch (const std::exception& e) {
         std::fprintf(stderr, "bench_retrieve_rss: %s\n", e.what());

@@ -1,13 +1,13 @@
 #include "bridge/retrieve/BridgeServices.h"
 
+#include <algorithm>
+
 #include "bridge/catalog/Catalog.h"
 #include "bridge/query/AccessPolicy.h"
 #include "bridge/query/QueryEngine.h"
 #include "bridge/retrieve/InstanceCache.h"
 #include "bridge/retrieve/RetrieveEngine.h"
 #include "bridge/tcia/TciaClient.h"
-
-#include <algorithm>
 
 namespace bridge {
 
@@ -35,11 +35,12 @@ std::unique_ptr<BridgeServices> makeBridgeServices(const Config& config) {
     services->metadata = std::move(catalog);
 
     services->instanceCache = std::make_unique<InstanceCache>(c.cache);
-    services->query = std::make_unique<QueryEngine>(*services->metadata, services->instanceCache.get(), c.query);
+    services->query =
+        std::make_unique<QueryEngine>(*services->metadata, services->instanceCache.get(), c.query);
     // One getImage per download; keep a request slot of the per-host limit free for searches.
     const int downloads = std::max(1, c.tcia.maxConcurrentRequests - 1);
-    services->retrieve =
-        std::make_unique<RetrieveEngine>(*services->metadata, *services->tcia, *services->instanceCache, downloads);
+    services->retrieve = std::make_unique<RetrieveEngine>(*services->metadata, *services->tcia,
+                                                          *services->instanceCache, downloads);
     services->access = std::make_unique<AccessPolicy>(c, *services->metadata);
     return services;
 }

@@ -1,16 +1,17 @@
 #include "bridge/retrieve/DownloadCoordinator.h"
 
-#include "bridge/common/Error.h"
-
 #include <Poco/Logger.h>
 
 #include <algorithm>
 #include <deque>
 #include <set>
 
+#include "bridge/common/Error.h"
+
 namespace bridge {
 
-DownloadCoordinator::DownloadCoordinator(tcia::TciaApi& tcia, InstanceCache& cache, int maxConcurrentDownloads)
+DownloadCoordinator::DownloadCoordinator(tcia::TciaApi& tcia, InstanceCache& cache,
+                                         int maxConcurrentDownloads)
     : tcia_(tcia), cache_(cache), maxConcurrent_(maxConcurrentDownloads < 1 ? 1 : maxConcurrentDownloads) {}
 
 DownloadCoordinator::~DownloadCoordinator() {
@@ -26,19 +27,20 @@ DownloadCoordinator::~DownloadCoordinator() {
         if (worker.thread.joinable()) worker.thread.join();
 }
 
-DownloadCoordinator::Subscription::Subscription(DownloadCoordinator& owner, std::shared_ptr<SeriesDownload> download,
-                                                int id)
+DownloadCoordinator::Subscription::Subscription(DownloadCoordinator& owner,
+                                                std::shared_ptr<SeriesDownload> download, int id)
     : owner_(owner), download_(std::move(download)), id_(id) {}
 
 DownloadCoordinator::Subscription::~Subscription() { owner_.unsubscribe(download_, id_); }
 
-SeriesDownload::Poll DownloadCoordinator::Subscription::next(PublishedInstance& instance,
-                                                             std::shared_ptr<const std::vector<std::uint8_t>>& bytes,
-                                                             std::chrono::milliseconds wait) {
+SeriesDownload::Poll DownloadCoordinator::Subscription::next(
+    PublishedInstance& instance, std::shared_ptr<const std::vector<std::uint8_t>>& bytes,
+    std::chrono::milliseconds wait) {
     return download_->next(id_, instance, bytes, wait);
 }
 
-std::unique_ptr<DownloadCoordinator::Subscription> DownloadCoordinator::subscribe(const SeriesLocator& locator) {
+std::unique_ptr<DownloadCoordinator::Subscription> DownloadCoordinator::subscribe(
+    const SeriesLocator& locator) {
     std::lock_guard lock(mutex_);
     if (shuttingDown_) throw BridgeError(ErrorCode::Cancelled, "the bridge is shutting down");
     reapLocked();
@@ -96,7 +98,8 @@ void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
     {
         std::unique_lock lock(mutex_);
         waiting_++;
-        slotFreed_.wait(lock, [&] { return active_ < maxConcurrent_ || shuttingDown_ || cancel.cancelled(); });
+        slotFreed_.wait(lock,
+                        [&] { return active_ < maxConcurrent_ || shuttingDown_ || cancel.cancelled(); });
         waiting_--;
         if (shuttingDown_ || cancel.cancelled()) {
             lock.unlock();
@@ -141,11 +144,14 @@ void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
                 try {
                     const CachedInstanceInfo info = cache_.store(locator.seriesInstanceUid, *item.bytes);
                     item.published.cached = true;
-                    if (item.published.sopInstanceUid.empty()) item.published.sopInstanceUid = info.sopInstanceUid;
+                    if (item.published.sopInstanceUid.empty())
+                        item.published.sopInstanceUid = info.sopInstanceUid;
                 } catch (const std::exception& e) {
-                    // Still handed to the subscribers (buffered, see SeriesDownload); only the cache misses it.
-                    Poco::Logger::get("retrieve").warning("not cached: %s/%s: %s", locator.seriesInstanceUid,
-                                                          item.published.sopInstanceUid, std::string(e.what()));
+                    // Still handed to the subscribers (buffered, see SeriesDownload); only the cache misses
+                    // it.
+                    Poco::Logger::get("retrieve")
+                        .warning("not cached: %s/%s: %s", locator.seriesInstanceUid,
+                                 item.published.sopInstanceUid, std::string(e.what()));
                 }
                 delivered.insert(item.published.sopInstanceUid);
                 download->publish(std::move(item.published), std::move(item.bytes));
@@ -185,7 +191,8 @@ void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
         closeAndJoin();
         // The series is complete in the cache when TCIA delivered all ImageCount instances
         // (or, when ImageCount is unknown, whatever the full getImage ZIP held).
-        if (!delivered.empty() && (locator.imageCount <= 0 || delivered.size() >= std::size_t(locator.imageCount)))
+        if (!delivered.empty() &&
+            (locator.imageCount <= 0 || delivered.size() >= std::size_t(locator.imageCount)))
             cache_.markComplete(locator.seriesInstanceUid, delivered.size());
     } catch (const BridgeError& e) {
         failure = e.what();
@@ -199,12 +206,13 @@ void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
         // exist and gives up. If every SOP Instance UID TCIA lists did arrive, the series is whole.
         try {
             const auto listed = tcia_.sopInstanceUids(locator.seriesInstanceUid);
-            const bool whole = !listed.empty() && std::all_of(listed.begin(), listed.end(), [&](const std::string& uid) {
-                return delivered.count(uid) != 0;
-            });
+            const bool whole = !listed.empty() &&
+                               std::all_of(listed.begin(), listed.end(),
+                                           [&](const std::string& uid) { return delivered.count(uid) != 0; });
             if (whole) {
-                Poco::Logger::get("retrieve").warning("series %s: %s; but all %z listed instances arrived",
-                                                      locator.seriesInstanceUid, *failure, listed.size());
+                Poco::Logger::get("retrieve")
+                    .warning("series %s: %s; but all %z listed instances arrived", locator.seriesInstanceUid,
+                             *failure, listed.size());
                 cache_.markComplete(locator.seriesInstanceUid, delivered.size());
                 failure.reset();
             }
@@ -222,8 +230,8 @@ void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
     finish(download, failure, code);
 }
 
-void DownloadCoordinator::finish(const std::shared_ptr<SeriesDownload>& download, std::optional<std::string> failure,
-                                 ErrorCode code) {
+void DownloadCoordinator::finish(const std::shared_ptr<SeriesDownload>& download,
+                                 std::optional<std::string> failure, ErrorCode code) {
     {
         std::lock_guard lock(mutex_);
         auto found = inFlight_.find(download->locator().seriesInstanceUid);

@@ -12,10 +12,6 @@
 // (their subscribers see Waiting meanwhile). Each download runs on its own thread, joined by the
 // destructor (which cancels whatever still runs). Thread-safe.
 
-#include "bridge/retrieve/InstanceCache.h"
-#include "bridge/retrieve/SeriesDownload.h"
-#include "bridge/tcia/TciaApi.h"
-
 #include <atomic>
 #include <condition_variable>
 #include <list>
@@ -23,6 +19,10 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+
+#include "bridge/retrieve/InstanceCache.h"
+#include "bridge/retrieve/SeriesDownload.h"
+#include "bridge/tcia/TciaApi.h"
 
 namespace bridge {
 
@@ -49,7 +49,8 @@ public:
         Subscription& operator=(const Subscription&) = delete;
 
         /// See SeriesDownload::next. `bytes` is nullptr when the instance is to be read from the cache.
-        SeriesDownload::Poll next(PublishedInstance& instance, std::shared_ptr<const std::vector<std::uint8_t>>& bytes,
+        SeriesDownload::Poll next(PublishedInstance& instance,
+                                  std::shared_ptr<const std::vector<std::uint8_t>>& bytes,
                                   std::chrono::milliseconds wait);
         const SeriesDownload& download() const { return *download_; }
 
@@ -64,12 +65,12 @@ public:
 
     /// Gauges and counters (for Metrics).
     struct Stats {
-        std::uint64_t active = 0;    ///< downloads talking to TCIA now
-        std::uint64_t waiting = 0;   ///< downloads waiting for a slot
-        std::uint64_t started = 0;   ///< downloads started since start-up
-        std::uint64_t joined = 0;    ///< subscriptions that joined a running download (coalesced)
-        std::uint64_t failed = 0;    ///< downloads that ended with a failure (not counting cancels)
-        std::uint64_t cancelled = 0; ///< downloads cancelled because nobody wanted them any more
+        std::uint64_t active = 0;     ///< downloads talking to TCIA now
+        std::uint64_t waiting = 0;    ///< downloads waiting for a slot
+        std::uint64_t started = 0;    ///< downloads started since start-up
+        std::uint64_t joined = 0;     ///< subscriptions that joined a running download (coalesced)
+        std::uint64_t failed = 0;     ///< downloads that ended with a failure (not counting cancels)
+        std::uint64_t cancelled = 0;  ///< downloads cancelled because nobody wanted them any more
     };
     Stats stats() const;
     int maxConcurrentDownloads() const noexcept { return maxConcurrent_; }
@@ -82,7 +83,8 @@ private:
 
     void unsubscribe(const std::shared_ptr<SeriesDownload>& download, int id);
     void run(const std::shared_ptr<SeriesDownload>& download);
-    void finish(const std::shared_ptr<SeriesDownload>& download, std::optional<std::string> failure, ErrorCode code);
+    void finish(const std::shared_ptr<SeriesDownload>& download, std::optional<std::string> failure,
+                ErrorCode code);
     void reapLocked();
 
     tcia::TciaApi& tcia_;

@@ -1,11 +1,10 @@
 #include "bridge/retrieve/InstanceCache.h"
 
-#include "bridge/common/Error.h"
-#include "bridge/retrieve/InstanceHeader.h"
-
-#include <openssl/evp.h>
-
 #include <dcmtk/dcmdata/dcdeftag.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -17,9 +16,8 @@
 #include <set>
 #include <sstream>
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include "bridge/common/Error.h"
+#include "bridge/retrieve/InstanceHeader.h"
 
 namespace fs = std::filesystem;
 
@@ -94,7 +92,8 @@ std::optional<CachedInstanceInfo> parseIndexLine(const std::string& line) {
 }
 
 void throwIo(const std::string& what, const std::string& path) {
-    throw BridgeError(ErrorCode::Internal, "instance cache: " + what + " " + path + ": " + std::strerror(errno));
+    throw BridgeError(ErrorCode::Internal,
+                      "instance cache: " + what + " " + path + ": " + std::strerror(errno));
 }
 
 void fsyncDirectory(const std::string& dir) {
@@ -107,7 +106,8 @@ void fsyncDirectory(const std::string& dir) {
 
 /// Writes `size` bytes to `path` through `tempPath`: write, fsync, rename (POSIX rename is atomic
 /// within one filesystem, so a reader sees the old file or the whole new one, never a part).
-void writeAtomically(const std::string& tempPath, const std::string& path, const void* data, std::size_t size) {
+void writeAtomically(const std::string& tempPath, const std::string& path, const void* data,
+                     std::size_t size) {
     const int fd = ::open(tempPath.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) throwIo("cannot create", tempPath);
     const auto* p = static_cast<const char*>(data);
@@ -161,7 +161,8 @@ std::optional<std::vector<std::uint8_t>> readWholeFile(const std::string& path) 
 }
 
 std::int64_t nowSeconds() {
-    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now().time_since_epoch())
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
         .count();
 }
 
@@ -180,8 +181,8 @@ long CachedInstanceInfo::instanceNumber() const {
 bool InstanceCache::isSafeUid(const std::string& uid) {
     if (uid.empty() || uid.size() > 64 || uid == "." || uid == "..") return false;
     return std::all_of(uid.begin(), uid.end(), [](char c) {
-        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.' || c == '-' ||
-               c == '_';
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.' ||
+               c == '-' || c == '_';
     });
 }
 
@@ -189,7 +190,9 @@ InstanceCache::InstanceCache(const CacheSettings& settings)
     : instancesDir_((fs::path(settings.directory) / "instances").string()), maxBytes_(settings.maxBytes) {
     std::error_code ec;
     fs::create_directories(instancesDir_, ec);
-    if (ec) throw BridgeError(ErrorCode::Internal, "instance cache: cannot create " + instancesDir_ + ": " + ec.message());
+    if (ec)
+        throw BridgeError(ErrorCode::Internal,
+                          "instance cache: cannot create " + instancesDir_ + ": " + ec.message());
 
     // Load every series directory; LRU order across restarts comes from the sidecar mtimes.
     std::vector<std::pair<fs::file_time_type, std::string>> byAge;
@@ -266,7 +269,8 @@ void InstanceCache::loadSeries(const std::string& series) {
             CachedInstanceInfo info;
             info.attributes = readInstanceHeader(bytes->data(), bytes->size());
             info.sopInstanceUid = info.attributes.get(DCM_SOPInstanceUID);
-            if (info.sopInstanceUid != sop) throw BridgeError(ErrorCode::Internal, "file name does not match UID");
+            if (info.sopInstanceUid != sop)
+                throw BridgeError(ErrorCode::Internal, "file name does not match UID");
             info.size = bytes->size();
             info.md5 = md5Hex(bytes->data(), bytes->size());
             entry.instances[sop] = std::move(info);
@@ -320,14 +324,16 @@ void InstanceCache::touchLocked(const std::string& series, SeriesEntry& entry) {
     ::utimensat(AT_FDCWD, path.c_str(), nullptr, 0);
 }
 
-CachedInstanceInfo InstanceCache::store(const std::string& seriesInstanceUid, const std::vector<std::uint8_t>& bytes) {
+CachedInstanceInfo InstanceCache::store(const std::string& seriesInstanceUid,
+                                        const std::vector<std::uint8_t>& bytes) {
     if (!isSafeUid(seriesInstanceUid))
         throw BridgeError(ErrorCode::InvalidArgument, "not a usable SeriesInstanceUID: " + seriesInstanceUid);
     CachedInstanceInfo info;
     info.attributes = readInstanceHeader(bytes.data(), bytes.size());
     info.sopInstanceUid = info.attributes.get(DCM_SOPInstanceUID);
     if (!isSafeUid(info.sopInstanceUid))
-        throw BridgeError(ErrorCode::UpstreamBadResponse, "not a usable SOPInstanceUID: " + info.sopInstanceUid);
+        throw BridgeError(ErrorCode::UpstreamBadResponse,
+                          "not a usable SOPInstanceUID: " + info.sopInstanceUid);
     info.size = bytes.size();
     info.md5 = md5Hex(bytes.data(), bytes.size());
 
@@ -335,9 +341,11 @@ CachedInstanceInfo InstanceCache::store(const std::string& seriesInstanceUid, co
     const std::string dir = seriesDir(seriesInstanceUid);
     std::error_code ec;
     fs::create_directories(dir, ec);
-    if (ec) throw BridgeError(ErrorCode::Internal, "instance cache: cannot create " + dir + ": " + ec.message());
+    if (ec)
+        throw BridgeError(ErrorCode::Internal, "instance cache: cannot create " + dir + ": " + ec.message());
     const std::string finalPath = dir + "/" + info.sopInstanceUid + ".dcm";
-    const std::string temp = finalPath + kTempMarker + std::to_string(::getpid()) + "-" + std::to_string(tempCounter_++);
+    const std::string temp =
+        finalPath + kTempMarker + std::to_string(::getpid()) + "-" + std::to_string(tempCounter_++);
     writeAtomically(temp, finalPath, bytes.data(), bytes.size());
     // The directory is not fsync'd per instance (it doubled the cost of a store): a rename lost
     // in a power cut only makes the instance a miss. markComplete() syncs it before the marker.
@@ -366,7 +374,8 @@ CachedInstanceInfo InstanceCache::store(const std::string& seriesInstanceUid, co
 std::shared_ptr<const std::vector<std::uint8_t>> InstanceCache::read(const std::string& seriesInstanceUid,
                                                                      const std::string& sopInstanceUid) {
     if (!isSafeUid(seriesInstanceUid) || !isSafeUid(sopInstanceUid))
-        throw BridgeError(ErrorCode::InvalidArgument, "not a usable UID: " + seriesInstanceUid + "/" + sopInstanceUid);
+        throw BridgeError(ErrorCode::InvalidArgument,
+                          "not a usable UID: " + seriesInstanceUid + "/" + sopInstanceUid);
     CachedInstanceInfo info;
     {
         std::lock_guard lock(mutex_);
@@ -484,9 +493,12 @@ void InstanceCache::evictLocked() {
     }
 }
 
-InstanceCache::Pin InstanceCache::pin(const std::string& seriesInstanceUid) { return Pin(this, seriesInstanceUid); }
+InstanceCache::Pin InstanceCache::pin(const std::string& seriesInstanceUid) {
+    return Pin(this, seriesInstanceUid);
+}
 
-InstanceCache::Pin::Pin(InstanceCache* cache, std::string series) : cache_(cache), series_(std::move(series)) {
+InstanceCache::Pin::Pin(InstanceCache* cache, std::string series)
+    : cache_(cache), series_(std::move(series)) {
     if (!isSafeUid(series_)) {
         cache_ = nullptr;  // such a series is never stored: nothing to protect
         return;
@@ -522,7 +534,8 @@ void InstanceCache::Pin::release() {
     cache_ = nullptr;
 }
 
-std::optional<std::vector<DicomRecord>> InstanceCache::instanceAttributes(const std::string& seriesInstanceUid) {
+std::optional<std::vector<DicomRecord>> InstanceCache::instanceAttributes(
+    const std::string& seriesInstanceUid) {
     auto list = instances(seriesInstanceUid);
     if (list.empty()) return std::nullopt;
     std::vector<DicomRecord> records;

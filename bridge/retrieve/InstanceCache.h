@@ -21,10 +21,6 @@
 //
 // Thread-safe: one mutex guards the in-memory index; file contents are read and written outside it.
 
-#include "bridge/common/Config.h"
-#include "bridge/common/DicomRecord.h"
-#include "bridge/query/MetadataSource.h"
-
 #include <atomic>
 #include <cstdint>
 #include <map>
@@ -33,6 +29,10 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "bridge/common/Config.h"
+#include "bridge/common/DicomRecord.h"
+#include "bridge/query/MetadataSource.h"
 
 namespace bridge {
 
@@ -54,9 +54,9 @@ struct InstanceCacheStats {
     std::uint64_t maxBytes = 0;
     std::uint64_t instances = 0;
     std::uint64_t series = 0;
-    std::uint64_t hits = 0;              ///< instances served from disk
-    std::uint64_t misses = 0;            ///< reads that found nothing usable
-    std::uint64_t verifyFailures = 0;    ///< files deleted because size/MD5 did not match
+    std::uint64_t hits = 0;            ///< instances served from disk
+    std::uint64_t misses = 0;          ///< reads that found nothing usable
+    std::uint64_t verifyFailures = 0;  ///< files deleted because size/MD5 did not match
     std::uint64_t evictedSeries = 0;
     std::uint64_t stores = 0;
 };

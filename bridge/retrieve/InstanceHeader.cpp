@@ -1,21 +1,31 @@
 #include "bridge/retrieve/InstanceHeader.h"
 
-#include "bridge/common/Error.h"
-
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmdata/dcistrmb.h>
 #include <dcmtk/dcmdata/dcmetinf.h>
 
+#include "bridge/common/Error.h"
+
 namespace bridge {
 
 const std::vector<DcmTagKey>& instanceHeaderTags() {
-    static const std::vector<DcmTagKey> tags{
-        DCM_SOPClassUID,     DCM_SOPInstanceUID,  DCM_StudyInstanceUID, DCM_SeriesInstanceUID,
-        DCM_InstanceNumber,  DCM_AcquisitionNumber, DCM_ContentDate,    DCM_ContentTime,
-        DCM_ImageType,       DCM_Rows,            DCM_Columns,          DCM_NumberOfFrames,
-        DCM_BitsAllocated,   DCM_SamplesPerPixel, DCM_PhotometricInterpretation};
+    static const std::vector<DcmTagKey> tags{DCM_SOPClassUID,
+                                             DCM_SOPInstanceUID,
+                                             DCM_StudyInstanceUID,
+                                             DCM_SeriesInstanceUID,
+                                             DCM_InstanceNumber,
+                                             DCM_AcquisitionNumber,
+                                             DCM_ContentDate,
+                                             DCM_ContentTime,
+                                             DCM_ImageType,
+                                             DCM_Rows,
+                                             DCM_Columns,
+                                             DCM_NumberOfFrames,
+                                             DCM_BitsAllocated,
+                                             DCM_SamplesPerPixel,
+                                             DCM_PhotometricInterpretation};
     return tags;
 }
 
@@ -30,7 +40,8 @@ DicomRecord readInstanceHeader(const std::uint8_t* data, std::size_t size) {
     OFCondition status = file.read(in, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
     file.transferEnd();
     if (status.bad())
-        throw BridgeError(ErrorCode::UpstreamBadResponse, std::string("not a DICOM instance: ") + status.text());
+        throw BridgeError(ErrorCode::UpstreamBadResponse,
+                          std::string("not a DICOM instance: ") + status.text());
 
     DicomRecord record;
     DcmDataset* dataset = file.getDataset();

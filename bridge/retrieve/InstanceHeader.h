@@ -3,11 +3,11 @@
 // IMAGE-level C-FIND / QIDO instance searches never parse a Part-10 file (see InstanceCache).
 // Pure functions; thread-safe.
 
-#include "bridge/common/DicomRecord.h"
-
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "bridge/common/DicomRecord.h"
 
 namespace bridge {
 

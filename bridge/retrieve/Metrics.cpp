@@ -1,11 +1,11 @@
 #include "bridge/retrieve/Metrics.h"
 
+#include <sstream>
+
 #include "bridge/retrieve/BridgeServices.h"
 #include "bridge/retrieve/DownloadCoordinator.h"
 #include "bridge/retrieve/InstanceCache.h"
 #include "bridge/retrieve/RetrieveEngine.h"
-
-#include <sstream>
 
 namespace bridge {
 

@@ -1,24 +1,26 @@
 #include "bridge/retrieve/RetrieveEngine.h"
 
-#include "bridge/common/Error.h"
-#include "bridge/retrieve/RetrieveStream.h"
-
 #include <algorithm>
 #include <cctype>
 #include <map>
 #include <set>
+
+#include "bridge/common/Error.h"
+#include "bridge/retrieve/RetrieveStream.h"
 
 namespace bridge {
 namespace {
 
 bool equalsIgnoreCase(const std::string& a, const std::string& b) {
     return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+               return std::tolower(static_cast<unsigned char>(x)) ==
+                      std::tolower(static_cast<unsigned char>(y));
            });
 }
 
 bool containsIgnoreCase(const std::vector<std::string>& values, const std::string& value) {
-    return std::any_of(values.begin(), values.end(), [&](const std::string& v) { return equalsIgnoreCase(v, value); });
+    return std::any_of(values.begin(), values.end(),
+                       [&](const std::string& v) { return equalsIgnoreCase(v, value); });
 }
 
 void require(const std::vector<std::string>& values, const char* key, QueryLevel level) {
@@ -26,7 +28,8 @@ void require(const std::vector<std::string>& values, const char* key, QueryLevel
         throw BridgeError(ErrorCode::InvalidArgument,
                           std::string(key) + " is required for a " + toString(level) + " level retrieve");
     for (const auto& v : values)
-        if (v.empty()) throw BridgeError(ErrorCode::InvalidArgument, std::string("empty ") + key + " in the request");
+        if (v.empty())
+            throw BridgeError(ErrorCode::InvalidArgument, std::string("empty ") + key + " in the request");
 }
 
 }  // namespace
@@ -39,40 +42,40 @@ RetrievePlan RetrieveEngine::plan(const RetrieveRequest& request, const CancelTo
     // 1. Which TCIA getSeries calls answer the request.
     std::vector<tcia::SeriesFilter> calls;
     switch (request.level) {
-    case QueryLevel::Patient:
-        require(request.patientIds, "PatientID", request.level);
-        for (const auto& id : request.patientIds) {
-            tcia::SeriesFilter f;
-            f.patientId = id;
-            calls.push_back(f);
-        }
-        break;
-    case QueryLevel::Study:
-        require(request.studyInstanceUids, "StudyInstanceUID", request.level);
-        for (const auto& uid : request.studyInstanceUids) {
-            tcia::SeriesFilter f;
-            f.studyInstanceUid = uid;
-            calls.push_back(f);
-        }
-        break;
-    case QueryLevel::Series:
-        require(request.seriesInstanceUids, "SeriesInstanceUID", request.level);
-        for (const auto& uid : request.seriesInstanceUids) {
-            tcia::SeriesFilter f;
-            f.seriesInstanceUid = uid;
-            calls.push_back(f);
-        }
-        break;
-    case QueryLevel::Image:
-        // PS3.4 C.4.2.2.1.3: an IMAGE-level hierarchical retrieve carries the Series UID too.
-        require(request.seriesInstanceUids, "SeriesInstanceUID", request.level);
-        require(request.sopInstanceUids, "SOPInstanceUID", request.level);
-        for (const auto& uid : request.seriesInstanceUids) {
-            tcia::SeriesFilter f;
-            f.seriesInstanceUid = uid;
-            calls.push_back(f);
-        }
-        break;
+        case QueryLevel::Patient:
+            require(request.patientIds, "PatientID", request.level);
+            for (const auto& id : request.patientIds) {
+                tcia::SeriesFilter f;
+                f.patientId = id;
+                calls.push_back(f);
+            }
+            break;
+        case QueryLevel::Study:
+            require(request.studyInstanceUids, "StudyInstanceUID", request.level);
+            for (const auto& uid : request.studyInstanceUids) {
+                tcia::SeriesFilter f;
+                f.studyInstanceUid = uid;
+                calls.push_back(f);
+            }
+            break;
+        case QueryLevel::Series:
+            require(request.seriesInstanceUids, "SeriesInstanceUID", request.level);
+            for (const auto& uid : request.seriesInstanceUids) {
+                tcia::SeriesFilter f;
+                f.seriesInstanceUid = uid;
+                calls.push_back(f);
+            }
+            break;
+        case QueryLevel::Image:
+            // PS3.4 C.4.2.2.1.3: an IMAGE-level hierarchical retrieve carries the Series UID too.
+            require(request.seriesInstanceUids, "SeriesInstanceUID", request.level);
+            require(request.sopInstanceUids, "SOPInstanceUID", request.level);
+            for (const auto& uid : request.seriesInstanceUids) {
+                tcia::SeriesFilter f;
+                f.seriesInstanceUid = uid;
+                calls.push_back(f);
+            }
+            break;
     }
 
     // 2. The series, de-duplicated, in request order; consistent with the other keys; in scope.
@@ -83,20 +86,24 @@ RetrievePlan RetrieveEngine::plan(const RetrieveRequest& request, const CancelTo
         for (auto& record : metadata_.series(filter)) {
             if (record.seriesInstanceUid.empty() || !seen.insert(record.seriesInstanceUid).second) continue;
             // TCIA matches filters case-insensitively; UIDs must match exactly.
-            if (!filter.seriesInstanceUid.empty() && record.seriesInstanceUid != filter.seriesInstanceUid) continue;
-            if (!filter.studyInstanceUid.empty() && record.studyInstanceUid != filter.studyInstanceUid) continue;
+            if (!filter.seriesInstanceUid.empty() && record.seriesInstanceUid != filter.seriesInstanceUid)
+                continue;
+            if (!filter.studyInstanceUid.empty() && record.studyInstanceUid != filter.studyInstanceUid)
+                continue;
             if (request.level != QueryLevel::Patient && !request.studyInstanceUids.empty() &&
                 std::find(request.studyInstanceUids.begin(), request.studyInstanceUids.end(),
                           record.studyInstanceUid) == request.studyInstanceUids.end())
                 continue;
-            if (!request.patientIds.empty() && !containsIgnoreCase(request.patientIds, record.patientId)) continue;
+            if (!request.patientIds.empty() && !containsIgnoreCase(request.patientIds, record.patientId))
+                continue;
             // A series the caller may not see is reported exactly like one that does not exist.
             if (!request.scope.allows(record.collection)) continue;
             found.push_back(std::move(record));
         }
     }
-    if (found.empty()) throw BridgeError(ErrorCode::NotFound, std::string("no ") + toString(request.level) +
-                                                                   " matches the retrieve request");
+    if (found.empty())
+        throw BridgeError(ErrorCode::NotFound,
+                          std::string("no ") + toString(request.level) + " matches the retrieve request");
 
     // 3. Locators with exact counts.
     RetrievePlan plan;
@@ -113,7 +120,8 @@ RetrievePlan RetrieveEngine::plan(const RetrieveRequest& request, const CancelTo
             locator.imageCount = static_cast<std::int64_t>(cache_.instances(record.seriesInstanceUid).size());
         } else {
             cancel.throwIfCancelled();
-            locator.imageCount = static_cast<std::int64_t>(metadata_.sopInstanceUids(record.seriesInstanceUid).size());
+            locator.imageCount =
+                static_cast<std::int64_t>(metadata_.sopInstanceUids(record.seriesInstanceUid).size());
         }
         plan.series.push_back(std::move(locator));
     }
@@ -126,7 +134,8 @@ RetrievePlan RetrieveEngine::plan(const RetrieveRequest& request, const CancelTo
         for (auto& locator : plan.series) {
             std::vector<std::string> known;
             if (cache_.isComplete(locator.seriesInstanceUid)) {
-                for (const auto& info : cache_.instances(locator.seriesInstanceUid)) known.push_back(info.sopInstanceUid);
+                for (const auto& info : cache_.instances(locator.seriesInstanceUid))
+                    known.push_back(info.sopInstanceUid);
             } else if (std::all_of(unplaced.begin(), unplaced.end(), [&](const std::string& sop) {
                            return cache_.contains(locator.seriesInstanceUid, sop);
                        })) {
@@ -147,7 +156,8 @@ RetrievePlan RetrieveEngine::plan(const RetrieveRequest& request, const CancelTo
             }
         }
         if (kept.empty())
-            throw BridgeError(ErrorCode::NotFound, "none of the requested SOP Instance UIDs is in the given series");
+            throw BridgeError(ErrorCode::NotFound,
+                              "none of the requested SOP Instance UIDs is in the given series");
         for (const auto& sop : request.sopInstanceUids)
             if (unplaced.count(sop)) kept.front().sopInstanceUids->push_back(sop);
         plan.series = std::move(kept);
@@ -157,7 +167,8 @@ RetrievePlan RetrieveEngine::plan(const RetrieveRequest& request, const CancelTo
         if (locator.sopInstanceUids) {
             plan.instanceCount += locator.sopInstanceUids->size();
             if (locator.imageCount > 0)
-                plan.totalBytes += locator.fileSize * static_cast<std::int64_t>(locator.sopInstanceUids->size()) /
+                plan.totalBytes += locator.fileSize *
+                                   static_cast<std::int64_t>(locator.sopInstanceUids->size()) /
                                    locator.imageCount;
         } else {
             plan.instanceCount += static_cast<std::size_t>(std::max<std::int64_t>(locator.imageCount, 0));

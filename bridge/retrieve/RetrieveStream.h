@@ -6,11 +6,6 @@
 //
 // Threading: next() from one thread; cancel() from any thread (next() notices within ~50 ms).
 
-#include "bridge/query/MetadataSource.h"
-#include "bridge/retrieve/DownloadCoordinator.h"
-#include "bridge/retrieve/InstanceCache.h"
-#include "bridge/retrieve/RetrieveService.h"
-
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -19,12 +14,17 @@
 #include <string>
 #include <vector>
 
+#include "bridge/query/MetadataSource.h"
+#include "bridge/retrieve/DownloadCoordinator.h"
+#include "bridge/retrieve/InstanceCache.h"
+#include "bridge/retrieve/RetrieveService.h"
+
 namespace bridge {
 
 class RetrieveStream : public InstanceStream {
 public:
-    RetrieveStream(RetrievePlan plan, CancelToken cancel, InstanceCache& cache, DownloadCoordinator& downloads,
-                   MetadataSource& metadata);
+    RetrieveStream(RetrievePlan plan, CancelToken cancel, InstanceCache& cache,
+                   DownloadCoordinator& downloads, MetadataSource& metadata);
     ~RetrieveStream() override;
 
     /// Starts the first series now (joins or starts its download) so that the download overlaps
@@ -47,8 +47,8 @@ private:
     void abandonSeries(const std::string& reason);
     void startSeries();
     void finishSeries(const std::optional<std::string>& failure);
-    void fill(DicomInstance& out, const std::string& sop, const std::string& sopClass, const std::string& syntax,
-              std::shared_ptr<const std::vector<std::uint8_t>> bytes);
+    void fill(DicomInstance& out, const std::string& sop, const std::string& sopClass,
+              const std::string& syntax, std::shared_ptr<const std::vector<std::uint8_t>> bytes);
     void recordFailure(const std::string& reason);
 
     RetrievePlan plan_;

@@ -2,7 +2,8 @@
 
 namespace bridge {
 
-void SeriesDownload::publish(PublishedInstance instance, std::shared_ptr<const std::vector<std::uint8_t>> bytes) {
+void SeriesDownload::publish(PublishedInstance instance,
+                             std::shared_ptr<const std::vector<std::uint8_t>> bytes) {
     {
         std::lock_guard lock(mutex_);
         const std::size_t index = log_.size();

@@ -8,10 +8,6 @@
 // instance published while a subscriber's buffer is full is read back from the cache when that
 // subscriber reaches it. Thread-safe.
 
-#include "bridge/common/CancelToken.h"
-#include "bridge/common/Error.h"
-#include "bridge/retrieve/RetrieveService.h"
-
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -21,6 +17,10 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "bridge/common/CancelToken.h"
+#include "bridge/common/Error.h"
+#include "bridge/retrieve/RetrieveService.h"
 
 namespace bridge {
 

@@ -2,29 +2,26 @@
 // RetrieveEngine + InstanceCache -> AccessPolicy) against the real TCIA emulator, a child
 // process on 127.0.0.1. The emulator's /emulator/stats counters prove how many getImage
 // downloads really left; its faults (slow, truncate) exercise streaming and retries.
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/StreamCopier.h>
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <json/json.h>
+
+#include <algorithm>
+#include <boost/test/unit_test.hpp>
+#include <chrono>
+#include <memory>
+#include <set>
+#include <thread>
+
 #include "bridge/common/Error.h"
 #include "bridge/query/AccessPolicy.h"
 #include "bridge/retrieve/BridgeServices.h"
 #include "bridge/retrieve/InstanceCache.h"
 #include "bridge/retrieve/Metrics.h"
 #include "tests/support/TestSupport.h"
-
-#include <dcmtk/dcmdata/dcdeftag.h>
-
-#include <Poco/Net/HTTPClientSession.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
-#include <Poco/StreamCopier.h>
-
-#include <json/json.h>
-
-#include <boost/test/unit_test.hpp>
-
-#include <algorithm>
-#include <chrono>
-#include <memory>
-#include <set>
-#include <thread>
 
 using namespace bridge;
 using namespace bridge::test;
@@ -164,10 +161,12 @@ BOOST_AUTO_TEST_CASE(cold_series_streams_before_the_download_ends_then_warm_need
     BOOST_TEST(uids(warm) == uids(cold));
     BOOST_TEST(getImageCount(emulator) == 1);
     BOOST_TEST_MESSAGE("warm: all after "
-                       << std::chrono::duration_cast<std::chrono::milliseconds>(warm.end - t1).count() << " ms");
+                       << std::chrono::duration_cast<std::chrono::milliseconds>(warm.end - t1).count()
+                       << " ms");
     for (const auto& w : warm.instances) {
-        auto same = std::find_if(cold.instances.begin(), cold.instances.end(),
-                                 [&](const DicomInstance& c) { return c.sopInstanceUid == w.sopInstanceUid; });
+        auto same = std::find_if(cold.instances.begin(), cold.instances.end(), [&](const DicomInstance& c) {
+            return c.sopInstanceUid == w.sopInstanceUid;
+        });
         BOOST_REQUIRE(same != cold.instances.end());
         BOOST_TEST((*same->bytes == *w.bytes));
     }
@@ -211,13 +210,15 @@ BOOST_AUTO_TEST_CASE(the_cache_survives_a_restart) {
         const auto series = biggestSeries(*services);
         seriesUid = series.seriesInstanceUid;
         CancelToken cancel;
-        count = drain(*services->retrieve->open(services->retrieve->plan(seriesRequest(seriesUid), cancel), cancel))
+        count = drain(*services->retrieve->open(services->retrieve->plan(seriesRequest(seriesUid), cancel),
+                                                cancel))
                     .instances.size();
     }
     BOOST_TEST(getImageCount(emulator) == 1);
     auto services = makeBridgeServices(configFor(emulator, cacheDir));
     CancelToken cancel;
-    const auto again = drain(*services->retrieve->open(services->retrieve->plan(seriesRequest(seriesUid), cancel), cancel));
+    const auto again =
+        drain(*services->retrieve->open(services->retrieve->plan(seriesRequest(seriesUid), cancel), cancel));
     BOOST_TEST(again.instances.size() == count);
     BOOST_TEST(again.failedCount == 0u);
     BOOST_TEST(getImageCount(emulator) == 1);
@@ -253,8 +254,8 @@ BOOST_AUTO_TEST_CASE(a_truncated_zip_is_retried_and_completes) {
     auto services = makeBridgeServices(configFor(emulator, cacheDir));
     const auto series = biggestSeries(*services);
     CancelToken cancel;
-    const auto r =
-        drain(*services->retrieve->open(services->retrieve->plan(seriesRequest(series.seriesInstanceUid), cancel), cancel));
+    const auto r = drain(*services->retrieve->open(
+        services->retrieve->plan(seriesRequest(series.seriesInstanceUid), cancel), cancel));
     BOOST_TEST(r.failedCount == 0u);
     BOOST_TEST(r.instances.size() == static_cast<std::size_t>(*series.imageCount));
     BOOST_TEST(uids(r).size() == r.instances.size());  // no duplicates across the retry
@@ -296,8 +297,8 @@ BOOST_AUTO_TEST_CASE(a_restricted_series_needs_a_grant) {
 
     CancelToken cancel;
     const auto denied = services->access->forDimse("STRANGER", config.dimse.aeTitle);
-    BOOST_CHECK_EXCEPTION(services->retrieve->plan(seriesRequest(series.seriesInstanceUid, denied), cancel), BridgeError,
-                          [](const BridgeError& e) { return e.code() == ErrorCode::NotFound; });
+    BOOST_CHECK_EXCEPTION(services->retrieve->plan(seriesRequest(series.seriesInstanceUid, denied), cancel),
+                          BridgeError, [](const BridgeError& e) { return e.code() == ErrorCode::NotFound; });
     RetrieveRequest study;
     study.level = QueryLevel::Study;
     study.studyInstanceUids = {series.studyInstanceUid};
@@ -346,14 +347,16 @@ BOOST_AUTO_TEST_CASE(cancel_mid_download_stops_the_get_image) {
     auto stream = services->retrieve->open(plan, cancel);
     DicomInstance out;
     const auto t0 = Clock::now();
-    while (stream->next(out, 500ms) != InstanceStream::Status::Instance) BOOST_REQUIRE(Clock::now() - t0 < 10s);
+    while (stream->next(out, 500ms) != InstanceStream::Status::Instance)
+        BOOST_REQUIRE(Clock::now() - t0 < 10s);
     stream->cancel();
     BOOST_CHECK_EXCEPTION(stream->next(out, 1s), BridgeError,
                           [](const BridgeError& e) { return e.code() == ErrorCode::Cancelled; });
     stream.reset();
     // The only caller left: the download stops long before the slow ZIP would have ended.
     const auto t1 = Clock::now();
-    while (collectMetrics(*services).downloadsActive > 0 && Clock::now() - t1 < 10s) std::this_thread::sleep_for(10ms);
+    while (collectMetrics(*services).downloadsActive > 0 && Clock::now() - t1 < 10s)
+        std::this_thread::sleep_for(10ms);
     const auto stopMs = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t1).count();
     BOOST_TEST_MESSAGE("download stopped " << stopMs << " ms after cancel");
     BOOST_TEST(stopMs < 2500);

@@ -1,22 +1,20 @@
-#include "bridge/common/Error.h"
-#include "bridge/retrieve/InstanceCache.h"
-#include "bridge/retrieve/InstanceHeader.h"
-#include "tests/support/TestSupport.h"
-#include "tests/unit/retrieve/RetrieveTestDoubles.h"
-
 #include <dcmtk/dcmdata/dcdeftag.h>
-
-#include <boost/test/unit_test.hpp>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <boost/test/unit_test.hpp>
 #include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <thread>
 
-#include <sys/wait.h>
-#include <unistd.h>
+#include "bridge/common/Error.h"
+#include "bridge/retrieve/InstanceCache.h"
+#include "bridge/retrieve/InstanceHeader.h"
+#include "tests/support/TestSupport.h"
+#include "tests/unit/retrieve/RetrieveTestDoubles.h"
 
 using namespace bridge;
 using namespace bridge::test;
@@ -142,7 +140,8 @@ BOOST_AUTO_TEST_CASE(crash_mid_write_leaves_nothing_servable) {
     const std::string temp = seriesDir + "/" + s.sopUids[2] + ".dcm.tmp-4242-7";
     {
         std::ofstream out(temp, std::ios::binary);
-        out.write(reinterpret_cast<const char*>(s.files[2].data()), static_cast<std::streamsize>(s.files[2].size() / 2));
+        out.write(reinterpret_cast<const char*>(s.files[2].data()),
+                  static_cast<std::streamsize>(s.files[2].size() / 2));
         std::ofstream index(seriesDir + "/index.tsv", std::ios::app);
         index << s.sopUids[2] << "\t12";  // no newline, no md5: torn
     }
@@ -194,7 +193,8 @@ BOOST_AUTO_TEST_CASE(sigkill_during_stores_never_leaves_a_servable_partial_file)
     const auto cached = reopened.instances(s.record.seriesInstanceUid);
     BOOST_TEST(!cached.empty());
     for (const auto& info : cached) {
-        const auto index = std::find(s.sopUids.begin(), s.sopUids.end(), info.sopInstanceUid) - s.sopUids.begin();
+        const auto index =
+            std::find(s.sopUids.begin(), s.sopUids.end(), info.sopInstanceUid) - s.sopUids.begin();
         auto bytes = reopened.read(s.record.seriesInstanceUid, info.sopInstanceUid);
         BOOST_REQUIRE(bytes);
         BOOST_TEST((*bytes == s.files[static_cast<std::size_t>(index)]));
@@ -211,7 +211,8 @@ BOOST_AUTO_TEST_CASE(a_file_that_fails_verification_is_deleted_and_a_miss) {
     const std::string seriesDir = cache.directory() + "/" + s.record.seriesInstanceUid;
     // Same size, one byte flipped: only the MD5 catches it.
     {
-        std::fstream f(seriesDir + "/" + s.sopUids[1] + ".dcm", std::ios::in | std::ios::out | std::ios::binary);
+        std::fstream f(seriesDir + "/" + s.sopUids[1] + ".dcm",
+                       std::ios::in | std::ios::out | std::ios::binary);
         f.seekp(-10, std::ios::end);
         f.put('\x5a');
     }

@@ -1,17 +1,16 @@
+#include <algorithm>
+#include <boost/test/unit_test.hpp>
+#include <chrono>
+#include <filesystem>
+#include <set>
+#include <thread>
+
 #include "bridge/common/Error.h"
 #include "bridge/retrieve/InstanceCache.h"
 #include "bridge/retrieve/Metrics.h"
 #include "bridge/retrieve/RetrieveEngine.h"
 #include "tests/support/TestSupport.h"
 #include "tests/unit/retrieve/RetrieveTestDoubles.h"
-
-#include <boost/test/unit_test.hpp>
-
-#include <algorithm>
-#include <chrono>
-#include <filesystem>
-#include <set>
-#include <thread>
 
 using namespace bridge;
 using namespace bridge::test;
@@ -235,7 +234,8 @@ BOOST_AUTO_TEST_CASE(late_joiner_gets_the_earlier_instances_then_the_live_ones) 
     BOOST_TEST(uidsOf(late) == s.sopUids);  // same order as published
     BOOST_TEST(rest.instances.size() == 6u);
     BOOST_TEST(rig.cache.stats().hits - hitsBefore >= 4u);  // the first four came back from disk
-    for (std::size_t i = 0; i < late.instances.size(); ++i) BOOST_TEST((*late.instances[i].bytes == s.files[i]));
+    for (std::size_t i = 0; i < late.instances.size(); ++i)
+        BOOST_TEST((*late.instances[i].bytes == s.files[i]));
 }
 
 BOOST_AUTO_TEST_CASE(waiting_is_reported_while_nothing_arrives) {
@@ -264,7 +264,8 @@ BOOST_AUTO_TEST_CASE(a_failure_reaches_every_waiter_with_the_missing_uids) {
     auto plan = rig.engine.plan(seriesRequest(s.record.seriesInstanceUid), cancel);
     std::vector<Drained> results(3);
     std::vector<std::thread> threads;
-    for (int i = 0; i < 3; ++i) threads.emplace_back([&, i] { results[i] = drain(*rig.engine.open(plan, cancel)); });
+    for (int i = 0; i < 3; ++i)
+        threads.emplace_back([&, i] { results[i] = drain(*rig.engine.open(plan, cancel)); });
     for (auto& t : threads) t.join();
     BOOST_TEST(rig.tcia.downloadCalls == 1);
     const std::vector<std::string> missing(s.sopUids.begin() + 2, s.sopUids.end());
@@ -291,7 +292,8 @@ BOOST_AUTO_TEST_CASE(a_short_download_is_a_failure_never_a_silent_success) {
     rig.tcia.add(s);
     rig.tcia.stopAfter = 3;  // TCIA's ZIP held 3 of the 5 instances, no error raised
     CancelToken cancel;
-    auto d = drain(*rig.engine.open(rig.engine.plan(seriesRequest(s.record.seriesInstanceUid), cancel), cancel));
+    auto d =
+        drain(*rig.engine.open(rig.engine.plan(seriesRequest(s.record.seriesInstanceUid), cancel), cancel));
     BOOST_TEST(d.instances.size() == 3u);
     BOOST_TEST(sorted(d.failed) == sorted(std::vector<std::string>{s.sopUids[3], s.sopUids[4]}));
     BOOST_TEST(d.failedCount == 2u);
@@ -382,8 +384,10 @@ BOOST_AUTO_TEST_CASE(concurrent_downloads_are_bounded) {
     std::vector<std::thread> threads;
     for (std::size_t i = 0; i < all.size(); ++i)
         threads.emplace_back([&, i] {
-            results[i] = drain(*rig.engine.open(
-                rig.engine.plan(seriesRequest(all[i].record.seriesInstanceUid), cancel), cancel), 20ms);
+            results[i] =
+                drain(*rig.engine.open(
+                          rig.engine.plan(seriesRequest(all[i].record.seriesInstanceUid), cancel), cancel),
+                      20ms);
         });
     std::this_thread::sleep_for(30ms);
     auto mid = rig.engine.downloads().stats();
@@ -413,7 +417,8 @@ BOOST_AUTO_TEST_CASE(a_slow_consumer_reads_back_from_disk_instead_of_buffering) 
     BOOST_TEST(rest.instances.size() == 29u);
     // At most kMaxBufferedPerSubscriber were held in memory; the rest came from disk.
     BOOST_TEST(rig.cache.stats().hits - hitsBefore >= 29u - SeriesDownload::kMaxBufferedPerSubscriber);
-    for (std::size_t i = 0; i < rest.instances.size(); ++i) BOOST_TEST((*rest.instances[i].bytes == s.files[i + 1]));
+    for (std::size_t i = 0; i < rest.instances.size(); ++i)
+        BOOST_TEST((*rest.instances[i].bytes == s.files[i + 1]));
 }
 
 BOOST_AUTO_TEST_CASE(image_level_is_served_from_cache_without_download) {
@@ -438,8 +443,8 @@ BOOST_AUTO_TEST_CASE(a_damaged_cached_file_is_fetched_again) {
     CancelToken cancel;
     auto plan = rig.engine.plan(seriesRequest(s.record.seriesInstanceUid), cancel);
     drain(*rig.engine.open(plan, cancel));
-    std::filesystem::resize_file(rig.cache.directory() + "/" + s.record.seriesInstanceUid + "/" + s.sopUids[1] + ".dcm",
-                                 10);
+    std::filesystem::resize_file(
+        rig.cache.directory() + "/" + s.record.seriesInstanceUid + "/" + s.sopUids[1] + ".dcm", 10);
     auto d = drain(*rig.engine.open(plan, cancel));
     BOOST_TEST(sorted(uidsOf(d)) == sorted(s.sopUids));
     BOOST_TEST(d.failedCount == 0u);

@@ -13,7 +13,8 @@
 namespace bridge::test {
 
 std::vector<std::uint8_t> makeInstance(const std::string& studyUid, const std::string& seriesUid,
-                                       const std::string& sopUid, int instanceNumber, std::size_t pixelBytes) {
+                                       const std::string& sopUid, int instanceNumber,
+                                       std::size_t pixelBytes) {
     DcmFileFormat file;
     DcmDataset* ds = file.getDataset();
     ds->putAndInsertString(DCM_SOPClassUID, UID_CTImageStorage);
@@ -53,7 +54,8 @@ std::vector<std::uint8_t> makeInstance(const std::string& studyUid, const std::s
     return buffer;
 }
 
-FakeSeries makeSeries(const std::string& tag, int count, const std::string& collection, std::size_t pixelBytes) {
+FakeSeries makeSeries(const std::string& tag, int count, const std::string& collection,
+                      std::size_t pixelBytes) {
     FakeSeries s;
     const std::string root = "1.2.826.0.1.3680043.10.999.";
     s.record.collection = collection;
@@ -65,7 +67,8 @@ FakeSeries makeSeries(const std::string& tag, int count, const std::string& coll
     for (int i = 1; i <= count; ++i) {
         const std::string sop = root + "3." + tag + "." + std::to_string(i);
         s.sopUids.push_back(sop);
-        s.files.push_back(makeInstance(s.record.studyInstanceUid, s.record.seriesInstanceUid, sop, i, pixelBytes));
+        s.files.push_back(
+            makeInstance(s.record.studyInstanceUid, s.record.seriesInstanceUid, sop, i, pixelBytes));
     }
     std::int64_t size = 0;
     for (const auto& f : s.files) size += static_cast<std::int64_t>(f.size());
@@ -98,8 +101,9 @@ std::vector<std::string> FakeTcia::sopInstanceUids(const std::string& seriesInst
     return it == series_.end() ? std::vector<std::string>{} : it->second.sopUids;
 }
 
-std::size_t FakeTcia::downloadSeries(const std::string& seriesInstanceUid, const tcia::DownloadOptions& options,
-                                     const tcia::InstanceSink& sink, const CancelToken& cancel) {
+std::size_t FakeTcia::downloadSeries(const std::string& seriesInstanceUid,
+                                     const tcia::DownloadOptions& options, const tcia::InstanceSink& sink,
+                                     const CancelToken& cancel) {
     downloadCalls++;
     const int now = ++concurrent;
     int seen = maxConcurrent.load();
@@ -130,7 +134,8 @@ std::size_t FakeTcia::downloadSeries(const std::string& seriesInstanceUid, const
             throw BridgeError(ErrorCode::Cancelled, "download cancelled");
         }
         if (failAfter >= 0 && static_cast<int>(i) == failAfter)
-            throw BridgeError(failCode, "truncated ZIP after " + std::to_string(i) + " entries, retries exhausted");
+            throw BridgeError(failCode,
+                              "truncated ZIP after " + std::to_string(i) + " entries, retries exhausted");
         if (stopAfter >= 0 && static_cast<int>(i) == stopAfter) break;
         tcia::DownloadedInstance instance;
         instance.entryName = std::to_string(i + 1) + ".dcm";
@@ -141,9 +146,11 @@ std::size_t FakeTcia::downloadSeries(const std::string& seriesInstanceUid, const
         sink(std::move(instance));
         ++delivered;
     }
-    if (throwOnShortfall && options.expectedCount && static_cast<std::int64_t>(delivered) < *options.expectedCount)
-        throw BridgeError(ErrorCode::UpstreamBadResponse, "getImage delivered " + std::to_string(delivered) + " of " +
-                                                              std::to_string(*options.expectedCount) + " after retries");
+    if (throwOnShortfall && options.expectedCount &&
+        static_cast<std::int64_t>(delivered) < *options.expectedCount)
+        throw BridgeError(ErrorCode::UpstreamBadResponse,
+                          "getImage delivered " + std::to_string(delivered) + " of " +
+                              std::to_string(*options.expectedCount) + " after retries");
     return delivered;
 }
 

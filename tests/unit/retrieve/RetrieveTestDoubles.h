@@ -2,10 +2,6 @@
 // Small in-memory stand-ins for TciaApi and MetadataSource used by unit_retrieve, plus a
 // generator of tiny but real DICOM Part-10 files (DCMTK-written).
 
-#include "bridge/common/Error.h"
-#include "bridge/query/MetadataSource.h"
-#include "bridge/tcia/TciaApi.h"
-
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -13,12 +9,17 @@
 #include <string>
 #include <vector>
 
+#include "bridge/common/Error.h"
+#include "bridge/query/MetadataSource.h"
+#include "bridge/tcia/TciaApi.h"
+
 namespace bridge::test {
 
 /// A Part-10 CT image (Explicit VR LE) with the given UIDs, InstanceNumber and a pixel payload
 /// of `pixelBytes` bytes (Rows x Columns derived from it).
 std::vector<std::uint8_t> makeInstance(const std::string& studyUid, const std::string& seriesUid,
-                                       const std::string& sopUid, int instanceNumber, std::size_t pixelBytes = 512);
+                                       const std::string& sopUid, int instanceNumber,
+                                       std::size_t pixelBytes = 512);
 
 /// One fake series: its record and its instances in delivery order.
 struct FakeSeries {
@@ -38,7 +39,7 @@ public:
     void add(const FakeSeries& series);
 
     std::chrono::milliseconds delayPerInstance{0};
-    int failAfter = -1;             ///< throw after delivering this many (-1: never)
+    int failAfter = -1;  ///< throw after delivering this many (-1: never)
     ErrorCode failCode = ErrorCode::UpstreamBadResponse;
     int stopAfter = -1;             ///< return normally after this many (partial download)
     bool throwOnShortfall = false;  ///< like TciaClient: fewer than expectedCount -> UpstreamBadResponse
@@ -53,10 +54,12 @@ public:
     std::vector<std::string> bodyPartValues(const tcia::ValueFilter&) override { return {}; }
     std::vector<std::string> manufacturerValues(const tcia::ValueFilter&) override { return {}; }
     std::vector<tcia::PatientRecord> patients(const tcia::PatientFilter&) override { return {}; }
-    std::vector<tcia::PatientRecord> patientsByCollectionAndModality(const std::string&, const std::string&) override {
+    std::vector<tcia::PatientRecord> patientsByCollectionAndModality(const std::string&,
+                                                                     const std::string&) override {
         return {};
     }
-    std::vector<tcia::PatientRecord> newPatientsInCollection(const std::string&, const std::string&) override {
+    std::vector<tcia::PatientRecord> newPatientsInCollection(const std::string&,
+                                                             const std::string&) override {
         return {};
     }
     std::vector<tcia::StudyRecord> studies(const tcia::StudyFilter&) override { return {}; }
@@ -87,8 +90,12 @@ public:
     std::set<std::string> restrictedCollections() override { return {}; }
     std::vector<tcia::PatientRecord> patients(const tcia::PatientFilter&) override { return {}; }
     std::vector<tcia::StudyRecord> studies(const tcia::StudyFilter&) override { return {}; }
-    std::vector<tcia::SeriesRecord> series(const tcia::SeriesFilter& filter) override { return tcia_.series(filter); }
-    std::vector<std::string> sopInstanceUids(const std::string& uid) override { return tcia_.sopInstanceUids(uid); }
+    std::vector<tcia::SeriesRecord> series(const tcia::SeriesFilter& filter) override {
+        return tcia_.series(filter);
+    }
+    std::vector<std::string> sopInstanceUids(const std::string& uid) override {
+        return tcia_.sopInstanceUids(uid);
+    }
 
 private:
     FakeTcia& tcia_;
