@@ -374,6 +374,13 @@ BOOST_AUTO_TEST_CASE(forwarded_headers_shape_urls) {
     BOOST_REQUIRE_EQUAL(r.status, 200);
     auto url = firstString(jsonArray(r.body)->getObject(0), "00081190");
     BOOST_TEST(url.rfind("https://pacs.example.org/dicom-web/studies/", 0) == 0u);
+    // BulkDataURIs too, even when the same series' metadata is cached for another host (OHIF #1602).
+    const std::string meta = "/dicom-web/studies/" + kStudy + "/series/" + kSeriesNative + "/metadata";
+    BOOST_REQUIRE_EQUAL(f.get(meta).status, 200);
+    auto proxied = f.get(meta, {{"Forwarded", "for=10.0.0.9;host=viewer.example.net;proto=https"}});
+    BOOST_REQUIRE_EQUAL(proxied.status, 200);
+    auto bulk = jsonArray(proxied.body)->getObject(0)->getObject("7FE00010")->getValue<std::string>("BulkDataURI");
+    BOOST_TEST(bulk.rfind("https://viewer.example.net/dicom-web/studies/" + kStudy, 0) == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(landing_page_health_and_collections) {
