@@ -2,6 +2,21 @@
 // DICOMweb server (QIDO-RS / WADO-RS), and harvests collections into the catalog (`sync`).
 // Composition only: configuration -> BridgeServices (the core) -> the two adapters.
 
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/oflog/oflog.h>
+#include <pthread.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
 #include "bridge/catalog/Catalog.h"
 #include "bridge/catalog/CatalogSync.h"
 #include "bridge/common/Config.h"
@@ -10,21 +25,6 @@
 #include "dimse/BridgeDimse.h"
 #include "dimse/DimseServer.h"
 #include "web/DicomWebServer.h"
-
-#include <dcmtk/config/osconfig.h>
-#include <dcmtk/oflog/oflog.h>
-
-#include <csignal>
-#include <cstdio>
-#include <cstdlib>
-#include <fstream>
-#include <iostream>
-#include <optional>
-#include <pthread.h>
-#include <sstream>
-#include <string>
-#include <thread>
-#include <vector>
 
 namespace {
 
@@ -82,15 +82,21 @@ Arguments parseArguments(int argc, char** argv) {
     };
     for (; i < argc; ++i) {
         std::string a = argv[i];
-        if (a == "--help" || a == "-h") args.help = true;
-        else if (a == "--config") args.configFile = value(a);
-        else if (a == "--tcia-url" || a == "--aet" || a == "--dimse-port" || a == "--http-port" || a == "--bind" ||
-                 a == "--cache-dir" || a == "--destination" || a == "--log-level")
+        if (a == "--help" || a == "-h")
+            args.help = true;
+        else if (a == "--config")
+            args.configFile = value(a);
+        else if (a == "--tcia-url" || a == "--aet" || a == "--dimse-port" || a == "--http-port" ||
+                 a == "--bind" || a == "--cache-dir" || a == "--destination" || a == "--log-level")
             args.overrides.emplace_back(a, value(a));
-        else if (a == "--no-dimse" || a == "--no-web") args.overrides.emplace_back(a, "");
-        else if (a == "--collection" && args.sync) args.collections.push_back(value(a));
-        else if (a == "--no-resume" && args.sync) args.resume = false;
-        else usageError("unknown argument '" + a + "'");
+        else if (a == "--no-dimse" || a == "--no-web")
+            args.overrides.emplace_back(a, "");
+        else if (a == "--collection" && args.sync)
+            args.collections.push_back(value(a));
+        else if (a == "--no-resume" && args.sync)
+            args.resume = false;
+        else
+            usageError("unknown argument '" + a + "'");
     }
     return args;
 }
@@ -147,11 +153,16 @@ bridge::Config loadConfig(const Arguments& args) {
 
 void configureLogging(const std::string& level) {
     OFLogger::LogLevel l = OFLogger::INFO_LOG_LEVEL;
-    if (level == "trace") l = OFLogger::TRACE_LOG_LEVEL;
-    else if (level == "debug") l = OFLogger::DEBUG_LOG_LEVEL;
-    else if (level == "warn") l = OFLogger::WARN_LOG_LEVEL;
-    else if (level == "error") l = OFLogger::ERROR_LOG_LEVEL;
-    else if (level == "fatal") l = OFLogger::FATAL_LOG_LEVEL;
+    if (level == "trace")
+        l = OFLogger::TRACE_LOG_LEVEL;
+    else if (level == "debug")
+        l = OFLogger::DEBUG_LOG_LEVEL;
+    else if (level == "warn")
+        l = OFLogger::WARN_LOG_LEVEL;
+    else if (level == "error")
+        l = OFLogger::ERROR_LOG_LEVEL;
+    else if (level == "fatal")
+        l = OFLogger::FATAL_LOG_LEVEL;
     OFLog::configure(l);
     // dcmnet's own INFO lines (one per association/message) are noise at info level.
     if (l == OFLogger::INFO_LOG_LEVEL) OFLog::getLogger("dcmtk").setLogLevel(OFLogger::WARN_LOG_LEVEL);
@@ -185,19 +196,22 @@ int runSyncCommand(const Arguments& args, const bridge::Config& config, const si
     options.collections = args.collections;
     options.resume = args.resume;
     options.progress = [](const bridge::SyncProgress& p) {
-        std::fprintf(stderr, "\rsync: %zu/%zu collections, %lld series (%.1f/s) %s        ", p.collectionsDone,
-                     p.collectionsTotal, static_cast<long long>(p.seriesStored), p.seriesPerSecond,
-                     p.currentCollection.c_str());
+        std::fprintf(stderr, "\rsync: %zu/%zu collections, %lld series (%.1f/s) %s        ",
+                     p.collectionsDone, p.collectionsTotal, static_cast<long long>(p.seriesStored),
+                     p.seriesPerSecond, p.currentCollection.c_str());
     };
     int rc = 0;
     try {
         bridge::SyncResult r = bridge::runSync(*catalog, *services->tcia, options, cancel);
         std::fprintf(stderr, "\n");
-        std::printf("sync: %zu collections harvested, %zu skipped, %lld patients, %lld studies, %lld series in %.1f s%s\n",
-                    r.collectionsHarvested, r.collectionsSkipped, static_cast<long long>(r.patients),
-                    static_cast<long long>(r.studies), static_cast<long long>(r.series), r.elapsedSeconds,
-                    r.cancelled ? " (cancelled: run again to resume)" : "");
-        for (const auto& f : r.failures) std::printf("sync: %s failed: %s\n", f.collection.c_str(), f.message.c_str());
+        std::printf(
+            "sync: %zu collections harvested, %zu skipped, %lld patients, %lld studies, %lld series in %.1f "
+            "s%s\n",
+            r.collectionsHarvested, r.collectionsSkipped, static_cast<long long>(r.patients),
+            static_cast<long long>(r.studies), static_cast<long long>(r.series), r.elapsedSeconds,
+            r.cancelled ? " (cancelled: run again to resume)" : "");
+        for (const auto& f : r.failures)
+            std::printf("sync: %s failed: %s\n", f.collection.c_str(), f.message.c_str());
         rc = (r.cancelled || !r.failures.empty()) ? 1 : 0;
     } catch (const std::exception& e) {
         std::cerr << "\ntcia-bridge sync: " << e.what() << "\n";
@@ -214,7 +228,8 @@ int runServe(const bridge::Config& config, const sigset_t& stopSignals) {
     std::unique_ptr<bridge::web::DicomWebServer> web;
     std::ostringstream where;
     if (config.dimse.enabled) {
-        dimse = std::make_unique<bridge::dimse::DimseServer>(config.dimse, bridge::dimse::makeDimseDependencies(*services));
+        dimse = std::make_unique<bridge::dimse::DimseServer>(config.dimse,
+                                                             bridge::dimse::makeDimseDependencies(*services));
         dimse->start();
         where << "DIMSE listening on " << config.dimse.bindAddress << ":" << dimse->port() << " (AE "
               << config.dimse.aeTitle;
@@ -225,7 +240,8 @@ int runServe(const bridge::Config& config, const sigset_t& stopSignals) {
         web = std::make_unique<bridge::web::DicomWebServer>(*services);
         web->start();
         if (dimse) where << "; ";
-        where << "DICOMweb listening on http://" << config.web.bindAddress << ":" << web->port() << "/dicom-web";
+        where << "DICOMweb listening on http://" << config.web.bindAddress << ":" << web->port()
+              << "/dicom-web";
     }
     if (!dimse && !web) {
         std::cerr << "tcia-bridge: both servers disabled, nothing to do\n";

@@ -55,7 +55,8 @@ AssociationDecision decideAssociation(const DimseSettings& settings,
     bool calledOk = calledAet == settings.aeTitle || (isKnownCalledAet && isKnownCalledAet(calledAet));
     if (!calledOk) return AssociationDecision::CalledAeNotRecognized;
     if (!settings.allowedCallingAets.empty()) {
-        if (!settings.allowedCallingAets.count(callingAet)) return AssociationDecision::CallingAeNotRecognized;
+        if (!settings.allowedCallingAets.count(callingAet))
+            return AssociationDecision::CallingAeNotRecognized;
         if (settings.checkCallerHost) {
             auto it = settings.peers.find(callingAet);
             if (it == settings.peers.end() || !sameHost(it->second.host, peerAddress))
@@ -75,11 +76,12 @@ OFCondition acceptPresentationContexts(T_ASC_Parameters* params) {
     const char* const* ts = queryTransferSyntaxes(tsCount);
     OFCondition cond = ASC_acceptContextsWithPreferredTransferSyntaxes(
         params, const_cast<const char**>(kQuerySopClasses),
-        static_cast<int>(sizeof(kQuerySopClasses) / sizeof(kQuerySopClasses[0])), const_cast<const char**>(ts),
-        tsCount);
+        static_cast<int>(sizeof(kQuerySopClasses) / sizeof(kQuerySopClasses[0])),
+        const_cast<const char**>(ts), tsCount);
     if (cond.bad()) return cond;
 
-    const int storageTsCount = static_cast<int>(sizeof(kStorageTransferSyntaxes) / sizeof(kStorageTransferSyntaxes[0]));
+    const int storageTsCount =
+        static_cast<int>(sizeof(kStorageTransferSyntaxes) / sizeof(kStorageTransferSyntaxes[0]));
     int n = ASC_countPresentationContexts(params);
     for (int i = 0; i < n; ++i) {
         T_ASC_PresentationContext pc;
@@ -91,8 +93,8 @@ OFCondition acceptPresentationContexts(T_ASC_Parameters* params) {
         for (int k = storageTsCount - 1; k >= 0; --k) {
             for (int j = 0; j < static_cast<int>(pc.transferSyntaxCount); ++j) {
                 if (std::strcmp(pc.proposedTransferSyntaxes[j], kStorageTransferSyntaxes[k]) == 0) {
-                    cond = ASC_acceptPresentationContext(params, pc.presentationContextID, kStorageTransferSyntaxes[k],
-                                                         pc.proposedRole);
+                    cond = ASC_acceptPresentationContext(params, pc.presentationContextID,
+                                                         kStorageTransferSyntaxes[k], pc.proposedRole);
                     if (cond.bad()) return cond;
                 }
             }

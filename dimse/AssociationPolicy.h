@@ -6,17 +6,22 @@
 //                         C-GET, storage SOP classes when the requester proposes the SCP role
 //                         (PS3.7 D.3.3.4 SCP/SCU role selection), like dcmqrscp.
 
-#include "bridge/common/Config.h"
-
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmnet/assoc.h>
 
 #include <functional>
 #include <string>
 
+#include "bridge/common/Config.h"
+
 namespace bridge::dimse {
 
-enum class AssociationDecision { Accept, CalledAeNotRecognized, CallingAeNotRecognized, CallingHostNotAllowed };
+enum class AssociationDecision {
+    Accept,
+    CalledAeNotRecognized,
+    CallingAeNotRecognized,
+    CallingHostNotAllowed
+};
 
 AssociationDecision decideAssociation(const DimseSettings& settings,
                                       const std::function<bool(const std::string&)>& isKnownCalledAet,

@@ -13,7 +13,9 @@ DimseDependencies makeDimseDependencies(BridgeServices& services) {
         deps.scopeFor = [access](const std::string& calling, const std::string& called) {
             return access->forDimse(calling, called);
         };
-        deps.isKnownCalledAet = [access](const std::string& called) { return access->isKnownCalledAet(called); };
+        deps.isKnownCalledAet = [access](const std::string& called) {
+            return access->isKnownCalledAet(called);
+        };
     } else {
         // Without a policy, only the collection AEs of the configuration are known.
         const auto& aets = services.config.dimse.collectionAets;

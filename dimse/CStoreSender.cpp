@@ -1,7 +1,5 @@
 #include "dimse/CStoreSender.h"
 
-#include "bridge/common/Error.h"
-
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcistrmb.h>
 #include <dcmtk/dcmdata/dcrledrg.h>
@@ -11,6 +9,8 @@
 #include <dcmtk/dcmnet/dimse.h>
 
 #include <mutex>
+
+#include "bridge/common/Error.h"
 
 namespace bridge::dimse {
 
@@ -55,10 +55,13 @@ StoreTarget::Result sendCStore(T_ASC_Association* assoc, const DicomInstance& in
     std::string sopClass = instance.sopClassUid;
     std::string sopInstance = instance.sopInstanceUid;
     OFString value;
-    if (sopClass.empty() && dataset->findAndGetOFString(DCM_SOPClassUID, value).good()) sopClass = value.c_str();
-    if (sopInstance.empty() && dataset->findAndGetOFString(DCM_SOPInstanceUID, value).good()) sopInstance = value.c_str();
+    if (sopClass.empty() && dataset->findAndGetOFString(DCM_SOPClassUID, value).good())
+        sopClass = value.c_str();
+    if (sopInstance.empty() && dataset->findAndGetOFString(DCM_SOPInstanceUID, value).good())
+        sopInstance = value.c_str();
     E_TransferSyntax original = dataset->getOriginalXfer();
-    std::string originalTs = instance.transferSyntaxUid.empty() ? DcmXfer(original).getXferID() : instance.transferSyntaxUid;
+    std::string originalTs =
+        instance.transferSyntaxUid.empty() ? DcmXfer(original).getXferID() : instance.transferSyntaxUid;
 
     T_ASC_PresentationContextID presId =
         ASC_findAcceptedPresentationContextID(assoc, sopClass.c_str(), originalTs.c_str());
@@ -74,7 +77,8 @@ StoreTarget::Result sendCStore(T_ASC_Association* assoc, const DicomInstance& in
         // The peer refused the original syntax: decode (PS3.5 A.4 encapsulated -> native).
         dataset->chooseRepresentation(target, nullptr);
         if (!dataset->canWriteXfer(target)) {
-            result.reason = "cannot transcode " + sopInstance + " from " + originalTs + " to " + pc.acceptedTransferSyntax;
+            result.reason = "cannot transcode " + sopInstance + " from " + originalTs + " to " +
+                            pc.acceptedTransferSyntax;
             return result;
         }
     }
@@ -82,7 +86,8 @@ StoreTarget::Result sendCStore(T_ASC_Association* assoc, const DicomInstance& in
     T_DIMSE_C_StoreRQ request{};
     request.MessageID = assoc->nextMsgID++;
     OFStandard::strlcpy(request.AffectedSOPClassUID, sopClass.c_str(), sizeof(request.AffectedSOPClassUID));
-    OFStandard::strlcpy(request.AffectedSOPInstanceUID, sopInstance.c_str(), sizeof(request.AffectedSOPInstanceUID));
+    OFStandard::strlcpy(request.AffectedSOPInstanceUID, sopInstance.c_str(),
+                        sizeof(request.AffectedSOPInstanceUID));
     request.DataSetType = DIMSE_DATASET_PRESENT;
     request.Priority = DIMSE_PRIORITY_MEDIUM;
     if (originator) {
@@ -93,8 +98,9 @@ StoreTarget::Result sendCStore(T_ASC_Association* assoc, const DicomInstance& in
     }
     T_DIMSE_C_StoreRSP response{};
     DcmDataset* statusDetail = nullptr;
-    OFCondition cond = DIMSE_storeUser(assoc, presId, &request, nullptr, dataset, nullptr, nullptr, DIMSE_BLOCKING,
-                                       dimseTimeoutSeconds, &response, &statusDetail, nullptr, 0);
+    OFCondition cond =
+        DIMSE_storeUser(assoc, presId, &request, nullptr, dataset, nullptr, nullptr, DIMSE_BLOCKING,
+                        dimseTimeoutSeconds, &response, &statusDetail, nullptr, 0);
     delete statusDetail;
     if (cond.bad()) {
         if (associationLost) *associationLost = true;

@@ -5,8 +5,6 @@
 // into the accepted uncompressed syntax. Blocking; the association must not be used by another
 // thread meanwhile.
 
-#include "dimse/StoreTarget.h"
-
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmnet/assoc.h>
@@ -15,6 +13,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+
+#include "dimse/StoreTarget.h"
 
 namespace bridge::dimse {
 

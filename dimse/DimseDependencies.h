@@ -4,13 +4,13 @@
 // makeDimseDependencies() (dimse/BridgeDimse.h). All referenced objects must outlive the server
 // and be safe to call from several association threads at once.
 
-#include "bridge/query/Query.h"
-#include "bridge/query/QueryService.h"
-#include "bridge/retrieve/RetrieveService.h"
-
 #include <cstddef>
 #include <functional>
 #include <string>
+
+#include "bridge/query/Query.h"
+#include "bridge/query/QueryService.h"
+#include "bridge/retrieve/RetrieveService.h"
 
 namespace bridge::dimse {
 

@@ -1,18 +1,10 @@
 #include "dimse/DimseServer.h"
 
-#include "bridge/common/Error.h"
-#include "dimse/AssociationPolicy.h"
-#include "dimse/CStoreSender.h"
-#include "dimse/FindScp.h"
-#include "dimse/GetScp.h"
-#include "dimse/MoveScp.h"
-
+#include <arpa/inet.h>
 #include <dcmtk/dcmnet/assoc.h>
 #include <dcmtk/dcmnet/dimse.h>
 #include <dcmtk/dcmnet/dul.h>
 #include <dcmtk/oflog/oflog.h>
-
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -20,6 +12,13 @@
 
 #include <cerrno>
 #include <cstring>
+
+#include "bridge/common/Error.h"
+#include "dimse/AssociationPolicy.h"
+#include "dimse/CStoreSender.h"
+#include "dimse/FindScp.h"
+#include "dimse/GetScp.h"
+#include "dimse/MoveScp.h"
 
 namespace bridge::dimse {
 namespace {
@@ -39,8 +38,8 @@ std::string trimmed(const char* s) {
     return b == std::string::npos ? std::string() : v.substr(b);
 }
 
-void reject(T_ASC_Association* assoc, T_ASC_RejectParametersResult result, T_ASC_RejectParametersSource source,
-            T_ASC_RejectParametersReason reason) {
+void reject(T_ASC_Association* assoc, T_ASC_RejectParametersResult result,
+            T_ASC_RejectParametersSource source, T_ASC_RejectParametersReason reason) {
     T_ASC_RejectParameters rej{result, source, reason};
     ASC_rejectAssociation(assoc, &rej);
     ASC_dropAssociation(assoc);
@@ -70,9 +69,11 @@ void DimseServer::start() {
     if (::inet_pton(AF_INET, settings_.bindAddress.c_str(), &addr.sin_addr) != 1) {
         ::close(listenFd_);
         listenFd_ = -1;
-        throw BridgeError(ErrorCode::InvalidArgument, "dimse.bindAddress is not an IPv4 address: " + settings_.bindAddress);
+        throw BridgeError(ErrorCode::InvalidArgument,
+                          "dimse.bindAddress is not an IPv4 address: " + settings_.bindAddress);
     }
-    if (::bind(listenFd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(listenFd_, 64) != 0) {
+    if (::bind(listenFd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::listen(listenFd_, 64) != 0) {
         std::string err = std::strerror(errno);
         ::close(listenFd_);
         listenFd_ = -1;
@@ -87,8 +88,8 @@ void DimseServer::start() {
         std::lock_guard<std::mutex> lock(externalSocketMutex());
         // With an external handle set, initializeNetworkTCP() creates no INADDR_ANY listener.
         dcmExternalSocketHandle.set(listenFd_);
-        OFCondition cond = ASC_initializeNetwork(NET_ACCEPTOR, port_, static_cast<int>(settings_.acseTimeout.count()),
-                                                 &network_);
+        OFCondition cond = ASC_initializeNetwork(NET_ACCEPTOR, port_,
+                                                 static_cast<int>(settings_.acseTimeout.count()), &network_);
         dcmExternalSocketHandle.set(-1);
         if (cond.bad()) {
             ::close(listenFd_);
@@ -137,8 +138,8 @@ void DimseServer::acceptLoop() {
         {
             std::lock_guard<std::mutex> lock(externalSocketMutex());
             dcmExternalSocketHandle.set(client);
-            cond = ASC_receiveAssociation(network_, &assoc, settings_.maxPdu, nullptr, nullptr, OFFalse, DUL_NOBLOCK,
-                                          static_cast<int>(settings_.acseTimeout.count()));
+            cond = ASC_receiveAssociation(network_, &assoc, settings_.maxPdu, nullptr, nullptr, OFFalse,
+                                          DUL_NOBLOCK, static_cast<int>(settings_.acseTimeout.count()));
             dcmExternalSocketHandle.set(-1);
         }
         if (cond.bad()) {
@@ -152,7 +153,8 @@ void DimseServer::acceptLoop() {
             continue;
         }
         if (active_.load() >= settings_.maxAssociations) {
-            OFLOG_WARN(serverLogger, "rejecting association: " << settings_.maxAssociations << " already active");
+            OFLOG_WARN(serverLogger,
+                       "rejecting association: " << settings_.maxAssociations << " already active");
             reject(assoc, ASC_RESULT_REJECTEDTRANSIENT, ASC_SOURCE_SERVICEPROVIDER_PRESENTATION_RELATED,
                    ASC_REASON_SP_PRES_LOCALLIMITEXCEEDED);
             continue;
@@ -183,16 +185,20 @@ void DimseServer::serve(T_ASC_Association* assoc) {
     std::string peerHost = info.peerAddress.substr(0, info.peerAddress.find(':'));
 
     switch (decideAssociation(settings_, deps_.isKnownCalledAet, info.callingAet, info.calledAet, peerHost)) {
-    case AssociationDecision::Accept: break;
-    case AssociationDecision::CalledAeNotRecognized:
-        OFLOG_WARN(serverLogger, "rejecting " << info.callingAet << ": called AE '" << info.calledAet << "' unknown");
-        reject(assoc, ASC_RESULT_REJECTEDPERMANENT, ASC_SOURCE_SERVICEUSER, ASC_REASON_SU_CALLEDAETITLENOTRECOGNIZED);
-        return;
-    case AssociationDecision::CallingAeNotRecognized:
-    case AssociationDecision::CallingHostNotAllowed:
-        OFLOG_WARN(serverLogger, "rejecting calling AE '" << info.callingAet << "' from " << peerHost);
-        reject(assoc, ASC_RESULT_REJECTEDPERMANENT, ASC_SOURCE_SERVICEUSER, ASC_REASON_SU_CALLINGAETITLENOTRECOGNIZED);
-        return;
+        case AssociationDecision::Accept:
+            break;
+        case AssociationDecision::CalledAeNotRecognized:
+            OFLOG_WARN(serverLogger,
+                       "rejecting " << info.callingAet << ": called AE '" << info.calledAet << "' unknown");
+            reject(assoc, ASC_RESULT_REJECTEDPERMANENT, ASC_SOURCE_SERVICEUSER,
+                   ASC_REASON_SU_CALLEDAETITLENOTRECOGNIZED);
+            return;
+        case AssociationDecision::CallingAeNotRecognized:
+        case AssociationDecision::CallingHostNotAllowed:
+            OFLOG_WARN(serverLogger, "rejecting calling AE '" << info.callingAet << "' from " << peerHost);
+            reject(assoc, ASC_RESULT_REJECTEDPERMANENT, ASC_SOURCE_SERVICEUSER,
+                   ASC_REASON_SU_CALLINGAETITLENOTRECOGNIZED);
+            return;
     }
     OFCondition cond = acceptPresentationContexts(assoc->params);
     if (cond.good()) {
@@ -206,7 +212,8 @@ void DimseServer::serve(T_ASC_Association* assoc) {
         ASC_destroyAssociation(&assoc);
         return;
     }
-    OFLOG_DEBUG(serverLogger, "association from " << info.callingAet << " (" << peerHost << ") to " << info.calledAet);
+    OFLOG_DEBUG(serverLogger,
+                "association from " << info.callingAet << " (" << peerHost << ") to " << info.calledAet);
 
     long idleSeconds = 0;
     bool aborted = false;
@@ -248,26 +255,27 @@ void DimseServer::serve(T_ASC_Association* assoc) {
             break;
         }
         switch (msg.CommandField) {
-        case DIMSE_C_ECHO_RQ:
-            cond = DIMSE_sendEchoResponse(assoc, presId, &msg.msg.CEchoRQ, STATUS_Success, nullptr);
-            break;
-        case DIMSE_C_FIND_RQ:
-            cond = handleFind(assoc, presId, msg.msg.CFindRQ, info, settings_, deps_);
-            break;
-        case DIMSE_C_MOVE_RQ:
-            cond = handleMove(assoc, presId, msg.msg.CMoveRQ, info, settings_, deps_, stopping_);
-            break;
-        case DIMSE_C_GET_RQ:
-            cond = handleGet(assoc, presId, msg.msg.CGetRQ, info, settings_, deps_, stopping_);
-            break;
-        case DIMSE_C_CANCEL_RQ:
-            // A C-CANCEL after the final response (Weasis sends one after every response): ignore.
-            cond = EC_Normal;
-            break;
-        default:
-            OFLOG_WARN(serverLogger, "unsupported DIMSE command 0x" << std::hex << msg.CommandField << "; aborting");
-            cond = DIMSE_BADCOMMANDTYPE;
-            break;
+            case DIMSE_C_ECHO_RQ:
+                cond = DIMSE_sendEchoResponse(assoc, presId, &msg.msg.CEchoRQ, STATUS_Success, nullptr);
+                break;
+            case DIMSE_C_FIND_RQ:
+                cond = handleFind(assoc, presId, msg.msg.CFindRQ, info, settings_, deps_);
+                break;
+            case DIMSE_C_MOVE_RQ:
+                cond = handleMove(assoc, presId, msg.msg.CMoveRQ, info, settings_, deps_, stopping_);
+                break;
+            case DIMSE_C_GET_RQ:
+                cond = handleGet(assoc, presId, msg.msg.CGetRQ, info, settings_, deps_, stopping_);
+                break;
+            case DIMSE_C_CANCEL_RQ:
+                // A C-CANCEL after the final response (Weasis sends one after every response): ignore.
+                cond = EC_Normal;
+                break;
+            default:
+                OFLOG_WARN(serverLogger,
+                           "unsupported DIMSE command 0x" << std::hex << msg.CommandField << "; aborting");
+                cond = DIMSE_BADCOMMANDTYPE;
+                break;
         }
         if (cond.bad()) {
             OFLOG_INFO(serverLogger, "aborting association from " << info.callingAet << ": " << cond.text());
@@ -277,8 +285,10 @@ void DimseServer::serve(T_ASC_Association* assoc) {
         }
     }
     // After a release the peer closes the transport; after an abort there is nothing to wait for.
-    if (aborted) ASC_dropAssociation(assoc);
-    else ASC_dropSCPAssociation(assoc, 5);
+    if (aborted)
+        ASC_dropAssociation(assoc);
+    else
+        ASC_dropSCPAssociation(assoc, 5);
     ASC_destroyAssociation(&assoc);
 }
 

@@ -20,15 +20,15 @@
 //
 // Threading: start()/stop() from one owner thread; one accept thread; one thread per association.
 
-#include "bridge/common/Config.h"
-#include "dimse/DimseDependencies.h"
-
 #include <atomic>
 #include <cstdint>
 #include <list>
 #include <memory>
 #include <mutex>
 #include <thread>
+
+#include "bridge/common/Config.h"
+#include "dimse/DimseDependencies.h"
 
 struct T_ASC_Network;
 struct T_ASC_Association;

@@ -2,11 +2,11 @@
 // DIMSE status words of the bridge's SCP (PS3.4 C.4.1.1.4 C-FIND, C.4.2.1.5 C-MOVE,
 // C.4.3.1.4 C-GET) and the pure rules that pick them. Everything here is value-in/value-out.
 
-#include "bridge/common/Error.h"
-
 #include <cstddef>
 #include <cstdint>
 #include <string>
+
+#include "bridge/common/Error.h"
 
 namespace bridge::dimse {
 
@@ -31,7 +31,7 @@ std::string errorComment(const std::string& message);
 
 /// Sub-operation counters of one C-MOVE / C-GET.
 struct SubOperationCounts {
-    std::size_t planned = 0;    ///< announced in the first Pending (may grow if more arrive)
+    std::size_t planned = 0;  ///< announced in the first Pending (may grow if more arrive)
     std::size_t completed = 0;
     std::size_t failed = 0;
     std::size_t warning = 0;

@@ -1,14 +1,14 @@
 #include "dimse/FindScp.h"
 
-#include "bridge/common/CancelToken.h"
-#include "bridge/common/Error.h"
-#include "dimse/DimseStatus.h"
-#include "dimse/IdentifierTranslator.h"
-
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/oflog/oflog.h>
 
 #include <memory>
+
+#include "bridge/common/CancelToken.h"
+#include "bridge/common/Error.h"
+#include "dimse/DimseStatus.h"
+#include "dimse/IdentifierTranslator.h"
 
 namespace bridge::dimse {
 namespace {
@@ -31,8 +31,9 @@ DcmDataset* commentDetail(const std::string& message) {
     return detail;
 }
 
-void findCallback(void* data, OFBool cancelled, T_DIMSE_C_FindRQ* request, DcmDataset* identifier, int responseCount,
-                  T_DIMSE_C_FindRSP* response, DcmDataset** responseIdentifiers, DcmDataset** statusDetail) {
+void findCallback(void* data, OFBool cancelled, T_DIMSE_C_FindRQ* request, DcmDataset* identifier,
+                  int responseCount, T_DIMSE_C_FindRSP* response, DcmDataset** responseIdentifiers,
+                  DcmDataset** statusDetail) {
     auto& ctx = *static_cast<FindContext*>(data);
     *responseIdentifiers = nullptr;
     *statusDetail = nullptr;
@@ -49,9 +50,11 @@ void findCallback(void* data, OFBool cancelled, T_DIMSE_C_FindRQ* request, DcmDa
             if (!identifier) throw BridgeError(ErrorCode::InvalidArgument, "no identifier");
             std::vector<std::string> warnings;
             ctx.query = identifierToQuery(*identifier, *model, &warnings);
-            for (const auto& w : warnings) OFLOG_WARN(findLogger, "C-FIND from " << ctx.info.callingAet << ": " << w);
+            for (const auto& w : warnings)
+                OFLOG_WARN(findLogger, "C-FIND from " << ctx.info.callingAet << ": " << w);
             ctx.query.caseSensitivePersonNames = ctx.deps.caseSensitivePersonNames;
-            if (ctx.deps.scopeFor) ctx.query.scope = ctx.deps.scopeFor(ctx.info.callingAet, ctx.info.calledAet);
+            if (ctx.deps.scopeFor)
+                ctx.query.scope = ctx.deps.scopeFor(ctx.info.callingAet, ctx.info.calledAet);
             ctx.cursor = ctx.deps.query->find(ctx.query, ctx.cancel);
         }
         std::optional<DicomRecord> record = ctx.cursor->next();
@@ -82,8 +85,9 @@ void findCallback(void* data, OFBool cancelled, T_DIMSE_C_FindRQ* request, DcmDa
 
 }  // namespace
 
-OFCondition handleFind(T_ASC_Association* assoc, T_ASC_PresentationContextID presId, T_DIMSE_C_FindRQ& request,
-                       const AssociationInfo& info, const DimseSettings& settings, DimseDependencies& deps) {
+OFCondition handleFind(T_ASC_Association* assoc, T_ASC_PresentationContextID presId,
+                       T_DIMSE_C_FindRQ& request, const AssociationInfo& info, const DimseSettings& settings,
+                       DimseDependencies& deps) {
     FindContext ctx{info, settings, deps, CancelToken{}, Query{}, nullptr, 0};
     OFCondition cond = DIMSE_findProvider(assoc, presId, &request, findCallback, &ctx, DIMSE_BLOCKING,
                                           static_cast<int>(settings.dimseTimeout.count()));

@@ -6,15 +6,16 @@
 // (A900 bad identifier, C001 TCIA down...) with ErrorComment otherwise. Blocking; runs on the
 // association's thread.
 
-#include "bridge/common/Config.h"
-#include "dimse/DimseDependencies.h"
-
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmnet/dimse.h>
 
+#include "bridge/common/Config.h"
+#include "dimse/DimseDependencies.h"
+
 namespace bridge::dimse {
 
-OFCondition handleFind(T_ASC_Association* assoc, T_ASC_PresentationContextID presId, T_DIMSE_C_FindRQ& request,
-                       const AssociationInfo& info, const DimseSettings& settings, DimseDependencies& deps);
+OFCondition handleFind(T_ASC_Association* assoc, T_ASC_PresentationContextID presId,
+                       T_DIMSE_C_FindRQ& request, const AssociationInfo& info, const DimseSettings& settings,
+                       DimseDependencies& deps);
 
 }  // namespace bridge::dimse

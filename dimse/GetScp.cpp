@@ -1,14 +1,14 @@
 #include "dimse/GetScp.h"
 
+#include <dcmtk/oflog/oflog.h>
+
+#include <optional>
+
 #include "bridge/common/Error.h"
 #include "dimse/CStoreSender.h"
 #include "dimse/IdentifierTranslator.h"
 #include "dimse/RetrieveOperation.h"
 #include "dimse/RetrieveResponseWriter.h"
-
-#include <dcmtk/oflog/oflog.h>
-
-#include <optional>
 
 namespace bridge::dimse {
 namespace {
@@ -52,7 +52,8 @@ struct GetContext {
 
 RetrieveResponse firstStep(GetContext& ctx, T_DIMSE_C_GetRQ* request, DcmDataset* identifier) {
     auto model = modelForSopClass(request->AffectedSOPClassUID);
-    if (!model || !identifier) return RetrieveOperation::failure(kStatusIdentifierDoesNotMatch, "bad C-GET request");
+    if (!model || !identifier)
+        return RetrieveOperation::failure(kStatusIdentifierDoesNotMatch, "bad C-GET request");
     RetrieveRequest retrieve;
     try {
         retrieve = identifierToRetrieveRequest(*identifier, *model);
@@ -63,14 +64,16 @@ RetrieveResponse firstStep(GetContext& ctx, T_DIMSE_C_GetRQ* request, DcmDataset
     auto& stopping = ctx.stopping;
     // No C-CANCEL polling here while waiting: on the requester's association the next message
     // could also be a late C-STORE-RSP; DIMSE_getProvider checks C-CANCEL between responses.
-    ctx.operation.emplace(*ctx.deps.retrieve, std::chrono::duration_cast<std::chrono::milliseconds>(ctx.settings.pendingInterval),
+    ctx.operation.emplace(*ctx.deps.retrieve,
+                          std::chrono::duration_cast<std::chrono::milliseconds>(ctx.settings.pendingInterval),
                           [&stopping] { return stopping.load(); });
     OFLOG_INFO(getLogger, "C-GET from " << ctx.info.callingAet << " level " << toString(retrieve.level));
     return ctx.operation->begin(retrieve, ctx.target);
 }
 
-void getCallback(void* data, OFBool cancelled, T_DIMSE_C_GetRQ* request, DcmDataset* identifier, int responseCount,
-                 T_DIMSE_C_GetRSP* response, DcmDataset** statusDetail, DcmDataset** responseIdentifiers) {
+void getCallback(void* data, OFBool cancelled, T_DIMSE_C_GetRQ* request, DcmDataset* identifier,
+                 int responseCount, T_DIMSE_C_GetRSP* response, DcmDataset** statusDetail,
+                 DcmDataset** responseIdentifiers) {
     auto& ctx = *static_cast<GetContext*>(data);
     RetrieveResponse r;
     try {
@@ -84,7 +87,8 @@ void getCallback(void* data, OFBool cancelled, T_DIMSE_C_GetRQ* request, DcmData
     } catch (const std::exception& e) {
         r = RetrieveOperation::failure(failureStatus(classifyException(e), DimseOperation::Get), e.what());
     } catch (...) {
-        r = RetrieveOperation::failure(failureStatus(ErrorCode::Internal, DimseOperation::Get), "internal error");
+        r = RetrieveOperation::failure(failureStatus(ErrorCode::Internal, DimseOperation::Get),
+                                       "internal error");
     }
     ctx.last = r;
     writeRetrieveResponse(r, response, statusDetail, responseIdentifiers);
@@ -109,7 +113,8 @@ OFCondition handleGet(T_ASC_Association* assoc, T_ASC_PresentationContextID pres
     char status[8];
     std::snprintf(status, sizeof status, "%04X", ctx.last.status);
     OFLOG_INFO(getLogger, "C-GET from " << info.callingAet << " done: status " << status << ", completed "
-                                        << ctx.last.counts.completed << ", failed " << ctx.last.counts.failed);
+                                        << ctx.last.counts.completed << ", failed "
+                                        << ctx.last.counts.failed);
     return cond;
 }
 

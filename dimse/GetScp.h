@@ -3,13 +3,13 @@
 // C-STORE sub-operations go back over the requester's own association, on the storage
 // presentation contexts it proposed with the SCP role. Blocking; the association's thread.
 
-#include "bridge/common/Config.h"
-#include "dimse/DimseDependencies.h"
-
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmnet/dimse.h>
 
 #include <atomic>
+
+#include "bridge/common/Config.h"
+#include "dimse/DimseDependencies.h"
 
 namespace bridge::dimse {
 

@@ -1,7 +1,5 @@
 #include "dimse/IdentifierTranslator.h"
 
-#include "bridge/common/Error.h"
-
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcelem.h>
 #include <dcmtk/dcmdata/dcitem.h>
@@ -11,6 +9,8 @@
 #include <algorithm>
 #include <cctype>
 #include <set>
+
+#include "bridge/common/Error.h"
 
 namespace bridge::dimse {
 namespace {
@@ -113,7 +113,8 @@ std::vector<std::string> splitValues(const std::string& value) {
     return out;
 }
 
-Query identifierToQuery(const DcmDataset& identifier, InformationModel model, std::vector<std::string>* warnings) {
+Query identifierToQuery(const DcmDataset& identifier, InformationModel model,
+                        std::vector<std::string>* warnings) {
     std::unique_ptr<DcmDataset> ds = utf8Copy(identifier);
     Query query;
     query.model = model;
@@ -125,7 +126,8 @@ Query identifierToQuery(const DcmDataset& identifier, InformationModel model, st
         DcmTagKey tag = e->getTag().getXTag();
         if (tag.getElement() == 0x0000) continue;  // group length (Orthanc NEWS: such requests exist)
         if (tag.getGroup() < 0x0008) continue;     // command / file meta groups never match
-        if (tag == DCM_QueryRetrieveLevel || tag == DCM_SpecificCharacterSet || tag == DCM_RetrieveAETitle) continue;
+        if (tag == DCM_QueryRetrieveLevel || tag == DCM_SpecificCharacterSet || tag == DCM_RetrieveAETitle)
+            continue;
         DcmEVR vr = e->getVR();
         if (vr == EVR_SQ) {
             // Sequence matching (PS3.4 C.2.2.2.6) is only for worklists here; Orthanc ignores too.
@@ -166,22 +168,22 @@ RetrieveRequest identifierToRetrieveRequest(const DcmDataset& identifier, Inform
     request.sopInstanceUids = values(DCM_SOPInstanceUID);
     // PS3.4 C.4.2.2.1: the unique key of the retrieve level is required (a UID list is allowed).
     switch (request.level) {
-    case QueryLevel::Patient:
-        if (request.patientIds.empty())
-            throw BridgeError(ErrorCode::InvalidArgument, "PATIENT retrieve needs PatientID");
-        break;
-    case QueryLevel::Study:
-        if (request.studyInstanceUids.empty())
-            throw BridgeError(ErrorCode::InvalidArgument, "STUDY retrieve needs StudyInstanceUID");
-        break;
-    case QueryLevel::Series:
-        if (request.seriesInstanceUids.empty())
-            throw BridgeError(ErrorCode::InvalidArgument, "SERIES retrieve needs SeriesInstanceUID");
-        break;
-    case QueryLevel::Image:
-        if (request.sopInstanceUids.empty())
-            throw BridgeError(ErrorCode::InvalidArgument, "IMAGE retrieve needs SOPInstanceUID");
-        break;
+        case QueryLevel::Patient:
+            if (request.patientIds.empty())
+                throw BridgeError(ErrorCode::InvalidArgument, "PATIENT retrieve needs PatientID");
+            break;
+        case QueryLevel::Study:
+            if (request.studyInstanceUids.empty())
+                throw BridgeError(ErrorCode::InvalidArgument, "STUDY retrieve needs StudyInstanceUID");
+            break;
+        case QueryLevel::Series:
+            if (request.seriesInstanceUids.empty())
+                throw BridgeError(ErrorCode::InvalidArgument, "SERIES retrieve needs SeriesInstanceUID");
+            break;
+        case QueryLevel::Image:
+            if (request.sopInstanceUids.empty())
+                throw BridgeError(ErrorCode::InvalidArgument, "IMAGE retrieve needs SOPInstanceUID");
+            break;
     }
     return request;
 }
@@ -195,10 +197,12 @@ std::unique_ptr<DcmDataset> recordToIdentifier(const DicomRecord& record, const 
         DcmEVR dictVr = tag.getEVR();
         // Ambiguous dictionary VRs (US or SS, OB or OW...) and unknown tags take the VR the
         // requester used.
-        if (dictVr == EVR_xs || dictVr == EVR_ox || dictVr == EVR_lt || dictVr == EVR_up || dictVr == EVR_UNKNOWN ||
-            dictVr == EVR_UN) {
-            if (hintVr != EVR_UNKNOWN && hintVr != EVR_UN) tag.setVR(DcmVR(hintVr));
-            else tag.setVR(DcmVR(EVR_LO));
+        if (dictVr == EVR_xs || dictVr == EVR_ox || dictVr == EVR_lt || dictVr == EVR_up ||
+            dictVr == EVR_UNKNOWN || dictVr == EVR_UN) {
+            if (hintVr != EVR_UNKNOWN && hintVr != EVR_UN)
+                tag.setVR(DcmVR(hintVr));
+            else
+                tag.setVR(DcmVR(EVR_LO));
         }
         DcmElement* element = nullptr;
         if (DcmItem::newDicomElement(element, tag).bad() || !element) return;
@@ -209,7 +213,8 @@ std::unique_ptr<DcmDataset> recordToIdentifier(const DicomRecord& record, const 
     put(DCM_QueryRetrieveLevel, EVR_CS, toString(query.level));
     for (const QueryKey& key : query.keys) put(key.tag, key.vr, record.get(key.tag));
     put(DCM_RetrieveAETitle, EVR_AE, retrieveAeTitle);
-    put(DCM_InstanceAvailability, EVR_CS, record.has(DCM_InstanceAvailability) ? record.get(DCM_InstanceAvailability) : "ONLINE");
+    put(DCM_InstanceAvailability, EVR_CS,
+        record.has(DCM_InstanceAvailability) ? record.get(DCM_InstanceAvailability) : "ONLINE");
     std::string charset = record.get(DCM_SpecificCharacterSet);
     if (nonAscii) charset = "ISO_IR 192";
     put(DCM_SpecificCharacterSet, EVR_CS, charset);

@@ -5,10 +5,6 @@
 //   DicomRecord (a match)        -> C-FIND response identifier
 // No DCMTK network types here, no I/O: every function is table-testable (tests/unit/dimse).
 
-#include "bridge/common/DicomRecord.h"
-#include "bridge/query/Query.h"
-#include "bridge/retrieve/RetrieveService.h"
-
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdatset.h>
 
@@ -16,6 +12,10 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "bridge/common/DicomRecord.h"
+#include "bridge/query/Query.h"
+#include "bridge/retrieve/RetrieveService.h"
 
 namespace bridge::dimse {
 

@@ -33,7 +33,8 @@ bool MoveDestination::covers(const std::string& sopClass, const std::string& ts)
 
 void MoveDestination::propose(const std::string& sopClass, const std::string& ts) {
     if (!proposed_.count({sopClass, UID_LittleEndianExplicitTransferSyntax})) {
-        contexts_.push_back({sopClass, {UID_LittleEndianExplicitTransferSyntax, UID_LittleEndianImplicitTransferSyntax}});
+        contexts_.push_back(
+            {sopClass, {UID_LittleEndianExplicitTransferSyntax, UID_LittleEndianImplicitTransferSyntax}});
         proposed_.insert({sopClass, UID_LittleEndianExplicitTransferSyntax});
         proposed_.insert({sopClass, UID_LittleEndianImplicitTransferSyntax});
     }
@@ -106,7 +107,8 @@ StoreTarget::Result MoveDestination::store(const DicomInstance& instance) {
         try {
             auto file = loadInstance(instance);
             OFString v;
-            if (sopClass.empty() && file->getDataset()->findAndGetOFString(DCM_SOPClassUID, v).good()) sopClass = v.c_str();
+            if (sopClass.empty() && file->getDataset()->findAndGetOFString(DCM_SOPClassUID, v).good())
+                sopClass = v.c_str();
             if (ts.empty()) ts = DcmXfer(file->getDataset()->getOriginalXfer()).getXferID();
         } catch (const std::exception& e) {
             return {Outcome::Failure, e.what()};

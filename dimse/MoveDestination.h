@@ -8,10 +8,6 @@
 // Explicit + Implicit VR Little Endian in another, so a peer that refuses compression still
 // gets a decoded copy. Not thread-safe: one C-MOVE thread owns it.
 
-#include "bridge/common/Config.h"
-#include "dimse/CStoreSender.h"
-#include "dimse/StoreTarget.h"
-
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmnet/assoc.h>
 
@@ -19,6 +15,10 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "bridge/common/Config.h"
+#include "dimse/CStoreSender.h"
+#include "dimse/StoreTarget.h"
 
 namespace bridge::dimse {
 

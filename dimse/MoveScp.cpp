@@ -1,14 +1,14 @@
 #include "dimse/MoveScp.h"
 
+#include <dcmtk/oflog/oflog.h>
+
+#include <optional>
+
 #include "bridge/common/Error.h"
 #include "dimse/IdentifierTranslator.h"
 #include "dimse/MoveDestination.h"
 #include "dimse/RetrieveOperation.h"
 #include "dimse/RetrieveResponseWriter.h"
-
-#include <dcmtk/oflog/oflog.h>
-
-#include <optional>
 
 namespace bridge::dimse {
 namespace {
@@ -29,7 +29,8 @@ struct MoveContext {
 
 RetrieveResponse firstStep(MoveContext& ctx, T_DIMSE_C_MoveRQ* request, DcmDataset* identifier) {
     auto model = modelForSopClass(request->AffectedSOPClassUID);
-    if (!model || !identifier) return RetrieveOperation::failure(kStatusIdentifierDoesNotMatch, "bad C-MOVE request");
+    if (!model || !identifier)
+        return RetrieveOperation::failure(kStatusIdentifierDoesNotMatch, "bad C-MOVE request");
     RetrieveRequest retrieve;
     try {
         retrieve = identifierToRetrieveRequest(*identifier, *model);
@@ -41,7 +42,8 @@ RetrieveResponse firstStep(MoveContext& ctx, T_DIMSE_C_MoveRQ* request, DcmDatas
     while (!destinationAet.empty() && destinationAet.back() == ' ') destinationAet.pop_back();
     auto peer = ctx.settings.peers.find(destinationAet);
     if (peer == ctx.settings.peers.end())
-        return RetrieveOperation::failure(kStatusMoveDestinationUnknown, "unknown move destination " + destinationAet);
+        return RetrieveOperation::failure(kStatusMoveDestinationUnknown,
+                                          "unknown move destination " + destinationAet);
     DicomPeer target = peer->second;
     if (target.aeTitle.empty()) target.aeTitle = destinationAet;
     MoveDestination::Options options;
@@ -54,18 +56,21 @@ RetrieveResponse firstStep(MoveContext& ctx, T_DIMSE_C_MoveRQ* request, DcmDatas
     auto presId = ctx.presId;
     auto messageId = request->MessageID;
     auto& stopping = ctx.stopping;
-    ctx.operation.emplace(*ctx.deps.retrieve, std::chrono::duration_cast<std::chrono::milliseconds>(ctx.settings.pendingInterval),
+    ctx.operation.emplace(*ctx.deps.retrieve,
+                          std::chrono::duration_cast<std::chrono::milliseconds>(ctx.settings.pendingInterval),
                           [assoc, presId, messageId, &stopping] {
                               // PS3.7 9.3.2.3: C-CANCEL-RQ may arrive while we wait for TCIA.
-                              return stopping.load() || DIMSE_checkForCancelRQ(assoc, presId, messageId) == EC_Normal;
+                              return stopping.load() ||
+                                     DIMSE_checkForCancelRQ(assoc, presId, messageId) == EC_Normal;
                           });
     OFLOG_INFO(moveLogger, "C-MOVE " << ctx.info.callingAet << " -> " << destinationAet << " level "
                                      << toString(retrieve.level));
     return ctx.operation->begin(retrieve, *ctx.destination);
 }
 
-void moveCallback(void* data, OFBool cancelled, T_DIMSE_C_MoveRQ* request, DcmDataset* identifier, int responseCount,
-                  T_DIMSE_C_MoveRSP* response, DcmDataset** statusDetail, DcmDataset** responseIdentifiers) {
+void moveCallback(void* data, OFBool cancelled, T_DIMSE_C_MoveRQ* request, DcmDataset* identifier,
+                  int responseCount, T_DIMSE_C_MoveRSP* response, DcmDataset** statusDetail,
+                  DcmDataset** responseIdentifiers) {
     auto& ctx = *static_cast<MoveContext*>(data);
     RetrieveResponse r;
     try {
@@ -79,7 +84,8 @@ void moveCallback(void* data, OFBool cancelled, T_DIMSE_C_MoveRQ* request, DcmDa
     } catch (const std::exception& e) {
         r = RetrieveOperation::failure(failureStatus(classifyException(e), DimseOperation::Move), e.what());
     } catch (...) {
-        r = RetrieveOperation::failure(failureStatus(ErrorCode::Internal, DimseOperation::Move), "internal error");
+        r = RetrieveOperation::failure(failureStatus(ErrorCode::Internal, DimseOperation::Move),
+                                       "internal error");
     }
     if (r.final()) ctx.destination.reset();  // release the sub-association before the final response
     ctx.last = r;
@@ -88,17 +94,18 @@ void moveCallback(void* data, OFBool cancelled, T_DIMSE_C_MoveRQ* request, DcmDa
 
 }  // namespace
 
-OFCondition handleMove(T_ASC_Association* assoc, T_ASC_PresentationContextID presId, T_DIMSE_C_MoveRQ& request,
-                       const AssociationInfo& info, const DimseSettings& settings, DimseDependencies& deps,
-                       const std::atomic<bool>& stopping) {
+OFCondition handleMove(T_ASC_Association* assoc, T_ASC_PresentationContextID presId,
+                       T_DIMSE_C_MoveRQ& request, const AssociationInfo& info, const DimseSettings& settings,
+                       DimseDependencies& deps, const std::atomic<bool>& stopping) {
     MoveContext ctx{assoc, presId, info, settings, deps, stopping, std::nullopt, std::nullopt, {}};
     OFCondition cond = DIMSE_moveProvider(assoc, presId, &request, moveCallback, &ctx, DIMSE_BLOCKING,
                                           static_cast<int>(settings.dimseTimeout.count()));
     char status[8];
     std::snprintf(status, sizeof status, "%04X", ctx.last.status);
     OFLOG_INFO(moveLogger, "C-MOVE from " << info.callingAet << " done: status " << status << ", completed "
-                                          << ctx.last.counts.completed << ", failed " << ctx.last.counts.failed
-                                          << ", warning " << ctx.last.counts.warning);
+                                          << ctx.last.counts.completed << ", failed "
+                                          << ctx.last.counts.failed << ", warning "
+                                          << ctx.last.counts.warning);
     return cond;
 }
 

@@ -3,18 +3,18 @@
 // (unknown -> A801), then RetrieveOperation over a MoveDestination (one association, Move
 // Originator AE/ID set on every C-STORE). Blocking; runs on the association's thread.
 
-#include "bridge/common/Config.h"
-#include "dimse/DimseDependencies.h"
-
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmnet/dimse.h>
 
 #include <atomic>
 
+#include "bridge/common/Config.h"
+#include "dimse/DimseDependencies.h"
+
 namespace bridge::dimse {
 
-OFCondition handleMove(T_ASC_Association* assoc, T_ASC_PresentationContextID presId, T_DIMSE_C_MoveRQ& request,
-                       const AssociationInfo& info, const DimseSettings& settings, DimseDependencies& deps,
-                       const std::atomic<bool>& stopping);
+OFCondition handleMove(T_ASC_Association* assoc, T_ASC_PresentationContextID presId,
+                       T_DIMSE_C_MoveRQ& request, const AssociationInfo& info, const DimseSettings& settings,
+                       DimseDependencies& deps, const std::atomic<bool>& stopping);
 
 }  // namespace bridge::dimse

@@ -1,8 +1,8 @@
 #include "dimse/RetrieveOperation.h"
 
-#include "bridge/common/Error.h"
-
 #include <algorithm>
+
+#include "bridge/common/Error.h"
 
 namespace bridge::dimse {
 
@@ -10,7 +10,8 @@ using namespace std::chrono_literals;
 
 RetrieveOperation::RetrieveOperation(RetrieveService& service, std::chrono::milliseconds pendingInterval,
                                      std::function<bool()> cancelRequested)
-    : service_(service), pendingInterval_(std::max(pendingInterval, std::chrono::milliseconds(100))),
+    : service_(service),
+      pendingInterval_(std::max(pendingInterval, std::chrono::milliseconds(100))),
       cancelRequested_(std::move(cancelRequested)) {}
 
 RetrieveOperation::~RetrieveOperation() {
@@ -53,7 +54,8 @@ RetrieveResponse RetrieveOperation::next(bool cancelled) {
     DicomInstance instance;
     try {
         for (;;) {
-            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline - std::chrono::steady_clock::now());
             auto slice = std::clamp(left, std::chrono::milliseconds(1), std::chrono::milliseconds(250));
             InstanceStream::Status status = stream_->next(instance, slice);
             if (status == InstanceStream::Status::End) return finish(false);
@@ -77,13 +79,17 @@ RetrieveResponse RetrieveOperation::next(bool cancelled) {
     if (counts_.remaining() == 0) ++counts_.planned;  // more than planned arrived: keep counts honest
     StoreTarget::Result stored = target_->store(instance);
     switch (stored.outcome) {
-    case StoreTarget::Outcome::Success: ++counts_.completed; break;
-    case StoreTarget::Outcome::Warning: ++counts_.warning; break;
-    case StoreTarget::Outcome::Failure:
-        ++counts_.failed;
-        failedUids_.push_back(instance.sopInstanceUid);
-        if (firstFailure_.empty()) firstFailure_ = stored.reason;
-        break;
+        case StoreTarget::Outcome::Success:
+            ++counts_.completed;
+            break;
+        case StoreTarget::Outcome::Warning:
+            ++counts_.warning;
+            break;
+        case StoreTarget::Outcome::Failure:
+            ++counts_.failed;
+            failedUids_.push_back(instance.sopInstanceUid);
+            if (firstFailure_.empty()) firstFailure_ = stored.reason;
+            break;
     }
     if (target_->broken()) {
         // Destination refused or lost: no point downloading the rest (PS3.4 A702 / B000).

@@ -6,16 +6,16 @@
 // about pendingInterval, so an SCU never waits longer than that for a Pending (pynetdicom #792).
 // Owned and driven by one association thread.
 
-#include "bridge/common/CancelToken.h"
-#include "bridge/retrieve/RetrieveService.h"
-#include "dimse/DimseStatus.h"
-#include "dimse/StoreTarget.h"
-
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "bridge/common/CancelToken.h"
+#include "bridge/retrieve/RetrieveService.h"
+#include "dimse/DimseStatus.h"
+#include "dimse/StoreTarget.h"
 
 namespace bridge::dimse {
 
@@ -23,7 +23,7 @@ namespace bridge::dimse {
 struct RetrieveResponse {
     std::uint16_t status = kStatusPending;
     SubOperationCounts counts;
-    std::string errorComment;                   ///< empty = none
+    std::string errorComment;                        ///< empty = none
     std::vector<std::string> failedSopInstanceUids;  ///< final non-success only
     bool final() const { return status != kStatusPending; }
 };

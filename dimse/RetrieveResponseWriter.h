@@ -2,13 +2,12 @@
 // Copies a RetrieveResponse into DCMTK's C-MOVE-RSP / C-GET-RSP structures (counts, status,
 // ErrorComment as status detail, FailedSOPInstanceUIDList (0008,0058) as identifier).
 
-#include "dimse/RetrieveOperation.h"
-
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmnet/dimse.h>
 
-namespace bridge::dimse {
+#include "dimse/RetrieveOperation.h"
 
+namespace bridge::dimse {
 
 /// Fills counts and status; allocates *statusDetail / *identifiers (DIMSE provider deletes them).
 void writeRetrieveResponse(const RetrieveResponse& r, T_DIMSE_C_MoveRSP* rsp, DcmDataset** statusDetail,

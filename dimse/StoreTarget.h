@@ -3,9 +3,9 @@
 // MoveDestination opens its own association to the move destination; the C-GET target sends
 // over the requester's association. Used by one thread at a time.
 
-#include "bridge/retrieve/RetrieveService.h"
-
 #include <string>
+
+#include "bridge/retrieve/RetrieveService.h"
 
 namespace bridge::dimse {
 

@@ -1,13 +1,13 @@
 #include "bridge/common/Config.h"
 
-#include "bridge/common/Error.h"
-
 #include <json/json.h>
 
 #include <cstdlib>
 #include <functional>
 #include <memory>
 #include <sstream>
+
+#include "bridge/common/Error.h"
 
 // The JSON layout mirrors the structs of Config.h one to one (section = struct, key = field,
 // camelCase). Durations carry their unit in the key: "...Ms" milliseconds, "...Seconds" seconds.
@@ -54,7 +54,8 @@ bool asBool(const Json::Value& v, const std::string& path) {
 long long asInt(const Json::Value& v, const std::string& path, long long min, long long max) {
     if (!v.isIntegral()) fail(path, "must be an integer");
     long long n = v.asInt64();
-    if (n < min || n > max) fail(path, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+    if (n < min || n > max)
+        fail(path, "must be between " + std::to_string(min) + " and " + std::to_string(max));
     return n;
 }
 std::uint64_t asUnsigned(const Json::Value& v, const std::string& path) {
@@ -64,7 +65,8 @@ std::uint64_t asUnsigned(const Json::Value& v, const std::string& path) {
 std::set<std::string> asStringSet(const Json::Value& v, const std::string& path) {
     if (!v.isArray()) fail(path, "must be an array of strings");
     std::set<std::string> out;
-    for (Json::ArrayIndex i = 0; i < v.size(); ++i) out.insert(asString(v[i], path + "[" + std::to_string(i) + "]"));
+    for (Json::ArrayIndex i = 0; i < v.size(); ++i)
+        out.insert(asString(v[i], path + "[" + std::to_string(i) + "]"));
     return out;
 }
 std::map<std::string, std::set<std::string>> asSetMap(const Json::Value& v, const std::string& path) {
@@ -102,7 +104,10 @@ DicomPeer parsePeer(const std::string& aet, const Json::Value& v, const std::str
     peer.aeTitle = aet;
     Section s(v, path);
     bool hasHost = false;
-    s.on("host", [&](auto& x, auto& p) { peer.host = asString(x, p); hasHost = true; });
+    s.on("host", [&](auto& x, auto& p) {
+        peer.host = asString(x, p);
+        hasHost = true;
+    });
     s.on("port", [&](auto& x, auto& p) { peer.port = static_cast<std::uint16_t>(asInt(x, p, 1, 65535)); });
     s.on("aeTitle", [&](auto& x, auto& p) { peer.aeTitle = asString(x, p); });
     s.run();
@@ -111,7 +116,8 @@ DicomPeer parsePeer(const std::string& aet, const Json::Value& v, const std::str
 }
 
 std::string checkedAet(const std::string& aet, const std::string& path) {
-    if (aet.empty() || aet.size() > 16 || aet.find('\\') != std::string::npos) fail(path, "AE title must have 1 to 16 characters, no backslash");
+    if (aet.empty() || aet.size() > 16 || aet.find('\\') != std::string::npos)
+        fail(path, "AE title must have 1 to 16 characters, no backslash");
     return aet;
 }
 
@@ -128,12 +134,17 @@ void parseTcia(TciaSettings& t, const Json::Value& v, const std::string& path, b
     s.on("password", [&](auto& x, auto& p) { t.password = asString(x, p); });
     s.on("clientId", [&](auto& x, auto& p) { t.clientId = asString(x, p); });
     s.on("clientSecret", [&](auto& x, auto& p) { t.clientSecret = asString(x, p); });
-    s.on("connectTimeoutMs", [&](auto& x, auto& p) { t.connectTimeout = std::chrono::milliseconds(asInt(x, p, 1, 3'600'000)); });
-    s.on("readTimeoutMs", [&](auto& x, auto& p) { t.readTimeout = std::chrono::milliseconds(asInt(x, p, 1, 3'600'000)); });
+    s.on("connectTimeoutMs",
+         [&](auto& x, auto& p) { t.connectTimeout = std::chrono::milliseconds(asInt(x, p, 1, 3'600'000)); });
+    s.on("readTimeoutMs",
+         [&](auto& x, auto& p) { t.readTimeout = std::chrono::milliseconds(asInt(x, p, 1, 3'600'000)); });
     s.on("maxRetries", [&](auto& x, auto& p) { t.maxRetries = static_cast<int>(asInt(x, p, 0, 100)); });
-    s.on("retryBaseDelayMs", [&](auto& x, auto& p) { t.retryBaseDelay = std::chrono::milliseconds(asInt(x, p, 0, 3'600'000)); });
-    s.on("retryMaxDelayMs", [&](auto& x, auto& p) { t.retryMaxDelay = std::chrono::milliseconds(asInt(x, p, 0, 3'600'000)); });
-    s.on("maxConcurrentRequests", [&](auto& x, auto& p) { t.maxConcurrentRequests = static_cast<int>(asInt(x, p, 1, 1000)); });
+    s.on("retryBaseDelayMs",
+         [&](auto& x, auto& p) { t.retryBaseDelay = std::chrono::milliseconds(asInt(x, p, 0, 3'600'000)); });
+    s.on("retryMaxDelayMs",
+         [&](auto& x, auto& p) { t.retryMaxDelay = std::chrono::milliseconds(asInt(x, p, 0, 3'600'000)); });
+    s.on("maxConcurrentRequests",
+         [&](auto& x, auto& p) { t.maxConcurrentRequests = static_cast<int>(asInt(x, p, 1, 1000)); });
     s.on("caFile", [&](auto& x, auto& p) { t.caFile = asString(x, p); });
     s.run();
 }
@@ -144,14 +155,21 @@ void parseDimse(DimseSettings& d, const Json::Value& v, const std::string& path)
     s.on("aeTitle", [&](auto& x, auto& p) { d.aeTitle = checkedAet(asString(x, p), p); });
     s.on("port", [&](auto& x, auto& p) { d.port = asPort(x, p); });
     s.on("bindAddress", [&](auto& x, auto& p) { d.bindAddress = asString(x, p); });
-    s.on("maxAssociations", [&](auto& x, auto& p) { d.maxAssociations = static_cast<int>(asInt(x, p, 1, 1000)); });
-    s.on("maxPdu", [&](auto& x, auto& p) { d.maxPdu = static_cast<std::uint32_t>(asInt(x, p, 4096, 131072)); });
-    s.on("acseTimeoutSeconds", [&](auto& x, auto& p) { d.acseTimeout = std::chrono::seconds(asInt(x, p, 1, 3600)); });
-    s.on("dimseTimeoutSeconds", [&](auto& x, auto& p) { d.dimseTimeout = std::chrono::seconds(asInt(x, p, 1, 3600)); });
-    s.on("networkTimeoutSeconds", [&](auto& x, auto& p) { d.networkTimeout = std::chrono::seconds(asInt(x, p, 1, 86400)); });
-    s.on("pendingIntervalSeconds", [&](auto& x, auto& p) { d.pendingInterval = std::chrono::seconds(asInt(x, p, 1, 600)); });
+    s.on("maxAssociations",
+         [&](auto& x, auto& p) { d.maxAssociations = static_cast<int>(asInt(x, p, 1, 1000)); });
+    s.on("maxPdu",
+         [&](auto& x, auto& p) { d.maxPdu = static_cast<std::uint32_t>(asInt(x, p, 4096, 131072)); });
+    s.on("acseTimeoutSeconds",
+         [&](auto& x, auto& p) { d.acseTimeout = std::chrono::seconds(asInt(x, p, 1, 3600)); });
+    s.on("dimseTimeoutSeconds",
+         [&](auto& x, auto& p) { d.dimseTimeout = std::chrono::seconds(asInt(x, p, 1, 3600)); });
+    s.on("networkTimeoutSeconds",
+         [&](auto& x, auto& p) { d.networkTimeout = std::chrono::seconds(asInt(x, p, 1, 86400)); });
+    s.on("pendingIntervalSeconds",
+         [&](auto& x, auto& p) { d.pendingInterval = std::chrono::seconds(asInt(x, p, 1, 600)); });
     s.on("peers", [&](auto& x, auto& p) {
-        if (!x.isObject()) fail(p, "must be an object {\"AET\": {\"host\":..., \"port\":...} or \"HOST:PORT\"}");
+        if (!x.isObject())
+            fail(p, "must be an object {\"AET\": {\"host\":..., \"port\":...} or \"HOST:PORT\"}");
         d.peers.clear();
         for (const auto& aet : x.getMemberNames()) d.peers[aet] = parsePeer(aet, x[aet], p + "." + aet);
     });
@@ -187,16 +205,19 @@ void parseCatalog(CatalogSettings& c, const Json::Value& v, const std::string& p
     Section s(v, path);
     s.on("connector", [&](auto& x, auto& p) {
         c.connector = asString(x, p);
-        if (c.connector != "sqlite" && c.connector != "postgresql") fail(p, "must be \"sqlite\" or \"postgresql\"");
+        if (c.connector != "sqlite" && c.connector != "postgresql")
+            fail(p, "must be \"sqlite\" or \"postgresql\"");
     });
     s.on("connection", [&](auto& x, auto& p) { c.connection = asString(x, p); });
-    s.on("ttlSeconds", [&](auto& x, auto& p) { c.ttl = std::chrono::seconds(asInt(x, p, 0, 365LL * 86400)); });
+    s.on("ttlSeconds",
+         [&](auto& x, auto& p) { c.ttl = std::chrono::seconds(asInt(x, p, 0, 365LL * 86400)); });
     s.run();
 }
 
 void parseQuery(QuerySettings& q, const Json::Value& v, const std::string& path) {
     Section s(v, path);
-    s.on("maxResults", [&](auto& x, auto& p) { q.maxResults = static_cast<std::size_t>(asInt(x, p, 1, 100'000'000)); });
+    s.on("maxResults",
+         [&](auto& x, auto& p) { q.maxResults = static_cast<std::size_t>(asInt(x, p, 1, 100'000'000)); });
     s.on("caseSensitivePersonNames", [&](auto& x, auto& p) { q.caseSensitivePersonNames = asBool(x, p); });
     s.run();
 }
@@ -252,7 +273,8 @@ std::string guessApiVersion(const std::string& baseUrl) {
 
 DicomPeer parseDestination(const std::string& text) {
     auto eq = text.find('=');
-    if (eq == std::string::npos || eq == 0) fail("--destination", "must be AET=HOST:PORT, got '" + text + "'");
+    if (eq == std::string::npos || eq == 0)
+        fail("--destination", "must be AET=HOST:PORT, got '" + text + "'");
     std::string aet = checkedAet(text.substr(0, eq), "--destination");
     return parseHostPort(aet, text.substr(eq + 1), "--destination");
 }

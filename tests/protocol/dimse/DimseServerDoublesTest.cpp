@@ -1,21 +1,20 @@
 // The real DimseServer on a free loopback port over test doubles of the core, driven by DCMTK's
 // own DcmSCU, with a real storescp process as C-MOVE destination.
-#include "bridge/common/Error.h"
-#include "dimse/DimseServer.h"
-#include "tests/protocol/dimse/DimseTestSupport.h"
-#include "tests/support/TestSupport.h"
-
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcuid.h>
 #include <dcmtk/dcmnet/scu.h>
 
-#include <boost/test/unit_test.hpp>
-
 #include <algorithm>
+#include <boost/test/unit_test.hpp>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <thread>
+
+#include "bridge/common/Error.h"
+#include "dimse/DimseServer.h"
+#include "tests/protocol/dimse/DimseTestSupport.h"
+#include "tests/support/TestSupport.h"
 
 using namespace bridge;
 using namespace bridge::test;
@@ -57,8 +56,9 @@ struct Fixture {
 
 /// A DcmSCU connected to the server with the given contexts.
 struct Scu : DcmSCU {
-    OFCondition connect(unsigned short port, const std::vector<std::string>& sopClasses, const std::string& called = "TCIA",
-                        T_ASC_SC_ROLE role = ASC_SC_ROLE_DEFAULT, const std::vector<std::string>& storageClasses = {}) {
+    OFCondition connect(unsigned short port, const std::vector<std::string>& sopClasses,
+                        const std::string& called = "TCIA", T_ASC_SC_ROLE role = ASC_SC_ROLE_DEFAULT,
+                        const std::vector<std::string>& storageClasses = {}) {
         setAETitle("TESTSCU");
         setPeerAETitle(called.c_str());
         setPeerHostName("127.0.0.1");
@@ -79,12 +79,14 @@ struct Scu : DcmSCU {
     int pendings = 0;
     OFCondition handleFINDResponse(const T_ASC_PresentationContextID presID, QRResponse* response,
                                    OFBool& waitForNextResponse) override {
-        if (response->m_status == 0xFF00 && ++pendings == 1 && cancelAfterFirstPending) sendCANCELRequest(presID);
+        if (response->m_status == 0xFF00 && ++pendings == 1 && cancelAfterFirstPending)
+            sendCANCELRequest(presID);
         return DcmSCU::handleFINDResponse(presID, response, waitForNextResponse);
     }
     OFCondition handleMOVEResponse(const T_ASC_PresentationContextID presID, RetrieveResponse* response,
                                    OFBool& waitForNextResponse) override {
-        if (response->m_status == 0xFF00 && ++pendings == 1 && cancelAfterFirstPending) sendCANCELRequest(presID);
+        if (response->m_status == 0xFF00 && ++pendings == 1 && cancelAfterFirstPending)
+            sendCANCELRequest(presID);
         return DcmSCU::handleMOVEResponse(presID, response, waitForNextResponse);
     }
 };
@@ -142,13 +144,15 @@ BOOST_AUTO_TEST_CASE(find_streams_matches_with_retrieve_aet_and_scope) {
     f.query.records = {studyRecord("1.2.1", "DOE^JOHN"), studyRecord("1.2.2", "DOE^JANE")};
     f.start();
     Scu scu;
-    BOOST_REQUIRE(scu.connect(f.server->port(), {UID_FINDStudyRootQueryRetrieveInformationModel}, "TCIA-COLL").good());
+    BOOST_REQUIRE(
+        scu.connect(f.server->port(), {UID_FINDStudyRootQueryRetrieveInformationModel}, "TCIA-COLL").good());
     DcmDataset req;
     req.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
     req.putAndInsertString(DCM_PatientName, "DOE*");
     req.putAndInsertString(DCM_StudyInstanceUID, "");
     OFList<QRResponse*> responses;
-    T_ASC_PresentationContextID pc = scu.findPresentationContextID(UID_FINDStudyRootQueryRetrieveInformationModel, "");
+    T_ASC_PresentationContextID pc =
+        scu.findPresentationContextID(UID_FINDStudyRootQueryRetrieveInformationModel, "");
     BOOST_REQUIRE(scu.sendFINDRequest(pc, &req, &responses).good());
     BOOST_REQUIRE_EQUAL(responses.size(), 3u);
     auto it = responses.begin();
@@ -182,8 +186,10 @@ BOOST_AUTO_TEST_CASE(find_truncated_ends_with_a700_and_comment) {
     req.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
     req.putAndInsertString(DCM_StudyInstanceUID, "");
     OFList<QRResponse*> responses;
-    BOOST_REQUIRE(scu.sendFINDRequest(scu.findPresentationContextID(UID_FINDStudyRootQueryRetrieveInformationModel, ""),
-                                      &req, &responses).good());
+    BOOST_REQUIRE(
+        scu.sendFINDRequest(scu.findPresentationContextID(UID_FINDStudyRootQueryRetrieveInformationModel, ""),
+                            &req, &responses)
+            .good());
     BOOST_REQUIRE_EQUAL(responses.size(), 3u);
     BOOST_TEST(responses.back()->m_status == 0xA700);
     BOOST_TEST(errorCommentOf(responses.back()) == "more than 2 matches; narrow the query");
@@ -202,8 +208,10 @@ BOOST_AUTO_TEST_CASE(find_cancel_stops_matching_with_fe00) {
     req.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
     req.putAndInsertString(DCM_StudyInstanceUID, "");
     OFList<QRResponse*> responses;
-    BOOST_REQUIRE(scu.sendFINDRequest(scu.findPresentationContextID(UID_FINDStudyRootQueryRetrieveInformationModel, ""),
-                                      &req, &responses).good());
+    BOOST_REQUIRE(
+        scu.sendFINDRequest(scu.findPresentationContextID(UID_FINDStudyRootQueryRetrieveInformationModel, ""),
+                            &req, &responses)
+            .good());
     BOOST_TEST(responses.back()->m_status == 0xFE00);
     BOOST_TEST(responses.size() < 10u);
     freeList(responses);
@@ -212,8 +220,10 @@ BOOST_AUTO_TEST_CASE(find_cancel_stops_matching_with_fe00) {
     f.query.delayPerRecord = 0ms;
     f.query.records.resize(1);
     scu.cancelAfterFirstPending = false;
-    BOOST_REQUIRE(scu.sendFINDRequest(scu.findPresentationContextID(UID_FINDStudyRootQueryRetrieveInformationModel, ""),
-                                      &req, &responses).good());
+    BOOST_REQUIRE(
+        scu.sendFINDRequest(scu.findPresentationContextID(UID_FINDStudyRootQueryRetrieveInformationModel, ""),
+                            &req, &responses)
+            .good());
     BOOST_TEST(responses.back()->m_status == 0x0000);
     freeList(responses);
     scu.releaseAssociation();
@@ -285,8 +295,10 @@ BOOST_AUTO_TEST_CASE(move_delivers_every_instance_with_same_pixels_and_transcode
     req.putAndInsertString(DCM_StudyInstanceUID, "1.2.9");
     req.putAndInsertString(DCM_SeriesInstanceUID, "1.2.9.1");
     OFList<RetrieveResponse*> responses;
-    BOOST_REQUIRE(scu.sendMOVERequest(scu.findPresentationContextID(UID_MOVEStudyRootQueryRetrieveInformationModel, ""),
-                                      "DEST", &req, &responses).good());
+    BOOST_REQUIRE(
+        scu.sendMOVERequest(scu.findPresentationContextID(UID_MOVEStudyRootQueryRetrieveInformationModel, ""),
+                            "DEST", &req, &responses)
+            .good());
     BOOST_REQUIRE(!responses.empty());
     // First Pending announces the sub-operation count.
     BOOST_TEST(responses.front()->m_status == 0xFF00);
@@ -307,7 +319,8 @@ BOOST_AUTO_TEST_CASE(move_delivers_every_instance_with_same_pixels_and_transcode
         OFString sop, ts;
         ff.getDataset()->findAndGetOFString(DCM_SOPInstanceUID, sop);
         ff.getMetaInfo()->findAndGetOFString(DCM_TransferSyntaxUID, ts);
-        BOOST_TEST((ts == UID_LittleEndianExplicitTransferSyntax || ts == UID_LittleEndianImplicitTransferSyntax));
+        BOOST_TEST(
+            (ts == UID_LittleEndianExplicitTransferSyntax || ts == UID_LittleEndianImplicitTransferSyntax));
         received.insert(sop.c_str());
         auto original = std::find_if(f.retrieve.instances.begin(), f.retrieve.instances.end(),
                                      [&](const DicomInstance& i) { return i.sopInstanceUid == sop.c_str(); });
@@ -328,8 +341,10 @@ BOOST_AUTO_TEST_CASE(move_unknown_destination_is_a801) {
     req.putAndInsertString(DCM_QueryRetrieveLevel, "PATIENT");
     req.putAndInsertString(DCM_PatientID, "P1");
     OFList<RetrieveResponse*> responses;
-    BOOST_REQUIRE(scu.sendMOVERequest(scu.findPresentationContextID(UID_MOVEPatientRootQueryRetrieveInformationModel, ""),
-                                      "NOWHERE", &req, &responses).good());
+    BOOST_REQUIRE(scu.sendMOVERequest(
+                         scu.findPresentationContextID(UID_MOVEPatientRootQueryRetrieveInformationModel, ""),
+                         "NOWHERE", &req, &responses)
+                      .good());
     BOOST_REQUIRE_EQUAL(responses.size(), 1u);
     BOOST_TEST(responses.front()->m_status == 0xA801);
     freeList(responses);
@@ -349,8 +364,10 @@ BOOST_AUTO_TEST_CASE(move_partial_failure_is_b000_with_failed_list) {
     req.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
     req.putAndInsertString(DCM_StudyInstanceUID, "1.3");
     OFList<RetrieveResponse*> responses;
-    BOOST_REQUIRE(scu.sendMOVERequest(scu.findPresentationContextID(UID_MOVEStudyRootQueryRetrieveInformationModel, ""),
-                                      "DEST", &req, &responses).good());
+    BOOST_REQUIRE(
+        scu.sendMOVERequest(scu.findPresentationContextID(UID_MOVEStudyRootQueryRetrieveInformationModel, ""),
+                            "DEST", &req, &responses)
+            .good());
     RetrieveResponse* last = responses.back();
     BOOST_TEST(last->m_status == 0xB000);
     BOOST_TEST(last->m_numberOfCompletedSubops == 1);
@@ -365,7 +382,8 @@ BOOST_AUTO_TEST_CASE(move_partial_failure_is_b000_with_failed_list) {
 
 BOOST_AUTO_TEST_CASE(move_to_dead_destination_is_a702) {
     Fixture f;
-    f.retrieve.instances = {makeCtInstance("1.4", "1.4.1", "1.4.1.1"), makeCtInstance("1.4", "1.4.1", "1.4.1.2")};
+    f.retrieve.instances = {makeCtInstance("1.4", "1.4.1", "1.4.1.1"),
+                            makeCtInstance("1.4", "1.4.1", "1.4.1.2")};
     f.settings.peers["DEAD"] = DicomPeer{"DEAD", "127.0.0.1", freePort()};
     f.start();
     Scu scu;
@@ -374,8 +392,10 @@ BOOST_AUTO_TEST_CASE(move_to_dead_destination_is_a702) {
     req.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
     req.putAndInsertString(DCM_StudyInstanceUID, "1.4");
     OFList<RetrieveResponse*> responses;
-    BOOST_REQUIRE(scu.sendMOVERequest(scu.findPresentationContextID(UID_MOVEStudyRootQueryRetrieveInformationModel, ""),
-                                      "DEAD", &req, &responses).good());
+    BOOST_REQUIRE(
+        scu.sendMOVERequest(scu.findPresentationContextID(UID_MOVEStudyRootQueryRetrieveInformationModel, ""),
+                            "DEAD", &req, &responses)
+            .good());
     RetrieveResponse* last = responses.back();
     BOOST_TEST(last->m_status == 0xA702);
     BOOST_TEST(last->m_numberOfFailedSubops == 2);
@@ -400,8 +420,10 @@ BOOST_AUTO_TEST_CASE(move_waiting_sends_pendings_and_cancel_gives_fe00) {
     req.putAndInsertString(DCM_StudyInstanceUID, "1.5");
     OFList<RetrieveResponse*> responses;
     auto t0 = std::chrono::steady_clock::now();
-    BOOST_REQUIRE(scu.sendMOVERequest(scu.findPresentationContextID(UID_MOVEStudyRootQueryRetrieveInformationModel, ""),
-                                      "DEST", &req, &responses).good());
+    BOOST_REQUIRE(
+        scu.sendMOVERequest(scu.findPresentationContextID(UID_MOVEStudyRootQueryRetrieveInformationModel, ""),
+                            "DEST", &req, &responses)
+            .good());
     auto elapsed = std::chrono::steady_clock::now() - t0;
     BOOST_TEST(responses.back()->m_status == 0xFE00);
     BOOST_TEST(responses.back()->m_numberOfCompletedSubops == 0);
@@ -425,8 +447,10 @@ BOOST_AUTO_TEST_CASE(move_keepalive_pendings_while_waiting) {
     req.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
     req.putAndInsertString(DCM_StudyInstanceUID, "1.6");
     OFList<RetrieveResponse*> responses;
-    BOOST_REQUIRE(scu.sendMOVERequest(scu.findPresentationContextID(UID_MOVEStudyRootQueryRetrieveInformationModel, ""),
-                                      "DEST", &req, &responses).good());
+    BOOST_REQUIRE(
+        scu.sendMOVERequest(scu.findPresentationContextID(UID_MOVEStudyRootQueryRetrieveInformationModel, ""),
+                            "DEST", &req, &responses)
+            .good());
     // announce + at least two keep-alive Pendings (interval 1 s) + after the store + final.
     BOOST_TEST(responses.size() >= 4u);
     BOOST_TEST(responses.back()->m_status == 0x0000);
@@ -442,14 +466,17 @@ BOOST_AUTO_TEST_CASE(get_returns_instances_over_the_same_association) {
     Scu scu;
     scu.setStorageDir(out.path().c_str());
     scu.setStorageMode(DCMSCU_STORAGE_DISK);
-    BOOST_REQUIRE(scu.connect(f.server->port(), {UID_GETStudyRootQueryRetrieveInformationModel}, "TCIA", ASC_SC_ROLE_SCP,
-                              {UID_CTImageStorage}).good());
+    BOOST_REQUIRE(scu.connect(f.server->port(), {UID_GETStudyRootQueryRetrieveInformationModel}, "TCIA",
+                              ASC_SC_ROLE_SCP, {UID_CTImageStorage})
+                      .good());
     DcmDataset req;
     req.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
     req.putAndInsertString(DCM_StudyInstanceUID, "1.7");
     OFList<RetrieveResponse*> responses;
-    BOOST_REQUIRE(scu.sendCGETRequest(scu.findPresentationContextID(UID_GETStudyRootQueryRetrieveInformationModel, ""),
-                                      &req, &responses).good());
+    BOOST_REQUIRE(
+        scu.sendCGETRequest(scu.findPresentationContextID(UID_GETStudyRootQueryRetrieveInformationModel, ""),
+                            &req, &responses)
+            .good());
     BOOST_REQUIRE(!responses.empty());
     BOOST_TEST(responses.back()->m_status == 0x0000);
     BOOST_TEST(responses.back()->m_numberOfCompletedSubops == 2);
@@ -458,9 +485,10 @@ BOOST_AUTO_TEST_CASE(get_returns_instances_over_the_same_association) {
     std::size_t files = 0;
     for (const auto& e : std::filesystem::directory_iterator(out.path())) {
         ++files;
-        auto original = std::find_if(f.retrieve.instances.begin(), f.retrieve.instances.end(), [&](const DicomInstance& i) {
-            return e.path().filename().string().find(i.sopInstanceUid) != std::string::npos;
-        });
+        auto original = std::find_if(
+            f.retrieve.instances.begin(), f.retrieve.instances.end(), [&](const DicomInstance& i) {
+                return e.path().filename().string().find(i.sopInstanceUid) != std::string::npos;
+            });
         if (original != f.retrieve.instances.end())
             BOOST_TEST((pixelDataOfFile(e.path().string()) == pixelDataOfInstance(*original)));
     }
@@ -477,8 +505,10 @@ BOOST_AUTO_TEST_CASE(get_without_storage_context_fails_sub_operations) {
     req.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
     req.putAndInsertString(DCM_StudyInstanceUID, "1.8");
     OFList<RetrieveResponse*> responses;
-    BOOST_REQUIRE(scu.sendCGETRequest(scu.findPresentationContextID(UID_GETStudyRootQueryRetrieveInformationModel, ""),
-                                      &req, &responses).good());
+    BOOST_REQUIRE(
+        scu.sendCGETRequest(scu.findPresentationContextID(UID_GETStudyRootQueryRetrieveInformationModel, ""),
+                            &req, &responses)
+            .good());
     BOOST_TEST(responses.back()->m_status == 0xA702);
     BOOST_TEST(responses.back()->m_numberOfFailedSubops == 1);
     freeList(responses);

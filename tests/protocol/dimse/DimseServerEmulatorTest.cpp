@@ -1,21 +1,20 @@
 // The real DimseServer over the real core (makeBridgeServices) and the TCIA emulator: what a
 // PACS sees. DcmSCU drives it; a storescp process is the C-MOVE destination; pixel data is
 // compared with the emulator's own files.
-#include "bridge/retrieve/BridgeServices.h"
-#include "dimse/BridgeDimse.h"
-#include "dimse/DimseServer.h"
-#include "tests/protocol/dimse/DimseTestSupport.h"
-#include "tests/support/TestSupport.h"
-
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcuid.h>
 #include <dcmtk/dcmnet/scu.h>
 
 #include <boost/test/unit_test.hpp>
-
 #include <filesystem>
 #include <map>
 #include <set>
+
+#include "bridge/retrieve/BridgeServices.h"
+#include "dimse/BridgeDimse.h"
+#include "dimse/DimseServer.h"
+#include "tests/protocol/dimse/DimseTestSupport.h"
+#include "tests/support/TestSupport.h"
 
 using namespace bridge;
 using namespace bridge::test;
@@ -136,13 +135,16 @@ BOOST_AUTO_TEST_CASE(find_study_and_series_levels_against_emulator) {
 BOOST_AUTO_TEST_CASE(collection_ae_sees_only_its_collection) {
     CoreFixture f;
     Scu scu;
-    BOOST_REQUIRE(scu.connect(f.server->port(), UID_FINDStudyRootQueryRetrieveInformationModel, "TCIA-MR").good());
+    BOOST_REQUIRE(
+        scu.connect(f.server->port(), UID_FINDStudyRootQueryRetrieveInformationModel, "TCIA-MR").good());
     DcmDataset req;
     req.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
     req.putAndInsertString(DCM_StudyInstanceUID, kStudy);  // a TCGA-DEMO-CT study
     OFList<QRResponse*> responses;
-    BOOST_REQUIRE(scu.sendFINDRequest(scu.findPresentationContextID(UID_FINDStudyRootQueryRetrieveInformationModel, ""),
-                                      &req, &responses).good());
+    BOOST_REQUIRE(
+        scu.sendFINDRequest(scu.findPresentationContextID(UID_FINDStudyRootQueryRetrieveInformationModel, ""),
+                            &req, &responses)
+            .good());
     BOOST_TEST(responses.size() == 1u);  // no match, only the final response
     freeList(responses);
 }
@@ -155,8 +157,10 @@ BOOST_AUTO_TEST_CASE(move_study_into_storescp_same_uids_same_pixels) {
     req.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
     req.putAndInsertString(DCM_StudyInstanceUID, kStudy);
     OFList<RetrieveResponse*> responses;
-    BOOST_REQUIRE(scu.sendMOVERequest(scu.findPresentationContextID(UID_MOVEStudyRootQueryRetrieveInformationModel, ""),
-                                      "DEST", &req, &responses).good());
+    BOOST_REQUIRE(
+        scu.sendMOVERequest(scu.findPresentationContextID(UID_MOVEStudyRootQueryRetrieveInformationModel, ""),
+                            "DEST", &req, &responses)
+            .good());
     auto expected = emulatorFiles(kStudy);
     BOOST_REQUIRE(!expected.empty());
     BOOST_TEST(responses.front()->m_numberOfRemainingSubops == expected.size());
@@ -187,8 +191,10 @@ BOOST_AUTO_TEST_CASE(get_series_over_requester_association) {
     req.putAndInsertString(DCM_PatientID, "TCGA-DM-0001");
     req.putAndInsertString(DCM_StudyInstanceUID, kStudy);
     OFList<RetrieveResponse*> responses;
-    BOOST_REQUIRE(scu.sendCGETRequest(scu.findPresentationContextID(UID_GETPatientRootQueryRetrieveInformationModel, ""),
-                                      &req, &responses).good());
+    BOOST_REQUIRE(scu.sendCGETRequest(
+                         scu.findPresentationContextID(UID_GETPatientRootQueryRetrieveInformationModel, ""),
+                         &req, &responses)
+                      .good());
     auto expected = emulatorFiles(kStudy);
     BOOST_TEST(responses.back()->m_status == 0x0000);
     BOOST_TEST(responses.back()->m_numberOfCompletedSubops == expected.size());
@@ -206,8 +212,10 @@ BOOST_AUTO_TEST_CASE(move_unknown_study_reports_failure_not_success) {
     req.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
     req.putAndInsertString(DCM_StudyInstanceUID, "1.2.3.4.5.6.7.8.9");
     OFList<RetrieveResponse*> responses;
-    BOOST_REQUIRE(scu.sendMOVERequest(scu.findPresentationContextID(UID_MOVEStudyRootQueryRetrieveInformationModel, ""),
-                                      "DEST", &req, &responses).good());
+    BOOST_REQUIRE(
+        scu.sendMOVERequest(scu.findPresentationContextID(UID_MOVEStudyRootQueryRetrieveInformationModel, ""),
+                            "DEST", &req, &responses)
+            .good());
     const Uint16 status = responses.back()->m_status;
     // Nothing matches: NotFound -> A701 per the error table, or success with zero sub-operations.
     BOOST_TEST((status == 0xA701 || (status == 0x0000 && responses.back()->m_numberOfCompletedSubops == 0)));

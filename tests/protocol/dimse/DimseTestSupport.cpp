@@ -1,18 +1,16 @@
 #include "tests/protocol/dimse/DimseTestSupport.h"
 
-#include "bridge/common/Error.h"
-#include "tests/support/TestSupport.h"
-
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/StreamSocket.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmdata/dcistrmb.h>
 #include <dcmtk/dcmdata/dcuid.h>
 #include <dcmtk/dcmjpeg/djencode.h>
-#include <dcmtk/dcmjpeg/djrploss.h>
 #include <dcmtk/dcmjpeg/djrplol.h>
-
-#include <Poco/Net/SocketAddress.h>
-#include <Poco/Net/StreamSocket.h>
+#include <dcmtk/dcmjpeg/djrploss.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <filesystem>
@@ -20,15 +18,16 @@
 #include <stdexcept>
 #include <thread>
 
-#include <sys/wait.h>
-#include <unistd.h>
+#include "bridge/common/Error.h"
+#include "tests/support/TestSupport.h"
 
 namespace bridge::test {
 namespace {
 
 class VectorCursor : public FindCursor {
 public:
-    VectorCursor(std::vector<DicomRecord> records, bool truncated, std::chrono::milliseconds delay, CancelToken cancel)
+    VectorCursor(std::vector<DicomRecord> records, bool truncated, std::chrono::milliseconds delay,
+                 CancelToken cancel)
         : records_(std::move(records)), truncated_(truncated), delay_(delay), cancel_(cancel) {}
     std::optional<DicomRecord> next() override {
         cancel_.throwIfCancelled();
@@ -49,7 +48,9 @@ private:
 class VectorStream : public InstanceStream {
 public:
     VectorStream(FakeRetrieveService& owner, std::vector<DicomInstance> instances, CancelToken cancel)
-        : owner_(owner), instances_(std::move(instances)), cancel_(cancel),
+        : owner_(owner),
+          instances_(std::move(instances)),
+          cancel_(cancel),
           readyAt_(std::chrono::steady_clock::now() + owner.delayBeforeFirst) {}
     Status next(DicomInstance& out, std::chrono::milliseconds wait) override {
         if (cancelled_ || cancel_.cancelled()) throw BridgeError(ErrorCode::Cancelled, "cancelled");
@@ -65,7 +66,9 @@ public:
     }
     std::vector<std::string> failedSopInstanceUids() const override { return owner_.failUids; }
     std::size_t failedCount() const override { return owner_.failUids.size(); }
-    std::string failureReason() const override { return owner_.failUids.empty() ? "" : "emulated download failure"; }
+    std::string failureReason() const override {
+        return owner_.failUids.empty() ? "" : "emulated download failure";
+    }
     void cancel() override {
         cancelled_ = true;
         owner_.streamCancelled = true;
@@ -116,7 +119,8 @@ DicomInstance makeCtInstance(const std::string& study, const std::string& series
     std::string path = dir.path() + "/i.dcm";
     if (file.saveFile(path.c_str(), xfer).bad()) throw std::runtime_error("cannot write test instance");
     std::ifstream in(path, std::ios::binary);
-    auto bytes = std::make_shared<std::vector<std::uint8_t>>((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto bytes = std::make_shared<std::vector<std::uint8_t>>((std::istreambuf_iterator<char>(in)),
+                                                             std::istreambuf_iterator<char>());
     DicomInstance inst;
     inst.studyInstanceUid = study;
     inst.seriesInstanceUid = series;

@@ -3,10 +3,6 @@
 // protocol tests: a storescp child process as C-MOVE destination (out of process: dcmnet's
 // dcmExternalSocketHandle is process-global, see dimse/DimseServer.h), instance factories.
 
-#include "bridge/common/Error.h"
-#include "bridge/query/QueryService.h"
-#include "bridge/retrieve/RetrieveService.h"
-
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcxfer.h>
 
@@ -15,6 +11,10 @@
 #include <mutex>
 #include <string>
 #include <vector>
+
+#include "bridge/common/Error.h"
+#include "bridge/query/QueryService.h"
+#include "bridge/retrieve/RetrieveService.h"
 
 namespace bridge::test {
 
@@ -42,7 +42,7 @@ public:
 class FakeRetrieveService : public RetrieveService {
 public:
     std::vector<DicomInstance> instances;
-    std::vector<std::string> failUids;            ///< reported as failed at End, not delivered
+    std::vector<std::string> failUids;  ///< reported as failed at End, not delivered
     std::chrono::milliseconds delayBeforeFirst{0};
     std::chrono::milliseconds delayBetween{0};
     std::optional<ErrorCode> planFailsWith;
@@ -57,7 +57,8 @@ public:
 /// `storescp -aet AET -od DIR PORT` as a child process; killed on destruction.
 class StoreScpProcess {
 public:
-    StoreScpProcess(const std::string& aeTitle, const std::string& outputDir, std::vector<std::string> extraArgs = {});
+    StoreScpProcess(const std::string& aeTitle, const std::string& outputDir,
+                    std::vector<std::string> extraArgs = {});
     ~StoreScpProcess();
     unsigned short port() const { return port_; }
     /// Regular files in the output directory.

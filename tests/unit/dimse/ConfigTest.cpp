@@ -1,13 +1,12 @@
 // parseConfig / applyEnvironment / parseDestination (bridge/common/Config.h), and the two
 // shipped configuration files.
-#include "bridge/common/Config.h"
-#include "bridge/common/Error.h"
-
 #include <boost/test/unit_test.hpp>
-
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+
+#include "bridge/common/Config.h"
+#include "bridge/common/Error.h"
 
 using namespace bridge;
 using namespace std::chrono_literals;
@@ -87,9 +86,12 @@ BOOST_AUTO_TEST_CASE(errors_name_the_key) {
     BOOST_TEST(errorOf(R"({"bogus": 1})").find("config.bogus") != std::string::npos);
     BOOST_TEST(errorOf(R"({"dimse": {"port": 70000}})").find("config.dimse.port") != std::string::npos);
     BOOST_TEST(errorOf(R"({"dimse": {"port": "11112"}})").find("integer") != std::string::npos);
-    BOOST_TEST(errorOf(R"({"dimse": {"peers": {"X": "nohost"}}})").find("config.dimse.peers.X") != std::string::npos);
-    BOOST_TEST(errorOf(R"({"dimse": {"peers": {"X": {"port": 1}}}})").find("host missing") != std::string::npos);
-    BOOST_TEST(errorOf(R"({"dimse": {"aeTitle": "THIS-AE-TITLE-IS-TOO-LONG"}})").find("aeTitle") != std::string::npos);
+    BOOST_TEST(errorOf(R"({"dimse": {"peers": {"X": "nohost"}}})").find("config.dimse.peers.X") !=
+               std::string::npos);
+    BOOST_TEST(errorOf(R"({"dimse": {"peers": {"X": {"port": 1}}}})").find("host missing") !=
+               std::string::npos);
+    BOOST_TEST(errorOf(R"({"dimse": {"aeTitle": "THIS-AE-TITLE-IS-TOO-LONG"}})").find("aeTitle") !=
+               std::string::npos);
     BOOST_TEST(errorOf(R"({"catalog": {"connector": "mysql"}})").find("connector") != std::string::npos);
     BOOST_TEST(errorOf(R"({"logLevel": "loud"})").find("logLevel") != std::string::npos);
     BOOST_TEST(errorOf("{ not json").find("not valid JSON") != std::string::npos);
@@ -128,7 +130,8 @@ BOOST_AUTO_TEST_CASE(environment_credentials) {
 }
 
 BOOST_AUTO_TEST_CASE(shipped_files_parse) {
-    std::string root = std::getenv("BRIDGE_SOURCE_DIR") ? std::getenv("BRIDGE_SOURCE_DIR") : BRIDGE_SOURCE_DIR;
+    std::string root =
+        std::getenv("BRIDGE_SOURCE_DIR") ? std::getenv("BRIDGE_SOURCE_DIR") : BRIDGE_SOURCE_DIR;
     Config example = parseConfig(readFile(root + "/conf/tcia-bridge.example.json"));
     BOOST_TEST(example.dimse.peers.count("ORTHANC") == 1u);
     Config emulator = parseConfig(readFile(root + "/conf/emulator.json"));

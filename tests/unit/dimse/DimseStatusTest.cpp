@@ -1,7 +1,7 @@
 // Status word rules: error table per operation, final retrieve status, ErrorComment shape.
-#include "dimse/DimseStatus.h"
-
 #include <boost/test/unit_test.hpp>
+
+#include "dimse/DimseStatus.h"
 
 using namespace bridge;
 using namespace bridge::dimse;
@@ -9,16 +9,16 @@ using namespace bridge::dimse;
 BOOST_AUTO_TEST_SUITE(DimseStatus)
 
 BOOST_AUTO_TEST_CASE(failure_status_per_operation) {
-    struct Row { ErrorCode code; std::uint16_t find; std::uint16_t move; };
+    struct Row {
+        ErrorCode code;
+        std::uint16_t find;
+        std::uint16_t move;
+    };
     const Row rows[] = {
-        {ErrorCode::InvalidArgument, 0xA900, 0xA900},
-        {ErrorCode::UnknownDestination, 0xA801, 0xA801},
-        {ErrorCode::QueryTooBroad, 0xA700, 0xA701},
-        {ErrorCode::UpstreamUnavailable, 0xC001, 0xC001},
-        {ErrorCode::UpstreamTimeout, 0xC002, 0xC002},
-        {ErrorCode::Cancelled, 0xFE00, 0xFE00},
-        {ErrorCode::NotFound, 0xC000, 0xA701},
-        {ErrorCode::Overloaded, 0xA700, 0xA700},
+        {ErrorCode::InvalidArgument, 0xA900, 0xA900}, {ErrorCode::UnknownDestination, 0xA801, 0xA801},
+        {ErrorCode::QueryTooBroad, 0xA700, 0xA701},   {ErrorCode::UpstreamUnavailable, 0xC001, 0xC001},
+        {ErrorCode::UpstreamTimeout, 0xC002, 0xC002}, {ErrorCode::Cancelled, 0xFE00, 0xFE00},
+        {ErrorCode::NotFound, 0xC000, 0xA701},        {ErrorCode::Overloaded, 0xA700, 0xA700},
     };
     for (const auto& r : rows) {
         BOOST_TEST(failureStatus(r.code, DimseOperation::Find) == r.find);
@@ -28,16 +28,20 @@ BOOST_AUTO_TEST_CASE(failure_status_per_operation) {
 }
 
 BOOST_AUTO_TEST_CASE(final_retrieve_status) {
-    struct Row { std::size_t planned, completed, failed, warning; bool cancelled; std::uint16_t expected; };
+    struct Row {
+        std::size_t planned, completed, failed, warning;
+        bool cancelled;
+        std::uint16_t expected;
+    };
     const Row rows[] = {
-        {0, 0, 0, 0, false, 0x0000},   // nothing to do
-        {5, 5, 0, 0, false, 0x0000},   // all stored
-        {5, 3, 2, 0, false, 0xB000},   // some failed
-        {5, 4, 0, 1, false, 0xB000},   // a warning sub-operation
-        {5, 0, 5, 0, false, 0xA702},   // all failed
-        {5, 0, 0, 5, false, 0xB000},   // all warnings
-        {5, 2, 0, 0, true, 0xFE00},    // cancelled
-        {5, 2, 0, 0, false, 0xB000},   // stream ended early: remaining count as not done
+        {0, 0, 0, 0, false, 0x0000},  // nothing to do
+        {5, 5, 0, 0, false, 0x0000},  // all stored
+        {5, 3, 2, 0, false, 0xB000},  // some failed
+        {5, 4, 0, 1, false, 0xB000},  // a warning sub-operation
+        {5, 0, 5, 0, false, 0xA702},  // all failed
+        {5, 0, 0, 5, false, 0xB000},  // all warnings
+        {5, 2, 0, 0, true, 0xFE00},   // cancelled
+        {5, 2, 0, 0, false, 0xB000},  // stream ended early: remaining count as not done
     };
     for (const auto& r : rows) {
         SubOperationCounts c{r.planned, r.completed, r.failed, r.warning};

@@ -1,12 +1,12 @@
 // Identifier <-> Query / RetrieveRequest / response identifier translation tables.
-#include "bridge/common/Error.h"
-#include "dimse/IdentifierTranslator.h"
-
 #include <dcmtk/dcmdata/dcdeftag.h>
-#include <dcmtk/dcmdata/dcuid.h>
 #include <dcmtk/dcmdata/dcsequen.h>
+#include <dcmtk/dcmdata/dcuid.h>
 
 #include <boost/test/unit_test.hpp>
+
+#include "bridge/common/Error.h"
+#include "dimse/IdentifierTranslator.h"
 
 using namespace bridge;
 using namespace bridge::dimse;
@@ -40,18 +40,28 @@ std::ostream& operator<<(std::ostream& os, QueryLevel l) { return os << toString
 BOOST_AUTO_TEST_SUITE(IdentifierTranslator)
 
 BOOST_AUTO_TEST_CASE(model_from_sop_class) {
-    BOOST_TEST((modelForSopClass(UID_FINDStudyRootQueryRetrieveInformationModel) == InformationModel::StudyRoot));
-    BOOST_TEST((modelForSopClass(UID_MOVEStudyRootQueryRetrieveInformationModel) == InformationModel::StudyRoot));
-    BOOST_TEST((modelForSopClass(UID_GETStudyRootQueryRetrieveInformationModel) == InformationModel::StudyRoot));
-    BOOST_TEST((modelForSopClass(UID_FINDPatientRootQueryRetrieveInformationModel) == InformationModel::PatientRoot));
-    BOOST_TEST((modelForSopClass(UID_MOVEPatientRootQueryRetrieveInformationModel) == InformationModel::PatientRoot));
-    BOOST_TEST((modelForSopClass(UID_GETPatientRootQueryRetrieveInformationModel) == InformationModel::PatientRoot));
+    BOOST_TEST(
+        (modelForSopClass(UID_FINDStudyRootQueryRetrieveInformationModel) == InformationModel::StudyRoot));
+    BOOST_TEST(
+        (modelForSopClass(UID_MOVEStudyRootQueryRetrieveInformationModel) == InformationModel::StudyRoot));
+    BOOST_TEST(
+        (modelForSopClass(UID_GETStudyRootQueryRetrieveInformationModel) == InformationModel::StudyRoot));
+    BOOST_TEST((modelForSopClass(UID_FINDPatientRootQueryRetrieveInformationModel) ==
+                InformationModel::PatientRoot));
+    BOOST_TEST((modelForSopClass(UID_MOVEPatientRootQueryRetrieveInformationModel) ==
+                InformationModel::PatientRoot));
+    BOOST_TEST(
+        (modelForSopClass(UID_GETPatientRootQueryRetrieveInformationModel) == InformationModel::PatientRoot));
     BOOST_TEST(!modelForSopClass(UID_CTImageStorage).has_value());
     BOOST_TEST(!modelForSopClass(UID_VerificationSOPClass).has_value());
 }
 
 BOOST_AUTO_TEST_CASE(levels) {
-    struct Row { const char* text; InformationModel model; std::optional<QueryLevel> expected; };
+    struct Row {
+        const char* text;
+        InformationModel model;
+        std::optional<QueryLevel> expected;
+    };
     const Row rows[] = {
         {"STUDY", InformationModel::StudyRoot, QueryLevel::Study},
         {"SERIES", InformationModel::StudyRoot, QueryLevel::Series},
@@ -67,23 +77,25 @@ BOOST_AUTO_TEST_CASE(levels) {
         if (row.expected) {
             BOOST_TEST(identifierToQuery(ds, row.model).level == *row.expected, row.text);
         } else {
-            BOOST_TEST((codeOf([&] { identifierToQuery(ds, row.model); }) == ErrorCode::InvalidArgument), row.text);
+            BOOST_TEST((codeOf([&] { identifierToQuery(ds, row.model); }) == ErrorCode::InvalidArgument),
+                       row.text);
         }
     }
     DcmDataset missing = identifier({{DCM_PatientName, "A*"}});
-    BOOST_TEST((codeOf([&] { identifierToQuery(missing, InformationModel::StudyRoot); }) == ErrorCode::InvalidArgument));
+    BOOST_TEST((codeOf([&] { identifierToQuery(missing, InformationModel::StudyRoot); }) ==
+                ErrorCode::InvalidArgument));
 }
 
 BOOST_AUTO_TEST_CASE(keys_in_order_with_vr_and_value_per_matching_type) {
     DcmDataset ds = identifier({
         {DCM_QueryRetrieveLevel, "STUDY"},
-        {DCM_PatientName, "DOE^J*"},                 // wildcard
-        {DCM_PatientID, "LIDC-IDRI-0001"},           // single value
-        {DCM_StudyDate, "20000101-20101231"},        // range
-        {DCM_ModalitiesInStudy, "CT\\MR"},           // list
-        {DCM_StudyInstanceUID, "1.2.3\\1.2.4"},      // UID list
-        {DCM_StudyDescription, ""},                  // universal / return key
-        {DCM_RetrieveAETitle, ""},                   // added by the adapter, not a key
+        {DCM_PatientName, "DOE^J*"},             // wildcard
+        {DCM_PatientID, "LIDC-IDRI-0001"},       // single value
+        {DCM_StudyDate, "20000101-20101231"},    // range
+        {DCM_ModalitiesInStudy, "CT\\MR"},       // list
+        {DCM_StudyInstanceUID, "1.2.3\\1.2.4"},  // UID list
+        {DCM_StudyDescription, ""},              // universal / return key
+        {DCM_RetrieveAETitle, ""},               // added by the adapter, not a key
     });
     Query q = identifierToQuery(ds, InformationModel::StudyRoot);
     BOOST_TEST(q.level == QueryLevel::Study);
@@ -106,7 +118,7 @@ BOOST_AUTO_TEST_CASE(keys_in_order_with_vr_and_value_per_matching_type) {
 
 BOOST_AUTO_TEST_CASE(skips_group_length_low_groups_and_sequences) {
     DcmDataset ds = identifier({{DCM_QueryRetrieveLevel, "SERIES"}, {DCM_Modality, "CT"}});
-    ds.putAndInsertUint32(DcmTagKey(0x0008, 0x0000), 42);               // group length
+    ds.putAndInsertUint32(DcmTagKey(0x0008, 0x0000), 42);                   // group length
     ds.putAndInsertString(DcmTagKey(0x0002, 0x0010), "1.2.840.10008.1.2");  // file meta in a dataset
     auto* seq = new DcmSequenceOfItems(DCM_ReferencedStudySequence);
     ds.insert(seq);
@@ -119,7 +131,8 @@ BOOST_AUTO_TEST_CASE(skips_group_length_low_groups_and_sequences) {
 }
 
 BOOST_AUTO_TEST_CASE(latin1_identifier_becomes_utf8) {
-    DcmDataset ds = identifier({{DCM_SpecificCharacterSet, "ISO_IR 100"}, {DCM_QueryRetrieveLevel, "PATIENT"}});
+    DcmDataset ds =
+        identifier({{DCM_SpecificCharacterSet, "ISO_IR 100"}, {DCM_QueryRetrieveLevel, "PATIENT"}});
     ds.putAndInsertString(DCM_PatientName, "M\xFCller^J\xF6rg");  // Müller^Jörg in ISO 8859-1
     Query q = identifierToQuery(ds, InformationModel::PatientRoot);
     BOOST_TEST(q.value(DCM_PatientName) == "M\xC3\xBCller^J\xC3\xB6rg");
@@ -136,11 +149,13 @@ BOOST_AUTO_TEST_CASE(utf8_identifier_kept) {
 BOOST_AUTO_TEST_CASE(unknown_charset_is_invalid_argument) {
     DcmDataset ds = identifier({{DCM_SpecificCharacterSet, "ISO_IR 999"}, {DCM_QueryRetrieveLevel, "STUDY"}});
     ds.putAndInsertString(DCM_PatientName, "X\xE9");
-    BOOST_TEST((codeOf([&] { identifierToQuery(ds, InformationModel::StudyRoot); }) == ErrorCode::InvalidArgument));
+    BOOST_TEST(
+        (codeOf([&] { identifierToQuery(ds, InformationModel::StudyRoot); }) == ErrorCode::InvalidArgument));
 }
 
 BOOST_AUTO_TEST_CASE(retrieve_request_per_level) {
-    DcmDataset study = identifier({{DCM_QueryRetrieveLevel, "STUDY"}, {DCM_StudyInstanceUID, "1.2.3\\1.2.4 "}});
+    DcmDataset study =
+        identifier({{DCM_QueryRetrieveLevel, "STUDY"}, {DCM_StudyInstanceUID, "1.2.3\\1.2.4 "}});
     RetrieveRequest r = identifierToRetrieveRequest(study, InformationModel::StudyRoot);
     BOOST_TEST(r.level == QueryLevel::Study);
     BOOST_TEST((r.studyInstanceUids == std::vector<std::string>{"1.2.3", "1.2.4"}));
@@ -158,22 +173,31 @@ BOOST_AUTO_TEST_CASE(retrieve_request_per_level) {
     r = identifierToRetrieveRequest(patient, InformationModel::PatientRoot);
     BOOST_TEST(r.patientIds.front() == "P1");
 
-    struct Bad { DcmDataset ds; InformationModel model; };
+    struct Bad {
+        DcmDataset ds;
+        InformationModel model;
+    };
     DcmDataset noStudy = identifier({{DCM_QueryRetrieveLevel, "STUDY"}});
     DcmDataset noSeries = identifier({{DCM_QueryRetrieveLevel, "SERIES"}, {DCM_StudyInstanceUID, "1.2"}});
     DcmDataset noSop = identifier({{DCM_QueryRetrieveLevel, "IMAGE"}, {DCM_SeriesInstanceUID, "1.2"}});
     DcmDataset patientInStudyRoot = identifier({{DCM_QueryRetrieveLevel, "PATIENT"}, {DCM_PatientID, "P1"}});
-    BOOST_TEST((codeOf([&] { identifierToRetrieveRequest(noStudy, InformationModel::StudyRoot); }) == ErrorCode::InvalidArgument));
-    BOOST_TEST((codeOf([&] { identifierToRetrieveRequest(noSeries, InformationModel::StudyRoot); }) == ErrorCode::InvalidArgument));
-    BOOST_TEST((codeOf([&] { identifierToRetrieveRequest(noSop, InformationModel::StudyRoot); }) == ErrorCode::InvalidArgument));
-    BOOST_TEST((codeOf([&] { identifierToRetrieveRequest(patientInStudyRoot, InformationModel::StudyRoot); }) ==
+    BOOST_TEST((codeOf([&] { identifierToRetrieveRequest(noStudy, InformationModel::StudyRoot); }) ==
                 ErrorCode::InvalidArgument));
+    BOOST_TEST((codeOf([&] { identifierToRetrieveRequest(noSeries, InformationModel::StudyRoot); }) ==
+                ErrorCode::InvalidArgument));
+    BOOST_TEST((codeOf([&] { identifierToRetrieveRequest(noSop, InformationModel::StudyRoot); }) ==
+                ErrorCode::InvalidArgument));
+    BOOST_TEST((codeOf([&] {
+                    identifierToRetrieveRequest(patientInStudyRoot, InformationModel::StudyRoot);
+                }) == ErrorCode::InvalidArgument));
 }
 
 BOOST_AUTO_TEST_CASE(record_to_identifier_has_exactly_requested_keys) {
     Query q;
     q.level = QueryLevel::Series;
-    q.keys = {{DCM_SeriesInstanceUID, EVR_UI, ""}, {DCM_Modality, EVR_CS, "CT"}, {DCM_SeriesNumber, EVR_IS, ""},
+    q.keys = {{DCM_SeriesInstanceUID, EVR_UI, ""},
+              {DCM_Modality, EVR_CS, "CT"},
+              {DCM_SeriesNumber, EVR_IS, ""},
               {DCM_SeriesDescription, EVR_LO, ""}};
     DicomRecord rec;
     rec.set(DCM_SeriesInstanceUID, "1.2.3");
