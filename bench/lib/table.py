@@ -61,11 +61,11 @@ def fmt(v, unit):
 # (number, figure, bridge key, baseline key, unit, goal kind, goal value, baseline label key)
 # goal kinds: ratio_le / ratio_ge (bridge / baseline), abs_lt (bridge alone), info (no goal).
 ROWS = [
-    ("1a", "C-MOVE 300-slice series into storescp, cold, vs sequential curl getImage + unzip + storescu",
+    ("1a", "C-MOVE 300-slice series into storescp, cold (median of runs), vs sequential curl getImage + unzip + storescu (median of runs)",
      "move_cold_s", "seq_total_s", "s", "info", None),
     ("1b", "C-MOVE cold vs limit = max(download alone, storescu alone)",
      "move_cold_s", "seq_limit_s", "s", "ratio_le", 1.15),
-    ("1c", "C-MOVE warm (series in bridge cache, median of 3) vs Orthanc C-MOVE from its storage (median of 3)",
+    ("1c", "C-MOVE warm (series in bridge cache, median of runs) vs Orthanc C-MOVE from its own storage (median of runs)",
      "move_warm_s", "orthanc_move_s", "s", "ratio_le", 1.0),
     ("2", "C-MOVE request -> first file at destination, cold (baseline: sequential pipeline's first file)",
      "move_cold_first_s", "seq_first_s", "s", "abs_lt", 0.3),
