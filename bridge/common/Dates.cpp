@@ -1,8 +1,8 @@
 #include "bridge/common/Dates.h"
 
-#include "bridge/common/Error.h"
-
 #include <cctype>
+
+#include "bridge/common/Error.h"
 
 namespace bridge {
 namespace {

@@ -1,8 +1,5 @@
 #include "bridge/tcia/HttpTransport.h"
 
-#include "bridge/common/Error.h"
-#include "bridge/tcia/RetryPolicy.h"
-
 #include <Poco/Exception.h>
 #include <Poco/Logger.h>
 #include <Poco/Net/Context.h>
@@ -25,6 +22,9 @@
 #include <optional>
 #include <random>
 #include <thread>
+
+#include "bridge/common/Error.h"
+#include "bridge/tcia/RetryPolicy.h"
 
 namespace bridge::tcia {
 
@@ -144,12 +144,14 @@ std::string HttpTransport::pathForLog(const std::string& url) {
     }
 }
 
-HttpResponse HttpTransport::get(const std::string& url, const HttpHeaders& headers, const CancelToken* cancel) {
+HttpResponse HttpTransport::get(const std::string& url, const HttpHeaders& headers,
+                                const CancelToken* cancel) {
     Request r{"GET", url, pathForLog(url), headers, {}, nullptr, cancel};
     return execute(r);
 }
 
-HttpResponse HttpTransport::postForm(const std::string& url, const FormFields& form, const std::string& logName) {
+HttpResponse HttpTransport::postForm(const std::string& url, const FormFields& form,
+                                     const std::string& logName) {
     std::string body;
     for (const auto& [k, v] : form) {
         if (!body.empty()) body += '&';
@@ -160,7 +162,8 @@ HttpResponse HttpTransport::postForm(const std::string& url, const FormFields& f
 }
 
 HttpResponse HttpTransport::getStream(const std::string& url, const HttpHeaders& headers,
-                                      const std::function<void(std::istream&)>& onBody, const CancelToken* cancel) {
+                                      const std::function<void(std::istream&)>& onBody,
+                                      const CancelToken* cancel) {
     Request r{"GET", url, pathForLog(url), headers, {}, &onBody, cancel};
     return execute(r);
 }
@@ -209,20 +212,23 @@ HttpResponse HttpTransport::execute(const Request& request) {
                             if (!sslContext_) {
                                 // VERIFY_RELAXED on a client still requires a valid chain; the
                                 // hostname is checked by SecureSocketImpl (extended verification).
-                                sslContext_ = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, settings_.caFile,
-                                                                     Poco::Net::Context::VERIFY_RELAXED, 9,
-                                                                     settings_.caFile.empty());
+                                sslContext_ = new Poco::Net::Context(
+                                    Poco::Net::Context::TLS_CLIENT_USE, settings_.caFile,
+                                    Poco::Net::Context::VERIFY_RELAXED, 9, settings_.caFile.empty());
                             }
                         }
-                        session = std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort(), sslContext_);
+                        session = std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(),
+                                                                                  uri.getPort(), sslContext_);
                     } else {
-                        session = std::make_unique<Poco::Net::HTTPClientSession>(uri.getHost(), uri.getPort());
+                        session =
+                            std::make_unique<Poco::Net::HTTPClientSession>(uri.getHost(), uri.getPort());
                     }
-                    session->setTimeout(toTimespan(settings_.connectTimeout), toTimespan(settings_.readTimeout),
-                                        toTimespan(settings_.readTimeout));
+                    session->setTimeout(toTimespan(settings_.connectTimeout),
+                                        toTimespan(settings_.readTimeout), toTimespan(settings_.readTimeout));
                     session->setKeepAlive(true);
                 }
-                Poco::Net::HTTPRequest req(request.method, uri.getPathEtc(), Poco::Net::HTTPMessage::HTTP_1_1);
+                Poco::Net::HTTPRequest req(request.method, uri.getPathEtc(),
+                                           Poco::Net::HTTPMessage::HTTP_1_1);
                 req.setKeepAlive(true);
                 for (const auto& [k, v] : request.headers) req.set(k, v);
                 if (request.method == "POST") {
@@ -241,8 +247,8 @@ HttpResponse HttpTransport::execute(const Request& request) {
                     } catch (...) {
                         bodyError = std::current_exception();
                     }
-                    log().information("%s %s -> 200 streamed in %Ld ms (%d retries)%s", request.method, request.logName,
-                                      static_cast<Poco::Int64>(elapsedMs()), retries,
+                    log().information("%s %s -> 200 streamed in %Ld ms (%d retries)%s", request.method,
+                                      request.logName, static_cast<Poco::Int64>(elapsedMs()), retries,
                                       std::string(bodyError ? " body aborted" : ""));
                     if (bodyError) std::rethrow_exception(bodyError);
                     HttpResponse out;
@@ -261,21 +267,23 @@ HttpResponse HttpTransport::execute(const Request& request) {
                 if (resp.getKeepAlive()) limiter.giveBack(std::move(session));
 
                 if (!RetryPolicy::isRetryableStatus(status)) {
-                    log().information("%s %s -> %d in %Ld ms (%d retries)", request.method, request.logName, status,
-                                      static_cast<Poco::Int64>(elapsedMs()), retries);
+                    log().information("%s %s -> %d in %Ld ms (%d retries)", request.method, request.logName,
+                                      status, static_cast<Poco::Int64>(elapsedMs()), retries);
                     return out;
                 }
                 failureText = "HTTP " + std::to_string(status) + " " + out.reason +
                               (out.body.empty() ? std::string() : ": " + excerpt(out.body));
                 if (resp.has("Retry-After"))
-                    retryAfter = RetryPolicy::parseRetryAfter(resp.get("Retry-After"), std::chrono::system_clock::now());
+                    retryAfter = RetryPolicy::parseRetryAfter(resp.get("Retry-After"),
+                                                              std::chrono::system_clock::now());
             } catch (const BridgeError&) {
                 throw;  // from onBody (re-thrown above) or cancel: never retried here
             } catch (const Poco::Net::SSLException& e) {
                 // Certificate or handshake failure: retrying cannot help.
                 log().error("%s %s -> TLS failure after %Ld ms: %s", request.method, request.logName,
                             static_cast<Poco::Int64>(elapsedMs()), e.displayText());
-                throw BridgeError(ErrorCode::UpstreamUnavailable, "TLS failure talking to TCIA: " + e.displayText());
+                throw BridgeError(ErrorCode::UpstreamUnavailable,
+                                  "TLS failure talking to TCIA: " + e.displayText());
             } catch (const Poco::TimeoutException& e) {
                 if (bodyError) std::rethrow_exception(bodyError);
                 failure = ErrorCode::UpstreamTimeout;
@@ -299,13 +307,14 @@ HttpResponse HttpTransport::execute(const Request& request) {
         if (attempt >= settings_.maxRetries) {
             log().warning("%s %s -> failed in %Ld ms (%d retries): %s", request.method, request.logName,
                           static_cast<Poco::Int64>(elapsedMs()), retries, failureText);
-            throw BridgeError(failure, "TCIA " + request.logName + " failed after " + std::to_string(retries) +
-                                           " retries: " + failureText);
+            throw BridgeError(failure, "TCIA " + request.logName + " failed after " +
+                                           std::to_string(retries) + " retries: " + failureText);
         }
-        auto delay = RetryPolicy::backoffDelay(attempt, settings_.retryBaseDelay, settings_.retryMaxDelay, uniform01());
+        auto delay = RetryPolicy::backoffDelay(attempt, settings_.retryBaseDelay, settings_.retryMaxDelay,
+                                               uniform01());
         if (retryAfter) delay = std::min(*retryAfter, settings_.retryMaxDelay);  // honoured up to the cap
-        log().information("%s %s: %s; retry %d in %Ld ms", request.method, request.logName, failureText, retries + 1,
-                          static_cast<Poco::Int64>(delay.count()));
+        log().information("%s %s: %s; retry %d in %Ld ms", request.method, request.logName, failureText,
+                          retries + 1, static_cast<Poco::Int64>(delay.count()));
         ++retries;
         sleepCancellable(delay, request.cancel);
     }

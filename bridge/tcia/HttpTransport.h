@@ -13,9 +13,6 @@
 // never query strings of token calls, form bodies or headers (credentials are redacted).
 // Thread-safe: one HttpTransport serves every thread of the bridge.
 
-#include "bridge/common/CancelToken.h"
-#include "bridge/common/Config.h"
-
 #include <Poco/AutoPtr.h>
 #include <Poco/Net/Context.h>
 
@@ -28,6 +25,9 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "bridge/common/CancelToken.h"
+#include "bridge/common/Config.h"
 
 namespace bridge::tcia {
 
@@ -63,7 +63,8 @@ public:
     /// onBody propagate unchanged and are never retried here. For a non-200 status the body is
     /// read into the returned response and onBody is not called. Same errors as get().
     HttpResponse getStream(const std::string& url, const HttpHeaders& headers,
-                           const std::function<void(std::istream&)>& onBody, const CancelToken* cancel = nullptr);
+                           const std::function<void(std::istream&)>& onBody,
+                           const CancelToken* cancel = nullptr);
 
     /// Sleeps `delay` in small steps, throwing BridgeError(Cancelled) as soon as `cancel` fires.
     static void sleepCancellable(std::chrono::milliseconds delay, const CancelToken* cancel);

@@ -1,18 +1,18 @@
 #include "bridge/tcia/TciaClient.h"
 
-#include "bridge/common/Dates.h"
-#include "bridge/common/Error.h"
-#include "bridge/tcia/InstanceMetaReader.h"
-#include "bridge/tcia/RetryPolicy.h"
-#include "bridge/tcia/TciaJsonParser.h"
-#include "bridge/tcia/ZipStreamReader.h"
-
 #include <Poco/Logger.h>
 
 #include <algorithm>
 #include <istream>
 #include <random>
 #include <set>
+
+#include "bridge/common/Dates.h"
+#include "bridge/common/Error.h"
+#include "bridge/tcia/InstanceMetaReader.h"
+#include "bridge/tcia/RetryPolicy.h"
+#include "bridge/tcia/TciaJsonParser.h"
+#include "bridge/tcia/ZipStreamReader.h"
 
 namespace bridge::tcia {
 
@@ -31,7 +31,9 @@ void require(const std::string& value, const char* name) {
     if (value.empty()) throw BridgeError(ErrorCode::InvalidArgument, std::string(name) + " is required");
 }
 
-bool contains(const std::string& haystack, const char* needle) { return haystack.find(needle) != std::string::npos; }
+bool contains(const std::string& haystack, const char* needle) {
+    return haystack.find(needle) != std::string::npos;
+}
 
 }  // namespace
 
@@ -50,12 +52,15 @@ ApiVersion TciaClient::parseVersion(const std::string& apiVersion, const std::st
     for (char& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (v == "v1" || v == "v2" || v == "1" || v == "2") return ApiVersion::V1;
     if (v == "v4" || v == "4") return ApiVersion::V4;
-    if (!v.empty()) throw BridgeError(ErrorCode::InvalidArgument, "unknown TCIA API version '" + apiVersion + "' (v1, v2 or v4)");
+    if (!v.empty())
+        throw BridgeError(ErrorCode::InvalidArgument,
+                          "unknown TCIA API version '" + apiVersion + "' (v1, v2 or v4)");
     if (contains(baseUrl, "/v1") || contains(baseUrl, "/v2")) return ApiVersion::V1;
     return ApiVersion::V4;
 }
 
-std::string TciaClient::buildUrl(const std::string& baseUrl, const std::string& endpoint, const Params& params) {
+std::string TciaClient::buildUrl(const std::string& baseUrl, const std::string& endpoint,
+                                 const Params& params) {
     std::string url = baseUrl;
     while (!url.empty() && url.back() == '/') url.pop_back();
     url += "/" + endpoint;
@@ -75,15 +80,18 @@ HttpResponse TciaClient::send(const std::string& url, const std::function<void(s
         std::string token = tokens_.accessToken();
         HttpHeaders headers;
         if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
-        HttpResponse r = onBody ? transport_.getStream(url, headers, *onBody, cancel) : transport_.get(url, headers, cancel);
+        HttpResponse r = onBody ? transport_.getStream(url, headers, *onBody, cancel)
+                                : transport_.get(url, headers, cancel);
         if (r.status != 401) return r;
         if (tokens_.enabled() && authAttempt == 0) {
             // The token may have been revoked or expired early: authenticate anew, once.
             tokens_.invalidate(token);
             continue;
         }
-        throw BridgeError(ErrorCode::Unauthorized, tokens_.enabled() ? "TCIA refused our bearer token (HTTP 401)"
-                                                                     : "TCIA requires authentication (HTTP 401); configure tcia.tokenUrl");
+        throw BridgeError(ErrorCode::Unauthorized,
+                          tokens_.enabled()
+                              ? "TCIA refused our bearer token (HTTP 401)"
+                              : "TCIA requires authentication (HTTP 401); configure tcia.tokenUrl");
     }
 }
 
@@ -91,16 +99,21 @@ void TciaClient::throwForStatus(const std::string& endpoint, const HttpResponse&
     const std::string what = "TCIA " + endpoint + " answered HTTP " + std::to_string(r.status) +
                              (r.body.empty() ? std::string() : ": " + excerpt(r.body));
     switch (r.status) {
-    case 400:
-        // getImage/getSingleImage answer 400 for an unknown or non-public series (API.md 2.3).
-        if (imageEndpoint || contains(r.body, "not in public domain") || contains(r.body, "not been granted"))
+        case 400:
+            // getImage/getSingleImage answer 400 for an unknown or non-public series (API.md 2.3).
+            if (imageEndpoint || contains(r.body, "not in public domain") ||
+                contains(r.body, "not been granted"))
+                throw BridgeError(ErrorCode::NotFound, what);
+            throw BridgeError(ErrorCode::InvalidArgument, what);
+        case 403:
+            throw BridgeError(ErrorCode::Forbidden, what);
+        case 404:
+        case 410:
             throw BridgeError(ErrorCode::NotFound, what);
-        throw BridgeError(ErrorCode::InvalidArgument, what);
-    case 403: throw BridgeError(ErrorCode::Forbidden, what);
-    case 404:
-    case 410: throw BridgeError(ErrorCode::NotFound, what);
-    case 422: throw BridgeError(ErrorCode::InvalidArgument, what);
-    default: throw BridgeError(ErrorCode::UpstreamBadResponse, what);
+        case 422:
+            throw BridgeError(ErrorCode::InvalidArgument, what);
+        default:
+            throw BridgeError(ErrorCode::UpstreamBadResponse, what);
     }
 }
 
@@ -116,7 +129,8 @@ std::vector<std::string> TciaClient::collections() {
 }
 
 std::vector<std::string> TciaClient::modalityValues(const ValueFilter& f) {
-    return parseValues(getJson("getModalityValues", {{"Collection", f.collection}, {"BodyPartExamined", f.bodyPartExamined}}),
+    return parseValues(getJson("getModalityValues",
+                               {{"Collection", f.collection}, {"BodyPartExamined", f.bodyPartExamined}}),
                        "Modality");
 }
 
@@ -126,29 +140,34 @@ std::vector<std::string> TciaClient::bodyPartValues(const ValueFilter& f) {
 }
 
 std::vector<std::string> TciaClient::manufacturerValues(const ValueFilter& f) {
-    return parseValues(getJson("getManufacturerValues",
-                               {{"Collection", f.collection}, {"Modality", f.modality}, {"BodyPartExamined", f.bodyPartExamined}}),
+    return parseValues(getJson("getManufacturerValues", {{"Collection", f.collection},
+                                                         {"Modality", f.modality},
+                                                         {"BodyPartExamined", f.bodyPartExamined}}),
                        "Manufacturer");
 }
 
 std::vector<PatientRecord> TciaClient::patients(const PatientFilter& f) {
     // getPatient spells it `PatientId` in v1 and v4 (API.md 3.2, 5).
-    return parsePatients(getJson("getPatient", {{"Collection", f.collection}, {"PatientId", f.patientId}}), version_);
+    return parsePatients(getJson("getPatient", {{"Collection", f.collection}, {"PatientId", f.patientId}}),
+                         version_);
 }
 
 std::vector<PatientRecord> TciaClient::patientsByCollectionAndModality(const std::string& collection,
                                                                        const std::string& modality) {
     require(collection, "Collection");
     require(modality, "Modality");
-    return parsePatients(getJson("getPatientByCollectionAndModality", {{"Collection", collection}, {"Modality", modality}}),
-                         version_);
+    return parsePatients(
+        getJson("getPatientByCollectionAndModality", {{"Collection", collection}, {"Modality", modality}}),
+        version_);
 }
 
-std::vector<PatientRecord> TciaClient::newPatientsInCollection(const std::string& collection, const std::string& fromDate) {
+std::vector<PatientRecord> TciaClient::newPatientsInCollection(const std::string& collection,
+                                                               const std::string& fromDate) {
     require(collection, "Collection");
     require(fromDate, "fromDate");
-    Params p = version_ == ApiVersion::V4 ? Params{{"Collection", collection}, {"fromDate", formatV4Date(fromDate)}}
-                                          : Params{{"Collection", collection}, {"Date", formatV1NewDate(fromDate)}};
+    Params p = version_ == ApiVersion::V4
+                   ? Params{{"Collection", collection}, {"fromDate", formatV4Date(fromDate)}}
+                   : Params{{"Collection", collection}, {"Date", formatV1NewDate(fromDate)}};
     return parsePatients(getJson("NewPatientsInCollection", p), version_);
 }
 
@@ -182,8 +201,9 @@ std::vector<SeriesRecord> TciaClient::series(const SeriesFilter& f) {
              {"Manufacturer", f.manufacturer},
              {"ManufacturerModelName", f.manufacturerModelName}};
     if (std::all_of(p.begin(), p.end(), [](const auto& kv) { return kv.second.empty(); }))
-        throw BridgeError(ErrorCode::QueryTooBroad,
-                          "getSeries without any filter would list every series in TCIA; give at least one filter");
+        throw BridgeError(
+            ErrorCode::QueryTooBroad,
+            "getSeries without any filter would list every series in TCIA; give at least one filter");
     return parseSeries(getJson("getSeries", p), version_);
 }
 
@@ -204,15 +224,18 @@ std::vector<std::string> TciaClient::sopInstanceUids(const std::string& seriesIn
     return parseSopInstanceUids(getJson("getSOPInstanceUIDs", {{"SeriesInstanceUID", seriesInstanceUid}}));
 }
 
-std::vector<std::uint8_t> TciaClient::singleImage(const std::string& seriesInstanceUid, const std::string& sopInstanceUid) {
+std::vector<std::uint8_t> TciaClient::singleImage(const std::string& seriesInstanceUid,
+                                                  const std::string& sopInstanceUid) {
     require(seriesInstanceUid, "SeriesInstanceUID");
     require(sopInstanceUid, "SOPInstanceUID");
-    HttpResponse r = send(buildUrl(settings_.baseUrl, "getSingleImage",
-                                   {{"SeriesInstanceUID", seriesInstanceUid}, {"SOPInstanceUID", sopInstanceUid}}),
-                          nullptr, nullptr);
+    HttpResponse r =
+        send(buildUrl(settings_.baseUrl, "getSingleImage",
+                      {{"SeriesInstanceUID", seriesInstanceUid}, {"SOPInstanceUID", sopInstanceUid}}),
+             nullptr, nullptr);
     if (r.status != 200) throwForStatus("getSingleImage", r, true);
     if (!InstanceMetaReader::read(reinterpret_cast<const std::uint8_t*>(r.body.data()), r.body.size()))
-        throw BridgeError(ErrorCode::UpstreamBadResponse, "TCIA getSingleImage answered something that is not DICOM");
+        throw BridgeError(ErrorCode::UpstreamBadResponse,
+                          "TCIA getSingleImage answered something that is not DICOM");
     return std::vector<std::uint8_t>(r.body.begin(), r.body.end());
 }
 
@@ -237,10 +260,11 @@ std::size_t TciaClient::downloadSeries(const std::string& seriesInstanceUid, con
     const int maxRetries = std::max(0, settings_.maxRetries);
     for (int attempt = 0; attempt <= maxRetries; ++attempt) {
         if (attempt > 0) {
-            auto delay = RetryPolicy::backoffDelay(attempt - 1, settings_.retryBaseDelay, settings_.retryMaxDelay,
-                                                   std::uniform_real_distribution<double>(0.0, 1.0)(engine));
-            log().information("getImage %s: %s; download retry %d in %Ld ms", seriesInstanceUid, lastProblem, attempt,
-                              static_cast<Poco::Int64>(delay.count()));
+            auto delay =
+                RetryPolicy::backoffDelay(attempt - 1, settings_.retryBaseDelay, settings_.retryMaxDelay,
+                                          std::uniform_real_distribution<double>(0.0, 1.0)(engine));
+            log().information("getImage %s: %s; download retry %d in %Ld ms", seriesInstanceUid, lastProblem,
+                              attempt, static_cast<Poco::Int64>(delay.count()));
             HttpTransport::sleepCancellable(delay, &cancel);
         }
         cancel.throwIfCancelled();
@@ -256,12 +280,13 @@ std::size_t TciaClient::downloadSeries(const std::string& seriesInstanceUid, con
                 entryMd5.emplace_back(entry.name, entry.md5Hex);
                 auto uids = InstanceMetaReader::read(entry.bytes.data(), entry.bytes.size());
                 if (!uids) {
-                    log().warning("getImage %s: entry %s is not a DICOM file; skipped", seriesInstanceUid, entry.name);
+                    log().warning("getImage %s: entry %s is not a DICOM file; skipped", seriesInstanceUid,
+                                  entry.name);
                     return;
                 }
                 if (delivered.count(uids->sopInstanceUid)) return;  // delivered by an earlier attempt
-                DownloadedInstance instance{entry.name, uids->sopInstanceUid, uids->sopClassUid, uids->transferSyntaxUid,
-                                            std::move(entry.bytes)};
+                DownloadedInstance instance{entry.name, uids->sopInstanceUid, uids->sopClassUid,
+                                            uids->transferSyntaxUid, std::move(entry.bytes)};
                 try {
                     sink(std::move(instance));
                 } catch (...) {
@@ -280,8 +305,8 @@ std::size_t TciaClient::downloadSeries(const std::string& seriesInstanceUid, con
             // Only a damaged download is repeated here; HTTP-level retries happened in HttpTransport.
             if (sinkFailed || e.code() != ErrorCode::UpstreamBadResponse) throw;
             lastProblem = e.what();
-            log().warning("getImage %s attempt %d: %s (%z new instances delivered)", seriesInstanceUid, attempt + 1,
-                          std::string(e.what()), delivered.size() - before);
+            log().warning("getImage %s attempt %d: %s (%z new instances delivered)", seriesInstanceUid,
+                          attempt + 1, std::string(e.what()), delivered.size() - before);
             continue;
         }
         if (options.verifyMd5) {
@@ -297,23 +322,25 @@ std::size_t TciaClient::downloadSeries(const std::string& seriesInstanceUid, con
             if (!bad.empty()) {
                 std::string names;
                 for (const auto& n : bad) names += (names.empty() ? "" : ", ") + n;
-                throw BridgeError(ErrorCode::UpstreamBadResponse,
-                                  "getImage " + seriesInstanceUid + ": MD5 mismatch for " + std::to_string(bad.size()) +
-                                      " entr" + (bad.size() == 1 ? "y" : "ies") + " (" + names +
-                                      "); md5hashes.csv comes last, so they were already delivered: discard this download");
+                throw BridgeError(
+                    ErrorCode::UpstreamBadResponse,
+                    "getImage " + seriesInstanceUid + ": MD5 mismatch for " + std::to_string(bad.size()) +
+                        " entr" + (bad.size() == 1 ? "y" : "ies") + " (" + names +
+                        "); md5hashes.csv comes last, so they were already delivered: discard this download");
             }
         }
         if (options.expectedCount && static_cast<std::int64_t>(delivered.size()) < *options.expectedCount) {
-            lastProblem = "only " + std::to_string(delivered.size()) + " of " + std::to_string(*options.expectedCount) +
-                          " instances arrived";
+            lastProblem = "only " + std::to_string(delivered.size()) + " of " +
+                          std::to_string(*options.expectedCount) + " instances arrived";
             continue;
         }
-        log().information("getImage %s: %z instances delivered in %d attempt(s)", seriesInstanceUid, delivered.size(),
-                          attempt + 1);
+        log().information("getImage %s: %z instances delivered in %d attempt(s)", seriesInstanceUid,
+                          delivered.size(), attempt + 1);
         return delivered.size();
     }
     throw BridgeError(ErrorCode::UpstreamBadResponse, "getImage " + seriesInstanceUid + " failed after " +
-                                                          std::to_string(maxRetries + 1) + " attempts: " + lastProblem);
+                                                          std::to_string(maxRetries + 1) +
+                                                          " attempts: " + lastProblem);
 }
 
 }  // namespace bridge::tcia

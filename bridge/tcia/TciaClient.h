@@ -23,15 +23,15 @@
 //
 // Thread-safe; every call blocks the calling thread.
 
-#include "bridge/common/Config.h"
-#include "bridge/tcia/HttpTransport.h"
-#include "bridge/tcia/TciaApi.h"
-#include "bridge/tcia/TokenProvider.h"
-
 #include <functional>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "bridge/common/Config.h"
+#include "bridge/tcia/HttpTransport.h"
+#include "bridge/tcia/TciaApi.h"
+#include "bridge/tcia/TokenProvider.h"
 
 namespace bridge::tcia {
 
@@ -71,7 +71,8 @@ public:
 
     using Params = std::vector<std::pair<std::string, std::string>>;
     /// base URL + "/" + endpoint + "?" + the non-empty params, percent-encoded. Pure.
-    static std::string buildUrl(const std::string& baseUrl, const std::string& endpoint, const Params& params);
+    static std::string buildUrl(const std::string& baseUrl, const std::string& endpoint,
+                                const Params& params);
     /// "v1"/"v2" -> V1, "v4" -> V4; empty: guessed from the base URL ("/v1", "/v2" -> V1). Pure.
     static ApiVersion parseVersion(const std::string& apiVersion, const std::string& baseUrl);
 
@@ -79,7 +80,8 @@ private:
     std::string getJson(const std::string& endpoint, const Params& params);
     HttpResponse send(const std::string& url, const std::function<void(std::istream&)>* onBody,
                       const CancelToken* cancel);
-    [[noreturn]] void throwForStatus(const std::string& endpoint, const HttpResponse& response, bool imageEndpoint);
+    [[noreturn]] void throwForStatus(const std::string& endpoint, const HttpResponse& response,
+                                     bool imageEndpoint);
 
     TciaSettings settings_;
     ApiVersion version_;

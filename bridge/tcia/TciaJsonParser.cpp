@@ -1,8 +1,5 @@
 #include "bridge/tcia/TciaJsonParser.h"
 
-#include "bridge/common/Dates.h"
-#include "bridge/common/Error.h"
-
 #include <json/json.h>
 
 #include <cctype>
@@ -10,6 +7,9 @@
 #include <cstdlib>
 #include <initializer_list>
 #include <memory>
+
+#include "bridge/common/Dates.h"
+#include "bridge/common/Error.h"
 
 namespace bridge::tcia {
 namespace {
@@ -37,17 +37,20 @@ Json::Value parseArray(std::string_view body) {
     Json::Value root;
     std::string errors;
     if (!reader->parse(t.data(), t.data() + t.size(), &root, &errors))
-        throw BridgeError(ErrorCode::UpstreamBadResponse, "TCIA answered malformed JSON (" + excerpt(errors) + "): " + excerpt(t));
+        throw BridgeError(ErrorCode::UpstreamBadResponse,
+                          "TCIA answered malformed JSON (" + excerpt(errors) + "): " + excerpt(t));
     if (root.isObject()) {
         // Bindaas-era errors: {"errorMessage":"..."} (API.md 9).
         if (root.isMember("errorMessage"))
-            throw BridgeError(ErrorCode::UpstreamBadResponse, "TCIA answered with an error: " + root["errorMessage"].asString());
+            throw BridgeError(ErrorCode::UpstreamBadResponse,
+                              "TCIA answered with an error: " + root["errorMessage"].asString());
         Json::Value wrapped(Json::arrayValue);
         wrapped.append(root);
         return wrapped;
     }
     if (!root.isArray())
-        throw BridgeError(ErrorCode::UpstreamBadResponse, "TCIA answered JSON that is not a list: " + excerpt(t));
+        throw BridgeError(ErrorCode::UpstreamBadResponse,
+                          "TCIA answered JSON that is not a list: " + excerpt(t));
     return root;
 }
 
@@ -142,7 +145,8 @@ StudyRecord toStudy(const Json::Value& o) {
     s.studyInstanceUid = str(o, {"StudyInstanceUID", "Study UID"});
     s.studyDate = date(o, {"StudyDate", "Study Date"});
     s.studyDescription = str(o, {"StudyDescription", "StudyDesc"});
-    s.admittingDiagnosesDescription = str(o, {"AdmittingDiagnosesDescription", "AdmittingDiagnosisDescription"});
+    s.admittingDiagnosesDescription =
+        str(o, {"AdmittingDiagnosesDescription", "AdmittingDiagnosisDescription"});
     s.studyId = str(o, {"StudyID"});
     s.patientAge = str(o, {"PatientAge"});
     s.patientId = str(o, {"PatientID", "PatientId", "Subject ID"});
@@ -175,7 +179,8 @@ SeriesRecord toSeries(const Json::Value& o) {
     r.patientId = str(o, {"PatientID", "PatientId", "Subject ID"});
     r.patientSex = str(o, {"PatientSex"});
     r.patientAge = str(o, {"PatientAge"});
-    r.admittingDiagnosisDescription = str(o, {"AdmittingDiagnosisDescription", "AdmittingDiagnosesDescription"});
+    r.admittingDiagnosisDescription =
+        str(o, {"AdmittingDiagnosisDescription", "AdmittingDiagnosesDescription"});
     r.manufacturer = str(o, {"Manufacturer"});
     r.manufacturerModelName = str(o, {"ManufacturerModelName", "Manufacturer Model Name"});
     r.softwareVersions = str(o, {"SoftwareVersions", "Software Versions"});
@@ -203,7 +208,8 @@ std::string normalizeIntegerString(std::string_view text) {
     std::string_view t = trim(text);
     if (t.empty()) return {};
     auto d = parseDouble(t);
-    if (d && std::floor(*d) == *d && std::fabs(*d) < 9.0e15) return std::to_string(static_cast<long long>(*d));
+    if (d && std::floor(*d) == *d && std::fabs(*d) < 9.0e15)
+        return std::to_string(static_cast<long long>(*d));
     return std::string(t);
 }
 
@@ -253,6 +259,8 @@ SeriesSize parseSeriesSize(std::string_view body) {
     return size;
 }
 
-std::vector<std::string> parseSopInstanceUids(std::string_view body) { return parseValues(body, "SOPInstanceUID"); }
+std::vector<std::string> parseSopInstanceUids(std::string_view body) {
+    return parseValues(body, "SOPInstanceUID");
+}
 
 }  // namespace bridge::tcia

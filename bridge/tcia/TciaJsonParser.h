@@ -11,11 +11,11 @@
 // labelled application/json) throws BridgeError(UpstreamBadResponse) carrying the text.
 // All functions are pure and thread-safe.
 
-#include "bridge/tcia/Model.h"
-
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "bridge/tcia/Model.h"
 
 namespace bridge::tcia {
 

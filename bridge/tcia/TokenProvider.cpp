@@ -1,14 +1,13 @@
 #include "bridge/tcia/TokenProvider.h"
 
-#include "bridge/common/Error.h"
-#include "bridge/tcia/HttpTransport.h"
-
 #include <Poco/Logger.h>
-
 #include <json/json.h>
 
 #include <algorithm>
 #include <memory>
+
+#include "bridge/common/Error.h"
+#include "bridge/tcia/HttpTransport.h"
 
 namespace bridge::tcia {
 
@@ -25,8 +24,10 @@ TokenResponse TokenProvider::parseTokenResponse(std::string_view body) {
     std::unique_ptr<Json::CharReader> reader(builder.newCharReader());
     Json::Value root;
     std::string errors;
-    if (body.empty() || !reader->parse(body.data(), body.data() + body.size(), &root, &errors) || !root.isObject())
-        throw BridgeError(ErrorCode::UpstreamBadResponse, "TCIA token endpoint answered something that is not a token");
+    if (body.empty() || !reader->parse(body.data(), body.data() + body.size(), &root, &errors) ||
+        !root.isObject())
+        throw BridgeError(ErrorCode::UpstreamBadResponse,
+                          "TCIA token endpoint answered something that is not a token");
     if (root.isMember("error")) {
         std::string detail = root["error"].isString() ? root["error"].asString() : "error";
         if (root["error_description"].isString()) detail += ": " + root["error_description"].asString();
@@ -56,7 +57,9 @@ TokenResponse TokenProvider::parseTokenResponse(std::string_view body) {
 TokenResponse TokenProvider::requestToken(bool refreshGrant) {
     FormFields form;
     if (refreshGrant) {
-        form = {{"grant_type", "refresh_token"}, {"refresh_token", refreshToken_}, {"client_id", settings_.clientId}};
+        form = {{"grant_type", "refresh_token"},
+                {"refresh_token", refreshToken_},
+                {"client_id", settings_.clientId}};
     } else {
         form = {{"grant_type", "password"},
                 {"username", settings_.username},
@@ -65,8 +68,9 @@ TokenResponse TokenProvider::requestToken(bool refreshGrant) {
     }
     if (!settings_.clientSecret.empty()) form.emplace_back("client_secret", settings_.clientSecret);
     // The log line names only the grant, never the form (credentials) nor the URL's query.
-    HttpResponse r = transport_.postForm(settings_.tokenUrl, form,
-                                         std::string("oauth/token (") + (refreshGrant ? "refresh_token" : "password") + " grant)");
+    HttpResponse r = transport_.postForm(
+        settings_.tokenUrl, form,
+        std::string("oauth/token (") + (refreshGrant ? "refresh_token" : "password") + " grant)");
     if (r.status == 400 || r.status == 401 || r.status == 403) {
         // Keycloak / Spring answer invalid_grant with 400 or 401 and an OAuth2 error object.
         try {
@@ -74,10 +78,12 @@ TokenResponse TokenProvider::requestToken(bool refreshGrant) {
         } catch (const BridgeError& e) {
             if (e.code() == ErrorCode::Unauthorized) throw;
         }
-        throw BridgeError(ErrorCode::Unauthorized, "TCIA refused the credentials (HTTP " + std::to_string(r.status) + ")");
+        throw BridgeError(ErrorCode::Unauthorized,
+                          "TCIA refused the credentials (HTTP " + std::to_string(r.status) + ")");
     }
     if (r.status != 200)
-        throw BridgeError(ErrorCode::UpstreamBadResponse, "TCIA token endpoint answered HTTP " + std::to_string(r.status));
+        throw BridgeError(ErrorCode::UpstreamBadResponse,
+                          "TCIA token endpoint answered HTTP " + std::to_string(r.status));
     return parseTokenResponse(r.body);
 }
 
@@ -108,7 +114,8 @@ std::string TokenProvider::accessToken() {
             return accessToken_;
         } catch (const BridgeError& e) {
             // Refresh refused or failed: fall back to the password grant below.
-            Poco::Logger::get("tcia").information("token refresh failed (%s); using the password grant", std::string(e.what()));
+            Poco::Logger::get("tcia").information("token refresh failed (%s); using the password grant",
+                                                  std::string(e.what()));
             refreshToken_.clear();
         }
     }

@@ -7,13 +7,13 @@
 // refused token and asks again (one retry). Credentials and tokens are never logged.
 // Thread-safe: concurrent callers share one token; one of them fetches while the others wait.
 
-#include "bridge/common/Config.h"
-
 #include <chrono>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "bridge/common/Config.h"
 
 namespace bridge::tcia {
 
@@ -61,8 +61,8 @@ private:
     std::mutex mutex_;
     std::string accessToken_;
     std::string refreshToken_;
-    std::optional<Clock::time_point> refreshAt_;         ///< refresh the access token from here on
-    std::optional<Clock::time_point> refreshTokenUntil_; ///< refresh token usable until
+    std::optional<Clock::time_point> refreshAt_;          ///< refresh the access token from here on
+    std::optional<Clock::time_point> refreshTokenUntil_;  ///< refresh token usable until
 };
 
 }  // namespace bridge::tcia

@@ -1,11 +1,8 @@
 #include "bridge/tcia/ZipStreamReader.h"
 
-#include "bridge/common/Error.h"
-
 #include <Poco/DigestEngine.h>
 #include <Poco/Exception.h>
 #include <Poco/MD5Engine.h>
-
 #include <archive.h>
 #include <archive_entry.h>
 
@@ -13,6 +10,8 @@
 #include <cctype>
 #include <istream>
 #include <memory>
+
+#include "bridge/common/Error.h"
 
 namespace bridge::tcia {
 
@@ -29,8 +28,10 @@ std::string baseName(std::string_view name) {
 }
 
 std::string trimQuotes(std::string_view s) {
-    while (!s.empty() && (std::isspace(static_cast<unsigned char>(s.front())) || s.front() == '"')) s.remove_prefix(1);
-    while (!s.empty() && (std::isspace(static_cast<unsigned char>(s.back())) || s.back() == '"')) s.remove_suffix(1);
+    while (!s.empty() && (std::isspace(static_cast<unsigned char>(s.front())) || s.front() == '"'))
+        s.remove_prefix(1);
+    while (!s.empty() && (std::isspace(static_cast<unsigned char>(s.back())) || s.back() == '"'))
+        s.remove_suffix(1);
     return std::string(s);
 }
 
@@ -57,7 +58,8 @@ std::map<std::string, std::string> ZipStreamReader::parseMd5Csv(std::string_view
     bool first = true;
     while (pos < csv.size()) {
         auto eol = csv.find('\n', pos);
-        std::string_view line = csv.substr(pos, eol == std::string_view::npos ? std::string_view::npos : eol - pos);
+        std::string_view line =
+            csv.substr(pos, eol == std::string_view::npos ? std::string_view::npos : eol - pos);
         pos = eol == std::string_view::npos ? csv.size() : eol + 1;
         auto comma = line.rfind(',');
         if (comma == std::string_view::npos) continue;
@@ -94,7 +96,8 @@ long ZipStreamReader::readCallback(::archive* a, void* selfPtr, const void** buf
             }
             return 0;  // EOF
         }
-        got += self->in_.readsome(self->buffer_.data() + 1, static_cast<std::streamsize>(self->buffer_.size() - 1));
+        got += self->in_.readsome(self->buffer_.data() + 1,
+                                  static_cast<std::streamsize>(self->buffer_.size() - 1));
         *buffer = self->buffer_.data();
         self->keepTail(self->buffer_.data(), static_cast<std::size_t>(got));
         return static_cast<long>(got);
@@ -116,7 +119,8 @@ std::size_t ZipStreamReader::readAll(const std::function<void(Entry&&)>& onEntry
     auto fail = [&](const std::string& what) -> void {
         if (cancelled_ || (cancel_ && cancel_->cancelled())) cancel_->throwIfCancelled();
         std::string detail = archive_error_string(a.get()) ? archive_error_string(a.get()) : "unknown error";
-        if (!streamError_.empty() && detail.find(streamError_) == std::string::npos) detail += " (" + streamError_ + ")";
+        if (!streamError_.empty() && detail.find(streamError_) == std::string::npos)
+            detail += " (" + streamError_ + ")";
         throw BridgeError(ErrorCode::UpstreamBadResponse, "getImage ZIP " + what + ": " + detail);
     };
     if (archive_read_open(a.get(), this, nullptr, &ZipStreamReader::readCallback, nullptr) != ARCHIVE_OK)
@@ -141,7 +145,8 @@ std::size_t ZipStreamReader::readAll(const std::function<void(Entry&&)>& onEntry
         Entry e;
         e.name = name;
         if (archive_entry_size_is_set(entry) && archive_entry_size(entry) > 0)
-            e.bytes.reserve(static_cast<std::size_t>(std::min<la_int64_t>(archive_entry_size(entry), 1LL << 30)));
+            e.bytes.reserve(
+                static_cast<std::size_t>(std::min<la_int64_t>(archive_entry_size(entry), 1LL << 30)));
         Poco::MD5Engine md5;
         while (true) {
             la_ssize_t n = archive_read_data(a.get(), chunk.data(), chunk.size());
@@ -152,7 +157,8 @@ std::size_t ZipStreamReader::readAll(const std::function<void(Entry&&)>& onEntry
         }
         if (manifest) {
             sawManifest_ = true;
-            manifest_ = parseMd5Csv(std::string_view(reinterpret_cast<const char*>(e.bytes.data()), e.bytes.size()));
+            manifest_ =
+                parseMd5Csv(std::string_view(reinterpret_cast<const char*>(e.bytes.data()), e.bytes.size()));
             continue;
         }
         e.md5Hex = Poco::DigestEngine::digestToHex(md5.digest());
@@ -167,14 +173,16 @@ std::size_t ZipStreamReader::readAll(const std::function<void(Entry&&)>& onEntry
             keepTail(buffer_.data(), static_cast<std::size_t>(in_.gcount()));
         }
     } catch (const std::exception& e) {
-        throw BridgeError(ErrorCode::UpstreamBadResponse, std::string("getImage ZIP central directory unreadable: ") + e.what());
+        throw BridgeError(ErrorCode::UpstreamBadResponse,
+                          std::string("getImage ZIP central directory unreadable: ") + e.what());
     }
     // The EOCD record is 22 bytes + a comment whose length is its last field (APPNOTE 4.3.16).
     const auto eocd = tail_.rfind(std::string("PK\x05\x06", 4));
     bool complete = false;
     if (eocd != std::string::npos && tail_.size() - eocd >= 22) {
-        std::size_t commentLength = static_cast<unsigned char>(tail_[eocd + 20]) |
-                                    (static_cast<std::size_t>(static_cast<unsigned char>(tail_[eocd + 21])) << 8);
+        std::size_t commentLength =
+            static_cast<unsigned char>(tail_[eocd + 20]) |
+            (static_cast<std::size_t>(static_cast<unsigned char>(tail_[eocd + 21])) << 8);
         complete = eocd + 22 + commentLength <= tail_.size();
     }
     if (!complete)

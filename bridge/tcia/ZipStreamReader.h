@@ -19,8 +19,6 @@
 // only possible after the whole archive was read -- the caller does it.
 // Not thread-safe; one reader per download.
 
-#include "bridge/common/CancelToken.h"
-
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
@@ -28,6 +26,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "bridge/common/CancelToken.h"
 
 struct archive;  // libarchive
 

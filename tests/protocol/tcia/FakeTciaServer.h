@@ -10,9 +10,9 @@
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/SSLManager.h>
 #include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
-#include <Poco/Net/SSLManager.h>
 
 #include <functional>
 #include <memory>
@@ -54,7 +54,9 @@ private:
     class Handle : public Poco::Net::HTTPRequestHandler {
     public:
         explicit Handle(Handler& h) : h_(h) {}
-        void handleRequest(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& resp) override { h_(req, resp); }
+        void handleRequest(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& resp) override {
+            h_(req, resp);
+        }
 
     private:
         Handler& h_;

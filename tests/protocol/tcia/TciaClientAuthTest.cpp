@@ -1,14 +1,13 @@
 // OAuth2 against the emulator's token endpoint (/nbia-api/oauth/token): the restricted
 // collection appears only with a token, tokens are refreshed before they expire, a 401 triggers
 // one re-authentication, bad credentials are Unauthorized, and nothing secret is logged.
+#include <algorithm>
+#include <boost/test/unit_test.hpp>
+#include <thread>
+
+#include "TciaTestHelpers.h"
 #include "bridge/common/Error.h"
 #include "bridge/tcia/TciaClient.h"
-#include "TciaTestHelpers.h"
-
-#include <boost/test/unit_test.hpp>
-
-#include <algorithm>
-#include <thread>
 
 using namespace bridge;
 using namespace bridge::tcia;
@@ -27,11 +26,14 @@ TciaSettings authSettings(const EmulatorProcess& emulator, const std::string& ve
     return s;
 }
 
-bool contains(const std::vector<std::string>& v, const std::string& x) { return std::find(v.begin(), v.end(), x) != v.end(); }
+bool contains(const std::vector<std::string>& v, const std::string& x) {
+    return std::find(v.begin(), v.end(), x) != v.end();
+}
 
 int countLines(const std::vector<std::string>& lines, const std::string& needle) {
-    return static_cast<int>(std::count_if(lines.begin(), lines.end(),
-                                           [&](const std::string& l) { return l.find(needle) != std::string::npos; }));
+    return static_cast<int>(std::count_if(lines.begin(), lines.end(), [&](const std::string& l) {
+        return l.find(needle) != std::string::npos;
+    }));
 }
 
 }  // namespace
@@ -52,17 +54,20 @@ BOOST_AUTO_TEST_CASE(restrictedCollectionOnlyWithToken) {
             BOOST_TEST(anonymous.series({"Restricted-Demo", "", "", "", "", "", "", ""}).empty());
             CancelToken cancel;
             const auto& s = restricted.front();
-            std::size_t n = authenticated.downloadSeries(s.seriesInstanceUid, {false, s.imageCount},
-                                                         [](DownloadedInstance&&) {}, cancel);
+            std::size_t n = authenticated.downloadSeries(
+                s.seriesInstanceUid, {false, s.imageCount}, [](DownloadedInstance&&) {}, cancel);
             BOOST_TEST(static_cast<std::int64_t>(n) == s.imageCount.value_or(-1));
-            BOOST_CHECK_EXCEPTION(anonymous.downloadSeries(s.seriesInstanceUid, {}, [](DownloadedInstance&&) {}, cancel),
-                                  BridgeError, [](const BridgeError& e) { return e.code() == ErrorCode::NotFound; });
+            BOOST_CHECK_EXCEPTION(anonymous.downloadSeries(
+                                      s.seriesInstanceUid, {}, [](DownloadedInstance&&) {}, cancel),
+                                  BridgeError,
+                                  [](const BridgeError& e) { return e.code() == ErrorCode::NotFound; });
         }
     }
 }
 
 BOOST_AUTO_TEST_CASE(tokenRefreshedBeforeExpiry) {
-    EmulatorProcess emulator({"--quiet", "--token-user", kUser, "--token-password", kPassword, "--token-lifetime", "1"});
+    EmulatorProcess emulator(
+        {"--quiet", "--token-user", kUser, "--token-password", kPassword, "--token-lifetime", "1"});
     auto capture = LogCapture::install();
     {
         TciaClient client(authSettings(emulator));
@@ -80,8 +85,8 @@ BOOST_AUTO_TEST_CASE(tokenRefreshedBeforeExpiry) {
 }
 
 BOOST_AUTO_TEST_CASE(unauthorizedTriggersOneReauthentication) {
-    EmulatorProcess emulator(
-        {"--quiet", "--token-user", kUser, "--token-password", kPassword, "--fault", "getCollectionValues:401:1"});
+    EmulatorProcess emulator({"--quiet", "--token-user", kUser, "--token-password", kPassword, "--fault",
+                              "getCollectionValues:401:1"});
     auto capture = LogCapture::install();
     {
         TciaClient client(authSettings(emulator));

@@ -1,15 +1,14 @@
 // getImage streaming against the emulator: instances reach the sink while the ZIP is still
 // arriving; truncated downloads are repeated without duplicates; MD5s are checked; cancel works.
-#include "bridge/common/Error.h"
-#include "bridge/tcia/TciaClient.h"
-#include "TciaTestHelpers.h"
-
-#include <boost/test/unit_test.hpp>
-
 #include <algorithm>
 #include <atomic>
+#include <boost/test/unit_test.hpp>
 #include <set>
 #include <thread>
+
+#include "TciaTestHelpers.h"
+#include "bridge/common/Error.h"
+#include "bridge/tcia/TciaClient.h"
 
 using namespace bridge;
 using namespace bridge::tcia;
@@ -55,7 +54,8 @@ BOOST_AUTO_TEST_CASE(firstInstanceArrivesBeforeTheDownloadEnds) {
     Collected got;
     CancelToken cancel;
     auto started = Clock::now();
-    std::size_t n = client.downloadSeries(target.seriesInstanceUid, {false, target.imageCount}, got.sink(), cancel);
+    std::size_t n =
+        client.downloadSeries(target.seriesInstanceUid, {false, target.imageCount}, got.sink(), cancel);
     auto ended = Clock::now();
     BOOST_TEST(static_cast<std::int64_t>(n) == *target.imageCount);
     BOOST_REQUIRE(!got.times.empty());
@@ -66,11 +66,14 @@ BOOST_AUTO_TEST_CASE(firstInstanceArrivesBeforeTheDownloadEnds) {
     BOOST_TEST(firstMs < totalMs - 1000, "first instance at " << firstMs << " ms of " << totalMs);
     // Sink calls are spread over the download, not bunched at its end.
     for (std::size_t i = 1; i < got.times.size(); ++i) BOOST_TEST((got.times[i] >= got.times[i - 1]));
-    BOOST_TEST(std::chrono::duration_cast<std::chrono::milliseconds>(got.times.back() - got.times.front()).count() >= 1000);
+    BOOST_TEST(
+        std::chrono::duration_cast<std::chrono::milliseconds>(got.times.back() - got.times.front()).count() >=
+        1000);
 }
 
 BOOST_AUTO_TEST_CASE(truncatedDownloadIsRepeatedWithoutDuplicates) {
-    for (const char* fault : {"getImage:truncate:1", "getImage:truncate:1:mode=reset", "getImage:truncate:2:bytes=3000"}) {
+    for (const char* fault :
+         {"getImage:truncate:1", "getImage:truncate:1:mode=reset", "getImage:truncate:2:bytes=3000"}) {
         BOOST_TEST_CONTEXT(fault) {
             EmulatorProcess emulator({"--quiet", "--fault", fault});
             TciaClient client(fastSettings(emulator));
@@ -78,7 +81,8 @@ BOOST_AUTO_TEST_CASE(truncatedDownloadIsRepeatedWithoutDuplicates) {
             auto expected = client.sopInstanceUids(target.seriesInstanceUid);
             Collected got;
             CancelToken cancel;
-            std::size_t n = client.downloadSeries(target.seriesInstanceUid, {false, target.imageCount}, got.sink(), cancel);
+            std::size_t n = client.downloadSeries(target.seriesInstanceUid, {false, target.imageCount},
+                                                  got.sink(), cancel);
             BOOST_TEST(n == expected.size());
             BOOST_TEST(got.unique());
             BOOST_TEST((std::set<std::string>(got.uids.begin(), got.uids.end()) ==
@@ -96,8 +100,9 @@ BOOST_AUTO_TEST_CASE(persistentTruncationFailsAfterTheRetries) {
     auto target = largestSeries(client);
     Collected got;
     CancelToken cancel;
-    BOOST_CHECK_EXCEPTION(client.downloadSeries(target.seriesInstanceUid, {false, target.imageCount}, got.sink(), cancel),
-                          BridgeError, [](const BridgeError& e) { return e.code() == ErrorCode::UpstreamBadResponse; });
+    BOOST_CHECK_EXCEPTION(
+        client.downloadSeries(target.seriesInstanceUid, {false, target.imageCount}, got.sink(), cancel),
+        BridgeError, [](const BridgeError& e) { return e.code() == ErrorCode::UpstreamBadResponse; });
     BOOST_TEST(imageCalls(emulator, target.seriesInstanceUid) == 3);
     BOOST_TEST(got.unique());
     BOOST_TEST(static_cast<std::int64_t>(got.uids.size()) < *target.imageCount);
@@ -111,7 +116,8 @@ BOOST_AUTO_TEST_CASE(md5VerifiedInBothVersions) {
             auto target = largestSeries(client);
             Collected got;
             CancelToken cancel;
-            std::size_t n = client.downloadSeries(target.seriesInstanceUid, {true, target.imageCount}, got.sink(), cancel);
+            std::size_t n = client.downloadSeries(target.seriesInstanceUid, {true, target.imageCount},
+                                                  got.sink(), cancel);
             BOOST_TEST(static_cast<std::int64_t>(n) == *target.imageCount);
             BOOST_TEST(got.unique());
         }
@@ -128,14 +134,15 @@ BOOST_AUTO_TEST_CASE(cancelMidDownload) {
     CancelToken cancel;
     std::atomic<int> delivered{0};
     auto started = Clock::now();
-    BOOST_CHECK_EXCEPTION(client.downloadSeries(target.seriesInstanceUid, {false, target.imageCount},
-                                                [&](DownloadedInstance&&) {
-                                                    if (++delivered == 1) {
-                                                        // Cancel from another thread, as a C-CANCEL would.
-                                                        std::thread([cancel] { cancel.cancel(); }).detach();
-                                                    }
-                                                },
-                                                cancel),
+    BOOST_CHECK_EXCEPTION(client.downloadSeries(
+                              target.seriesInstanceUid, {false, target.imageCount},
+                              [&](DownloadedInstance&&) {
+                                  if (++delivered == 1) {
+                                      // Cancel from another thread, as a C-CANCEL would.
+                                      std::thread([cancel] { cancel.cancel(); }).detach();
+                                  }
+                              },
+                              cancel),
                           BridgeError, [](const BridgeError& e) { return e.code() == ErrorCode::Cancelled; });
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
     BOOST_TEST(delivered.load() >= 1);
@@ -149,9 +156,12 @@ BOOST_AUTO_TEST_CASE(sinkExceptionAbortsWithoutRetry) {
     auto target = largestSeries(client);
     CancelToken cancel;
     BOOST_CHECK_EXCEPTION(
-        client.downloadSeries(target.seriesInstanceUid, {}, [](DownloadedInstance&&) {
-            throw BridgeError(ErrorCode::UpstreamBadResponse, "the sink's own failure");
-        }, cancel),
+        client.downloadSeries(
+            target.seriesInstanceUid, {},
+            [](DownloadedInstance&&) {
+                throw BridgeError(ErrorCode::UpstreamBadResponse, "the sink's own failure");
+            },
+            cancel),
         BridgeError, [](const BridgeError& e) { return std::string(e.what()) == "the sink's own failure"; });
     BOOST_TEST(imageCalls(emulator, target.seriesInstanceUid) == 1);
 }

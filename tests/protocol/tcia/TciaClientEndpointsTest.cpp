@@ -1,15 +1,14 @@
 // Every TciaApi endpoint, in v4 and v1, against the real emulator over loopback HTTP. The
 // emulator enforces v4's parameter allow-lists (400 on any other name), so a passing v4 run also
 // proves the client sends only allowed, correctly spelled parameters.
+#include <algorithm>
+#include <boost/test/unit_test.hpp>
+#include <set>
+
+#include "TciaTestHelpers.h"
 #include "bridge/common/Error.h"
 #include "bridge/tcia/InstanceMetaReader.h"
 #include "bridge/tcia/TciaClient.h"
-#include "TciaTestHelpers.h"
-
-#include <boost/test/unit_test.hpp>
-
-#include <algorithm>
-#include <set>
 
 using namespace bridge;
 using namespace bridge::tcia;
@@ -25,8 +24,9 @@ void walkEverything(TciaClient& client, const EmulatorProcess& emulator, const s
         auto collections = client.collections();
         BOOST_TEST(collections.size() >= 3u);
         BOOST_TEST((std::find(collections.begin(), collections.end(), "TCGA-DEMO-CT") != collections.end()));
-        BOOST_TEST((std::find(collections.begin(), collections.end(), "Restricted-Demo") == collections.end()),
-                   "restricted collection hidden without a token");
+        BOOST_TEST(
+            (std::find(collections.begin(), collections.end(), "Restricted-Demo") == collections.end()),
+            "restricted collection hidden without a token");
 
         auto modalities = client.modalityValues({"TCGA-DEMO-CT", "", ""});
         BOOST_TEST((std::find(modalities.begin(), modalities.end(), "CT") != modalities.end()));
@@ -74,7 +74,8 @@ void walkEverything(TciaClient& client, const EmulatorProcess& emulator, const s
             BOOST_TEST(s.studyInstanceUid == studies.front().studyInstanceUid);
             BOOST_TEST(!s.modality.empty());
             BOOST_TEST(s.imageCount.value_or(0) > 0);
-            BOOST_TEST(s.dataDescriptionUri.find("doi.org") != std::string::npos);  // CollectionURI / DataDescriptionURI
+            BOOST_TEST(s.dataDescriptionUri.find("doi.org") !=
+                       std::string::npos);  // CollectionURI / DataDescriptionURI
             BOOST_TEST((s.seriesNumber.empty() || s.seriesNumber.find('.') == std::string::npos));
         }
         auto byCollection = client.series({"TCGA-DEMO-CT", "", "", "", "CT", "", "", ""});
@@ -85,9 +86,9 @@ void walkEverything(TciaClient& client, const EmulatorProcess& emulator, const s
         BOOST_TEST(updated.size() >= byCollection.size());
         BOOST_TEST(client.updatedSeries("20990101").empty());
 
-        const auto& target = *std::max_element(series.begin(), series.end(), [](const auto& a, const auto& b) {
-            return a.imageCount.value_or(0) < b.imageCount.value_or(0);
-        });
+        const auto& target = *std::max_element(
+            series.begin(), series.end(),
+            [](const auto& a, const auto& b) { return a.imageCount.value_or(0) < b.imageCount.value_or(0); });
         auto size = client.seriesSize(target.seriesInstanceUid);
         BOOST_TEST(size.objectCount.value_or(-1) == target.imageCount.value_or(-2));
         BOOST_TEST(size.totalSizeInBytes.value_or(0) > 0);
@@ -99,13 +100,17 @@ void walkEverything(TciaClient& client, const EmulatorProcess& emulator, const s
         CancelToken cancel;
         DownloadOptions options;
         options.expectedCount = target.imageCount;
-        std::size_t n = client.downloadSeries(target.seriesInstanceUid, options, [&](DownloadedInstance&& instance) {
-            BOOST_TEST(!instance.sopClassUid.empty());
-            BOOST_TEST(!instance.transferSyntaxUid.empty());
-            BOOST_TEST(instance.entryName.find(".dcm") != std::string::npos);
-            BOOST_TEST(instance.bytes.size() > 132u);
-            BOOST_TEST(downloaded.insert(instance.sopInstanceUid).second, "duplicate " << instance.sopInstanceUid);
-        }, cancel);
+        std::size_t n = client.downloadSeries(
+            target.seriesInstanceUid, options,
+            [&](DownloadedInstance&& instance) {
+                BOOST_TEST(!instance.sopClassUid.empty());
+                BOOST_TEST(!instance.transferSyntaxUid.empty());
+                BOOST_TEST(instance.entryName.find(".dcm") != std::string::npos);
+                BOOST_TEST(instance.bytes.size() > 132u);
+                BOOST_TEST(downloaded.insert(instance.sopInstanceUid).second,
+                           "duplicate " << instance.sopInstanceUid);
+            },
+            cancel);
         BOOST_TEST(n == uids.size());
         BOOST_TEST(downloaded == std::set<std::string>(uids.begin(), uids.end()));
 
@@ -142,8 +147,9 @@ BOOST_AUTO_TEST_CASE(errorsMapToTheErrorVocabulary) {
     TciaClient client(settings);
     CancelToken cancel;
     // getImage for an unknown series: TCIA answers 400 "not been granted" -> NotFound.
-    BOOST_CHECK_EXCEPTION(client.downloadSeries("1.2.3.999", {}, [](DownloadedInstance&&) {}, cancel), BridgeError,
-                          [](const BridgeError& e) { return hasCode(e, ErrorCode::NotFound); });
+    BOOST_CHECK_EXCEPTION(client.downloadSeries(
+                              "1.2.3.999", {}, [](DownloadedInstance&&) {}, cancel),
+                          BridgeError, [](const BridgeError& e) { return hasCode(e, ErrorCode::NotFound); });
     BOOST_CHECK_EXCEPTION(client.series({}), BridgeError,
                           [](const BridgeError& e) { return hasCode(e, ErrorCode::QueryTooBroad); });
     BOOST_TEST(endpointCount(emulator, "getSeries") == 0, "a too-broad getSeries never reaches TCIA");

@@ -1,31 +1,28 @@
 // Transport behaviour checked with an in-process test double (FakeTciaServer): keep-alive reuse,
 // transparent reconnect after the server closed an idle connection, TLS certificate
 // verification, MD5 mismatch reporting, refresh-token fallback to the password grant.
-#include "bridge/common/Error.h"
-#include "bridge/tcia/TciaClient.h"
-#include "FakeTciaServer.h"
-#include "TciaTestHelpers.h"
-
 #include <Poco/DigestEngine.h>
 #include <Poco/MD5Engine.h>
 #include <Poco/Net/HTMLForm.h>
 #include <Poco/TemporaryFile.h>
-
 #include <archive.h>
 #include <archive_entry.h>
-
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmdata/dcuid.h>
 
-#include <boost/test/unit_test.hpp>
-
 #include <atomic>
+#include <boost/test/unit_test.hpp>
 #include <cstdlib>
 #include <fstream>
 #include <mutex>
 #include <thread>
+
+#include "FakeTciaServer.h"
+#include "TciaTestHelpers.h"
+#include "bridge/common/Error.h"
+#include "bridge/tcia/TciaClient.h"
 
 using namespace bridge;
 using namespace bridge::tcia;
@@ -117,7 +114,8 @@ BOOST_AUTO_TEST_CASE(keepAliveReusesOneConnection) {
     TciaClient client(settingsFor(server));
     for (int i = 0; i < 5; ++i) BOOST_TEST(client.collections().size() == 2u);
     BOOST_TEST(requests.load() == 5);
-    BOOST_TEST(server.totalConnections() == 1, "5 requests on " << server.totalConnections() << " connections");
+    BOOST_TEST(server.totalConnections() == 1,
+               "5 requests on " << server.totalConnections() << " connections");
 }
 
 BOOST_AUTO_TEST_CASE(idleConnectionClosedByTheServerIsReopened) {
@@ -163,13 +161,15 @@ BOOST_AUTO_TEST_CASE(md5MismatchFailsTheDownloadWithoutRetry) {
     TciaClient client(settingsFor(server));
     CancelToken cancel;
     int delivered = 0;
-    BOOST_TEST(client.downloadSeries("good", {true, 3}, [&](DownloadedInstance&&) { ++delivered; }, cancel) == 3u);
+    BOOST_TEST(client.downloadSeries(
+                   "good", {true, 3}, [&](DownloadedInstance&&) { ++delivered; }, cancel) == 3u);
     BOOST_TEST(lastQuery.find("IncludeMD5=Yes") != std::string::npos, lastQuery);
     BOOST_TEST(lastQuery.find("NewFileNames=Yes") != std::string::npos, lastQuery);
     delivered = 0;
     requests = 0;
     try {
-        client.downloadSeries("bad", {true, 3}, [&](DownloadedInstance&&) { ++delivered; }, cancel);
+        client.downloadSeries(
+            "bad", {true, 3}, [&](DownloadedInstance&&) { ++delivered; }, cancel);
         BOOST_FAIL("an MD5 mismatch must fail the download");
     } catch (const BridgeError& e) {
         BOOST_TEST((e.code() == ErrorCode::UpstreamBadResponse));
@@ -179,7 +179,8 @@ BOOST_AUTO_TEST_CASE(md5MismatchFailsTheDownloadWithoutRetry) {
     BOOST_TEST(delivered == 3, "md5hashes.csv comes last: the instances were already delivered");
     BOOST_TEST(requests.load() == 1);
     // Without verifyMd5 the same archive is accepted.
-    BOOST_TEST(client.downloadSeries("bad", {false, 3}, [](DownloadedInstance&&) {}, cancel) == 3u);
+    BOOST_TEST(client.downloadSeries(
+                   "bad", {false, 3}, [](DownloadedInstance&&) {}, cancel) == 3u);
 }
 
 BOOST_AUTO_TEST_CASE(refreshRefusedFallsBackToPasswordGrant) {
@@ -201,7 +202,8 @@ BOOST_AUTO_TEST_CASE(refreshRefusedFallsBackToPasswordGrant) {
                 return;
             }
             currentToken = "T" + std::to_string(++issued);
-            sendJson(resp, R"({"access_token":")" + currentToken + R"(","expires_in":1,"refresh_token":"R","token_type":"bearer"})");
+            sendJson(resp, R"({"access_token":")" + currentToken +
+                               R"(","expires_in":1,"refresh_token":"R","token_type":"bearer"})");
             return;
         }
         if (req.get("Authorization", "") != "Bearer " + currentToken) {
@@ -229,12 +231,15 @@ BOOST_AUTO_TEST_CASE(refreshRefusedFallsBackToPasswordGrant) {
 BOOST_AUTO_TEST_CASE(tlsCertificatesAreVerified) {
     TempDir dir;
     const std::string key = dir.path() + "/key.pem", cert = dir.path() + "/cert.pem";
-    const std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
-                            "-addext subjectAltName=IP:127.0.0.1 -keyout " + key + " -out " + cert + " >/dev/null 2>&1";
+    const std::string cmd =
+        "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
+        "-addext subjectAltName=IP:127.0.0.1 -keyout " +
+        key + " -out " + cert + " >/dev/null 2>&1";
     BOOST_REQUIRE_MESSAGE(std::system(cmd.c_str()) == 0, "openssl could not make a test certificate");
-    Poco::Net::Context::Ptr serverTls =
-        new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, key, cert, "", Poco::Net::Context::VERIFY_NONE);
-    FakeTciaServer server([](auto&, auto& resp) { sendJson(resp, R"([{"Collection":"Secure"}])"); }, serverTls);
+    Poco::Net::Context::Ptr serverTls = new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, key, cert,
+                                                               "", Poco::Net::Context::VERIFY_NONE);
+    FakeTciaServer server([](auto&, auto& resp) { sendJson(resp, R"([{"Collection":"Secure"}])"); },
+                          serverTls);
 
     auto settings = settingsFor(server);
     BOOST_TEST(settings.baseUrl.rfind("https://", 0) == 0u);
@@ -242,7 +247,8 @@ BOOST_AUTO_TEST_CASE(tlsCertificatesAreVerified) {
         TciaClient untrusting(settings);  // system store: the self-signed certificate is not trusted
         BOOST_CHECK_EXCEPTION(untrusting.collections(), BridgeError, [](const BridgeError& e) {
             BOOST_TEST_MESSAGE("untrusted: " << e.what());
-            return e.code() == ErrorCode::UpstreamUnavailable && std::string(e.what()).find("TLS") != std::string::npos;
+            return e.code() == ErrorCode::UpstreamUnavailable &&
+                   std::string(e.what()).find("TLS") != std::string::npos;
         });
     }
     settings.caFile = cert;

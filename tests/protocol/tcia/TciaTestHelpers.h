@@ -2,9 +2,6 @@
 // Shared helpers of the protocol_tcia tests: client settings tuned for fast retries, the
 // emulator's /emulator/stats counters, and a Poco channel capturing the "tcia" log lines.
 
-#include "bridge/common/Config.h"
-#include "tests/support/TestSupport.h"
-
 #include <Poco/AutoPtr.h>
 #include <Poco/Channel.h>
 #include <Poco/Logger.h>
@@ -13,7 +10,6 @@
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/StreamCopier.h>
-
 #include <json/json.h>
 
 #include <chrono>
@@ -21,6 +17,9 @@
 #include <mutex>
 #include <string>
 #include <vector>
+
+#include "bridge/common/Config.h"
+#include "tests/support/TestSupport.h"
 
 namespace bridge::test {
 

@@ -1,12 +1,11 @@
 // Table-driven tests of the TCIA <-> DICOM DA date functions (bridge/common/Dates.h).
-#include "bridge/common/Dates.h"
-#include "bridge/common/Error.h"
-
 #include <boost/test/unit_test.hpp>
-
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "bridge/common/Dates.h"
+#include "bridge/common/Error.h"
 
 using namespace bridge;
 
@@ -17,15 +16,15 @@ BOOST_AUTO_TEST_CASE(toDicomDateAcceptsEveryTciaSpelling) {
         {"06-19-1990", "19900619"},             // v4 MM-dd-yyyy
         {"2014-11-06 00:00:00.0", "20141106"},  // v1 timestamp
         {"2011-11-08 08:08:01.0", "20111108"},
-        {"2001-11-21", "20011121"},             // Bindaas
-        {"20171120", "20171120"},               // already DA (swagger example)
-        {"2010/08/16", "20100816"},             // v1 Date parameter
+        {"2001-11-21", "20011121"},  // Bindaas
+        {"20171120", "20171120"},    // already DA (swagger example)
+        {"2010/08/16", "20100816"},  // v1 Date parameter
         {"  08-29-2017 ", "20170829"},
-        {"02-29-2020", "20200229"},             // leap day
+        {"02-29-2020", "20200229"},  // leap day
         {"2000-02-29", "20000229"},
         {"", ""},
         {"   ", ""},
-        {"02-29-2019", ""},                     // not a leap year
+        {"02-29-2019", ""},  // not a leap year
         {"13-01-2000", ""},
         {"2000-00-10", ""},
         {"2000-01-32", ""},

@@ -1,7 +1,7 @@
 // Backoff arithmetic and Retry-After parsing (bridge/tcia/RetryPolicy.h).
-#include "bridge/tcia/RetryPolicy.h"
-
 #include <boost/test/unit_test.hpp>
+
+#include "bridge/tcia/RetryPolicy.h"
 
 using bridge::tcia::RetryPolicy;
 using namespace std::chrono;
@@ -10,10 +10,13 @@ using namespace std::chrono_literals;
 BOOST_AUTO_TEST_SUITE(Retry)
 
 BOOST_AUTO_TEST_CASE(ceilingDoublesUntilTheCap) {
-    const struct { int attempt; long long expected; } cases[] = {
-        {0, 500}, {1, 1000}, {2, 2000}, {3, 4000}, {5, 16000}, {6, 30000}, {60, 30000}, {-1, 500}};
+    const struct {
+        int attempt;
+        long long expected;
+    } cases[] = {{0, 500}, {1, 1000}, {2, 2000}, {3, 4000}, {5, 16000}, {6, 30000}, {60, 30000}, {-1, 500}};
     for (const auto& c : cases)
-        BOOST_TEST(RetryPolicy::backoffCeiling(c.attempt, 500ms, 30s).count() == c.expected, "attempt " << c.attempt);
+        BOOST_TEST(RetryPolicy::backoffCeiling(c.attempt, 500ms, 30s).count() == c.expected,
+                   "attempt " << c.attempt);
     BOOST_TEST(RetryPolicy::backoffCeiling(3, 0ms, 30s).count() == 0);
 }
 

@@ -1,10 +1,10 @@
 // Pure helpers of TciaClient and HttpTransport: URL building, encoding, version selection.
+#include <boost/test/unit_test.hpp>
+
 #include "bridge/common/Error.h"
 #include "bridge/tcia/HttpTransport.h"
 #include "bridge/tcia/TciaClient.h"
 #include "bridge/tcia/TokenProvider.h"
-
-#include <boost/test/unit_test.hpp>
 
 using namespace bridge;
 using namespace bridge::tcia;
@@ -12,10 +12,12 @@ using namespace bridge::tcia;
 BOOST_AUTO_TEST_SUITE(ClientHelpers)
 
 BOOST_AUTO_TEST_CASE(urlsEncodeValuesAndDropEmptyOnes) {
-    BOOST_TEST(TciaClient::buildUrl("http://h/nbia-api/services/v4/", "getSeries",
-                                    {{"Collection", "RIDER Lung CT"}, {"PatientID", ""}, {"Modality", "CT"}}) ==
-               "http://h/nbia-api/services/v4/getSeries?Collection=RIDER%20Lung%20CT&Modality=CT");
-    BOOST_TEST(TciaClient::buildUrl("http://h/v1", "getCollectionValues", {}) == "http://h/v1/getCollectionValues");
+    BOOST_TEST(
+        TciaClient::buildUrl("http://h/nbia-api/services/v4/", "getSeries",
+                             {{"Collection", "RIDER Lung CT"}, {"PatientID", ""}, {"Modality", "CT"}}) ==
+        "http://h/nbia-api/services/v4/getSeries?Collection=RIDER%20Lung%20CT&Modality=CT");
+    BOOST_TEST(TciaClient::buildUrl("http://h/v1", "getCollectionValues", {}) ==
+               "http://h/v1/getCollectionValues");
     BOOST_TEST(HttpTransport::encodeQueryValue("a&b=c/d?e#f+g%h") == "a%26b%3Dc%2Fd%3Fe%23f%2Bg%25h");
     BOOST_TEST(HttpTransport::encodeQueryValue("1.2.840-x_y~z") == "1.2.840-x_y~z");
     BOOST_TEST(HttpTransport::encodeQueryValue("CHEST (THORAX) ") == "CHEST%20%28THORAX%29%20");
@@ -55,8 +57,10 @@ BOOST_AUTO_TEST_CASE(tokenResponses) {
         R"({"access_token":"eyJ","expires_in":"300","refresh_expires_in":1800,"refresh_token":"r","token_type":"Bearer","scope":"openid"})");
     BOOST_TEST(k.expiresIn.count() == 300);
     BOOST_TEST(k.refreshExpiresIn.count() == 1800);
-    BOOST_CHECK_EXCEPTION(TokenProvider::parseTokenResponse(R"({"error":"invalid_grant","error_description":"Invalid user credentials"})"),
-                          BridgeError, [](const BridgeError& e) { return e.code() == ErrorCode::Unauthorized; });
+    BOOST_CHECK_EXCEPTION(TokenProvider::parseTokenResponse(
+                              R"({"error":"invalid_grant","error_description":"Invalid user credentials"})"),
+                          BridgeError,
+                          [](const BridgeError& e) { return e.code() == ErrorCode::Unauthorized; });
     BOOST_CHECK_EXCEPTION(TokenProvider::parseTokenResponse("<html>"), BridgeError,
                           [](const BridgeError& e) { return e.code() == ErrorCode::UpstreamBadResponse; });
     BOOST_CHECK_EXCEPTION(TokenProvider::parseTokenResponse(R"({"token_type":"bearer"})"), BridgeError,

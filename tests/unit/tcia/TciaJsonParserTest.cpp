@@ -1,18 +1,17 @@
 // The TCIA JSON parsers against every captured sample (/work/shared/tcia/samples, copied into
 // tests/unit/tcia/samples so the test does not depend on a path outside the tree) and the drift
 // cases of API.md section 11.
+#include <json/json.h>
+
+#include <boost/test/unit_test.hpp>
+#include <fstream>
+#include <sstream>
+#include <string>
+
 #include "bridge/common/Error.h"
 #include "bridge/tcia/TciaJsonParser.h"
 #include "bridge/tcia/TokenProvider.h"
 #include "bridge/tcia/ZipStreamReader.h"
-
-#include <json/json.h>
-
-#include <boost/test/unit_test.hpp>
-
-#include <fstream>
-#include <sstream>
-#include <string>
 
 using namespace bridge;
 using namespace bridge::tcia;
@@ -34,11 +33,17 @@ bool isBadResponse(const BridgeError& e) { return e.code() == ErrorCode::Upstrea
 BOOST_AUTO_TEST_SUITE(Samples)
 
 BOOST_AUTO_TEST_CASE(valueListsFromEverySample) {
-    const struct { const char* file; const char* column; std::size_t count; const char* first; const char* last; } cases[] = {
+    const struct {
+        const char* file;
+        const char* column;
+        std::size_t count;
+        const char* first;
+        const char* last;
+    } cases[] = {
         {"v1.getCollectionValues.json", "Collection", 0, "4D-Lung", nullptr},
         {"v2.getCollectionValues.json", "Collection", 0, "4D-Lung", nullptr},
         {"v1.getModalityValues.json", "Modality", 18, "CR", "XA"},
-        {"v1.getBodyPartValues.json", "BodyPartExamined", 0, "ABD", nullptr},        // leading {} skipped
+        {"v1.getBodyPartValues.json", "BodyPartExamined", 0, "ABD", nullptr},  // leading {} skipped
         {"v1.getManufacturerValues.json", "Manufacturer", 0, "\"GE Healthcare\"", nullptr},
         {"v1.getSOPInstanceUIDs.json", "SOPInstanceUID", 2,
          "1.3.6.1.4.1.14519.5.2.1.6279.6001.307896144859643716158189196068",
@@ -76,7 +81,8 @@ BOOST_AUTO_TEST_CASE(patientsV1) {
     BOOST_TEST(fresh[0].patientId == "Mass-Training_P_01009_RIGHT_CC_1");
     BOOST_TEST(fresh[0].collection == "CBIS-DDSM");
 
-    auto byModality = parsePatients(sample("v1.getPatientByCollectionAndModality.first10.json"), ApiVersion::V1);
+    auto byModality =
+        parsePatients(sample("v1.getPatientByCollectionAndModality.first10.json"), ApiVersion::V1);
     BOOST_REQUIRE_EQUAL(byModality.size(), 10u);
     BOOST_TEST(byModality[0].patientId == "1215936303");
     BOOST_TEST(byModality[9].patientId == "1964161783");
@@ -85,7 +91,8 @@ BOOST_AUTO_TEST_CASE(patientsV1) {
 BOOST_AUTO_TEST_CASE(studiesV1) {
     auto studies = parseStudies(sample("v1.getPatientStudy.trimmed.json"), ApiVersion::V1);
     BOOST_REQUIRE_EQUAL(studies.size(), 2u);
-    BOOST_TEST(studies[0].studyInstanceUid == "1.3.6.1.4.1.14519.5.2.1.6279.6001.175012972118199124641098335511");
+    BOOST_TEST(studies[0].studyInstanceUid ==
+               "1.3.6.1.4.1.14519.5.2.1.6279.6001.175012972118199124641098335511");
     BOOST_TEST(studies[0].studyDate == "20000101");
     BOOST_TEST(studies[0].patientId == "LIDC-IDRI-0001");
     BOOST_TEST(studies[1].seriesCount.value_or(-1) == 9);
@@ -106,7 +113,7 @@ BOOST_AUTO_TEST_CASE(seriesV1AprilCapture) {
     BOOST_TEST(s.seriesNumber == "8");
     BOOST_TEST(s.imageCount.value_or(-1) == 213);
     BOOST_TEST(s.maxSubmissionTimestamp == "2011-11-08 08:08:01.0");  // v1 TimeStamp, as sent
-    BOOST_TEST(s.seriesDate == "");                                     // omitted NULL
+    BOOST_TEST(s.seriesDate == "");                                   // omitted NULL
     BOOST_TEST(series[2].seriesDate == "20141106");
     BOOST_TEST(series[2].modality == "SEG");
     BOOST_TEST(series[2].seriesNumber == "1000");
@@ -117,7 +124,8 @@ BOOST_AUTO_TEST_CASE(seriesV1LidcAndV2) {
     BOOST_REQUIRE_EQUAL(lidc.size(), 1u);
     BOOST_TEST(lidc[0].annotationsFlag.value_or(false) == true);
     BOOST_TEST(lidc[0].fileSize.value_or(-1) == 16357620);
-    BOOST_TEST(lidc[0].dataDescriptionUri == "https://doi.org/10.7937/K9/TCIA.2015.LO9QL9SX");  // CollectionURI
+    BOOST_TEST(lidc[0].dataDescriptionUri ==
+               "https://doi.org/10.7937/K9/TCIA.2015.LO9QL9SX");  // CollectionURI
     BOOST_TEST(lidc[0].licenseUri == "http://creativecommons.org/licenses/by/3.0/");
     BOOST_TEST(lidc[0].seriesNumber == "3000923");
 
@@ -138,12 +146,13 @@ BOOST_AUTO_TEST_CASE(seriesV1LidcAndV2) {
 BOOST_AUTO_TEST_CASE(seriesMetaDataSpacedNames) {
     auto meta = parseSeries(sample("v1.getSeriesMetaData.json"), ApiVersion::V1);
     BOOST_REQUIRE_EQUAL(meta.size(), 1u);
-    BOOST_TEST(meta[0].seriesInstanceUid == "1.3.6.1.4.1.9590.100.1.2.374115997511889073021386151921807063992");
+    BOOST_TEST(meta[0].seriesInstanceUid ==
+               "1.3.6.1.4.1.9590.100.1.2.374115997511889073021386151921807063992");
     BOOST_TEST(meta[0].patientId == "Calc-Test_P_00038_LEFT_CC");
     BOOST_TEST(meta[0].studyDate == "20170829");
-    BOOST_TEST(meta[0].seriesNumber == "1");                     // "1.000000"
-    BOOST_TEST(meta[0].imageCount.value_or(-1) == 1);            // "1"
-    BOOST_TEST(meta[0].fileSize.value_or(-1) == 27844690);       // "27844690"
+    BOOST_TEST(meta[0].seriesNumber == "1");                // "1.000000"
+    BOOST_TEST(meta[0].imageCount.value_or(-1) == 1);       // "1"
+    BOOST_TEST(meta[0].fileSize.value_or(-1) == 27844690);  // "27844690"
     BOOST_TEST(meta[0].licenseUri == "http://creativecommons.org/licenses/by/3.0/");
     BOOST_TEST(meta[0].dataDescriptionUri == "https://doi.org/10.7937/K9/TCIA.2016.7O02S9CY");
 
@@ -165,7 +174,7 @@ BOOST_AUTO_TEST_CASE(seriesV4SwaggerExamples) {
     BOOST_TEST(s.dateReleased == "20190308");
     BOOST_TEST(s.studyDate == "20180106");
     BOOST_TEST(s.authorized.value_or(false) == true);  // 1
-    BOOST_TEST(s.seriesNumber == "");                   // omitted
+    BOOST_TEST(s.seriesNumber == "");                  // omitted
 
     auto updated = parseSeries(sample("v4.getUpdatedSeries.swagger-example.json"), ApiVersion::V4);
     BOOST_REQUIRE_EQUAL(updated.size(), 1u);
@@ -185,14 +194,16 @@ BOOST_AUTO_TEST_CASE(tokenSamples) {
     BOOST_TEST(token.accessToken == "f7889076-b3e4-4768-9419-3cd973adda76");
     BOOST_TEST(token.refreshToken == "671bb72b-f929-4ef5-a4d7-b52341a6007a");
     BOOST_TEST(token.expiresIn.count() == 7199);
-    auto refreshed = TokenProvider::parseTokenResponse(sample("auth.oauth-token-refresh.spring-era.wiki-sample.json"));
+    auto refreshed =
+        TokenProvider::parseTokenResponse(sample("auth.oauth-token-refresh.spring-era.wiki-sample.json"));
     BOOST_TEST(refreshed.accessToken == "bbe4aa2c-7235-41ad-9770-31619d3dbd15");
     BOOST_TEST(refreshed.expiresIn.count() == 119);
 }
 
 BOOST_AUTO_TEST_CASE(zipEntryNameSamples) {
     // The real getImage / getImageWithMD5Hash listings: only LICENSE and md5hashes.csv are furniture.
-    for (const char* file : {"v1.getImage.zip-entry-names.json", "v1.getImageWithMD5Hash.zip-entry-names.json"}) {
+    for (const char* file :
+         {"v1.getImage.zip-entry-names.json", "v1.getImageWithMD5Hash.zip-entry-names.json"}) {
         std::string text = sample(file);
         Json::Value names;
         std::istringstream(text) >> names;
@@ -229,7 +240,7 @@ BOOST_AUTO_TEST_CASE(plainTextErrorBodiesBecomeUpstreamBadResponse) {
         "Invalid query parameter: 'collection'. Allowed parameters are: [Collection, format]",
         "Server was not able to process your request\nnull",
         "<html><body>502 Bad Gateway</body></html>",
-        "[{\"Collection\": \"x\"",                       // truncated JSON
+        "[{\"Collection\": \"x\"",  // truncated JSON
         "{\"errorMessage\":\"java.lang.IndexOutOfBoundsException: Index: 0, Size: 0\"}",
         "\"just a string\"",
     };
@@ -250,7 +261,8 @@ BOOST_AUTO_TEST_CASE(numbersAsStringsAndBooleansInEveryShape) {
       {"SeriesInstanceUID":"1.3","SeriesNumber":4.0,"ImageCount":27.0,"FileSize":1.0E3,
         "AnnotationsFlag":false,"Authorized":0},
       {"SeriesInstanceUID":"1.4","SeriesNumber":"7","ImageCount":"n/a","AnnotationsFlag":"NO","Authorized":true},
-      {"SeriesInstanceUID":"1.5","SeriesNumber":"4.5","AnnotationsFlag":"maybe"}])", ApiVersion::V4);
+      {"SeriesInstanceUID":"1.5","SeriesNumber":"4.5","AnnotationsFlag":"maybe"}])",
+                         ApiVersion::V4);
     BOOST_REQUIRE_EQUAL(s.size(), 4u);
     BOOST_TEST(s[0].seriesNumber == "4");
     BOOST_TEST(s[0].imageCount.value_or(-1) == 27);
@@ -277,10 +289,12 @@ BOOST_AUTO_TEST_CASE(nameDriftResolved) {
     BOOST_TEST(p[1].patientId == "B");
     BOOST_TEST(p[1].authorized.value_or(false));
 
-    auto st = parseStudies(R"([{"StudyInstanceUID":"1","StudyDesc":"short","AdmittingDiagnosisDescription":"x",
+    auto st =
+        parseStudies(R"([{"StudyInstanceUID":"1","StudyDesc":"short","AdmittingDiagnosisDescription":"x",
         "LongitudinalTemporalOffsetFromEvent":"12.5","SeriesCount":"3"},
       {"StudyInstanceUID":"2","StudyDescription":"long","AdmittingDiagnosesDescription":"y","StudyDate":"06-19-1990",
-        "LongitudinalTemporalOffsetFromEvent":-3}])", ApiVersion::V4);
+        "LongitudinalTemporalOffsetFromEvent":-3}])",
+                     ApiVersion::V4);
     BOOST_REQUIRE_EQUAL(st.size(), 2u);
     BOOST_TEST(st[0].studyDescription == "short");
     BOOST_TEST(st[0].admittingDiagnosesDescription == "x");
@@ -294,7 +308,8 @@ BOOST_AUTO_TEST_CASE(nameDriftResolved) {
     auto se = parseSeries(R"([{"SeriesInstanceUID":"1","CollectionURI":"doi:a","TimeStamp":"t1",
         "AdmittingDiagnosesDescription":"d1","StudyDescription":"sd"},
       {"SeriesInstanceUID":"2","DataDescriptionURI":"doi:b","MaxSubmissionTimestamp":"t2",
-        "AdmittingDiagnosisDescription":"d2","StudyDesc":"sd2"}])", ApiVersion::V1);
+        "AdmittingDiagnosisDescription":"d2","StudyDesc":"sd2"}])",
+                          ApiVersion::V1);
     BOOST_REQUIRE_EQUAL(se.size(), 2u);
     BOOST_TEST(se[0].dataDescriptionUri == "doi:a");
     BOOST_TEST(se[0].maxSubmissionTimestamp == "t1");
@@ -307,8 +322,9 @@ BOOST_AUTO_TEST_CASE(nameDriftResolved) {
 }
 
 BOOST_AUTO_TEST_CASE(unknownKeysIgnoredMissingKeysTolerated) {
-    auto s = parseSeries(R"([{"SeriesInstanceUID":"1.2","NewColumn2030":{"nested":[1,2]},"Modality":null},{}])",
-                         ApiVersion::V4);
+    auto s =
+        parseSeries(R"([{"SeriesInstanceUID":"1.2","NewColumn2030":{"nested":[1,2]},"Modality":null},{}])",
+                    ApiVersion::V4);
     BOOST_REQUIRE_EQUAL(s.size(), 1u);  // the `{}` row skipped
     BOOST_TEST(s[0].seriesInstanceUid == "1.2");
     BOOST_TEST(s[0].modality == "");
@@ -317,7 +333,8 @@ BOOST_AUTO_TEST_CASE(unknownKeysIgnoredMissingKeysTolerated) {
 }
 
 BOOST_AUTO_TEST_CASE(valueListsSkipEmptyObjectsAndEscapedSlashes) {
-    auto v = parseValues(R"([{},{"Manufacturer":"A\/B"},{"Other":"x"},{"Manufacturer":""},"bare"])", "Manufacturer");
+    auto v = parseValues(R"([{},{"Manufacturer":"A\/B"},{"Other":"x"},{"Manufacturer":""},"bare"])",
+                         "Manufacturer");
     BOOST_REQUIRE_EQUAL(v.size(), 2u);
     BOOST_TEST(v[0] == "A/B");  // Jettison escapes '/' (API.md 2.2)
     BOOST_TEST(v[1] == "bare");

@@ -1,34 +1,32 @@
 // ZipStreamReader + InstanceMetaReader on ZIPs built in memory the way TCIA writes them:
 // streamed entries with data descriptors (libarchive's writer sets flag bit 3 when an entry's size
 // is unknown, like java.util.zip.ZipOutputStream), DEFLATE, LICENSE first, md5hashes.csv last.
-#include "bridge/common/Error.h"
-#include "bridge/tcia/InstanceMetaReader.h"
-#include "bridge/tcia/ZipStreamReader.h"
-
 #include <Poco/DigestEngine.h>
 #include <Poco/MD5Engine.h>
 #include <Poco/TemporaryFile.h>
-
 #include <archive.h>
 #include <archive_entry.h>
-
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmdata/dcuid.h>
 
 #include <boost/test/unit_test.hpp>
-
 #include <fstream>
 #include <sstream>
+
+#include "bridge/common/Error.h"
+#include "bridge/tcia/InstanceMetaReader.h"
+#include "bridge/tcia/ZipStreamReader.h"
 
 using namespace bridge;
 using namespace bridge::tcia;
 
 namespace {
 
-std::vector<std::uint8_t> makeDicom(const std::string& sopInstanceUid, E_TransferSyntax xfer = EXS_LittleEndianExplicit,
-                                    bool withMeta = true, std::size_t pixelBytes = 4096) {
+std::vector<std::uint8_t> makeDicom(const std::string& sopInstanceUid,
+                                    E_TransferSyntax xfer = EXS_LittleEndianExplicit, bool withMeta = true,
+                                    std::size_t pixelBytes = 4096) {
     DcmFileFormat ff;
     DcmDataset* ds = ff.getDataset();
     ds->putAndInsertString(DCM_SOPClassUID, UID_CTImageStorage);
@@ -40,8 +38,7 @@ std::vector<std::uint8_t> makeDicom(const std::string& sopInstanceUid, E_Transfe
     for (std::size_t i = 0; i < pixels.size(); ++i) pixels[i] = static_cast<Uint16>(i * 7);
     ds->putAndInsertUint16Array(DCM_PixelData, pixels.data(), static_cast<unsigned long>(pixels.size()));
     Poco::TemporaryFile tmp;
-    OFCondition c = withMeta ? ff.saveFile(tmp.path().c_str(), xfer)
-                             : ds->saveFile(tmp.path().c_str(), xfer);
+    OFCondition c = withMeta ? ff.saveFile(tmp.path().c_str(), xfer) : ds->saveFile(tmp.path().c_str(), xfer);
     BOOST_REQUIRE_MESSAGE(c.good(), c.text());
     std::ifstream in(tmp.path(), std::ios::binary);
     return std::vector<std::uint8_t>(std::istreambuf_iterator<char>(in), {});
@@ -90,7 +87,8 @@ std::string makeZip(const std::vector<Member>& members, bool zip64 = false) {
 std::vector<std::uint8_t> text(const std::string& s) { return std::vector<std::uint8_t>(s.begin(), s.end()); }
 
 /// LICENSE, n DICOM files, md5hashes.csv (optionally with one wrong hash).
-std::string makeSeriesZip(int n, std::vector<std::vector<std::uint8_t>>* files = nullptr, bool withMd5 = true) {
+std::string makeSeriesZip(int n, std::vector<std::vector<std::uint8_t>>* files = nullptr,
+                          bool withMd5 = true) {
     std::vector<Member> members{{"LICENSE", text("Creative Commons Attribution 3.0\n")}};
     std::string csv = "Filename,MD5Hash\n";
     for (int i = 1; i <= n; ++i) {
@@ -114,7 +112,8 @@ BOOST_AUTO_TEST_CASE(dataDescriptorZipDeliversEveryInstanceAndTheManifest) {
     std::vector<std::vector<std::uint8_t>> files;
     std::string zip = makeSeriesZip(5, &files);
     BOOST_REQUIRE(zip.size() > 100);
-    BOOST_TEST((static_cast<unsigned char>(zip[6]) & 0x08) != 0, "first local header has the data-descriptor flag");
+    BOOST_TEST((static_cast<unsigned char>(zip[6]) & 0x08) != 0,
+               "first local header has the data-descriptor flag");
 
     std::istringstream in(zip);
     ZipStreamReader reader(in, nullptr);
@@ -160,16 +159,19 @@ BOOST_AUTO_TEST_CASE(everyTruncationIsDetectedAndDeliversOnlyWholeEntries) {
     std::istringstream in(zip.substr(0, cd));
     ZipStreamReader reader(in, nullptr);
     std::size_t count = 0;
-    BOOST_CHECK_EXCEPTION(reader.readAll([&](ZipStreamReader::Entry&&) { ++count; }), BridgeError, isBadResponse);
+    BOOST_CHECK_EXCEPTION(reader.readAll([&](ZipStreamReader::Entry&&) { ++count; }), BridgeError,
+                          isBadResponse);
     BOOST_TEST(count == 3u);
 }
 
 BOOST_AUTO_TEST_CASE(zip64ArchivesAreRead) {
     // java.util.zip switches to ZIP64 for > 4 GiB or > 65,535 entries (API.md 8.5): same reader.
     std::vector<Member> members{{"LICENSE", text("x")}};
-    for (int i = 1; i <= 3; ++i) members.push_back({"0000000" + std::to_string(i) + ".dcm", makeDicom("1.2.64." + std::to_string(i))});
+    for (int i = 1; i <= 3; ++i)
+        members.push_back({"0000000" + std::to_string(i) + ".dcm", makeDicom("1.2.64." + std::to_string(i))});
     std::string zip = makeZip(members, true);
-    BOOST_TEST(zip.find(std::string("PK\x06\x06", 4)) != std::string::npos, "has a ZIP64 end-of-central-directory record");
+    BOOST_TEST(zip.find(std::string("PK\x06\x06", 4)) != std::string::npos,
+               "has a ZIP64 end-of-central-directory record");
     std::istringstream in(zip);
     ZipStreamReader reader(in, nullptr);
     std::vector<std::string> uids;
@@ -178,7 +180,8 @@ BOOST_AUTO_TEST_CASE(zip64ArchivesAreRead) {
         BOOST_REQUIRE(meta.has_value());
         uids.push_back(meta->sopInstanceUid);
     });
-    BOOST_TEST(uids == (std::vector<std::string>{"1.2.64.1", "1.2.64.2", "1.2.64.3"}), boost::test_tools::per_element());
+    BOOST_TEST(uids == (std::vector<std::string>{"1.2.64.1", "1.2.64.2", "1.2.64.3"}),
+               boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(corruptDeflateDataIsAnError) {
@@ -192,7 +195,8 @@ BOOST_AUTO_TEST_CASE(corruptDeflateDataIsAnError) {
 }
 
 BOOST_AUTO_TEST_CASE(garbageIsAnError) {
-    for (const char* body : {"", "not a zip at all", "Image with given SeriesInstanceUID,1.2, is not in public domain."}) {
+    for (const char* body :
+         {"", "not a zip at all", "Image with given SeriesInstanceUID,1.2, is not in public domain."}) {
         std::istringstream in(body);
         ZipStreamReader reader(in, nullptr);
         BOOST_CHECK_EXCEPTION(reader.readAll([](ZipStreamReader::Entry&&) {}), BridgeError, isBadResponse);
@@ -216,11 +220,13 @@ BOOST_AUTO_TEST_CASE(sinkExceptionsPropagateUnchanged) {
     std::string zip = makeSeriesZip(2, nullptr, false);
     std::istringstream in(zip);
     ZipStreamReader reader(in, nullptr);
-    BOOST_CHECK_THROW(reader.readAll([](ZipStreamReader::Entry&&) { throw std::logic_error("sink full"); }), std::logic_error);
+    BOOST_CHECK_THROW(reader.readAll([](ZipStreamReader::Entry&&) { throw std::logic_error("sink full"); }),
+                      std::logic_error);
 }
 
 BOOST_AUTO_TEST_CASE(md5CsvShapes) {
-    auto m = ZipStreamReader::parseMd5Csv("Filename,MD5Hash\n00000001.dcm,ABCDEF\r\n\"1-02.dcm\",\"0123\"\n\nbroken line\n");
+    auto m = ZipStreamReader::parseMd5Csv(
+        "Filename,MD5Hash\n00000001.dcm,ABCDEF\r\n\"1-02.dcm\",\"0123\"\n\nbroken line\n");
     BOOST_REQUIRE_EQUAL(m.size(), 2u);
     BOOST_TEST(m["00000001.dcm"] == "abcdef");
     BOOST_TEST(m["1-02.dcm"] == "0123");
@@ -231,7 +237,8 @@ BOOST_AUTO_TEST_CASE(md5CsvShapes) {
 BOOST_AUTO_TEST_CASE(skippedEntries) {
     for (const char* n : {"LICENSE", "license", "md5hashes.csv", "dir/", "", "sub/LICENSE"})
         BOOST_TEST(ZipStreamReader::isSkippedEntry(n), n);
-    for (const char* n : {"1-001.dcm", "00000001.dcm", "LICENSE.dcm"}) BOOST_TEST(!ZipStreamReader::isSkippedEntry(n), n);
+    for (const char* n : {"1-001.dcm", "00000001.dcm", "LICENSE.dcm"})
+        BOOST_TEST(!ZipStreamReader::isSkippedEntry(n), n);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -239,7 +246,8 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(MetaReader)
 
 BOOST_AUTO_TEST_CASE(uidsFromTheMetaHeaderInSeveralTransferSyntaxes) {
-    for (E_TransferSyntax xfer : {EXS_LittleEndianExplicit, EXS_LittleEndianImplicit, EXS_BigEndianExplicit}) {
+    for (E_TransferSyntax xfer :
+         {EXS_LittleEndianExplicit, EXS_LittleEndianImplicit, EXS_BigEndianExplicit}) {
         auto bytes = makeDicom("1.2.826.0.1.3680043.9.1", xfer);
         auto uids = InstanceMetaReader::read(bytes.data(), bytes.size());
         BOOST_REQUIRE(uids.has_value());
@@ -259,7 +267,8 @@ BOOST_AUTO_TEST_CASE(datasetWithoutMetaFallsBack) {
 
 BOOST_AUTO_TEST_CASE(nonDicomIsNullopt) {
     std::string junk = "Creative Commons Attribution 3.0 Unported License\nblah blah blah";
-    BOOST_TEST(!InstanceMetaReader::read(reinterpret_cast<const std::uint8_t*>(junk.data()), junk.size()).has_value());
+    BOOST_TEST(!InstanceMetaReader::read(reinterpret_cast<const std::uint8_t*>(junk.data()), junk.size())
+                    .has_value());
     BOOST_TEST(!InstanceMetaReader::read(nullptr, 0).has_value());
     std::vector<std::uint8_t> fakePreamble(200, 0);
     std::memcpy(fakePreamble.data() + 128, "DICM", 4);
