@@ -162,15 +162,24 @@ void DimseServer::acceptLoop() {
         ++active_;
         auto worker = std::make_unique<Worker>();
         Worker* w = worker.get();
-        w->thread = std::thread([this, assoc, w] {
-            try {
-                serve(assoc);
-            } catch (...) {
-                OFLOG_ERROR(serverLogger, "unexpected exception in association thread");
-            }
+        try {
+            w->thread = std::thread([this, assoc, w] {
+                try {
+                    serve(assoc);
+                } catch (...) {
+                    OFLOG_ERROR(serverLogger, "unexpected exception in association thread");
+                }
+                --active_;
+                w->done = true;
+            });
+        } catch (const std::exception& e) {
+            // No thread for it (resource exhaustion): refuse like the association limit.
             --active_;
-            w->done = true;
-        });
+            OFLOG_ERROR(serverLogger, "cannot start association thread: " << e.what());
+            reject(assoc, ASC_RESULT_REJECTEDTRANSIENT, ASC_SOURCE_SERVICEPROVIDER_PRESENTATION_RELATED,
+                   ASC_REASON_SP_PRES_LOCALLIMITEXCEEDED);
+            continue;
+        }
         std::lock_guard<std::mutex> lock(workersMutex_);
         workers_.push_back(std::move(worker));
     }

@@ -332,6 +332,32 @@ BOOST_AUTO_TEST_CASE(move_delivers_every_instance_with_same_pixels_and_transcode
     BOOST_TEST(f.retrieve.lastRequest->seriesInstanceUids.front() == "1.2.9.1");
 }
 
+BOOST_AUTO_TEST_CASE(move_new_sop_class_midway_reopens_the_destination_association) {
+    Fixture f;
+    f.retrieve.instances = {
+        makeCtInstance("1.2.10", "1.2.10.1", "1.2.10.1.1"),
+        makeCtInstance("1.2.10", "1.2.10.2", "1.2.10.2.1", EXS_LittleEndianExplicit, UID_MRImageStorage),
+        makeCtInstance("1.2.10", "1.2.10.1", "1.2.10.1.2", EXS_JPEGProcess14SV1)};
+    TempDir out;
+    StoreScpProcess dest("DEST", out.path());
+    f.settings.peers["DEST"] = DicomPeer{"DEST", "127.0.0.1", dest.port()};
+    f.start();
+    Scu scu;
+    BOOST_REQUIRE(scu.connect(f.server->port(), {UID_MOVEStudyRootQueryRetrieveInformationModel}).good());
+    DcmDataset req;
+    req.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
+    req.putAndInsertString(DCM_StudyInstanceUID, "1.2.10");
+    OFList<RetrieveResponse*> responses;
+    BOOST_REQUIRE(
+        scu.sendMOVERequest(scu.findPresentationContextID(UID_MOVEStudyRootQueryRetrieveInformationModel, ""),
+                            "DEST", &req, &responses)
+            .good());
+    BOOST_TEST(responses.back()->m_status == 0x0000);
+    BOOST_TEST(responses.back()->m_numberOfCompletedSubops == 3);
+    freeList(responses);
+    BOOST_TEST(dest.files().size() == 3u);
+}
+
 BOOST_AUTO_TEST_CASE(move_unknown_destination_is_a801) {
     Fixture f;
     f.start();

@@ -86,10 +86,11 @@ private:
 }  // namespace
 
 DicomInstance makeCtInstance(const std::string& study, const std::string& series, const std::string& sop,
-                             E_TransferSyntax xfer) {
+                             E_TransferSyntax xfer, const char* sopClassUid) {
+    const char* sopClass = sopClassUid ? sopClassUid : UID_CTImageStorage;
     DcmFileFormat file;
     DcmDataset* ds = file.getDataset();
-    ds->putAndInsertString(DCM_SOPClassUID, UID_CTImageStorage);
+    ds->putAndInsertString(DCM_SOPClassUID, sopClass);
     ds->putAndInsertString(DCM_SOPInstanceUID, sop.c_str());
     ds->putAndInsertString(DCM_StudyInstanceUID, study.c_str());
     ds->putAndInsertString(DCM_SeriesInstanceUID, series.c_str());
@@ -125,7 +126,7 @@ DicomInstance makeCtInstance(const std::string& study, const std::string& series
     inst.studyInstanceUid = study;
     inst.seriesInstanceUid = series;
     inst.sopInstanceUid = sop;
-    inst.sopClassUid = UID_CTImageStorage;
+    inst.sopClassUid = sopClass;
     inst.transferSyntaxUid = DcmXfer(xfer).getXferID();
     inst.bytes = bytes;
     return inst;

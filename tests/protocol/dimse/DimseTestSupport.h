@@ -20,7 +20,8 @@ namespace bridge::test {
 
 /// A small CT image (16x16, 16 bit) as Part-10 bytes in `xfer` (JPEG lossless SV1 possible).
 DicomInstance makeCtInstance(const std::string& study, const std::string& series, const std::string& sop,
-                             E_TransferSyntax xfer = EXS_LittleEndianExplicit);
+                             E_TransferSyntax xfer = EXS_LittleEndianExplicit,
+                             const char* sopClassUid = nullptr);
 
 /// The PixelData bytes of a Part-10 file (native encoding after decoding).
 std::vector<std::uint8_t> pixelDataOfFile(const std::string& path);
