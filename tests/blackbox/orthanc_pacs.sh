@@ -9,7 +9,8 @@ set -euo pipefail
 B=${BRIDGE_BINARY_DIR:?set BRIDGE_BINARY_DIR}
 DATA=${DATA:-$B/sample-data}
 if [ -z "${IN_PRIVATE_NETNS:-}" ]; then
-  command -v Orthanc > /dev/null || { echo "SKIP: Orthanc not installed"; exit 0; }
+  command -v Orthanc > /dev/null || { echo "SKIP: Orthanc not installed (scripts/install-deps.sh)"; exit 0; }
+  unshare -n true 2> /dev/null || { echo "SKIP: unshare -n needs root (Orthanc cannot bind loopback only)"; exit 0; }
   exec unshare -n env IN_PRIVATE_NETNS=1 bash "$0" "$@"
 fi
 ip link set lo up
@@ -30,7 +31,10 @@ fail() {
 }
 ok() { echo "ok: $*"; }
 wait_port() { for _ in $(seq 150); do (echo > /dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; return 1; }
-json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+# Minimal readers of Orthanc's pretty-printed JSON (one member per line; no python needed).
+field() { sed -n "s/.*\"$1\" *: *\"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\} *$/\1/p" | head -1; }
+count_strings() { grep -c '^ *"[^"]*",\{0,1\} *$' || true; }
+count_field() { grep -c "\"$1\" *:" || true; }
 api() { curl -sf -X "$1" "http://127.0.0.1:8042$2" ${3:+--data-binary "$3"}; }
 
 [ -f "$DATA/.complete" ] || "$B/emulator/tcia-emulator" generate --out "$DATA" > /dev/null
@@ -66,18 +70,19 @@ P1=$(ls "$DATA/$COLL" | head -1)
 P1_STUDIES=$(ls "$DATA/$COLL/$P1" | wc -l)
 QUERY=$(api POST /modalities/tcia/query "{\"Level\":\"Study\",\"Query\":{\"PatientID\":\"$P1\",\"StudyInstanceUID\":\"\",\"StudyDate\":\"\",\"PatientName\":\"\"}}") \
   || fail "Orthanc C-FIND through /modalities/tcia/query"
-QID=$(echo "$QUERY" | json 'd["ID"]')
-ANSWERS=$(api GET "/queries/$QID/answers" | json 'len(d)')
+QID=$(echo "$QUERY" | field ID)
+ANSWERS=$(api GET "/queries/$QID/answers" | count_strings)
 [ "$ANSWERS" = "$P1_STUDIES" ] || fail "C-FIND answers: $ANSWERS, expected $P1_STUDIES"
 ok "Orthanc C-FIND STUDY PatientID=$P1: $ANSWERS answers"
 
 # C-MOVE of answer 0 to Orthanc itself.
-STUDY0=$(api GET "/queries/$QID/answers/0/content?simplify" | json 'd["StudyInstanceUID"]')
+STUDY0=$(api GET "/queries/$QID/answers/0/content?simplify" | field StudyInstanceUID)
 EXPECTED0=$(find "$DATA/$COLL/$P1/$STUDY0" -name '*.dcm' | wc -l)
 api POST "/queries/$QID/answers/0/retrieve" '{"TargetAet":"ORTHANC","Synchronous":true}' > /dev/null \
   || fail "Orthanc retrieve (C-MOVE) of answer 0"
-ID0=$(api POST /tools/lookup "$STUDY0" | json '[x["ID"] for x in d if x["Type"]=="Study"][0]') || fail "study $STUDY0 not in Orthanc"
-N0=$(api GET "/studies/$ID0/instances" | json 'len(d)')
+ID0=$(api POST /tools/lookup "$STUDY0" | field ID)
+[ -n "$ID0" ] || fail "study $STUDY0 not in Orthanc"
+N0=$(api GET "/studies/$ID0/instances" | count_field IndexInSeries)
 [ "$N0" = "$EXPECTED0" ] || fail "Orthanc holds $N0 instances of $STUDY0, expected $EXPECTED0"
 ok "Orthanc retrieve (C-MOVE) of $STUDY0: $N0 instances"
 
@@ -88,14 +93,15 @@ SERIES1=$(ls "$DATA/$COLL/$P2/$STUDY1" | head -1)
 EXPECTED1=$(ls "$DATA/$COLL/$P2/$STUDY1/$SERIES1" | wc -l)
 api POST /modalities/tcia/move "{\"Level\":\"Series\",\"Resources\":[{\"StudyInstanceUID\":\"$STUDY1\",\"SeriesInstanceUID\":\"$SERIES1\"}],\"TargetAet\":\"ORTHANC\",\"Synchronous\":true}" \
   > /dev/null || fail "Orthanc /modalities/tcia/move"
-ID1=$(api POST /tools/lookup "$SERIES1" | json '[x["ID"] for x in d if x["Type"]=="Series"][0]') || fail "series $SERIES1 not in Orthanc"
-N1=$(api GET "/series/$ID1/instances" | json 'len(d)')
+ID1=$(api POST /tools/lookup "$SERIES1" | field ID)
+[ -n "$ID1" ] || fail "series $SERIES1 not in Orthanc"
+N1=$(api GET "/series/$ID1/instances" | count_field IndexInSeries)
 [ "$N1" = "$EXPECTED1" ] || fail "Orthanc holds $N1 instances of series $SERIES1, expected $EXPECTED1"
 ok "Orthanc /modalities/tcia/move SERIES: $N1 instances"
 
-STUDIES=$(api GET /studies | json 'len(d)')
+STUDIES=$(api GET /studies | count_strings)
 [ "$STUDIES" = 2 ] || fail "Orthanc holds $STUDIES studies, expected 2"
-TOTAL=$(api GET /statistics | json 'd["CountInstances"]')
+TOTAL=$(api GET /statistics | field CountInstances)
 [ "$TOTAL" = $((EXPECTED0 + EXPECTED1)) ] || fail "Orthanc holds $TOTAL instances, expected $((EXPECTED0 + EXPECTED1))"
 ok "Orthanc holds $STUDIES studies, $TOTAL instances"
 echo "ALL ORTHANC CHECKS PASSED"
