@@ -260,6 +260,27 @@ BOOST_AUTO_TEST_CASE(unknown_called_ae_is_rejected) {
     BOOST_TEST(scu.connect(f.server->port(), {UID_VerificationSOPClass}, "NOT-ME").bad());
 }
 
+BOOST_AUTO_TEST_CASE(calling_ae_allow_list_with_host_check) {
+    Fixture f;
+    f.settings.allowedCallingAets = {"TESTSCU"};
+    f.settings.checkCallerHost = true;
+    f.settings.peers["TESTSCU"] = DicomPeer{"TESTSCU", "10.9.9.9", 104};  // not where we call from
+    f.start();
+    Scu wrongHost;
+    BOOST_TEST(wrongHost.connect(f.server->port(), {UID_VerificationSOPClass}).bad());
+    f.server->stop();
+    f.settings.peers["TESTSCU"].host = "localhost";
+    f.start();
+    Scu allowed;
+    BOOST_TEST(allowed.connect(f.server->port(), {UID_VerificationSOPClass}).good());
+    allowed.releaseAssociation();
+    f.settings.allowedCallingAets = {"SOMEONE-ELSE"};
+    f.server->stop();
+    f.start();
+    Scu notListed;
+    BOOST_TEST(notListed.connect(f.server->port(), {UID_VerificationSOPClass}).bad());
+}
+
 BOOST_AUTO_TEST_CASE(association_limit_rejects_the_extra_one) {
     Fixture f;
     f.settings.maxAssociations = 1;
