@@ -39,6 +39,13 @@ SeriesDownload::Poll DownloadCoordinator::Subscription::next(
     return download_->next(id_, instance, bytes, wait);
 }
 
+namespace {
+std::optional<std::set<std::string>> wantedOf(const SeriesLocator& locator) {
+    if (!locator.sopInstanceUids) return std::nullopt;
+    return std::set<std::string>(locator.sopInstanceUids->begin(), locator.sopInstanceUids->end());
+}
+}  // namespace
+
 std::unique_ptr<DownloadCoordinator::Subscription> DownloadCoordinator::subscribe(
     const SeriesLocator& locator) {
     std::lock_guard lock(mutex_);
@@ -47,11 +54,11 @@ std::unique_ptr<DownloadCoordinator::Subscription> DownloadCoordinator::subscrib
     auto found = inFlight_.find(locator.seriesInstanceUid);
     if (found != inFlight_.end() && !found->second->cancelToken().cancelled()) {
         joined_++;
-        const int id = found->second->addSubscriber();
+        const int id = found->second->addSubscriber(wantedOf(locator));
         return std::make_unique<Subscription>(*this, found->second, id);
     }
     auto download = std::make_shared<SeriesDownload>(locator);
-    const int id = download->addSubscriber();
+    const int id = download->addSubscriber(wantedOf(locator));
     inFlight_[locator.seriesInstanceUid] = download;
     started_++;
     Worker worker;

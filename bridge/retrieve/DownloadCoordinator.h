@@ -61,6 +61,7 @@ public:
     };
 
     /// Joins the running download of locator.seriesInstanceUid or starts one. Never blocks on TCIA.
+    /// With locator.sopInstanceUids set (IMAGE level) the subscription sees, and buffers, only those.
     std::unique_ptr<Subscription> subscribe(const SeriesLocator& locator);
 
     /// Gauges and counters (for Metrics).

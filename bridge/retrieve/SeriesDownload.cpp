@@ -10,6 +10,7 @@ void SeriesDownload::publish(PublishedInstance instance,
         for (auto& [id, subscriber] : subscribers_) {
             // A subscriber that fell behind reads this one from disk later -- unless it never
             // reached the disk, in which case it must be buffered whatever the bound.
+            if (subscriber.wanted && !subscriber.wanted->count(instance.sopInstanceUid)) continue;
             if (!instance.cached || subscriber.buffered.size() < kMaxBufferedPerSubscriber)
                 subscriber.buffered.emplace(index, bytes);
         }
@@ -29,10 +30,12 @@ void SeriesDownload::finish(std::optional<std::string> failureReason, ErrorCode 
     changed_.notify_all();
 }
 
-int SeriesDownload::addSubscriber() {
+int SeriesDownload::addSubscriber(std::optional<std::set<std::string>> wanted) {
     std::lock_guard lock(mutex_);
     const int id = nextId_++;
-    subscribers_.emplace(id, Subscriber{});
+    Subscriber subscriber;
+    subscriber.wanted = std::move(wanted);
+    subscribers_.emplace(id, std::move(subscriber));
     return id;
 }
 
@@ -45,12 +48,21 @@ std::size_t SeriesDownload::removeSubscriber(int id) {
 SeriesDownload::Poll SeriesDownload::next(int id, PublishedInstance& instance,
                                           std::shared_ptr<const std::vector<std::uint8_t>>& bytes,
                                           std::chrono::milliseconds wait) {
+    const auto deadline = std::chrono::steady_clock::now() + wait;
     std::unique_lock lock(mutex_);
     auto found = subscribers_.find(id);
     if (found == subscribers_.end()) return Poll::End;
     Subscriber& subscriber = found->second;
-    const auto ready = [&] { return subscriber.cursor < log_.size() || finished_ || cancel_.cancelled(); };
-    if (!changed_.wait_for(lock, wait, ready)) return Poll::Waiting;
+    const auto skipUnwanted = [&] {
+        while (subscriber.cursor < log_.size() && subscriber.wanted &&
+               !subscriber.wanted->count(log_[subscriber.cursor].sopInstanceUid))
+            ++subscriber.cursor;
+    };
+    const auto ready = [&] {
+        skipUnwanted();
+        return subscriber.cursor < log_.size() || finished_ || cancel_.cancelled();
+    };
+    if (!changed_.wait_until(lock, deadline, ready)) return Poll::Waiting;
     if (subscriber.cursor >= log_.size()) return Poll::End;  // finished (or cancelled) and drained
     const std::size_t index = subscriber.cursor++;
     instance = log_[index];

@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -49,7 +50,9 @@ public:
 
     // Consumer side.
     enum class Poll { Instance, Waiting, End };
-    int addSubscriber();
+    /// `wanted`: the only SOP Instance UIDs this subscriber wants (IMAGE level), nullopt = all.
+    /// Unwanted instances are neither buffered for it nor handed to it.
+    int addSubscriber(std::optional<std::set<std::string>> wanted = std::nullopt);
     /// Returns how many subscribers remain.
     std::size_t removeSubscriber(int id);
     /// The subscriber's next instance. Instance: `instance` is set and `bytes` holds the buffer,
@@ -68,6 +71,7 @@ public:
 
 private:
     struct Subscriber {
+        std::optional<std::set<std::string>> wanted;
         std::size_t cursor = 0;
         std::map<std::size_t, std::shared_ptr<const std::vector<std::uint8_t>>> buffered;
     };

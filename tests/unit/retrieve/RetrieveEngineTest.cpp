@@ -436,6 +436,36 @@ BOOST_AUTO_TEST_CASE(image_level_is_served_from_cache_without_download) {
     BOOST_TEST(rig.tcia.downloadCalls == 1);
 }
 
+BOOST_AUTO_TEST_CASE(image_level_callers_join_the_series_download_and_get_only_their_instances) {
+    Rig rig;
+    auto s = makeSeries("225", 12);
+    rig.tcia.add(s);
+    rig.tcia.delayPerInstance = 15ms;
+    CancelToken cancel;
+    // OHIF's pattern: the series (metadata) and per-instance frame requests at the same time.
+    auto whole = rig.engine.open(rig.engine.plan(seriesRequest(s.record.seriesInstanceUid), cancel), cancel);
+    std::vector<Drained> single(3);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 3; ++i) {
+        threads.emplace_back([&, i] {
+            RetrieveRequest image;
+            image.level = QueryLevel::Image;
+            image.seriesInstanceUids = {s.record.seriesInstanceUid};
+            image.sopInstanceUids = {s.sopUids[static_cast<std::size_t>(4 * i + 3)]};
+            single[i] = drain(*rig.engine.open(rig.engine.plan(image, cancel), cancel), 20ms);
+        });
+    }
+    auto all = drain(*whole);
+    for (auto& t : threads) t.join();
+    BOOST_TEST(all.instances.size() == 12u);
+    for (int i = 0; i < 3; ++i) {
+        BOOST_TEST(uidsOf(single[i]) ==
+                   std::vector<std::string>{s.sopUids[static_cast<std::size_t>(4 * i + 3)]});
+        BOOST_TEST(single[i].failedCount == 0u);
+    }
+    BOOST_TEST(rig.tcia.downloadCalls == 1);
+}
+
 BOOST_AUTO_TEST_CASE(a_damaged_cached_file_is_fetched_again) {
     Rig rig;
     auto s = makeSeries("230", 3);
