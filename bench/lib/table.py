@@ -87,6 +87,8 @@ ROWS = [
      "meta_cold_ms", "orthanc_meta_warm_ms", "ms", "info", None),
     ("5", "Peak RSS of the bridge, 4 concurrent cold C-MOVEs of large series",
      "rss_4moves_mb", None, "MB", "abs_lt", 150.0),
+    ("5b", "Peak RSS of the bridge, 4 concurrent cold C-MOVEs of 4 DISTINCT 300-slice series",
+     "rss_4distinct_mb", None, "MB", "abs_lt", 150.0),
     ("6a", "Synthetic 100k studies / 1M series: C-FIND PatientName wildcard, all collections, p50",
      "syn_cfind_p50_ms", None, "ms", "abs_lt", 50.0),
     ("6b", "Synthetic catalog: full `tcia-bridge sync` time",
