@@ -22,8 +22,14 @@ if [ $EMULATOR = 1 ]; then
   "$BUILD/emulator/tcia-emulator" serve --data "$DATA" --port 8899 --bind 127.0.0.1 &
   EMU=$!
   trap 'kill $EMU 2>/dev/null' EXIT
-  exec_args=(--config conf/emulator.json "$@")
-  "$BUILD/tcia-bridge" "${exec_args[@]}"
+  for _ in $(seq 1 100); do
+    curl -sf -o /dev/null "http://127.0.0.1:8899/nbia-api/services/v4/getCollectionValues" && break
+    sleep 0.1
+  done
+  # Harvest the (small) sample archive so broad searches (OHIF's study list, PatientName=*)
+  # are answered from the catalog; against the real TCIA run `tcia-bridge sync` yourself.
+  "$BUILD/tcia-bridge" sync --config conf/emulator.json "$@"
+  "$BUILD/tcia-bridge" --config conf/emulator.json "$@"
 else
   "$BUILD/tcia-bridge" "$@"
 fi
