@@ -389,8 +389,20 @@ std::shared_ptr<const std::vector<std::uint8_t>> InstanceCache::read(const std::
     }
     const std::string path = seriesDir(seriesInstanceUid) + "/" + sopInstanceUid + ".dcm";
     auto bytes = readWholeFile(path);
+    // Size on every read; MD5 on the first read of each instance in this process (after a
+    // restart, or after it was written), so a file damaged on disk is never served as whole.
+    const bool checkMd5 = !info.md5.empty() && !info.md5Verified;
     const bool good = bytes && bytes->size() == info.size &&
-                      (info.md5.empty() || md5Hex(bytes->data(), bytes->size()) == info.md5);
+                      (!checkMd5 || md5Hex(bytes->data(), bytes->size()) == info.md5);
+    if (good && checkMd5) {
+        std::lock_guard lock(mutex_);
+        auto series = series_.find(seriesInstanceUid);
+        if (series != series_.end()) {
+            auto inst = series->second.instances.find(sopInstanceUid);
+            if (inst != series->second.instances.end() && inst->second.md5 == info.md5)
+                inst->second.md5Verified = true;
+        }
+    }
     if (!good) {
         std::lock_guard lock(mutex_);
         if (bytes) verifyFailures_++;
