@@ -8,16 +8,11 @@
 #include "bridge/common/Error.h"
 #include "bridge/query/QueryEngine.h"
 #include "bridge/tcia/TciaClient.h"
+#include "tests/support/EmulatorControl.h"
+#include "tests/support/QueryBuilders.h"
 #include "tests/support/TestSupport.h"
 
 #include <dcmtk/dcmdata/dcdeftag.h>
-
-#include <Poco/Net/HTTPClientSession.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
-#include <Poco/StreamCopier.h>
-
-#include <json/json.h>
 
 #include <boost/test/unit_test.hpp>
 
@@ -30,49 +25,10 @@ using namespace bridge::test;
 
 namespace {
 
-std::string http(unsigned short port, const std::string& method, const std::string& path) {
-    Poco::Net::HTTPClientSession session("127.0.0.1", port);
-    Poco::Net::HTTPRequest request(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
-    request.setContentLength(0);
-    session.sendRequest(request);
-    Poco::Net::HTTPResponse response;
-    std::string body;
-    Poco::StreamCopier::copyToString(session.receiveResponse(response), body);
-    return body;
-}
-
-Json::Value stats(const EmulatorProcess& emulator) {
-    const std::string body = http(emulator.port(), "GET", "/emulator/stats");
-    Json::CharReaderBuilder builder;
-    std::unique_ptr<Json::CharReader> reader(builder.newCharReader());
-    Json::Value root;
-    std::string errors;
-    reader->parse(body.data(), body.data() + body.size(), &root, &errors);
-    return root;
-}
-
-int totalCalls(const EmulatorProcess& emulator) { return stats(emulator)["total"].asInt(); }
-int endpointCalls(const EmulatorProcess& emulator, const std::string& endpoint) {
-    return stats(emulator)["endpoints"].get(endpoint, 0).asInt();
-}
-void resetStats(const EmulatorProcess& emulator) { http(emulator.port(), "POST", "/emulator/stats/reset"); }
-
-TciaSettings settingsFor(const EmulatorProcess& emulator) {
-    TciaSettings s;
-    s.baseUrl = emulator.baseUrl("v4");
-    s.apiVersion = "v4";
-    s.connectTimeout = std::chrono::seconds(2);
-    s.readTimeout = std::chrono::seconds(10);
-    s.maxRetries = 1;
-    s.retryBaseDelay = std::chrono::milliseconds(10);
-    s.retryMaxDelay = std::chrono::milliseconds(50);
-    return s;
-}
-
 struct Fixture {
     EmulatorProcess emulator{{"--quiet"}};
     TempDir dir;
-    tcia::TciaClient client{settingsFor(emulator)};
+    tcia::TciaClient client{singleRetrySettings(emulator)};
     CatalogSettings settings;
     CacheSettings cache;
     std::unique_ptr<Catalog> catalog;
@@ -86,8 +42,6 @@ struct Fixture {
         catalog->setClock([this] { return clock; });
     }
 };
-
-QueryKey K(const DcmTagKey& tag, std::string value = "") { return QueryKey{tag, EVR_UNKNOWN, std::move(value)}; }
 
 std::vector<DicomRecord> drain(FindCursor& cursor) {
     std::vector<DicomRecord> out;
@@ -120,11 +74,11 @@ BOOST_AUTO_TEST_CASE(sync_then_repeated_queries_make_no_tcia_calls) {
     BOOST_TEST(result.series == static_cast<std::int64_t>(expectedSeries));
     BOOST_TEST(f.catalog->counts().series == static_cast<std::int64_t>(expectedSeries));
     // One call per level per collection, plus the collection list.
-    BOOST_TEST(endpointCalls(f.emulator, "getSeries") == static_cast<int>(names.size()));
-    BOOST_TEST(endpointCalls(f.emulator, "getPatientStudy") == static_cast<int>(names.size()));
-    BOOST_TEST(endpointCalls(f.emulator, "getPatient") == static_cast<int>(names.size()));
-    BOOST_TEST(endpointCalls(f.emulator, "getCollectionValues") == 1);
-    BOOST_TEST(stats(f.emulator)["unfilteredGetSeries"].asInt() == 0);
+    BOOST_TEST(endpointCount(f.emulator, "getSeries") == static_cast<int>(names.size()));
+    BOOST_TEST(endpointCount(f.emulator, "getPatientStudy") == static_cast<int>(names.size()));
+    BOOST_TEST(endpointCount(f.emulator, "getPatient") == static_cast<int>(names.size()));
+    BOOST_TEST(endpointCount(f.emulator, "getCollectionValues") == 1);
+    BOOST_TEST(emulatorStats(f.emulator)["unfilteredGetSeries"].asInt() == 0);
     BOOST_REQUIRE(!lines.empty());
     BOOST_TEST(lines.back().find(std::to_string(names.size()) + "/" + std::to_string(names.size()) + " collections") !=
                std::string::npos);
@@ -227,15 +181,15 @@ BOOST_AUTO_TEST_CASE(lazy_calls_respect_ttl_against_the_emulator) {
     f.catalog->series(sf);
     f.clock += 3599;
     const auto third = f.catalog->series(sf);
-    BOOST_TEST(endpointCalls(f.emulator, "getSeries") == 1);
+    BOOST_TEST(endpointCount(f.emulator, "getSeries") == 1);
     BOOST_TEST(third.size() == first.size());
     f.clock += 2;
     f.catalog->series(sf);
-    BOOST_TEST(endpointCalls(f.emulator, "getSeries") == 2);
+    BOOST_TEST(endpointCount(f.emulator, "getSeries") == 2);
     // SOP lists likewise.
     f.catalog->sopInstanceUids(first.front().seriesInstanceUid);
     const auto sops = f.catalog->sopInstanceUids(first.front().seriesInstanceUid);
-    BOOST_TEST(endpointCalls(f.emulator, "getSOPInstanceUIDs") == 1);
+    BOOST_TEST(endpointCount(f.emulator, "getSOPInstanceUIDs") == 1);
     BOOST_TEST(sops.size() == static_cast<std::size_t>(first.front().imageCount.value_or(sops.size())));
 }
 
@@ -247,7 +201,7 @@ BOOST_AUTO_TEST_CASE(incremental_refresh_of_unchanged_data_picks_up_nothing) {
     const auto r = f.catalog->refreshIncremental();
     BOOST_TEST(r.series == 0u);
     BOOST_TEST(r.collections.empty());
-    BOOST_TEST(endpointCalls(f.emulator, "getUpdatedSeries") == 1);
+    BOOST_TEST(endpointCount(f.emulator, "getUpdatedSeries") == 1);
     BOOST_TEST(totalCalls(f.emulator) == 1);
     const auto after = f.catalog->counts();
     BOOST_TEST(after.series == before.series);

@@ -6,6 +6,7 @@
 #include "bridge/catalog/CatalogSync.h"
 #include "bridge/query/QueryEngine.h"
 #include "bridge/tcia/TciaClient.h"
+#include "tests/support/EmulatorControl.h"
 #include "tests/support/TestSupport.h"
 
 #include <dcmtk/dcmdata/dcdeftag.h>
@@ -27,18 +28,6 @@ boost::test_tools::assertion_result postgresAvailable(boost::unit_test::test_uni
     boost::test_tools::assertion_result r(kBuiltWithPostgres && PostgresServer::available());
     r.message() << "needs BRIDGE_HAVE_POSTGRESQL and the postgresql server package";
     return r;
-}
-
-TciaSettings settingsFor(const EmulatorProcess& emulator) {
-    TciaSettings s;
-    s.baseUrl = emulator.baseUrl("v4");
-    s.apiVersion = "v4";
-    s.connectTimeout = std::chrono::seconds(2);
-    s.readTimeout = std::chrono::seconds(10);
-    s.maxRetries = 1;
-    s.retryBaseDelay = std::chrono::milliseconds(10);
-    s.retryMaxDelay = std::chrono::milliseconds(50);
-    return s;
 }
 
 /// Counts the TciaApi calls that reach the real client.
@@ -98,7 +87,7 @@ BOOST_AUTO_TEST_CASE(same_answers_as_sqlite, *boost::unit_test::precondition(pos
     PostgresServer server;
     BOOST_REQUIRE(server.started());
     EmulatorProcess emulator({"--quiet"});
-    tcia::TciaClient client(settingsFor(emulator));
+    tcia::TciaClient client(singleRetrySettings(emulator));
     CountingApi counting(client);
     TempDir dir;
     CacheSettings cache;

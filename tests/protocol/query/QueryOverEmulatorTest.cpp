@@ -7,16 +7,11 @@
 #include "bridge/query/QueryEngine.h"
 #include "bridge/query/TciaMetadataSource.h"
 #include "bridge/tcia/TciaClient.h"
+#include "tests/support/EmulatorControl.h"
+#include "tests/support/QueryBuilders.h"
 #include "tests/support/TestSupport.h"
 
 #include <dcmtk/dcmdata/dcdeftag.h>
-
-#include <Poco/Net/HTTPClientSession.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
-#include <Poco/StreamCopier.h>
-
-#include <json/json.h>
 
 #include <boost/test/unit_test.hpp>
 
@@ -32,53 +27,6 @@ using namespace bridge::test;
 
 namespace {
 
-QueryKey K(const DcmTagKey& tag, std::string value = "") { return QueryKey{tag, EVR_UNKNOWN, std::move(value)}; }
-
-Query makeQuery(QueryLevel level, std::vector<QueryKey> keys, InformationModel model = InformationModel::StudyRoot) {
-    Query q;
-    q.level = level;
-    q.model = model;
-    q.keys = std::move(keys);
-    return q;
-}
-
-std::string http(unsigned short port, const std::string& method, const std::string& path) {
-    Poco::Net::HTTPClientSession session("127.0.0.1", port);
-    Poco::Net::HTTPRequest request(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
-    request.setContentLength(0);
-    session.sendRequest(request);
-    Poco::Net::HTTPResponse response;
-    std::string body;
-    Poco::StreamCopier::copyToString(session.receiveResponse(response), body);
-    return body;
-}
-
-Json::Value stats(const EmulatorProcess& emulator) {
-    const std::string body = http(emulator.port(), "GET", "/emulator/stats");
-    Json::CharReaderBuilder builder;
-    std::unique_ptr<Json::CharReader> reader(builder.newCharReader());
-    Json::Value root;
-    std::string errors;
-    reader->parse(body.data(), body.data() + body.size(), &root, &errors);
-    return root;
-}
-
-int endpointCount(const EmulatorProcess& emulator, const std::string& endpoint) {
-    return stats(emulator)["endpoints"].get(endpoint, 0).asInt();
-}
-
-TciaSettings settingsFor(const EmulatorProcess& emulator, const std::string& version = "v4") {
-    TciaSettings s;
-    s.baseUrl = emulator.baseUrl(version);
-    s.apiVersion = version;
-    s.connectTimeout = std::chrono::seconds(2);
-    s.readTimeout = std::chrono::seconds(10);
-    s.maxRetries = 1;
-    s.retryBaseDelay = std::chrono::milliseconds(10);
-    s.retryMaxDelay = std::chrono::milliseconds(50);
-    return s;
-}
-
 /// One emulator shared by the suite (starting one costs ~350 ms). Tests reset its counters
 /// before counting and remove any fault they inject.
 EmulatorProcess& sharedEmulator() {
@@ -92,7 +40,7 @@ struct Emulator {
 
 struct Stack {
     explicit Stack(const EmulatorProcess& emulator, const std::string& version = "v4")
-        : client(settingsFor(emulator, version)), metadata(client), engine(metadata, nullptr, settings) {}
+        : client(singleRetrySettings(emulator, version)), metadata(client), engine(metadata, nullptr, settings) {}
     tcia::TciaClient client;
     TciaMetadataSource metadata;
     QuerySettings settings;
@@ -113,8 +61,6 @@ std::vector<std::string> column(const std::vector<DicomRecord>& records, const D
     for (const auto& r : records) out.push_back(r.get(tag));
     return out;
 }
-
-void resetStats(const EmulatorProcess& emulator) { http(emulator.port(), "POST", "/emulator/stats/reset"); }
 
 }  // namespace
 
@@ -180,7 +126,7 @@ BOOST_AUTO_TEST_CASE(computed_keys_cost_one_get_series_per_patient) {
         BOOST_TEST(rec.get(DCM_NumberOfStudyRelatedInstances) == std::to_string(instances));
         BOOST_TEST(rec.get(DCM_ModalitiesInStudy).find(*modalities.begin()) != std::string::npos);
     }
-    BOOST_TEST(stats(process).get("unfilteredGetSeries", 0).asInt() == 0);
+    BOOST_TEST(emulatorStats(process).get("unfilteredGetSeries", 0).asInt() == 0);
 }
 
 BOOST_AUTO_TEST_CASE(ohif_study_list_by_patient_id) {
@@ -283,7 +229,7 @@ BOOST_AUTO_TEST_CASE(broad_queries_never_reach_tcia_unfiltered) {
         BOOST_CHECK_EXCEPTION(stack.run(q), BridgeError,
                               [](const BridgeError& e) { return e.code() == ErrorCode::QueryTooBroad; });
     }
-    const auto s = stats(process);
+    const auto s = emulatorStats(process);
     BOOST_TEST(s["endpoints"].get("getSeries", 0).asInt() == 0);
     BOOST_TEST(s["endpoints"].get("getPatientStudy", 0).asInt() == 0);
     BOOST_TEST(s["endpoints"].get("getPatient", 0).asInt() == 0);
@@ -292,7 +238,7 @@ BOOST_AUTO_TEST_CASE(broad_queries_never_reach_tcia_unfiltered) {
 
 BOOST_AUTO_TEST_CASE(restricted_collection_hidden_unless_granted) {
     // The bridge's own credentials see Restricted-Demo; the policy decides who else does.
-    TciaSettings auth = settingsFor(process);
+    TciaSettings auth = singleRetrySettings(process);
     auth.tokenUrl = "http://127.0.0.1:" + std::to_string(process.port()) + "/nbia-api/oauth/token";
     auth.username = "emulator-user";
     auth.password = "emulator-password";
@@ -336,10 +282,10 @@ BOOST_AUTO_TEST_CASE(cancel_between_tcia_calls) {
 
 BOOST_AUTO_TEST_CASE(upstream_failure_surfaces_from_the_cursor) {
     Stack stack(process);
-    http(process.port(), "POST", "/emulator/faults?spec=getPatientStudy:500:10");
+    httpBody(process.port(), "POST", "/emulator/faults?spec=getPatientStudy:500:10");
     struct ClearFaults {
         unsigned short port;
-        ~ClearFaults() { http(port, "DELETE", "/emulator/faults"); }
+        ~ClearFaults() { httpBody(port, "DELETE", "/emulator/faults"); }
     } clear{process.port()};
     auto cursor = stack.engine.find(makeQuery(QueryLevel::Study, {K(DCM_PatientID, "TCGA-DM-0001")}), CancelToken());
     BOOST_CHECK_EXCEPTION(cursor->next(), BridgeError,
@@ -420,7 +366,7 @@ BOOST_AUTO_TEST_CASE(large_collection_walk_with_computed_keys) {
     BOOST_TEST(r.size() == expected.size());
     BOOST_TEST(endpointCount(emulator, "getPatientStudy") == 1);
     BOOST_TEST(endpointCount(emulator, "getSeries") == 1);
-    BOOST_TEST(stats(emulator).get("unfilteredGetSeries", 0).asInt() == 0);
+    BOOST_TEST(emulatorStats(emulator).get("unfilteredGetSeries", 0).asInt() == 0);
     for (const auto& rec : r) BOOST_TEST(!rec.get(DCM_ModalitiesInStudy).empty());
 
     // With a limit, the first page needs the same two calls and reports truncation.

@@ -2,12 +2,7 @@
 // RetrieveEngine + InstanceCache -> AccessPolicy) against the real TCIA emulator, a child
 // process on 127.0.0.1. The emulator's /emulator/stats counters prove how many getImage
 // downloads really left; its faults (slow, truncate) exercise streaming and retries.
-#include <Poco/Net/HTTPClientSession.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
-#include <Poco/StreamCopier.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
-#include <json/json.h>
 
 #include <algorithm>
 #include <boost/test/unit_test.hpp>
@@ -21,6 +16,7 @@
 #include "bridge/retrieve/BridgeServices.h"
 #include "bridge/retrieve/InstanceCache.h"
 #include "bridge/retrieve/Metrics.h"
+#include "tests/support/EmulatorControl.h"
 #include "tests/support/TestSupport.h"
 
 using namespace bridge;
@@ -30,27 +26,8 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-std::string http(unsigned short port, const std::string& method, const std::string& path) {
-    Poco::Net::HTTPClientSession session("127.0.0.1", port);
-    Poco::Net::HTTPRequest request(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
-    request.setContentLength(0);
-    session.sendRequest(request);
-    Poco::Net::HTTPResponse response;
-    std::string body;
-    Poco::StreamCopier::copyToString(session.receiveResponse(response), body);
-    return body;
-}
-
 /// getImage requests the emulator has answered since start (or the last reset).
-int getImageCount(const EmulatorProcess& emulator) {
-    Json::CharReaderBuilder builder;
-    std::unique_ptr<Json::CharReader> reader(builder.newCharReader());
-    const std::string body = http(emulator.port(), "GET", "/emulator/stats");
-    Json::Value root;
-    std::string errors;
-    BOOST_REQUIRE(reader->parse(body.data(), body.data() + body.size(), &root, &errors));
-    return root["endpoints"].get("getImage", 0).asInt();
-}
+int getImageCount(const EmulatorProcess& emulator) { return endpointCount(emulator, "getImage"); }
 
 Config configFor(const EmulatorProcess& emulator, const TempDir& cacheDir) {
     Config config;

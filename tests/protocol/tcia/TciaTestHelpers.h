@@ -1,16 +1,11 @@
 #pragma once
-// Shared helpers of the protocol_tcia tests: client settings tuned for fast retries, the
-// emulator's /emulator/stats counters, and a Poco channel capturing the "tcia" log lines.
+// Shared helpers of the protocol_tcia tests: client settings tuned for fast retries and a Poco
+// channel capturing the "tcia" log lines (the /emulator/stats counters: tests/support/EmulatorControl.h).
 
 #include <Poco/AutoPtr.h>
 #include <Poco/Channel.h>
 #include <Poco/Logger.h>
 #include <Poco/Message.h>
-#include <Poco/Net/HTTPClientSession.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
-#include <Poco/StreamCopier.h>
-#include <json/json.h>
 
 #include <chrono>
 #include <memory>
@@ -19,6 +14,7 @@
 #include <vector>
 
 #include "bridge/common/Config.h"
+#include "tests/support/EmulatorControl.h"
 #include "tests/support/TestSupport.h"
 
 namespace bridge::test {
@@ -33,32 +29,6 @@ inline TciaSettings fastSettings(const EmulatorProcess& emulator, const std::str
     s.retryBaseDelay = std::chrono::milliseconds(20);
     s.retryMaxDelay = std::chrono::milliseconds(2000);
     return s;
-}
-
-inline std::string httpGet(unsigned short port, const std::string& path, const std::string& method = "GET") {
-    Poco::Net::HTTPClientSession session("127.0.0.1", port);
-    Poco::Net::HTTPRequest request(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
-    request.setContentLength(0);
-    session.sendRequest(request);
-    Poco::Net::HTTPResponse response;
-    std::string body;
-    Poco::StreamCopier::copyToString(session.receiveResponse(response), body);
-    return body;
-}
-
-/// /emulator/stats as JSON: {"total", "endpoints":{name:count}, "getImageBySeries":{uid:count}}.
-inline Json::Value emulatorStats(const EmulatorProcess& emulator) {
-    std::string body = httpGet(emulator.port(), "/emulator/stats");
-    Json::CharReaderBuilder builder;
-    std::unique_ptr<Json::CharReader> reader(builder.newCharReader());
-    Json::Value root;
-    std::string errors;
-    reader->parse(body.data(), body.data() + body.size(), &root, &errors);
-    return root;
-}
-
-inline int endpointCount(const EmulatorProcess& emulator, const std::string& endpoint) {
-    return emulatorStats(emulator)["endpoints"].get(endpoint, 0).asInt();
 }
 
 /// Collects every message logged on Poco::Logger "tcia" while alive.

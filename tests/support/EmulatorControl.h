@@ -1,0 +1,36 @@
+#pragma once
+// Helpers for tests that drive a TCIA emulator child (EmulatorProcess): one plain HTTP exchange
+// with it, its /emulator/stats counters, and TciaSettings that fail fast against it.
+// All functions block on one loopback HTTP request; none keeps state, so any thread may call them.
+
+#include <json/value.h>
+
+#include <string>
+
+#include "bridge/common/Config.h"
+#include "tests/support/TestSupport.h"
+
+namespace bridge::test {
+
+/// One HTTP/1.1 request without a body to 127.0.0.1:port; returns the response body whatever the
+/// status. Throws Poco exceptions on connection failures.
+std::string httpBody(unsigned short port, const std::string& method, const std::string& path);
+
+/// GET /emulator/stats as JSON: {"total", "endpoints":{name:count}, "getImageBySeries":{uid:count},
+/// "unfilteredGetSeries"}. Throws std::runtime_error if the body is not JSON.
+Json::Value emulatorStats(const EmulatorProcess& emulator);
+
+/// Requests the emulator answered for one endpoint (e.g. "getSeries") since start or last reset.
+int endpointCount(const EmulatorProcess& emulator, const std::string& endpoint);
+
+/// Requests the emulator answered in total since start or last reset.
+int totalCalls(const EmulatorProcess& emulator);
+
+/// POST /emulator/stats/reset: zero every counter.
+void resetStats(const EmulatorProcess& emulator);
+
+/// TciaSettings aimed at the emulator for tests that count calls: one retry, 10-50 ms backoff,
+/// 2 s connect / 10 s read timeouts.
+TciaSettings singleRetrySettings(const EmulatorProcess& emulator, const std::string& version = "v4");
+
+}  // namespace bridge::test
