@@ -141,12 +141,12 @@ double percentile(std::vector<double>& v, double p) {  // nearest rank, as bench
     return v[static_cast<size_t>(k)];
 }
 
-[[noreturn]] void usage(const char* msg) {
-    std::fprintf(stderr,
+[[noreturn]] void usage(const char* msg, int status = 2) {
+    std::fprintf(status == 0 ? stdout : stderr,
                  "bench_cfind_load: %s\nusage: bench_cfind_load [--threads N] [--seconds S] [--max-queries M] "
                  "[--warmup W] [--aec AE] [--aet AE] [-k Key[=value]]... HOST PORT\n",
                  msg);
-    std::exit(2);
+    std::exit(status);
 }
 
 }  // namespace
@@ -167,7 +167,7 @@ int main(int argc, char** argv) {
         else if (a == "--aec" || a == "-aec") o.aec = val();
         else if (a == "--aet" || a == "-aet") o.aet = val();
         else if (a == "-k" || a == "--key") o.keys.push_back(val());
-        else if (a == "-h" || a == "--help") usage("help");
+        else if (a == "-h" || a == "--help") usage("C-FIND STUDY-level load generator (one JSON line on stdout)", 0);
         else if (!a.empty() && a[0] == '-') usage(("unknown option " + a).c_str());
         else pos.push_back(a);
     }
