@@ -4,6 +4,8 @@
 
 #include "bridge/common/Error.h"
 #include "bridge/query/QueryEngine.h"
+#include "tests/support/ErrorCodeOf.h"
+#include "tests/support/QueryBuilders.h"
 
 #include <dcmtk/dcmdata/dcdeftag.h>
 
@@ -12,18 +14,11 @@
 using namespace bridge;
 using bridge::test::InMemoryMetadataSource;
 using bridge::test::makeSampleTcia;
+using bridge::test::codeOf;
+using bridge::test::K;
+using bridge::test::makeQuery;
 
 namespace {
-
-QueryKey K(const DcmTagKey& tag, std::string value = "") { return QueryKey{tag, EVR_UNKNOWN, std::move(value)}; }
-
-Query makeQuery(QueryLevel level, std::vector<QueryKey> keys, InformationModel model = InformationModel::StudyRoot) {
-    Query q;
-    q.level = level;
-    q.model = model;
-    q.keys = std::move(keys);
-    return q;
-}
 
 struct Cache : InstanceAttributeSource {
     std::map<std::string, std::vector<DicomRecord>> bySeries;
@@ -54,15 +49,6 @@ struct EngineFixture {
         return out;
     }
 };
-
-ErrorCode codeOf(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const BridgeError& e) {
-        return e.code();
-    }
-    return ErrorCode::Internal;
-}
 
 const std::string kLidcStudy1 = "1.3.6.1.4.1.14519.5.2.1.1";
 const std::string kLidcStudy2 = "1.3.6.1.4.1.14519.5.2.1.2";

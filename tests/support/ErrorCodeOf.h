@@ -1,0 +1,21 @@
+#pragma once
+// Test helper (header-only): the ErrorCode a call fails with.
+
+#include <functional>
+
+#include "bridge/common/Error.h"
+
+namespace bridge::test {
+
+/// Runs f; returns the code of the BridgeError it throws, or ErrorCode::Internal if it returns
+/// normally (so asserting any other code also proves that f threw). Other exceptions propagate.
+inline ErrorCode codeOf(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const BridgeError& e) {
+        return e.code();
+    }
+    return ErrorCode::Internal;
+}
+
+}  // namespace bridge::test
