@@ -6,8 +6,8 @@
 
 #include "bridge/common/Error.h"
 #include "dimse/CStoreSender.h"
-#include "dimse/IdentifierTranslator.h"
 #include "dimse/RetrieveOperation.h"
+#include "dimse/RetrieveProviderStep.h"
 #include "dimse/RetrieveResponseWriter.h"
 
 namespace bridge::dimse {
@@ -51,45 +51,26 @@ struct GetContext {
 };
 
 RetrieveResponse firstStep(GetContext& ctx, T_DIMSE_C_GetRQ* request, DcmDataset* identifier) {
-    auto model = modelForSopClass(request->AffectedSOPClassUID);
-    if (!model || !identifier)
-        return RetrieveOperation::failure(kStatusIdentifierDoesNotMatch, "bad C-GET request");
-    RetrieveRequest retrieve;
-    try {
-        retrieve = identifierToRetrieveRequest(*identifier, *model);
-    } catch (const std::exception& e) {
-        return RetrieveOperation::failure(kStatusIdentifierDoesNotMatch, e.what());
-    }
-    if (ctx.deps.scopeFor) retrieve.scope = ctx.deps.scopeFor(ctx.info.callingAet, ctx.info.calledAet);
+    RetrieveResponse failure;
+    auto retrieve = readRetrieveRequest(request->AffectedSOPClassUID, identifier, ctx.info, ctx.deps,
+                                        "bad C-GET request", failure);
+    if (!retrieve) return failure;
     auto& stopping = ctx.stopping;
     // No C-CANCEL polling here while waiting: on the requester's association the next message
     // could also be a late C-STORE-RSP; DIMSE_getProvider checks C-CANCEL between responses.
     ctx.operation.emplace(*ctx.deps.retrieve,
                           std::chrono::duration_cast<std::chrono::milliseconds>(ctx.settings.pendingInterval),
                           [&stopping] { return stopping.load(); });
-    OFLOG_INFO(getLogger, "C-GET from " << ctx.info.callingAet << " level " << toString(retrieve.level));
-    return ctx.operation->begin(retrieve, ctx.target);
+    OFLOG_INFO(getLogger, "C-GET from " << ctx.info.callingAet << " level " << toString(retrieve->level));
+    return ctx.operation->begin(*retrieve, ctx.target);
 }
 
 void getCallback(void* data, OFBool cancelled, T_DIMSE_C_GetRQ* request, DcmDataset* identifier,
                  int responseCount, T_DIMSE_C_GetRSP* response, DcmDataset** statusDetail,
                  DcmDataset** responseIdentifiers) {
     auto& ctx = *static_cast<GetContext*>(data);
-    RetrieveResponse r;
-    try {
-        if (responseCount == 1 && !cancelled) {
-            r = firstStep(ctx, request, identifier);
-        } else if (ctx.operation) {
-            r = ctx.operation->next(cancelled);
-        } else {
-            r = RetrieveOperation::failure(kStatusCancel, "cancelled");
-        }
-    } catch (const std::exception& e) {
-        r = RetrieveOperation::failure(failureStatus(classifyException(e), DimseOperation::Get), e.what());
-    } catch (...) {
-        r = RetrieveOperation::failure(failureStatus(ErrorCode::Internal, DimseOperation::Get),
-                                       "internal error");
-    }
+    RetrieveResponse r = retrieveProviderStep(ctx.operation, responseCount, cancelled, DimseOperation::Get,
+                                              [&] { return firstStep(ctx, request, identifier); });
     ctx.last = r;
     writeRetrieveResponse(r, response, statusDetail, responseIdentifiers);
 }

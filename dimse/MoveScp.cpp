@@ -5,9 +5,9 @@
 #include <optional>
 
 #include "bridge/common/Error.h"
-#include "dimse/IdentifierTranslator.h"
 #include "dimse/MoveDestination.h"
 #include "dimse/RetrieveOperation.h"
+#include "dimse/RetrieveProviderStep.h"
 #include "dimse/RetrieveResponseWriter.h"
 
 namespace bridge::dimse {
@@ -28,16 +28,10 @@ struct MoveContext {
 };
 
 RetrieveResponse firstStep(MoveContext& ctx, T_DIMSE_C_MoveRQ* request, DcmDataset* identifier) {
-    auto model = modelForSopClass(request->AffectedSOPClassUID);
-    if (!model || !identifier)
-        return RetrieveOperation::failure(kStatusIdentifierDoesNotMatch, "bad C-MOVE request");
-    RetrieveRequest retrieve;
-    try {
-        retrieve = identifierToRetrieveRequest(*identifier, *model);
-    } catch (const std::exception& e) {
-        return RetrieveOperation::failure(kStatusIdentifierDoesNotMatch, e.what());
-    }
-    if (ctx.deps.scopeFor) retrieve.scope = ctx.deps.scopeFor(ctx.info.callingAet, ctx.info.calledAet);
+    RetrieveResponse failure;
+    auto retrieve = readRetrieveRequest(request->AffectedSOPClassUID, identifier, ctx.info, ctx.deps,
+                                        "bad C-MOVE request", failure);
+    if (!retrieve) return failure;
     std::string destinationAet = request->MoveDestination;
     while (!destinationAet.empty() && destinationAet.back() == ' ') destinationAet.pop_back();
     auto peer = ctx.settings.peers.find(destinationAet);
@@ -64,29 +58,16 @@ RetrieveResponse firstStep(MoveContext& ctx, T_DIMSE_C_MoveRQ* request, DcmDatas
                                      DIMSE_checkForCancelRQ(assoc, presId, messageId) == EC_Normal;
                           });
     OFLOG_INFO(moveLogger, "C-MOVE " << ctx.info.callingAet << " -> " << destinationAet << " level "
-                                     << toString(retrieve.level));
-    return ctx.operation->begin(retrieve, *ctx.destination);
+                                     << toString(retrieve->level));
+    return ctx.operation->begin(*retrieve, *ctx.destination);
 }
 
 void moveCallback(void* data, OFBool cancelled, T_DIMSE_C_MoveRQ* request, DcmDataset* identifier,
                   int responseCount, T_DIMSE_C_MoveRSP* response, DcmDataset** statusDetail,
                   DcmDataset** responseIdentifiers) {
     auto& ctx = *static_cast<MoveContext*>(data);
-    RetrieveResponse r;
-    try {
-        if (responseCount == 1 && !cancelled) {
-            r = firstStep(ctx, request, identifier);
-        } else if (ctx.operation) {
-            r = ctx.operation->next(cancelled);
-        } else {
-            r = RetrieveOperation::failure(kStatusCancel, "cancelled");
-        }
-    } catch (const std::exception& e) {
-        r = RetrieveOperation::failure(failureStatus(classifyException(e), DimseOperation::Move), e.what());
-    } catch (...) {
-        r = RetrieveOperation::failure(failureStatus(ErrorCode::Internal, DimseOperation::Move),
-                                       "internal error");
-    }
+    RetrieveResponse r = retrieveProviderStep(ctx.operation, responseCount, cancelled, DimseOperation::Move,
+                                              [&] { return firstStep(ctx, request, identifier); });
     if (r.final()) ctx.destination.reset();  // release the sub-association before the final response
     ctx.last = r;
     writeRetrieveResponse(r, response, statusDetail, responseIdentifiers);
