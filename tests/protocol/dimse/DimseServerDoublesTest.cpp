@@ -106,12 +106,6 @@ DicomRecord studyRecord(const std::string& uid, const std::string& name) {
     return r;
 }
 
-template <typename T>
-void freeList(OFList<T*>& list) {
-    for (auto* p : list) delete p;
-    list.clear();
-}
-
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(DimseServerOverDoubles)
@@ -182,14 +176,8 @@ BOOST_AUTO_TEST_CASE(find_truncated_ends_with_a700_and_comment) {
     f.start();
     Scu scu;
     BOOST_REQUIRE(scu.connect(f.server->port(), {UID_FINDStudyRootQueryRetrieveInformationModel}).good());
-    DcmDataset req;
-    req.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
-    req.putAndInsertString(DCM_StudyInstanceUID, "");
-    OFList<QRResponse*> responses;
-    BOOST_REQUIRE(
-        scu.sendFINDRequest(scu.findPresentationContextID(UID_FINDStudyRootQueryRetrieveInformationModel, ""),
-                            &req, &responses)
-            .good());
+    auto responses = runFind(scu, UID_FINDStudyRootQueryRetrieveInformationModel,
+                             {{DCM_QueryRetrieveLevel, "STUDY"}, {DCM_StudyInstanceUID, ""}});
     BOOST_REQUIRE_EQUAL(responses.size(), 3u);
     BOOST_TEST(responses.back()->m_status == 0xA700);
     BOOST_TEST(errorCommentOf(responses.back()) == "more than 2 matches; narrow the query");
@@ -204,14 +192,8 @@ BOOST_AUTO_TEST_CASE(find_cancel_stops_matching_with_fe00) {
     Scu scu;
     scu.cancelAfterFirstPending = true;
     BOOST_REQUIRE(scu.connect(f.server->port(), {UID_FINDStudyRootQueryRetrieveInformationModel}).good());
-    DcmDataset req;
-    req.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
-    req.putAndInsertString(DCM_StudyInstanceUID, "");
-    OFList<QRResponse*> responses;
-    BOOST_REQUIRE(
-        scu.sendFINDRequest(scu.findPresentationContextID(UID_FINDStudyRootQueryRetrieveInformationModel, ""),
-                            &req, &responses)
-            .good());
+    auto responses = runFind(scu, UID_FINDStudyRootQueryRetrieveInformationModel,
+                             {{DCM_QueryRetrieveLevel, "STUDY"}, {DCM_StudyInstanceUID, ""}});
     BOOST_TEST(responses.back()->m_status == 0xFE00);
     BOOST_TEST(responses.size() < 10u);
     freeList(responses);
@@ -220,10 +202,8 @@ BOOST_AUTO_TEST_CASE(find_cancel_stops_matching_with_fe00) {
     f.query.delayPerRecord = 0ms;
     f.query.records.resize(1);
     scu.cancelAfterFirstPending = false;
-    BOOST_REQUIRE(
-        scu.sendFINDRequest(scu.findPresentationContextID(UID_FINDStudyRootQueryRetrieveInformationModel, ""),
-                            &req, &responses)
-            .good());
+    responses = runFind(scu, UID_FINDStudyRootQueryRetrieveInformationModel,
+                        {{DCM_QueryRetrieveLevel, "STUDY"}, {DCM_StudyInstanceUID, ""}});
     BOOST_TEST(responses.back()->m_status == 0x0000);
     freeList(responses);
     scu.releaseAssociation();
@@ -311,15 +291,10 @@ BOOST_AUTO_TEST_CASE(move_delivers_every_instance_with_same_pixels_and_transcode
     f.start();
     Scu scu;
     BOOST_REQUIRE(scu.connect(f.server->port(), {UID_MOVEStudyRootQueryRetrieveInformationModel}).good());
-    DcmDataset req;
-    req.putAndInsertString(DCM_QueryRetrieveLevel, "SERIES");
-    req.putAndInsertString(DCM_StudyInstanceUID, "1.2.9");
-    req.putAndInsertString(DCM_SeriesInstanceUID, "1.2.9.1");
-    OFList<RetrieveResponse*> responses;
-    BOOST_REQUIRE(
-        scu.sendMOVERequest(scu.findPresentationContextID(UID_MOVEStudyRootQueryRetrieveInformationModel, ""),
-                            "DEST", &req, &responses)
-            .good());
+    auto responses = runMove(scu, UID_MOVEStudyRootQueryRetrieveInformationModel, "DEST",
+                             {{DCM_QueryRetrieveLevel, "SERIES"},
+                              {DCM_StudyInstanceUID, "1.2.9"},
+                              {DCM_SeriesInstanceUID, "1.2.9.1"}});
     BOOST_REQUIRE(!responses.empty());
     // First Pending announces the sub-operation count.
     BOOST_TEST(responses.front()->m_status == 0xFF00);
@@ -365,14 +340,8 @@ BOOST_AUTO_TEST_CASE(move_new_sop_class_midway_reopens_the_destination_associati
     f.start();
     Scu scu;
     BOOST_REQUIRE(scu.connect(f.server->port(), {UID_MOVEStudyRootQueryRetrieveInformationModel}).good());
-    DcmDataset req;
-    req.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
-    req.putAndInsertString(DCM_StudyInstanceUID, "1.2.10");
-    OFList<RetrieveResponse*> responses;
-    BOOST_REQUIRE(
-        scu.sendMOVERequest(scu.findPresentationContextID(UID_MOVEStudyRootQueryRetrieveInformationModel, ""),
-                            "DEST", &req, &responses)
-            .good());
+    auto responses = runMove(scu, UID_MOVEStudyRootQueryRetrieveInformationModel, "DEST",
+                             {{DCM_QueryRetrieveLevel, "STUDY"}, {DCM_StudyInstanceUID, "1.2.10"}});
     BOOST_TEST(responses.back()->m_status == 0x0000);
     BOOST_TEST(responses.back()->m_numberOfCompletedSubops == 3);
     freeList(responses);
@@ -384,14 +353,8 @@ BOOST_AUTO_TEST_CASE(move_unknown_destination_is_a801) {
     f.start();
     Scu scu;
     BOOST_REQUIRE(scu.connect(f.server->port(), {UID_MOVEPatientRootQueryRetrieveInformationModel}).good());
-    DcmDataset req;
-    req.putAndInsertString(DCM_QueryRetrieveLevel, "PATIENT");
-    req.putAndInsertString(DCM_PatientID, "P1");
-    OFList<RetrieveResponse*> responses;
-    BOOST_REQUIRE(scu.sendMOVERequest(
-                         scu.findPresentationContextID(UID_MOVEPatientRootQueryRetrieveInformationModel, ""),
-                         "NOWHERE", &req, &responses)
-                      .good());
+    auto responses = runMove(scu, UID_MOVEPatientRootQueryRetrieveInformationModel, "NOWHERE",
+                             {{DCM_QueryRetrieveLevel, "PATIENT"}, {DCM_PatientID, "P1"}});
     BOOST_REQUIRE_EQUAL(responses.size(), 1u);
     BOOST_TEST(responses.front()->m_status == 0xA801);
     freeList(responses);
@@ -407,14 +370,8 @@ BOOST_AUTO_TEST_CASE(move_partial_failure_is_b000_with_failed_list) {
     f.start();
     Scu scu;
     BOOST_REQUIRE(scu.connect(f.server->port(), {UID_MOVEStudyRootQueryRetrieveInformationModel}).good());
-    DcmDataset req;
-    req.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
-    req.putAndInsertString(DCM_StudyInstanceUID, "1.3");
-    OFList<RetrieveResponse*> responses;
-    BOOST_REQUIRE(
-        scu.sendMOVERequest(scu.findPresentationContextID(UID_MOVEStudyRootQueryRetrieveInformationModel, ""),
-                            "DEST", &req, &responses)
-            .good());
+    auto responses = runMove(scu, UID_MOVEStudyRootQueryRetrieveInformationModel, "DEST",
+                             {{DCM_QueryRetrieveLevel, "STUDY"}, {DCM_StudyInstanceUID, "1.3"}});
     RetrieveResponse* last = responses.back();
     BOOST_TEST(last->m_status == 0xB000);
     BOOST_TEST(last->m_numberOfCompletedSubops == 1);
@@ -435,14 +392,8 @@ BOOST_AUTO_TEST_CASE(move_to_dead_destination_is_a702) {
     f.start();
     Scu scu;
     BOOST_REQUIRE(scu.connect(f.server->port(), {UID_MOVEStudyRootQueryRetrieveInformationModel}).good());
-    DcmDataset req;
-    req.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
-    req.putAndInsertString(DCM_StudyInstanceUID, "1.4");
-    OFList<RetrieveResponse*> responses;
-    BOOST_REQUIRE(
-        scu.sendMOVERequest(scu.findPresentationContextID(UID_MOVEStudyRootQueryRetrieveInformationModel, ""),
-                            "DEAD", &req, &responses)
-            .good());
+    auto responses = runMove(scu, UID_MOVEStudyRootQueryRetrieveInformationModel, "DEAD",
+                             {{DCM_QueryRetrieveLevel, "STUDY"}, {DCM_StudyInstanceUID, "1.4"}});
     RetrieveResponse* last = responses.back();
     BOOST_TEST(last->m_status == 0xA702);
     BOOST_TEST(last->m_numberOfFailedSubops == 2);
@@ -462,15 +413,9 @@ BOOST_AUTO_TEST_CASE(move_waiting_sends_pendings_and_cancel_gives_fe00) {
     Scu scu;
     scu.cancelAfterFirstPending = true;
     BOOST_REQUIRE(scu.connect(f.server->port(), {UID_MOVEStudyRootQueryRetrieveInformationModel}).good());
-    DcmDataset req;
-    req.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
-    req.putAndInsertString(DCM_StudyInstanceUID, "1.5");
-    OFList<RetrieveResponse*> responses;
     auto t0 = std::chrono::steady_clock::now();
-    BOOST_REQUIRE(
-        scu.sendMOVERequest(scu.findPresentationContextID(UID_MOVEStudyRootQueryRetrieveInformationModel, ""),
-                            "DEST", &req, &responses)
-            .good());
+    auto responses = runMove(scu, UID_MOVEStudyRootQueryRetrieveInformationModel, "DEST",
+                             {{DCM_QueryRetrieveLevel, "STUDY"}, {DCM_StudyInstanceUID, "1.5"}});
     auto elapsed = std::chrono::steady_clock::now() - t0;
     BOOST_TEST(responses.back()->m_status == 0xFE00);
     BOOST_TEST(responses.back()->m_numberOfCompletedSubops == 0);
@@ -490,14 +435,8 @@ BOOST_AUTO_TEST_CASE(move_keepalive_pendings_while_waiting) {
     f.start();
     Scu scu;
     BOOST_REQUIRE(scu.connect(f.server->port(), {UID_MOVEStudyRootQueryRetrieveInformationModel}).good());
-    DcmDataset req;
-    req.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
-    req.putAndInsertString(DCM_StudyInstanceUID, "1.6");
-    OFList<RetrieveResponse*> responses;
-    BOOST_REQUIRE(
-        scu.sendMOVERequest(scu.findPresentationContextID(UID_MOVEStudyRootQueryRetrieveInformationModel, ""),
-                            "DEST", &req, &responses)
-            .good());
+    auto responses = runMove(scu, UID_MOVEStudyRootQueryRetrieveInformationModel, "DEST",
+                             {{DCM_QueryRetrieveLevel, "STUDY"}, {DCM_StudyInstanceUID, "1.6"}});
     // announce + at least two keep-alive Pendings (interval 1 s) + after the store + final.
     BOOST_TEST(responses.size() >= 4u);
     BOOST_TEST(responses.back()->m_status == 0x0000);
@@ -516,14 +455,8 @@ BOOST_AUTO_TEST_CASE(get_returns_instances_over_the_same_association) {
     BOOST_REQUIRE(scu.connect(f.server->port(), {UID_GETStudyRootQueryRetrieveInformationModel}, "TCIA",
                               ASC_SC_ROLE_SCP, {UID_CTImageStorage})
                       .good());
-    DcmDataset req;
-    req.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
-    req.putAndInsertString(DCM_StudyInstanceUID, "1.7");
-    OFList<RetrieveResponse*> responses;
-    BOOST_REQUIRE(
-        scu.sendCGETRequest(scu.findPresentationContextID(UID_GETStudyRootQueryRetrieveInformationModel, ""),
-                            &req, &responses)
-            .good());
+    auto responses = runGet(scu, UID_GETStudyRootQueryRetrieveInformationModel,
+                            {{DCM_QueryRetrieveLevel, "STUDY"}, {DCM_StudyInstanceUID, "1.7"}});
     BOOST_REQUIRE(!responses.empty());
     BOOST_TEST(responses.back()->m_status == 0x0000);
     BOOST_TEST(responses.back()->m_numberOfCompletedSubops == 2);
@@ -548,14 +481,8 @@ BOOST_AUTO_TEST_CASE(get_without_storage_context_fails_sub_operations) {
     f.start();
     Scu scu;
     BOOST_REQUIRE(scu.connect(f.server->port(), {UID_GETStudyRootQueryRetrieveInformationModel}).good());
-    DcmDataset req;
-    req.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
-    req.putAndInsertString(DCM_StudyInstanceUID, "1.8");
-    OFList<RetrieveResponse*> responses;
-    BOOST_REQUIRE(
-        scu.sendCGETRequest(scu.findPresentationContextID(UID_GETStudyRootQueryRetrieveInformationModel, ""),
-                            &req, &responses)
-            .good());
+    auto responses = runGet(scu, UID_GETStudyRootQueryRetrieveInformationModel,
+                            {{DCM_QueryRetrieveLevel, "STUDY"}, {DCM_StudyInstanceUID, "1.8"}});
     BOOST_TEST(responses.back()->m_status == 0xA702);
     BOOST_TEST(responses.back()->m_numberOfFailedSubops == 1);
     freeList(responses);

@@ -70,12 +70,6 @@ struct Scu : DcmSCU {
     }
 };
 
-template <typename T>
-void freeList(OFList<T*>& list) {
-    for (auto* p : list) delete p;
-    list.clear();
-}
-
 /// SOP Instance UID -> emulator file, for a study.
 std::map<std::string, std::string> emulatorFiles(const std::string& studyUid) {
     std::map<std::string, std::string> out;
@@ -137,14 +131,9 @@ BOOST_AUTO_TEST_CASE(collection_ae_sees_only_its_collection) {
     Scu scu;
     BOOST_REQUIRE(
         scu.connect(f.server->port(), UID_FINDStudyRootQueryRetrieveInformationModel, "TCIA-MR").good());
-    DcmDataset req;
-    req.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
-    req.putAndInsertString(DCM_StudyInstanceUID, kStudy);  // a TCGA-DEMO-CT study
-    OFList<QRResponse*> responses;
-    BOOST_REQUIRE(
-        scu.sendFINDRequest(scu.findPresentationContextID(UID_FINDStudyRootQueryRetrieveInformationModel, ""),
-                            &req, &responses)
-            .good());
+    // kStudy: a TCGA-DEMO-CT study
+    auto responses = runFind(scu, UID_FINDStudyRootQueryRetrieveInformationModel,
+                             {{DCM_QueryRetrieveLevel, "STUDY"}, {DCM_StudyInstanceUID, kStudy}});
     BOOST_TEST(responses.size() == 1u);  // no match, only the final response
     freeList(responses);
 }
@@ -153,14 +142,8 @@ BOOST_AUTO_TEST_CASE(move_study_into_storescp_same_uids_same_pixels) {
     CoreFixture f;
     Scu scu;
     BOOST_REQUIRE(scu.connect(f.server->port(), UID_MOVEStudyRootQueryRetrieveInformationModel).good());
-    DcmDataset req;
-    req.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
-    req.putAndInsertString(DCM_StudyInstanceUID, kStudy);
-    OFList<RetrieveResponse*> responses;
-    BOOST_REQUIRE(
-        scu.sendMOVERequest(scu.findPresentationContextID(UID_MOVEStudyRootQueryRetrieveInformationModel, ""),
-                            "DEST", &req, &responses)
-            .good());
+    auto responses = runMove(scu, UID_MOVEStudyRootQueryRetrieveInformationModel, "DEST",
+                             {{DCM_QueryRetrieveLevel, "STUDY"}, {DCM_StudyInstanceUID, kStudy}});
     auto expected = emulatorFiles(kStudy);
     BOOST_REQUIRE(!expected.empty());
     BOOST_TEST(responses.front()->m_numberOfRemainingSubops == expected.size());
@@ -186,15 +169,9 @@ BOOST_AUTO_TEST_CASE(get_series_over_requester_association) {
     Scu scu;
     scu.setStorageDir(got.path().c_str());
     BOOST_REQUIRE(scu.connect(f.server->port(), UID_GETPatientRootQueryRetrieveInformationModel).good());
-    DcmDataset req;
-    req.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
-    req.putAndInsertString(DCM_PatientID, "TCGA-DM-0001");
-    req.putAndInsertString(DCM_StudyInstanceUID, kStudy);
-    OFList<RetrieveResponse*> responses;
-    BOOST_REQUIRE(scu.sendCGETRequest(
-                         scu.findPresentationContextID(UID_GETPatientRootQueryRetrieveInformationModel, ""),
-                         &req, &responses)
-                      .good());
+    auto responses = runGet(
+        scu, UID_GETPatientRootQueryRetrieveInformationModel,
+        {{DCM_QueryRetrieveLevel, "STUDY"}, {DCM_PatientID, "TCGA-DM-0001"}, {DCM_StudyInstanceUID, kStudy}});
     auto expected = emulatorFiles(kStudy);
     BOOST_TEST(responses.back()->m_status == 0x0000);
     BOOST_TEST(responses.back()->m_numberOfCompletedSubops == expected.size());
@@ -208,14 +185,9 @@ BOOST_AUTO_TEST_CASE(move_unknown_study_reports_failure_not_success) {
     CoreFixture f;
     Scu scu;
     BOOST_REQUIRE(scu.connect(f.server->port(), UID_MOVEStudyRootQueryRetrieveInformationModel).good());
-    DcmDataset req;
-    req.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
-    req.putAndInsertString(DCM_StudyInstanceUID, "1.2.3.4.5.6.7.8.9");
-    OFList<RetrieveResponse*> responses;
-    BOOST_REQUIRE(
-        scu.sendMOVERequest(scu.findPresentationContextID(UID_MOVEStudyRootQueryRetrieveInformationModel, ""),
-                            "DEST", &req, &responses)
-            .good());
+    auto responses =
+        runMove(scu, UID_MOVEStudyRootQueryRetrieveInformationModel, "DEST",
+                {{DCM_QueryRetrieveLevel, "STUDY"}, {DCM_StudyInstanceUID, "1.2.3.4.5.6.7.8.9"}});
     const Uint16 status = responses.back()->m_status;
     // Nothing matches: NotFound -> A701 per the error table, or success with zero sub-operations.
     BOOST_TEST((status == 0xA701 || (status == 0x0000 && responses.back()->m_numberOfCompletedSubops == 0)));

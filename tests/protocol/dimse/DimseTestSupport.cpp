@@ -1,7 +1,5 @@
 #include "tests/protocol/dimse/DimseTestSupport.h"
 
-#include <Poco/Net/SocketAddress.h>
-#include <Poco/Net/StreamSocket.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmdata/dcistrmb.h>
@@ -9,16 +7,15 @@
 #include <dcmtk/dcmjpeg/djencode.h>
 #include <dcmtk/dcmjpeg/djrplol.h>
 #include <dcmtk/dcmjpeg/djrploss.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <csignal>
+#include <boost/test/unit_test.hpp>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
 #include <thread>
 
 #include "bridge/common/Error.h"
+#include "tests/support/ChildProcess.h"
 #include "tests/support/TestSupport.h"
 
 namespace bridge::test {
@@ -193,41 +190,49 @@ std::unique_ptr<InstanceStream> FakeRetrieveService::open(const RetrievePlan&, c
     return std::make_unique<VectorStream>(*this, instances, cancel);
 }
 
+namespace {
+DcmDataset identifierOf(IdentifierKeys keys) {
+    DcmDataset ds;
+    for (const auto& [tag, value] : keys) ds.putAndInsertString(tag, value);
+    return ds;
+}
+}  // namespace
+
+OFList<QRResponse*> runFind(DcmSCU& scu, const char* sopClass, IdentifierKeys keys) {
+    DcmDataset req = identifierOf(keys);
+    OFList<QRResponse*> responses;
+    BOOST_REQUIRE(scu.sendFINDRequest(scu.findPresentationContextID(sopClass, ""), &req, &responses).good());
+    return responses;
+}
+
+OFList<RetrieveResponse*> runMove(DcmSCU& scu, const char* sopClass, const char* destination,
+                                  IdentifierKeys keys) {
+    DcmDataset req = identifierOf(keys);
+    OFList<RetrieveResponse*> responses;
+    BOOST_REQUIRE(
+        scu.sendMOVERequest(scu.findPresentationContextID(sopClass, ""), destination, &req, &responses)
+            .good());
+    return responses;
+}
+
+OFList<RetrieveResponse*> runGet(DcmSCU& scu, const char* sopClass, IdentifierKeys keys) {
+    DcmDataset req = identifierOf(keys);
+    OFList<RetrieveResponse*> responses;
+    BOOST_REQUIRE(scu.sendCGETRequest(scu.findPresentationContextID(sopClass, ""), &req, &responses).good());
+    return responses;
+}
+
 StoreScpProcess::StoreScpProcess(const std::string& aeTitle, const std::string& outputDir,
                                  std::vector<std::string> extraArgs)
     : dir_(outputDir), port_(freePort()) {
     std::vector<std::string> args{"/usr/bin/storescp", "-aet", aeTitle, "-od", outputDir};
     args.insert(args.end(), extraArgs.begin(), extraArgs.end());
     args.push_back(std::to_string(port_));
-    pid_ = fork();
-    if (pid_ == 0) {
-        setenv("TCP_NODELAY", "1", 1);
-        std::vector<char*> argv;
-        for (auto& a : args) argv.push_back(a.data());
-        argv.push_back(nullptr);
-        execv(argv[0], argv.data());
-        _exit(127);
-    }
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (std::chrono::steady_clock::now() < deadline) {
-        try {
-            Poco::Net::StreamSocket probe;
-            probe.connect(Poco::Net::SocketAddress("127.0.0.1", port_), Poco::Timespan(0, 200'000));
-            return;
-        } catch (...) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(30));
-        }
-    }
-    throw std::runtime_error("storescp did not start");
+    pid_ = spawnProcess(args, {{"TCP_NODELAY", "1"}});
+    waitUntilListening(pid_, port_, std::chrono::seconds(10), "storescp");
 }
 
-StoreScpProcess::~StoreScpProcess() {
-    if (pid_ > 0) {
-        kill(pid_, SIGTERM);
-        int status = 0;
-        waitpid(pid_, &status, 0);
-    }
-}
+StoreScpProcess::~StoreScpProcess() { stopProcess(pid_); }
 
 std::vector<std::string> StoreScpProcess::files() const {
     std::vector<std::string> out;

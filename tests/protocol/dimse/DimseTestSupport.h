@@ -5,11 +5,14 @@
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcxfer.h>
+#include <dcmtk/dcmnet/scu.h>
 
 #include <atomic>
 #include <chrono>
+#include <initializer_list>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bridge/common/Error.h"
@@ -54,6 +57,24 @@ public:
     RetrievePlan plan(const RetrieveRequest& request, const CancelToken& cancel) override;
     std::unique_ptr<InstanceStream> open(const RetrievePlan& plan, const CancelToken& cancel) override;
 };
+
+/// (tag, value) pairs of a C-FIND/C-MOVE/C-GET identifier, in order.
+using IdentifierKeys = std::initializer_list<std::pair<DcmTagKey, const char*>>;
+
+// One C-FIND / C-MOVE / C-GET over `scu`'s association, on the context proposed for `sopClass`,
+// with an identifier of `keys`. Each BOOST_REQUIREs that DcmSCU completed the exchange and
+// returns every response; the caller frees them (freeList). Block until the final response.
+OFList<QRResponse*> runFind(DcmSCU& scu, const char* sopClass, IdentifierKeys keys);
+OFList<RetrieveResponse*> runMove(DcmSCU& scu, const char* sopClass, const char* destination,
+                                  IdentifierKeys keys);
+OFList<RetrieveResponse*> runGet(DcmSCU& scu, const char* sopClass, IdentifierKeys keys);
+
+/// Deletes the responses DcmSCU allocated and empties the list.
+template <typename T>
+void freeList(OFList<T*>& list) {
+    for (auto* p : list) delete p;
+    list.clear();
+}
 
 /// `storescp -aet AET -od DIR PORT` as a child process; killed on destruction.
 class StoreScpProcess {
