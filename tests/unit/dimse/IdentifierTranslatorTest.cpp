@@ -7,9 +7,11 @@
 
 #include "bridge/common/Error.h"
 #include "dimse/IdentifierTranslator.h"
+#include "tests/support/ErrorCodeOf.h"
 
 using namespace bridge;
 using namespace bridge::dimse;
+using bridge::test::codeOf;
 
 namespace {
 
@@ -17,15 +19,6 @@ DcmDataset identifier(std::initializer_list<std::pair<DcmTagKey, const char*>> e
     DcmDataset ds;
     for (const auto& [tag, value] : elements) ds.putAndInsertString(tag, value);
     return ds;
-}
-
-ErrorCode codeOf(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const BridgeError& e) {
-        return e.code();
-    }
-    return ErrorCode::Internal;
 }
 
 }  // namespace
