@@ -17,6 +17,7 @@
 #include "bridge/retrieve/InstanceCache.h"
 #include "bridge/retrieve/Metrics.h"
 #include "tests/support/EmulatorControl.h"
+#include "tests/support/RetrieveRequests.h"
 #include "tests/support/TestSupport.h"
 
 using namespace bridge;
@@ -50,14 +51,6 @@ tcia::SeriesRecord biggestSeries(BridgeServices& services, const std::string& co
     return *std::max_element(all.begin(), all.end(), [](const auto& a, const auto& b) {
         return a.imageCount.value_or(0) < b.imageCount.value_or(0);
     });
-}
-
-RetrieveRequest seriesRequest(const std::string& uid, CollectionScope scope = {}) {
-    RetrieveRequest r;
-    r.level = QueryLevel::Series;
-    r.seriesInstanceUids = {uid};
-    r.scope = std::move(scope);
-    return r;
 }
 
 struct Received {
@@ -276,10 +269,7 @@ BOOST_AUTO_TEST_CASE(a_restricted_series_needs_a_grant) {
     const auto denied = services->access->forDimse("STRANGER", config.dimse.aeTitle);
     BOOST_CHECK_EXCEPTION(services->retrieve->plan(seriesRequest(series.seriesInstanceUid, denied), cancel),
                           BridgeError, [](const BridgeError& e) { return e.code() == ErrorCode::NotFound; });
-    RetrieveRequest study;
-    study.level = QueryLevel::Study;
-    study.studyInstanceUids = {series.studyInstanceUid};
-    study.scope = services->access->forHttp(std::nullopt);
+    auto study = studyRequest(series.studyInstanceUid, services->access->forHttp(std::nullopt));
     BOOST_CHECK_EXCEPTION(services->retrieve->plan(study, cancel), BridgeError,
                           [](const BridgeError& e) { return e.code() == ErrorCode::NotFound; });
     BOOST_TEST(getImageCount(emulator) == 0);

@@ -9,6 +9,7 @@
 #include "bridge/retrieve/InstanceCache.h"
 #include "bridge/retrieve/Metrics.h"
 #include "bridge/retrieve/RetrieveEngine.h"
+#include "tests/support/RetrieveRequests.h"
 #include "tests/support/TestSupport.h"
 #include "tests/unit/retrieve/RetrieveTestDoubles.h"
 
@@ -34,13 +35,6 @@ struct Rig {
     InstanceCache cache;
     RetrieveEngine engine;
 };
-
-RetrieveRequest seriesRequest(const std::string& uid) {
-    RetrieveRequest r;
-    r.level = QueryLevel::Series;
-    r.seriesInstanceUids = {uid};
-    return r;
-}
 
 struct Drained {
     std::vector<DicomInstance> instances;
@@ -93,9 +87,7 @@ BOOST_AUTO_TEST_CASE(plan_resolves_each_level_and_counts_instances) {
     rig.tcia.add(b);
     CancelToken cancel;
 
-    RetrieveRequest study;
-    study.level = QueryLevel::Study;
-    study.studyInstanceUids = {a.record.studyInstanceUid};
+    const auto study = studyRequest(a.record.studyInstanceUid);
     auto plan = rig.engine.plan(study, cancel);
     BOOST_TEST(plan.series.size() == 2u);
     BOOST_TEST(plan.instanceCount == 5u);
@@ -111,10 +103,7 @@ BOOST_AUTO_TEST_CASE(plan_resolves_each_level_and_counts_instances) {
     BOOST_TEST(series.series[0].imageCount == 2);
     BOOST_TEST(series.series[0].studyInstanceUid == a.record.studyInstanceUid);
 
-    RetrieveRequest image;
-    image.level = QueryLevel::Image;
-    image.seriesInstanceUids = {a.record.seriesInstanceUid};
-    image.sopInstanceUids = {a.sopUids[2], a.sopUids[0]};
+    const auto image = imageRequest(a.record.seriesInstanceUid, {a.sopUids[2], a.sopUids[0]});
     auto imagePlan = rig.engine.plan(image, cancel);
     BOOST_TEST(imagePlan.instanceCount == 2u);
     BOOST_REQUIRE(imagePlan.series[0].sopInstanceUids);
@@ -142,10 +131,7 @@ BOOST_AUTO_TEST_CASE(plan_rejects_bad_requests_and_unknown_uids) {
     wrongStudy.studyInstanceUids = {"1.2.3.999"};
     BOOST_CHECK_EXCEPTION(rig.engine.plan(wrongStudy, cancel), BridgeError,
                           [](const BridgeError& e) { return e.code() == ErrorCode::NotFound; });
-    RetrieveRequest unknownSop;
-    unknownSop.level = QueryLevel::Image;
-    unknownSop.seriesInstanceUids = {a.record.seriesInstanceUid};
-    unknownSop.sopInstanceUids = {"1.2.3.4.5.404"};
+    const auto unknownSop = imageRequest(a.record.seriesInstanceUid, {"1.2.3.4.5.404"});
     BOOST_CHECK_EXCEPTION(rig.engine.plan(unknownSop, cancel), BridgeError,
                           [](const BridgeError& e) { return e.code() == ErrorCode::NotFound; });
     BOOST_TEST(rig.tcia.downloadCalls == 0);
@@ -439,10 +425,7 @@ BOOST_AUTO_TEST_CASE(image_level_is_served_from_cache_without_download) {
     rig.tcia.add(s);
     CancelToken cancel;
     drain(*rig.engine.open(rig.engine.plan(seriesRequest(s.record.seriesInstanceUid), cancel), cancel));
-    RetrieveRequest image;
-    image.level = QueryLevel::Image;
-    image.seriesInstanceUids = {s.record.seriesInstanceUid};
-    image.sopInstanceUids = {s.sopUids[1]};
+    const auto image = imageRequest(s.record.seriesInstanceUid, {s.sopUids[1]});
     auto d = drain(*rig.engine.open(rig.engine.plan(image, cancel), cancel));
     BOOST_TEST(uidsOf(d) == std::vector<std::string>{s.sopUids[1]});
     BOOST_TEST(rig.tcia.downloadCalls == 1);
@@ -460,10 +443,8 @@ BOOST_AUTO_TEST_CASE(image_level_callers_join_the_series_download_and_get_only_t
     std::vector<std::thread> threads;
     for (int i = 0; i < 3; ++i) {
         threads.emplace_back([&, i] {
-            RetrieveRequest image;
-            image.level = QueryLevel::Image;
-            image.seriesInstanceUids = {s.record.seriesInstanceUid};
-            image.sopInstanceUids = {s.sopUids[static_cast<std::size_t>(4 * i + 3)]};
+            const auto image =
+                imageRequest(s.record.seriesInstanceUid, {s.sopUids[static_cast<std::size_t>(4 * i + 3)]});
             single[i] = drain(*rig.engine.open(rig.engine.plan(image, cancel), cancel), 20ms);
         });
     }
@@ -515,9 +496,7 @@ BOOST_AUTO_TEST_CASE(multi_series_plan_streams_all_in_order) {
     rig.tcia.add(a);
     rig.tcia.add(b);
     CancelToken cancel;
-    RetrieveRequest study;
-    study.level = QueryLevel::Study;
-    study.studyInstanceUids = {a.record.studyInstanceUid};
+    const auto study = studyRequest(a.record.studyInstanceUid);
     auto plan = rig.engine.plan(study, cancel);
     auto d = drain(*rig.engine.open(plan, cancel));
     BOOST_TEST(d.instances.size() == 5u);
