@@ -32,6 +32,18 @@ void require(const std::vector<std::string>& values, const char* key, QueryLevel
             throw BridgeError(ErrorCode::InvalidArgument, std::string("empty ") + key + " in the request");
 }
 
+/// One getSeries filter per value, each with `field` set to it (TCIA takes one ID/UID per call).
+std::vector<tcia::SeriesFilter> oneCallPer(const std::vector<std::string>& values,
+                                           std::string tcia::SeriesFilter::*field) {
+    std::vector<tcia::SeriesFilter> calls;
+    for (const auto& value : values) {
+        tcia::SeriesFilter f;
+        f.*field = value;
+        calls.push_back(f);
+    }
+    return calls;
+}
+
 }  // namespace
 
 RetrieveEngine::RetrieveEngine(MetadataSource& metadata, tcia::TciaApi& tcia, InstanceCache& cache,
@@ -44,37 +56,21 @@ RetrievePlan RetrieveEngine::plan(const RetrieveRequest& request, const CancelTo
     switch (request.level) {
         case QueryLevel::Patient:
             require(request.patientIds, "PatientID", request.level);
-            for (const auto& id : request.patientIds) {
-                tcia::SeriesFilter f;
-                f.patientId = id;
-                calls.push_back(f);
-            }
+            calls = oneCallPer(request.patientIds, &tcia::SeriesFilter::patientId);
             break;
         case QueryLevel::Study:
             require(request.studyInstanceUids, "StudyInstanceUID", request.level);
-            for (const auto& uid : request.studyInstanceUids) {
-                tcia::SeriesFilter f;
-                f.studyInstanceUid = uid;
-                calls.push_back(f);
-            }
+            calls = oneCallPer(request.studyInstanceUids, &tcia::SeriesFilter::studyInstanceUid);
             break;
         case QueryLevel::Series:
             require(request.seriesInstanceUids, "SeriesInstanceUID", request.level);
-            for (const auto& uid : request.seriesInstanceUids) {
-                tcia::SeriesFilter f;
-                f.seriesInstanceUid = uid;
-                calls.push_back(f);
-            }
+            calls = oneCallPer(request.seriesInstanceUids, &tcia::SeriesFilter::seriesInstanceUid);
             break;
         case QueryLevel::Image:
             // PS3.4 C.4.2.2.1.3: an IMAGE-level hierarchical retrieve carries the Series UID too.
             require(request.seriesInstanceUids, "SeriesInstanceUID", request.level);
             require(request.sopInstanceUids, "SOPInstanceUID", request.level);
-            for (const auto& uid : request.seriesInstanceUids) {
-                tcia::SeriesFilter f;
-                f.seriesInstanceUid = uid;
-                calls.push_back(f);
-            }
+            calls = oneCallPer(request.seriesInstanceUids, &tcia::SeriesFilter::seriesInstanceUid);
             break;
     }
 
