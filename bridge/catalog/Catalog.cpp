@@ -292,6 +292,37 @@ struct Catalog::Impl {
         s << sql, use(const_cast<std::vector<R>&>(rows)), now;
     }
 
+    /// The lazy fill shared by patients/studies/series: answer from the database when this exact
+    /// call is fresh, the filter's collection (or every collection) is freshly harvested, or
+    /// `uidFresh` says a filtered UID lies in a fresh harvest; otherwise ask TCIA through `fetch`
+    /// and store the rows with the call. Blocking (database, then maybe TCIA).
+    template <class R, class Fetch>
+    std::vector<R> lazyFill(const char* what, const char* storeWhat, const std::string& callKey,
+                            const std::string& collection, const std::function<bool(Session&)>& uidFresh,
+                            Conditions c, const std::string& select, const std::string& orderBy,
+                            const std::string& upsertSql, Fetch&& fetch) {
+        auto local = guarded(what, [&]() -> std::optional<std::vector<R>> {
+            Session s = database.session();
+            const bool answerable = freshCall(s, callKey) ||
+                                    (!trimmed(collection).empty() && harvestedFresh(s, collection)) ||
+                                    uidFresh(s) || allHarvestedFresh(s);
+            if (!answerable) return std::nullopt;
+            return selectRecords<R>(s, select + c.where() + orderBy, c.params);
+        });
+        if (local) return std::move(*local);
+        auto rows = fetch();
+        guarded(storeWhat, [&] {
+            Session s = database.session();
+            std::lock_guard<std::mutex> lock(database.writeMutex());
+            Transaction tx(s);
+            upsert(s, upsertSql, rows);
+            recordCall(s, callKey, collection);
+            tx.commit();
+            invalidateStates();
+        });
+        return rows;
+    }
+
     std::string meta(Session& s, const std::string& name) {
         std::vector<std::string> params{name};
         const auto v = selectStrings(s, "SELECT value FROM catalog_meta WHERE name = $1", params);
@@ -382,6 +413,14 @@ Catalog::Catalog(const CatalogSettings& settings, const CacheSettings& cache, tc
 Catalog::~Catalog() = default;
 
 SqlDialect Catalog::dialect() const { return impl_->database.dialect(); }
+
+std::optional<std::uint64_t> Catalog::generation() {
+    // Bumped by invalidateStates() after every committed write of metadata in this process;
+    // another process's writes (a `sync` next to the bridge) are seen by users of this number
+    // only through their own age bound, as collectionStates() sees them after kStatesMaxAge.
+    std::lock_guard<std::mutex> lock(impl_->statesMutex);
+    return impl_->statesGeneration;
+}
 
 void Catalog::setClock(std::function<std::int64_t()> nowSeconds) {
     std::lock_guard<std::mutex> lock(impl_->clockMutex);
@@ -509,63 +548,28 @@ void Catalog::markRestricted(const std::string& collection, bool restricted) {
 std::vector<tcia::PatientRecord> Catalog::patients(const tcia::PatientFilter& filter) {
     auto& d = *impl_;
     const std::string callKey = "patients|" + key(filter.collection) + "|" + key(filter.patientId);
-    auto local = guarded("patients", [&]() -> std::optional<std::vector<tcia::PatientRecord>> {
-        Session s = d.database.session();
-        const bool answerable = d.freshCall(s, callKey) ||
-                                (!trimmed(filter.collection).empty() && d.harvestedFresh(s, filter.collection)) ||
-                                d.allHarvestedFresh(s);
-        if (!answerable) return std::nullopt;
-        Conditions c;
-        c.addCaseInsensitive("collection", filter.collection);
-        c.addCaseInsensitive("patient_id", filter.patientId);
-        return selectRecords<tcia::PatientRecord>(
-            s, std::string("SELECT ") + catalog::kPatientColumns + " FROM patients" + c.where() + " ORDER BY collection, patient_id",
-            c.params);
-    });
-    if (local) return std::move(*local);
-    auto rows = d.tcia.patients(filter);
-    guarded("store patients", [&] {
-        Session s = d.database.session();
-        std::lock_guard<std::mutex> lock(d.database.writeMutex());
-        Transaction tx(s);
-        d.upsert(s, patientUpsertSql(), rows);
-        d.recordCall(s, callKey, filter.collection);
-        tx.commit();
-        d.invalidateStates();
-    });
-    return rows;
+    Conditions c;
+    c.addCaseInsensitive("collection", filter.collection);
+    c.addCaseInsensitive("patient_id", filter.patientId);
+    return d.lazyFill<tcia::PatientRecord>(
+        "patients", "store patients", callKey, filter.collection, [](Session&) { return false; }, std::move(c),
+        std::string("SELECT ") + catalog::kPatientColumns + " FROM patients", " ORDER BY collection, patient_id",
+        patientUpsertSql(), [&] { return d.tcia.patients(filter); });
 }
 
 std::vector<tcia::StudyRecord> Catalog::studies(const tcia::StudyFilter& filter) {
     auto& d = *impl_;
     const std::string callKey = "studies|" + key(filter.collection) + "|" + key(filter.patientId) + "|" +
                                 trimmed(filter.studyInstanceUid);
-    auto local = guarded("studies", [&]() -> std::optional<std::vector<tcia::StudyRecord>> {
-        Session s = d.database.session();
-        const bool answerable = d.freshCall(s, callKey) ||
-                                (!trimmed(filter.collection).empty() && d.harvestedFresh(s, filter.collection)) ||
-                                d.uidInFreshHarvest(s, "studies", "study_uid", filter.studyInstanceUid) ||
-                                d.allHarvestedFresh(s);
-        if (!answerable) return std::nullopt;
-        Conditions c;
-        c.addCaseInsensitive("collection", filter.collection);
-        c.addCaseInsensitive("patient_id", filter.patientId);
-        c.addExact("study_uid", filter.studyInstanceUid);
-        return selectRecords<tcia::StudyRecord>(
-            s, std::string("SELECT ") + catalog::kStudyColumns + " FROM studies" + c.where() + " ORDER BY study_uid", c.params);
-    });
-    if (local) return std::move(*local);
-    auto rows = d.tcia.studies(filter);
-    guarded("store studies", [&] {
-        Session s = d.database.session();
-        std::lock_guard<std::mutex> lock(d.database.writeMutex());
-        Transaction tx(s);
-        d.upsert(s, studyUpsertSql(), rows);
-        d.recordCall(s, callKey, filter.collection);
-        tx.commit();
-        d.invalidateStates();
-    });
-    return rows;
+    Conditions c;
+    c.addCaseInsensitive("collection", filter.collection);
+    c.addCaseInsensitive("patient_id", filter.patientId);
+    c.addExact("study_uid", filter.studyInstanceUid);
+    return d.lazyFill<tcia::StudyRecord>(
+        "studies", "store studies", callKey, filter.collection,
+        [&](Session& s) { return d.uidInFreshHarvest(s, "studies", "study_uid", filter.studyInstanceUid); },
+        std::move(c), std::string("SELECT ") + catalog::kStudyColumns + " FROM studies", " ORDER BY study_uid",
+        studyUpsertSql(), [&] { return d.tcia.studies(filter); });
 }
 
 std::vector<tcia::SeriesRecord> Catalog::series(const tcia::SeriesFilter& filter) {
@@ -574,38 +578,23 @@ std::vector<tcia::SeriesRecord> Catalog::series(const tcia::SeriesFilter& filter
                                 trimmed(filter.studyInstanceUid) + "|" + trimmed(filter.seriesInstanceUid) + "|" +
                                 key(filter.modality) + "|" + key(filter.bodyPartExamined) + "|" +
                                 key(filter.manufacturer) + "|" + key(filter.manufacturerModelName);
-    auto local = guarded("series", [&]() -> std::optional<std::vector<tcia::SeriesRecord>> {
-        Session s = d.database.session();
-        const bool answerable = d.freshCall(s, callKey) ||
-                                (!trimmed(filter.collection).empty() && d.harvestedFresh(s, filter.collection)) ||
-                                d.uidInFreshHarvest(s, "series", "series_uid", filter.seriesInstanceUid) ||
-                                d.uidInFreshHarvest(s, "studies", "study_uid", filter.studyInstanceUid) ||
-                                d.allHarvestedFresh(s);
-        if (!answerable) return std::nullopt;
-        Conditions c;
-        c.addCaseInsensitive("collection", filter.collection);
-        c.addCaseInsensitive("patient_id", filter.patientId);
-        c.addExact("study_uid", filter.studyInstanceUid);
-        c.addExact("series_uid", filter.seriesInstanceUid);
-        c.addCaseInsensitive("modality", filter.modality);
-        c.addCaseInsensitive("body_part", filter.bodyPartExamined);
-        c.addCaseInsensitive("manufacturer", filter.manufacturer);
-        c.addCaseInsensitive("manufacturer_model", filter.manufacturerModelName);
-        return selectRecords<tcia::SeriesRecord>(
-            s, std::string("SELECT ") + catalog::kSeriesColumns + " FROM series" + c.where() + " ORDER BY series_uid", c.params);
-    });
-    if (local) return std::move(*local);
-    auto rows = d.tcia.series(filter);
-    guarded("store series", [&] {
-        Session s = d.database.session();
-        std::lock_guard<std::mutex> lock(d.database.writeMutex());
-        Transaction tx(s);
-        d.upsert(s, seriesUpsertSql(), rows);
-        d.recordCall(s, callKey, filter.collection);
-        tx.commit();
-        d.invalidateStates();
-    });
-    return rows;
+    Conditions c;
+    c.addCaseInsensitive("collection", filter.collection);
+    c.addCaseInsensitive("patient_id", filter.patientId);
+    c.addExact("study_uid", filter.studyInstanceUid);
+    c.addExact("series_uid", filter.seriesInstanceUid);
+    c.addCaseInsensitive("modality", filter.modality);
+    c.addCaseInsensitive("body_part", filter.bodyPartExamined);
+    c.addCaseInsensitive("manufacturer", filter.manufacturer);
+    c.addCaseInsensitive("manufacturer_model", filter.manufacturerModelName);
+    return d.lazyFill<tcia::SeriesRecord>(
+        "series", "store series", callKey, filter.collection,
+        [&](Session& s) {
+            return d.uidInFreshHarvest(s, "series", "series_uid", filter.seriesInstanceUid) ||
+                   d.uidInFreshHarvest(s, "studies", "study_uid", filter.studyInstanceUid);
+        },
+        std::move(c), std::string("SELECT ") + catalog::kSeriesColumns + " FROM series", " ORDER BY series_uid",
+        seriesUpsertSql(), [&] { return d.tcia.series(filter); });
 }
 
 std::vector<std::string> Catalog::sopInstanceUids(const std::string& seriesInstanceUid) {
