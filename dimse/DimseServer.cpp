@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "bridge/common/Error.h"
+#include "bridge/common/Text.h"
 #include "dimse/AssociationPolicy.h"
 #include "dimse/CStoreSender.h"
 #include "dimse/FindScp.h"
@@ -31,12 +32,7 @@ std::mutex& externalSocketMutex() {
     return m;
 }
 
-std::string trimmed(const char* s) {
-    std::string v = s ? s : "";
-    while (!v.empty() && v.back() == ' ') v.pop_back();
-    std::size_t b = v.find_first_not_of(' ');
-    return b == std::string::npos ? std::string() : v.substr(b);
-}
+std::string trimmed(const char* s) { return trimSpaces(s ? s : ""); }
 
 void reject(T_ASC_Association* assoc, T_ASC_RejectParametersResult result,
             T_ASC_RejectParametersSource source, T_ASC_RejectParametersReason reason) {

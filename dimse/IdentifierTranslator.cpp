@@ -11,16 +11,10 @@
 #include <set>
 
 #include "bridge/common/Error.h"
+#include "bridge/common/Text.h"
 
 namespace bridge::dimse {
 namespace {
-
-std::string trim(const std::string& s) {
-    std::size_t b = s.find_first_not_of(' ');
-    if (b == std::string::npos) return {};
-    std::size_t e = s.find_last_not_of(' ');
-    return s.substr(b, e - b + 1);
-}
 
 std::string upper(std::string s) {
     for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -51,7 +45,7 @@ std::unique_ptr<DcmDataset> utf8Copy(const DcmDataset& identifier) {
     auto copy = std::make_unique<DcmDataset>(identifier);
     OFString charset;
     copy->findAndGetOFStringArray(DCM_SpecificCharacterSet, charset);
-    std::string cs = upper(trim(charset.c_str()));
+    std::string cs = upper(trimSpaces(charset.c_str()));
     if (cs.empty() || cs == "ISO_IR 6" || cs == "ISO_IR 192") return copy;
     OFCondition cond = copy->convertToUTF8();
     if (cond.good()) return copy;
@@ -75,7 +69,7 @@ QueryLevel requireLevel(const DcmDataset& ds, InformationModel model) {
     OFString levelText;
     if (const_cast<DcmDataset&>(ds).findAndGetOFString(DCM_QueryRetrieveLevel, levelText).bad())
         throw BridgeError(ErrorCode::InvalidArgument, "QueryRetrieveLevel (0008,0052) missing");
-    auto level = parseQueryLevel(upper(trim(levelText.c_str())));
+    auto level = parseQueryLevel(upper(trimSpaces(levelText.c_str())));
     if (!level)
         throw BridgeError(ErrorCode::InvalidArgument,
                           "bad QueryRetrieveLevel '" + std::string(levelText.c_str()) + "'");
@@ -106,7 +100,7 @@ std::vector<std::string> splitValues(const std::string& value) {
     while (start <= value.size()) {
         std::size_t end = value.find('\\', start);
         if (end == std::string::npos) end = value.size();
-        std::string part = trim(value.substr(start, end - start));
+        std::string part = trimSpaces(value.substr(start, end - start));
         if (!part.empty()) out.push_back(part);
         start = end + 1;
     }
@@ -147,7 +141,7 @@ Query identifierToQuery(const DcmDataset& identifier, InformationModel model,
         // Trailing padding is not significant (PS3.5 6.2); leading spaces are for most VRs.
         while (!v.empty() && (v.back() == ' ' || v.back() == '\0')) v.pop_back();
         if (vr == EVR_UI || vr == EVR_DA || vr == EVR_TM || vr == EVR_DT || vr == EVR_AS || vr == EVR_CS)
-            v = trim(v);
+            v = trimSpaces(v);
         query.keys.push_back(QueryKey{tag, vr, v});
     }
     return query;

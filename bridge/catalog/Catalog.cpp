@@ -4,6 +4,7 @@
 #include "bridge/catalog/RecordBinding.h"
 #include "bridge/catalog/ScanFilter.h"
 #include "bridge/common/Error.h"
+#include "bridge/common/Text.h"
 
 #include <Poco/Data/Session.h>
 #include <Poco/Data/Statement.h>
@@ -23,15 +24,8 @@ using Poco::Data::Statement;
 namespace bridge {
 namespace {
 
-std::string trimmed(const std::string& s) {
-    std::size_t b = 0, e = s.size();
-    while (b < e && s[b] == ' ') ++b;
-    while (e > b && s[e - 1] == ' ') --e;
-    return s.substr(b, e - b);
-}
-
 /// TCIA compares filter values case-insensitively (API.md 2.4): keys and comparisons use this.
-std::string key(const std::string& s) { return asciiUpper(trimmed(s)); }
+std::string key(const std::string& s) { return asciiUpper(trimSpaces(s)); }
 
 std::string epochToDa(std::int64_t seconds) {
     const std::time_t t = static_cast<std::time_t>(seconds);
@@ -62,13 +56,13 @@ struct Conditions {
     std::vector<std::string> params;
 
     void addCaseInsensitive(const char* column, const std::string& value) {
-        if (trimmed(value).empty()) return;
+        if (trimSpaces(value).empty()) return;
         params.push_back(key(value));
         sql.push_back(std::string("upper(") + column + ") = $" + std::to_string(params.size()));
     }
     void addExact(const char* column, const std::string& value) {
-        if (trimmed(value).empty()) return;
-        params.push_back(trimmed(value));
+        if (trimSpaces(value).empty()) return;
+        params.push_back(trimSpaces(value));
         sql.push_back(std::string(column) + " = $" + std::to_string(params.size()));
     }
     std::string where() const {
@@ -105,7 +99,7 @@ std::string upsertSql(const std::string& table, const std::string& columns, cons
     std::vector<std::string> names;
     std::stringstream in(columns);
     std::string c;
-    while (std::getline(in, c, ',')) names.push_back(trimmed(c));
+    while (std::getline(in, c, ',')) names.push_back(trimSpaces(c));
     std::string sql = "INSERT INTO " + table + " (" + columns + ") VALUES (";
     for (std::size_t i = 0; i < names.size(); ++i) sql += (i ? ", $" : "$") + std::to_string(i + 1);
     sql += ") ON CONFLICT (" + conflict + ") DO UPDATE SET ";
@@ -260,8 +254,8 @@ struct Catalog::Impl {
     /// Every collection the rows with `column = uid` belong to is harvested and fresh (and
     /// there is at least one such row): the catalog holds the complete answer for that UID.
     bool uidInFreshHarvest(Session& s, const char* table, const char* column, const std::string& uid) {
-        if (trimmed(uid).empty()) return false;
-        std::vector<std::string> params{trimmed(uid)};
+        if (trimSpaces(uid).empty()) return false;
+        std::vector<std::string> params{trimSpaces(uid)};
         const auto collections = selectStrings(
             s, std::string("SELECT DISTINCT collection FROM ") + table + " WHERE " + column + " = $1", params);
         if (collections.empty()) return false;
@@ -273,7 +267,7 @@ struct Catalog::Impl {
     /// so that the collections table lists every collection present in the record tables.
     void ensureCollections(Session& s, const std::set<std::string>& names) {
         for (const auto& n : names) {
-            if (trimmed(n).empty()) continue;
+            if (trimSpaces(n).empty()) continue;
             std::string name = n, upper = key(n);
             s << "INSERT INTO collections (name) SELECT $1 WHERE NOT EXISTS"
                  " (SELECT 1 FROM collections WHERE upper(name) = $2)",
@@ -304,7 +298,7 @@ struct Catalog::Impl {
         auto local = guarded(what, [&]() -> std::optional<std::vector<R>> {
             Session s = database.session();
             const bool answerable = freshCall(s, callKey) ||
-                                    (!trimmed(collection).empty() && harvestedFresh(s, collection)) ||
+                                    (!trimSpaces(collection).empty() && harvestedFresh(s, collection)) ||
                                     uidFresh(s) || allHarvestedFresh(s);
             if (!answerable) return std::nullopt;
             return selectRecords<R>(s, select + c.where() + orderBy, c.params);
@@ -560,7 +554,7 @@ std::vector<tcia::PatientRecord> Catalog::patients(const tcia::PatientFilter& fi
 std::vector<tcia::StudyRecord> Catalog::studies(const tcia::StudyFilter& filter) {
     auto& d = *impl_;
     const std::string callKey = "studies|" + key(filter.collection) + "|" + key(filter.patientId) + "|" +
-                                trimmed(filter.studyInstanceUid);
+                                trimSpaces(filter.studyInstanceUid);
     Conditions c;
     c.addCaseInsensitive("collection", filter.collection);
     c.addCaseInsensitive("patient_id", filter.patientId);
@@ -575,7 +569,7 @@ std::vector<tcia::StudyRecord> Catalog::studies(const tcia::StudyFilter& filter)
 std::vector<tcia::SeriesRecord> Catalog::series(const tcia::SeriesFilter& filter) {
     auto& d = *impl_;
     const std::string callKey = "series|" + key(filter.collection) + "|" + key(filter.patientId) + "|" +
-                                trimmed(filter.studyInstanceUid) + "|" + trimmed(filter.seriesInstanceUid) + "|" +
+                                trimSpaces(filter.studyInstanceUid) + "|" + trimSpaces(filter.seriesInstanceUid) + "|" +
                                 key(filter.modality) + "|" + key(filter.bodyPartExamined) + "|" +
                                 key(filter.manufacturer) + "|" + key(filter.manufacturerModelName);
     Conditions c;
@@ -599,7 +593,7 @@ std::vector<tcia::SeriesRecord> Catalog::series(const tcia::SeriesFilter& filter
 
 std::vector<std::string> Catalog::sopInstanceUids(const std::string& seriesInstanceUid) {
     auto& d = *impl_;
-    const std::string uid = trimmed(seriesInstanceUid);
+    const std::string uid = trimSpaces(seriesInstanceUid);
     const std::string callKey = "sop|" + uid;
     auto local = guarded("SOP instances", [&]() -> std::optional<std::vector<std::string>> {
         Session s = d.database.session();
@@ -678,7 +672,7 @@ RefreshResult Catalog::refreshIncremental(const CancelToken& cancel) {
     const auto updated = d.tcia.updatedSeries(result.fromDate);
     std::map<std::string, std::string> affected;  // upper -> as spelled by TCIA
     for (const auto& s : updated)
-        if (!trimmed(s.collection).empty()) affected.emplace(key(s.collection), s.collection);
+        if (!trimSpaces(s.collection).empty()) affected.emplace(key(s.collection), s.collection);
 
     std::vector<tcia::PatientRecord> patients;
     std::vector<tcia::StudyRecord> studies;

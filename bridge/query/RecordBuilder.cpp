@@ -5,15 +5,10 @@
 #include <algorithm>
 #include <set>
 
+#include "bridge/common/Text.h"
+
 namespace bridge {
 namespace {
-
-std::string trimmed(const std::string& s) {
-    std::size_t b = 0, e = s.size();
-    while (b < e && s[b] == ' ') ++b;
-    while (e > b && s[e - 1] == ' ') --e;
-    return s.substr(b, e - b);
-}
 
 std::string formatNumber(double v) {
     // FD as decimal text; integers without a fraction.
@@ -81,7 +76,7 @@ DicomRecord RecordBuilder::series(const tcia::SeriesRecord& s, const tcia::Study
     r.set(DCM_SeriesDescription, s.seriesDescription);
     r.set(DCM_SeriesDate, s.seriesDate);
     // Free text in TCIA, sometimes padded (API.md 10.3).
-    r.set(DCM_BodyPartExamined, trimmed(s.bodyPartExamined));
+    r.set(DCM_BodyPartExamined, trimSpaces(s.bodyPartExamined));
     r.set(DCM_ProtocolName, s.protocolName);
     r.set(DCM_Manufacturer, s.manufacturer);
     r.set(DCM_ManufacturerModelName, s.manufacturerModelName);
