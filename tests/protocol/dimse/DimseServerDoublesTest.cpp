@@ -29,12 +29,21 @@ struct Fixture {
     std::unique_ptr<dimse::DimseServer> server;
     std::vector<std::pair<std::string, std::string>> scopeCalls;
     std::mutex scopeMutex;
+    // Declared after server so that, as test-local objects did, storescp stops before the server.
+    TempDir destDir;
+    std::unique_ptr<StoreScpProcess> dest;
 
     Fixture() {
         settings.aeTitle = "TCIA";
         settings.port = 0;
         settings.pendingInterval = std::chrono::seconds(1);
         settings.networkTimeout = std::chrono::seconds(30);
+    }
+    /// Runs a real storescp (files under destDir) as C-MOVE peer "DEST"; call before start().
+    const StoreScpProcess& addStoreScpDestination() {
+        dest = std::make_unique<StoreScpProcess>("DEST", destDir.path());
+        settings.peers["DEST"] = DicomPeer{"DEST", "127.0.0.1", dest->port()};
+        return *dest;
     }
     void start() {
         dimse::DimseDependencies deps;
@@ -285,9 +294,7 @@ BOOST_AUTO_TEST_CASE(move_delivers_every_instance_with_same_pixels_and_transcode
     f.retrieve.instances = {makeCtInstance("1.2.9", "1.2.9.1", "1.2.9.1.1"),
                             makeCtInstance("1.2.9", "1.2.9.1", "1.2.9.1.2", EXS_JPEGProcess14SV1),
                             makeCtInstance("1.2.9", "1.2.9.1", "1.2.9.1.3", EXS_JPEGProcess14SV1)};
-    TempDir out;
-    StoreScpProcess dest("DEST", out.path());
-    f.settings.peers["DEST"] = DicomPeer{"DEST", "127.0.0.1", dest.port()};
+    const StoreScpProcess& dest = f.addStoreScpDestination();
     f.start();
     Scu scu;
     BOOST_REQUIRE(scu.connect(f.server->port(), {UID_MOVEStudyRootQueryRetrieveInformationModel}).good());
@@ -334,9 +341,7 @@ BOOST_AUTO_TEST_CASE(move_new_sop_class_midway_reopens_the_destination_associati
         makeCtInstance("1.2.10", "1.2.10.1", "1.2.10.1.1"),
         makeCtInstance("1.2.10", "1.2.10.2", "1.2.10.2.1", EXS_LittleEndianExplicit, UID_MRImageStorage),
         makeCtInstance("1.2.10", "1.2.10.1", "1.2.10.1.2", EXS_JPEGProcess14SV1)};
-    TempDir out;
-    StoreScpProcess dest("DEST", out.path());
-    f.settings.peers["DEST"] = DicomPeer{"DEST", "127.0.0.1", dest.port()};
+    const StoreScpProcess& dest = f.addStoreScpDestination();
     f.start();
     Scu scu;
     BOOST_REQUIRE(scu.connect(f.server->port(), {UID_MOVEStudyRootQueryRetrieveInformationModel}).good());
@@ -364,9 +369,7 @@ BOOST_AUTO_TEST_CASE(move_partial_failure_is_b000_with_failed_list) {
     Fixture f;
     f.retrieve.instances = {makeCtInstance("1.3", "1.3.1", "1.3.1.1")};
     f.retrieve.failUids = {"1.3.1.2"};
-    TempDir out;
-    StoreScpProcess dest("DEST", out.path());
-    f.settings.peers["DEST"] = DicomPeer{"DEST", "127.0.0.1", dest.port()};
+    const StoreScpProcess& dest = f.addStoreScpDestination();
     f.start();
     Scu scu;
     BOOST_REQUIRE(scu.connect(f.server->port(), {UID_MOVEStudyRootQueryRetrieveInformationModel}).good());
@@ -406,9 +409,7 @@ BOOST_AUTO_TEST_CASE(move_waiting_sends_pendings_and_cancel_gives_fe00) {
     Fixture f;
     f.retrieve.instances = {makeCtInstance("1.5", "1.5.1", "1.5.1.1")};
     f.retrieve.delayBeforeFirst = 20s;  // a slow TCIA download
-    TempDir out;
-    StoreScpProcess dest("DEST", out.path());
-    f.settings.peers["DEST"] = DicomPeer{"DEST", "127.0.0.1", dest.port()};
+    const StoreScpProcess& dest = f.addStoreScpDestination();
     f.start();
     Scu scu;
     scu.cancelAfterFirstPending = true;
@@ -429,9 +430,7 @@ BOOST_AUTO_TEST_CASE(move_keepalive_pendings_while_waiting) {
     Fixture f;
     f.retrieve.instances = {makeCtInstance("1.6", "1.6.1", "1.6.1.1")};
     f.retrieve.delayBeforeFirst = 2500ms;
-    TempDir out;
-    StoreScpProcess dest("DEST", out.path());
-    f.settings.peers["DEST"] = DicomPeer{"DEST", "127.0.0.1", dest.port()};
+    f.addStoreScpDestination();
     f.start();
     Scu scu;
     BOOST_REQUIRE(scu.connect(f.server->port(), {UID_MOVEStudyRootQueryRetrieveInformationModel}).good());
