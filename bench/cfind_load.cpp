@@ -24,6 +24,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -97,8 +98,19 @@ void runThread(const Options& o, const DcmDataset& ident, Clock::time_point dead
     xfers.push_back(UID_LittleEndianExplicitTransferSyntax);
     xfers.push_back(UID_LittleEndianImplicitTransferSyntax);
     scu.addPresentationContext(UID_FINDStudyRootQueryRetrieveInformationModel, xfers);
-    OFCondition c = scu.initNetwork();
-    if (c.good()) c = scu.negotiateAssociation();
+    OFCondition c;
+    std::unique_ptr<DcmDataset> mine;
+    {
+        // Copying a DcmDataset moves the SOURCE's internal list cursor (DcmList::seek), so copies
+        // of the shared identifier from several threads at once crash (seen with 16 threads):
+        // each thread takes its own copy here, once, under a lock. Association setup is
+        // serialized too (DCMTK's network initialisation touches process-wide state).
+        static std::mutex setupMutex;
+        std::lock_guard<std::mutex> lock(setupMutex);
+        mine = std::make_unique<DcmDataset>(ident);
+        c = scu.initNetwork();
+        if (c.good()) c = scu.negotiateAssociation();
+    }
     if (c.bad()) {
         r.error = std::string("association: ") + c.text();
         return;
@@ -113,7 +125,7 @@ void runThread(const Options& o, const DcmDataset& ident, Clock::time_point dead
     for (long i = 0; i < o.warmup + o.maxQueries; ++i) {
         bool timed = i >= o.warmup;
         if (timed && (stop.load(std::memory_order_relaxed) || Clock::now() >= deadline)) break;
-        DcmDataset q(ident);  // sendFINDRequest may touch the dataset; each query gets a fresh copy
+        DcmDataset q(*mine);  // sendFINDRequest may touch the dataset; each query gets a fresh copy
         scu.pending = 0;
         scu.finalStatus = 0xFFFF;
         auto t0 = Clock::now();
