@@ -8,24 +8,9 @@ B=${BRIDGE_BINARY_DIR:?set BRIDGE_BINARY_DIR}
 DATA=${DATA:-$B/sample-data}
 export TCP_NODELAY=1
 WORK=$(mktemp -d /tmp/dimse-bb-XXXXXX)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+source "$(dirname "${BASH_SOURCE[0]}")/common.bash"
 fail() { echo "FAIL: $*" >&2; echo "--- bridge log" >&2; tail -30 "$WORK/bridge.log" >&2 || true; exit 1; }
 ok() { echo "ok: [$SECONDS s] $*"; }
-# A currently unused loopback port (racy but adequate; pure bash, no python needed).
-free_port() {
-  local p
-  while :; do
-    p=$((20000 + RANDOM % 40000))
-    (echo > /dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo $p; return; }
-  done
-}
-wait_port() { for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 
 [ -f "$DATA/.complete" ] || "$B/emulator/tcia-emulator" generate --out "$DATA" >/dev/null
 

@@ -16,13 +16,7 @@ fi
 ip link set lo up
 export TCP_NODELAY=1
 WORK=$(mktemp -d /tmp/orthanc-bb-XXXXXX)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+source "$(dirname "${BASH_SOURCE[0]}")/common.bash"
 fail() {
   echo "FAIL: $*" >&2
   echo "--- bridge log" >&2; tail -20 "$WORK/bridge.log" >&2 || true
@@ -30,7 +24,6 @@ fail() {
   exit 1
 }
 ok() { echo "ok: $*"; }
-wait_port() { for _ in $(seq 150); do (echo > /dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 # Minimal readers of Orthanc's pretty-printed JSON (one member per line; no python needed).
 field() { sed -n "s/.*\"$1\" *: *\"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\} *$/\1/p" | head -1; }
 count_strings() { grep -c '^ *"[^"]*",\{0,1\} *$' || true; }
@@ -41,12 +34,12 @@ api() { curl -sf -X "$1" "http://127.0.0.1:8042$2" ${3:+--data-binary "$3"}; }
 
 "$B/emulator/tcia-emulator" serve --data "$DATA" --port 8899 --bind 127.0.0.1 --quiet > "$WORK/emulator.log" 2>&1 &
 PIDS+=($!)
-wait_port 8899 || fail "emulator did not start"
+wait_port 8899 15 || fail "emulator did not start"
 
 "$B/tcia-bridge" --tcia-url http://127.0.0.1:8899/nbia-api/services/v4 --aet TCIA --dimse-port 11112 --no-web \
   --cache-dir "$WORK/cache" --destination ORTHANC=127.0.0.1:4242 > "$WORK/bridge.log" 2>&1 &
 PIDS+=($!)
-wait_port 11112 || fail "bridge did not start"
+wait_port 11112 15 || fail "bridge did not start"
 
 mkdir -p "$WORK/orthanc"
 cat > "$WORK/orthanc/orthanc.json" <<JSON

@@ -8,12 +8,7 @@ BUILD=${BRIDGE_BINARY_DIR:?}
 SRC=${BRIDGE_SOURCE_DIR:?}
 CACHE=${TCIA_BRIDGE_CACHE:-$HOME/.cache/tcia-bridge}/dicomweb-client
 WORK=$(mktemp -d)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+source "$(dirname "${BASH_SOURCE[0]}")/common.bash"
 
 # 1. The npm peer (cached).
 mkdir -p "$CACHE"
@@ -22,11 +17,6 @@ if [ ! -f "$CACHE/node_modules/dicomweb-client/package.json" ] || [ ! -f "$CACHE
   (cd "$CACHE" && timeout 300 npm install --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-wait_http() {  # url, seconds
-  for _ in $(seq 1 $(( $2 * 10 ))); do curl -sf -o /dev/null "$1" && return 0; sleep 0.1; done
-  echo "not reachable: $1" >&2; return 1
-}
 
 # 2. Emulator + bridge on loopback.
 EPORT=$(free_port)
