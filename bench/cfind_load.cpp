@@ -19,6 +19,8 @@
 #include <dcmtk/dcmnet/scu.h>
 #include <dcmtk/oflog/oflog.h>
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -237,11 +239,16 @@ int main(int argc, char** argv) {
     for (double v : all) mean += v;
     mean /= static_cast<double>(all.size());
     double p50 = percentile(all, 50), p99 = percentile(all, 99);
+    // This process's own CPU (user + system): how much of the 2 shared cores the client took.
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    double cpu = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                 static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
     std::printf("{\"threads\":%d,\"queries\":%ld,\"failed\":%ld,\"wall_s\":%.3f,\"qps\":%.1f,"
                 "\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"mean_ms\":%.3f,\"min_ms\":%.3f,\"max_ms\":%.3f,"
-                "\"matches_per_query\":%.2f,\"error\":\"%s\"}\n",
+                "\"matches_per_query\":%.2f,\"client_cpu_s\":%.3f,\"error\":\"%s\"}\n",
                 o.threads, ok, failed, wall, static_cast<double>(ok) / wall, p50, p99, mean, all.front(),
-                all.back(), static_cast<double>(matches) / static_cast<double>(ok),
+                all.back(), static_cast<double>(matches) / static_cast<double>(ok), cpu,
                 failed ? "see stderr" : "");
     if (!firstError.empty()) std::fprintf(stderr, "bench_cfind_load: first error: %s\n", firstError.c_str());
     return 0;
