@@ -5,17 +5,19 @@
 #include <dcmtk/dcmdata/dcdeftag.h>
 
 namespace bridge::web {
+namespace {
 
-void QidoResource::search(WebExchange& exchange, const WebRoute& route) {
-    if (!acceptsDicomJson(exchange.accept()))
-        throw BridgeError(ErrorCode::NotAcceptable, "QIDO-RS answers application/dicom+json only");
-    QidoPath path{route.level, route.studyInstanceUid, route.seriesInstanceUid};
-    Query query = buildQidoQuery(path, parseQidoParameters(exchange.parameters()));
-    query.scope = exchange.scope();
+// Same threshold as WebExchange::sendJson: tiny bodies are not worth compressing.
+constexpr std::size_t kGzipMinBytes = 512;
 
+const char* const kTruncatedWarning =
+    "299 tcia-bridge: \"The number of results exceeded the maximum supported by the server. Additional results can be requested.\"";
+
+// Runs the search and builds the JSON array (RetrieveURLs under `root`).
+std::shared_ptr<QidoResponseCache::Answer> runSearch(WebExchange& exchange, const WebRoute& route,
+                                                     const Query& query, const std::string& root) {
     auto cursor = exchange.context().query.find(query, exchange.cancel());
     std::vector<DicomRecord> records;
-    const std::string root = exchange.dicomWebRoot();
     while (auto record = cursor->next()) {
         // RetrieveURL (0008,1190) is the web adapter's to add (QueryService.h contract).
         const std::string study = record->get(DCM_StudyInstanceUID);
@@ -33,10 +35,47 @@ void QidoResource::search(WebExchange& exchange, const WebRoute& route) {
         record->erase(DCM_QueryRetrieveLevel);
         records.push_back(std::move(*record));
     }
-    if (cursor->truncated())
-        exchange.request().response().set(
-            "Warning", "299 tcia-bridge: \"The number of results exceeded the maximum supported by the server. Additional results can be requested.\"");
-    exchange.sendJson(200, recordsToJsonArray(records));
+    auto answer = std::make_shared<QidoResponseCache::Answer>();
+    answer->json = recordsToJsonArray(records);
+    answer->truncated = cursor->truncated();
+    return answer;
+}
+
+void sendAnswer(WebExchange& exchange, const QidoResponseCache::Answer& answer) {
+    if (answer.truncated) exchange.request().response().set("Warning", kTruncatedWarning);
+    if (answer.json.size() > kGzipMinBytes && exchange.acceptsGzip()) {
+        const std::string& gz = answer.gzip();
+        exchange.request().response().set("Content-Encoding", "gzip");
+        exchange.request().response().set("Vary", "Accept-Encoding");
+        exchange.sendBytes(200, "application/dicom+json", gz.data(), gz.size());
+        return;
+    }
+    exchange.sendJson(200, answer.json);
+}
+
+}  // namespace
+
+void QidoResource::search(WebExchange& exchange, const WebRoute& route) {
+    if (!acceptsDicomJson(exchange.accept()))
+        throw BridgeError(ErrorCode::NotAcceptable, "QIDO-RS answers application/dicom+json only");
+    QidoPath path{route.level, route.studyInstanceUid, route.seriesInstanceUid};
+    Query query = buildQidoQuery(path, parseQidoParameters(exchange.parameters()));
+    query.scope = exchange.scope();
+    const std::string root = exchange.dicomWebRoot();
+
+    // Cacheable only when the source tracks its changes (the catalog). IMAGE level also reads
+    // the instance cache, which has no generation: never cached.
+    auto& context = exchange.context();
+    std::optional<std::uint64_t> generation;
+    if (context.metadata != nullptr && route.level != QueryLevel::Image) generation = context.metadata->generation();
+    if (!generation) return sendAnswer(exchange, *runSearch(exchange, route, query, root));
+
+    const std::string key = QidoResponseCache::key(query, root);
+    if (auto cached = context.qidoCache.find(key, *generation)) return sendAnswer(exchange, *cached);
+    // Built under the generation read before the search: a write during it makes the entry stale.
+    auto answer = runSearch(exchange, route, query, root);
+    context.qidoCache.store(key, *generation, answer);
+    sendAnswer(exchange, *answer);
 }
 
 }  // namespace bridge::web

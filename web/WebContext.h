@@ -8,6 +8,7 @@
 #include "bridge/query/QueryService.h"
 #include "bridge/retrieve/RetrieveService.h"
 #include "web/MetadataCache.h"
+#include "web/QidoResponseCache.h"
 #include "web/RequestGate.h"
 
 #include <functional>
@@ -31,6 +32,9 @@ struct WebContext {
     MetadataSource* metadata;  ///< may be null: the landing page then lists no collections
     WebSettings settings;
     MetadataCache metadataCache;
+    /// Finished QIDO answers for searches answered from a source that tracks its generation
+    /// (the catalog); see QidoResponseCache.h.
+    QidoResponseCache qidoCache;
     RequestGate gate;
 };
 

@@ -86,6 +86,9 @@ public:
                                                               const std::vector<std::string>& collections) override;
     std::optional<std::vector<tcia::SeriesRecord>> scanSeries(const Query& query,
                                                               const std::vector<std::string>& collections) override;
+    /// Changes after every committed write of metadata by this process (lazy fill, harvest,
+    /// refresh, restriction mark). Non-blocking apart from a short mutex.
+    std::optional<std::uint64_t> generation() override;
 
     /// The same TCIA without credentials, for the restricted-collection comparison. Optional;
     /// the composition root passes one when a token URL is configured. Call before the catalog

@@ -8,6 +8,7 @@
 #include "bridge/query/Query.h"
 #include "bridge/tcia/Model.h"
 
+#include <cstdint>
 #include <optional>
 #include <set>
 #include <string>
@@ -45,6 +46,14 @@ public:
                                                                       const std::vector<std::string>& collections) {
         return std::nullopt;
     }
+
+    /// A number that changes whenever what this source answers may have changed (every write
+    /// of stored metadata: lazy fill, harvest, refresh, restriction change). Answers built
+    /// under one generation may be reused while it stays the same (plus a short age bound for
+    /// writes made by another process). nullopt (the default): the source does not track
+    /// changes -- every answer may differ, so nothing built from it may be cached. Cheap,
+    /// non-blocking, thread-safe. (Additive to the contract.)
+    virtual std::optional<std::uint64_t> generation() { return std::nullopt; }
 };
 
 /// Per-instance attributes known only from instances the bridge has already downloaded
