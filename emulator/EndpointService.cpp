@@ -381,6 +381,17 @@ ApiResponse EndpointService::handle(const ApiRequest& req) const {
 
     const bool authorized = req.authorized;
     auto visible = [&](const SeriesRecord& r) { return !r.restricted || authorized; };
+    // The date parameter of NewPatientsInCollection / NewStudiesInPatientCollection.
+    auto newSince = [&]() {
+        return v4 ? TciaDates::parseMonthDash(param(p, "fromDate")) : TciaDates::parseYearSlash(param(p, "Date"));
+    };
+    // v1: date_released > :date; v4 New* endpoints: >= (API.md 2.5).
+    auto releasedBefore = [&](const std::optional<std::string>& since, const SeriesRecord& r) {
+        if (!since) return false;
+        const std::string from = TciaDates::toTimestamp(*since);
+        const std::string released = TciaDates::toTimestamp(r.dateReleased);
+        return v4 ? released < from : released <= from;
+    };
     const std::string seed = requestSeed(req);
 
     // --- value lists -------------------------------------------------------------------------
@@ -432,7 +443,7 @@ ApiResponse EndpointService::handle(const ApiRequest& req) const {
         const std::string modality = ep == "getPatientByCollectionAndModality" ? param(p, "Modality") : std::string();
         std::optional<std::string> since;
         if (ep == "NewPatientsInCollection") {
-            since = v4 ? TciaDates::parseMonthDash(param(p, "fromDate")) : TciaDates::parseYearSlash(param(p, "Date"));
+            since = newSince();
             if (!since) return text(200, "");  // unparsable date: the parse exception is swallowed
         }
         std::map<std::pair<std::string, std::string>, JsonRow> distinct;
@@ -441,13 +452,7 @@ ApiResponse EndpointService::handle(const ApiRequest& req) const {
         hint.patientId = patientId;
         index_->forEachSeries(hint, [&](const SeriesRecord& r) {
             if (!visible(r) || !matches(collection, r.collection) || !matches(patientId, r.patientId)) return;
-            if (!matches(modality, r.modality)) return;
-            if (since) {
-                const std::string from = TciaDates::toTimestamp(*since);
-                const std::string released = TciaDates::toTimestamp(r.dateReleased);
-                // v1: date_released > :date; v4 New* endpoints: >= (API.md 2.5).
-                if (v4 ? released < from : released <= from) return;
-            }
+            if (!matches(modality, r.modality) || releasedBefore(since, r)) return;
             const auto key = std::make_pair(r.collection, r.patientId);
             if (distinct.count(key)) return;
             if (ep == "getPatientByCollectionAndModality") {
@@ -471,7 +476,7 @@ ApiResponse EndpointService::handle(const ApiRequest& req) const {
         const std::string studyUid = ep == "getPatientStudy" ? param(p, "StudyInstanceUID") : std::string();
         std::optional<std::string> since;
         if (ep == "NewStudiesInPatientCollection") {
-            since = v4 ? TciaDates::parseMonthDash(param(p, "fromDate")) : TciaDates::parseYearSlash(param(p, "Date"));
+            since = newSince();
             if (!since) return text(200, "");
         }
         std::map<std::string, std::pair<SeriesRecord, std::int64_t>> studies;
@@ -482,13 +487,8 @@ ApiResponse EndpointService::handle(const ApiRequest& req) const {
         hint.studyUid = studyUid;
         index_->forEachSeries(hint, [&](const SeriesRecord& r) {
             if (!visible(r) || !matches(collection, r.collection) || !matches(patientId, r.patientId) ||
-                !matches(studyUid, r.studyUid))
+                !matches(studyUid, r.studyUid) || releasedBefore(since, r))
                 return;
-            if (since) {
-                const std::string from = TciaDates::toTimestamp(*since);
-                const std::string released = TciaDates::toTimestamp(r.dateReleased);
-                if (v4 ? released < from : released <= from) return;
-            }
             auto [it, fresh] = studies.try_emplace(r.studyUid, r, 0);
             if (fresh) order.push_back(r.studyUid);
             ++it->second.second;  // SeriesCount = released series of the study
