@@ -16,12 +16,7 @@ WORK=$(mktemp -d)
 VERSION=3.13.2
 CT_STUDY=1.2.826.0.1.3680043.10.1234.1.1   # TCGA-DM-0001, CT CHEST W CONTRAST (sample data)
 DEADLINE=$(( $(date +%s) + 600 ))           # the whole test stops itself after 10 minutes
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+source "$(dirname "${BASH_SOURCE[0]}")/common.bash"
 remaining() { echo $(( DEADLINE - $(date +%s) )); }
 mkdir -p "$OUT" "$CACHE"
 echo "artifacts: $OUT"
@@ -35,12 +30,6 @@ if [ ! -f "$DIST/index.html" ]; then
   rm -rf "$CACHE/$VERSION" && mkdir -p "$CACHE/$VERSION"
   tar xzf "$CACHE/ohif-app-$VERSION.tgz" -C "$CACHE/$VERSION"
 fi
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-wait_http() {
-  for _ in $(seq 1 $(( $2 * 10 ))); do curl -sf -o /dev/null "$1" && return 0; sleep 0.1; done
-  echo "not reachable: $1" >&2; return 1
-}
 
 # 2. Emulator, catalog harvest (OHIF's work list asks /studies with no filter), bridge.
 EPORT=$(free_port)
