@@ -6,11 +6,13 @@
 #include <dcmtk/oflog/oflog.h>
 #include <pthread.h>
 
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -18,6 +20,7 @@
 #include <vector>
 
 #include "bridge/catalog/Catalog.h"
+#include "bridge/catalog/CatalogRefresher.h"
 #include "bridge/catalog/CatalogSync.h"
 #include "bridge/common/Config.h"
 #include "bridge/common/Error.h"
@@ -247,6 +250,17 @@ int runServe(const bridge::Config& config, const sigset_t& stopSignals) {
         std::cerr << "tcia-bridge: both servers disabled, nothing to do\n";
         return 2;
     }
+    // Keeps the catalog current while serving (new series in TCIA appear without a restart).
+    // Declared after `services`, so it is destroyed (cancelled and joined) before the catalog.
+    std::unique_ptr<bridge::CatalogRefresher> refresher;
+    if (config.catalog.refreshInterval.count() > 0) {
+        if (auto* catalog = dynamic_cast<bridge::Catalog*>(services->metadata.get())) {
+            refresher = std::make_unique<bridge::CatalogRefresher>(
+                *catalog, std::chrono::duration_cast<std::chrono::milliseconds>(config.catalog.refreshInterval),
+                [](const std::string& message) { std::cerr << "tcia-bridge: " << message << "\n"; });
+            where << "; catalog refresh every " << config.catalog.refreshInterval.count() << " s";
+        }
+    }
     where << "; TCIA at " << config.tcia.baseUrl;
     std::printf("tcia-bridge: %s\n", where.str().c_str());
     std::fflush(stdout);
@@ -255,6 +269,7 @@ int runServe(const bridge::Config& config, const sigset_t& stopSignals) {
     sigwait(&stopSignals, &sig);
     std::printf("tcia-bridge: %s received, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
     std::fflush(stdout);
+    refresher.reset();  // cancels a refresh in flight (between TCIA calls) and joins
     if (web) web->stop();
     if (dimse) dimse->stop();
     return 0;

@@ -211,6 +211,8 @@ void parseCatalog(CatalogSettings& c, const Json::Value& v, const std::string& p
     s.on("connection", [&](auto& x, auto& p) { c.connection = asString(x, p); });
     s.on("ttlSeconds",
          [&](auto& x, auto& p) { c.ttl = std::chrono::seconds(asInt(x, p, 0, 365LL * 86400)); });
+    s.on("refreshIntervalSeconds",
+         [&](auto& x, auto& p) { c.refreshInterval = std::chrono::seconds(asInt(x, p, 0, 365LL * 86400)); });
     s.run();
 }
 

@@ -74,6 +74,8 @@ struct CatalogSettings {
     std::string connector = "sqlite";  ///< "sqlite" or "postgresql"
     std::string connection;            ///< sqlite: file path (default <cache>/catalog.db); postgresql: libpq string
     std::chrono::seconds ttl{24 * 3600};  ///< lazily-filled entries older than this are refetched
+    /// serve mode: Catalog::refreshIncremental() this often (CatalogRefresher); 0 = never.
+    std::chrono::seconds refreshInterval{3600};
 };
 
 struct QuerySettings {

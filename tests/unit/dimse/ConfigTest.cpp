@@ -98,6 +98,17 @@ BOOST_AUTO_TEST_CASE(errors_name_the_key) {
     BOOST_TEST(errorOf("[]").find("must be an object") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(catalog_refresh_interval) {
+    BOOST_TEST((parseConfig("{}").catalog.refreshInterval == 3600s));  // default: hourly
+    BOOST_TEST((parseConfig(R"({"catalog": {"refreshIntervalSeconds": 600}})").catalog.refreshInterval == 600s));
+    BOOST_TEST((parseConfig(R"({"catalog": {"refreshIntervalSeconds": 0}})").catalog.refreshInterval == 0s));  // off
+    BOOST_TEST(errorOf(R"({"catalog": {"refreshIntervalSeconds": -1}})").find("config.catalog.refreshIntervalSeconds") !=
+               std::string::npos);
+    BOOST_TEST(errorOf(R"({"catalog": {"refreshIntervalSeconds": "1h"}})").find("integer") != std::string::npos);
+    BOOST_TEST(errorOf(R"({"catalog": {"refreshInterval": 60}})").find("config.catalog.refreshInterval") !=
+               std::string::npos);  // unknown key
+}
+
 BOOST_AUTO_TEST_CASE(destination_flag) {
     DicomPeer p = parseDestination("STORESCP=127.0.0.1:11113");
     BOOST_TEST(p.aeTitle == "STORESCP");
@@ -134,6 +145,7 @@ BOOST_AUTO_TEST_CASE(shipped_files_parse) {
         std::getenv("BRIDGE_SOURCE_DIR") ? std::getenv("BRIDGE_SOURCE_DIR") : BRIDGE_SOURCE_DIR;
     Config example = parseConfig(readFile(root + "/conf/tcia-bridge.example.json"));
     BOOST_TEST(example.dimse.peers.count("ORTHANC") == 1u);
+    BOOST_TEST((example.catalog.refreshInterval == 3600s));
     Config emulator = parseConfig(readFile(root + "/conf/emulator.json"));
     BOOST_TEST(emulator.tcia.baseUrl == "http://127.0.0.1:8899/nbia-api/services/v4");
     BOOST_TEST(emulator.dimse.port == 11112);
