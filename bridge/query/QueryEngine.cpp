@@ -117,6 +117,13 @@ struct PlanState {
         return matches(record, [](const DcmTagKey&) { return true; });
     }
     bool admits(const std::string& collection) const { return query.scope.allows(collection); }
+    /// Drops the rows outside the caller's scope; a row without a Collection belongs to the
+    /// `collection` it was fetched for.
+    template <class R>
+    std::vector<R> admitted(std::vector<R> rows, const std::string& collection) const {
+        std::erase_if(rows, [&](const R& r) { return !admits(r.collection.empty() ? collection : r.collection); });
+        return rows;
+    }
     void beforeCall() const { cancel.throwIfCancelled(); }
 
     std::vector<tcia::SeriesRecord>& seriesOfPatient(const std::string& collection, const std::string& patientId) {
@@ -127,9 +134,7 @@ struct PlanState {
         tcia::SeriesFilter f;
         f.collection = collection;
         f.patientId = patientId;
-        auto rows = metadata.series(f);
-        std::erase_if(rows, [&](const tcia::SeriesRecord& s) { return !admits(s.collection.empty() ? collection : s.collection); });
-        return seriesByPatient[key] = std::move(rows);
+        return seriesByPatient[key] = admitted(metadata.series(f), collection);
     }
     std::vector<tcia::SeriesRecord>& seriesOfCollection(const std::string& collection) {
         auto key = upper(collection);
@@ -138,9 +143,7 @@ struct PlanState {
         beforeCall();
         tcia::SeriesFilter f;
         f.collection = collection;
-        auto rows = metadata.series(f);
-        std::erase_if(rows, [&](const tcia::SeriesRecord& s) { return !admits(s.collection.empty() ? collection : s.collection); });
-        return seriesByCollection[key] = std::move(rows);
+        return seriesByCollection[key] = admitted(metadata.series(f), collection);
     }
     std::vector<tcia::StudyRecord>& studiesOfPatient(const std::string& collection, const std::string& patientId) {
         auto key = std::make_pair(upper(collection), patientId);
@@ -150,9 +153,7 @@ struct PlanState {
         tcia::StudyFilter f;
         f.collection = collection;
         f.patientId = patientId;
-        auto rows = metadata.studies(f);
-        std::erase_if(rows, [&](const tcia::StudyRecord& s) { return !admits(s.collection.empty() ? collection : s.collection); });
-        return studiesByPatient[key] = std::move(rows);
+        return studiesByPatient[key] = admitted(metadata.studies(f), collection);
     }
 };
 
