@@ -27,7 +27,8 @@ const std::string kTwoAcqSeries = kRoot + ".2.5";  // 12 slices in two acquisiti
 
 std::string samplesDir() {
     const char* env = std::getenv("TCIA_SAMPLES_DIR");
-    return env ? env : "/work/shared/tcia/samples";
+    // The captured samples travel with the repository (copied from shared/tcia/samples).
+    return env ? env : bridge::test::sourceDir() + "/tests/data/tcia-samples";
 }
 
 EmulatorProcess& emulatorProcess() {

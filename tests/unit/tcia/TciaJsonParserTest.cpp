@@ -1,5 +1,5 @@
-// The TCIA JSON parsers against every captured sample (/work/shared/tcia/samples, copied into
-// tests/unit/tcia/samples so the test does not depend on a path outside the tree) and the drift
+// The TCIA JSON parsers against every captured sample (shared/tcia/samples, copied into
+// tests/data/tcia-samples so the test does not depend on a path outside the tree) and the drift
 // cases of API.md section 11.
 #include <json/json.h>
 
@@ -19,7 +19,7 @@ using namespace bridge::tcia;
 namespace {
 
 std::string sample(const std::string& name) {
-    std::ifstream in(std::string(BRIDGE_SOURCE_DIR) + "/tests/unit/tcia/samples/" + name, std::ios::binary);
+    std::ifstream in(std::string(BRIDGE_SOURCE_DIR) + "/tests/data/tcia-samples/" + name, std::ios::binary);
     BOOST_REQUIRE_MESSAGE(in, "missing sample " << name);
     std::ostringstream ss;
     ss << in.rdbuf();
