@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is needed, builds, and runs every test (CI runs exactly this via .ci/run).
-#   scripts/test.sh            all three rings (unit, protocol, blackbox incl. slow: Orthanc, OHIF)
+#   scripts/test.sh            all three rings (unit, protocol, blackbox incl. slow: Orthanc, OHIF),
+#                              then unit + protocol under ASan+UBSan (scripts/asan.sh)
 #   scripts/test.sh --fast     unit + protocol rings only (a few minutes)
 #   scripts/test.sh -R REGEX   extra arguments go to ctest
 set -euo pipefail
@@ -20,4 +21,6 @@ if [ $FAST = 1 ]; then
   ctest --test-dir "$BUILD" --output-on-failure -L 'unit|protocol' -LE slow "$@"
 else
   ctest --test-dir "$BUILD" --output-on-failure "$@"
+  # The sanitizer ring: unit + protocol again, built with ASan+UBSan (build-asan).
+  scripts/asan.sh "$@"
 fi

@@ -100,7 +100,10 @@ std::vector<MediaRange> parseAccept(const std::string& header) {
             std::string value = unquote(pieces[i].substr(eq + 1));
             if (name == "q") {
                 range.quality = std::atof(value.c_str());
-                if (range.quality <= 0) drop = true;
+                // RFC 9110 12.4.2: a qvalue is 0..1. "q=nan" kept a NaN that broke the sort's
+                // ordering (fuzz/accept); NaN or <= 0 drops the range, above 1 counts as 1.
+                if (!(range.quality > 0)) drop = true;
+                if (range.quality > 1) range.quality = 1;
                 continue;
             }
             if (name == "type") value = lower(value);

@@ -144,9 +144,11 @@ std::size_t ZipStreamReader::readAll(const std::function<void(Entry&&)>& onEntry
         }
         Entry e;
         e.name = name;
+        // The declared size is the sender's word: a first allocation at most, never the whole
+        // (a 100-byte response declaring 1 GiB reserved 1 GiB; fuzz/zip_stream found it).
         if (archive_entry_size_is_set(entry) && archive_entry_size(entry) > 0)
             e.bytes.reserve(
-                static_cast<std::size_t>(std::min<la_int64_t>(archive_entry_size(entry), 1LL << 30)));
+                static_cast<std::size_t>(std::min<la_int64_t>(archive_entry_size(entry), 16LL << 20)));
         Poco::MD5Engine md5;
         while (true) {
             la_ssize_t n = archive_read_data(a.get(), chunk.data(), chunk.size());
