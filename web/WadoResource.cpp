@@ -173,6 +173,9 @@ void WadoResource::retrieveInstances(WebExchange& exchange, const WebRoute& rout
         if (skipped > 0) throw BridgeError(ErrorCode::NotAcceptable, skipReason);
         throwDeliveryFailure(*stream);
     }
+    // Instances missing after parts went out: no closing delimiter; the handler aborts the
+    // chunked stream, so the body can never pass for the whole series.
+    if (stream->failedCount() > 0 || !stream->failedSopInstanceUids().empty()) throwDeliveryFailure(*stream);
     writer->finish();
 }
 

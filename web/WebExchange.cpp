@@ -3,6 +3,8 @@
 #include "web/MetadataCache.h"
 #include "web/PublicUrl.h"
 
+#include <Poco/Net/HTTPServerRequestImpl.h>
+#include <Poco/Net/StreamSocket.h>
 #include <Poco/URI.h>
 
 #include <algorithm>
@@ -150,7 +152,27 @@ std::ostream& WebExchange::beginStream(const std::string& contentType) {
     response_.setContentType(contentType);
     response_.setChunkedTransferEncoding(true);
     sent_ = true;
-    return response_.send();
+    stream_ = &response_.send();
+    return *stream_;
+}
+
+void WebExchange::abortStream() noexcept {
+    if (stream_ == nullptr) return;
+    try {
+        stream_->flush();  // the parts already written reach the client
+    } catch (...) {
+    }
+    try {
+        response_.setKeepAlive(false);
+        // Closing the socket here means the chunked stream's destructor can no longer write
+        // its last chunk (it throws InvalidSocketException without a syscall, which Poco swallows).
+        if (auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&request_)) {
+            impl->socket().shutdown();
+            impl->socket().close();
+        }
+    } catch (...) {
+    }
+    stream_ = nullptr;
 }
 
 }  // namespace bridge::web

@@ -51,6 +51,11 @@ public:
     void sendError(ErrorCode code, const std::string& message);
     /// Starts a chunked 200 response and returns the body stream (Poco owns it).
     std::ostream& beginStream(const std::string& contentType);
+    /// After beginStream: flushes what was written, then closes the connection WITHOUT the
+    /// terminating zero-length chunk, so the client sees a cut body, never a complete-looking
+    /// one (a multipart series with instances missing). No-op when no stream was started;
+    /// never throws.
+    void abortStream() noexcept;
 
     bool acceptsGzip() const;
 
@@ -67,6 +72,7 @@ private:
     std::optional<CollectionScope> scope_;
     CancelToken cancel_;
     bool sent_ = false;
+    std::ostream* stream_ = nullptr;  ///< the chunked body, once beginStream ran
 };
 
 /// JSON string literal with escapes (for our own small JSON bodies).

@@ -70,9 +70,13 @@ void dispatch(WebExchange& exchange, LandingPage& landing) {
     throw BridgeError(ErrorCode::NotFound, "no such resource: " + path.substr(0, 200));
 }
 
-// Sends the JSON error unless the response already started; never throws (the client may be gone).
+// Sends the JSON error unless the response already started, in which case a streamed body is
+// cut (abortStream) so it never ends like a complete one; never throws (the client may be gone).
 void answerError(WebExchange& exchange, ErrorCode code, const std::string& message) noexcept {
-    if (exchange.headersSent()) return;
+    if (exchange.headersSent()) {
+        exchange.abortStream();
+        return;
+    }
     try {
         exchange.sendError(code, message);
     } catch (...) {
@@ -100,8 +104,8 @@ void WebRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& request, Poc
         dispatch(*exchange, landing_);
     } catch (const BridgeError& e) {
         answerError(*exchange, e.code(), e.what());
-        // Headers already out (a streamed multipart): the body just ends; the client sees a
-        // truncated multipart without the closing delimiter.
+        // Headers already out (a streamed multipart): the connection was closed without the
+        // last chunk; the client sees a cut body without the closing delimiter.
     } catch (const Poco::Exception& e) {
         // Mostly the client going away mid-stream (broken pipe / reset): nothing to answer.
         exchange->cancel().cancel();

@@ -264,6 +264,14 @@ HttpResponse HttpTransport::execute(const Request& request) {
                 out.contentType = resp.getContentType();
                 out.retries = retries;
                 Poco::StreamCopier::copyToString(is, out.body);
+                // istream swallows the read error of a connection cut inside the body (badbit,
+                // and libstdc++ then reports 0 bytes read), and Poco ends a cut fixed-length or
+                // chunked body like a whole one: without this check a cut answer becomes an empty
+                // or short one -- an empty TCIA answer means "no results" (API.md 2.3).
+                if (is.bad() || (resp.hasContentLength() &&
+                                 static_cast<Poco::Int64>(out.body.size()) != resp.getContentLength64()))
+                    throw Poco::IOException("connection ended inside the response body after " +
+                                            std::to_string(out.body.size()) + " bytes");
                 if (resp.getKeepAlive()) limiter.giveBack(std::move(session));
 
                 if (!RetryPolicy::isRetryableStatus(status)) {
