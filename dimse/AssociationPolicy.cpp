@@ -3,6 +3,9 @@
 #include <dcmtk/dcmdata/dcuid.h>
 
 #include <cstring>
+#include <set>
+
+#include "bridge/common/Text.h"
 
 namespace bridge::dimse {
 namespace {
@@ -64,6 +67,31 @@ AssociationDecision decideAssociation(const DimseSettings& settings,
         }
     }
     return AssociationDecision::Accept;
+}
+
+std::string grantsByAetProblem(const DimseSettings& dimse, const AccessSettings& access) {
+    std::set<std::string> granted;
+    for (const auto& [collection, aets] : access.grantsByAet)
+        for (const auto& ae : aets) granted.insert(trimSpaces(ae));
+    if (granted.empty()) return {};
+    const std::string fix =
+        ": any peer can call itself that AE title. Bind each granted AE to its host: list it in "
+        "dimse.allowedCallingAets, give it a dimse.peers entry with its host, and set dimse.checkCallerHost "
+        "to true (or remove access.grantsByAet)";
+    if (!dimse.checkCallerHost)
+        return "access.grantsByAet grants restricted collections by calling AE title but dimse.checkCallerHost is "
+               "false" + fix;
+    for (const auto& ae : granted) {
+        bool listed = false;
+        for (const auto& allowed : dimse.allowedCallingAets)
+            if (trimSpaces(allowed) == ae) listed = true;
+        if (!listed)
+            return "access.grantsByAet grants AE '" + ae + "', which is not in dimse.allowedCallingAets" + fix;
+        auto peer = dimse.peers.find(ae);
+        if (peer == dimse.peers.end() || trimSpaces(peer->second.host).empty())
+            return "access.grantsByAet grants AE '" + ae + "', which has no dimse.peers entry with a host" + fix;
+    }
+    return {};
 }
 
 const char* const* queryTransferSyntaxes(int& count) {

@@ -28,6 +28,14 @@ AssociationDecision decideAssociation(const DimseSettings& settings,
                                       const std::string& callingAet, const std::string& calledAet,
                                       const std::string& peerAddress);
 
+/// Issue 9 #8: a grant by calling AE title (access.grantsByAet) is only as strong as the check
+/// that the caller IS that AE; without one, any peer calling itself the granted AE sees the
+/// restricted collections. Returns why the configuration is unsafe (naming the keys to set),
+/// or an empty string when every granted AE is bound to a host: listed in
+/// dimse.allowedCallingAets, with a dimse.peers entry giving its host, and dimse.checkCallerHost
+/// on. Pure.
+std::string grantsByAetProblem(const DimseSettings& dimse, const AccessSettings& access);
+
 /// Accepts the supported presentation contexts of an incoming A-ASSOCIATE-RQ (others are
 /// refused: abstract syntax not supported). Returns the DCMTK condition.
 OFCondition acceptPresentationContexts(T_ASC_Parameters* params);

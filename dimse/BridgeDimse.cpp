@@ -1,10 +1,15 @@
 #include "dimse/BridgeDimse.h"
 
+#include "bridge/common/Error.h"
 #include "bridge/query/AccessPolicy.h"
+#include "dimse/AssociationPolicy.h"
 
 namespace bridge::dimse {
 
 DimseDependencies makeDimseDependencies(BridgeServices& services) {
+    // Refuse to serve restricted collections to whoever claims a granted AE title.
+    const std::string problem = grantsByAetProblem(services.config.dimse, services.config.access);
+    if (!problem.empty()) throw BridgeError(ErrorCode::InvalidArgument, "config: " + problem);
     DimseDependencies deps;
     deps.query = services.query.get();
     deps.retrieve = services.retrieve.get();

@@ -8,6 +8,8 @@
 namespace bridge::dimse {
 
 /// The returned struct refers to `services`, which must outlive it and any server using it.
+/// Throws BridgeError(InvalidArgument) naming the keys when access.grantsByAet is not bound to
+/// hosts (grantsByAetProblem, dimse/AssociationPolicy.h): the server must not start so.
 DimseDependencies makeDimseDependencies(BridgeServices& services);
 
 }  // namespace bridge::dimse

@@ -15,6 +15,7 @@
 
 #include "bridge/common/Error.h"
 #include "bridge/common/Text.h"
+#include "dimse/AssociateRequestWait.h"
 #include "dimse/AssociationPolicy.h"
 #include "dimse/CStoreSender.h"
 #include "dimse/FindScp.h"
@@ -128,57 +129,87 @@ void DimseServer::acceptLoop() {
         if (n <= 0 || !(pfd.revents & POLLIN)) continue;
         int client = ::accept4(listenFd_, nullptr, nullptr, SOCK_CLOEXEC);
         if (client < 0) continue;
-
-        T_ASC_Association* assoc = nullptr;
-        OFCondition cond;
-        {
-            std::lock_guard<std::mutex> lock(externalSocketMutex());
-            dcmExternalSocketHandle.set(client);
-            cond = ASC_receiveAssociation(network_, &assoc, settings_.maxPdu, nullptr, nullptr, OFFalse,
-                                          DUL_NOBLOCK, static_cast<int>(settings_.acseTimeout.count()));
-            dcmExternalSocketHandle.set(-1);
-        }
-        if (cond.bad()) {
-            OFLOG_INFO(serverLogger, "association receive failed: " << cond.text());
-            if (assoc) {
-                ASC_dropAssociation(assoc);
-                ASC_destroyAssociation(&assoc);
-            } else {
-                ::close(client);
-            }
+        // Negotiation happens on the connection's own thread (never here), so one slow peer
+        // cannot delay the others. Connections still negotiating are bounded separately: beyond
+        // the bound nothing has been read yet that an A-ASSOCIATE-RJ could answer, so close.
+        if (negotiating_.load() >= maxNegotiating()) {
+            OFLOG_WARN(serverLogger, "closing connection: " << maxNegotiating()
+                                                            << " connections already negotiating");
+            ::close(client);
             continue;
         }
-        if (active_.load() >= settings_.maxAssociations) {
-            OFLOG_WARN(serverLogger,
-                       "rejecting association: " << settings_.maxAssociations << " already active");
-            reject(assoc, ASC_RESULT_REJECTEDTRANSIENT, ASC_SOURCE_SERVICEPROVIDER_PRESENTATION_RELATED,
-                   ASC_REASON_SP_PRES_LOCALLIMITEXCEEDED);
-            continue;
-        }
-        ++active_;
+        // Room for a whole A-ASSOCIATE-RQ in the receive queue (awaitAssociateRequest peeks).
+        int rcvbuf = static_cast<int>(2 * kMaxAssociateRequestBytes);
+        ::setsockopt(client, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+        ++negotiating_;
         auto worker = std::make_unique<Worker>();
         Worker* w = worker.get();
         try {
-            w->thread = std::thread([this, assoc, w] {
+            w->thread = std::thread([this, client, w] {
                 try {
-                    serve(assoc);
+                    negotiateAndServe(client);
                 } catch (...) {
                     OFLOG_ERROR(serverLogger, "unexpected exception in association thread");
                 }
-                --active_;
                 w->done = true;
             });
         } catch (const std::exception& e) {
-            // No thread for it (resource exhaustion): refuse like the association limit.
-            --active_;
+            // No thread for it (resource exhaustion): nothing was read, so just close.
+            --negotiating_;
             OFLOG_ERROR(serverLogger, "cannot start association thread: " << e.what());
-            reject(assoc, ASC_RESULT_REJECTEDTRANSIENT, ASC_SOURCE_SERVICEPROVIDER_PRESENTATION_RELATED,
-                   ASC_REASON_SP_PRES_LOCALLIMITEXCEEDED);
+            ::close(client);
             continue;
         }
         std::lock_guard<std::mutex> lock(workersMutex_);
         workers_.push_back(std::move(worker));
     }
+}
+
+void DimseServer::negotiateAndServe(int client) {
+    // One TOTAL deadline for the whole A-ASSOCIATE-RQ (dcmnet's own timeout is per read).
+    const auto deadline = std::chrono::steady_clock::now() + settings_.acseTimeout;
+    const AssociateRequestWait wait = awaitAssociateRequest(client, deadline, kMaxAssociateRequestBytes, stopping_);
+    if (wait != AssociateRequestWait::Ready) {
+        --negotiating_;
+        OFLOG_INFO(serverLogger, "dropping connection: " << describe(wait));
+        ::close(client);
+        return;
+    }
+    T_ASC_Association* assoc = nullptr;
+    OFCondition cond;
+    {
+        // The PDU is buffered: dcmnet reads it without waiting, so the mutex is held briefly.
+        std::lock_guard<std::mutex> lock(externalSocketMutex());
+        dcmExternalSocketHandle.set(client);
+        cond = ASC_receiveAssociation(network_, &assoc, settings_.maxPdu, nullptr, nullptr, OFFalse, DUL_NOBLOCK,
+                                      static_cast<int>(settings_.acseTimeout.count()));
+        dcmExternalSocketHandle.set(-1);
+    }
+    --negotiating_;
+    if (cond.bad()) {
+        OFLOG_INFO(serverLogger, "association receive failed: " << cond.text());
+        if (assoc) {
+            ASC_dropAssociation(assoc);
+            ASC_destroyAssociation(&assoc);
+        } else {
+            ::close(client);
+        }
+        return;
+    }
+    if (active_.fetch_add(1) >= settings_.maxAssociations) {
+        --active_;
+        OFLOG_WARN(serverLogger, "rejecting association: " << settings_.maxAssociations << " already active");
+        reject(assoc, ASC_RESULT_REJECTEDTRANSIENT, ASC_SOURCE_SERVICEPROVIDER_PRESENTATION_RELATED,
+               ASC_REASON_SP_PRES_LOCALLIMITEXCEEDED);
+        return;
+    }
+    try {
+        serve(assoc);
+    } catch (...) {
+        --active_;
+        throw;
+    }
+    --active_;
 }
 
 void DimseServer::serve(T_ASC_Association* assoc) {

@@ -12,15 +12,26 @@
 // process; another DCMTK *acceptor* (DcmSCP, storescp code) in the same process would race
 // with it, so in-process tests use an out-of-process storescp as C-MOVE destination.
 //
+// Negotiation: each accepted connection gets its own thread at once (the accept thread reads
+// nothing), which waits for the WHOLE A-ASSOCIATE-RQ with one total deadline (acseTimeout;
+// dcmnet's own timeout is per read) before ASC_receiveAssociation runs under the mutex on the
+// buffered PDU (AssociateRequestWait.h). A peer trickling bytes is dropped at the deadline and
+// delays nobody else. At most maxAssociations connections may be negotiating at once; beyond
+// that a new connection is closed at once (nothing was read that an A-ASSOCIATE-RJ could answer).
+// An announced A-ASSOCIATE-RQ longer than kMaxAssociateRequestBytes, or a first PDU of another
+// type, is dropped.
+//
 // Limits: at most maxAssociations concurrent associations; one more is answered with
 // A-ASSOCIATE-RJ (rejected-transient, service-provider presentation, local-limit-exceeded,
 // PS3.8 9.3.4). Unknown called AE -> rejected-permanent called-AE-not-recognized; calling AE not
 // in a non-empty allow-list (or from another host with checkCallerHost) ->
 // calling-AE-not-recognized. Idle associations are aborted after networkTimeout.
 //
-// Threading: start()/stop() from one owner thread; one accept thread; one thread per association.
+// Threading: start()/stop() from one owner thread; one accept thread; one thread per connection
+// (negotiation, then the association).
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <list>
 #include <memory>
@@ -51,6 +62,11 @@ public:
     std::uint16_t port() const { return port_; }
     /// Gauge: associations being served now.
     int activeAssociations() const { return active_.load(); }
+    /// Gauge: connections accepted whose A-ASSOCIATE-RQ has not been read yet.
+    int negotiatingConnections() const { return negotiating_.load(); }
+    /// Bound on the announced length of an incoming A-ASSOCIATE-RQ PDU; a longer one is
+    /// dropped without answer (128 presentation contexts with many syntaxes stay far below).
+    static constexpr std::size_t kMaxAssociateRequestBytes = 256 * 1024;
 
 private:
     struct Worker {
@@ -58,7 +74,11 @@ private:
         std::atomic<bool> done{false};
     };
     void acceptLoop();
+    /// On the connection's own thread: waits (total deadline acseTimeout) for the whole
+    /// A-ASSOCIATE-RQ, lets dcmnet read it, enforces maxAssociations, then serve().
+    void negotiateAndServe(int client);
     void serve(T_ASC_Association* assoc);
+    int maxNegotiating() const { return settings_.maxAssociations; }
     void reapWorkers(bool all);
 
     DimseSettings settings_;
@@ -68,6 +88,7 @@ private:
     T_ASC_Network* network_ = nullptr;
     std::atomic<bool> stopping_{false};
     std::atomic<int> active_{0};
+    std::atomic<int> negotiating_{0};  ///< connections whose A-ASSOCIATE-RQ is not yet read
     std::thread acceptThread_;
     std::mutex workersMutex_;
     std::list<std::unique_ptr<Worker>> workers_;

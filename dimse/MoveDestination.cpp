@@ -42,7 +42,14 @@ void MoveDestination::propose(const std::string& sopClass, const std::string& ts
         contexts_.push_back({sopClass, {ts}});
         proposed_.insert({sopClass, ts});
     }
-    while (contexts_.size() > kMaxContexts) contexts_.erase(contexts_.begin());
+    if (contexts_.size() <= kMaxContexts) return;
+    // Drop the oldest contexts, and forget them in proposed_ too: covers() must not claim a SOP
+    // class whose context is no longer proposed (issue 9 #10), or its instance would be sent on
+    // an association that cannot carry it instead of re-opening one that can.
+    contexts_.erase(contexts_.begin(), contexts_.end() - static_cast<std::ptrdiff_t>(kMaxContexts));
+    proposed_.clear();
+    for (const auto& [sop, syntaxes] : contexts_)
+        for (const auto& syntax : syntaxes) proposed_.insert({sop, syntax});
 }
 
 void MoveDestination::release() {

@@ -44,7 +44,7 @@ struct DimseSettings {
     std::string bindAddress = "127.0.0.1";
     int maxAssociations = 16;  ///< further associations are rejected (A-ASSOCIATE-RJ, transient, local limit exceeded)
     std::uint32_t maxPdu = 116794;
-    std::chrono::seconds acseTimeout{30};
+    std::chrono::seconds acseTimeout{30};  ///< total deadline for an incoming A-ASSOCIATE-RQ; outgoing ACSE timeout
     std::chrono::seconds dimseTimeout{60};
     std::chrono::seconds networkTimeout{60};
     std::chrono::seconds pendingInterval{5};  ///< max silence between C-MOVE/C-GET Pendings
