@@ -51,6 +51,12 @@ public:
     std::uint16_t port() const { return port_; }
     /// Gauge: associations being served now.
     int activeAssociations() const { return active_.load(); }
+    /// SIGHUP: takes dimse.peers, allowedCallingAets and checkCallerHost from `fresh` (the rest
+    /// of the settings -- port, AE titles, limits -- need a restart). Running associations keep
+    /// serving; each new association and each new C-MOVE uses the new values. Thread-safe.
+    void reload(const DimseSettings& fresh);
+    /// The settings in force now (immutable snapshot). Thread-safe.
+    std::shared_ptr<const DimseSettings> currentSettings() const;
 
 private:
     struct Worker {
@@ -61,8 +67,10 @@ private:
     void serve(T_ASC_Association* assoc);
     void reapWorkers(bool all);
 
-    DimseSettings settings_;
+    DimseSettings settings_;  ///< start-time settings (port, limits); see currentSettings()
     DimseDependencies deps_;
+    mutable std::mutex reloadMutex_;
+    std::shared_ptr<const DimseSettings> current_;
     int listenFd_ = -1;
     std::uint16_t port_ = 0;
     T_ASC_Network* network_ = nullptr;
