@@ -3,6 +3,7 @@
 // Composition only: configuration -> BridgeServices (the core) -> the two adapters.
 
 #include <dcmtk/config/osconfig.h>
+#include <Poco/Logger.h>
 #include <dcmtk/oflog/oflog.h>
 #include <pthread.h>
 
@@ -24,6 +25,9 @@
 #include "bridge/catalog/CatalogSync.h"
 #include "bridge/common/Config.h"
 #include "bridge/common/Error.h"
+#include "bridge/common/Logging.h"
+#include "bridge/common/MetricsRegistry.h"
+#include "bridge/query/AccessPolicy.h"
 #include "bridge/retrieve/BridgeServices.h"
 #include "dimse/BridgeDimse.h"
 #include "dimse/DimseServer.h"
@@ -48,6 +52,10 @@ options (override the configuration file; see conf/tcia-bridge.example.json):
                             a C-MOVE destination (repeatable; adds to dimse.peers)
   --no-dimse | --no-web     do not start that server
   --log-level LEVEL         trace, debug, info (default), warn, error
+  --log-format text|json    log line format (default text)
+  --log-file FILE           log to FILE (appended) instead of stderr
+  --audit-file FILE         append one JSON audit line per query and retrieve to FILE
+  --version                 print the version and exit
   --help                    this text
 sync options:
   --collection NAME         harvest only this collection (repeatable; default: all)
@@ -55,12 +63,15 @@ sync options:
 
 environment: TCIA_USERNAME, TCIA_PASSWORD, TCIA_CLIENT_SECRET, TCIA_TOKEN_URL (restricted
 collections); TCP_NODELAY (set to 1 by the bridge unless given).
-Stops cleanly on SIGINT / SIGTERM.
+Stops cleanly on SIGINT / SIGTERM. SIGHUP re-reads the configuration file and applies
+dimse.peers, dimse.allowedCallingAets, dimse.checkCallerHost, access.* and log.* without
+dropping associations (other keys need a restart). Every key: docs/configuration.md.
 )";
 
 struct Arguments {
     bool sync = false;
     bool help = false;
+    bool version = false;
     std::optional<std::string> configFile;
     std::vector<std::pair<std::string, std::string>> overrides;  // applied in order
     std::vector<std::string> collections;
@@ -87,6 +98,10 @@ Arguments parseArguments(int argc, char** argv) {
         std::string a = argv[i];
         if (a == "--help" || a == "-h")
             args.help = true;
+        else if (a == "--version")
+            args.version = true;
+        else if (a == "--log-format" || a == "--log-file" || a == "--audit-file")
+            args.overrides.emplace_back(a, value(a));
         else if (a == "--config")
             args.configFile = value(a);
         else if (a == "--tcia-url" || a == "--aet" || a == "--dimse-port" || a == "--http-port" ||
@@ -144,31 +159,24 @@ bridge::Config loadConfig(const Arguments& args) {
             bridge::DicomPeer peer = bridge::parseDestination(v);
             config.dimse.peers[peer.aeTitle] = peer;
         } else if (flag == "--log-level") {
+            if (!bridge::isLogLevel(v)) usageError("--log-level: trace, debug, info, warn, error or fatal");
             config.logLevel = v;
+        } else if (flag == "--log-format") {
+            if (v != "text" && v != "json") usageError("--log-format: text or json");
+            config.log.format = v;
+        } else if (flag == "--log-file") {
+            config.log.sink = "file";
+            config.log.file = v;
+        } else if (flag == "--audit-file") {
+            config.audit.file = v;
         } else if (flag == "--no-dimse") {
             config.dimse.enabled = false;
         } else if (flag == "--no-web") {
             config.web.enabled = false;
         }
     }
+    bridge::validateConfig(config);
     return config;
-}
-
-void configureLogging(const std::string& level) {
-    OFLogger::LogLevel l = OFLogger::INFO_LOG_LEVEL;
-    if (level == "trace")
-        l = OFLogger::TRACE_LOG_LEVEL;
-    else if (level == "debug")
-        l = OFLogger::DEBUG_LOG_LEVEL;
-    else if (level == "warn")
-        l = OFLogger::WARN_LOG_LEVEL;
-    else if (level == "error")
-        l = OFLogger::ERROR_LOG_LEVEL;
-    else if (level == "fatal")
-        l = OFLogger::FATAL_LOG_LEVEL;
-    OFLog::configure(l);
-    // dcmnet's own INFO lines (one per association/message) are noise at info level.
-    if (l == OFLogger::INFO_LOG_LEVEL) OFLog::getLogger("dcmtk").setLogLevel(OFLogger::WARN_LOG_LEVEL);
 }
 
 /// Blocks SIGINT/SIGTERM in this thread and every thread started after; waitForSignal() takes them.
@@ -177,6 +185,7 @@ sigset_t blockStopSignals() {
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     return set;
 }
@@ -225,7 +234,26 @@ int runSyncCommand(const Arguments& args, const bridge::Config& config, const si
     return rc;
 }
 
-int runServe(const bridge::Config& config, const sigset_t& stopSignals) {
+/// SIGHUP: re-reads the configuration (file, environment, flags) and applies what can change
+/// while serving: peers and calling-AE rules, access grants, logging. Failures keep the old
+/// configuration and are logged.
+void reloadConfiguration(const Arguments& args, bridge::BridgeServices& services, bridge::dimse::DimseServer* dimse) {
+    Poco::Logger& log = Poco::Logger::get("bridge.app");
+    try {
+        bridge::Config fresh = loadConfig(args);
+        bridge::configureLogging(fresh.log, fresh.logLevel);
+        if (dimse) dimse->reload(fresh.dimse);
+        if (services.access) services.access->reload(fresh.access);
+        bridge::metrics().add("tcia_bridge_config_reloads_total", {"ok"});
+        log.information("SIGHUP: configuration reloaded (%z DIMSE peers, %z collections with grants)",
+                        fresh.dimse.peers.size(), fresh.access.grantsByAet.size() + fresh.access.grantsByToken.size());
+    } catch (const std::exception& e) {
+        bridge::metrics().add("tcia_bridge_config_reloads_total", {"failed"});
+        log.error("SIGHUP: configuration not reloaded, keeping the previous one: %s", std::string(e.what()));
+    }
+}
+
+int runServe(const Arguments& args, const bridge::Config& config, const sigset_t& stopSignals) {
     auto services = bridge::makeBridgeServices(config);
     std::unique_ptr<bridge::dimse::DimseServer> dimse;
     std::unique_ptr<bridge::web::DicomWebServer> web;
@@ -257,7 +285,7 @@ int runServe(const bridge::Config& config, const sigset_t& stopSignals) {
         if (auto* catalog = dynamic_cast<bridge::Catalog*>(services->metadata.get())) {
             refresher = std::make_unique<bridge::CatalogRefresher>(
                 *catalog, std::chrono::duration_cast<std::chrono::milliseconds>(config.catalog.refreshInterval),
-                [](const std::string& message) { std::cerr << "tcia-bridge: " << message << "\n"; });
+                [](const std::string& message) { Poco::Logger::get("bridge.catalog").information(message); });
             where << "; catalog refresh every " << config.catalog.refreshInterval.count() << " s";
         }
     }
@@ -266,7 +294,11 @@ int runServe(const bridge::Config& config, const sigset_t& stopSignals) {
     std::fflush(stdout);
 
     int sig = 0;
-    sigwait(&stopSignals, &sig);
+    for (;;) {
+        sigwait(&stopSignals, &sig);
+        if (sig != SIGHUP) break;
+        reloadConfiguration(args, *services, dimse.get());
+    }
     std::printf("tcia-bridge: %s received, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
     std::fflush(stdout);
     refresher.reset();  // cancels a refresh in flight (between TCIA calls) and joins
@@ -286,12 +318,16 @@ int main(int argc, char** argv) {
         std::fputs(kUsage, stdout);
         return 0;
     }
+    if (args.version) {
+        std::printf("tcia-bridge %s\n", BRIDGE_VERSION);
+        return 0;
+    }
     sigset_t stopSignals = blockStopSignals();
     if (args.sync) sigaddset(&stopSignals, SIGUSR1), pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
     try {
         bridge::Config config = loadConfig(args);
-        configureLogging(config.logLevel);
-        return args.sync ? runSyncCommand(args, config, stopSignals) : runServe(config, stopSignals);
+        bridge::configureLogging(config.log, config.logLevel);
+        return args.sync ? runSyncCommand(args, config, stopSignals) : runServe(args, config, stopSignals);
     } catch (const bridge::BridgeError& e) {
         std::cerr << "tcia-bridge: " << e.what() << "\n";
         return e.code() == bridge::ErrorCode::InvalidArgument ? 2 : 1;

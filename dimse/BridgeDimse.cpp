@@ -28,6 +28,7 @@ DimseDependencies makeDimseDependencies(BridgeServices& services) {
     }
     deps.caseSensitivePersonNames = services.config.query.caseSensitivePersonNames;
     deps.maxResults = services.config.query.maxResults;
+    deps.audit = services.audit.get();
     return deps;
 }
 

@@ -8,6 +8,7 @@
 #include <functional>
 #include <string>
 
+#include "bridge/common/AuditLog.h"
 #include "bridge/query/Query.h"
 #include "bridge/query/QueryService.h"
 #include "bridge/retrieve/RetrieveService.h"
@@ -23,6 +24,7 @@ struct DimseDependencies {
     /// (AccessPolicy::isKnownCalledAet). Empty function = none.
     std::function<bool(const std::string& calledAet)> isKnownCalledAet;
     bool caseSensitivePersonNames = false;
+    AuditLog* audit = nullptr;  ///< one record per C-FIND / C-MOVE / C-GET; null = none
     std::size_t maxResults = 10'000;  ///< for the truncation ErrorComment only; the cap lives in the core
 };
 

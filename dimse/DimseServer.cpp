@@ -14,10 +14,13 @@
 #include <cstring>
 
 #include "bridge/common/Error.h"
+#include "bridge/common/Logging.h"
+#include "bridge/common/MetricsRegistry.h"
 #include "bridge/common/Text.h"
 #include "dimse/AssociateRequestWait.h"
 #include "dimse/AssociationPolicy.h"
 #include "dimse/CStoreSender.h"
+#include "dimse/DimseObservation.h"
 #include "dimse/FindScp.h"
 #include "dimse/GetScp.h"
 #include "dimse/MoveScp.h"
@@ -46,7 +49,22 @@ void reject(T_ASC_Association* assoc, T_ASC_RejectParametersResult result,
 }  // namespace
 
 DimseServer::DimseServer(DimseSettings settings, DimseDependencies dependencies)
-    : settings_(std::move(settings)), deps_(std::move(dependencies)) {}
+    : settings_(std::move(settings)), deps_(std::move(dependencies)),
+      current_(std::make_shared<const DimseSettings>(settings_)) {}
+
+void DimseServer::reload(const DimseSettings& fresh) {
+    std::lock_guard lock(reloadMutex_);
+    auto next = std::make_shared<DimseSettings>(*current_);
+    next->peers = fresh.peers;
+    next->allowedCallingAets = fresh.allowedCallingAets;
+    next->checkCallerHost = fresh.checkCallerHost;
+    current_ = std::move(next);
+}
+
+std::shared_ptr<const DimseSettings> DimseServer::currentSettings() const {
+    std::lock_guard lock(reloadMutex_);
+    return current_;
+}
 
 DimseServer::~DimseServer() { stop(); }
 
@@ -145,11 +163,15 @@ void DimseServer::acceptLoop() {
         auto worker = std::make_unique<Worker>();
         Worker* w = worker.get();
         try {
-            w->thread = std::thread([this, client, w] {
-                try {
-                    negotiateAndServe(client);
-                } catch (...) {
-                    OFLOG_ERROR(serverLogger, "unexpected exception in association thread");
+            // One log context id per association, from its first PDU to its end.
+            w->thread = std::thread([this, client, w, contextId = nextLogContextId('a')] {
+                {
+                    LogScope scope(contextId);
+                    try {
+                        negotiateAndServe(client);
+                    } catch (...) {
+                        OFLOG_ERROR(serverLogger, "unexpected exception in association thread");
+                    }
                 }
                 w->done = true;
             });
@@ -199,17 +221,20 @@ void DimseServer::negotiateAndServe(int client) {
     if (active_.fetch_add(1) >= settings_.maxAssociations) {
         --active_;
         OFLOG_WARN(serverLogger, "rejecting association: " << settings_.maxAssociations << " already active");
+        metrics().add("tcia_bridge_dimse_associations_total", {"rejected-limit"});
         reject(assoc, ASC_RESULT_REJECTEDTRANSIENT, ASC_SOURCE_SERVICEPROVIDER_PRESENTATION_RELATED,
                ASC_REASON_SP_PRES_LOCALLIMITEXCEEDED);
         return;
     }
-    try {
-        serve(assoc);
-    } catch (...) {
-        --active_;
-        throw;
-    }
-    --active_;
+    metrics().add("tcia_bridge_dimse_associations_active", {}, 1);
+    struct ActiveGuard {
+        std::atomic<int>& active;
+        ~ActiveGuard() {
+            metrics().add("tcia_bridge_dimse_associations_active", {}, -1);
+            --active;
+        }
+    } guard{active_};
+    serve(assoc);
 }
 
 void DimseServer::serve(T_ASC_Association* assoc) {
@@ -220,7 +245,8 @@ void DimseServer::serve(T_ASC_Association* assoc) {
     AssociationInfo info{trimmed(callingAet), trimmed(calledAet), trimmed(peer)};
     std::string peerHost = info.peerAddress.substr(0, info.peerAddress.find(':'));
 
-    switch (decideAssociation(settings_, deps_.isKnownCalledAet, info.callingAet, info.calledAet, peerHost)) {
+    std::shared_ptr<const DimseSettings> snapshot = currentSettings();
+    switch (decideAssociation(*snapshot, deps_.isKnownCalledAet, info.callingAet, info.calledAet, peerHost)) {
         case AssociationDecision::Accept:
             break;
         case AssociationDecision::CalledAeNotRecognized:
@@ -228,12 +254,14 @@ void DimseServer::serve(T_ASC_Association* assoc) {
                        "rejecting " << info.callingAet << ": called AE '" << info.calledAet << "' unknown");
             reject(assoc, ASC_RESULT_REJECTEDPERMANENT, ASC_SOURCE_SERVICEUSER,
                    ASC_REASON_SU_CALLEDAETITLENOTRECOGNIZED);
+            metrics().add("tcia_bridge_dimse_associations_total", {"rejected-called-ae"});
             return;
         case AssociationDecision::CallingAeNotRecognized:
         case AssociationDecision::CallingHostNotAllowed:
             OFLOG_WARN(serverLogger, "rejecting calling AE '" << info.callingAet << "' from " << peerHost);
             reject(assoc, ASC_RESULT_REJECTEDPERMANENT, ASC_SOURCE_SERVICEUSER,
                    ASC_REASON_SU_CALLINGAETITLENOTRECOGNIZED);
+            metrics().add("tcia_bridge_dimse_associations_total", {"rejected-calling-ae"});
             return;
     }
     OFCondition cond = acceptPresentationContexts(assoc->params);
@@ -248,6 +276,7 @@ void DimseServer::serve(T_ASC_Association* assoc) {
         ASC_destroyAssociation(&assoc);
         return;
     }
+    metrics().add("tcia_bridge_dimse_associations_total", {"accepted"});
     OFLOG_DEBUG(serverLogger,
                 "association from " << info.callingAet << " (" << peerHost << ") to " << info.calledAet);
 
@@ -290,18 +319,23 @@ void DimseServer::serve(T_ASC_Association* assoc) {
             aborted = true;
             break;
         }
+        // Each command sees the settings in force when it arrives (SIGHUP reloads peers).
+        snapshot = currentSettings();
         switch (msg.CommandField) {
-            case DIMSE_C_ECHO_RQ:
+            case DIMSE_C_ECHO_RQ: {
+                Stopwatch watch;
                 cond = DIMSE_sendEchoResponse(assoc, presId, &msg.msg.CEchoRQ, STATUS_Success, nullptr);
+                observeOperation("C-ECHO", STATUS_Success, watch.seconds());
                 break;
+            }
             case DIMSE_C_FIND_RQ:
-                cond = handleFind(assoc, presId, msg.msg.CFindRQ, info, settings_, deps_);
+                cond = handleFind(assoc, presId, msg.msg.CFindRQ, info, *snapshot, deps_);
                 break;
             case DIMSE_C_MOVE_RQ:
-                cond = handleMove(assoc, presId, msg.msg.CMoveRQ, info, settings_, deps_, stopping_);
+                cond = handleMove(assoc, presId, msg.msg.CMoveRQ, info, *snapshot, deps_, stopping_);
                 break;
             case DIMSE_C_GET_RQ:
-                cond = handleGet(assoc, presId, msg.msg.CGetRQ, info, settings_, deps_, stopping_);
+                cond = handleGet(assoc, presId, msg.msg.CGetRQ, info, *snapshot, deps_, stopping_);
                 break;
             case DIMSE_C_CANCEL_RQ:
                 // A C-CANCEL after the final response (Weasis sends one after every response): ignore.

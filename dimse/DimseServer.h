@@ -67,6 +67,12 @@ public:
     /// Bound on the announced length of an incoming A-ASSOCIATE-RQ PDU; a longer one is
     /// dropped without answer (128 presentation contexts with many syntaxes stay far below).
     static constexpr std::size_t kMaxAssociateRequestBytes = 256 * 1024;
+    /// SIGHUP: takes dimse.peers, allowedCallingAets and checkCallerHost from `fresh` (the rest
+    /// of the settings -- port, AE titles, limits -- need a restart). Running associations keep
+    /// serving; each new association and each new C-MOVE uses the new values. Thread-safe.
+    void reload(const DimseSettings& fresh);
+    /// The settings in force now (immutable snapshot). Thread-safe.
+    std::shared_ptr<const DimseSettings> currentSettings() const;
 
 private:
     struct Worker {
@@ -81,8 +87,10 @@ private:
     int maxNegotiating() const { return settings_.maxAssociations; }
     void reapWorkers(bool all);
 
-    DimseSettings settings_;
+    DimseSettings settings_;  ///< start-time settings (port, limits); see currentSettings()
     DimseDependencies deps_;
+    mutable std::mutex reloadMutex_;
+    std::shared_ptr<const DimseSettings> current_;
     int listenFd_ = -1;
     std::uint16_t port_ = 0;
     T_ASC_Network* network_ = nullptr;

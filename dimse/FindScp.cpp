@@ -7,6 +7,8 @@
 
 #include "bridge/common/CancelToken.h"
 #include "bridge/common/Error.h"
+#include "bridge/common/MetricsRegistry.h"
+#include "dimse/DimseObservation.h"
 #include "dimse/DimseStatus.h"
 #include "dimse/IdentifierTranslator.h"
 
@@ -23,6 +25,8 @@ struct FindContext {
     Query query;
     std::unique_ptr<FindCursor> cursor;
     std::size_t matches = 0;
+    std::uint16_t status = 0;  ///< of the last response sent
+    std::string detail;        ///< ErrorComment of a failure
 };
 
 DcmDataset* commentDetail(const std::string& message) {
@@ -35,6 +39,11 @@ void findCallback(void* data, OFBool cancelled, T_DIMSE_C_FindRQ* request, DcmDa
                   int responseCount, T_DIMSE_C_FindRSP* response, DcmDataset** responseIdentifiers,
                   DcmDataset** statusDetail) {
     auto& ctx = *static_cast<FindContext*>(data);
+    struct StatusNote {
+        FindContext& c;
+        T_DIMSE_C_FindRSP* r;
+        ~StatusNote() { c.status = r->DimseStatus; }
+    } note{ctx, response};
     *responseIdentifiers = nullptr;
     *statusDetail = nullptr;
     // Never let an exception cross into DCMTK (house rule): everything is caught here.
@@ -76,6 +85,7 @@ void findCallback(void* data, OFBool cancelled, T_DIMSE_C_FindRQ* request, DcmDa
         ErrorCode code = classifyException(e);
         response->DimseStatus = failureStatus(code, DimseOperation::Find);
         *statusDetail = commentDetail(e.what());
+        ctx.detail = e.what();
         OFLOG_INFO(findLogger, "C-FIND from " << ctx.info.callingAet << " failed: " << e.what());
     } catch (...) {
         response->DimseStatus = failureStatus(ErrorCode::Internal, DimseOperation::Find);
@@ -88,11 +98,14 @@ void findCallback(void* data, OFBool cancelled, T_DIMSE_C_FindRQ* request, DcmDa
 OFCondition handleFind(T_ASC_Association* assoc, T_ASC_PresentationContextID presId,
                        T_DIMSE_C_FindRQ& request, const AssociationInfo& info, const DimseSettings& settings,
                        DimseDependencies& deps) {
-    FindContext ctx{info, settings, deps, CancelToken{}, Query{}, nullptr, 0};
+    FindContext ctx{info, settings, deps, CancelToken{}, Query{}, nullptr, 0, 0, {}};
+    Stopwatch watch;
     OFCondition cond = DIMSE_findProvider(assoc, presId, &request, findCallback, &ctx, DIMSE_BLOCKING,
                                           static_cast<int>(settings.dimseTimeout.count()));
     OFLOG_INFO(findLogger, "C-FIND " << info.callingAet << "->" << info.calledAet << " level "
                                      << toString(ctx.query.level) << ": " << ctx.matches << " matches");
+    if (cond.bad() && ctx.status == STATUS_Pending) ctx.detail = cond.text();  // association lost mid-answer
+    observeFind(deps, info, ctx.query, ctx.matches, ctx.status, ctx.detail, watch.seconds());
     return cond;
 }
 

@@ -6,6 +6,8 @@
 
 #include "bridge/common/Error.h"
 #include "dimse/CStoreSender.h"
+#include "bridge/common/MetricsRegistry.h"
+#include "dimse/DimseObservation.h"
 #include "dimse/RetrieveOperation.h"
 #include "dimse/RetrieveProviderStep.h"
 #include "dimse/RetrieveResponseWriter.h"
@@ -48,6 +50,8 @@ struct GetContext {
     RequesterStoreTarget target;
     std::optional<RetrieveOperation> operation;
     RetrieveResponse last;
+    std::optional<RetrieveRequest> request;  ///< once the identifier was read
+    std::string destinationAet;
 };
 
 RetrieveResponse firstStep(GetContext& ctx, T_DIMSE_C_GetRQ* request, DcmDataset* identifier) {
@@ -55,6 +59,7 @@ RetrieveResponse firstStep(GetContext& ctx, T_DIMSE_C_GetRQ* request, DcmDataset
     auto retrieve = readRetrieveRequest(request->AffectedSOPClassUID, identifier, ctx.info, ctx.deps,
                                         "bad C-GET request", failure);
     if (!retrieve) return failure;
+    ctx.request = *retrieve;
     auto& stopping = ctx.stopping;
     // No C-CANCEL polling here while waiting: on the requester's association the next message
     // could also be a late C-STORE-RSP; DIMSE_getProvider checks C-CANCEL between responses.
@@ -62,7 +67,9 @@ RetrieveResponse firstStep(GetContext& ctx, T_DIMSE_C_GetRQ* request, DcmDataset
                           std::chrono::duration_cast<std::chrono::milliseconds>(ctx.settings.pendingInterval),
                           [&stopping] { return stopping.load(); });
     OFLOG_INFO(getLogger, "C-GET from " << ctx.info.callingAet << " level " << toString(retrieve->level));
-    return ctx.operation->begin(*retrieve, ctx.target);
+    RetrieveResponse first = ctx.operation->begin(*retrieve, ctx.target);
+    if (!first.final()) observeRetrieveBegin(ctx.deps, ctx.info, *retrieve, ctx.info.callingAet, first.counts.planned);
+    return first;
 }
 
 void getCallback(void* data, OFBool cancelled, T_DIMSE_C_GetRQ* request, DcmDataset* identifier,
@@ -88,7 +95,10 @@ OFCondition handleGet(T_ASC_Association* assoc, T_ASC_PresentationContextID pres
                    stopping,
                    RequesterStoreTarget(assoc, static_cast<int>(settings.dimseTimeout.count())),
                    std::nullopt,
+                   {},
+                   std::nullopt,
                    {}};
+    Stopwatch watch;
     OFCondition cond = DIMSE_getProvider(assoc, presId, &request, getCallback, &ctx, DIMSE_BLOCKING,
                                          static_cast<int>(settings.dimseTimeout.count()));
     char status[8];
@@ -96,6 +106,9 @@ OFCondition handleGet(T_ASC_Association* assoc, T_ASC_PresentationContextID pres
     OFLOG_INFO(getLogger, "C-GET from " << info.callingAet << " done: status " << status << ", completed "
                                         << ctx.last.counts.completed << ", failed "
                                         << ctx.last.counts.failed);
+    observeRetrieve(deps, info, "C-GET", ctx.request ? &*ctx.request : nullptr, info.callingAet, ctx.last.status,
+                    ctx.last.counts, ctx.last.errorComment.empty() && cond.bad() ? cond.text() : ctx.last.errorComment,
+                    watch.seconds());
     return cond;
 }
 

@@ -6,6 +6,8 @@
 
 #include "bridge/common/Error.h"
 #include "dimse/MoveDestination.h"
+#include "bridge/common/MetricsRegistry.h"
+#include "dimse/DimseObservation.h"
 #include "dimse/RetrieveOperation.h"
 #include "dimse/RetrieveProviderStep.h"
 #include "dimse/RetrieveResponseWriter.h"
@@ -25,6 +27,8 @@ struct MoveContext {
     std::optional<MoveDestination> destination;
     std::optional<RetrieveOperation> operation;
     RetrieveResponse last;
+    std::optional<RetrieveRequest> request;  ///< once the identifier was read
+    std::string destinationAet;
 };
 
 RetrieveResponse firstStep(MoveContext& ctx, T_DIMSE_C_MoveRQ* request, DcmDataset* identifier) {
@@ -32,8 +36,10 @@ RetrieveResponse firstStep(MoveContext& ctx, T_DIMSE_C_MoveRQ* request, DcmDatas
     auto retrieve = readRetrieveRequest(request->AffectedSOPClassUID, identifier, ctx.info, ctx.deps,
                                         "bad C-MOVE request", failure);
     if (!retrieve) return failure;
+    ctx.request = *retrieve;
     std::string destinationAet = request->MoveDestination;
     while (!destinationAet.empty() && destinationAet.back() == ' ') destinationAet.pop_back();
+    ctx.destinationAet = destinationAet;
     auto peer = ctx.settings.peers.find(destinationAet);
     if (peer == ctx.settings.peers.end())
         return RetrieveOperation::failure(kStatusMoveDestinationUnknown,
@@ -59,7 +65,9 @@ RetrieveResponse firstStep(MoveContext& ctx, T_DIMSE_C_MoveRQ* request, DcmDatas
                           });
     OFLOG_INFO(moveLogger, "C-MOVE " << ctx.info.callingAet << " -> " << destinationAet << " level "
                                      << toString(retrieve->level));
-    return ctx.operation->begin(*retrieve, *ctx.destination);
+    RetrieveResponse first = ctx.operation->begin(*retrieve, *ctx.destination);
+    if (!first.final()) observeRetrieveBegin(ctx.deps, ctx.info, *retrieve, destinationAet, first.counts.planned);
+    return first;
 }
 
 void moveCallback(void* data, OFBool cancelled, T_DIMSE_C_MoveRQ* request, DcmDataset* identifier,
@@ -78,7 +86,8 @@ void moveCallback(void* data, OFBool cancelled, T_DIMSE_C_MoveRQ* request, DcmDa
 OFCondition handleMove(T_ASC_Association* assoc, T_ASC_PresentationContextID presId,
                        T_DIMSE_C_MoveRQ& request, const AssociationInfo& info, const DimseSettings& settings,
                        DimseDependencies& deps, const std::atomic<bool>& stopping) {
-    MoveContext ctx{assoc, presId, info, settings, deps, stopping, std::nullopt, std::nullopt, {}};
+    MoveContext ctx{assoc, presId, info, settings, deps, stopping, std::nullopt, std::nullopt, {}, std::nullopt, {}};
+    Stopwatch watch;
     OFCondition cond = DIMSE_moveProvider(assoc, presId, &request, moveCallback, &ctx, DIMSE_BLOCKING,
                                           static_cast<int>(settings.dimseTimeout.count()));
     char status[8];
@@ -87,6 +96,9 @@ OFCondition handleMove(T_ASC_Association* assoc, T_ASC_PresentationContextID pre
                                           << ctx.last.counts.completed << ", failed "
                                           << ctx.last.counts.failed << ", warning "
                                           << ctx.last.counts.warning);
+    observeRetrieve(deps, info, "C-MOVE", ctx.request ? &*ctx.request : nullptr, ctx.destinationAet, ctx.last.status,
+                    ctx.last.counts, ctx.last.errorComment.empty() && cond.bad() ? cond.text() : ctx.last.errorComment,
+                    watch.seconds());
     return cond;
 }
 

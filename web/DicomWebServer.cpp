@@ -3,7 +3,9 @@
 #include "bridge/common/Error.h"
 #include "bridge/query/AccessPolicy.h"
 #include "bridge/retrieve/BridgeServices.h"
+#include "bridge/retrieve/Metrics.h"
 #include "web/LandingPage.h"
+#include "web/Readiness.h"
 #include "web/WebRequestHandler.h"
 
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
@@ -37,7 +39,29 @@ ScopeResolver scopeFrom(AccessPolicy* policy) {
 
 DicomWebServer::DicomWebServer(BridgeServices& services)
     : DicomWebServer(*services.query, *services.retrieve, scopeFrom(services.access.get()), services.metadata.get(),
-                     services.config.web) {}
+                     services.config.web) {
+    context_->audit = services.audit.get();
+    BridgeServices* s = &services;
+    context_->extraMetrics = [s, this] {
+        std::string text = collectMetrics(*s).toPrometheusText();
+        text += "# HELP tcia_bridge_http_connections_active HTTP connections being served now\n"
+                "# TYPE tcia_bridge_http_connections_active gauge\ntcia_bridge_http_connections_active " +
+                std::to_string(currentConnections()) + "\n";
+        return text;
+    };
+    readiness_ = std::make_unique<ReadinessProbe>(
+        [s]() -> std::string {
+            if (!s->metadata) return "no catalog";
+            try {
+                (void)s->metadata->generation();
+            } catch (const std::exception& e) {
+                return std::string("catalog not usable: ") + e.what();
+            }
+            return {};
+        },
+        [s] { (void)s->tcia->collections(); });
+    context_->readiness = [probe = readiness_.get()] { return probe->check(); };
+}
 
 DicomWebServer::DicomWebServer(QueryService& query, RetrieveService& retrieve, AccessPolicy* access, MetadataSource* metadata,
                                WebSettings settings)
@@ -73,6 +97,7 @@ void DicomWebServer::start() {
     params->setTimeout(Poco::Timespan(60, 0));
     params->setServerName("tcia-bridge");
     threadPool_ = std::make_unique<Poco::ThreadPool>(2, threads, 60);
+    std::lock_guard lock(serverMutex_);
     server_ = std::make_unique<Poco::Net::HTTPServer>(new HandlerFactory(*context_, *landing_), *threadPool_, socket, params);
     server_->start();
 }
@@ -80,9 +105,19 @@ void DicomWebServer::start() {
 void DicomWebServer::stop() {
     if (!server_) return;
     server_->stopAll(true);
-    server_.reset();
+    {
+        std::lock_guard lock(serverMutex_);
+        server_.reset();
+    }
+    // Handlers may still run (a /metrics scrape among them): everything they touch -- context_,
+    // landing_, readiness_ -- is destroyed only after this join, in ~DicomWebServer.
     threadPool_->joinAll();
     threadPool_.reset();
+}
+
+int DicomWebServer::currentConnections() const {
+    std::lock_guard lock(serverMutex_);
+    return server_ ? server_->currentConnections() : 0;
 }
 
 std::uint16_t DicomWebServer::port() const { return port_; }

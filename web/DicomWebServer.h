@@ -2,7 +2,9 @@
 // The DICOMweb front end: a Poco HTTPServer on WebSettings::bindAddress serving
 //   /dicom-web/...   QIDO-RS, WADO-RS (instances, metadata, frames, bulkdata, rendered, thumbnail)
 //   /wado            WADO-URI (also /dicom-web/wado)
-//   /                landing page (HTML), /collections (JSON twin), /health (JSON)
+//   /                landing page (HTML), /collections (JSON twin), /health (JSON, alive)
+//   /ready           200 when the catalog is open and TCIA answered recently, else 503 JSON
+//   /metrics         Prometheus text format (bridge/common/MetricsRegistry.h + core statistics)
 // STOW-RS and other writes answer 405 JSON (read-only bridge).
 //
 // Threads and overload: Poco serves each connection (keep-alive) on a pool thread; a
@@ -15,6 +17,7 @@
 #include "web/WebContext.h"
 
 #include <memory>
+#include <mutex>
 
 namespace Poco {
 class ThreadPool;
@@ -31,6 +34,7 @@ class AccessPolicy;
 namespace bridge::web {
 
 class LandingPage;
+class ReadinessProbe;
 
 class DicomWebServer {
 public:
@@ -58,13 +62,17 @@ public:
     std::uint16_t port() const;
 
     WebContext& context() { return *context_; }
+    /// Gauge: TCP connections Poco serves now (0 when stopped). Thread-safe.
+    int currentConnections() const;
 
 private:
     std::unique_ptr<WebContext> context_;
     std::unique_ptr<LandingPage> landing_;
+    std::unique_ptr<ReadinessProbe> readiness_;
     std::unique_ptr<Poco::ThreadPool> threadPool_;
     std::unique_ptr<Poco::Net::HTTPServer> server_;
     std::uint16_t port_ = 0;
+    mutable std::mutex serverMutex_;  ///< guards server_ against currentConnections() from handlers
 };
 
 }  // namespace bridge::web

@@ -38,10 +38,12 @@ std::shared_ptr<QidoResponseCache::Answer> runSearch(WebExchange& exchange, cons
     auto answer = std::make_shared<QidoResponseCache::Answer>();
     answer->json = recordsToJsonArray(records);
     answer->truncated = cursor->truncated();
+    answer->matches = records.size();
     return answer;
 }
 
 void sendAnswer(WebExchange& exchange, const QidoResponseCache::Answer& answer) {
+    exchange.notes().matches = answer.matches;
     if (answer.truncated) exchange.request().response().set("Warning", kTruncatedWarning);
     if (answer.json.size() > kGzipMinBytes && exchange.acceptsGzip()) {
         const std::string& gz = answer.gzip();
@@ -61,6 +63,7 @@ void QidoResource::search(WebExchange& exchange, const WebRoute& route) {
     QidoPath path{route.level, route.studyInstanceUid, route.seriesInstanceUid};
     Query query = buildQidoQuery(path, parseQidoParameters(exchange.parameters()));
     query.scope = exchange.scope();
+    exchange.notes().query = query;
     const std::string root = exchange.dicomWebRoot();
 
     // Cacheable only when the source tracks its changes (the catalog). IMAGE level also reads

@@ -39,6 +39,7 @@ public:
     struct Answer {
         std::string json;  ///< the JSON array
         bool truncated = false;
+        std::size_t matches = 0;  ///< elements of the array (metrics, audit)
         /// gzip of json, compressed on first use (only gzip-accepting clients pay for it) and
         /// kept; thread-safe.
         const std::string& gzip() const;

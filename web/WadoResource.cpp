@@ -24,6 +24,7 @@ RetrieveRequest requestFor(WebExchange& exchange, const WebRoute& route) {
     if (!route.seriesInstanceUid.empty()) request.seriesInstanceUids = {route.seriesInstanceUid};
     if (!route.sopInstanceUid.empty()) request.sopInstanceUids = {route.sopInstanceUid};
     request.scope = exchange.scope();
+    exchange.notes().retrieve = request;
     return request;
 }
 
@@ -68,6 +69,7 @@ DicomInstance fetchInstance(WebExchange& exchange, const WebRoute& route) {
         got = true;
         return false;
     });
+    if (got) exchange.notes().instances = 1;
     if (!got) {
         if (stream->failedCount() > 0 || !stream->failedSopInstanceUids().empty()) throwDeliveryFailure(*stream);
         throw BridgeError(ErrorCode::NotFound, "instance not found");
@@ -90,6 +92,7 @@ DicomInstance firstInstance(WebExchange& exchange, const WebRoute& route) {
         got = true;
         return false;
     });
+    if (got) exchange.notes().instances = 1;
     if (!got) throwDeliveryFailure(*stream);
     return found;
 }
@@ -167,6 +170,7 @@ void WadoResource::retrieveInstances(WebExchange& exchange, const WebRoute& rout
         }
         writer->writePart("application/dicom; transfer-syntax=" + ts, bytes->data(), bytes->size(),
                           {{"Content-Location", instanceUrl(exchange, instance)}});
+        exchange.notes().instances = exchange.notes().instances.value_or(0) + 1;
         return true;
     });
     if (!writer) {

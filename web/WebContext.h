@@ -3,6 +3,7 @@
 // scope resolver, settings, caches and the admission gate. Owned by DicomWebServer; handlers
 // get a reference. The services are thread-safe; so are the caches and the gate.
 
+#include "bridge/common/AuditLog.h"
 #include "bridge/common/Config.h"
 #include "bridge/query/MetadataSource.h"
 #include "bridge/query/QueryService.h"
@@ -36,6 +37,13 @@ struct WebContext {
     /// (the catalog); see QidoResponseCache.h.
     QidoResponseCache qidoCache;
     RequestGate gate;
+
+    /// Observability (all optional; the production constructor of DicomWebServer sets them).
+    AuditLog* audit = nullptr;  ///< one record per QIDO search and per WADO retrieve
+    /// Extra Prometheus text appended to /metrics (cache and download statistics of the core).
+    std::function<std::string()> extraMetrics;
+    /// /ready: empty string when ready, else the reason it is not. Empty function = always ready.
+    std::function<std::string()> readiness;
 };
 
 }  // namespace bridge::web

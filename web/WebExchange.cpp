@@ -1,5 +1,7 @@
 #include "web/WebExchange.h"
 
+#include <Poco/SHA2Engine.h>
+
 #include "web/MetadataCache.h"
 #include "web/PublicUrl.h"
 
@@ -60,6 +62,44 @@ WebExchange::WebExchange(WebContext& context, Poco::Net::HTTPServerRequest& requ
     fh.localAddress = request.serverAddress().toString();
     baseUrl_ = publicBaseUrl(context.settings.publicBaseUrl, fh);
 }
+
+/// The streamed body as handed out by beginStream(): counts bytes, forwards writes in bulk.
+class WebExchange::CountingBody : public std::streambuf {
+public:
+    explicit CountingBody(std::ostream& out) : out_(out), stream(this) {}
+    std::uint64_t count = 0;
+
+private:
+    int_type overflow(int_type c) override {
+        if (traits_type::eq_int_type(c, traits_type::eof())) return traits_type::not_eof(c);
+        if (!out_.put(traits_type::to_char_type(c))) return traits_type::eof();
+        ++count;
+        return c;
+    }
+    std::streamsize xsputn(const char* s, std::streamsize n) override {
+        if (!out_.write(s, n)) return 0;
+        count += static_cast<std::uint64_t>(n);
+        return n;
+    }
+    int sync() override { return out_.flush() ? 0 : -1; }
+    std::ostream& out_;
+
+public:
+    std::ostream stream;
+};
+
+WebExchange::~WebExchange() = default;
+
+std::string WebExchange::principal() const {
+    if (!principal_.empty()) return principal_;
+    const std::string auth = request_.get("Authorization", "");
+    if (auth.size() <= 7 || lower(auth.substr(0, 7)) != "bearer ") return {};
+    Poco::SHA2Engine sha(Poco::SHA2Engine::SHA_256);
+    sha.update(auth.substr(7));
+    return "token:" + Poco::DigestEngine::digestToHex(sha.digest()).substr(0, 12);
+}
+
+std::uint64_t WebExchange::bytesSent() const { return bytesSent_ + (counter_ ? counter_->count : 0); }
 
 std::string WebExchange::parameter(const std::string& name) const {
     const std::string wanted = lower(name);
@@ -136,6 +176,7 @@ void WebExchange::sendBytes(int status, const std::string& contentType, const vo
         return;
     }
     response_.sendBuffer(data, size);
+    bytesSent_ += size;
 }
 
 void WebExchange::sendError(ErrorCode code, const std::string& message) {
@@ -152,7 +193,8 @@ std::ostream& WebExchange::beginStream(const std::string& contentType) {
     response_.setContentType(contentType);
     response_.setChunkedTransferEncoding(true);
     sent_ = true;
-    stream_ = &response_.send();
+    counter_ = std::make_unique<CountingBody>(response_.send());
+    stream_ = &counter_->stream;
     return *stream_;
 }
 

@@ -14,6 +14,8 @@
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
 
+#include <memory>
+
 #include <cstdint>
 #include <optional>
 #include <ostream>
@@ -25,6 +27,7 @@ namespace bridge::web {
 class WebExchange {
 public:
     WebExchange(WebContext& context, Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response);
+    ~WebExchange();
 
     WebContext& context() { return context_; }
     Poco::Net::HTTPServerRequest& request() { return request_; }
@@ -59,6 +62,21 @@ public:
 
     bool acceptsGzip() const;
 
+    /// What the audit record and metrics of this request report (set by the resources).
+    struct Notes {
+        std::optional<Query> query;                 ///< QIDO: the search run
+        std::optional<RetrieveRequest> retrieve;    ///< WADO: what was retrieved
+        std::optional<std::uint64_t> matches;       ///< QIDO: results sent
+        std::optional<std::uint64_t> instances;     ///< WADO: instances sent
+    };
+    Notes& notes() { return notes_; }
+    /// Who the caller is, for the audit trail: what setPrincipal() set (HTTP authentication),
+    /// else "token:<first 12 hex digits of SHA-256(bearer token)>" (never the token), else "".
+    std::string principal() const;
+    void setPrincipal(std::string principal) { principal_ = std::move(principal); }
+    /// Body bytes handed to Poco so far (sendBytes and the streamed body; 0 for HEAD).
+    std::uint64_t bytesSent() const;
+
 private:
     void addCommonHeaders();
 
@@ -73,6 +91,11 @@ private:
     CancelToken cancel_;
     bool sent_ = false;
     std::ostream* stream_ = nullptr;  ///< the chunked body, once beginStream ran
+    Notes notes_;
+    std::string principal_;
+    std::uint64_t bytesSent_ = 0;
+    class CountingBody;
+    std::unique_ptr<CountingBody> counter_;
 };
 
 /// JSON string literal with escapes (for our own small JSON bodies).

@@ -6,9 +6,12 @@
 #include "web/WebExchange.h"
 #include "web/WebRoute.h"
 
-#include <Poco/Exception.h>
+#include "bridge/common/Logging.h"
+#include "bridge/common/MetricsRegistry.h"
+#include "bridge/retrieve/AuditDescription.h"
 
-#include <iostream>
+#include <Poco/Exception.h>
+#include <Poco/Logger.h>
 
 namespace bridge::web {
 namespace {
@@ -51,6 +54,27 @@ void dispatch(WebExchange& exchange, LandingPage& landing) {
                                      ",\"metadataCacheMisses\":" + std::to_string(exchange.context().metadataCache.misses()) + "}",
                                  "application/json");
     }
+    if (path == "/metrics") {
+        std::string text = metrics().render();
+        if (exchange.context().extraMetrics) text += exchange.context().extraMetrics();
+        const auto& gate = exchange.context().gate;
+        text += "# HELP tcia_bridge_http_requests_active HTTP requests being worked on now\n"
+                "# TYPE tcia_bridge_http_requests_active gauge\ntcia_bridge_http_requests_active " +
+                std::to_string(gate.active()) +
+                "\n# HELP tcia_bridge_http_requests_waiting HTTP requests waiting for a slot\n"
+                "# TYPE tcia_bridge_http_requests_waiting gauge\ntcia_bridge_http_requests_waiting " +
+                std::to_string(gate.waiting()) +
+                "\n# HELP tcia_bridge_http_requests_refused_total HTTP requests refused with 503 (overload)\n"
+                "# TYPE tcia_bridge_http_requests_refused_total counter\ntcia_bridge_http_requests_refused_total " +
+                std::to_string(gate.refused()) + "\n";
+        return exchange.sendBytes(200, "text/plain; version=0.0.4; charset=utf-8", text.data(), text.size());
+    }
+    if (path == "/ready") {
+        const auto& readiness = exchange.context().readiness;
+        const std::string reason = readiness ? readiness() : std::string();
+        if (!reason.empty()) throw BridgeError(ErrorCode::UpstreamUnavailable, "not ready: " + reason);
+        return exchange.sendJson(200, "{\"status\":\"ready\"}", "application/json");
+    }
     if (path == "/wado" || path == kRoot + "/wado") return WadoResource::wadoUri(exchange);
 
     if (path.rfind(kRoot + "/", 0) == 0) {
@@ -70,6 +94,43 @@ void dispatch(WebExchange& exchange, LandingPage& landing) {
     throw BridgeError(ErrorCode::NotFound, "no such resource: " + path.substr(0, 200));
 }
 
+/// Metrics and the audit record of one answered request. Never throws.
+void observe(WebExchange* exchange, Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
+             const std::string& route, const Stopwatch& watch, const std::string& detail) noexcept {
+    try {
+        const int status = static_cast<int>(response.getStatus());
+        const std::uint64_t bytes = exchange ? exchange->bytesSent() : 0;
+        metrics().add("tcia_bridge_http_requests_total", {route, request.getMethod(), std::to_string(status)});
+        metrics().observe("tcia_bridge_http_request_duration_seconds", {route}, watch.seconds());
+        metrics().add("tcia_bridge_http_response_bytes_total", {route}, static_cast<double>(bytes));
+        if (!exchange || !exchange->context().audit) return;
+        auto& notes = exchange->notes();
+        const bool qido = route.rfind("qido-", 0) == 0;
+        const bool wado = route.rfind("wado-", 0) == 0 || route == "metadata" || route == "frames" ||
+                          route == "bulkdata" || route == "rendered" || route == "thumbnail";
+        if (!qido && !wado) return;
+        AuditEvent e;
+        e.type = qido ? AuditEvent::Type::Query : AuditEvent::Type::InstancesTransferred;
+        e.interface = "dicomweb";
+        e.principal = exchange->principal();
+        e.peer = request.clientAddress().host().toString();
+        e.target = route;
+        e.context = currentLogContext();
+        if (notes.query) describeQuery(e, *notes.query);
+        if (notes.retrieve) describeRetrieve(e, *notes.retrieve);
+        e.status = std::to_string(status);
+        e.outcome = auditOutcomeForHttp(status);
+        e.matches = notes.matches;
+        if (wado) {
+            e.instances = notes.instances;
+            e.bytes = bytes;
+        }
+        e.detail = detail;
+        exchange->context().audit->record(e);
+    } catch (...) {
+    }
+}
+
 // Sends the JSON error unless the response already started, in which case a streamed body is
 // cut (abortStream) so it never ends like a complete one; never throws (the client may be gone).
 void answerError(WebExchange& exchange, ErrorCode code, const std::string& message) noexcept {
@@ -86,34 +147,53 @@ void answerError(WebExchange& exchange, ErrorCode code, const std::string& messa
 }  // namespace
 
 void WebRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) {
+    LogScope scope(nextLogContextId('h'));
+    response.set("X-Request-Id", currentLogContext());
+    Stopwatch watch;
+    std::string route = "other";
+    std::string detail;
     std::unique_ptr<WebExchange> exchange;
     try {
         exchange = std::make_unique<WebExchange>(context_, request, response);
+        route = request.getMethod() == "OPTIONS" ? "preflight" : routeLabel(exchange->path());
     } catch (const std::exception& e) {
         // A URI Poco cannot even parse.
         response.set("Access-Control-Allow-Origin", context_.settings.allowedOrigin);
         response.setStatus(Poco::Net::HTTPResponse::HTTP_BAD_REQUEST);
         response.setContentType("application/json");
         response.send() << "{\"error\":\"invalid-argument\",\"message\":\"malformed request URI\",\"status\":400}";
+        observe(nullptr, request, response, route, watch, "malformed request URI");
         return;
     }
-    RequestGate::Ticket ticket(context_.gate);
-    try {
-        if (!ticket.admitted() && request.getMethod() != "OPTIONS")
-            throw BridgeError(ErrorCode::Overloaded, "server busy: too many requests, retry later");
-        dispatch(*exchange, landing_);
-    } catch (const BridgeError& e) {
-        answerError(*exchange, e.code(), e.what());
-        // Headers already out (a streamed multipart): the connection was closed without the
-        // last chunk; the client sees a cut body without the closing delimiter.
-    } catch (const Poco::Exception& e) {
-        // Mostly the client going away mid-stream (broken pipe / reset): nothing to answer.
-        exchange->cancel().cancel();
-        answerError(*exchange, ErrorCode::Internal, e.displayText());
-    } catch (const std::exception& e) {
-        std::cerr << "tcia-bridge web: unexpected error on " << request.getURI().substr(0, 200) << ": " << e.what() << "\n";
-        answerError(*exchange, ErrorCode::Internal, e.what());
+    {
+        RequestGate::Ticket ticket(context_.gate);
+        try {
+            if (!ticket.admitted() && request.getMethod() != "OPTIONS")
+                throw BridgeError(ErrorCode::Overloaded, "server busy: too many requests, retry later");
+            dispatch(*exchange, landing_);
+        } catch (const BridgeError& e) {
+            detail = e.what();
+            answerError(*exchange, e.code(), e.what());
+            // Headers already out (a streamed multipart): the connection was closed without the
+            // last chunk; the client sees a cut body without the closing delimiter.
+        } catch (const Poco::Exception& e) {
+            // Mostly the client going away mid-stream (broken pipe / reset): nothing to answer.
+            detail = e.displayText();
+            exchange->cancel().cancel();
+            answerError(*exchange, ErrorCode::Internal, e.displayText());
+        } catch (const std::exception& e) {
+            detail = e.what();
+            Poco::Logger::get("bridge.web").error("unexpected error on %s: %s", request.getURI().substr(0, 200),
+                                                  std::string(e.what()));
+            answerError(*exchange, ErrorCode::Internal, e.what());
+        }
     }
+    Poco::Logger& log = Poco::Logger::get("bridge.web");
+    if (log.debug())
+        log.debug("%s %s -> %d (%s, %Lu bytes, %.1f ms)", request.getMethod(), exchange->path().substr(0, 200),
+                  static_cast<int>(response.getStatus()), route, static_cast<Poco::UInt64>(exchange->bytesSent()),
+                  watch.seconds() * 1000);
+    observe(exchange.get(), request, response, route, watch, detail);
 }
 
 }  // namespace bridge::web

@@ -134,3 +134,39 @@ std::optional<WebRoute> parseWebRoute(const std::string& path) {
 }
 
 }  // namespace bridge::web
+
+namespace bridge::web {
+
+std::string routeLabel(const std::string& path) {
+    if (path.empty() || path == "/") return "landing";
+    if (path == "/collections") return "collections";
+    if (path == "/health") return "health";
+    if (path == "/ready") return "ready";
+    if (path == "/metrics") return "metrics";
+    if (path == "/wado" || path == "/dicom-web/wado") return "wado-uri";
+    const std::string root = "/dicom-web";
+    if (path.rfind(root + "/", 0) != 0) return "other";
+    try {
+        auto route = parseWebRoute(path.substr(root.size()));
+        if (!route) return "other";
+        switch (route->kind) {
+            case WebRoute::Kind::Search:
+                return route->level == QueryLevel::Study    ? "qido-studies"
+                       : route->level == QueryLevel::Series ? "qido-series"
+                                                            : "qido-instances";
+            case WebRoute::Kind::Retrieve:
+                return route->level == QueryLevel::Study    ? "wado-study"
+                       : route->level == QueryLevel::Series ? "wado-series"
+                                                            : "wado-instance";
+            case WebRoute::Kind::Metadata: return "metadata";
+            case WebRoute::Kind::Frames: return "frames";
+            case WebRoute::Kind::BulkData: return "bulkdata";
+            case WebRoute::Kind::Rendered: return "rendered";
+            case WebRoute::Kind::Thumbnail: return "thumbnail";
+        }
+    } catch (...) {
+    }
+    return "other";
+}
+
+}  // namespace bridge::web

@@ -31,3 +31,13 @@ std::optional<WebRoute> parseWebRoute(const std::string& path);
 std::vector<int> parseFrameList(const std::string& text);
 
 }  // namespace bridge::web
+
+namespace bridge::web {
+
+/// A low-cardinality name of the route a request path addresses, for metrics and audit:
+/// "qido-studies", "qido-series", "qido-instances", "wado-study", "wado-series",
+/// "wado-instance", "metadata", "frames", "bulkdata", "rendered", "thumbnail", "wado-uri",
+/// "landing", "collections", "health", "ready", "metrics", or "other". Pure; never throws.
+std::string routeLabel(const std::string& path);
+
+}  // namespace bridge::web

@@ -232,7 +232,65 @@ void parseAccess(AccessSettings& a, const Json::Value& v, const std::string& pat
     s.run();
 }
 
+const std::set<std::string>& logLevels() {
+    static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error", "fatal"};
+    return levels;
+}
+
+std::string asLogLevel(const Json::Value& v, const std::string& path) {
+    std::string level = asString(v, path);
+    if (!logLevels().count(level)) fail(path, "must be one of trace, debug, info, warn, error, fatal");
+    return level;
+}
+
+void parseLog(LogSettings& l, std::string& level, const Json::Value& v, const std::string& path) {
+    Section s(v, path);
+    s.on("level", [&](auto& x, auto& p) { level = asLogLevel(x, p); });
+    s.on("sink", [&](auto& x, auto& p) {
+        l.sink = asString(x, p);
+        if (l.sink != "console" && l.sink != "file") fail(p, "must be \"console\" or \"file\"");
+    });
+    s.on("file", [&](auto& x, auto& p) { l.file = asString(x, p); });
+    s.on("format", [&](auto& x, auto& p) {
+        l.format = asString(x, p);
+        if (l.format != "text" && l.format != "json") fail(p, "must be \"text\" or \"json\"");
+    });
+    s.on("levels", [&](auto& x, auto& p) {
+        if (!x.isObject()) fail(p, "must be an object {\"component\": \"level\"}");
+        l.levels.clear();
+        for (const auto& key : x.getMemberNames()) {
+            if (key.empty()) fail(p, "component name must not be empty");
+            l.levels[key] = asLogLevel(x[key], p + "." + key);
+        }
+    });
+    s.run();
+}
+
+void parseAudit(AuditSettings& a, const Json::Value& v, const std::string& path) {
+    Section s(v, path);
+    s.on("file", [&](auto& x, auto& p) { a.file = asString(x, p); });
+    s.run();
+}
+
 }  // namespace
+
+void validateConfig(const Config& c) {
+    if (c.log.sink == "file" && c.log.file.empty()) fail("config.log.file", "required when log.sink is \"file\"");
+    if (c.log.sink == "console" && !c.log.file.empty())
+        fail("config.log.file", "given, but log.sink is \"console\" (set log.sink to \"file\")");
+    if (c.tcia.retryBaseDelay > c.tcia.retryMaxDelay)
+        fail("config.tcia.retryBaseDelayMs", "must not exceed tcia.retryMaxDelayMs");
+    if (c.dimse.enabled && c.web.enabled && c.dimse.port != 0 && c.dimse.port == c.web.port &&
+        c.dimse.bindAddress == c.web.bindAddress)
+        fail("config.web.port", "same address and port as dimse.port (" + std::to_string(c.dimse.port) + ")");
+    if (c.dimse.checkCallerHost && c.dimse.allowedCallingAets.empty())
+        fail("config.dimse.checkCallerHost", "needs dimse.allowedCallingAets (whose hosts come from dimse.peers)");
+    for (const auto& aet : c.dimse.allowedCallingAets)
+        if (c.dimse.checkCallerHost && !c.dimse.peers.count(aet))
+            fail("config.dimse.allowedCallingAets", "'" + aet + "' has no dimse.peers entry to check its host against");
+    for (const auto& [aet, _] : c.dimse.collectionAets)
+        if (aet == c.dimse.aeTitle) fail("config.dimse.collectionAets." + aet, "is the bridge's own dimse.aeTitle");
+}
 
 Config parseConfig(const std::string& jsonText) {
     Json::CharReaderBuilder builder;
@@ -255,14 +313,13 @@ Config parseConfig(const std::string& jsonText) {
     s.on("catalog", [&](auto& x, auto& p) { parseCatalog(config.catalog, x, p); });
     s.on("query", [&](auto& x, auto& p) { parseQuery(config.query, x, p); });
     s.on("access", [&](auto& x, auto& p) { parseAccess(config.access, x, p); });
-    s.on("logLevel", [&](auto& x, auto& p) {
-        config.logLevel = asString(x, p);
-        static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error", "fatal"};
-        if (!levels.count(config.logLevel)) fail(p, "must be one of trace, debug, info, warn, error, fatal");
-    });
+    s.on("logLevel", [&](auto& x, auto& p) { config.logLevel = asLogLevel(x, p); });
+    s.on("log", [&](auto& x, auto& p) { parseLog(config.log, config.logLevel, x, p); });
+    s.on("audit", [&](auto& x, auto& p) { parseAudit(config.audit, x, p); });
     s.on("$schema", [](auto&, auto&) {});
     s.run();
     if (!apiVersionGiven) config.tcia.apiVersion = guessApiVersion(config.tcia.baseUrl);
+    validateConfig(config);
     return config;
 }
 

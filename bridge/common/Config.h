@@ -90,6 +90,20 @@ struct AccessSettings {
     std::set<std::string> restrictedCollections;  ///< in addition to those TCIA shows only with a token
 };
 
+/// One log sink for every component (see bridge/common/Logging.h). The default level is
+/// Config::logLevel (key "logLevel" or "log.level", flag --log-level).
+struct LogSettings {
+    std::string sink = "console";  ///< "console" (stderr) or "file"
+    std::string file;              ///< with sink "file": appended to; required then
+    std::string format = "text";   ///< "text" or "json" (one JSON object per line)
+    std::map<std::string, std::string> levels;  ///< logger-name prefix (e.g. "bridge.tcia", "dcmtk") -> level
+};
+
+/// The audit trail (see bridge/common/AuditLog.h): one JSON line per query and retrieve.
+struct AuditSettings {
+    std::string file;  ///< empty = no audit trail
+};
+
 struct Config {
     TciaSettings tcia;
     DimseSettings dimse;
@@ -99,11 +113,16 @@ struct Config {
     QuerySettings query;
     AccessSettings access;
     std::string logLevel = "info";
+    LogSettings log;
+    AuditSettings audit;
 };
 
 /// Parses a JSON config document (comments `//` allowed). Unknown keys are an error naming the key.
 /// Throws BridgeError(InvalidArgument) with a message that names the offending key.
 Config parseConfig(const std::string& jsonText);
+/// Cross-key checks (impossible combinations), run by parseConfig and again after flags are
+/// applied. Throws BridgeError(InvalidArgument) naming the key ("config.web.port: ...").
+void validateConfig(const Config& config);
 /// Reads environment variables TCIA_USERNAME, TCIA_PASSWORD, TCIA_CLIENT_SECRET, TCIA_TOKEN_URL.
 void applyEnvironment(Config& config);
 

@@ -19,11 +19,24 @@ std::string upper(std::string s) {
 
 }  // namespace
 
-AccessPolicy::AccessPolicy(const Config& config, MetadataSource& metadata) : config_(config), metadata_(metadata) {}
+AccessPolicy::AccessPolicy(const Config& config, MetadataSource& metadata)
+    : config_(config), metadata_(metadata), access_(std::make_shared<const AccessSettings>(config.access)) {}
+
+void AccessPolicy::reload(const AccessSettings& access) {
+    auto fresh = std::make_shared<const AccessSettings>(access);
+    std::lock_guard lock(accessMutex_);
+    access_ = std::move(fresh);
+}
+
+std::shared_ptr<const AccessSettings> AccessPolicy::access() const {
+    std::lock_guard lock(accessMutex_);
+    return access_;
+}
 
 std::set<std::string> AccessPolicy::restricted() const {
     std::set<std::string> out = metadata_.restrictedCollections();
-    out.insert(config_.access.restrictedCollections.begin(), config_.access.restrictedCollections.end());
+    auto a = access();
+    out.insert(a->restrictedCollections.begin(), a->restrictedCollections.end());
     return out;
 }
 
@@ -39,9 +52,10 @@ CollectionScope AccessPolicy::forDimse(const std::string& callingAet, const std:
     const std::string called = trimAe(calledAet), calling = trimAe(callingAet);
     for (const auto& [ae, collections] : config_.dimse.collectionAets)
         if (trimAe(ae) == called) scope.only = collections;
+    auto a = access();
     for (const auto& c : restricted()) {
         bool ok = false;
-        for (const auto& [collection, aets] : config_.access.grantsByAet)
+        for (const auto& [collection, aets] : a->grantsByAet)
             if (upper(collection) == upper(c))
                 for (const auto& ae : aets)
                     if (trimAe(ae) == calling) ok = true;
@@ -52,8 +66,9 @@ CollectionScope AccessPolicy::forDimse(const std::string& callingAet, const std:
 
 CollectionScope AccessPolicy::forHttp(const std::optional<std::string>& bearerToken) const {
     CollectionScope scope;
+    auto a = access();
     for (const auto& c : restricted())
-        if (!bearerToken || bearerToken->empty() || !granted(config_.access.grantsByToken, c, *bearerToken))
+        if (!bearerToken || bearerToken->empty() || !granted(a->grantsByToken, c, *bearerToken))
             scope.denied.insert(c);
     return scope;
 }

@@ -18,6 +18,8 @@
 #include "bridge/query/MetadataSource.h"
 #include "bridge/query/Query.h"
 
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -33,14 +35,20 @@ public:
     CollectionScope forHttp(const std::optional<std::string>& bearerToken) const;
     /// True when calledAet is the bridge's main AE title or one of its collection AE titles.
     bool isKnownCalledAet(const std::string& calledAet) const;
+    /// SIGHUP: replaces the grants and configured restricted collections (access.*). Calls
+    /// already running keep the scope they computed; the next call sees the new grants.
+    void reload(const AccessSettings& access);
 
 private:
+    std::shared_ptr<const AccessSettings> access() const;
     std::set<std::string> restricted() const;
     static bool granted(const std::map<std::string, std::set<std::string>>& grants, const std::string& collection,
                         const std::string& who);
 
     Config config_;
     MetadataSource& metadata_;
+    mutable std::mutex accessMutex_;
+    std::shared_ptr<const AccessSettings> access_;  ///< the grants in force (reload() swaps them)
 };
 
 }  // namespace bridge

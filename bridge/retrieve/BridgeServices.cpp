@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "bridge/catalog/Catalog.h"
+#include "bridge/common/AuditLog.h"
 #include "bridge/query/AccessPolicy.h"
 #include "bridge/query/QueryEngine.h"
 #include "bridge/retrieve/InstanceCache.h"
@@ -42,6 +43,7 @@ std::unique_ptr<BridgeServices> makeBridgeServices(const Config& config) {
     services->retrieve = std::make_unique<RetrieveEngine>(*services->metadata, *services->tcia,
                                                           *services->instanceCache, downloads);
     services->access = std::make_unique<AccessPolicy>(c, *services->metadata);
+    services->audit = makeAuditLog(c.audit);
     return services;
 }
 

@@ -22,6 +22,7 @@
 namespace bridge {
 
 class AccessPolicy;
+class AuditLog;
 class InstanceCache;
 
 struct BridgeServices {
@@ -32,6 +33,7 @@ struct BridgeServices {
     std::unique_ptr<QueryService> query;
     std::unique_ptr<RetrieveService> retrieve;
     std::unique_ptr<AccessPolicy> access;
+    std::shared_ptr<AuditLog> audit;  ///< null = no audit trail (audit.file empty)
     ~BridgeServices();
 };
 

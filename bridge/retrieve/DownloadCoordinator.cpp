@@ -156,7 +156,7 @@ void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
                 } catch (const std::exception& e) {
                     // Still handed to the subscribers (buffered, see SeriesDownload); only the cache misses
                     // it.
-                    Poco::Logger::get("retrieve")
+                    Poco::Logger::get("bridge.retrieve")
                         .warning("not cached: %s/%s: %s", locator.seriesInstanceUid,
                                  item.published.sopInstanceUid, std::string(e.what()));
                 }
@@ -217,7 +217,7 @@ void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
                                std::all_of(listed.begin(), listed.end(),
                                            [&](const std::string& uid) { return delivered.count(uid) != 0; });
             if (whole) {
-                Poco::Logger::get("retrieve")
+                Poco::Logger::get("bridge.retrieve")
                     .warning("series %s: %s; but all %z listed instances arrived", locator.seriesInstanceUid,
                              *failure, listed.size());
                 cache_.markComplete(locator.seriesInstanceUid, delivered.size());

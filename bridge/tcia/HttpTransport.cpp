@@ -24,6 +24,7 @@
 #include <thread>
 
 #include "bridge/common/Error.h"
+#include "bridge/common/MetricsRegistry.h"
 #include "bridge/tcia/RetryPolicy.h"
 
 namespace bridge::tcia {
@@ -32,7 +33,29 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-Poco::Logger& log() { return Poco::Logger::get("tcia"); }
+Poco::Logger& log() { return Poco::Logger::get("bridge.tcia.http"); }
+
+/// "getSeries" from "/nbia-api/services/v4/getSeries" (bounded metric label cardinality).
+std::string endpointLabel(const std::string& logName) {
+    std::string path = logName.substr(0, logName.find('?'));
+    auto slash = path.find_last_of('/');
+    std::string last = slash == std::string::npos ? path : path.substr(slash + 1);
+    if (last.empty() || last.size() > 64) return "other";
+    for (char c : last)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') return "other";
+    return last;
+}
+
+/// One finished TCIA call: requests by endpoint and status, latency, retries, last answer time.
+void observeCall(const std::string& logName, const std::string& status, int retries, double seconds, bool answered) {
+    const std::string endpoint = endpointLabel(logName);
+    metrics().add("tcia_bridge_tcia_requests_total", {endpoint, status});
+    metrics().observe("tcia_bridge_tcia_request_duration_seconds", {endpoint}, seconds);
+    if (retries > 0) metrics().add("tcia_bridge_tcia_retries_total", {endpoint}, retries);
+    if (answered)
+        metrics().set("tcia_bridge_tcia_last_success_timestamp_seconds", {},
+                      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
+}
 
 double uniform01() {
     thread_local std::mt19937_64 engine{std::random_device{}()};
@@ -247,9 +270,11 @@ HttpResponse HttpTransport::execute(const Request& request) {
                     } catch (...) {
                         bodyError = std::current_exception();
                     }
-                    log().information("%s %s -> 200 streamed in %Ld ms (%d retries)%s", request.method,
-                                      request.logName, static_cast<Poco::Int64>(elapsedMs()), retries,
-                                      std::string(bodyError ? " body aborted" : ""));
+                    log().debug("%s %s -> 200 streamed in %Ld ms (%d retries)%s", request.method,
+                                request.logName, static_cast<Poco::Int64>(elapsedMs()), retries,
+                                std::string(bodyError ? " body aborted" : ""));
+                    observeCall(request.logName, bodyError ? "200-aborted" : "200", retries, elapsedMs() / 1000.0,
+                                true);
                     if (bodyError) std::rethrow_exception(bodyError);
                     HttpResponse out;
                     out.status = status;
@@ -275,8 +300,9 @@ HttpResponse HttpTransport::execute(const Request& request) {
                 if (resp.getKeepAlive()) limiter.giveBack(std::move(session));
 
                 if (!RetryPolicy::isRetryableStatus(status)) {
-                    log().information("%s %s -> %d in %Ld ms (%d retries)", request.method, request.logName,
-                                      status, static_cast<Poco::Int64>(elapsedMs()), retries);
+                    log().debug("%s %s -> %d in %Ld ms (%d retries)", request.method, request.logName, status,
+                                static_cast<Poco::Int64>(elapsedMs()), retries);
+                    observeCall(request.logName, std::to_string(status), retries, elapsedMs() / 1000.0, status < 500);
                     return out;
                 }
                 failureText = "HTTP " + std::to_string(status) + " " + out.reason +
@@ -290,6 +316,7 @@ HttpResponse HttpTransport::execute(const Request& request) {
                 // Certificate or handshake failure: retrying cannot help.
                 log().error("%s %s -> TLS failure after %Ld ms: %s", request.method, request.logName,
                             static_cast<Poco::Int64>(elapsedMs()), e.displayText());
+                observeCall(request.logName, "tls-failure", retries, elapsedMs() / 1000.0, false);
                 throw BridgeError(ErrorCode::UpstreamUnavailable,
                                   "TLS failure talking to TCIA: " + e.displayText());
             } catch (const Poco::TimeoutException& e) {
@@ -315,6 +342,8 @@ HttpResponse HttpTransport::execute(const Request& request) {
         if (attempt >= settings_.maxRetries) {
             log().warning("%s %s -> failed in %Ld ms (%d retries): %s", request.method, request.logName,
                           static_cast<Poco::Int64>(elapsedMs()), retries, failureText);
+            observeCall(request.logName, failure == ErrorCode::UpstreamTimeout ? "timeout" : "unavailable", retries,
+                        elapsedMs() / 1000.0, false);
             throw BridgeError(failure, "TCIA " + request.logName + " failed after " +
                                            std::to_string(retries) + " retries: " + failureText);
         }

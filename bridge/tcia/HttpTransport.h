@@ -9,7 +9,9 @@
 //  * a per-host concurrency limit (maxConcurrentRequests): excess callers block until a slot frees
 //    (or their CancelToken fires).
 // Other statuses (2xx, 3xx, 4xx except 408/429) are returned to the caller, which maps them.
-// One log line per request on Poco::Logger "tcia": method, endpoint path, status, ms, retries;
+// One log line per request on Poco::Logger "bridge.tcia.http" (debug level; retries at info, final
+// failures at warning): method, endpoint path, status, ms, retries; metrics per endpoint
+// (tcia_bridge_tcia_*, MetricsRegistry.h);
 // never query strings of token calls, form bodies or headers (credentials are redacted).
 // Thread-safe: one HttpTransport serves every thread of the bridge.
 

@@ -18,7 +18,7 @@ namespace bridge::tcia {
 
 namespace {
 
-Poco::Logger& log() { return Poco::Logger::get("tcia"); }
+Poco::Logger& log() { return Poco::Logger::get("bridge.tcia"); }
 
 std::string excerpt(const std::string& s) {
     std::string t = s.substr(0, 300);

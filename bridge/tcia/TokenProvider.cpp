@@ -114,7 +114,7 @@ std::string TokenProvider::accessToken() {
             return accessToken_;
         } catch (const BridgeError& e) {
             // Refresh refused or failed: fall back to the password grant below.
-            Poco::Logger::get("tcia").information("token refresh failed (%s); using the password grant",
+            Poco::Logger::get("bridge.tcia.token").information("token refresh failed (%s); using the password grant",
                                                   std::string(e.what()));
             refreshToken_.clear();
         }

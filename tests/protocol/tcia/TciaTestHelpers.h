@@ -31,22 +31,24 @@ inline TciaSettings fastSettings(const EmulatorProcess& emulator, const std::str
     return s;
 }
 
-/// Collects every message logged on Poco::Logger "tcia" while alive.
+/// Collects every message (debug and up) logged on the Poco loggers "bridge.tcia*" between
+/// install() and uninstall() (HttpTransport, TciaClient, TokenProvider).
 class LogCapture : public Poco::Channel {
 public:
     static Poco::AutoPtr<LogCapture> install() {
         Poco::AutoPtr<LogCapture> capture(new LogCapture);
-        Poco::Logger& logger = Poco::Logger::get("tcia");
+        // Create the loggers first: the static setters reach existing loggers of the prefix only.
+        for (const char* name : {"bridge.tcia", "bridge.tcia.http", "bridge.tcia.token"}) Poco::Logger::get(name);
+        Poco::Logger& logger = Poco::Logger::get("bridge.tcia");
         capture->previous_ = logger.getChannel();
         capture->previousLevel_ = logger.getLevel();
-        logger.setChannel(capture);
-        logger.setLevel(Poco::Message::PRIO_INFORMATION);
+        Poco::Logger::setChannel("bridge.tcia", capture);
+        Poco::Logger::setLevel("bridge.tcia", Poco::Message::PRIO_DEBUG);
         return capture;
     }
     void uninstall() {
-        Poco::Logger& logger = Poco::Logger::get("tcia");
-        logger.setChannel(previous_);
-        logger.setLevel(previousLevel_);
+        Poco::Logger::setChannel("bridge.tcia", previous_);
+        Poco::Logger::setLevel("bridge.tcia", previousLevel_);
     }
     void log(const Poco::Message& msg) override {
         std::lock_guard lock(mutex_);
