@@ -51,10 +51,21 @@ CollectionScope AccessPolicy::forDimse(const std::string& callingAet, const std:
 }
 
 CollectionScope AccessPolicy::forHttp(const std::optional<std::string>& bearerToken) const {
+    HttpPrincipal anonymous;
+    anonymous.bearerToken = bearerToken;
+    return forPrincipal(anonymous);
+}
+
+CollectionScope AccessPolicy::forPrincipal(const HttpPrincipal& principal) const {
     CollectionScope scope;
-    for (const auto& c : restricted())
-        if (!bearerToken || bearerToken->empty() || !granted(config_.access.grantsByToken, c, *bearerToken))
-            scope.denied.insert(c);
+    scope.only = principal.only;
+    const auto& token = principal.bearerToken;
+    for (const auto& c : restricted()) {
+        bool ok = token && !token->empty() && granted(config_.access.grantsByToken, c, *token);
+        for (const auto& g : principal.grants)
+            if (upper(g) == upper(c)) ok = true;
+        if (!ok) scope.denied.insert(c);
+    }
     return scope;
 }
 
