@@ -37,8 +37,11 @@ public:
     const std::string& baseUrl() const { return baseUrl_; }
     /// baseUrl + "/dicom-web".
     std::string dicomWebRoot() const { return baseUrl_ + "/dicom-web"; }
-    /// The caller's collection scope (from the bearer token); computed on first use.
+    /// The caller's collection scope (from the authenticated principal, else the bearer token);
+    /// computed on first use.
     const CollectionScope& scope();
+    /// Sets the caller authenticated by HttpAuthenticator (before the first scope()).
+    void setPrincipal(HttpPrincipal principal) { principal_ = std::move(principal); }
     const CancelToken& cancel() const { return cancel_; }
 
     bool headersSent() const { return sent_; }
@@ -64,6 +67,7 @@ private:
     QueryParameterList parameters_;
     std::vector<MediaRange> accept_;
     std::string baseUrl_;
+    std::optional<HttpPrincipal> principal_;
     std::optional<CollectionScope> scope_;
     CancelToken cancel_;
     bool sent_ = false;
