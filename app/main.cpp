@@ -51,6 +51,14 @@ options (override the configuration file; see conf/tcia-bridge.example.json):
   --destination AET=HOST:PORT
                             a C-MOVE destination (repeatable; adds to dimse.peers)
   --no-dimse | --no-web     do not start that server
+  --tls-cert FILE           server certificate (PEM) for --https-port and --dicom-tls-port
+  --tls-key FILE            its private key (PEM)
+  --tls-ca FILE             CA certificates (PEM): client certificates are then REQUIRED on TLS ports
+  --https-port N            DICOMweb over HTTPS on this port (0 = any free port, printed at start)
+  --dicom-tls-port N        DICOM TLS (BCP 195) on this port (0 = any free port, printed at start)
+                            --http-port off / --dimse-port off: no plain listener for that face
+  --bearer-token TOKEN      turn HTTP authentication on and accept this bearer token (repeatable;
+                            default scope: public collections). See docs/security.md
   --log-level LEVEL         trace, debug, info (default), warn, error
   --log-format text|json    log line format (default text)
   --log-file FILE           log to FILE (appended) instead of stderr
@@ -105,7 +113,9 @@ Arguments parseArguments(int argc, char** argv) {
         else if (a == "--config")
             args.configFile = value(a);
         else if (a == "--tcia-url" || a == "--aet" || a == "--dimse-port" || a == "--http-port" ||
-                 a == "--bind" || a == "--cache-dir" || a == "--destination" || a == "--log-level")
+                 a == "--bind" || a == "--cache-dir" || a == "--destination" || a == "--log-level" ||
+                 a == "--tls-cert" || a == "--tls-key" || a == "--tls-ca" || a == "--https-port" ||
+                 a == "--dicom-tls-port" || a == "--bearer-token")
             args.overrides.emplace_back(a, value(a));
         else if (a == "--no-dimse" || a == "--no-web")
             args.overrides.emplace_back(a, "");
@@ -146,10 +156,31 @@ bridge::Config loadConfig(const Arguments& args) {
         } else if (flag == "--aet") {
             if (v.empty() || v.size() > 16) usageError("--aet: 1 to 16 characters");
             config.dimse.aeTitle = v;
+        } else if (flag == "--dimse-port" && v == "off") {
+            config.dimse.plainEnabled = false;
         } else if (flag == "--dimse-port") {
             config.dimse.port = parsePort(flag, v);
+        } else if (flag == "--http-port" && v == "off") {
+            config.web.plainEnabled = false;
         } else if (flag == "--http-port") {
             config.web.port = parsePort(flag, v);
+        } else if (flag == "--tls-cert") {
+            config.tls.certFile = v;
+        } else if (flag == "--tls-key") {
+            config.tls.keyFile = v;
+        } else if (flag == "--tls-ca") {
+            config.tls.caFile = v;
+        } else if (flag == "--https-port") {
+            config.web.httpsPort = parsePort(flag, v);
+        } else if (flag == "--dicom-tls-port") {
+            config.dimse.tlsPort = parsePort(flag, v);
+        } else if (flag == "--bearer-token") {
+            if (v.empty()) usageError("--bearer-token: empty token");
+            bridge::AuthPrincipal token;
+            token.name = "token-" + std::to_string(config.auth.bearerTokens.size() + 1);
+            token.secret = v;
+            config.auth.bearerTokens.push_back(token);
+            config.auth.enabled = true;
         } else if (flag == "--bind") {
             config.dimse.bindAddress = v;
             config.web.bindAddress = v;
@@ -176,6 +207,7 @@ bridge::Config loadConfig(const Arguments& args) {
         }
     }
     bridge::validateConfig(config);
+    bridge::checkTlsSettings(config);
     return config;
 }
 
@@ -260,10 +292,14 @@ int runServe(const Arguments& args, const bridge::Config& config, const sigset_t
     std::ostringstream where;
     if (config.dimse.enabled) {
         dimse = std::make_unique<bridge::dimse::DimseServer>(config.dimse,
-                                                             bridge::dimse::makeDimseDependencies(*services));
+                                                             bridge::dimse::makeDimseDependencies(*services), config.tls);
         dimse->start();
-        where << "DIMSE listening on " << config.dimse.bindAddress << ":" << dimse->port() << " (AE "
-              << config.dimse.aeTitle;
+        if (config.dimse.plainEnabled) where << "DIMSE listening on " << config.dimse.bindAddress << ":" << dimse->port();
+        if (config.dimse.plainEnabled && config.dimse.tlsPort) where << ", ";
+        if (config.dimse.tlsPort)
+            where << "DICOM TLS listening on " << config.dimse.bindAddress << ":" << dimse->tlsPort()
+                  << (config.tls.caFile.empty() ? "" : " (client certificates required)");
+        where << " (AE " << config.dimse.aeTitle;
         for (const auto& [aet, _] : config.dimse.collectionAets) where << ", " << aet;
         where << ")";
     }
@@ -271,8 +307,13 @@ int runServe(const Arguments& args, const bridge::Config& config, const sigset_t
         web = std::make_unique<bridge::web::DicomWebServer>(*services);
         web->start();
         if (dimse) where << "; ";
-        where << "DICOMweb listening on http://" << config.web.bindAddress << ":" << web->port()
-              << "/dicom-web";
+        if (config.web.plainEnabled)
+            where << "DICOMweb listening on http://" << config.web.bindAddress << ":" << web->port() << "/dicom-web";
+        if (config.web.plainEnabled && config.web.httpsPort) where << ", ";
+        if (config.web.httpsPort)
+            where << "DICOMweb listening on https://" << config.web.bindAddress << ":" << web->httpsPort() << "/dicom-web"
+                  << (config.tls.caFile.empty() ? "" : " (client certificates required)");
+        if (config.auth.enabled) where << " (authentication required)";
     }
     if (!dimse && !web) {
         std::cerr << "tcia-bridge: both servers disabled, nothing to do\n";

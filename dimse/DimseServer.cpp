@@ -4,13 +4,16 @@
 #include <dcmtk/dcmnet/assoc.h>
 #include <dcmtk/dcmnet/dimse.h>
 #include <dcmtk/dcmnet/dul.h>
+#include <dcmtk/dcmtls/tlslayer.h>
 #include <dcmtk/oflog/oflog.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
 
 #include "bridge/common/Error.h"
@@ -46,11 +49,81 @@ void reject(T_ASC_Association* assoc, T_ASC_RejectParametersResult result,
     ASC_destroyAssociation(&assoc);
 }
 
+/// A listening IPv4 socket on address:port (0 = any free port); returns the fd and fills the
+/// bound port. Throws BridgeError.
+int listenOn(const std::string& address, std::uint16_t port, std::uint16_t& boundPort, const std::string& key) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) throw BridgeError(ErrorCode::Internal, std::string("socket: ") + std::strerror(errno));
+    int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    if (::inet_pton(AF_INET, address.c_str(), &addr.sin_addr) != 1) {
+        ::close(fd);
+        throw BridgeError(ErrorCode::InvalidArgument, "dimse.bindAddress is not an IPv4 address: " + address);
+    }
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd, 64) != 0) {
+        std::string err = std::strerror(errno);
+        ::close(fd);
+        throw BridgeError(ErrorCode::Internal,
+                          "cannot listen on " + address + ":" + std::to_string(port) + " (" + key + "): " + err);
+    }
+    socklen_t len = sizeof addr;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    boundPort = ntohs(addr.sin_port);
+    return fd;
+}
+
+/// A dcmnet acceptor network that creates no listener of its own (see DimseServer.h).
+T_ASC_Network* externalNetwork(int fd, std::uint16_t port, int acseTimeout) {
+    std::lock_guard<std::mutex> lock(externalSocketMutex());
+    // With an external handle set, initializeNetworkTCP() creates no INADDR_ANY listener.
+    dcmExternalSocketHandle.set(fd);
+    T_ASC_Network* network = nullptr;
+    OFCondition cond = ASC_initializeNetwork(NET_ACCEPTOR, port, acseTimeout, &network);
+    dcmExternalSocketHandle.set(-1);
+    if (cond.bad()) throw BridgeError(ErrorCode::Internal, std::string("ASC_initializeNetwork: ") + cond.text());
+    return network;
+}
+
+/// The DICOM TLS layer: Non-downgrading BCP 195 profile (PS3.15 B.9), PEM certificate and key,
+/// client certificates required and verified when a CA file is given.
+std::unique_ptr<DcmTLSTransportLayer> makeTlsLayer(const TlsSettings& tls) {
+    auto fail = [](const std::string& key, const std::string& what) {
+        throw BridgeError(ErrorCode::InvalidArgument, "config: " + key + ": " + what);
+    };
+    auto layer = std::make_unique<DcmTLSTransportLayer>(NET_ACCEPTOR, nullptr, OFTrue);
+    if (layer->setTLSProfile(TSP_Profile_BCP195_ND).bad() || layer->activateCipherSuites().bad())
+        fail("tls", "OpenSSL does not offer the BCP 195 cipher suites");
+    if (layer->setPrivateKeyFile(tls.keyFile.c_str(), DCF_Filetype_PEM).bad())
+        fail("tls.keyFile", "cannot load private key " + tls.keyFile);
+    if (layer->setCertificateFile(tls.certFile.c_str(), DCF_Filetype_PEM).bad())
+        fail("tls.certFile", "cannot load certificate " + tls.certFile);
+    if (!layer->checkPrivateKeyMatchesCertificate())
+        fail("tls.keyFile", tls.keyFile + " does not match certificate " + tls.certFile);
+    if (!tls.caFile.empty()) {
+        if (layer->addTrustedCertificateFile(tls.caFile.c_str(), DCF_Filetype_PEM).bad())
+            fail("tls.caFile", "cannot load CA certificates " + tls.caFile);
+        layer->setCertificateVerification(DCV_requireCertificate);
+    } else {
+        layer->setCertificateVerification(DCV_ignoreCertificate);
+    }
+    return layer;
+}
+
+void setSocketTimeouts(int fd, long seconds) {
+    timeval tv{};
+    tv.tv_sec = seconds;
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
 }  // namespace
 
-DimseServer::DimseServer(DimseSettings settings, DimseDependencies dependencies)
+DimseServer::DimseServer(DimseSettings settings, DimseDependencies dependencies, TlsSettings tls)
     : settings_(std::move(settings)), deps_(std::move(dependencies)),
-      current_(std::make_shared<const DimseSettings>(settings_)) {}
+      current_(std::make_shared<const DimseSettings>(settings_)), tls_(std::move(tls)) {}
 
 void DimseServer::reload(const DimseSettings& fresh) {
     std::lock_guard lock(reloadMutex_);
@@ -73,58 +146,41 @@ void DimseServer::start() {
     registerDecoders();
     // DUL reads dcmDisableGethostbyaddr: no reverse DNS per association (slow, useless here).
     dcmDisableGethostbyaddr.set(OFTrue);
-
-    listenFd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (listenFd_ < 0) throw BridgeError(ErrorCode::Internal, std::string("socket: ") + std::strerror(errno));
-    int one = 1;
-    ::setsockopt(listenFd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(settings_.port);
-    if (::inet_pton(AF_INET, settings_.bindAddress.c_str(), &addr.sin_addr) != 1) {
-        ::close(listenFd_);
-        listenFd_ = -1;
-        throw BridgeError(ErrorCode::InvalidArgument,
-                          "dimse.bindAddress is not an IPv4 address: " + settings_.bindAddress);
-    }
-    if (::bind(listenFd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        ::listen(listenFd_, 64) != 0) {
-        std::string err = std::strerror(errno);
-        ::close(listenFd_);
-        listenFd_ = -1;
-        throw BridgeError(ErrorCode::Internal, "cannot listen on " + settings_.bindAddress + ":" +
-                                                   std::to_string(settings_.port) + ": " + err);
-    }
-    socklen_t len = sizeof addr;
-    ::getsockname(listenFd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-
-    {
-        std::lock_guard<std::mutex> lock(externalSocketMutex());
-        // With an external handle set, initializeNetworkTCP() creates no INADDR_ANY listener.
-        dcmExternalSocketHandle.set(listenFd_);
-        OFCondition cond = ASC_initializeNetwork(NET_ACCEPTOR, port_,
-                                                 static_cast<int>(settings_.acseTimeout.count()), &network_);
-        dcmExternalSocketHandle.set(-1);
-        if (cond.bad()) {
-            ::close(listenFd_);
-            listenFd_ = -1;
-            throw BridgeError(ErrorCode::Internal, std::string("ASC_initializeNetwork: ") + cond.text());
+    const int acseTimeout = static_cast<int>(settings_.acseTimeout.count());
+    try {
+        if (settings_.tlsPort) tlsLayer_ = makeTlsLayer(tls_);  // bad certificate: fail before listening
+        if (settings_.plainEnabled) {
+            listenFd_ = listenOn(settings_.bindAddress, settings_.port, port_, "dimse.port");
+            network_ = externalNetwork(listenFd_, port_, acseTimeout);
         }
+        if (settings_.tlsPort) {
+            tlsListenFd_ = listenOn(settings_.bindAddress, *settings_.tlsPort, tlsPort_, "dimse.tlsPort");
+            tlsNetwork_ = externalNetwork(tlsListenFd_, tlsPort_, acseTimeout);
+            OFCondition cond = ASC_setTransportLayer(tlsNetwork_, tlsLayer_.get(), 0);
+            if (cond.bad()) throw BridgeError(ErrorCode::Internal, std::string("ASC_setTransportLayer: ") + cond.text());
+        }
+    } catch (...) {
+        stopping_ = true;
+        stop();
+        throw;
     }
     stopping_ = false;
     acceptThread_ = std::thread(&DimseServer::acceptLoop, this);
 }
 
 void DimseServer::stop() {
-    if (!acceptThread_.joinable()) return;
     stopping_ = true;
-    acceptThread_.join();
+    if (acceptThread_.joinable()) acceptThread_.join();
     reapWorkers(true);
     if (network_) ASC_dropNetwork(&network_);
     network_ = nullptr;
+    if (tlsNetwork_) ASC_dropNetwork(&tlsNetwork_);
+    tlsNetwork_ = nullptr;
     if (listenFd_ >= 0) ::close(listenFd_);
     listenFd_ = -1;
+    if (tlsListenFd_ >= 0) ::close(tlsListenFd_);
+    tlsListenFd_ = -1;
+    tlsLayer_.reset();
 }
 
 void DimseServer::reapWorkers(bool all) {
@@ -142,74 +198,108 @@ void DimseServer::reapWorkers(bool all) {
 void DimseServer::acceptLoop() {
     while (!stopping_) {
         reapWorkers(false);
-        pollfd pfd{listenFd_, POLLIN, 0};
-        int n = ::poll(&pfd, 1, 200);
-        if (n <= 0 || !(pfd.revents & POLLIN)) continue;
-        int client = ::accept4(listenFd_, nullptr, nullptr, SOCK_CLOEXEC);
-        if (client < 0) continue;
-        // Negotiation happens on the connection's own thread (never here), so one slow peer
-        // cannot delay the others. Connections still negotiating are bounded separately: beyond
-        // the bound nothing has been read yet that an A-ASSOCIATE-RJ could answer, so close.
-        if (negotiating_.load() >= maxNegotiating()) {
-            OFLOG_WARN(serverLogger, "closing connection: " << maxNegotiating()
-                                                            << " connections already negotiating");
-            ::close(client);
-            continue;
+        pollfd pfd[2] = {{listenFd_, POLLIN, 0}, {tlsListenFd_, POLLIN, 0}};  // fd -1 is ignored by poll
+        int n = ::poll(pfd, 2, 200);
+        if (n <= 0) continue;
+        for (int i = 0; i < 2 && !stopping_; ++i) {
+            if (pfd[i].fd < 0 || !(pfd[i].revents & POLLIN)) continue;
+            int client = ::accept4(pfd[i].fd, nullptr, nullptr, SOCK_CLOEXEC);
+            if (client >= 0) admit(client, i == 1);
         }
-        // Room for a whole A-ASSOCIATE-RQ in the receive queue (awaitAssociateRequest peeks).
-        int rcvbuf = static_cast<int>(2 * kMaxAssociateRequestBytes);
-        ::setsockopt(client, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-        ++negotiating_;
-        auto worker = std::make_unique<Worker>();
-        Worker* w = worker.get();
-        try {
-            // One log context id per association, from its first PDU to its end.
-            w->thread = std::thread([this, client, w, contextId = nextLogContextId('a')] {
-                {
-                    LogScope scope(contextId);
-                    try {
-                        negotiateAndServe(client);
-                    } catch (...) {
-                        OFLOG_ERROR(serverLogger, "unexpected exception in association thread");
-                    }
-                }
-                w->done = true;
-            });
-        } catch (const std::exception& e) {
-            // No thread for it (resource exhaustion): nothing was read, so just close.
-            --negotiating_;
-            OFLOG_ERROR(serverLogger, "cannot start association thread: " << e.what());
-            ::close(client);
-            continue;
-        }
-        std::lock_guard<std::mutex> lock(workersMutex_);
-        workers_.push_back(std::move(worker));
     }
 }
 
-void DimseServer::negotiateAndServe(int client) {
-    // One TOTAL deadline for the whole A-ASSOCIATE-RQ (dcmnet's own timeout is per read).
-    const auto deadline = std::chrono::steady_clock::now() + settings_.acseTimeout;
-    const AssociateRequestWait wait = awaitAssociateRequest(client, deadline, kMaxAssociateRequestBytes, stopping_);
-    if (wait != AssociateRequestWait::Ready) {
-        --negotiating_;
-        OFLOG_INFO(serverLogger, "dropping connection: " << describe(wait));
+void DimseServer::admit(int client, bool secure) {
+    // Negotiation happens on the connection's own thread (never here), so one slow peer
+    // cannot delay the others. Connections still negotiating are bounded separately: beyond
+    // the bound nothing has been read yet that an A-ASSOCIATE-RJ could answer, so close.
+    if (negotiating_.load() >= maxNegotiating()) {
+        OFLOG_WARN(serverLogger, "closing connection: " << maxNegotiating() << " connections already negotiating");
         ::close(client);
         return;
+    }
+    // Room for a whole A-ASSOCIATE-RQ in the receive queue (awaitAssociateRequest peeks).
+    int rcvbuf = static_cast<int>(2 * kMaxAssociateRequestBytes);
+    ::setsockopt(client, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    ++negotiating_;
+    auto worker = std::make_unique<Worker>();
+    Worker* w = worker.get();
+    try {
+        // One log context id per association, from its first PDU to its end.
+        w->thread = std::thread([this, client, secure, w, contextId = nextLogContextId('a')] {
+            {
+                LogScope scope(contextId);
+                try {
+                    negotiateAndServe(client, secure);
+                } catch (...) {
+                    OFLOG_ERROR(serverLogger, "unexpected exception in association thread");
+                }
+            }
+            w->done = true;
+        });
+    } catch (const std::exception& e) {
+        // No thread for it (resource exhaustion): nothing was read, so just close.
+        --negotiating_;
+        OFLOG_ERROR(serverLogger, "cannot start association thread: " << e.what());
+        ::close(client);
+        return;
+    }
+    std::lock_guard<std::mutex> lock(workersMutex_);
+    workers_.push_back(std::move(worker));
+}
+
+void DimseServer::negotiateAndServe(int client, bool secure) {
+    // One TOTAL deadline for the whole A-ASSOCIATE-RQ (dcmnet's own timeout is per read).
+    const auto deadline = std::chrono::steady_clock::now() + settings_.acseTimeout;
+    if (!secure) {
+        const AssociateRequestWait wait =
+            awaitAssociateRequest(client, deadline, kMaxAssociateRequestBytes, stopping_);
+        if (wait != AssociateRequestWait::Ready) {
+            --negotiating_;
+            OFLOG_INFO(serverLogger, "dropping connection: " << describe(wait));
+            ::close(client);
+            return;
+        }
+    }
+    // TLS: the handshake and the request are encrypted, so nothing can be peeked; dcmnet reads
+    // them inside ASC_receiveAssociation on a blocking socket. Per-read socket timeouts plus a
+    // watchdog that shuts the socket down at the deadline bound it in total.
+    std::mutex watchMutex;
+    std::condition_variable watchWake;
+    bool received = false;
+    std::thread watchdog;
+    if (secure) {
+        setSocketTimeouts(client, std::max<long>(1, static_cast<long>(settings_.acseTimeout.count())));
+        watchdog = std::thread([&] {
+            std::unique_lock lock(watchMutex);
+            if (!watchWake.wait_until(lock, deadline, [&] { return received; }))
+                ::shutdown(client, SHUT_RDWR);
+        });
     }
     T_ASC_Association* assoc = nullptr;
     OFCondition cond;
     {
-        // The PDU is buffered: dcmnet reads it without waiting, so the mutex is held briefly.
+        // Plain: the PDU is buffered, dcmnet reads it without waiting, so the mutex is held
+        // briefly. TLS: at most until the deadline (see dimse/README.md).
         std::lock_guard<std::mutex> lock(externalSocketMutex());
         dcmExternalSocketHandle.set(client);
-        cond = ASC_receiveAssociation(network_, &assoc, settings_.maxPdu, nullptr, nullptr, OFFalse, DUL_NOBLOCK,
+        cond = ASC_receiveAssociation(secure ? tlsNetwork_ : network_, &assoc, settings_.maxPdu, nullptr, nullptr,
+                                      secure ? OFTrue : OFFalse, DUL_NOBLOCK,
                                       static_cast<int>(settings_.acseTimeout.count()));
         dcmExternalSocketHandle.set(-1);
     }
+    if (secure) {
+        {
+            std::lock_guard lock(watchMutex);
+            received = true;
+        }
+        watchWake.notify_all();
+        watchdog.join();
+        setSocketTimeouts(client, 0);  // from here on dcmnet's own timeouts apply
+    }
     --negotiating_;
     if (cond.bad()) {
-        OFLOG_INFO(serverLogger, "association receive failed: " << cond.text());
+        OFLOG_INFO(serverLogger, (secure ? "TLS " : "") << "association receive failed: " << cond.text());
         if (assoc) {
             ASC_dropAssociation(assoc);
             ASC_destroyAssociation(&assoc);

@@ -27,6 +27,14 @@
 // in a non-empty allow-list (or from another host with checkCallerHost) ->
 // calling-AE-not-recognized. Idle associations are aborted after networkTimeout.
 //
+// DICOM TLS: with DimseSettings::tlsPort set, a second listening socket (same bind address)
+// whose connections go through a DcmTLSTransportLayer (DCMTK dcmtls) with the Non-downgrading
+// BCP 195 profile of PS3.15 B.9 (TLS 1.2+, the four RFC 7525 suites), certificate and key from
+// TlsSettings; with tls.caFile the peer must present a certificate that verifies against it.
+// Each TLS connection has its handshake bounded by acseTimeout (socket timeouts). After the
+// handshake, associations from both ports are handled identically (limits, AE checks, services).
+// DimseSettings::plainEnabled = false leaves only the TLS port.
+//
 // Threading: start()/stop() from one owner thread; one accept thread; one thread per connection
 // (negotiation, then the association).
 
@@ -43,23 +51,27 @@
 
 struct T_ASC_Network;
 struct T_ASC_Association;
+class DcmTLSTransportLayer;
 
 namespace bridge::dimse {
 
 class DimseServer {
 public:
-    DimseServer(DimseSettings settings, DimseDependencies dependencies);
+    DimseServer(DimseSettings settings, DimseDependencies dependencies, TlsSettings tls = {});
     ~DimseServer();  ///< stop()
     DimseServer(const DimseServer&) = delete;
     DimseServer& operator=(const DimseServer&) = delete;
 
     /// Binds (port 0 = any free port) and starts accepting. Throws BridgeError(Internal) when the
-    /// address cannot be bound.
+    /// address cannot be bound, BridgeError(InvalidArgument) when the TLS certificate or key
+    /// cannot be used.
     void start();
     /// Stops accepting, asks running operations to cancel, joins every thread. Idempotent.
     void stop();
-    /// The bound port (after start()).
+    /// The bound port (after start()); 0 when the plain listener is off.
     std::uint16_t port() const { return port_; }
+    /// The bound DICOM TLS port (after start()); 0 without settings.tlsPort.
+    std::uint16_t tlsPort() const { return tlsPort_; }
     /// Gauge: associations being served now.
     int activeAssociations() const { return active_.load(); }
     /// Gauge: connections accepted whose A-ASSOCIATE-RQ has not been read yet.
@@ -80,9 +92,12 @@ private:
         std::atomic<bool> done{false};
     };
     void acceptLoop();
+    /// Hands an accepted socket to a thread of its own (bounded by the negotiating limit).
+    void admit(int client, bool secure);
     /// On the connection's own thread: waits (total deadline acseTimeout) for the whole
-    /// A-ASSOCIATE-RQ, lets dcmnet read it, enforces maxAssociations, then serve().
-    void negotiateAndServe(int client);
+    /// A-ASSOCIATE-RQ (plain: peeked; TLS: a watchdog), lets dcmnet read it, enforces
+    /// maxAssociations, then serve().
+    void negotiateAndServe(int client, bool secure);
     void serve(T_ASC_Association* assoc);
     int maxNegotiating() const { return settings_.maxAssociations; }
     void reapWorkers(bool all);
@@ -94,6 +109,11 @@ private:
     int listenFd_ = -1;
     std::uint16_t port_ = 0;
     T_ASC_Network* network_ = nullptr;
+    TlsSettings tls_;
+    std::unique_ptr<DcmTLSTransportLayer> tlsLayer_;
+    int tlsListenFd_ = -1;
+    std::uint16_t tlsPort_ = 0;
+    T_ASC_Network* tlsNetwork_ = nullptr;
     std::atomic<bool> stopping_{false};
     std::atomic<int> active_{0};
     std::atomic<int> negotiating_{0};  ///< connections whose A-ASSOCIATE-RQ is not yet read

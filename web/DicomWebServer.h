@@ -12,6 +12,13 @@
 // wait; any request beyond gets 503 JSON {"error":"overloaded"} at once. Connections beyond
 // the pool's capacity wait in Poco's accept queue.
 //
+// Listeners: plain HTTP on settings.port unless settings.plainEnabled is false; HTTPS on
+// settings.httpsPort when set (Poco NetSSL SecureServerSocket, TLS 1.2+, BCP 195 cipher suites,
+// certificate and key from TlsSettings; with tls.caFile a client certificate is required and
+// verified). Both listeners serve the same routes with the same handler, gate and caches.
+// Authentication: with services.config.auth.enabled an HttpAuthenticator guards every route but
+// auth.publicPaths and preflight (docs/security.md).
+//
 // Lifetime: the services passed in must outlive the server. start()/stop() from one thread.
 
 #include "web/WebContext.h"
@@ -44,11 +51,11 @@ public:
     /// Lower level (tests): explicit pieces. `scope` may be empty (everyone sees everything
     /// the core shows); `metadata` may be null (landing page without collections).
     DicomWebServer(QueryService& query, RetrieveService& retrieve, ScopeResolver scope, MetadataSource* metadata,
-                   WebSettings settings);
+                   WebSettings settings, TlsSettings tls = {});
     /// Same, with the scope from `access->forHttp(bearerToken)`; `access` may be null (no
     /// restrictions) and must outlive the server.
     DicomWebServer(QueryService& query, RetrieveService& retrieve, AccessPolicy* access, MetadataSource* metadata,
-                   WebSettings settings);
+                   WebSettings settings, TlsSettings tls = {});
     ~DicomWebServer();
     DicomWebServer(const DicomWebServer&) = delete;
     DicomWebServer& operator=(const DicomWebServer&) = delete;
@@ -58,8 +65,13 @@ public:
     void start();
     /// Stops accepting, waits for running requests to end (bounded by Poco's stop). Idempotent.
     void stop();
-    /// The bound port (the ephemeral one when settings.port was 0). 0 before start().
+    /// The bound port (the ephemeral one when settings.port was 0). 0 before start() or when
+    /// the plain listener is off.
     std::uint16_t port() const;
+    /// The bound HTTPS port; 0 before start() or without settings.httpsPort.
+    std::uint16_t httpsPort() const { return httpsPort_; }
+    /// Turns on HTTP authentication (before start()); null turns it off.
+    void setAuthenticator(std::shared_ptr<const HttpAuthenticator> auth) { context_->auth = std::move(auth); }
 
     WebContext& context() { return *context_; }
     /// Gauge: TCP connections Poco serves now (0 when stopped). Thread-safe.
@@ -73,6 +85,10 @@ private:
     std::unique_ptr<Poco::Net::HTTPServer> server_;
     std::uint16_t port_ = 0;
     mutable std::mutex serverMutex_;  ///< guards server_ against currentConnections() from handlers
+    TlsSettings tls_;
+    std::unique_ptr<Poco::ThreadPool> httpsThreadPool_;
+    std::unique_ptr<Poco::Net::HTTPServer> httpsServer_;
+    std::uint16_t httpsPort_ = 0;
 };
 
 }  // namespace bridge::web

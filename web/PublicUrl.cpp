@@ -50,7 +50,7 @@ std::string publicBaseUrl(const std::string& configured, const ForwardingHeaders
         while (!c.empty() && c.back() == '/') c.pop_back();
         return c;
     }
-    std::string proto = "http";
+    std::string proto = headers.secure ? "https" : "http";
     std::string host;
     // RFC 7239 4: Forwarded: for=..;host=..;proto=.., first element = the client-facing proxy.
     if (!headers.forwarded.empty()) {

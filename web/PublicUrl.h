@@ -14,6 +14,7 @@ struct ForwardingHeaders {
     std::string xForwardedPrefix; ///< "X-Forwarded-Prefix" (path the proxy mounts us under)
     std::string host;             ///< "Host"
     std::string localAddress;     ///< the socket's own host:port, used when Host is missing
+    bool secure = false;          ///< the request came over TLS: the default scheme is https
 };
 
 /// "scheme://host[:port][prefix]" without a trailing slash. A non-empty `configured` value

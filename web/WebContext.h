@@ -5,6 +5,7 @@
 
 #include "bridge/common/AuditLog.h"
 #include "bridge/common/Config.h"
+#include "bridge/query/AccessPolicy.h"
 #include "bridge/query/MetadataSource.h"
 #include "bridge/query/QueryService.h"
 #include "bridge/retrieve/RetrieveService.h"
@@ -13,14 +14,17 @@
 #include "web/RequestGate.h"
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
 namespace bridge::web {
 
-/// Bearer token (absent when no Authorization header) to the collections the caller may see.
-/// In the product this is AccessPolicy::forHttp.
-using ScopeResolver = std::function<CollectionScope(const std::optional<std::string>& bearerToken)>;
+class HttpAuthenticator;
+
+/// The caller (anonymous, a bare bearer token, or an authenticated principal) to the collections
+/// it may see. In the product this is AccessPolicy::forPrincipal.
+using ScopeResolver = std::function<CollectionScope(const HttpPrincipal& caller)>;
 
 struct WebContext {
     WebContext(QueryService& q, RetrieveService& r, ScopeResolver s, MetadataSource* m, WebSettings w)
@@ -44,6 +48,9 @@ struct WebContext {
     std::function<std::string()> extraMetrics;
     /// /ready: empty string when ready, else the reason it is not. Empty function = always ready.
     std::function<std::string()> readiness;
+    /// HTTP authentication (config `auth`); null = off: every caller is let in and a bearer
+    /// token only widens its scope (access.grantsByToken).
+    std::shared_ptr<const HttpAuthenticator> auth;
 };
 
 }  // namespace bridge::web

@@ -60,6 +60,7 @@ WebExchange::WebExchange(WebContext& context, Poco::Net::HTTPServerRequest& requ
     fh.xForwardedPrefix = request.get("X-Forwarded-Prefix", "");
     fh.host = request.get("Host", "");
     fh.localAddress = request.serverAddress().toString();
+    fh.secure = request.secure();
     baseUrl_ = publicBaseUrl(context.settings.publicBaseUrl, fh);
 }
 
@@ -91,7 +92,7 @@ public:
 WebExchange::~WebExchange() = default;
 
 std::string WebExchange::principal() const {
-    if (!principal_.empty()) return principal_;
+    if (principal_ && !principal_->name.empty()) return principal_->name;
     const std::string auth = request_.get("Authorization", "");
     if (auth.size() <= 7 || lower(auth.substr(0, 7)) != "bearer ") return {};
     Poco::SHA2Engine sha(Poco::SHA2Engine::SHA_256);
@@ -110,14 +111,18 @@ std::string WebExchange::parameter(const std::string& name) const {
 
 const CollectionScope& WebExchange::scope() {
     if (!scope_) {
-        std::optional<std::string> token;
-        const std::string auth = request_.get("Authorization", "");
-        if (auth.size() > 7 && lower(auth.substr(0, 7)) == "bearer ") {
-            std::string t = auth.substr(7);
-            t.erase(0, t.find_first_not_of(' '));
-            if (!t.empty()) token = t;
+        if (!principal_) {
+            principal_.emplace();
+            // Auth on: only an authenticated principal counts (set by the handler); a raw token
+            // must not widen the scope of a public route.
+            const std::string auth = context_.auth ? std::string() : request_.get("Authorization", "");
+            if (auth.size() > 7 && lower(auth.substr(0, 7)) == "bearer ") {
+                std::string t = auth.substr(7);
+                t.erase(0, t.find_first_not_of(' '));
+                if (!t.empty()) principal_->bearerToken = t;
+            }
         }
-        scope_ = context_.scope ? context_.scope(token) : CollectionScope{};
+        scope_ = context_.scope ? context_.scope(*principal_) : CollectionScope{};
     }
     return *scope_;
 }
@@ -126,7 +131,7 @@ void WebExchange::addCommonHeaders() {
     // CORS on every response, errors included (OHIF #517; MS dicom-server #2021).
     response_.set("Access-Control-Allow-Origin", context_.settings.allowedOrigin);
     if (context_.settings.allowedOrigin != "*") response_.set("Vary", "Origin");
-    response_.set("Access-Control-Expose-Headers", "Content-Type, Content-Length, Content-Encoding, Warning");
+    response_.set("Access-Control-Expose-Headers", "Content-Type, Content-Length, Content-Encoding, Warning, WWW-Authenticate");
     // OHIF pages with COEP require-corp may embed /rendered and thumbnails (anchors.md 3.3).
     response_.set("Cross-Origin-Resource-Policy", "cross-origin");
 }

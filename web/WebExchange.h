@@ -40,8 +40,11 @@ public:
     const std::string& baseUrl() const { return baseUrl_; }
     /// baseUrl + "/dicom-web".
     std::string dicomWebRoot() const { return baseUrl_ + "/dicom-web"; }
-    /// The caller's collection scope (from the bearer token); computed on first use.
+    /// The caller's collection scope (from the authenticated principal, else the bearer token);
+    /// computed on first use.
     const CollectionScope& scope();
+    /// Sets the caller authenticated by HttpAuthenticator (before the first scope()).
+    void setPrincipal(HttpPrincipal principal) { principal_ = std::move(principal); }
     const CancelToken& cancel() const { return cancel_; }
 
     bool headersSent() const { return sent_; }
@@ -70,10 +73,10 @@ public:
         std::optional<std::uint64_t> instances;     ///< WADO: instances sent
     };
     Notes& notes() { return notes_; }
-    /// Who the caller is, for the audit trail: what setPrincipal() set (HTTP authentication),
-    /// else "token:<first 12 hex digits of SHA-256(bearer token)>" (never the token), else "".
+    /// Who the caller is, for the audit trail: the authenticated principal's name (HTTP
+    /// authentication), else "token:<first 12 hex digits of SHA-256(bearer token)>" (never the
+    /// token), else "".
     std::string principal() const;
-    void setPrincipal(std::string principal) { principal_ = std::move(principal); }
     /// Body bytes handed to Poco so far (sendBytes and the streamed body; 0 for HEAD).
     std::uint64_t bytesSent() const;
 
@@ -87,12 +90,12 @@ private:
     QueryParameterList parameters_;
     std::vector<MediaRange> accept_;
     std::string baseUrl_;
+    std::optional<HttpPrincipal> principal_;
     std::optional<CollectionScope> scope_;
     CancelToken cancel_;
     bool sent_ = false;
     std::ostream* stream_ = nullptr;  ///< the chunked body, once beginStream ran
     Notes notes_;
-    std::string principal_;
     std::uint64_t bytesSent_ = 0;
     class CountingBody;
     std::unique_ptr<CountingBody> counter_;

@@ -1,5 +1,6 @@
 #include "web/WebRequestHandler.h"
 
+#include "web/HttpAuthenticator.h"
 #include "web/LandingPage.h"
 #include "web/QidoResource.h"
 #include "web/WadoResource.h"
@@ -34,6 +35,17 @@ void dispatch(WebExchange& exchange, LandingPage& landing) {
         response.setContentLength(0);
         response.send();
         return;
+    }
+    if (const auto& auth = exchange.context().auth) {
+        // Auth on (docs/security.md): preflight above stays open; public paths are served
+        // anonymously unless valid credentials come along; everything else needs them.
+        AuthDecision decision = auth->authenticate(request.get("Authorization", ""));
+        if (decision.authenticated) {
+            exchange.setPrincipal(std::move(decision.principal));
+        } else if (!auth->isPublic(path)) {
+            for (const auto& challenge : auth->challenges(decision)) request.response().add("WWW-Authenticate", challenge);
+            throw BridgeError(ErrorCode::Unauthenticated, decision.reason);
+        }
     }
     if (method != "GET" && method != "HEAD") {
         request.response().set("Allow", "GET, HEAD, OPTIONS");

@@ -79,6 +79,12 @@ std::uint16_t asPort(const Json::Value& v, const std::string& path) {
     return static_cast<std::uint16_t>(asInt(v, path, 0, 65535));
 }
 
+/// null = not set.
+std::optional<std::uint16_t> asOptionalPort(const Json::Value& v, const std::string& path) {
+    if (v.isNull()) return std::nullopt;
+    return asPort(v, path);
+}
+
 /// "HOST:PORT" (for --destination and the short peer form).
 DicomPeer parseHostPort(const std::string& aet, const std::string& text, const std::string& path) {
     auto colon = text.rfind(':');
@@ -179,6 +185,8 @@ void parseDimse(DimseSettings& d, const Json::Value& v, const std::string& path)
         d.collectionAets = asSetMap(x, p);
         for (const auto& [aet, _] : d.collectionAets) checkedAet(aet, p + "." + aet);
     });
+    s.on("plainEnabled", [&](auto& x, auto& p) { d.plainEnabled = asBool(x, p); });
+    s.on("tlsPort", [&](auto& x, auto& p) { d.tlsPort = asOptionalPort(x, p); });
     s.run();
 }
 
@@ -191,6 +199,8 @@ void parseWeb(WebSettings& w, const Json::Value& v, const std::string& path) {
     s.on("maxThreads", [&](auto& x, auto& p) { w.maxThreads = static_cast<int>(asInt(x, p, 1, 1024)); });
     s.on("maxQueued", [&](auto& x, auto& p) { w.maxQueued = static_cast<int>(asInt(x, p, 0, 100000)); });
     s.on("allowedOrigin", [&](auto& x, auto& p) { w.allowedOrigin = asString(x, p); });
+    s.on("plainEnabled", [&](auto& x, auto& p) { w.plainEnabled = asBool(x, p); });
+    s.on("httpsPort", [&](auto& x, auto& p) { w.httpsPort = asOptionalPort(x, p); });
     s.run();
 }
 
@@ -272,6 +282,71 @@ void parseAudit(AuditSettings& a, const Json::Value& v, const std::string& path)
     s.run();
 }
 
+void parseTls(TlsSettings& t, const Json::Value& v, const std::string& path) {
+    Section s(v, path);
+    s.on("certFile", [&](auto& x, auto& p) { t.certFile = asString(x, p); });
+    s.on("keyFile", [&](auto& x, auto& p) { t.keyFile = asString(x, p); });
+    s.on("caFile", [&](auto& x, auto& p) { t.caFile = asString(x, p); });
+    s.run();
+}
+
+AuthPrincipal parsePrincipal(const Json::Value& v, const std::string& path, bool basic) {
+    AuthPrincipal a;
+    Section s(v, path);
+    s.on("name", [&](auto& x, auto& p) { a.name = asString(x, p); });
+    s.on(basic ? "pbkdf2" : "sha256", [&](auto& x, auto& p) { a.secretHash = asString(x, p); });
+    s.on(basic ? "passwordEnv" : "tokenEnv", [&](auto& x, auto& p) { a.secretEnv = asString(x, p); });
+    s.on("collections", [&](auto& x, auto& p) { a.grants = asStringSet(x, p); });
+    s.on("onlyCollections", [&](auto& x, auto& p) { a.only = asStringSet(x, p); });
+    s.run();
+    if (a.name.empty()) fail(path + ".name", "missing");
+    if (basic && a.name.find(':') != std::string::npos) fail(path + ".name", "must not contain ':'");
+    const std::string hashKey = basic ? "pbkdf2" : "sha256", envKey = basic ? "passwordEnv" : "tokenEnv";
+    if (a.secretHash.empty() == a.secretEnv.empty())
+        fail(path, "needs exactly one of \"" + hashKey + "\" and \"" + envKey + "\"");
+    return a;
+}
+
+std::vector<AuthPrincipal> parsePrincipals(const Json::Value& v, const std::string& path, bool basic) {
+    if (!v.isArray()) fail(path, "must be an array of objects");
+    std::vector<AuthPrincipal> out;
+    for (Json::ArrayIndex i = 0; i < v.size(); ++i)
+        out.push_back(parsePrincipal(v[i], path + "[" + std::to_string(i) + "]", basic));
+    return out;
+}
+
+OidcSettings parseOidc(const Json::Value& v, const std::string& path) {
+    OidcSettings o;
+    Section s(v, path);
+    s.on("issuer", [&](auto& x, auto& p) { o.issuer = asString(x, p); });
+    s.on("audiences", [&](auto& x, auto& p) { o.audiences = asStringSet(x, p); });
+    s.on("jwksFile", [&](auto& x, auto& p) { o.jwksFile = asString(x, p); });
+    s.on("publicKeyFile", [&](auto& x, auto& p) { o.publicKeyFile = asString(x, p); });
+    s.on("nameClaim", [&](auto& x, auto& p) { o.nameClaim = asString(x, p); });
+    s.on("grantsClaim", [&](auto& x, auto& p) { o.grantsClaim = asString(x, p); });
+    s.on("collections", [&](auto& x, auto& p) { o.grants = asStringSet(x, p); });
+    s.on("leewaySeconds", [&](auto& x, auto& p) { o.leeway = std::chrono::seconds(asInt(x, p, 0, 3600)); });
+    s.run();
+    if (o.issuer.empty()) fail(path + ".issuer", "missing");
+    if (o.jwksFile.empty() == o.publicKeyFile.empty())
+        fail(path, "needs exactly one of \"jwksFile\" and \"publicKeyFile\"");
+    return o;
+}
+
+void parseAuth(AuthSettings& a, const Json::Value& v, const std::string& path) {
+    Section s(v, path);
+    s.on("enabled", [&](auto& x, auto& p) { a.enabled = asBool(x, p); });
+    s.on("realm", [&](auto& x, auto& p) {
+        a.realm = asString(x, p);
+        if (a.realm.find_first_of("\"\\\r\n") != std::string::npos) fail(p, "must not contain quotes or backslashes");
+    });
+    s.on("bearerTokens", [&](auto& x, auto& p) { a.bearerTokens = parsePrincipals(x, p, false); });
+    s.on("basicUsers", [&](auto& x, auto& p) { a.basicUsers = parsePrincipals(x, p, true); });
+    s.on("oidc", [&](auto& x, auto& p) { a.oidc = parseOidc(x, p); });
+    s.on("publicPaths", [&](auto& x, auto& p) { a.publicPaths = asStringSet(x, p); });
+    s.run();
+}
+
 }  // namespace
 
 void validateConfig(const Config& c) {
@@ -290,6 +365,20 @@ void validateConfig(const Config& c) {
             fail("config.dimse.allowedCallingAets", "'" + aet + "' has no dimse.peers entry to check its host against");
     for (const auto& [aet, _] : c.dimse.collectionAets)
         if (aet == c.dimse.aeTitle) fail("config.dimse.collectionAets." + aet, "is the bridge's own dimse.aeTitle");
+}
+
+void checkTlsSettings(const Config& config) {
+    const bool dimseTls = config.dimse.enabled && config.dimse.tlsPort.has_value();
+    const bool webTls = config.web.enabled && config.web.httpsPort.has_value();
+    if (dimseTls || webTls) {
+        const std::string why = dimseTls ? "needed by dimse.tlsPort (--dicom-tls-port)" : "needed by web.httpsPort (--https-port)";
+        if (config.tls.certFile.empty()) fail("tls.certFile", "missing (--tls-cert): " + why);
+        if (config.tls.keyFile.empty()) fail("tls.keyFile", "missing (--tls-key): " + why);
+    }
+    if (config.dimse.enabled && !config.dimse.plainEnabled && !config.dimse.tlsPort)
+        fail("dimse.plainEnabled", "false without dimse.tlsPort leaves no DIMSE listener (use dimse.enabled: false)");
+    if (config.web.enabled && !config.web.plainEnabled && !config.web.httpsPort)
+        fail("web.plainEnabled", "false without web.httpsPort leaves no HTTP listener (use web.enabled: false)");
 }
 
 Config parseConfig(const std::string& jsonText) {
@@ -316,6 +405,8 @@ Config parseConfig(const std::string& jsonText) {
     s.on("logLevel", [&](auto& x, auto& p) { config.logLevel = asLogLevel(x, p); });
     s.on("log", [&](auto& x, auto& p) { parseLog(config.log, config.logLevel, x, p); });
     s.on("audit", [&](auto& x, auto& p) { parseAudit(config.audit, x, p); });
+    s.on("tls", [&](auto& x, auto& p) { parseTls(config.tls, x, p); });
+    s.on("auth", [&](auto& x, auto& p) { parseAuth(config.auth, x, p); });
     s.on("$schema", [](auto&, auto&) {});
     s.run();
     if (!apiVersionGiven) config.tcia.apiVersion = guessApiVersion(config.tcia.baseUrl);

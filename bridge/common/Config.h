@@ -53,6 +53,11 @@ struct DimseSettings {
     bool checkCallerHost = false;  ///< with allowedCallingAets: caller's IP must match its peer entry
     /// Extra called AE titles, each scoped to a set of collections.
     std::map<std::string, std::set<std::string>> collectionAets;
+    /// false: no plain (unencrypted) DIMSE listener (`port` is ignored); see tlsPort.
+    bool plainEnabled = true;
+    /// DICOM TLS listener (BCP 195 profile, certificates from Config::tls); unset = none,
+    /// 0 = any free port. Same association handling as the plain port.
+    std::optional<std::uint16_t> tlsPort;
 };
 
 struct WebSettings {
@@ -63,6 +68,52 @@ struct WebSettings {
     int maxThreads = 16;
     int maxQueued = 64;  ///< beyond: 503
     std::string allowedOrigin = "*";
+    /// false: no plain HTTP listener (`port` is ignored); see httpsPort.
+    bool plainEnabled = true;
+    /// HTTPS listener (certificates from Config::tls); unset = none, 0 = any free port.
+    std::optional<std::uint16_t> httpsPort;
+};
+
+/// TLS material for both faces (HTTPS and DICOM TLS), PEM files. Used when a TLS port is set.
+struct TlsSettings {
+    std::string certFile;  ///< server certificate (chain), PEM
+    std::string keyFile;   ///< its private key, PEM, unencrypted
+    std::string caFile;    ///< non-empty: client certificates are REQUIRED and verified against these CAs
+};
+
+/// One statically configured HTTP principal (bearer token or Basic user) and its collection scope.
+/// The secret is never in the config file in clear: `secretHash` holds its hash, or `secretEnv`
+/// names an environment variable holding it; `secret` is filled only from flags/environment.
+struct AuthPrincipal {
+    std::string name;        ///< shown in logs; Basic: the user name
+    std::string secretHash;  ///< token: SHA-256 hex; Basic: "pbkdf2-sha256$ITER$SALT$HEX"
+    std::string secretEnv;   ///< environment variable with the secret in clear
+    std::string secret;      ///< in clear (from --bearer-token or secretEnv); never from the file
+    std::set<std::string> grants;  ///< restricted collections this principal may see
+    std::optional<std::set<std::string>> only;  ///< set: sees only these collections
+};
+
+/// OIDC: JWTs (RS256) from one issuer, verified with its keys from a file (JWKS or PEM).
+struct OidcSettings {
+    std::string issuer;                 ///< required "iss"
+    std::set<std::string> audiences;    ///< "aud" must contain one of these (empty = not checked)
+    std::string jwksFile;               ///< the issuer's JWKS document (keys by "kid")
+    std::string publicKeyFile;          ///< or one RSA public key, PEM
+    std::string nameClaim = "sub";      ///< principal name
+    std::string grantsClaim;            ///< claim holding granted collection names (array or space-separated)
+    std::set<std::string> grants;       ///< granted to every valid token
+    std::chrono::seconds leeway{60};    ///< clock skew allowed for exp / nbf / iat
+};
+
+/// HTTP authentication of DICOMweb (off by default: loopback demos). With it on, every route but
+/// `publicPaths` and CORS preflight needs a valid bearer token, Basic user or OIDC JWT.
+struct AuthSettings {
+    bool enabled = false;
+    std::string realm = "tcia-bridge";
+    std::vector<AuthPrincipal> bearerTokens;
+    std::vector<AuthPrincipal> basicUsers;
+    std::optional<OidcSettings> oidc;
+    std::set<std::string> publicPaths{"/", "/health", "/ready"};
 };
 
 struct CacheSettings {
@@ -115,6 +166,8 @@ struct Config {
     std::string logLevel = "info";
     LogSettings log;
     AuditSettings audit;
+    TlsSettings tls;
+    AuthSettings auth;
 };
 
 /// Parses a JSON config document (comments `//` allowed). Unknown keys are an error naming the key.
@@ -125,6 +178,11 @@ Config parseConfig(const std::string& jsonText);
 void validateConfig(const Config& config);
 /// Reads environment variables TCIA_USERNAME, TCIA_PASSWORD, TCIA_CLIENT_SECRET, TCIA_TOKEN_URL.
 void applyEnvironment(Config& config);
+
+/// Impossible TLS combinations (a TLS port without tls.certFile / tls.keyFile, both plain and
+/// TLS listeners of a face off while the face is enabled): BridgeError(InvalidArgument) naming
+/// the key. Call after flags are applied.
+void checkTlsSettings(const Config& config);
 
 /// "v1" when baseUrl ends in /v1, else "v4" (used when tcia.apiVersion is not given). Pure.
 std::string guessApiVersion(const std::string& baseUrl);

@@ -13,7 +13,7 @@ namespace {
 //   C000-CFFF Failed: Unable to process (C001 upstream, C002 timeout, C003 bad upstream data)
 //   FE00 Cancel
 //   0124 Refused: Not authorized (PS3.7 C.4 general status)
-constexpr std::array<ErrorMapping, 14> kTable{{
+constexpr std::array<ErrorMapping, 15> kTable{{
     {ErrorCode::InvalidArgument, "invalid-argument", 400, 0xA900, 0xA900},
     {ErrorCode::NotFound, "not-found", 404, 0xC000, 0xA701},
     {ErrorCode::NotAcceptable, "not-acceptable", 406, 0xC000, 0xA702},
@@ -27,6 +27,7 @@ constexpr std::array<ErrorMapping, 14> kTable{{
     {ErrorCode::UpstreamBadResponse, "upstream-bad-response", 502, 0xC003, 0xC003},
     {ErrorCode::Cancelled, "cancelled", 499, 0xFE00, 0xFE00},
     {ErrorCode::Overloaded, "overloaded", 503, 0xA700, 0xA700},
+    {ErrorCode::Unauthenticated, "unauthenticated", 401, 0x0124, 0x0124},
     {ErrorCode::Internal, "internal", 500, 0xC000, 0xC000},
 }};
 }  // namespace

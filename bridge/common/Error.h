@@ -26,6 +26,7 @@ enum class ErrorCode {
     UpstreamBadResponse, ///< TCIA answered something we could not use (corrupt ZIP, bad JSON)
     Cancelled,           ///< the caller cancelled (C-CANCEL, closed connection)
     Overloaded,          ///< a bounded pool or queue is full
+    Unauthenticated,     ///< the HTTP caller presented no valid credentials (auth on): 401 + WWW-Authenticate
     Internal,            ///< a bug: anything else
 };
 

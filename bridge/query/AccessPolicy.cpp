@@ -65,11 +65,22 @@ CollectionScope AccessPolicy::forDimse(const std::string& callingAet, const std:
 }
 
 CollectionScope AccessPolicy::forHttp(const std::optional<std::string>& bearerToken) const {
+    HttpPrincipal anonymous;
+    anonymous.bearerToken = bearerToken;
+    return forPrincipal(anonymous);
+}
+
+CollectionScope AccessPolicy::forPrincipal(const HttpPrincipal& principal) const {
     CollectionScope scope;
+    scope.only = principal.only;
     auto a = access();
-    for (const auto& c : restricted())
-        if (!bearerToken || bearerToken->empty() || !granted(a->grantsByToken, c, *bearerToken))
-            scope.denied.insert(c);
+    const auto& token = principal.bearerToken;
+    for (const auto& c : restricted()) {
+        bool ok = token && !token->empty() && granted(a->grantsByToken, c, *token);
+        for (const auto& g : principal.grants)
+            if (upper(g) == upper(c)) ok = true;
+        if (!ok) scope.denied.insert(c);
+    }
     return scope;
 }
 

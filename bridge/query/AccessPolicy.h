@@ -25,6 +25,16 @@
 
 namespace bridge {
 
+/// An HTTP caller as AccessPolicy sees it: anonymous (default), a bare bearer token (auth off:
+/// a token only widens access through access.grantsByToken), or a principal authenticated by
+/// web/HttpAuthenticator (static token, Basic user, OIDC JWT) with the grants its config gives.
+struct HttpPrincipal {
+    std::string name;                        ///< empty = anonymous
+    std::optional<std::string> bearerToken;  ///< the presented token, matched against access.grantsByToken
+    std::set<std::string> grants;            ///< restricted collections granted by the auth config
+    std::optional<std::set<std::string>> only;  ///< set: limited to these collections
+};
+
 class AccessPolicy {
 public:
     AccessPolicy(const Config& config, MetadataSource& metadata);
@@ -33,6 +43,10 @@ public:
     CollectionScope forDimse(const std::string& callingAet, const std::string& calledAet) const;
     /// Scope of an HTTP request with this bearer token (nullopt = anonymous).
     CollectionScope forHttp(const std::optional<std::string>& bearerToken) const;
+    /// Scope of an HTTP principal: restricted collections are denied unless granted by
+    /// principal.grants or by access.grantsByToken for its bearer token; `only` limits the scope.
+    /// forHttp(t) == forPrincipal({.bearerToken = t}).
+    CollectionScope forPrincipal(const HttpPrincipal& principal) const;
     /// True when calledAet is the bridge's main AE title or one of its collection AE titles.
     bool isKnownCalledAet(const std::string& calledAet) const;
     /// SIGHUP: replaces the grants and configured restricted collections (access.*). Calls
