@@ -18,6 +18,7 @@
 #                     small series
 #   --max-rss-mb N    exit 1 when the bridge's peak RSS (VmHWM) exceeds N MB
 #   --max-growth-mb N exit 1 when its RSS grows more than N MB between the first and last 10 s
+#                     (peak VmRSS of the last 10 s minus peak VmRSS of the first 10 s)
 #
 # Prints ONE JSON line on stdout: {"seconds","errors","http_requests","http_rps","http_errors",
 # "cfind","cmove","cget","dimse_ops","dimse_rps","dimse_errors","peak_rss_mb","rss_first10_mb",
@@ -179,13 +180,22 @@ find_loop() {  # fallback without bench_cfind_load: findscu --repeat on one asso
       -k PatientID 127.0.0.1 "$DPORT" >>"$LOGS/find$i.log" 2>&1 || echo "RUN FAILED rc=$?" >>"$LOGS/find$i.log"
   done
 }
-rss_sampler() {  # t VmRSS VmHWM (kB), once a second, until the deadline + 1 s
-  local t0; t0=$(date +%s.%N)
-  while (( $(date +%s) <= END + 1 )) && kill -0 "$BRIDGE_PID" 2>/dev/null; do
-    awk -v t="$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')" \
-      '/^VmRSS:/{r=$2} /^VmHWM:/{h=$2} END{print t, r, h}' "/proc/$BRIDGE_PID/status" >>"$WORK/rss.tsv"
-    sleep 1
-  done
+rss_sampler() {  # "t VmRSS VmHWM" (kB) every 0.5 s until the deadline + 1 s
+  python3 - "$BRIDGE_PID" "$END" "$WORK/rss.tsv" <<'PY'
+import sys, time
+pid, end, out = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+t0 = time.time()
+with open(out, "w") as f:
+    while time.time() <= end + 1:
+        try:
+            status = open("/proc/%d/status" % pid).read()
+        except OSError:
+            break
+        v = {l.split(":")[0]: l.split()[1] for l in status.splitlines() if l.startswith(("VmRSS:", "VmHWM:"))}
+        f.write("%.1f %s %s\n" % (time.time() - t0, v.get("VmRSS", ""), v.get("VmHWM", "")))
+        f.flush()
+        time.sleep(0.5)
+PY
 }
 : >"$WORK/rss.tsv"
 rm -f "$LOGS"/move*.log "$LOGS"/get*.log "$LOGS"/find*.log
@@ -267,17 +277,19 @@ for line in read(work + "/rss.tsv").splitlines():
     parts = line.split()
     if len(parts) == 3 and parts[1] and parts[2]:
         rows.append((float(parts[0]), int(parts[1]) / 1024.0, int(parts[2]) / 1024.0))
-first = [r for t, r, h in rows if t <= 10.5]
+# Growth = peak RSS of the last 10 s minus peak RSS of the first 10 s (peaks: the first samples
+# are still the ramp-up from the idle bridge, which a mean would count as growth).
+first = [r for t, r, h in rows if t <= 10.0]
 last = [r for t, r, h in rows if t >= rows[-1][0] - 10.0] if rows else []
-mean = lambda xs: sum(xs) / len(xs) if xs else 0.0
+peak = lambda xs: max(xs) if xs else 0.0
 out = {
     "seconds": duration, "errors": http_errors + dimse_errors,
     "http_requests": http_requests, "http_rps": round(http_rps, 1), "http_errors": http_errors,
     "cfind": cfind, "cmove": cmove, "cget": cget, "dimse_ops": cfind + cmove + cget,
     "dimse_rps": round((cfind + cmove + cget) / duration, 1), "dimse_errors": dimse_errors,
     "cfind_associations": nfind,
-    "peak_rss_mb": round(hwm_kb / 1024.0, 1), "rss_first10_mb": round(mean(first), 1),
-    "rss_last10_mb": round(mean(last), 1), "rss_growth_mb": round(mean(last) - mean(first), 1),
+    "peak_rss_mb": round(hwm_kb / 1024.0, 1), "rss_first10_mb": round(peak(first), 1),
+    "rss_last10_mb": round(peak(last), 1), "rss_growth_mb": round(peak(last) - peak(first), 1),
     "rss_samples": len(rows), "series": nseries, "error_detail": "; ".join(errors_detail)[:400],
 }
 print(json.dumps(out))
