@@ -87,6 +87,7 @@ const FaultCase kCases[] = {
     {"getPatientStudy:drop:20", false},  // a drop on a reused connection is retried at once: count high
     {"getSeries:truncate:20", false},  // half the JSON, then a reset: a cut answer, never an empty one
     {"getSeries:503:2:retry-after=1", false},
+    {"getPatient:429:20:retry-after=1", false},  // every collection fails; resume fetches all
 };
 
 void checkHarvestUnderFault(const Harvest& harvest, const FaultCase& c) {
