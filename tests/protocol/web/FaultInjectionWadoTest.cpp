@@ -329,4 +329,24 @@ BOOST_AUTO_TEST_CASE(wado_rs_series_under_every_emulator_fault_is_whole_or_visib
     }
 }
 
+BOOST_AUTO_TEST_CASE(series_metadata_with_missing_instances_is_an_error_not_a_short_array) {
+    // A persistent truncate delivers 4 of 10 instances: a 200 with 4 objects would look like a
+    // 4-instance series to OHIF. The answer is an error; without the fault, all 10.
+    WadoFaultFixture f;
+    f.setFault("getImage:truncate:20");
+    const std::string uri = "/dicom-web/studies/" + kStudy + "/series/" + kSeries + "/metadata";
+    const auto cut = rawGet(f.server->port(), uri, "application/dicom+json");
+    BOOST_TEST_MESSAGE("metadata under the fault: " << cut.status << " " << cut.body.substr(0, 200));
+    BOOST_TEST(cut.status >= 500);
+    BOOST_TEST(cut.body.find("\"error\"") != std::string::npos);
+    BOOST_TEST(cut.headers.count("access-control-allow-origin") == 1u);
+    f.setFault("");
+    const auto whole = rawGet(f.server->port(), uri, "application/dicom+json");
+    BOOST_TEST(whole.status == 200);
+    std::size_t objects = 0;
+    for (auto pos = whole.body.find("\"00080018\""); pos != std::string::npos; pos = whole.body.find("\"00080018\"", pos + 1))
+        ++objects;
+    BOOST_TEST(objects == 10u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
