@@ -332,7 +332,13 @@ int EmulatorRequestHandler::handleAdmin(HTTPServerRequest& request, HTTPServerRe
     } else if (path == "/emulator/faults" && method == "POST") {
         try {
             std::vector<std::string> specs;
-            Poco::Net::HTMLForm form(request, request.stream());  // query string and form body
+            // Query string, plus a form body when one is announced: Poco reads a POST without
+            // Content-Length or chunked encoding until EOF (`curl -X POST URL` waited 60 s).
+            Poco::Net::HTMLForm form;
+            if (request.hasContentLength() || request.getChunkedTransferEncoding())
+                form.load(request, request.stream());
+            else
+                form.load(request);
             for (const auto& [k, v] : form)
                 if (k == "spec") specs.push_back(v);
             std::vector<Fault> parsed;

@@ -207,8 +207,11 @@ void WadoResource::retrieveMetadata(WebExchange& exchange, const WebRoute& route
                 return true;
             });
             if (objects.empty()) throwDeliveryFailure(*stream);
+            // Instances missing: an error, never a shorter array that passes for the whole series.
+            const bool failed = stream->failedCount() > 0 || !stream->failedSopInstanceUids().empty();
+            if (failed) throwDeliveryFailure(*stream);
             // Only a complete, whole-series answer may be cached.
-            const bool complete = stream->failedCount() == 0 && stream->failedSopInstanceUids().empty() && !locator.sopInstanceUids;
+            const bool complete = !locator.sopInstanceUids;
             return {joinArray(objects), complete};
         });
         if (plan.series.size() == 1) {

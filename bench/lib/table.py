@@ -101,6 +101,16 @@ ROWS = [
      "move_cold_mbps", "seq_mbps", "MB/s", "info", None),
     ("8b", "Issue #3: C-MOVE throughput, warm, vs Orthanc",
      "move_warm_mbps", "orthanc_move_mbps", "MB/s", "info", None),
+    ("9a", "Issue #9: mixed load, 16 DIMSE associations (C-FIND; C-MOVE, C-GET of small series) + 64 HTTP clients (QIDO, WADO-RS metadata, frames), loopback: errors",
+     "load_errors", None, "errors", "abs_lt", 1),
+    ("9b", "Issue #9: mixed load, HTTP requests/s",
+     "load_http_rps", None, "rps", "info", None),
+    ("9c", "Issue #9: mixed load, DIMSE operations/s (C-FIND + C-MOVE + C-GET)",
+     "load_dimse_rps", None, "rps", "info", None),
+    ("9d", "Issue #9: mixed load, peak RSS of the bridge (VmHWM)",
+     "load_peak_rss_mb", None, "MB", "abs_lt", 150.0),
+    ("9e", "Issue #9: mixed load, bridge RSS growth (peak VmRSS of the last 10 s minus that of the first 10 s)",
+     "load_rss_growth_mb", None, "MB", "abs_lt", 16.0),
 ]
 
 

@@ -35,7 +35,7 @@ EMU=$(free_port)
 PIDS+=($!)
 wait_port "$EMU" || fail "emulator did not start"
 EMU_URL=http://127.0.0.1:$EMU
-fault() { curl -sf -X DELETE "$EMU_URL/emulator/faults" >/dev/null; [ -z "${1:-}" ] || curl -sf -X POST -H "Content-Length: 0" "$EMU_URL/emulator/faults?spec=$1" >/dev/null; }  # without a length the emulator reads a POST body until its 60 s timeout
+fault() { curl -sf -X DELETE "$EMU_URL/emulator/faults" >/dev/null; [ -z "${1:-}" ] || curl -sf -X POST -H "Content-Length: 0" "$EMU_URL/emulator/faults?spec=$1" >/dev/null; }
 get_images() { curl -sf "$EMU_URL/emulator/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["endpoints"].get("getImage",0))'; }
 
 DEST=$(free_port)

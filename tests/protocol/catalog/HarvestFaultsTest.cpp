@@ -12,18 +12,17 @@
 // reported in SyncResult::failures and stored NOT AT ALL (never half a collection marked
 // harvested); the run stays resumable, and the next harvest without the fault fetches only the
 // unfinished collections and ends with exactly the series TCIA has, without duplicates.
+#include <boost/test/unit_test.hpp>
+#include <functional>
+#include <memory>
+#include <set>
+
 #include "bridge/catalog/Catalog.h"
 #include "bridge/catalog/CatalogSync.h"
 #include "bridge/common/Error.h"
 #include "bridge/tcia/TciaClient.h"
 #include "tests/support/EmulatorControl.h"
 #include "tests/support/TestSupport.h"
-
-#include <boost/test/unit_test.hpp>
-
-#include <functional>
-#include <memory>
-#include <set>
 
 using namespace bridge;
 using namespace bridge::test;
@@ -46,14 +45,17 @@ struct HarvestFixture {
 
     void setFault(const std::string& spec) {
         BOOST_REQUIRE_NO_THROW(httpBody(emulator.port(), "DELETE", "/emulator/faults"));
-        if (!spec.empty()) BOOST_REQUIRE_NO_THROW(httpBody(emulator.port(), "POST", "/emulator/faults?spec=" + spec));
+        if (!spec.empty())
+            BOOST_REQUIRE_NO_THROW(httpBody(emulator.port(), "POST", "/emulator/faults?spec=" + spec));
     }
 };
 
 /// Runs one harvest to its end. Today: runSync (what `tcia-bridge sync` runs).
 using Harvest = std::function<SyncResult(HarvestFixture&)>;
 
-SyncResult syncHarvest(HarvestFixture& f) { return runSync(*f.catalog, f.client, SyncOptions{}, CancelToken()); }
+SyncResult syncHarvest(HarvestFixture& f) {
+    return runSync(*f.catalog, f.client, SyncOptions{}, CancelToken());
+}
 
 /// Series per collection, straight from the emulator (no fault set).
 std::map<std::string, std::size_t> truth(HarvestFixture& f) {
@@ -83,10 +85,11 @@ const FaultCase kCases[] = {
     {"getSeries:truncate:1", true},
     {"getPatient:drop:1", true},
     {"getSeries:slow:2:delay-ms=500", true},
-    {"getSeries:500:2", false},        // two collections' getSeries fail after their one retry
+    {"getSeries:500:2", false},          // two collections' getSeries fail after their one retry
     {"getPatientStudy:drop:20", false},  // a drop on a reused connection is retried at once: count high
-    {"getSeries:truncate:20", false},  // half the JSON, then a reset: a cut answer, never an empty one
+    {"getSeries:truncate:20", false},    // half the JSON, then a reset: a cut answer, never an empty one
     {"getSeries:503:2:retry-after=1", false},
+    {"getPatient:429:20:retry-after=1", false},  // every collection fails; resume fetches all
 };
 
 void checkHarvestUnderFault(const Harvest& harvest, const FaultCase& c) {
@@ -96,9 +99,12 @@ void checkHarvestUnderFault(const Harvest& harvest, const FaultCase& c) {
         BOOST_REQUIRE(expected.size() >= 3u);
         f.setFault(c.spec);
         const SyncResult first = harvest(f);
-        for (const auto& failure : first.failures) BOOST_TEST_MESSAGE("failed: " << failure.collection << ": " << failure.message);
-        if (c.transient) BOOST_TEST(first.failures.empty());
-        else BOOST_TEST(!first.failures.empty());
+        for (const auto& failure : first.failures)
+            BOOST_TEST_MESSAGE("failed: " << failure.collection << ": " << failure.message);
+        if (c.transient)
+            BOOST_TEST(first.failures.empty());
+        else
+            BOOST_TEST(!first.failures.empty());
         BOOST_TEST(first.collectionsHarvested + first.failures.size() == expected.size());
         std::size_t harvestedSeries = 0;
         std::set<std::string> failed;

@@ -67,7 +67,8 @@ struct FaultFixture {
 
     void setFault(const std::string& spec) {
         BOOST_REQUIRE_NO_THROW(httpBody(emulator.port(), "DELETE", "/emulator/faults"));
-        if (!spec.empty()) BOOST_REQUIRE_NO_THROW(httpBody(emulator.port(), "POST", "/emulator/faults?spec=" + spec));
+        if (!spec.empty())
+            BOOST_REQUIRE_NO_THROW(httpBody(emulator.port(), "POST", "/emulator/faults?spec=" + spec));
     }
 };
 
@@ -152,9 +153,9 @@ void checkFinalResponse(RetrieveResponse& last, const std::set<std::string>& rec
                         bool requireFailedList) {
     const std::size_t total = expected.size();
     BOOST_TEST_MESSAGE("final status " << std::hex << last.m_status << std::dec << " completed "
-                                       << last.m_numberOfCompletedSubops << " failed " << last.m_numberOfFailedSubops
-                                       << " warning " << last.m_numberOfWarningSubops << " received "
-                                       << received.size());
+                                       << last.m_numberOfCompletedSubops << " failed "
+                                       << last.m_numberOfFailedSubops << " warning "
+                                       << last.m_numberOfWarningSubops << " received " << received.size());
     BOOST_TEST(last.m_numberOfCompletedSubops == received.size());
     if (mustSucceed) BOOST_TEST(received.size() == total);
     if (received.size() == total) {
@@ -165,7 +166,8 @@ void checkFinalResponse(RetrieveResponse& last, const std::set<std::string>& rec
     // Something is missing: never Success, and the missing ones are named.
     BOOST_TEST((last.m_status == 0xB000 || last.m_status == 0xA702), "status " << std::hex << last.m_status);
     if (received.empty()) BOOST_TEST(last.m_status == 0xA702);
-    BOOST_TEST(last.m_numberOfCompletedSubops + last.m_numberOfFailedSubops + last.m_numberOfWarningSubops == total);
+    BOOST_TEST(last.m_numberOfCompletedSubops + last.m_numberOfFailedSubops + last.m_numberOfWarningSubops ==
+               total);
     if (last.m_dataset == nullptr && !requireFailedList) {
         // DcmSCU 3.6.7 leaves the identifier of a final C-GET response unread (its release then
         // logs "P-Data PDU arrived"): the counts above are all a C-GET test can check; the list
@@ -204,11 +206,12 @@ std::set<std::string> retrieveOnce(FaultFixture& f, Op op, const std::string& ge
     const auto expected = emulatorSeriesFiles(kSeries);
     BOOST_REQUIRE_EQUAL(expected.size(), 10u);
     Scu scu;
-    const char* sopClass =
-        op == Op::Move ? UID_MOVEStudyRootQueryRetrieveInformationModel : UID_GETStudyRootQueryRetrieveInformationModel;
+    const char* sopClass = op == Op::Move ? UID_MOVEStudyRootQueryRetrieveInformationModel
+                                          : UID_GETStudyRootQueryRetrieveInformationModel;
     if (op == Op::Get) scu.setStorageDir(getDir.c_str());
     BOOST_REQUIRE(scu.connect(f.server->port(), sopClass).good());
-    IdentifierKeys keys = {{DCM_QueryRetrieveLevel, "SERIES"}, {DCM_StudyInstanceUID, kStudy}, {DCM_SeriesInstanceUID, kSeries}};
+    IdentifierKeys keys = {
+        {DCM_QueryRetrieveLevel, "SERIES"}, {DCM_StudyInstanceUID, kStudy}, {DCM_SeriesInstanceUID, kSeries}};
     auto responses = op == Op::Move ? runMove(scu, sopClass, "DEST", keys) : runGet(scu, sopClass, keys);
     BOOST_REQUIRE(!responses.empty());
     scu.releaseAssociation();

@@ -14,7 +14,6 @@
 //    never served from the cache), and once more warm without any TCIA download.
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/Net/StreamSocket.h>
-
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
 
@@ -66,7 +65,8 @@ struct WadoFaultFixture {
 
     void setFault(const std::string& spec) {
         BOOST_REQUIRE_NO_THROW(httpBody(emulator.port(), "DELETE", "/emulator/faults"));
-        if (!spec.empty()) BOOST_REQUIRE_NO_THROW(httpBody(emulator.port(), "POST", "/emulator/faults?spec=" + spec));
+        if (!spec.empty())
+            BOOST_REQUIRE_NO_THROW(httpBody(emulator.port(), "POST", "/emulator/faults?spec=" + spec));
     }
 };
 
@@ -97,7 +97,8 @@ RawResponse parseRawResponse(const std::string& raw, bool reset) {
     if (statusLine.size() > 12) r.status = std::atoi(statusLine.c_str() + 9);
     while (lineEnd != std::string::npos && lineEnd < head.size()) {
         const std::size_t next = head.find("\r\n", lineEnd + 2);
-        const std::string line = head.substr(lineEnd + 2, (next == std::string::npos ? head.size() : next) - lineEnd - 2);
+        const std::string line =
+            head.substr(lineEnd + 2, (next == std::string::npos ? head.size() : next) - lineEnd - 2);
         const auto colon = line.find(':');
         if (colon != std::string::npos) {
             std::string value = line.substr(colon + 1);
@@ -135,8 +136,8 @@ RawResponse rawGet(unsigned short port, const std::string& uri, const std::strin
     Poco::Net::StreamSocket socket;
     socket.connect(Poco::Net::SocketAddress("127.0.0.1", port), Poco::Timespan(10, 0));
     socket.setReceiveTimeout(Poco::Timespan(120, 0));
-    const std::string request = "GET " + uri + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: " + accept +
-                                "\r\nConnection: close\r\n\r\n";
+    const std::string request =
+        "GET " + uri + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: " + accept + "\r\nConnection: close\r\n\r\n";
     socket.sendBytes(request.data(), static_cast<int>(request.size()));
     std::string raw;
     bool reset = false;
@@ -225,8 +226,8 @@ SeriesOutcome getSeries(WadoFaultFixture& f) {
     SeriesOutcome out;
     out.response = rawGet(f.server->port(), "/dicom-web/studies/" + kStudy + "/series/" + kSeries, kAccept);
     const RawResponse& r = out.response;
-    BOOST_TEST_MESSAGE("status " << r.status << " chunked " << r.chunked << " terminated " << r.terminated << " reset "
-                                 << r.reset << " body " << r.body.size() << " bytes");
+    BOOST_TEST_MESSAGE("status " << r.status << " chunked " << r.chunked << " terminated " << r.terminated
+                                 << " reset " << r.reset << " body " << r.body.size() << " bytes");
     BOOST_TEST(r.headers.count("access-control-allow-origin") == 1u);
     if (r.status != 200) {
         // Nothing could be sent: an error with a JSON body.
@@ -240,7 +241,8 @@ SeriesOutcome getSeries(WadoFaultFixture& f) {
     bool closed = false;
     const auto parts = splitMultipart(r.body, type.substr(b + 9), closed);
     for (const auto& part : parts) {
-        const std::string location = part.headers.count("content-location") ? part.headers.at("content-location") : "";
+        const std::string location =
+            part.headers.count("content-location") ? part.headers.at("content-location") : "";
         const std::string sop = location.substr(location.rfind('/') + 1);
         auto it = expected.find(sop);
         BOOST_REQUIRE_MESSAGE(it != expected.end(), "unexpected part " << location);
@@ -255,7 +257,8 @@ SeriesOutcome getSeries(WadoFaultFixture& f) {
     } else {
         // Missing instances: the body must not look complete.
         BOOST_TEST(!closed, "closing delimiter after " << out.received.size() << " of 10 parts");
-        BOOST_TEST(!cleanEnd, "chunked stream terminated cleanly after " << out.received.size() << " of 10 parts");
+        BOOST_TEST(!cleanEnd,
+                   "chunked stream terminated cleanly after " << out.received.size() << " of 10 parts");
     }
     return out;
 }
@@ -299,7 +302,8 @@ BOOST_AUTO_TEST_CASE(raw_response_parser_tells_a_clean_end_from_a_cut) {
     BOOST_TEST(parts.size() == 1u);
     BOOST_TEST(parts[0].bytes == "xy");
     BOOST_TEST(closed);
-    parts = splitMultipart("--B\r\nContent-Length: 2\r\n\r\nxy\r\n--B\r\nContent-Length: 9\r\n\r\nabc", "B", closed);
+    parts = splitMultipart("--B\r\nContent-Length: 2\r\n\r\nxy\r\n--B\r\nContent-Length: 9\r\n\r\nabc", "B",
+                           closed);
     BOOST_TEST(parts.size() == 1u);
     BOOST_TEST(!closed);
 }
@@ -327,6 +331,27 @@ BOOST_AUTO_TEST_CASE(wado_rs_series_under_every_emulator_fault_is_whole_or_visib
             BOOST_TEST(endpointCount(f.emulator, "getImage") == downloadsAfter);
         }
     }
+}
+
+BOOST_AUTO_TEST_CASE(series_metadata_with_missing_instances_is_an_error_not_a_short_array) {
+    // A persistent truncate delivers 4 of 10 instances: a 200 with 4 objects would look like a
+    // 4-instance series to OHIF. The answer is an error; without the fault, all 10.
+    WadoFaultFixture f;
+    f.setFault("getImage:truncate:20");
+    const std::string uri = "/dicom-web/studies/" + kStudy + "/series/" + kSeries + "/metadata";
+    const auto cut = rawGet(f.server->port(), uri, "application/dicom+json");
+    BOOST_TEST_MESSAGE("metadata under the fault: " << cut.status << " " << cut.body.substr(0, 200));
+    BOOST_TEST(cut.status >= 500);
+    BOOST_TEST(cut.body.find("\"error\"") != std::string::npos);
+    BOOST_TEST(cut.headers.count("access-control-allow-origin") == 1u);
+    f.setFault("");
+    const auto whole = rawGet(f.server->port(), uri, "application/dicom+json");
+    BOOST_TEST(whole.status == 200);
+    std::size_t objects = 0;
+    for (auto pos = whole.body.find("\"00080018\""); pos != std::string::npos;
+         pos = whole.body.find("\"00080018\"", pos + 1))
+        ++objects;
+    BOOST_TEST(objects == 10u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
