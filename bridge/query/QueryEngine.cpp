@@ -289,38 +289,65 @@ private:
     }
 
     // ---------------------------------------------------------------- PATIENT
+    /// PS3.4 C.2.2.1 / C.4.1.2.1: PatientID is the unique key of the PATIENT level, so one
+    /// PatientID is ONE answer even when TCIA holds it in several collections (the emulator's
+    /// SHARED-0007). The rows of one PatientID that pass the non-computed keys (the collection
+    /// included, so a collection key or a collection AE picks its own rows) are merged: the
+    /// collection (ClinicalTrialProtocolID, LO VM 1) and the other attributes are those of the
+    /// first collection in alphabetical order, empty values filled from the others; the
+    /// NumberOfPatientRelated* counts add up every merged collection.
     std::vector<Step> patientSteps() {
         std::vector<Step> steps;
         auto state = s_;
         auto process = [state](std::vector<tcia::PatientRecord> rows, const std::string& calledCollection) {
-            std::vector<DicomRecord> out;
-            const bool counts = state->wantsAny(kPatientComputed);
-            for (auto& p : rows) {
+            for (auto& p : rows)
                 if (p.collection.empty()) p.collection = calledCollection;
+            std::stable_sort(rows.begin(), rows.end(), [](const tcia::PatientRecord& a, const tcia::PatientRecord& b) {
+                return std::make_pair(a.patientId, upper(a.collection)) < std::make_pair(b.patientId, upper(b.collection));
+            });
+            const bool counts = state->wantsAny(kPatientComputed);
+            std::vector<DicomRecord> out;
+            struct Totals {
+                std::size_t studies = 0, series = 0;
+                std::int64_t instances = 0;
+            };
+            std::vector<Totals> totals;
+            for (auto& p : rows) {
                 if (!state->admits(p.collection)) continue;
                 DicomRecord r = RecordBuilder::patient(p);
                 if (!state->matches(r, [](const DcmTagKey& t) { return !kPatientComputed.count(t); })) continue;
+                const bool samePatient = !out.empty() && out.back().get(DCM_PatientID) == p.patientId;
+                if (samePatient) {
+                    for (const auto& [tag, value] : r.values())
+                        if (!value.empty() && out.back().get(tag).empty()) out.back().set(tag, value);
+                } else {
+                    out.push_back(std::move(r));
+                    totals.emplace_back();
+                }
                 if (counts) {
-                    std::size_t nStudies = 0, nSeries = 0;
+                    Totals& t = totals.back();
                     if (state->wants(DCM_NumberOfPatientRelatedStudies))
-                        nStudies = state->studiesOfPatient(p.collection, p.patientId).size();
-                    std::int64_t nInstances = 0;
+                        t.studies += state->studiesOfPatient(p.collection, p.patientId).size();
                     if (state->wants(DCM_NumberOfPatientRelatedSeries) || state->wants(DCM_NumberOfPatientRelatedInstances)) {
                         for (const auto& se : state->seriesOfPatient(p.collection, p.patientId)) {
-                            ++nSeries;
-                            nInstances += se.imageCount.value_or(0);
+                            ++t.series;
+                            t.instances += se.imageCount.value_or(0);
                         }
                     }
-                    RecordBuilder::addPatientAggregates(r, nStudies, nSeries, nInstances);
-                    if (!state->matches(r, [](const DcmTagKey& t) { return kPatientComputed.count(t) != 0; })) continue;
                 }
-                out.push_back(std::move(r));
             }
-            sortRecords(out, {{DCM_PatientID, false}, {kCollectionTag, false}});
+            if (counts) {
+                for (std::size_t i = 0; i < out.size(); ++i)
+                    RecordBuilder::addPatientAggregates(out[i], totals[i].studies, totals[i].series, totals[i].instances);
+                std::erase_if(out, [&](const DicomRecord& r) {
+                    return !state->matches(r, [](const DcmTagKey& t) { return kPatientComputed.count(t) != 0; });
+                });
+            }
             return out;
         };
         const auto pids = s_->exactValues(DCM_PatientID);
         if (!pids.empty()) {
+            // One call per PatientID: every collection holding it comes back in that one answer.
             const std::string coll = soleCollection();
             for (const auto& pid : sorted(pids))
                 steps.push_back([state, process, pid, coll] {
@@ -328,8 +355,18 @@ private:
                     return process(state->metadata.patients(f), coll);
                 });
         } else if (collections_.walkable) {
-            for (const auto& c : collections_.names)
-                steps.push_back([state, process, c] { return process(state->metadata.patients({c, ""}), c); });
+            // One step for the whole walk, so a PatientID found in two walked collections merges.
+            steps.push_back([state, process, names = collections_.names] {
+                std::vector<tcia::PatientRecord> rows;
+                for (const auto& c : names) {
+                    state->beforeCall();
+                    for (auto& p : state->metadata.patients({c, ""})) {
+                        if (p.collection.empty()) p.collection = c;
+                        rows.push_back(std::move(p));
+                    }
+                }
+                return process(std::move(rows), "");
+            });
         } else {
             auto scanned = s_->metadata.scanPatients(s_->query, scanCollections());
             if (!scanned) tooBroad();
@@ -571,7 +608,7 @@ private:
 
 std::string identityOf(QueryLevel level, const DicomRecord& r) {
     switch (level) {
-        case QueryLevel::Patient: return upper(r.get(kCollectionTag)) + "|" + r.get(DCM_PatientID);
+        case QueryLevel::Patient: return r.get(DCM_PatientID);  // the unique key (PS3.4 C.4.1.2.1)
         case QueryLevel::Study: return r.get(DCM_StudyInstanceUID);
         case QueryLevel::Series: return r.get(DCM_SeriesInstanceUID);
         case QueryLevel::Image: return r.get(DCM_SOPInstanceUID);

@@ -40,7 +40,8 @@
 //
 // Results: CollectionScope is applied to every record TCIA returns, and to every series used
 // for a count, so restricted collections never leak. TCIA lists are unordered, so each step's
-// records are sorted (PATIENT: PatientID, collection; STUDY: PatientID, StudyDate, UID;
+// records are sorted (PATIENT: PatientID, one record per PatientID however many collections
+// hold it -- see patientSteps; STUDY: PatientID, StudyDate, UID;
 // SERIES: PatientID, StudyInstanceUID, SeriesNumber, UID; IMAGE: SeriesNumber,
 // SeriesInstanceUID, InstanceNumber, UID) and steps run in a fixed order (sorted UIDs /
 // collections): the stream is deterministic and starts before the last TCIA call. Duplicates

@@ -93,6 +93,12 @@ expect_find "${#PATIENTS[@]}" "P PATIENT collection" -P QueryRetrieveLevel=PATIE
 expect_find "${#P1_STUDIES[@]}" "P STUDY under patient" -P QueryRetrieveLevel=STUDY PatientID="$P1" StudyInstanceUID StudyDate
 expect_find "${#S1_SERIES[@]}" "P SERIES" -P QueryRetrieveLevel=SERIES PatientID="$P1" StudyInstanceUID="$S1" SeriesInstanceUID
 expect_find "${#SE1_FILES[@]}" "P IMAGE" -P QueryRetrieveLevel=IMAGE PatientID="$P1" StudyInstanceUID="$S1" SeriesInstanceUID="$SE1" SOPInstanceUID
+# PATIENT level is unique by PatientID (issue 8 item 6): SHARED-0007 is in two collections -> one
+# answer, its NumberOfPatientRelatedStudies covering both.
+expect_find 1 "P PATIENT PatientID in two collections" -P QueryRetrieveLevel=PATIENT PatientID=SHARED-0007 ClinicalTrialProtocolID
+findscu -v -P -aec TCIA -aet BBSCU -k QueryRetrieveLevel=PATIENT -k PatientID=SHARED-0007 -k NumberOfPatientRelatedStudies \
+  127.0.0.1 "$PORT" 2>&1 | tr -d '\0' | grep -a -q "(0020,1200) IS \[2 *\]" || fail "SHARED-0007: NumberOfPatientRelatedStudies is not 2"
+ok "C-FIND PATIENT SHARED-0007 counts both collections"
 # Responses carry RetrieveAETitle and QueryRetrieveLevel
 findscu -v -S -aec TCIA -k QueryRetrieveLevel=STUDY -k PatientID="$P1" -k StudyInstanceUID 127.0.0.1 "$PORT" 2>&1 \
   | grep -a -q "(0008,0054) AE \[TCIA\]" || fail "RetrieveAETitle missing in C-FIND response"

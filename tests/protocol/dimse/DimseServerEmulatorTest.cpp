@@ -195,4 +195,59 @@ BOOST_AUTO_TEST_CASE(move_unknown_study_reports_failure_not_success) {
     BOOST_TEST(f.dest.files().empty());
 }
 
+// Issue 8 item 6: PatientID is the PATIENT level's unique key (PS3.4 C.4.1.2.1). The emulator's
+// SHARED-0007 is in RIDER-Demo-MR and Phantom-Mixed: ONE answer, counts over both.
+BOOST_AUTO_TEST_CASE(patient_level_is_unique_by_patient_id_across_collections) {
+    CoreFixture f;
+    Scu scu;
+    BOOST_REQUIRE(scu.connect(f.server->port(), UID_FINDPatientRootQueryRetrieveInformationModel).good());
+    auto responses = runFind(scu, UID_FINDPatientRootQueryRetrieveInformationModel,
+                             {{DCM_QueryRetrieveLevel, "PATIENT"},
+                              {DCM_PatientID, "SHARED-0007"},
+                              {DCM_ClinicalTrialProtocolID, ""},
+                              {DCM_NumberOfPatientRelatedStudies, ""},
+                              {DCM_NumberOfPatientRelatedSeries, ""},
+                              {DCM_NumberOfPatientRelatedInstances, ""}});
+    BOOST_REQUIRE(responses.size() == 2u);  // one Pending + final
+    BOOST_TEST(responses.back()->m_status == 0x0000);
+    auto value = [&](const DcmTagKey& tag) {
+        OFString v;
+        responses.front()->m_dataset->findAndGetOFString(tag, v);
+        return std::string(v.c_str());
+    };
+    BOOST_TEST(value(DCM_ClinicalTrialProtocolID) == "Phantom-Mixed");  // first alphabetically
+    BOOST_TEST(value(DCM_NumberOfPatientRelatedStudies) == "2");
+    BOOST_TEST(value(DCM_NumberOfPatientRelatedSeries) == "2");
+    BOOST_TEST(value(DCM_NumberOfPatientRelatedInstances) == "10");  // MR 5 + CT phantom 5
+    freeList(responses);
+
+    // Walking both collections by name (no exact PatientID) merges too.
+    responses = runFind(scu, UID_FINDPatientRootQueryRetrieveInformationModel,
+                        {{DCM_QueryRetrieveLevel, "PATIENT"},
+                         {DCM_ClinicalTrialProtocolID, "RIDER-Demo-MR\\Phantom-Mixed"},
+                         {DCM_PatientID, "SHARED*"}});
+    BOOST_TEST(responses.size() == 2u);
+    BOOST_TEST(responses.back()->m_status == 0x0000);
+    freeList(responses);
+
+    // A collection AE scoped to RIDER-Demo-MR sees its own SHARED-0007 only.
+    scu.releaseAssociation();
+    Scu scoped;
+    BOOST_REQUIRE(
+        scoped.connect(f.server->port(), UID_FINDPatientRootQueryRetrieveInformationModel, "TCIA-MR").good());
+    responses = runFind(scoped, UID_FINDPatientRootQueryRetrieveInformationModel,
+                        {{DCM_QueryRetrieveLevel, "PATIENT"},
+                         {DCM_PatientID, "SHARED-0007"},
+                         {DCM_ClinicalTrialProtocolID, ""},
+                         {DCM_NumberOfPatientRelatedInstances, ""}});
+    BOOST_REQUIRE(responses.size() == 2u);
+    OFString coll, n;
+    responses.front()->m_dataset->findAndGetOFString(DCM_ClinicalTrialProtocolID, coll);
+    responses.front()->m_dataset->findAndGetOFString(DCM_NumberOfPatientRelatedInstances, n);
+    BOOST_TEST(coll == "RIDER-Demo-MR");
+    BOOST_TEST(n == "5");
+    freeList(responses);
+    scoped.releaseAssociation();
+}
+
 BOOST_AUTO_TEST_SUITE_END()

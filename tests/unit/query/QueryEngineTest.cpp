@@ -239,13 +239,31 @@ BOOST_AUTO_TEST_CASE(patient_level_is_not_in_study_root) {
     BOOST_TEST(static_cast<int>(code) == static_cast<int>(ErrorCode::InvalidArgument));
 }
 
-BOOST_AUTO_TEST_CASE(one_patient_id_in_two_collections_gives_two_records) {
+// PS3.4: PatientID is the unique key of the PATIENT level (issue 8 item 6): one answer per
+// PatientID, the first collection alphabetically as ClinicalTrialProtocolID, counts over all.
+BOOST_AUTO_TEST_CASE(one_patient_id_in_several_collections_gives_one_record) {
     auto r = run(makeQuery(QueryLevel::Patient, {K(DCM_PatientID, "SHARED-1"), K(DCM_PatientName), K(kCollectionTag)},
                            InformationModel::PatientRoot));
     BOOST_TEST(tcia.calls == (std::vector<std::string>{"patients(PatientID=SHARED-1)"}), boost::test_tools::per_element());
-    BOOST_TEST(column(r, kCollectionTag) == (std::vector<std::string>{"CPTAC-LUAD", "LIDC-IDRI", "Secret-Trial"}),
-               boost::test_tools::per_element());
+    BOOST_REQUIRE(r.size() == 1u);
+    BOOST_TEST(r[0].get(kCollectionTag) == "CPTAC-LUAD");
+    BOOST_TEST(r[0].get(DCM_PatientName) == "Doe^John");
     BOOST_TEST(r[0].get(DCM_QueryRetrieveLevel) == "PATIENT");
+    // A collection key picks that collection's record.
+    auto lidc = run(makeQuery(QueryLevel::Patient, {K(DCM_PatientID, "SHARED-1"), K(kCollectionTag, "LIDC-IDRI")},
+                              InformationModel::PatientRoot));
+    BOOST_TEST(column(lidc, kCollectionTag) == (std::vector<std::string>{"LIDC-IDRI"}), boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(walked_collections_merge_one_patient_id_too) {
+    // No exact PatientID: one call per named collection; SHARED-1 is in both, still one answer.
+    auto r = run(makeQuery(QueryLevel::Patient, {K(kCollectionTag, "LIDC-IDRI\\CPTAC-LUAD"), K(DCM_PatientID, "SHARED*"),
+                                                 K(DCM_NumberOfPatientRelatedStudies)},
+                           InformationModel::PatientRoot));
+    BOOST_TEST(column(r, DCM_PatientID) == (std::vector<std::string>{"SHARED-1"}), boost::test_tools::per_element());
+    BOOST_REQUIRE(r.size() == 1u);
+    BOOST_TEST(r[0].get(kCollectionTag) == "CPTAC-LUAD");
+    BOOST_TEST(r[0].get(DCM_NumberOfPatientRelatedStudies) == "2");
 }
 
 BOOST_AUTO_TEST_CASE(restricted_collection_never_leaks_via_records_or_counts) {
@@ -255,14 +273,24 @@ BOOST_AUTO_TEST_CASE(restricted_collection_never_leaks_via_records_or_counts) {
                         InformationModel::PatientRoot);
     q.scope.denied = {"secret-trial"};
     auto r = run(q);
-    BOOST_TEST(column(r, kCollectionTag) == (std::vector<std::string>{"CPTAC-LUAD", "LIDC-IDRI"}), boost::test_tools::per_element());
-    BOOST_REQUIRE(r.size() == 2u);
-    BOOST_TEST(r[0].get(DCM_NumberOfPatientRelatedStudies) == "1");
-    BOOST_TEST(r[0].get(DCM_NumberOfPatientRelatedSeries) == "2");
-    BOOST_TEST(r[0].get(DCM_NumberOfPatientRelatedInstances) == "11");
-    BOOST_TEST(r[1].get(DCM_NumberOfPatientRelatedStudies) == "1");
-    BOOST_TEST(r[1].get(DCM_NumberOfPatientRelatedInstances) == "4");
+    BOOST_REQUIRE(r.size() == 1u);
+    BOOST_TEST(r[0].get(kCollectionTag) == "CPTAC-LUAD");
+    // CPTAC-LUAD (1 study, 2 series, 11 instances) + LIDC-IDRI (1, 1, 4); Secret-Trial not counted.
+    BOOST_TEST(r[0].get(DCM_NumberOfPatientRelatedStudies) == "2");
+    BOOST_TEST(r[0].get(DCM_NumberOfPatientRelatedSeries) == "3");
+    BOOST_TEST(r[0].get(DCM_NumberOfPatientRelatedInstances) == "15");
     for (const auto& c : tcia.calls) BOOST_TEST(c.find("Secret") == std::string::npos, c);
+    // Matching a count matches the merged count.
+    q.keys.push_back(K(DCM_NumberOfPatientRelatedStudies, "2"));
+    BOOST_TEST(run(q).size() == 1u);
+    // Granted: the restricted collection counts too.
+    Query granted = q;
+    granted.scope.denied.clear();
+    granted.keys.pop_back();
+    auto all = run(granted);
+    BOOST_REQUIRE(all.size() == 1u);
+    BOOST_TEST(all[0].get(DCM_NumberOfPatientRelatedStudies) == "3");
+    BOOST_TEST(all[0].get(DCM_NumberOfPatientRelatedInstances) == "22");
 }
 
 BOOST_AUTO_TEST_CASE(denied_collection_named_in_the_query_asks_tcia_nothing) {
@@ -447,10 +475,13 @@ BOOST_AUTO_TEST_CASE(uid_list_of_one_patient_asks_its_series_once) {
 
 BOOST_AUTO_TEST_CASE(scanned_patients_and_series_respect_the_scope) {
     tcia.canScan = true;
-    Query patients = makeQuery(QueryLevel::Patient, {K(DCM_PatientName, "doe*"), K(kCollectionTag)}, InformationModel::PatientRoot);
+    Query patients = makeQuery(QueryLevel::Patient, {K(DCM_PatientName, "doe*"), K(kCollectionTag), K(DCM_PatientID)},
+                               InformationModel::PatientRoot);
     patients.scope.denied = {"Secret-Trial"};
     auto p = run(patients);
-    BOOST_TEST(column(p, kCollectionTag) == (std::vector<std::string>{"CPTAC-LUAD", "LIDC-IDRI"}), boost::test_tools::per_element());
+    // SHARED-1 of CPTAC-LUAD and LIDC-IDRI: one PATIENT answer (unique key), never Secret-Trial.
+    BOOST_TEST(column(p, kCollectionTag) == (std::vector<std::string>{"CPTAC-LUAD"}), boost::test_tools::per_element());
+    BOOST_TEST(column(p, DCM_PatientID) == (std::vector<std::string>{"SHARED-1"}), boost::test_tools::per_element());
     BOOST_TEST(tcia.count("scanPatients") == 1u);
     Query series = makeQuery(QueryLevel::Series, {K(DCM_Modality, "MR\\PT")});
     series.scope.denied = {"Secret-Trial"};
