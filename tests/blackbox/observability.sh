@@ -151,6 +151,6 @@ grep -q '"event":"Query".*"interface":"dicomweb"' "$WORK/audit.jsonl" || fail "n
 grep -q '"event":"DICOM Instances Transferred".*"interface":"dicomweb".*"target":"wado-study"' "$WORK/audit.jsonl" || fail "no WADO audit"
 grep -q "\"event\":\"DICOM Instances Transferred\".*\"destination\":\"NEWPACS\".*\"status\":\"0000\",\"instances\":$moved" "$WORK/audit.jsonl" \
   || fail "no C-MOVE audit with $moved instances: $(grep NEWPACS "$WORK/audit.jsonl")"
-grep -q '"destination":"NEWPACS".*"status":"A801".*"outcome":8' "$WORK/audit.jsonl" || fail "refused C-MOVE not audited"
+grep -q '"outcome":8.*"destination":"NEWPACS","status":"A801"' "$WORK/audit.jsonl" || fail "refused C-MOVE not audited"
 ok "audit: $(wc -l < "$WORK/audit.jsonl") lines; sample: $(grep NEWPACS "$WORK/audit.jsonl" | tail -1)"
 echo "sample log line: $(grep bridge.tcia.http "$WORK/bridge.log" | head -1)"
