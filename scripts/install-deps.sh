@@ -8,6 +8,7 @@ BUILD_PKGS=(build-essential cmake ninja-build ccache pkg-config
   libsqlite3-dev libpq-dev ca-certificates curl)
 TEST_PKGS=(orthanc orthanc-dicomweb wrk hyperfine chromium iproute2 util-linux imagemagick dicom3tools
   debootstrap systemd dpkg-dev)
+TEST_PKGS+=(prometheus)  # tests/blackbox/observability.sh: a real Prometheus scrapes /metrics; promtool
 # Node.js and npm come with the machine (nodesource nodejs bundles npm; Debian's npm conflicts with it).
 command -v npm >/dev/null || TEST_PKGS+=(nodejs npm)
 want=("${BUILD_PKGS[@]}")

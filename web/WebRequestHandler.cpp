@@ -14,6 +14,8 @@
 #include <Poco/Exception.h>
 #include <Poco/Logger.h>
 
+#include <optional>
+
 namespace bridge::web {
 namespace {
 
@@ -84,7 +86,12 @@ void dispatch(WebExchange& exchange, LandingPage& landing) {
     if (path == "/ready") {
         const auto& readiness = exchange.context().readiness;
         const std::string reason = readiness ? readiness() : std::string();
-        if (!reason.empty()) throw BridgeError(ErrorCode::UpstreamUnavailable, "not ready: " + reason);
+        // 503 (not an ErrorCode: nothing failed, the bridge is just not ready), same JSON shape.
+        if (!reason.empty())
+            return exchange.sendJson(503,
+                                     "{\"error\":\"not-ready\",\"message\":" + jsonQuote("not ready: " + reason) +
+                                         ",\"status\":503}",
+                                     "application/json");
         return exchange.sendJson(200, "{\"status\":\"ready\"}", "application/json");
     }
     if (path == "/wado" || path == kRoot + "/wado") return WadoResource::wadoUri(exchange);
@@ -178,9 +185,12 @@ void WebRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& request, Poc
         return;
     }
     {
-        RequestGate::Ticket ticket(context_.gate);
+        // Probes and scrapes bypass admission: an overloaded bridge is alive and says so.
+        const bool exempt = route == "health" || route == "ready" || route == "metrics";
+        std::optional<RequestGate::Ticket> ticket;
+        if (!exempt) ticket.emplace(context_.gate);
         try {
-            if (!ticket.admitted() && request.getMethod() != "OPTIONS")
+            if (ticket && !ticket->admitted() && request.getMethod() != "OPTIONS")
                 throw BridgeError(ErrorCode::Overloaded, "server busy: too many requests, retry later");
             dispatch(*exchange, landing_);
         } catch (const BridgeError& e) {

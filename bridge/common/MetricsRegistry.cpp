@@ -36,7 +36,7 @@ std::vector<MetricsRegistry::Family> bridgeFamilies() {
         {"tcia_bridge_tcia_last_success_timestamp_seconds", Type::Gauge,
          "Unix time of the last TCIA answer below 500 (readiness)", {}, {}},
         {"tcia_bridge_harvest_running", Type::Gauge, "1 while a catalog harvest runs", {}, {}},
-        {"tcia_bridge_harvest_collections_total", Type::Gauge, "Collections the running/last harvest covers", {}, {}},
+        {"tcia_bridge_harvest_collections", Type::Gauge, "Collections the running/last harvest covers", {}, {}},
         {"tcia_bridge_harvest_collections_done", Type::Gauge, "Collections harvested so far", {}, {}},
         {"tcia_bridge_harvest_series_stored", Type::Gauge, "Series stored by the running/last harvest", {}, {}},
         {"tcia_bridge_audit_events_total", Type::Counter, "Audit records written, by event type and outcome indicator",

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "bridge/common/Error.h"
+#include "bridge/common/Logging.h"
 
 namespace bridge {
 
@@ -64,7 +65,9 @@ std::unique_ptr<DownloadCoordinator::Subscription> DownloadCoordinator::subscrib
     Worker worker;
     worker.done = std::make_shared<std::atomic<bool>>(false);
     auto done = worker.done;
-    worker.thread = std::thread([this, download, done] {
+    // The download's log lines carry the id of the request/association that started it.
+    worker.thread = std::thread([this, download, done, context = currentLogContext()] {
+        LogScope scope(context);
         run(download);
         done->store(true);
     });
