@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <dcmtk/dcmnet/assoc.h>
+#include <dcmtk/dcmnet/dcmtrans.h>
 #include <dcmtk/dcmnet/dimse.h>
 #include <dcmtk/dcmnet/dul.h>
 #include <dcmtk/dcmtls/tlslayer.h>
@@ -107,11 +108,11 @@ std::unique_ptr<DcmTLSTransportLayer> makeTlsLayer(const TlsSettings& tls) {
     return layer;
 }
 
-void setSocketTimeouts(int fd, long seconds) {
-    timeval tv{};
-    tv.tv_sec = seconds;
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+/// SO_RCVTIMEO / SO_SNDTIMEO in seconds (<= 0: none), as dcmnet sets them on its sockets.
+void setSocketTimeouts(int fd, long receiveSeconds, long sendSeconds) {
+    timeval receive{std::max(0L, receiveSeconds), 0}, send{std::max(0L, sendSeconds), 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &receive, sizeof receive);
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &send, sizeof send);
 }
 
 }  // namespace
@@ -192,18 +193,32 @@ void DimseServer::acceptLoop() {
 void DimseServer::admit(int client, bool secure) {
     T_ASC_Association* assoc = nullptr;
     OFCondition cond;
-    // The TLS handshake (in ASC_receiveAssociation) reads and writes on a blocking socket: bound
-    // it, so a peer that connects and stays silent cannot hold the accept thread.
-    if (secure) setSocketTimeouts(client, std::max<long>(1, static_cast<long>(settings_.acseTimeout.count())));
+    // The TLS handshake (in ASC_receiveAssociation) reads and writes on a blocking socket whose
+    // timeouts dcmnet sets from the process globals dcmSocketReceive/SendTimeout (default 60 s)
+    // just before it: bound it by the ACSE timeout instead, so a peer that connects and stays
+    // silent cannot hold the accept thread longer, then give the association dcmnet's usual
+    // socket timeouts back. The globals change only under externalSocketMutex, for this call.
+    const Sint32 acse = std::max<Sint32>(1, static_cast<Sint32>(settings_.acseTimeout.count()));
+    Sint32 receiveTimeout = 0, sendTimeout = 0;
     {
         std::lock_guard<std::mutex> lock(externalSocketMutex());
+        if (secure) {
+            receiveTimeout = dcmSocketReceiveTimeout.get();
+            sendTimeout = dcmSocketSendTimeout.get();
+            dcmSocketReceiveTimeout.set(acse);
+            dcmSocketSendTimeout.set(acse);
+        }
         dcmExternalSocketHandle.set(client);
         cond = ASC_receiveAssociation(secure ? tlsNetwork_ : network_, &assoc, settings_.maxPdu, nullptr, nullptr,
                                       secure ? OFTrue : OFFalse, DUL_NOBLOCK,
                                       static_cast<int>(settings_.acseTimeout.count()));
         dcmExternalSocketHandle.set(-1);
+        if (secure) {
+            dcmSocketReceiveTimeout.set(receiveTimeout);
+            dcmSocketSendTimeout.set(sendTimeout);
+        }
     }
-    if (secure) setSocketTimeouts(client, 0);  // from here on dcmnet's own timeouts apply
+    if (secure && cond.good()) setSocketTimeouts(client, receiveTimeout, sendTimeout);
     if (cond.bad()) {
         OFLOG_INFO(serverLogger, (secure ? "TLS " : "") << "association receive failed: " << cond.text());
         if (assoc) {
