@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <dcmtk/dcmnet/assoc.h>
+#include <dcmtk/dcmnet/dcmtrans.h>
 #include <dcmtk/dcmnet/dimse.h>
 #include <dcmtk/dcmnet/dul.h>
 #include <dcmtk/dcmtls/tlslayer.h>
@@ -112,11 +113,11 @@ std::unique_ptr<DcmTLSTransportLayer> makeTlsLayer(const TlsSettings& tls) {
     return layer;
 }
 
-void setSocketTimeouts(int fd, long seconds) {
-    timeval tv{};
-    tv.tv_sec = seconds;
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+/// SO_RCVTIMEO / SO_SNDTIMEO in seconds (<= 0: none), as dcmnet sets them on its sockets.
+void setSocketTimeouts(int fd, long receiveSeconds, long sendSeconds) {
+    timeval receive{std::max(0L, receiveSeconds), 0}, send{std::max(0L, sendSeconds), 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &receive, sizeof receive);
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &send, sizeof send);
 }
 
 }  // namespace
@@ -262,14 +263,13 @@ void DimseServer::negotiateAndServe(int client, bool secure) {
         }
     }
     // TLS: the handshake and the request are encrypted, so nothing can be peeked; dcmnet reads
-    // them inside ASC_receiveAssociation on a blocking socket. Per-read socket timeouts plus a
-    // watchdog that shuts the socket down at the deadline bound it in total.
+    // them inside ASC_receiveAssociation on a blocking socket. Per-read socket timeouts (below)
+    // plus a watchdog that shuts the socket down at the deadline bound it in total.
     std::mutex watchMutex;
     std::condition_variable watchWake;
     bool received = false;
     std::thread watchdog;
     if (secure) {
-        setSocketTimeouts(client, std::max<long>(1, static_cast<long>(settings_.acseTimeout.count())));
         watchdog = std::thread([&] {
             std::unique_lock lock(watchMutex);
             if (!watchWake.wait_until(lock, deadline, [&] { return received; }))
@@ -278,15 +278,32 @@ void DimseServer::negotiateAndServe(int client, bool secure) {
     }
     T_ASC_Association* assoc = nullptr;
     OFCondition cond;
+    // The TLS handshake (in ASC_receiveAssociation) reads and writes on a blocking socket whose
+    // timeouts dcmnet sets from the process globals dcmSocketReceive/SendTimeout (default 60 s)
+    // just before it: bound it by the ACSE timeout instead, so a peer that connects and stays
+    // silent holds the negotiation mutex no longer, then give the association dcmnet's usual
+    // socket timeouts back. The globals change only under externalSocketMutex, for this call.
+    const Sint32 acse = std::max<Sint32>(1, static_cast<Sint32>(settings_.acseTimeout.count()));
+    Sint32 receiveTimeout = 0, sendTimeout = 0;
     {
         // Plain: the PDU is buffered, dcmnet reads it without waiting, so the mutex is held
         // briefly. TLS: at most until the deadline (see dimse/README.md).
         std::lock_guard<std::mutex> lock(externalSocketMutex());
+        if (secure) {
+            receiveTimeout = dcmSocketReceiveTimeout.get();
+            sendTimeout = dcmSocketSendTimeout.get();
+            dcmSocketReceiveTimeout.set(acse);
+            dcmSocketSendTimeout.set(acse);
+        }
         dcmExternalSocketHandle.set(client);
         cond = ASC_receiveAssociation(secure ? tlsNetwork_ : network_, &assoc, settings_.maxPdu, nullptr, nullptr,
                                       secure ? OFTrue : OFFalse, DUL_NOBLOCK,
                                       static_cast<int>(settings_.acseTimeout.count()));
         dcmExternalSocketHandle.set(-1);
+        if (secure) {
+            dcmSocketReceiveTimeout.set(receiveTimeout);
+            dcmSocketSendTimeout.set(sendTimeout);
+        }
     }
     if (secure) {
         {
@@ -295,7 +312,7 @@ void DimseServer::negotiateAndServe(int client, bool secure) {
         }
         watchWake.notify_all();
         watchdog.join();
-        setSocketTimeouts(client, 0);  // from here on dcmnet's own timeouts apply
+        if (cond.good()) setSocketTimeouts(client, receiveTimeout, sendTimeout);
     }
     --negotiating_;
     if (cond.bad()) {

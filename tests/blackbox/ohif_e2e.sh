@@ -7,6 +7,13 @@
 # slice: the viewport region of a screenshot has varied, non-blank pixels (ImageMagick
 # standard deviation). The npm tarball is cached under $HOME/.cache/tcia-bridge/ohif.
 # Artifacts (screenshot, DOM, logs) stay in $OHIF_E2E_OUT (default: a temp dir, printed).
+# OHIF_E2E_AUTH=1 (tests/blackbox/ohif_auth_e2e.sh): the bridge runs with HTTP authentication
+# (--bearer-token); curl checks the 401 without it; OHIF gets the token (a) in the viewer through
+# its own `?token=` URL parameter (OHIF 3.13 Mode route: userAuthenticationService sends
+# "Authorization: Bearer" on every DICOMweb request) and (b) for the study list, which OHIF 3.13
+# authenticates only through an OIDC login, through a few lines in app-config.js that add the
+# header to XHRs aimed at the bridge (stand-in for the IdP; the dicomweb source's
+# `requestOptions.auth` is not read by OHIF 3.13's QIDO/WADO clients). See docs/security.md.
 set -euo pipefail
 BUILD=${BRIDGE_BINARY_DIR:?}
 SRC=${BRIDGE_SOURCE_DIR:?}
@@ -39,10 +46,21 @@ wait_http "http://127.0.0.1:$EPORT/nbia-api/services/v4/getCollectionValues" 20
 TCIA="http://127.0.0.1:$EPORT/nbia-api/services/v4"
 timeout 120 "$BUILD/tcia-bridge" sync --tcia-url "$TCIA" --cache-dir "$WORK/cache" >"$OUT/sync.log" 2>&1
 HPORT=$(free_port)
+AUTH_ARGS=() CURL_AUTH=() TOKEN=""
+if [ "${OHIF_E2E_AUTH:-0}" = 1 ]; then
+  TOKEN=$(openssl rand -hex 24)
+  AUTH_ARGS=(--bearer-token "$TOKEN")
+  CURL_AUTH=(-H "Authorization: Bearer $TOKEN")
+fi
 "$BUILD/tcia-bridge" --no-dimse --tcia-url "$TCIA" --http-port "$HPORT" --bind 127.0.0.1 --cache-dir "$WORK/cache" \
-  >"$OUT/bridge.log" 2>&1 &
+  "${AUTH_ARGS[@]}" >"$OUT/bridge.log" 2>&1 &
 PIDS+=($!)
 wait_http "http://127.0.0.1:$HPORT/health" 30
+if [ -n "$TOKEN" ]; then
+  code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$HPORT/dicom-web/studies?limit=1")
+  [ "$code" = 401 ] || { echo "FAIL: QIDO without the token answered $code, expected 401" >&2; exit 1; }
+  echo "ok   auth on: QIDO without the token -> 401"
+fi
 
 # 3. OHIF on another origin, configured per toolchain.md 5.
 SPORT=$(free_port)
@@ -63,10 +81,30 @@ chrome() {  # extra args...
     2>>"$OUT/chromium.log"
 }
 
+# Auth on: first without any token OHIF's study list must stay empty (the bridge answers 401),
+# then with the token (see the header) it must list every study.
+if [ -n "$TOKEN" ]; then
+  chrome --dump-dom "http://127.0.0.1:$SPORT/" >"$OUT/studylist-no-token.html"
+  if grep -q "TCGA-DM-0001" "$OUT/studylist-no-token.html"; then echo "FAIL: study list without a token shows patients" >&2; exit 1; fi
+  echo "ok   auth on: OHIF without a token lists no study"
+fi
+if [ -n "$TOKEN" ]; then
+  # Study list only (see the header): what an OIDC login would give OHIF, for XHRs to the bridge.
+  cat >>"$WORK/app-config.js" <<JS
+(function () {
+  const root = 'http://127.0.0.1:$HPORT/', open = XMLHttpRequest.prototype.open, send = XMLHttpRequest.prototype.send;
+  XMLHttpRequest.prototype.open = function (method, url) { this.__bridge = String(url).startsWith(root); return open.apply(this, arguments); };
+  XMLHttpRequest.prototype.send = function () {
+    if (this.__bridge && location.pathname === '/') this.setRequestHeader('Authorization', 'Bearer $TOKEN');
+    return send.apply(this, arguments);
+  };
+})();
+JS
+fi
 # 4. Study list.
 chrome --dump-dom "http://127.0.0.1:$SPORT/" >"$OUT/studylist.html"
 # Every study the bridge lists for OHIF's own query must be a row (by its description).
-curl -sf "http://127.0.0.1:$HPORT/dicom-web/studies?limit=101&offset=0&fuzzymatching=false&includefield=00081030,00080060,00080090,00100030" \
+curl -sf "${CURL_AUTH[@]}" "http://127.0.0.1:$HPORT/dicom-web/studies?limit=101&offset=0&fuzzymatching=false&includefield=00081030,00080060,00080090,00100030" \
   >"$OUT/qido-studies.json"
 python3 - "$OUT/qido-studies.json" "$OUT/studylist.html" <<'PY' || exit 1
 import html, json, re, sys
@@ -84,7 +122,9 @@ if grep -q "Restricted-Demo\|RESTR-0001" "$OUT/studylist.html"; then echo "FAIL:
 echo "ok   restricted collection not listed"
 
 # 5. Viewer: a CT slice must be drawn in the viewport.
-chrome --screenshot="$OUT/viewer.png" "http://127.0.0.1:$SPORT/viewer?StudyInstanceUIDs=$CT_STUDY" >/dev/null
+VIEWER_URL="http://127.0.0.1:$SPORT/viewer?StudyInstanceUIDs=$CT_STUDY"
+[ -z "$TOKEN" ] || VIEWER_URL="$VIEWER_URL&token=$TOKEN"   # OHIF's own token parameter, no shim
+chrome --screenshot="$OUT/viewer.png" "$VIEWER_URL" >/dev/null
 [ -s "$OUT/viewer.png" ] || { echo "FAIL: no screenshot" >&2; exit 1; }
 # Viewport region (right of the study browser, below the toolbar); a blank or uniform
 # viewport has a standard deviation near 0.
