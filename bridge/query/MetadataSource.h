@@ -5,6 +5,8 @@
 //     collections it has harvested completely.
 // Thread-safe; blocking; throws BridgeError.
 
+#include "bridge/common/CancelToken.h"
+#include "bridge/common/DicomRecord.h"
 #include "bridge/query/Query.h"
 #include "bridge/tcia/Model.h"
 
@@ -63,6 +65,17 @@ public:
     virtual ~InstanceAttributeSource() = default;
     /// Records (one per cached instance of the series), or nullopt when the series is not cached.
     virtual std::optional<std::vector<class DicomRecord>> instanceAttributes(const std::string& seriesInstanceUid) = 0;
+    /// Like instanceAttributes(), but an implementation may first bring the series into the
+    /// cache (download it), so that per-instance keys are real for a series not cached yet. The
+    /// series is one the caller's `scope` may see. Blocking; throws BridgeError (Cancelled when
+    /// `cancel` fires). Default: no fetch. (Additive to the contract.)
+    virtual std::optional<std::vector<class DicomRecord>> fetchInstanceAttributes(const std::string& seriesInstanceUid,
+                                                                                 const CollectionScope& scope,
+                                                                                 const CancelToken& cancel) {
+        (void)scope;
+        (void)cancel;
+        return instanceAttributes(seriesInstanceUid);
+    }
 };
 
 }  // namespace bridge

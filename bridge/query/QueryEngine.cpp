@@ -586,7 +586,15 @@ private:
         const auto sops = state->metadata.sopInstanceUids(uid);
         std::map<std::string, DicomRecord> cached;
         if (state->instances) {
-            if (auto attrs = state->instances->instanceAttributes(uid))
+            // Per-instance keys (SOPClassUID, InstanceNumber, Rows ...) exist only in the
+            // instances themselves: when the query asks for one, bring the series into the cache
+            // first -- the same source for C-FIND and QIDO-RS (issue 8 item 6).
+            const bool perInstance = std::any_of(state->query.keys.begin(), state->query.keys.end(), [&](const QueryKey& k) {
+                return k.tag != DCM_SOPInstanceUID && !kNotMatched.count(k.tag) && !seriesRecord.has(k.tag);
+            });
+            state->beforeCall();
+            if (auto attrs = perInstance ? state->instances->fetchInstanceAttributes(uid, state->query.scope, state->cancel)
+                                         : state->instances->instanceAttributes(uid))
                 for (auto& a : *attrs) {
                     const std::string sop = a.get(DCM_SOPInstanceUID);
                     cached.emplace(sop, std::move(a));

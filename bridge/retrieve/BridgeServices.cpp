@@ -6,6 +6,7 @@
 #include "bridge/common/AuditLog.h"
 #include "bridge/query/AccessPolicy.h"
 #include "bridge/query/QueryEngine.h"
+#include "bridge/retrieve/FetchingInstanceAttributes.h"
 #include "bridge/retrieve/InstanceCache.h"
 #include "bridge/retrieve/RetrieveEngine.h"
 #include "bridge/tcia/TciaClient.h"
@@ -36,12 +37,15 @@ std::unique_ptr<BridgeServices> makeBridgeServices(const Config& config) {
     services->metadata = std::move(catalog);
 
     services->instanceCache = std::make_unique<InstanceCache>(c.cache);
-    services->query =
-        std::make_unique<QueryEngine>(*services->metadata, services->instanceCache.get(), c.query);
     // One getImage per download; keep a request slot of the per-host limit free for searches.
     const int downloads = std::max(1, c.tcia.maxConcurrentRequests - 1);
     services->retrieve = std::make_unique<RetrieveEngine>(*services->metadata, *services->tcia,
                                                           *services->instanceCache, downloads);
+    // IMAGE-level keys from the instances themselves, fetched through the retrieval engine.
+    services->instanceAttributes =
+        std::make_unique<FetchingInstanceAttributes>(*services->instanceCache, *services->retrieve);
+    services->query =
+        std::make_unique<QueryEngine>(*services->metadata, services->instanceAttributes.get(), c.query);
     services->access = std::make_unique<AccessPolicy>(c, *services->metadata);
     services->audit = makeAuditLog(c.audit);
     return services;

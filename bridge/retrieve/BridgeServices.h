@@ -30,6 +30,9 @@ struct BridgeServices {
     std::unique_ptr<tcia::TciaApi> tcia;
     std::unique_ptr<MetadataSource> metadata;  ///< the catalog
     std::unique_ptr<InstanceCache> instanceCache;
+    /// The query engine's IMAGE-level attributes (FetchingInstanceAttributes: cache + retrieve).
+    /// Outlives `query`; refers to `retrieve`, which is idle by the time either is destroyed.
+    std::unique_ptr<InstanceAttributeSource> instanceAttributes;
     std::unique_ptr<QueryService> query;
     std::unique_ptr<RetrieveService> retrieve;
     std::unique_ptr<AccessPolicy> access;

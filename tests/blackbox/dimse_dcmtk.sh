@@ -93,6 +93,20 @@ expect_find "${#PATIENTS[@]}" "P PATIENT collection" -P QueryRetrieveLevel=PATIE
 expect_find "${#P1_STUDIES[@]}" "P STUDY under patient" -P QueryRetrieveLevel=STUDY PatientID="$P1" StudyInstanceUID StudyDate
 expect_find "${#S1_SERIES[@]}" "P SERIES" -P QueryRetrieveLevel=SERIES PatientID="$P1" StudyInstanceUID="$S1" SeriesInstanceUID
 expect_find "${#SE1_FILES[@]}" "P IMAGE" -P QueryRetrieveLevel=IMAGE PatientID="$P1" StudyInstanceUID="$S1" SeriesInstanceUID="$SE1" SOPInstanceUID
+# IMAGE level carries each instance's real SOPClassUID and InstanceNumber, cached or not (issue 8 item 6).
+OUT=$(findscu -v -S -aec TCIA -aet BBSCU -k QueryRetrieveLevel=IMAGE -k StudyInstanceUID="$S1" -k SeriesInstanceUID="$SE1" \
+  -k SOPInstanceUID -k SOPClassUID -k InstanceNumber 127.0.0.1 "$PORT" 2>&1 | tr -d '\0')
+# Both tools print a known UID by its DCMTK name (=CTImageStorage): compare that printed form.
+WANT_CLASS=$(dcmdump -s +P SOPClassUID "$DATA/$COLL/$P1/$S1/$SE1/${SE1_FILES[0]}" | sed 's/.*(0008,0016) UI \([^ ]*\).*/\1/')
+[ -n "$WANT_CLASS" ] && [ "$WANT_CLASS" != "(no" ] || fail "cannot read SOPClassUID of ${SE1_FILES[0]}"
+N_CLASS=$(echo "$OUT" | grep -a -c -F "(0008,0016) UI $WANT_CLASS " || true)
+N_NUMBER=$(echo "$OUT" | grep -a -c "(0020,0013) IS \[[0-9]" || true)
+[ "$N_CLASS" = "${#SE1_FILES[@]}" ] || fail "IMAGE level: $N_CLASS of ${#SE1_FILES[@]} answers carry SOPClassUID $WANT_CLASS"
+[ "$N_NUMBER" = "${#SE1_FILES[@]}" ] || fail "IMAGE level: $N_NUMBER of ${#SE1_FILES[@]} answers carry an InstanceNumber"
+WANT_NUMBERS=$(for f in "${SE1_FILES[@]}"; do dcmdump -s +P InstanceNumber "$DATA/$COLL/$P1/$S1/$SE1/$f" | sed 's/.*\[\(.*\)\].*/\1/' | tr -d ' '; done | sort -n | paste -sd,)
+GOT_NUMBERS=$(echo "$OUT" | grep -a "(0020,0013) IS \[" | sed 's/.*\[\(.*\)\].*/\1/' | tr -d ' ' | sort -n | paste -sd,)
+[ "$GOT_NUMBERS" = "$WANT_NUMBERS" ] || fail "IMAGE level InstanceNumbers $GOT_NUMBERS, files have $WANT_NUMBERS"
+ok "C-FIND IMAGE: real SOPClassUID and InstanceNumber for ${#SE1_FILES[@]} instances"
 # PATIENT level is unique by PatientID (issue 8 item 6): SHARED-0007 is in two collections -> one
 # answer, its NumberOfPatientRelatedStudies covering both.
 expect_find 1 "P PATIENT PatientID in two collections" -P QueryRetrieveLevel=PATIENT PatientID=SHARED-0007 ClinicalTrialProtocolID

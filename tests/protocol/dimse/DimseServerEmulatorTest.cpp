@@ -250,4 +250,50 @@ BOOST_AUTO_TEST_CASE(patient_level_is_unique_by_patient_id_across_collections) {
     scoped.releaseAssociation();
 }
 
+// Issue 8 item 6: IMAGE-level answers carry the real SOPClassUID and InstanceNumber of each
+// instance even for a series not cached yet (the core fetches it, as QIDO-RS instance searches
+// do through the same engine); values compared with the emulator's own files.
+BOOST_AUTO_TEST_CASE(image_level_has_real_sop_class_and_instance_number_for_an_uncached_series) {
+    CoreFixture f;  // fresh cache directory: nothing cached
+    const std::string series = "1.2.826.0.1.3680043.10.1234.2.2";  // CT, JPEG lossless, 8 slices
+    std::map<std::string, std::pair<std::string, std::string>> expected;  // SOP -> (class, number)
+    for (const auto& [sop, path] : emulatorFiles(kStudy)) {
+        DcmFileFormat ff;
+        BOOST_REQUIRE(ff.loadFile(path.c_str()).good());
+        OFString se, cls, num;
+        ff.getDataset()->findAndGetOFString(DCM_SeriesInstanceUID, se);
+        if (se != series.c_str()) continue;
+        ff.getDataset()->findAndGetOFString(DCM_SOPClassUID, cls);
+        ff.getDataset()->findAndGetOFString(DCM_InstanceNumber, num);
+        expected[sop] = {cls.c_str(), num.c_str()};
+    }
+    BOOST_REQUIRE(expected.size() == 8u);
+    Scu scu;
+    BOOST_REQUIRE(scu.connect(f.server->port(), UID_FINDStudyRootQueryRetrieveInformationModel).good());
+    auto responses = runFind(scu, UID_FINDStudyRootQueryRetrieveInformationModel,
+                             {{DCM_QueryRetrieveLevel, "IMAGE"},
+                              {DCM_StudyInstanceUID, kStudy},
+                              {DCM_SeriesInstanceUID, series.c_str()},
+                              {DCM_SOPInstanceUID, ""},
+                              {DCM_SOPClassUID, ""},
+                              {DCM_InstanceNumber, ""}});
+    BOOST_TEST(responses.back()->m_status == 0x0000);
+    std::size_t seen = 0;
+    for (auto* r : responses) {
+        if (r->m_status != 0xFF00) continue;
+        OFString sop, cls, num;
+        r->m_dataset->findAndGetOFString(DCM_SOPInstanceUID, sop);
+        r->m_dataset->findAndGetOFString(DCM_SOPClassUID, cls);
+        r->m_dataset->findAndGetOFString(DCM_InstanceNumber, num);
+        auto it = expected.find(sop.c_str());
+        BOOST_REQUIRE(it != expected.end());
+        BOOST_TEST(std::string(cls.c_str()) == it->second.first);
+        BOOST_TEST(std::string(num.c_str()) == it->second.second);
+        ++seen;
+    }
+    BOOST_TEST(seen == expected.size());
+    freeList(responses);
+    scu.releaseAssociation();
+}
+
 BOOST_AUTO_TEST_SUITE_END()

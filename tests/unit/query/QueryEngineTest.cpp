@@ -22,10 +22,19 @@ namespace {
 
 struct Cache : InstanceAttributeSource {
     std::map<std::string, std::vector<DicomRecord>> bySeries;
+    /// What a fetch (download) would bring into the cache, by series.
+    std::map<std::string, std::vector<DicomRecord>> fetchable;
+    std::vector<std::pair<std::string, CollectionScope>> fetches;
     std::optional<std::vector<DicomRecord>> instanceAttributes(const std::string& uid) override {
         auto it = bySeries.find(uid);
         if (it == bySeries.end()) return std::nullopt;
         return it->second;
+    }
+    std::optional<std::vector<DicomRecord>> fetchInstanceAttributes(const std::string& uid, const CollectionScope& scope,
+                                                                   const CancelToken&) override {
+        fetches.emplace_back(uid, scope);
+        if (!bySeries.count(uid) && fetchable.count(uid)) bySeries[uid] = fetchable[uid];
+        return instanceAttributes(uid);
     }
 };
 
@@ -442,6 +451,33 @@ BOOST_AUTO_TEST_CASE(image_level_uses_cached_instance_attributes) {
     BOOST_TEST(r[0].get(DCM_SOPClassUID) == "1.2.840.10008.5.1.4.1.1.2");
     auto one = run(makeQuery(QueryLevel::Image, {K(DCM_SeriesInstanceUID, uid), K(DCM_InstanceNumber, "2")}));
     BOOST_TEST(one.size() == 1u);
+}
+
+// Issue 8 item 6: per-instance keys come from the instances, fetched when not cached -- one
+// path for C-FIND and QIDO-RS -- and only when the query asks for such a key.
+BOOST_AUTO_TEST_CASE(image_level_fetches_the_series_only_for_per_instance_keys) {
+    const std::string uid = "1.3.6.1.4.1.14519.5.2.1.1.10";
+    for (int i = 1; i <= 3; ++i) {
+        DicomRecord a;
+        a.set(DCM_SOPInstanceUID, uid + "." + std::to_string(i));
+        a.set(DCM_SOPClassUID, "1.2.840.10008.5.1.4.1.1.2");
+        a.set(DCM_InstanceNumber, std::to_string(i));
+        cache.fetchable[uid].push_back(a);
+    }
+    // Only SOPInstanceUID and series keys: TCIA's list suffices, nothing is downloaded.
+    auto plain = run(makeQuery(QueryLevel::Image, {K(DCM_SeriesInstanceUID, uid), K(DCM_SOPInstanceUID), K(DCM_Modality)}));
+    BOOST_TEST(plain.size() == 3u);
+    BOOST_TEST(cache.fetches.empty());
+    // SOPClassUID / InstanceNumber asked: fetched once for the series, in the caller's scope.
+    Query q = makeQuery(QueryLevel::Image, {K(DCM_SeriesInstanceUID, uid), K(DCM_SOPInstanceUID), K(DCM_SOPClassUID),
+                                            K(DCM_InstanceNumber)});
+    q.scope.denied = {"Secret-Trial"};
+    auto r = run(q);
+    BOOST_REQUIRE(cache.fetches.size() == 1u);
+    BOOST_TEST(cache.fetches[0].first == uid);
+    BOOST_TEST(cache.fetches[0].second.denied.count("Secret-Trial") == 1u);
+    BOOST_TEST(column(r, DCM_InstanceNumber) == (std::vector<std::string>{"1", "2", "3"}), boost::test_tools::per_element());
+    for (const auto& rec : r) BOOST_TEST(rec.get(DCM_SOPClassUID) == "1.2.840.10008.5.1.4.1.1.2");
 }
 
 BOOST_AUTO_TEST_CASE(image_level_of_a_study_filters_series_keys_first) {
