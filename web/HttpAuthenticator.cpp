@@ -1,9 +1,5 @@
 #include "web/HttpAuthenticator.h"
 
-#include "bridge/common/Error.h"
-#include "web/JwtValidator.h"
-#include "web/SecretHash.h"
-
 #include <Poco/Base64Decoder.h>
 #include <Poco/Base64Encoder.h>
 
@@ -11,6 +7,10 @@
 #include <cctype>
 #include <cstdlib>
 #include <sstream>
+
+#include "bridge/common/Error.h"
+#include "web/JwtValidator.h"
+#include "web/SecretHash.h"
 
 namespace bridge::web {
 namespace {
@@ -25,7 +25,8 @@ constexpr std::size_t kMaxCredentialLength = 8192;
 bool startsWithNoCase(const std::string& s, const std::string& prefix) {
     if (s.size() < prefix.size()) return false;
     for (std::size_t i = 0; i < prefix.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(s[i])) != std::tolower(static_cast<unsigned char>(prefix[i])))
+        if (std::tolower(static_cast<unsigned char>(s[i])) !=
+            std::tolower(static_cast<unsigned char>(prefix[i])))
             return false;
     return true;
 }
@@ -46,7 +47,8 @@ HttpPrincipal principalOf(const AuthPrincipal& a) {
 
 }  // namespace
 
-HttpAuthenticator::HttpAuthenticator(const AuthSettings& auth, const AccessSettings& access, Environment environment)
+HttpAuthenticator::HttpAuthenticator(const AuthSettings& auth, const AccessSettings& access,
+                                     Environment environment)
     : realm_(auth.realm), publicPaths_(auth.publicPaths) {
     if (!environment)
         environment = [](const std::string& name) -> std::optional<std::string> {
@@ -94,7 +96,9 @@ HttpAuthenticator::HttpAuthenticator(const AuthSettings& auth, const AccessSetti
             s.secret = *v;
         } else {
             auto h = parsePbkdf2(a.secretHash);
-            if (!h) configError(key + ".pbkdf2", "must be pbkdf2-sha256$ITERATIONS$SALT$HEX (iterations >= 1000)");
+            if (!h)
+                configError(key + ".pbkdf2",
+                            "must be pbkdf2-sha256$ITERATIONS$SALT$HEX (iterations >= 1000)");
             s.pbkdf2 = std::make_shared<Pbkdf2Hash>(*h);
         }
         users_.push_back(std::move(s));

@@ -11,9 +11,6 @@
 // The result is an HttpPrincipal for AccessPolicy::forPrincipal, or a refusal whose reason goes
 // into the 401 body (never the secret). Thread-safe after construction.
 
-#include "bridge/common/Config.h"
-#include "bridge/query/AccessPolicy.h"
-
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -22,6 +19,9 @@
 #include <string>
 #include <vector>
 
+#include "bridge/common/Config.h"
+#include "bridge/query/AccessPolicy.h"
+
 namespace bridge::web {
 
 class JwtValidator;
@@ -29,8 +29,8 @@ struct Pbkdf2Hash;
 
 struct AuthDecision {
     bool authenticated = false;
-    HttpPrincipal principal;  ///< when authenticated
-    std::string reason;       ///< when not: e.g. "no credentials", "invalid token: expired"
+    HttpPrincipal principal;          ///< when authenticated
+    std::string reason;               ///< when not: e.g. "no credentials", "invalid token: expired"
     bool credentialsPresent = false;  ///< an Authorization header was sent (RFC 6750 error="invalid_token")
 };
 
@@ -51,9 +51,9 @@ public:
 
 private:
     struct StaticPrincipal {
-        HttpPrincipal principal;  ///< without bearerToken
-        std::string sha256;       ///< token: hex SHA-256 of the token
-        std::string secret;       ///< Basic from env: the password in clear
+        HttpPrincipal principal;             ///< without bearerToken
+        std::string sha256;                  ///< token: hex SHA-256 of the token
+        std::string secret;                  ///< Basic from env: the password in clear
         std::shared_ptr<Pbkdf2Hash> pbkdf2;  ///< Basic from config
     };
     AuthDecision bearer(const std::string& token) const;

@@ -1,7 +1,5 @@
 #include "web/JwtValidator.h"
 
-#include "bridge/common/Error.h"
-
 #include <Poco/Base64Decoder.h>
 #include <Poco/Base64Encoder.h>
 #include <Poco/Crypto/EVPPKey.h>
@@ -20,13 +18,17 @@
 #include <fstream>
 #include <sstream>
 
+#include "bridge/common/Error.h"
+
 namespace bridge::web {
 namespace {
 
 [[noreturn]] void configError(const std::string& key, const std::string& what) {
     throw BridgeError(ErrorCode::InvalidArgument, "config: auth.oidc." + key + ": " + what);
 }
-[[noreturn]] void reject(const std::string& why) { throw BridgeError(ErrorCode::Unauthenticated, "invalid token: " + why); }
+[[noreturn]] void reject(const std::string& why) {
+    throw BridgeError(ErrorCode::Unauthenticated, "invalid token: " + why);
+}
 
 std::string base64UrlDecode(const std::string& text) {
     std::istringstream in(text);
@@ -39,8 +41,10 @@ std::string base64UrlDecode(const std::string& text) {
 std::shared_ptr<Poco::Crypto::RSAKey> rsaFromJwk(const std::string& n, const std::string& e) {
     const std::string nb = base64UrlDecode(n), eb = base64UrlDecode(e);
     if (nb.size() < 128 || eb.empty()) return nullptr;  // < 1024-bit modulus: refuse
-    BIGNUM* bn = BN_bin2bn(reinterpret_cast<const unsigned char*>(nb.data()), static_cast<int>(nb.size()), nullptr);
-    BIGNUM* be = BN_bin2bn(reinterpret_cast<const unsigned char*>(eb.data()), static_cast<int>(eb.size()), nullptr);
+    BIGNUM* bn =
+        BN_bin2bn(reinterpret_cast<const unsigned char*>(nb.data()), static_cast<int>(nb.size()), nullptr);
+    BIGNUM* be =
+        BN_bin2bn(reinterpret_cast<const unsigned char*>(eb.data()), static_cast<int>(eb.size()), nullptr);
     OSSL_PARAM_BLD* bld = OSSL_PARAM_BLD_new();
     OSSL_PARAM* params = nullptr;
     EVP_PKEY_CTX* ctx = nullptr;
@@ -103,7 +107,8 @@ JwtValidator::JwtValidator(OidcSettings settings) : settings_(std::move(settings
             std::istringstream in(pem);
             keys_[""] = std::make_shared<Poco::Crypto::RSAKey>(&in);
         } catch (const Poco::Exception& e) {
-            configError("publicKeyFile", "no RSA public key in " + settings_.publicKeyFile + ": " + e.displayText());
+            configError("publicKeyFile",
+                        "no RSA public key in " + settings_.publicKeyFile + ": " + e.displayText());
         }
         return;
     }
@@ -115,7 +120,8 @@ JwtValidator::JwtValidator(OidcSettings settings) : settings_(std::move(settings
     if (!Json::parseFromStream(builder, in, &root, &errors) || !root.isObject() || !root["keys"].isArray())
         configError("jwksFile", settings_.jwksFile + " is not a JWKS document {\"keys\": [...]}");
     for (const auto& k : root["keys"]) {
-        if (!k.isObject() || k["kty"].asString() != "RSA" || !k["n"].isString() || !k["e"].isString()) continue;
+        if (!k.isObject() || k["kty"].asString() != "RSA" || !k["n"].isString() || !k["e"].isString())
+            continue;
         if (k.isMember("use") && k["use"].asString() != "sig") continue;
         if (auto key = rsaFromJwk(k["n"].asString(), k["e"].asString())) keys_[k["kid"].asString()] = key;
     }
@@ -131,7 +137,8 @@ bool JwtValidator::looksLikeJwt(const std::string& token) {
     return second != std::string::npos && token.find('.', second + 1) == std::string::npos;
 }
 
-HttpPrincipal JwtValidator::validate(const std::string& jwt, std::chrono::system_clock::time_point now) const {
+HttpPrincipal JwtValidator::validate(const std::string& jwt,
+                                     std::chrono::system_clock::time_point now) const {
     if (!looksLikeJwt(jwt)) reject("not a JWT");
     Poco::JWT::Token unverified;
     try {

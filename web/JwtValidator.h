@@ -10,13 +10,13 @@
 // "kid":...,"n":...,"e":...}]} as an issuer publishes at its jwks_uri; or publicKeyFile: PEM).
 // Immutable after construction; validate() is thread-safe.
 
-#include "bridge/common/Config.h"
-#include "bridge/query/AccessPolicy.h"
-
 #include <chrono>
 #include <map>
 #include <memory>
 #include <string>
+
+#include "bridge/common/Config.h"
+#include "bridge/query/AccessPolicy.h"
 
 namespace Poco::Crypto {
 class RSAKey;
@@ -33,8 +33,8 @@ public:
 
     /// The principal of a valid token (name from nameClaim, grants = settings.grants plus the
     /// grantsClaim values). Throws BridgeError(Unauthenticated) with the reason (never the token).
-    HttpPrincipal validate(const std::string& jwt,
-                           std::chrono::system_clock::time_point now = std::chrono::system_clock::now()) const;
+    HttpPrincipal validate(const std::string& jwt, std::chrono::system_clock::time_point now =
+                                                       std::chrono::system_clock::now()) const;
 
     /// True when `token` has the shape of a JWS (three base64url parts); cheap, no verification.
     static bool looksLikeJwt(const std::string& token);

@@ -40,7 +40,8 @@ std::optional<std::string> unhex(const std::string& text) {
     return out;
 }
 
-std::string pbkdf2(const std::string& password, const std::string& salt, unsigned iterations, std::size_t length) {
+std::string pbkdf2(const std::string& password, const std::string& salt, unsigned iterations,
+                   std::size_t length) {
     std::string out(length, '\0');
     PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()),
                       reinterpret_cast<const unsigned char*>(salt.data()), static_cast<int>(salt.size()),
@@ -71,7 +72,8 @@ std::optional<Pbkdf2Hash> parsePbkdf2(const std::string& text) {
     if (c <= b) return std::nullopt;
     Pbkdf2Hash h;
     const std::string iter = text.substr(a, b - a);
-    if (iter.empty() || iter.size() > 8 || iter.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+    if (iter.empty() || iter.size() > 8 || iter.find_first_not_of("0123456789") != std::string::npos)
+        return std::nullopt;
     h.iterations = static_cast<unsigned>(std::stoul(iter));
     if (h.iterations < 1000 || h.iterations > 10'000'000) return std::nullopt;
     h.salt = text.substr(b + 1, c - b - 1);

@@ -31,7 +31,8 @@ struct JwtFactory {
         token.setSubject(subject);
         if (!audience.empty()) token.setAudience(audience);
         token.setIssuedAt(Poco::Timestamp());
-        token.setExpiration(Poco::Timestamp() + static_cast<Poco::Timestamp::TimeDiff>(expInSeconds) * 1000000);
+        token.setExpiration(Poco::Timestamp() +
+                            static_cast<Poco::Timestamp::TimeDiff>(expInSeconds) * 1000000);
         if (!collections.empty()) {
             Poco::JSON::Array::Ptr array = new Poco::JSON::Array;
             for (const auto& c : collections) array->add(c);
@@ -52,7 +53,8 @@ struct JwtFactory {
         std::ostringstream out;
         Poco::Base64Encoder encoder(out, Poco::BASE64_URL_ENCODING | Poco::BASE64_NO_PADDING);
         encoder.rdbuf()->setLineLength(0);
-        encoder.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+        encoder.write(reinterpret_cast<const char*>(bytes.data()),
+                      static_cast<std::streamsize>(bytes.size()));
         encoder.close();
         return out.str();
     }

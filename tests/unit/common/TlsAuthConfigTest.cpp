@@ -1,12 +1,11 @@
 // Config keys of TLS (tls block, dimse.tlsPort / plainEnabled, web.httpsPort / plainEnabled) and
 // HTTP authentication (auth block): parsed values, errors naming the key, impossible combinations.
-#include "bridge/common/Config.h"
-#include "bridge/common/Error.h"
-
 #include <boost/test/unit_test.hpp>
-
 #include <fstream>
 #include <sstream>
+
+#include "bridge/common/Config.h"
+#include "bridge/common/Error.h"
 
 using namespace bridge;
 
@@ -92,14 +91,19 @@ BOOST_AUTO_TEST_CASE(errors_name_the_key) {
         {R"({"dimse": {"tlsPort": 70000}})", "config.dimse.tlsPort"},
         {R"({"auth": {"bearerTokens": [{"sha256": "ab"}]}})", "config.auth.bearerTokens[0].name"},
         {R"({"auth": {"bearerTokens": [{"name": "x"}]}})", "config.auth.bearerTokens[0]"},
-        {R"({"auth": {"bearerTokens": [{"name": "x", "token": "in-clear"}]}})", "config.auth.bearerTokens[0].token"},
-        {R"({"auth": {"basicUsers": [{"name": "a:b", "passwordEnv": "P"}]}})", "config.auth.basicUsers[0].name"},
-        {R"({"auth": {"basicUsers": [{"name": "a", "password": "clear"}]}})", "config.auth.basicUsers[0].password"},
+        {R"({"auth": {"bearerTokens": [{"name": "x", "token": "in-clear"}]}})",
+         "config.auth.bearerTokens[0].token"},
+        {R"({"auth": {"basicUsers": [{"name": "a:b", "passwordEnv": "P"}]}})",
+         "config.auth.basicUsers[0].name"},
+        {R"({"auth": {"basicUsers": [{"name": "a", "password": "clear"}]}})",
+         "config.auth.basicUsers[0].password"},
         {R"({"auth": {"oidc": {"jwksFile": "j"}}})", "config.auth.oidc.issuer"},
         {R"({"auth": {"oidc": {"issuer": "i"}}})", "config.auth.oidc"},
         {R"({"auth": {"realm": "a\"b"}})", "config.auth.realm"},
     };
-    for (const auto& row : rows) BOOST_TEST(errorOf(row.json).find(row.key) != std::string::npos, row.json << " -> " << errorOf(row.json));
+    for (const auto& row : rows)
+        BOOST_TEST(errorOf(row.json).find(row.key) != std::string::npos,
+                   row.json << " -> " << errorOf(row.json));
 }
 
 BOOST_AUTO_TEST_CASE(impossible_tls_combinations) {

@@ -1,10 +1,9 @@
 // AccessPolicy::forPrincipal: the scope of an authenticated HTTP principal (grants from the auth
 // config, an optional only-limit) on the same code path as forHttp (access.grantsByToken).
-#include "InMemoryMetadataSource.h"
-
-#include "bridge/query/AccessPolicy.h"
-
 #include <boost/test/unit_test.hpp>
+
+#include "InMemoryMetadataSource.h"
+#include "bridge/query/AccessPolicy.h"
 
 using namespace bridge;
 

@@ -1,16 +1,16 @@
 // HTTP authentication decisions (web/HttpAuthenticator, web/JwtValidator, web/SecretHash), table
 // style, no sockets: static tokens (hashed, env), Basic users (PBKDF2, env), access.grantsByToken
 // tokens, OIDC JWTs (valid, expired, wrong issuer/audience, bad signature, alg confusion, kid).
+#include <Poco/Base64Encoder.h>
+
+#include <boost/test/unit_test.hpp>
+
 #include "bridge/common/Error.h"
 #include "tests/support/JwtFactory.h"
 #include "tests/support/TestSupport.h"
 #include "web/HttpAuthenticator.h"
 #include "web/JwtValidator.h"
 #include "web/SecretHash.h"
-
-#include <Poco/Base64Encoder.h>
-
-#include <boost/test/unit_test.hpp>
 
 using namespace bridge;
 using namespace bridge::web;
@@ -53,19 +53,22 @@ BOOST_AUTO_TEST_CASE(pbkdf2_matches_rfc7914_vector_and_parses) {
     // RFC 7914 11: PBKDF2-HMAC-SHA256("passwd", "salt", 1) is the 64-byte vector; here the
     // 4096-iteration SHA-256 vector widely published for ("password", "salt").
     const std::string encoded = makePbkdf2("password", "salt", 4096);
-    BOOST_TEST(encoded == "pbkdf2-sha256$4096$salt$c5e478d59288c841aa530db6845c4c8d962893a001ce4e11a4963873aa98134a");
+    BOOST_TEST(encoded ==
+               "pbkdf2-sha256$4096$salt$c5e478d59288c841aa530db6845c4c8d962893a001ce4e11a4963873aa98134a");
     auto parsed = parsePbkdf2(encoded);
     BOOST_REQUIRE(parsed);
     BOOST_TEST(verifyPbkdf2(*parsed, "password"));
     BOOST_TEST(!verifyPbkdf2(*parsed, "Password"));
     // openssl kdf prints colon-separated upper-case hex: accepted too.
-    BOOST_TEST(parsePbkdf2("pbkdf2-sha256$4096$salt$C5:E4:78:D5:92:88:C8:41:AA:53:0D:B6:84:5C:4C:8D").has_value());
+    BOOST_TEST(
+        parsePbkdf2("pbkdf2-sha256$4096$salt$C5:E4:78:D5:92:88:C8:41:AA:53:0D:B6:84:5C:4C:8D").has_value());
 }
 
 BOOST_AUTO_TEST_CASE(malformed_pbkdf2_values_are_refused) {
-    for (const char* bad : {"", "sha256$1$a$00", "pbkdf2-sha256$10$salt$c5e478d59288c841aa530db6845c4c8d",
-                            "pbkdf2-sha256$4096$$c5e478d59288c841aa530db6845c4c8d", "pbkdf2-sha256$4096$salt$zz",
-                            "pbkdf2-sha256$x$salt$c5e478d59288c841aa530db6845c4c8d", "pbkdf2-sha256$4096$salt$c5"})
+    for (const char* bad :
+         {"", "sha256$1$a$00", "pbkdf2-sha256$10$salt$c5e478d59288c841aa530db6845c4c8d",
+          "pbkdf2-sha256$4096$$c5e478d59288c841aa530db6845c4c8d", "pbkdf2-sha256$4096$salt$zz",
+          "pbkdf2-sha256$x$salt$c5e478d59288c841aa530db6845c4c8d", "pbkdf2-sha256$4096$salt$c5"})
         BOOST_TEST(!parsePbkdf2(bad).has_value(), bad);
 }
 
@@ -213,7 +216,8 @@ struct JwtFixture {
 
 BOOST_FIXTURE_TEST_CASE(valid_token_from_jwks_gives_name_and_grants, JwtFixture) {
     JwtValidator validator(settings);
-    const auto p = validator.validate(issuerKey.sign(settings.issuer, "tcia-bridge", 300, "alice", {"Restricted-Demo"}));
+    const auto p =
+        validator.validate(issuerKey.sign(settings.issuer, "tcia-bridge", 300, "alice", {"Restricted-Demo"}));
     BOOST_TEST(p.name == "alice");
     BOOST_TEST(p.grants.count("Restricted-Demo") == 1u);
 }
@@ -231,12 +235,14 @@ BOOST_FIXTURE_TEST_CASE(refusals_by_reason, JwtFixture) {
         {issuerKey.sign("https://evil.example.org", "tcia-bridge", 300), "wrong issuer"},
         {issuerKey.sign(settings.issuer, "another-app", 300), "wrong audience"},
         {otherKey.sign(settings.issuer, "tcia-bridge", 300), "bad signature"},
-        {issuerKey.sign(settings.issuer, "tcia-bridge", 300, "x", {}, Poco::JWT::Signer::ALGO_HS256), "RS256"},
+        {issuerKey.sign(settings.issuer, "tcia-bridge", 300, "x", {}, Poco::JWT::Signer::ALGO_HS256),
+         "RS256"},
         {good.substr(0, good.rfind('.') + 1), "signature"},
         {"a.b", "not a JWT"},
         {"eyJhbGciOiJub25lIn0.eyJpc3MiOiJ4In0.", "RS256"},  // alg none
     };
-    for (const auto& row : rows) BOOST_TEST(reasonOf(validator, row.jwt).find(row.reason) != std::string::npos, row.reason);
+    for (const auto& row : rows)
+        BOOST_TEST(reasonOf(validator, row.jwt).find(row.reason) != std::string::npos, row.reason);
     // Leeway: 30 s past exp is still inside the default 60 s.
     BOOST_TEST(reasonOf(validator, issuerKey.sign(settings.issuer, "tcia-bridge", -30)) == "accepted");
 }
@@ -253,9 +259,11 @@ BOOST_FIXTURE_TEST_CASE(authenticator_routes_jwts_to_the_validator, JwtFixture) 
     AuthSettings auth;
     auth.oidc = settings;
     HttpAuthenticator authenticator(auth, {}, fakeEnv({}));
-    const auto ok = authenticator.authenticate("Bearer " + issuerKey.sign(settings.issuer, "tcia-bridge", 60));
+    const auto ok =
+        authenticator.authenticate("Bearer " + issuerKey.sign(settings.issuer, "tcia-bridge", 60));
     BOOST_TEST(ok.authenticated);
-    const auto expired = authenticator.authenticate("Bearer " + issuerKey.sign(settings.issuer, "tcia-bridge", -600));
+    const auto expired =
+        authenticator.authenticate("Bearer " + issuerKey.sign(settings.issuer, "tcia-bridge", -600));
     BOOST_TEST(!expired.authenticated);
     BOOST_TEST(expired.reason.find("expired") != std::string::npos);
 }
