@@ -1,20 +1,19 @@
 #include "web/WebRequestHandler.h"
 
+#include <Poco/Exception.h>
+#include <Poco/Logger.h>
+
+#include <optional>
+
+#include "bridge/common/Logging.h"
+#include "bridge/common/MetricsRegistry.h"
+#include "bridge/retrieve/AuditDescription.h"
 #include "web/HttpAuthenticator.h"
 #include "web/LandingPage.h"
 #include "web/QidoResource.h"
 #include "web/WadoResource.h"
 #include "web/WebExchange.h"
 #include "web/WebRoute.h"
-
-#include "bridge/common/Logging.h"
-#include "bridge/common/MetricsRegistry.h"
-#include "bridge/retrieve/AuditDescription.h"
-
-#include <Poco/Exception.h>
-#include <Poco/Logger.h>
-
-#include <optional>
 
 namespace bridge::web {
 namespace {
@@ -89,8 +88,8 @@ void dispatch(WebExchange& exchange, LandingPage& landing) {
         // 503 (not an ErrorCode: nothing failed, the bridge is just not ready), same JSON shape.
         if (!reason.empty())
             return exchange.sendJson(503,
-                                     "{\"error\":\"not-ready\",\"message\":" + jsonQuote("not ready: " + reason) +
-                                         ",\"status\":503}",
+                                     "{\"error\":\"not-ready\",\"message\":" +
+                                         jsonQuote("not ready: " + reason) + ",\"status\":503}",
                                      "application/json");
         return exchange.sendJson(200, "{\"status\":\"ready\"}", "application/json");
     }

@@ -1,7 +1,6 @@
 // /metrics, /health, /ready and the audit trail of the DICOMweb server over the real core and
 // the TCIA emulator (WebFixture), plus the teardown of a server scraped while overloaded.
 #include <boost/test/unit_test.hpp>
-
 #include <condition_variable>
 #include <fstream>
 #include <thread>
@@ -67,13 +66,16 @@ BOOST_AUTO_TEST_CASE(metrics_is_prometheus_text_counting_requests_tcia_calls_and
     BOOST_REQUIRE_EQUAL(r.status, 200);
     BOOST_TEST(r.header("Content-Type") == "text/plain; version=0.0.4; charset=utf-8");
     BOOST_TEST(r.header("Access-Control-Allow-Origin") == "*");
-    BOOST_TEST(contains(r.body, "tcia_bridge_http_requests_total{route=\"qido-studies\",method=\"GET\",status=\"200\"} "));
-    BOOST_TEST(contains(r.body, "tcia_bridge_http_request_duration_seconds_bucket{route=\"qido-studies\",le=\"+Inf\"} "));
+    BOOST_TEST(contains(
+        r.body, "tcia_bridge_http_requests_total{route=\"qido-studies\",method=\"GET\",status=\"200\"} "));
+    BOOST_TEST(contains(
+        r.body, "tcia_bridge_http_request_duration_seconds_bucket{route=\"qido-studies\",le=\"+Inf\"} "));
     BOOST_TEST(contains(r.body, "tcia_bridge_tcia_requests_total{endpoint=\""));
     BOOST_TEST(contains(r.body, "tcia_bridge_tcia_request_duration_seconds_count{endpoint=\""));
     BOOST_TEST(contains(r.body, "# TYPE tcia_bridge_cache_hits_total counter"));
     BOOST_TEST(contains(r.body, "# TYPE tcia_bridge_cache_evicted_series_total counter"));
-    BOOST_TEST(contains(r.body, "# TYPE tcia_bridge_http_connections_active gauge\ntcia_bridge_http_connections_active "));
+    BOOST_TEST(contains(
+        r.body, "# TYPE tcia_bridge_http_connections_active gauge\ntcia_bridge_http_connections_active "));
     BOOST_TEST(contains(r.body, "# TYPE tcia_bridge_harvest_collections_done gauge"));
     // Every sample line is "name{labels} value" or "name value".
     std::istringstream in(r.body);
@@ -98,8 +100,8 @@ BOOST_AUTO_TEST_CASE(ready_is_503_json_when_tcia_does_not_answer) {
     auto& shared = WebFixture::shared();
     WebSettings settings;
     settings.port = 0;
-    web::DicomWebServer server(*shared.services->query, *shared.services->retrieve, shared.services->access.get(),
-                               nullptr, settings);
+    web::DicomWebServer server(*shared.services->query, *shared.services->retrieve,
+                               shared.services->access.get(), nullptr, settings);
     // fresh = 0 s: every check probes; the probe fails like an unreachable TCIA.
     web::ReadinessProbe probe([] { return std::string(); },
                               [] { throw BridgeError(ErrorCode::UpstreamUnavailable, "connection refused"); },
@@ -123,8 +125,8 @@ BOOST_AUTO_TEST_CASE(qido_and_wado_are_audited_without_tokens_or_names) {
     FileAuditLog audit(path);
     WebSettings settings;
     settings.port = 0;
-    web::DicomWebServer server(*shared.services->query, *shared.services->retrieve, shared.services->access.get(),
-                               shared.services->metadata.get(), settings);
+    web::DicomWebServer server(*shared.services->query, *shared.services->retrieve,
+                               shared.services->access.get(), shared.services->metadata.get(), settings);
     server.context().audit = &audit;
     server.start();
     auto q = httpRequest(server.port(), "GET", "/dicom-web/studies?PatientName=DEMO*&PatientID=TCGA-DM-0001",
@@ -172,7 +174,8 @@ BOOST_AUTO_TEST_CASE(overloaded_server_is_scraped_then_stopped_twice) {
     settings.maxThreads = 1;
     settings.maxQueued = 0;
     {
-        web::DicomWebServer server(query, *shared.services->retrieve, shared.services->access.get(), nullptr, settings);
+        web::DicomWebServer server(query, *shared.services->retrieve, shared.services->access.get(), nullptr,
+                                   settings);
         server.start();
         HttpResult first;
         std::thread t([&] { first = httpRequest(server.port(), "GET", "/dicom-web/studies?PatientID=x"); });

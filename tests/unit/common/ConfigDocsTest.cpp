@@ -1,7 +1,6 @@
 // docs/configuration.md documents every key parseConfig accepts: each `s.on("key"` handler in
 // bridge/common/Config.cpp must appear in the page (as `section.key` or `key`).
 #include <boost/test/unit_test.hpp>
-
 #include <fstream>
 #include <regex>
 #include <set>
@@ -27,7 +26,8 @@ BOOST_AUTO_TEST_CASE(every_parsed_key_is_documented) {
     const std::string docs = slurp(std::string(BRIDGE_SOURCE_DIR) + "/docs/configuration.md");
     const std::regex handler(R"re(s\.on\("([^"]+)")re");
     std::set<std::string> keys;
-    for (auto it = std::sregex_iterator(code.begin(), code.end(), handler); it != std::sregex_iterator(); ++it)
+    for (auto it = std::sregex_iterator(code.begin(), code.end(), handler); it != std::sregex_iterator();
+         ++it)
         keys.insert((*it)[1]);
     BOOST_TEST(keys.size() > 40u);
     for (const auto& key : keys) {

@@ -27,7 +27,8 @@ bool contains(const std::string& s, const std::string& part) { return s.find(par
 BOOST_AUTO_TEST_SUITE(ConfigValidation)
 
 BOOST_AUTO_TEST_CASE(log_and_audit_blocks) {
-    Config c = parseConfig(R"({"log": {"level": "debug", "sink": "file", "file": "/tmp/b.log", "format": "json",
+    Config c =
+        parseConfig(R"({"log": {"level": "debug", "sink": "file", "file": "/tmp/b.log", "format": "json",
                                        "levels": {"dcmtk": "warn", "bridge.tcia": "trace"}},
                                "audit": {"file": "/tmp/audit.jsonl"}})");
     BOOST_TEST(c.logLevel == "debug");
@@ -67,11 +68,15 @@ BOOST_AUTO_TEST_CASE(each_error_names_its_key) {
 }
 
 BOOST_AUTO_TEST_CASE(possible_combinations_pass) {
-    BOOST_TEST(errorOf(R"({"dimse": {"port": 9000, "bindAddress": "127.0.0.1"}, "web": {"port": 9000, "bindAddress": "127.0.0.2"}})").empty());
+    BOOST_TEST(
+        errorOf(
+            R"({"dimse": {"port": 9000, "bindAddress": "127.0.0.1"}, "web": {"port": 9000, "bindAddress": "127.0.0.2"}})")
+            .empty());
     BOOST_TEST(errorOf(R"({"dimse": {"port": 9000, "enabled": false}, "web": {"port": 9000}})").empty());
     BOOST_TEST(errorOf(R"({"dimse": {"port": 0}, "web": {"port": 0}})").empty());
     BOOST_TEST(errorOf(R"({"dimse": {"checkCallerHost": true, "allowedCallingAets": ["PACS"],
-                                      "peers": {"PACS": "10.0.0.1:104"}}})").empty());
+                                      "peers": {"PACS": "10.0.0.1:104"}}})")
+                   .empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,9 +1,8 @@
 // Pure parts of observability: the Prometheus text of MetricsRegistry, log line formatting and
 // context scopes, the one log sink for Poco and OFLog, audit JSON and outcome mapping.
+#include <Poco/Logger.h>
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/oflog/oflog.h>
-
-#include <Poco/Logger.h>
 
 #include <boost/test/unit_test.hpp>
 #include <fstream>
@@ -64,19 +63,20 @@ BOOST_AUTO_TEST_CASE(counters_gauges_and_histograms_render_in_text_format) {
 
 BOOST_AUTO_TEST_CASE(misuse_is_counted_not_thrown) {
     MetricsRegistry r = testRegistry();
-    r.add("nope_total", {});                      // undeclared
-    r.add("t_requests_total", {"only-one"});      // wrong label count
-    r.add("t_requests_total", {"a", "b"}, -1);    // counters never go down
-    r.observe("t_active", {}, 1);                 // not a histogram
+    r.add("nope_total", {});                    // undeclared
+    r.add("t_requests_total", {"only-one"});    // wrong label count
+    r.add("t_requests_total", {"a", "b"}, -1);  // counters never go down
+    r.observe("t_active", {}, 1);               // not a histogram
     BOOST_TEST(contains(r.render(), "tcia_bridge_metrics_errors_total 4\n"));
     BOOST_TEST(r.value("t_requests_total", {"a", "b"}) == 0);
 }
 
 BOOST_AUTO_TEST_CASE(bridge_families_are_declared_once_with_help_and_type) {
     const std::string text = metrics().render();
-    for (const char* name : {"tcia_bridge_http_requests_total", "tcia_bridge_dimse_operations_total",
-                             "tcia_bridge_tcia_requests_total", "tcia_bridge_tcia_request_duration_seconds",
-                             "tcia_bridge_harvest_collections_done", "tcia_bridge_dimse_associations_active"}) {
+    for (const char* name :
+         {"tcia_bridge_http_requests_total", "tcia_bridge_dimse_operations_total",
+          "tcia_bridge_tcia_requests_total", "tcia_bridge_tcia_request_duration_seconds",
+          "tcia_bridge_harvest_collections_done", "tcia_bridge_dimse_associations_active"}) {
         BOOST_TEST(contains(text, std::string("# TYPE ") + name + " "), name);
     }
     metrics().set("tcia_bridge_harvest_collections_done", {}, 7);  // the gauge the harvest feeds
@@ -94,8 +94,9 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(Logging)
 
 BOOST_AUTO_TEST_CASE(text_and_json_lines) {
-    BOOST_TEST(formatLogLine("text", "2026-12-06T18:40:01.123Z", "info", "bridge.web", "h-7", "GET /x\nmore") ==
-               "2026-12-06T18:40:01.123Z INFO  bridge.web [h-7] GET /x more");
+    BOOST_TEST(
+        formatLogLine("text", "2026-12-06T18:40:01.123Z", "info", "bridge.web", "h-7", "GET /x\nmore") ==
+        "2026-12-06T18:40:01.123Z INFO  bridge.web [h-7] GET /x more");
     BOOST_TEST(formatLogLine("text", "T", "warn", "dcmtk", "", "m") == "T WARN  dcmtk [-] m");
     BOOST_TEST(formatLogLine("json", "T", "debug", "bridge.tcia.http", "a-3", "say \"x\"\n") ==
                "{\"time\":\"T\",\"level\":\"debug\",\"logger\":\"bridge.tcia.http\",\"context\":\"a-3\","
@@ -139,8 +140,11 @@ BOOST_AUTO_TEST_CASE(poco_and_oflog_lines_reach_one_file_with_their_context) {
     LogSettings console;
     configureLogging(console, "info");  // back to stderr for the other tests
     const std::string text = slurp(settings.file);
-    BOOST_TEST(contains(text, "\"logger\":\"bridge.tcia.http\",\"context\":\"h-42\",\"message\":\"GET /nbia-api"));
-    BOOST_TEST(contains(text, "\"logger\":\"bridge.dimse.server\",\"context\":\"h-42\",\"message\":\"association from PACS\""));
+    BOOST_TEST(
+        contains(text, "\"logger\":\"bridge.tcia.http\",\"context\":\"h-42\",\"message\":\"GET /nbia-api"));
+    BOOST_TEST(contains(
+        text,
+        "\"logger\":\"bridge.dimse.server\",\"context\":\"h-42\",\"message\":\"association from PACS\""));
     BOOST_TEST(!contains(text, "must not appear"));
 }
 
@@ -175,11 +179,12 @@ BOOST_AUTO_TEST_CASE(json_line_names_the_a5_event) {
     e.instances = 4;
     e.bytes = 1024;
     e.detail = "quote \" here";
-    BOOST_TEST(auditJson(e, "T") ==
-               "{\"time\":\"T\",\"event\":\"DICOM Instances Transferred\",\"eventId\":\"110104\",\"action\":\"R\","
-               "\"outcome\":0,\"interface\":\"dicomweb\",\"principal\":\"token:abc\",\"peer\":\"127.0.0.1\","
-               "\"target\":\"wado-series\",\"level\":\"SERIES\",\"studyUids\":[\"1.2\"],\"seriesUids\":[\"1.2.3\"],"
-               "\"status\":\"200\",\"instances\":4,\"bytes\":1024,\"detail\":\"quote \\\" here\"}");
+    BOOST_TEST(
+        auditJson(e, "T") ==
+        "{\"time\":\"T\",\"event\":\"DICOM Instances Transferred\",\"eventId\":\"110104\",\"action\":\"R\","
+        "\"outcome\":0,\"interface\":\"dicomweb\",\"principal\":\"token:abc\",\"peer\":\"127.0.0.1\","
+        "\"target\":\"wado-series\",\"level\":\"SERIES\",\"studyUids\":[\"1.2\"],\"seriesUids\":[\"1.2.3\"],"
+        "\"status\":\"200\",\"instances\":4,\"bytes\":1024,\"detail\":\"quote \\\" here\"}");
     BOOST_TEST(std::string(auditEventName(AuditEvent::Type::Query)) == "Query");
     BOOST_TEST(std::string(auditEventId(AuditEvent::Type::BeginTransferring)) == "110102");
 }
