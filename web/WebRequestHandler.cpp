@@ -70,6 +70,15 @@ void dispatch(WebExchange& exchange, LandingPage& landing) {
     throw BridgeError(ErrorCode::NotFound, "no such resource: " + path.substr(0, 200));
 }
 
+/// Whether a body follows the header (RFC 9112 6.3: Transfer-Encoding, or a Content-Length
+/// other than 0).
+bool carriesBody(const Poco::Net::HTTPServerRequest& request) {
+    if (request.has("Transfer-Encoding")) return true;
+    if (!request.has("Content-Length")) return false;
+    const std::string& length = request.get("Content-Length");
+    return length.find_first_not_of("0 \t") != std::string::npos || length.empty();
+}
+
 // Sends the JSON error unless the response already started; never throws (the client may be gone).
 void answerError(WebExchange& exchange, ErrorCode code, const std::string& message) noexcept {
     if (exchange.headersSent()) return;
@@ -92,6 +101,17 @@ void WebRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& request, Poc
         response.setContentType("application/json");
         response.send() << "{\"error\":\"invalid-argument\",\"message\":\"malformed request URI\",\"status\":400}";
         return;
+    }
+    if (carriesBody(request)) {
+        // The bridge never reads a request body, so after this response it must not stay on
+        // the connection to be parsed as the next request (issue 9 finding 7: desync behind a
+        // keep-alive proxy). Writes get their 405 below; a body on GET/HEAD/OPTIONS is refused.
+        response.setKeepAlive(false);
+        const std::string& method = request.getMethod();
+        if (method == "GET" || method == "HEAD" || method == "OPTIONS") {
+            answerError(*exchange, ErrorCode::InvalidArgument, "a " + method + " request must not carry a body");
+            return;
+        }
     }
     RequestGate::Ticket ticket(context_.gate);
     try {
