@@ -8,7 +8,10 @@
 // Threads and overload: Poco serves each connection (keep-alive) on a pool thread; a
 // RequestGate lets WebSettings::maxThreads requests work at once and WebSettings::maxQueued
 // wait; any request beyond gets 503 JSON {"error":"overloaded"} at once. Connections beyond
-// the pool's capacity wait in Poco's accept queue.
+// the pool's capacity wait in Poco's accept queue. A ClientConnectionGuard admits each
+// connection first: at most WebSettings::maxConnectionsPerClient per client address (503 JSON
+// and close beyond), and WebSettings::headerTimeout in total for each request header (then
+// the connection is dropped), so trickling clients cannot hold the pool (issue 9 finding 3).
 //
 // Lifetime: the services passed in must outlive the server. start()/stop() from one thread.
 
@@ -19,7 +22,8 @@
 namespace Poco {
 class ThreadPool;
 namespace Net {
-class HTTPServer;
+class HTTPRequestHandlerFactory;
+class TCPServer;
 }
 }  // namespace Poco
 
@@ -30,6 +34,7 @@ class AccessPolicy;
 
 namespace bridge::web {
 
+class ClientConnectionGuard;
 class LandingPage;
 
 class DicomWebServer {
@@ -62,8 +67,10 @@ public:
 private:
     std::unique_ptr<WebContext> context_;
     std::unique_ptr<LandingPage> landing_;
+    std::unique_ptr<ClientConnectionGuard> guard_;
+    Poco::Net::HTTPRequestHandlerFactory* handlers_ = nullptr;  ///< owned by server_'s connection factory
     std::unique_ptr<Poco::ThreadPool> threadPool_;
-    std::unique_ptr<Poco::Net::HTTPServer> server_;
+    std::unique_ptr<Poco::Net::TCPServer> server_;
     std::uint16_t port_ = 0;
 };
 

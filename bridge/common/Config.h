@@ -63,6 +63,12 @@ struct WebSettings {
     int maxThreads = 16;
     int maxQueued = 64;  ///< beyond: 503
     std::string allowedOrigin = "*";
+    /// Total time to send one request header (from connect; after a response, from its end
+    /// plus the 10 s keep-alive idle time); then the connection is dropped (slowloris).
+    std::chrono::seconds headerTimeout{15};
+    /// Open connections per client IP address; beyond: 503 JSON and close. 0 = no limit
+    /// (behind a reverse proxy every client has the proxy's address: raise it or use 0).
+    int maxConnectionsPerClient = 32;
 };
 
 struct CacheSettings {
