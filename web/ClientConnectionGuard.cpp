@@ -1,13 +1,13 @@
 #include "web/ClientConnectionGuard.h"
 
 #include <Poco/Exception.h>
-
 #include <sys/socket.h>
 #include <unistd.h>
 
 namespace bridge::web {
 
-ClientConnectionGuard::ClientConnectionGuard(Limits limits) : limits_(limits), watchdog_([this] { watch(); }) {}
+ClientConnectionGuard::ClientConnectionGuard(Limits limits)
+    : limits_(limits), watchdog_([this] { watch(); }) {}
 
 ClientConnectionGuard::~ClientConnectionGuard() {
     {
@@ -18,7 +18,8 @@ ClientConnectionGuard::~ClientConnectionGuard() {
     watchdog_.join();
 }
 
-std::unique_ptr<ClientConnectionGuard::Lease> ClientConnectionGuard::admit(const Poco::Net::StreamSocket& socket) {
+std::unique_ptr<ClientConnectionGuard::Lease> ClientConnectionGuard::admit(
+    const Poco::Net::StreamSocket& socket) {
     Poco::Net::SocketAddress peer;
     try {
         peer = socket.peerAddress();
@@ -62,7 +63,9 @@ void ClientConnectionGuard::arm(const std::string& key, std::optional<Clock::tim
     changed_.notify_all();
 }
 
-void ClientConnectionGuard::requestStarted(const Poco::Net::SocketAddress& peer) { arm(peer.toString(), std::nullopt); }
+void ClientConnectionGuard::requestStarted(const Poco::Net::SocketAddress& peer) {
+    arm(peer.toString(), std::nullopt);
+}
 
 void ClientConnectionGuard::requestFinished(const Poco::Net::SocketAddress& peer) {
     arm(peer.toString(), Clock::now() + limits_.keepAliveIdle + limits_.headerTimeout);

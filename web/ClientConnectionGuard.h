@@ -66,7 +66,7 @@ public:
     /// Its response is done: the next header is due within keepAliveIdle + headerTimeout.
     void requestFinished(const Poco::Net::SocketAddress& peer);
 
-    int connections() const;              ///< admitted and open now
+    int connections() const;                 ///< admitted and open now
     std::size_t refusedConnections() const;  ///< over maxPerClient, since start
     std::size_t droppedSlowClients() const;  ///< header deadline passed, since start
 

@@ -1,12 +1,13 @@
 #include "tests/support/RawSocket.h"
 
 #include <arpa/inet.h>
-#include <cerrno>
 #include <netinet/in.h>
 #include <poll.h>
-#include <stdexcept>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <stdexcept>
 
 namespace bridge::test {
 
@@ -51,7 +52,8 @@ std::string RawSocket::readUntilClosed(std::chrono::milliseconds timeout, bool& 
     closed = false;
     char buffer[8192];
     while (true) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) return out;
         pollfd p{fd_, POLLIN, 0};
         const int ready = ::poll(&p, 1, static_cast<int>(left.count()));

@@ -60,7 +60,8 @@ bool associate(DcmSCU& scu, unsigned short port, const char* sopClass) {
 /// `count` distinct syntactically valid UIDs joined by backslashes (a DICOM UID list).
 std::string uidList(std::size_t count) {
     std::string out;
-    for (std::size_t i = 1; i <= count; ++i) out += (i > 1 ? "\\" : "") + ("1.2.826.0.1.3680043.10.9999." + std::to_string(i));
+    for (std::size_t i = 1; i <= count; ++i)
+        out += (i > 1 ? "\\" : "") + ("1.2.826.0.1.3680043.10.9999." + std::to_string(i));
     return out;
 }
 
@@ -80,11 +81,13 @@ BOOST_AUTO_TEST_CASE(c_find_beyond_the_cap_fails_with_the_core_message_and_no_tc
     BOOST_REQUIRE(associate(scu, f.server->port(), UID_FINDStudyRootQueryRetrieveInformationModel));
     resetStats(f.emulator);
     const std::string tooMany = uidList(kMaxFanOutValues + 1);
-    auto responses = runFind(scu, UID_FINDStudyRootQueryRetrieveInformationModel,
-                             {{DCM_QueryRetrieveLevel, "STUDY"}, {DCM_StudyInstanceUID, tooMany.c_str()}, {DCM_PatientID, ""}});
+    auto responses = runFind(
+        scu, UID_FINDStudyRootQueryRetrieveInformationModel,
+        {{DCM_QueryRetrieveLevel, "STUDY"}, {DCM_StudyInstanceUID, tooMany.c_str()}, {DCM_PatientID, ""}});
     BOOST_REQUIRE(!responses.empty());
     auto* last = responses.back();
-    BOOST_TEST(last->m_status == errorMapping(ErrorCode::InvalidArgument).findStatus);  // a failure (A900), not success
+    BOOST_TEST(last->m_status ==
+               errorMapping(ErrorCode::InvalidArgument).findStatus);  // a failure (A900), not success
     const std::string comment = errorCommentOf(last->m_statusDetail);
     BOOST_TEST(comment.find("too many values in StudyInstanceUID") != std::string::npos, comment);
     std::size_t matches = 0;

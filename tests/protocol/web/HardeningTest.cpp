@@ -6,14 +6,6 @@
 //   finding 6  UID lists fanned out to TCIA without a cap (kMaxFanOutValues)
 //   finding 7  a GET body parsed as a second request (request desync)
 //   finding 10 WADO-URI UIDs not validated like WADO-RS ones
-#include "WebFixture.h"
-
-#include "bridge/query/Query.h"
-#include "tests/support/EmulatorControl.h"
-#include "tests/support/RawSocket.h"
-#include "web/ImageRenderer.h"
-#include "web/WebRoute.h"
-
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
@@ -22,13 +14,19 @@
 #include <Poco/Net/MultipartReader.h>
 #include <Poco/Net/NetException.h>
 
-#include <boost/test/unit_test.hpp>
-
 #include <atomic>
+#include <boost/test/unit_test.hpp>
 #include <chrono>
 #include <sstream>
 #include <thread>
 #include <vector>
+
+#include "WebFixture.h"
+#include "bridge/query/Query.h"
+#include "tests/support/EmulatorControl.h"
+#include "tests/support/RawSocket.h"
+#include "web/ImageRenderer.h"
+#include "web/WebRoute.h"
 
 using namespace bridge;
 using namespace bridge::test;
@@ -71,7 +69,8 @@ std::string firstSop(const std::string& study, const std::string& series) {
     BOOST_REQUIRE(arr->size() > 0);
     std::vector<std::string> sops;
     for (std::size_t i = 0; i < arr->size(); ++i)
-        sops.push_back(arr->getObject(i)->getObject("00080018")->getArray("Value")->getElement<std::string>(0));
+        sops.push_back(
+            arr->getObject(i)->getObject("00080018")->getArray("Value")->getElement<std::string>(0));
     std::sort(sops.begin(), sops.end());
     return sops.front();
 }
@@ -118,7 +117,8 @@ BOOST_AUTO_TEST_CASE(qido_uid_list_beyond_the_cap_is_400_without_any_tcia_call) 
     const std::string tooMany = uidList(kMaxFanOutValues + 1, "1.2.826.0.1.3680043.10.9999.", ',');
     auto r = f.get("/dicom-web/studies?StudyInstanceUID=" + tooMany);
     const std::string message = jsonErrorMessage(r, 400, "invalid-argument");
-    BOOST_TEST(message.find("too many values in StudyInstanceUID: " + std::to_string(kMaxFanOutValues + 1)) != std::string::npos,
+    BOOST_TEST(message.find("too many values in StudyInstanceUID: " + std::to_string(kMaxFanOutValues + 1)) !=
+                   std::string::npos,
                message);
     // (The token and collection listings of the access policy may run; no per-UID call does.)
     BOOST_TEST(endpointCount(f.emulator, "getPatientStudy") == 0);
@@ -132,7 +132,8 @@ BOOST_AUTO_TEST_CASE(qido_uid_list_beyond_the_cap_is_400_without_any_tcia_call) 
     BOOST_TEST(endpointCount(f.emulator, "getSeries") == 0);
 
     // At the cap the query runs (the known study among unknown ones is found).
-    const std::string atCap = uidList(kMaxFanOutValues - 1, "1.2.826.0.1.3680043.10.9999.", ',') + "," + kStudy;
+    const std::string atCap =
+        uidList(kMaxFanOutValues - 1, "1.2.826.0.1.3680043.10.9999.", ',') + "," + kStudy;
     r = f.get("/dicom-web/studies?StudyInstanceUID=" + atCap);
     BOOST_TEST(r.status == 200);
     BOOST_TEST(r.body.find(kStudy) != std::string::npos);
@@ -142,23 +143,27 @@ BOOST_AUTO_TEST_CASE(qido_uid_list_beyond_the_cap_is_400_without_any_tcia_call) 
 BOOST_AUTO_TEST_CASE(wado_uri_rows_and_columns_are_bounded_and_strict) {
     auto& f = WebFixture::shared();
     const std::string sop = firstSop(kStudy, kSeriesNative);
-    const std::string q = "/wado?requestType=WADO&studyUID=" + kStudy + "&seriesUID=" + kSeriesNative + "&objectUID=" + sop;
+    const std::string q =
+        "/wado?requestType=WADO&studyUID=" + kStudy + "&seriesUID=" + kSeriesNative + "&objectUID=" + sop;
     const std::string max = std::to_string(kMaxRenderDimension);
     const std::string over = std::to_string(kMaxRenderDimension + 1);
-    for (const std::string& bad : std::vector<std::string>{"&rows=" + over + "&columns=1", "&rows=1&columns=" + over, "&rows=99999999999&columns=64",
-                                   "&rows=12abc&columns=12", "&rows=-5&columns=64", "&rows=0&columns=64", "&rows=%2B64&columns=64",
-                                   "&rows=64&columns=64&imageQuality=0x10", "&rows=64&columns=64&windowCenter=40",
-                                   "&frameNumber=1,2"}) {
+    for (const std::string& bad : std::vector<std::string>{
+             "&rows=" + over + "&columns=1", "&rows=1&columns=" + over, "&rows=99999999999&columns=64",
+             "&rows=12abc&columns=12", "&rows=-5&columns=64", "&rows=0&columns=64", "&rows=%2B64&columns=64",
+             "&rows=64&columns=64&imageQuality=0x10", "&rows=64&columns=64&windowCenter=40",
+             "&frameNumber=1,2"}) {
         BOOST_TEST_CONTEXT(bad) {
             auto message = jsonErrorMessage(f.get(q + bad), 400, "invalid-argument");
             BOOST_TEST(!message.empty());
         }
     }
-    BOOST_TEST(jsonErrorMessage(f.get(q + "&rows=" + over + "&columns=1"), 400, "invalid-argument").find("1.." + max) !=
-               std::string::npos);
+    BOOST_TEST(jsonErrorMessage(f.get(q + "&rows=" + over + "&columns=1"), 400, "invalid-argument")
+                   .find("1.." + max) != std::string::npos);
     // The same bound on WADO-RS /rendered.
-    const std::string rendered = "/dicom-web/studies/" + kStudy + "/series/" + kSeriesNative + "/instances/" + sop + "/rendered";
-    jsonErrorMessage(f.get(rendered + "?viewport=" + over + ",1", {{"Accept", "image/jpeg"}}), 400, "invalid-argument");
+    const std::string rendered =
+        "/dicom-web/studies/" + kStudy + "/series/" + kSeriesNative + "/instances/" + sop + "/rendered";
+    jsonErrorMessage(f.get(rendered + "?viewport=" + over + ",1", {{"Accept", "image/jpeg"}}), 400,
+                     "invalid-argument");
     // Within the bound it renders.
     auto r = f.get(q + "&rows=64&columns=48&windowCenter=40&windowWidth=400&imageQuality=80");
     BOOST_REQUIRE_EQUAL(r.status, 200);
@@ -170,14 +175,16 @@ BOOST_AUTO_TEST_CASE(wado_uri_uids_are_validated_like_wado_rs) {
     auto& f = WebFixture::shared();
     const std::string sop = firstSop(kStudy, kSeriesNative);
     resetStats(f.emulator);
-    auto message = jsonErrorMessage(
-        f.get("/wado?requestType=WADO&contentType=application/dicom&studyUID=" + kStudy + "&seriesUID=" + kSeriesNative +
-              "&objectUID=1.2.3%27%20OR%201=1"),
-        400, "invalid-argument");
+    auto message =
+        jsonErrorMessage(f.get("/wado?requestType=WADO&contentType=application/dicom&studyUID=" + kStudy +
+                               "&seriesUID=" + kSeriesNative + "&objectUID=1.2.3%27%20OR%201=1"),
+                         400, "invalid-argument");
     BOOST_TEST(message.find("not a valid UID in objectUID") != std::string::npos, message);
-    jsonErrorMessage(f.get("/wado?requestType=WADO&studyUID=abc&seriesUID=" + kSeriesNative + "&objectUID=" + sop), 400,
-                     "invalid-argument");
-    jsonErrorMessage(f.get("/wado?requestType=WADO&studyUID=" + kStudy + "&seriesUID=" + std::string(65, '1') + "&objectUID=" + sop),
+    jsonErrorMessage(
+        f.get("/wado?requestType=WADO&studyUID=abc&seriesUID=" + kSeriesNative + "&objectUID=" + sop), 400,
+        "invalid-argument");
+    jsonErrorMessage(f.get("/wado?requestType=WADO&studyUID=" + kStudy +
+                           "&seriesUID=" + std::string(65, '1') + "&objectUID=" + sop),
                      400, "invalid-argument");
     BOOST_TEST(endpointCount(f.emulator, "getSeries") == 0);
     BOOST_TEST(endpointCount(f.emulator, "getImage") == 0);
@@ -187,12 +194,12 @@ BOOST_AUTO_TEST_CASE(wado_uri_uids_are_validated_like_wado_rs) {
 BOOST_AUTO_TEST_CASE(frame_list_is_bounded_and_streamed) {
     auto& f = WebFixture::shared();
     const std::string sop = firstSop(kStudyMultiframe, kSeriesMultiframe);
-    const std::string base =
-        "/dicom-web/studies/" + kStudyMultiframe + "/series/" + kSeriesMultiframe + "/instances/" + sop + "/frames/";
-    const std::map<std::string, std::string> accept{{"Accept", "multipart/related; type=application/octet-stream"}};
+    const std::string base = "/dicom-web/studies/" + kStudyMultiframe + "/series/" + kSeriesMultiframe +
+                             "/instances/" + sop + "/frames/";
+    const std::map<std::string, std::string> accept{
+        {"Accept", "multipart/related; type=application/octet-stream"}};
     // The amplification of the finding: one frame listed over and over.
-    auto message = jsonErrorMessage(f.get(base + "1,1,1,1,1,1,1,1,1", accept),
-                                    400, "invalid-argument");
+    auto message = jsonErrorMessage(f.get(base + "1,1,1,1,1,1,1,1,1", accept), 400, "invalid-argument");
     BOOST_TEST(message.find("longer than the instance's 8 frames") != std::string::npos, message);
     std::string thousands;
     for (std::size_t i = 0; i <= kMaxFramesPerRequest; ++i) thousands += i ? ",1" : "1";
@@ -217,8 +224,8 @@ BOOST_AUTO_TEST_CASE(get_with_a_body_is_refused_and_the_connection_closed) {
     auto& f = WebFixture::shared();
     const std::string smuggled = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
     RawSocket socket(f.server->port());
-    BOOST_REQUIRE(socket.send("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " + std::to_string(smuggled.size()) +
-                              "\r\n\r\n" + smuggled));
+    BOOST_REQUIRE(socket.send("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " +
+                              std::to_string(smuggled.size()) + "\r\n\r\n" + smuggled));
     bool closed = false;
     const std::string answer = socket.readUntilClosed(30s, closed);
     BOOST_TEST(closed);
@@ -229,13 +236,14 @@ BOOST_AUTO_TEST_CASE(get_with_a_body_is_refused_and_the_connection_closed) {
 
     // A chunked body is refused the same way.
     RawSocket chunked(f.server->port());
-    BOOST_REQUIRE(chunked.send("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n" +
-                               [&] {
-                                   std::ostringstream hex;
-                                   hex << std::hex << smuggled.size();
-                                   return hex.str();
-                               }() +
-                               "\r\n" + smuggled + "\r\n0\r\n\r\n"));
+    BOOST_REQUIRE(
+        chunked.send("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                     [&] {
+                         std::ostringstream hex;
+                         hex << std::hex << smuggled.size();
+                         return hex.str();
+                     }() +
+                     "\r\n" + smuggled + "\r\n0\r\n\r\n"));
     const std::string second = chunked.readUntilClosed(30s, closed);
     BOOST_TEST(closed);
     BOOST_TEST(countOccurrences(second, "HTTP/1.1 ") == 1u, second);
@@ -251,7 +259,8 @@ BOOST_AUTO_TEST_CASE(get_with_a_body_is_refused_and_the_connection_closed) {
 
     // Keep-alive without bodies still works: two requests, two answers.
     RawSocket keepAlive(f.server->port());
-    BOOST_REQUIRE(keepAlive.send(smuggled + "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"));
+    BOOST_REQUIRE(
+        keepAlive.send(smuggled + "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"));
     const std::string fourth = keepAlive.readUntilClosed(30s, closed);
     BOOST_TEST(countOccurrences(fourth, "HTTP/1.1 200") == 2u, fourth);
 }
@@ -273,7 +282,8 @@ struct SmallServer {
         s.maxQueued = 2;
         s.maxConnectionsPerClient = maxPerClient;
         s.headerTimeout = headerTimeout;
-        server = std::make_unique<web::DicomWebServer>(*f.services->query, *f.services->retrieve, web::ScopeResolver{}, nullptr, s);
+        server = std::make_unique<web::DicomWebServer>(*f.services->query, *f.services->retrieve,
+                                                       web::ScopeResolver{}, nullptr, s);
         server->start();
     }
     unsigned short port() const { return server->port(); }
@@ -318,9 +328,11 @@ BOOST_AUTO_TEST_CASE(trickling_clients_cannot_starve_others) {
     std::atomic<bool> stop{false};
     std::thread trickle([&] {
         // One header byte per socket every 200 ms, for at most 20 s (never a full header).
-        const std::string header = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+        const std::string header =
+            "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
         const auto until = std::chrono::steady_clock::now() + 20s;
-        for (std::size_t at = 0; !stop && std::chrono::steady_clock::now() < until; at = (at + 1) % header.size()) {
+        for (std::size_t at = 0; !stop && std::chrono::steady_clock::now() < until;
+             at = (at + 1) % header.size()) {
             for (auto& t : tricklers) t->send(header.substr(at, 1));
             for (int i = 0; i < 4 && !stop; ++i) std::this_thread::sleep_for(50ms);
         }
@@ -348,7 +360,9 @@ BOOST_AUTO_TEST_CASE(a_trickled_header_is_dropped_at_its_deadline) {
     std::atomic<bool> stop{false};
     std::thread trickle([&] {
         // One byte every 250 ms: each read succeeds well within Poco's 60 s per-read timeout.
-        const std::string header = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+        const std::string header =
+            "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
         for (std::size_t at = 0; !stop && at < header.size(); ++at) {
             if (!slow.send(header.substr(at, 1))) break;
             for (int i = 0; i < 5 && !stop; ++i) std::this_thread::sleep_for(50ms);
@@ -356,7 +370,8 @@ BOOST_AUTO_TEST_CASE(a_trickled_header_is_dropped_at_its_deadline) {
     });
     // Poll for the drop with a generous deadline (header timeout 2 s; the trickle would last 25 s).
     const bool closed = slow.closedWithin(20s);
-    const auto after = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+    const auto after =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
     stop = true;
     trickle.join();
     BOOST_TEST(closed, "the trickling connection was still open after 20 s");

@@ -1,14 +1,14 @@
 // The pure parsers and checks behind docs/limits.md (issue 9), table-driven: strict integers,
 // the one UID check, the fan-out cap, the frame-list cap, WADO-URI render parameters, and the
 // config keys of the HTTP bounds.
+#include <boost/test/unit_test.hpp>
+
 #include "bridge/common/Config.h"
 #include "bridge/common/Error.h"
 #include "bridge/common/Text.h"
 #include "bridge/query/Query.h"
 #include "web/ImageRenderer.h"
 #include "web/WebRoute.h"
-
-#include <boost/test/unit_test.hpp>
 
 using namespace bridge;
 using namespace bridge::web;
@@ -40,8 +40,8 @@ BOOST_AUTO_TEST_CASE(parse_decimal_is_strict_and_never_wraps) {
 BOOST_AUTO_TEST_CASE(one_uid_check) {
     BOOST_TEST(isValidUid("1.2.840.10008.1.2"));
     BOOST_TEST(isValidUid(std::string(64, '1')));
-    for (const std::string& bad : {std::string(), std::string(65, '1'), std::string("1.2.3a"), std::string("1.2 3"),
-                                   std::string("1.2.3' OR 1=1")})
+    for (const std::string& bad : {std::string(), std::string(65, '1'), std::string("1.2.3a"),
+                                   std::string("1.2 3"), std::string("1.2.3' OR 1=1")})
         BOOST_TEST(!isValidUid(bad), bad);
     BOOST_TEST(checkedUid("1.2.3", "objectUID") == "1.2.3");
     BOOST_TEST(invalidArgument([] { checkedUid("abc", "objectUID"); }));
@@ -54,7 +54,8 @@ BOOST_AUTO_TEST_CASE(fan_out_cap) {
     try {
         checkFanOut("SeriesInstanceUID", 300);
     } catch (const BridgeError& e) {
-        BOOST_TEST(std::string(e.what()) == "too many values in SeriesInstanceUID: 300 (at most " + std::to_string(kMaxFanOutValues) +
+        BOOST_TEST(std::string(e.what()) == "too many values in SeriesInstanceUID: 300 (at most " +
+                                                std::to_string(kMaxFanOutValues) +
                                                 " per request); split the request");
     }
 }
@@ -69,8 +70,12 @@ BOOST_AUTO_TEST_CASE(frame_list_cap) {
 
 BOOST_AUTO_TEST_CASE(wado_uri_render_parameters) {
     RenderOptions o;
-    parseWadoUriRenderParameters({{"rows", "64"}, {"Columns", "48"}, {"windowCenter", "40"}, {"windowWidth", "400"},
-                                  {"imageQuality", "80"}, {"frameNumber", "2"}},
+    parseWadoUriRenderParameters({{"rows", "64"},
+                                  {"Columns", "48"},
+                                  {"windowCenter", "40"},
+                                  {"windowWidth", "400"},
+                                  {"imageQuality", "80"},
+                                  {"frameNumber", "2"}},
                                  o);
     BOOST_TEST(o.viewportHeight == 64);
     BOOST_TEST(o.viewportWidth == 48);
@@ -82,14 +87,23 @@ BOOST_AUTO_TEST_CASE(wado_uri_render_parameters) {
     BOOST_TEST(onlyRows.viewportWidth == kMaxRenderDimension);
     const std::string over = std::to_string(kMaxRenderDimension + 1);
     const std::vector<std::vector<std::pair<std::string, std::string>>> bad{
-        {{"rows", over}},        {{"columns", over}},          {{"rows", "99999999999"}},     {{"rows", "12abc"}},
-        {{"rows", "0"}},         {{"rows", "-5"}},             {{"imageQuality", "101"}},     {{"imageQuality", "0x10"}},
-        {{"frameNumber", "0"}},  {{"frameNumber", "1,2"}},     {{"windowCenter", "40"}},      {{"windowCenter", "a"}, {"windowWidth", "1"}},
+        {{"rows", over}},
+        {{"columns", over}},
+        {{"rows", "99999999999"}},
+        {{"rows", "12abc"}},
+        {{"rows", "0"}},
+        {{"rows", "-5"}},
+        {{"imageQuality", "101"}},
+        {{"imageQuality", "0x10"}},
+        {{"frameNumber", "0"}},
+        {{"frameNumber", "1,2"}},
+        {{"windowCenter", "40"}},
+        {{"windowCenter", "a"}, {"windowWidth", "1"}},
         {{"windowCenter", "40"}, {"windowWidth", "0"}}};
     for (const auto& parameters : bad) {
         RenderOptions r;
-        BOOST_TEST(invalidArgument([&] { parseWadoUriRenderParameters(parameters, r); }), parameters.front().first + "=" +
-                                                                                                parameters.front().second);
+        BOOST_TEST(invalidArgument([&] { parseWadoUriRenderParameters(parameters, r); }),
+                   parameters.front().first + "=" + parameters.front().second);
     }
     // /rendered's viewport shares the bound.
     RenderOptions v;
