@@ -4,34 +4,115 @@
 #include "bridge/query/AccessPolicy.h"
 #include "bridge/retrieve/BridgeServices.h"
 #include "bridge/retrieve/Metrics.h"
+#include "web/ClientConnectionGuard.h"
 #include "web/HttpAuthenticator.h"
 #include "web/LandingPage.h"
 #include "web/Readiness.h"
+#include "web/WebExchange.h"
 #include "web/WebRequestHandler.h"
 
 #include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPServerConnection.h>
 #include <Poco/Net/SSLManager.h>
 #include <Poco/Net/SecureServerSocket.h>
-#include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/TCPServer.h>
+#include <Poco/Net/TCPServerConnectionFactory.h>
 
 
 namespace bridge::web {
 namespace {
 
+/// Tells the guard when a request's header has been parsed and when its response is done.
+class GuardedHandler : public Poco::Net::HTTPRequestHandler {
+public:
+    GuardedHandler(WebContext& context, LandingPage& landing, ClientConnectionGuard& guard, Poco::Net::SocketAddress peer)
+        : inner_(context, landing), guard_(guard), peer_(std::move(peer)) {
+        guard_.requestStarted(peer_);
+    }
+    ~GuardedHandler() override { guard_.requestFinished(peer_); }
+    void handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override {
+        inner_.handleRequest(request, response);
+    }
+
+private:
+    WebRequestHandler inner_;
+    ClientConnectionGuard& guard_;
+    Poco::Net::SocketAddress peer_;
+};
+
 class HandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
 public:
-    HandlerFactory(WebContext& context, LandingPage& landing) : context_(context), landing_(landing) {}
-    Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
-        return new WebRequestHandler(context_, landing_);
+    HandlerFactory(WebContext& context, LandingPage& landing, ClientConnectionGuard& guard)
+        : context_(context), landing_(landing), guard_(guard) {}
+    Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest& request) override {
+        return new GuardedHandler(context_, landing_, guard_, request.clientAddress());
     }
+    /// What Poco's HTTPServer::stopAll(true) does: every open connection stops at once.
+    void abortConnections() { serverStopped(this, true); }
 
 private:
     WebContext& context_;
     LandingPage& landing_;
+    ClientConnectionGuard& guard_;
+};
+
+/// Poco's HTTP connection, admitted by the guard first (per-client cap, header deadline).
+class GuardedConnection : public Poco::Net::HTTPServerConnection {
+public:
+    GuardedConnection(const Poco::Net::StreamSocket& socket, Poco::Net::HTTPServerParams::Ptr params,
+                      Poco::Net::HTTPRequestHandlerFactory::Ptr factory, ClientConnectionGuard& guard, const WebSettings& settings)
+        : HTTPServerConnection(socket, params, factory), guard_(guard), settings_(settings) {}
+
+    void run() override {
+        auto lease = guard_.admit(socket());
+        if (!lease) return refuse();
+        HTTPServerConnection::run();
+    }
+
+private:
+    /// 503 JSON (the error table's "overloaded") without reading the request, then close.
+    void refuse() {
+        const auto& m = errorMapping(ErrorCode::Overloaded);
+        const std::string body = "{\"error\":" + jsonQuote(m.name) + ",\"message\":" +
+                                 jsonQuote("too many connections from this client (at most " +
+                                           std::to_string(settings_.maxConnectionsPerClient) + ")") +
+                                 ",\"status\":" + std::to_string(m.httpStatus) + "}";
+        const std::string response = "HTTP/1.1 " + std::to_string(m.httpStatus) +
+                                     " Service Unavailable\r\nContent-Type: application/json\r\nAccess-Control-Allow-Origin: " +
+                                     settings_.allowedOrigin + "\r\nRetry-After: 1\r\nConnection: close\r\nContent-Length: " +
+                                     std::to_string(body.size()) + "\r\n\r\n" + body;
+        try {
+            socket().setSendTimeout(Poco::Timespan(1, 0));
+            socket().sendBytes(response.data(), static_cast<int>(response.size()));
+            socket().shutdownSend();
+        } catch (const Poco::Exception&) {
+            // The client is gone: nothing to tell it.
+        }
+    }
+
+    ClientConnectionGuard& guard_;
+    const WebSettings& settings_;
+};
+
+class GuardedConnectionFactory : public Poco::Net::TCPServerConnectionFactory {
+public:
+    GuardedConnectionFactory(Poco::Net::HTTPServerParams::Ptr params, Poco::Net::HTTPRequestHandlerFactory::Ptr factory,
+                             ClientConnectionGuard& guard, const WebSettings& settings)
+        : params_(std::move(params)), factory_(std::move(factory)), guard_(guard), settings_(settings) {}
+    Poco::Net::TCPServerConnection* createConnection(const Poco::Net::StreamSocket& socket) override {
+        return new GuardedConnection(socket, params_, factory_, guard_, settings_);
+    }
+
+private:
+    Poco::Net::HTTPServerParams::Ptr params_;
+    Poco::Net::HTTPRequestHandlerFactory::Ptr factory_;
+    ClientConnectionGuard& guard_;
+    const WebSettings& settings_;
 };
 
 ScopeResolver scopeFrom(AccessPolicy* policy) {
@@ -122,8 +203,8 @@ void DicomWebServer::start() {
                                                               tls_.keyFile + ": " + e.displayText());
         }
     }
-    auto* params = new Poco::Net::HTTPServerParams;
-    Poco::Net::HTTPServerParams::Ptr sharedParams(params);  // one set of limits for both listeners
+    // One reference-counted params object shared by both listeners and every connection.
+    Poco::Net::HTTPServerParams::Ptr params(new Poco::Net::HTTPServerParams);
     // Threads: the working requests plus the waiting ones (they hold a thread while queued in
     // the RequestGate) plus two to answer 503 promptly. Keep-alive connections hold a thread.
     const int threads = std::max(1, s.maxThreads) + std::max(0, s.maxQueued) + 2;
@@ -134,55 +215,68 @@ void DicomWebServer::start() {
     params->setMaxKeepAliveRequests(1000);
     params->setTimeout(Poco::Timespan(60, 0));
     params->setServerName("tcia-bridge");
-    Poco::Net::HTTPRequestHandlerFactory::Ptr factory = new HandlerFactory(*context_, *landing_);
-    if (s.plainEnabled) {
-        Poco::Net::ServerSocket socket;
+    // Poco's timeout above is per read; the guard bounds a whole header and the connections
+    // per client (issue 9 finding 3), on both listeners together.
+    ClientConnectionGuard::Limits limits;
+    limits.maxPerClient = s.maxConnectionsPerClient;
+    limits.headerTimeout = std::chrono::duration_cast<std::chrono::milliseconds>(s.headerTimeout);
+    limits.keepAliveIdle = std::chrono::milliseconds(10'000);
+    guard_ = std::make_unique<ClientConnectionGuard>(limits);
+    handlers_ = new HandlerFactory(*context_, *landing_, *guard_);
+    Poco::Net::HTTPRequestHandlerFactory::Ptr handlers(handlers_);
+    auto listen = [&](Poco::Net::ServerSocket& socket, std::uint16_t port) {
         try {
-            socket.bind(Poco::Net::SocketAddress(s.bindAddress, s.port), true);
-            socket.listen(128);
-        } catch (const Poco::Exception& e) {
-            throw BridgeError(ErrorCode::Internal, "cannot listen on " + s.bindAddress + ":" + std::to_string(s.port) + ": " + e.displayText());
-        }
-        port_ = socket.address().port();
-        threadPool_ = std::make_unique<Poco::ThreadPool>(2, threads, 60);
-        std::lock_guard lock(serverMutex_);
-        server_ = std::make_unique<Poco::Net::HTTPServer>(factory, *threadPool_, socket, sharedParams);
-        server_->start();
-    }
-    if (s.httpsPort) {
-        // The TLS handshake runs lazily on the connection's pool thread (Poco SecureSocketImpl
-        // acceptSSL), bounded by the same socket timeout, never on the accept thread.
-        Poco::Net::SecureServerSocket socket(tlsContext);
-        try {
-            socket.bind(Poco::Net::SocketAddress(s.bindAddress, *s.httpsPort), true);
+            socket.bind(Poco::Net::SocketAddress(s.bindAddress, port), true);
             socket.listen(128);
         } catch (const Poco::Exception& e) {
             stop();
-            throw BridgeError(ErrorCode::Internal, "cannot listen on " + s.bindAddress + ":" + std::to_string(*s.httpsPort) + ": " + e.displayText());
+            throw BridgeError(ErrorCode::Internal,
+                              "cannot listen on " + s.bindAddress + ":" + std::to_string(port) + ": " + e.displayText());
         }
-        httpsPort_ = socket.address().port();
-        httpsThreadPool_ = std::make_unique<Poco::ThreadPool>(2, threads, 60);
+        return socket.address().port();
+    };
+    auto serve = [&](Poco::Net::ServerSocket& socket, std::unique_ptr<Poco::ThreadPool>& pool,
+                     std::unique_ptr<Poco::Net::TCPServer>& server) {
+        pool = std::make_unique<Poco::ThreadPool>(2, threads, 60);
         std::lock_guard lock(serverMutex_);
-        httpsServer_ = std::make_unique<Poco::Net::HTTPServer>(factory, *httpsThreadPool_, socket, sharedParams);
-        httpsServer_->start();
+        server = std::make_unique<Poco::Net::TCPServer>(
+            new GuardedConnectionFactory(params, handlers, *guard_, context_->settings), *pool, socket,
+            Poco::Net::TCPServerParams::Ptr(params.get(), true));
+        server->start();
+    };
+    if (s.plainEnabled) {
+        Poco::Net::ServerSocket socket;
+        port_ = listen(socket, s.port);
+        serve(socket, threadPool_, server_);
+    }
+    if (s.httpsPort) {
+        // The TLS handshake runs lazily on the connection's pool thread (Poco SecureSocketImpl
+        // acceptSSL), under the same guard and socket timeout, never on the accept thread.
+        Poco::Net::SecureServerSocket socket(tlsContext);
+        httpsPort_ = listen(socket, *s.httpsPort);
+        serve(socket, httpsThreadPool_, httpsServer_);
     }
 }
 
 void DicomWebServer::stop() {
+    if (!server_ && !httpsServer_) return;
+    for (auto* server : {server_.get(), httpsServer_.get()})
+        if (server) server->stop();
+    // What Poco's HTTPServer::stopAll(true) does: every open connection stops at once.
+    if (handlers_) static_cast<HandlerFactory*>(handlers_)->abortConnections();
     // Handlers may still run (a /metrics scrape among them): everything they touch -- context_,
     // landing_, readiness_ -- is destroyed only after these joins, in ~DicomWebServer.
-    auto stopOne = [this](std::unique_ptr<Poco::Net::HTTPServer>& server, std::unique_ptr<Poco::ThreadPool>& pool) {
-        if (!server) return;
-        server->stopAll(true);
-        {
-            std::lock_guard lock(serverMutex_);
-            server.reset();
-        }
-        pool->joinAll();
-        pool.reset();
-    };
-    stopOne(server_, threadPool_);
-    stopOne(httpsServer_, httpsThreadPool_);
+    for (auto* pool : {threadPool_.get(), httpsThreadPool_.get()})
+        if (pool) pool->joinAll();
+    {
+        std::lock_guard lock(serverMutex_);
+        server_.reset();
+        httpsServer_.reset();
+    }
+    threadPool_.reset();
+    httpsThreadPool_.reset();
+    handlers_ = nullptr;
+    guard_.reset();
 }
 
 int DicomWebServer::currentConnections() const {

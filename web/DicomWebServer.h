@@ -10,7 +10,10 @@
 // Threads and overload: Poco serves each connection (keep-alive) on a pool thread; a
 // RequestGate lets WebSettings::maxThreads requests work at once and WebSettings::maxQueued
 // wait; any request beyond gets 503 JSON {"error":"overloaded"} at once. Connections beyond
-// the pool's capacity wait in Poco's accept queue.
+// the pool's capacity wait in Poco's accept queue. A ClientConnectionGuard admits each
+// connection first: at most WebSettings::maxConnectionsPerClient per client address (503 JSON
+// and close beyond), and WebSettings::headerTimeout in total for each request header (then
+// the connection is dropped), so trickling clients cannot hold the pool (issue 9 finding 3).
 //
 // Listeners: plain HTTP on settings.port unless settings.plainEnabled is false; HTTPS on
 // settings.httpsPort when set (Poco NetSSL SecureServerSocket, TLS 1.2+, BCP 195 cipher suites,
@@ -29,7 +32,8 @@
 namespace Poco {
 class ThreadPool;
 namespace Net {
-class HTTPServer;
+class HTTPRequestHandlerFactory;
+class TCPServer;
 }
 }  // namespace Poco
 
@@ -40,6 +44,7 @@ class AccessPolicy;
 
 namespace bridge::web {
 
+class ClientConnectionGuard;
 class LandingPage;
 class ReadinessProbe;
 
@@ -81,13 +86,15 @@ private:
     std::unique_ptr<WebContext> context_;
     std::unique_ptr<LandingPage> landing_;
     std::unique_ptr<ReadinessProbe> readiness_;
+    std::unique_ptr<ClientConnectionGuard> guard_;
+    Poco::Net::HTTPRequestHandlerFactory* handlers_ = nullptr;  ///< owned by server_'s connection factory
     std::unique_ptr<Poco::ThreadPool> threadPool_;
-    std::unique_ptr<Poco::Net::HTTPServer> server_;
+    std::unique_ptr<Poco::Net::TCPServer> server_;
     std::uint16_t port_ = 0;
     mutable std::mutex serverMutex_;  ///< guards server_ against currentConnections() from handlers
     TlsSettings tls_;
     std::unique_ptr<Poco::ThreadPool> httpsThreadPool_;
-    std::unique_ptr<Poco::Net::HTTPServer> httpsServer_;
+    std::unique_ptr<Poco::Net::TCPServer> httpsServer_;
     std::uint16_t httpsPort_ = 0;
 };
 

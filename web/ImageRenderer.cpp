@@ -1,6 +1,7 @@
 #include "web/ImageRenderer.h"
 
 #include "bridge/common/Error.h"
+#include "bridge/common/Text.h"
 #include "web/InstanceCodec.h"
 
 #include <dcmtk/dcmimage/diregist.h>  // registers color image support with DicomImage
@@ -8,6 +9,9 @@
 #include <dcmtk/dcmimgle/dcmimage.h>
 #include <dcmtk/dcmjpeg/dipijpeg.h>
 
+#include <Poco/String.h>
+
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -40,8 +44,9 @@ void parseRenderParameters(const std::vector<std::pair<std::string, std::string>
     for (const auto& [name, value] : parameters) {
         if (name == "viewport") {
             auto v = numbers(value, name);
-            if (v.size() < 2 || v[0] < 1 || v[1] < 1 || v[0] > 8192 || v[1] > 8192)
-                throw BridgeError(ErrorCode::InvalidArgument, "viewport must be width,height in 1..8192");
+            if (v.size() < 2 || v[0] < 1 || v[1] < 1 || v[0] > kMaxRenderDimension || v[1] > kMaxRenderDimension)
+                throw BridgeError(ErrorCode::InvalidArgument,
+                                  "viewport must be width,height in 1.." + std::to_string(kMaxRenderDimension));
             options.viewportWidth = static_cast<int>(v[0]);
             options.viewportHeight = static_cast<int>(v[1]);
         } else if (name == "quality") {
@@ -54,6 +59,44 @@ void parseRenderParameters(const std::vector<std::pair<std::string, std::string>
             options.window = std::make_pair(v[0], v[1]);
         }
     }
+}
+
+void parseWadoUriRenderParameters(const std::vector<std::pair<std::string, std::string>>& parameters, RenderOptions& options) {
+    auto value = [&](const char* wanted) -> std::optional<std::string> {
+        for (const auto& [name, v] : parameters)
+            if (Poco::icompare(name, std::string(wanted)) == 0) return v;
+        return std::nullopt;
+    };
+    auto integer = [](const std::string& text, const char* name, std::int64_t low, std::int64_t high) {
+        auto v = parseDecimal(text);
+        if (!v || *v < low || *v > high)
+            throw BridgeError(ErrorCode::InvalidArgument, std::string(name) + " must be an integer in " + std::to_string(low) + ".." +
+                                                              std::to_string(high) + ", got '" + text.substr(0, 40) + "'");
+        return static_cast<int>(*v);
+    };
+    auto real = [](const std::string& text, const char* name) {
+        char* end = nullptr;
+        const double v = std::strtod(text.c_str(), &end);
+        if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(v))
+            throw BridgeError(ErrorCode::InvalidArgument, std::string(name) + " must be a number, got '" + text.substr(0, 40) + "'");
+        return v;
+    };
+    const auto rows = value("rows"), columns = value("columns");
+    if (rows || columns) {
+        // PS3.18 9.1.2.2.2/.3: one of the two alone bounds only its own dimension.
+        options.viewportHeight = rows ? integer(*rows, "rows", 1, kMaxRenderDimension) : kMaxRenderDimension;
+        options.viewportWidth = columns ? integer(*columns, "columns", 1, kMaxRenderDimension) : kMaxRenderDimension;
+    }
+    const auto center = value("windowCenter"), width = value("windowWidth");
+    if (center && width) {
+        const double c = real(*center, "windowCenter"), w = real(*width, "windowWidth");
+        if (w <= 0) throw BridgeError(ErrorCode::InvalidArgument, "windowWidth must be positive");
+        options.window = std::make_pair(c, w);
+    } else if (center || width) {
+        throw BridgeError(ErrorCode::InvalidArgument, "windowCenter and windowWidth go together");
+    }
+    if (auto quality = value("imageQuality")) options.quality = integer(*quality, "imageQuality", 1, 100);
+    if (auto frame = value("frameNumber")) options.frameNumber = integer(*frame, "frameNumber", 1, 999'999'999);
 }
 
 std::vector<std::uint8_t> renderFrame(DcmFileFormat& file, const RenderOptions& options) {

@@ -10,6 +10,7 @@
 #include <dcmtk/dcmdata/dcdeftag.h>
 
 #include <functional>
+#include <map>
 #include <sstream>
 
 namespace bridge::web {
@@ -240,47 +241,72 @@ void WadoResource::retrieveFrames(WebExchange& exchange, const WebRoute& route) 
     auto file = parseInstance(*instance.bytes);
     const int frames = frameCount(*file);
     if (frames == 0) throw BridgeError(ErrorCode::NotFound, "instance has no pixel data");
-    std::vector<FrameData> out;
-    bool multipart = true;
-    for (int number : route.frames) {
+    // Everything that can fail on the request is checked before the first byte goes out.
+    // Repeats are allowed, but the list may not be longer than the instance has frames, so a
+    // response never holds more than the instance's pixel data (issue 9 finding 5).
+    if (route.frames.size() > static_cast<std::size_t>(frames))
+        throw BridgeError(ErrorCode::InvalidArgument, "frame list of " + std::to_string(route.frames.size()) +
+                                                          " numbers is longer than the instance's " + std::to_string(frames) + " frames");
+    for (int number : route.frames)
         if (number > frames)
             throw BridgeError(ErrorCode::NotFound, "frame " + std::to_string(number) + " out of range 1.." + std::to_string(frames));
-        std::unique_ptr<FrameData> chosen;
-        for (const auto& rep : reps) {
-            if (rep.mediaType == "application/octet-stream" &&
-                (rep.transferSyntax == kAnyTransferSyntax || isNativeTransferSyntax(rep.transferSyntax))) {
-                // "*" with octet-stream: the bridge always sends native little endian, the
-                // encoding every client can display (PS3.18 8.7.3.3.2).
-                chosen = std::make_unique<FrameData>(uncompressedFrame(*file, number));
-            } else if (rep.mediaType != "application/octet-stream") {
-                auto compressed = compressedFrame(*file, number);
-                if (compressed && compressed->mediaType == rep.mediaType &&
-                    (rep.transferSyntax == kAnyTransferSyntax || rep.transferSyntax == compressed->transferSyntax))
-                    chosen = std::move(compressed);
+
+    // Each distinct frame is decoded once; a decoded frame is kept only until its last mention.
+    std::map<int, std::size_t> remaining;
+    for (int number : route.frames) ++remaining[number];
+    std::map<int, std::shared_ptr<const FrameData>> decoded;
+    bool multipart = true;
+    auto frame = [&](int number) -> std::shared_ptr<const FrameData> {
+        auto it = decoded.find(number);
+        std::shared_ptr<const FrameData> out;
+        if (it != decoded.end()) {
+            out = it->second;
+        } else {
+            std::unique_ptr<FrameData> chosen;
+            for (const auto& rep : reps) {
+                if (rep.mediaType == "application/octet-stream" &&
+                    (rep.transferSyntax == kAnyTransferSyntax || isNativeTransferSyntax(rep.transferSyntax))) {
+                    // "*" with octet-stream: the bridge always sends native little endian, the
+                    // encoding every client can display (PS3.18 8.7.3.3.2).
+                    chosen = std::make_unique<FrameData>(uncompressedFrame(*file, number));
+                } else if (rep.mediaType != "application/octet-stream") {
+                    auto compressed = compressedFrame(*file, number);
+                    if (compressed && compressed->mediaType == rep.mediaType &&
+                        (rep.transferSyntax == kAnyTransferSyntax || rep.transferSyntax == compressed->transferSyntax))
+                        chosen = std::move(compressed);
+                }
+                if (chosen) {
+                    multipart = rep.multipart;
+                    break;
+                }
             }
-            if (chosen) {
-                multipart = rep.multipart;
-                break;
-            }
+            if (!chosen)
+                throw BridgeError(ErrorCode::NotAcceptable,
+                                  "frame available as application/octet-stream or in its stored syntax " + transferSyntaxOf(*file));
+            out = std::move(chosen);
+            decoded[number] = out;
         }
-        if (!chosen)
-            throw BridgeError(ErrorCode::NotAcceptable,
-                              "frame available as application/octet-stream or in its stored syntax " + transferSyntaxOf(*file));
-        out.push_back(std::move(*chosen));
-    }
-    if (!multipart && out.size() == 1) {
-        exchange.sendBytes(200, out[0].mediaType, out[0].bytes.data(), out[0].bytes.size());
+        if (--remaining[number] == 0) decoded.erase(number);
+        return out;
+    };
+
+    // The first frame decides the media type (and surfaces 406) before the headers go out.
+    auto first = frame(route.frames.front());
+    if (!multipart && route.frames.size() == 1) {
+        exchange.sendBytes(200, first->mediaType, first->bytes.data(), first->bytes.size());
         return;
     }
-    std::ostringstream body;
-    MultipartWriter writer(body, MultipartWriter::makeBoundary());
-    const std::string partType = out.front().mediaType;
-    for (std::size_t i = 0; i < out.size(); ++i)
-        writer.writePart(out[i].mediaType + "; transfer-syntax=" + out[i].transferSyntax, out[i].bytes.data(), out[i].bytes.size(),
-                         {{"Content-Location", instanceUrl(exchange, instance) + "/frames/" + std::to_string(route.frames[i])}});
+    // Streamed part by part (chunked): memory holds one frame, not the whole body twice.
+    const std::string boundary = MultipartWriter::makeBoundary();
+    std::ostream& body = exchange.beginStream("multipart/related; type=\"" + first->mediaType + "\"; boundary=" + boundary);
+    MultipartWriter writer(body, boundary);
+    const std::string base = instanceUrl(exchange, instance) + "/frames/";
+    for (std::size_t i = 0; i < route.frames.size(); ++i) {
+        auto data = i == 0 ? first : frame(route.frames[i]);
+        writer.writePart(data->mediaType + "; transfer-syntax=" + data->transferSyntax, data->bytes.data(), data->bytes.size(),
+                         {{"Content-Location", base + std::to_string(route.frames[i])}});
+    }
     writer.finish();
-    const std::string text = body.str();
-    exchange.sendBytes(200, writer.contentType(partType), text.data(), text.size());
 }
 
 void WadoResource::retrieveBulkData(WebExchange& exchange, const WebRoute& route) {
@@ -345,11 +371,15 @@ void WadoResource::wadoUri(WebExchange& exchange) {
     route.sopInstanceUid = exchange.parameter("objectUID");
     if (route.studyInstanceUid.empty() || route.seriesInstanceUid.empty() || route.sopInstanceUid.empty())
         throw BridgeError(ErrorCode::InvalidArgument, "studyUID, seriesUID and objectUID are required");
+    // Validated like WADO-RS path UIDs (issue 9 finding 10), before anything reaches TCIA.
+    checkedUid(route.studyInstanceUid, "studyUID");
+    checkedUid(route.seriesInstanceUid, "seriesUID");
+    checkedUid(route.sopInstanceUid, "objectUID");
     std::string contentType = exchange.parameter("contentType");
     if (contentType.empty()) contentType = "image/jpeg";  // PS3.18 9.1.2.2.1 default for single-frame
     const std::string ts = exchange.parameter("transferSyntax");
-    DicomInstance instance = fetchInstance(exchange, route);
     if (contentType == "application/dicom") {
+        DicomInstance instance = fetchInstance(exchange, route);
         if (!ts.empty() && ts != kAnyTransferSyntax && ts != instance.transferSyntaxUid) {
             if (!isNativeTransferSyntax(ts)) throw BridgeError(ErrorCode::NotAcceptable, "cannot encode to " + ts);
             auto bytes = transcodeInstance(*instance.bytes, ts);
@@ -363,18 +393,8 @@ void WadoResource::wadoUri(WebExchange& exchange) {
         throw BridgeError(ErrorCode::NotAcceptable, "contentType must be application/dicom, image/jpeg or image/png");
     RenderOptions options;
     options.mediaType = contentType;
-    const std::string frame = exchange.parameter("frameNumber");
-    if (!frame.empty()) options.frameNumber = parseFrameList(frame).front();
-    const std::string rows = exchange.parameter("rows"), columns = exchange.parameter("columns");
-    if (!rows.empty() || !columns.empty()) {
-        options.viewportHeight = rows.empty() ? 8192 : std::atoi(rows.c_str());
-        options.viewportWidth = columns.empty() ? 8192 : std::atoi(columns.c_str());
-        if (options.viewportHeight < 1 || options.viewportWidth < 1) throw BridgeError(ErrorCode::InvalidArgument, "bad rows/columns");
-    }
-    const std::string center = exchange.parameter("windowCenter"), width = exchange.parameter("windowWidth");
-    if (!center.empty() && !width.empty()) options.window = std::make_pair(std::atof(center.c_str()), std::atof(width.c_str()));
-    const std::string quality = exchange.parameter("imageQuality");
-    if (!quality.empty()) options.quality = std::max(1, std::min(100, std::atoi(quality.c_str())));
+    parseWadoUriRenderParameters(exchange.parameters(), options);  // bounded by kMaxRenderDimension
+    DicomInstance instance = fetchInstance(exchange, route);
     auto file = parseInstance(*instance.bytes);
     auto image = renderFrame(*file, options);
     exchange.sendBytes(200, contentType, image.data(), image.size());

@@ -172,7 +172,8 @@ void WebExchange::sendGzippedJson(const std::string& gz, const std::string& cont
 }
 
 void WebExchange::sendBytes(int status, const std::string& contentType, const void* data, std::size_t size) {
-    response_.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
+    // With the reason phrase: "400 Bad Request", not Poco's leftover "400 OK".
+    response_.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
     response_.setContentType(contentType);
     response_.setContentLength64(static_cast<Poco::UInt64>(size));
     sent_ = true;

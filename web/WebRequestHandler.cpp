@@ -112,6 +112,15 @@ void dispatch(WebExchange& exchange, LandingPage& landing) {
     throw BridgeError(ErrorCode::NotFound, "no such resource: " + path.substr(0, 200));
 }
 
+/// Whether a body follows the header (RFC 9112 6.3: Transfer-Encoding, or a Content-Length
+/// other than 0).
+bool carriesBody(const Poco::Net::HTTPServerRequest& request) {
+    if (request.has("Transfer-Encoding")) return true;
+    if (!request.has("Content-Length")) return false;
+    const std::string& length = request.get("Content-Length");
+    return length.find_first_not_of("0 \t") != std::string::npos || length.empty();
+}
+
 /// Metrics and the audit record of one answered request. Never throws.
 void observe(WebExchange* exchange, Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
              const std::string& route, const Stopwatch& watch, const std::string& detail) noexcept {
@@ -182,6 +191,18 @@ void WebRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& request, Poc
         response.send() << "{\"error\":\"invalid-argument\",\"message\":\"malformed request URI\",\"status\":400}";
         observe(nullptr, request, response, route, watch, "malformed request URI");
         return;
+    }
+    if (carriesBody(request)) {
+        // The bridge never reads a request body, so after this response it must not stay on
+        // the connection to be parsed as the next request (issue 9 finding 7: desync behind a
+        // keep-alive proxy). Writes get their 405 below; a body on GET/HEAD/OPTIONS is refused.
+        response.setKeepAlive(false);
+        const std::string& method = request.getMethod();
+        if (method == "GET" || method == "HEAD" || method == "OPTIONS") {
+            answerError(*exchange, ErrorCode::InvalidArgument, "a " + method + " request must not carry a body");
+            observe(exchange.get(), request, response, route, watch, "request body refused");
+            return;
+        }
     }
     {
         // Probes and scrapes bypass admission: an overloaded bridge is alive and says so.

@@ -1,6 +1,7 @@
 #include "web/WebRoute.h"
 
 #include "bridge/common/Error.h"
+#include "bridge/common/Text.h"
 
 #include <algorithm>
 #include <cctype>
@@ -20,20 +21,23 @@ std::vector<std::string> segments(const std::string& path) {
     return out;
 }
 
-const std::string& uid(const std::string& s) {
-    // PS3.5 9.1: UIDs are digits and dots, at most 64 characters.
-    if (s.empty() || s.size() > 64 ||
-        !std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c) || c == '.'; }))
-        throw BridgeError(ErrorCode::InvalidArgument, "not a valid UID: '" + s.substr(0, 80) + "'");
-    return s;
-}
+const std::string& uid(const std::string& s) { return checkedUid(s); }
 
 }  // namespace
+
+const std::string& checkedUid(const std::string& text, const std::string& name) {
+    if (!isValidUid(text)) throw BridgeError(ErrorCode::InvalidArgument,
+                          "not a valid UID" + (name.empty() ? std::string() : " in " + name) + ": '" + text.substr(0, 80) + "'");
+    return text;
+}
 
 std::vector<int> parseFrameList(const std::string& text) {
     std::vector<int> frames;
     std::size_t start = 0;
     while (start <= text.size()) {
+        if (frames.size() == kMaxFramesPerRequest)
+            throw BridgeError(ErrorCode::InvalidArgument,
+                              "frame list too long: at most " + std::to_string(kMaxFramesPerRequest) + " frame numbers per request");
         auto comma = text.find(',', start);
         if (comma == std::string::npos) comma = text.size();
         std::string item = text.substr(start, comma - start);

@@ -27,8 +27,18 @@ struct WebRoute {
 /// UID (frames must be positive integers; UIDs only digits and dots, at most 64 characters).
 std::optional<WebRoute> parseWebRoute(const std::string& path);
 
-/// "1,3,5" -> {1,3,5}. Throws BridgeError(InvalidArgument) on anything else.
+/// Most frame numbers one frames request may list (issue 9 finding 5: a list of 8,000 copies of
+/// one frame amplified an 8 KB frame into 68 MB). WadoResource also refuses a list longer
+/// than the instance's frame count, so a response never exceeds the instance's pixel data.
+inline constexpr std::size_t kMaxFramesPerRequest = 1000;
+
+/// "1,3,5" -> {1,3,5}. Throws BridgeError(InvalidArgument) on anything else, and for a list
+/// of more than kMaxFramesPerRequest numbers.
 std::vector<int> parseFrameList(const std::string& text);
+
+/// `text` when it is a UID (isValidUid, PS3.5 9.1); else throws BridgeError(InvalidArgument)
+/// "not a valid UID in <name>: '...'". The one UID check of WADO-RS paths and WADO-URI parameters.
+const std::string& checkedUid(const std::string& text, const std::string& name = {});
 
 }  // namespace bridge::web
 

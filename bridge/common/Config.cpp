@@ -201,6 +201,9 @@ void parseWeb(WebSettings& w, const Json::Value& v, const std::string& path) {
     s.on("allowedOrigin", [&](auto& x, auto& p) { w.allowedOrigin = asString(x, p); });
     s.on("plainEnabled", [&](auto& x, auto& p) { w.plainEnabled = asBool(x, p); });
     s.on("httpsPort", [&](auto& x, auto& p) { w.httpsPort = asOptionalPort(x, p); });
+    s.on("headerTimeoutSeconds", [&](auto& x, auto& p) { w.headerTimeout = std::chrono::seconds(asInt(x, p, 1, 3600)); });
+    s.on("maxConnectionsPerClient",
+         [&](auto& x, auto& p) { w.maxConnectionsPerClient = static_cast<int>(asInt(x, p, 0, 100000)); });
     s.run();
 }
 

@@ -72,6 +72,12 @@ struct WebSettings {
     bool plainEnabled = true;
     /// HTTPS listener (certificates from Config::tls); unset = none, 0 = any free port.
     std::optional<std::uint16_t> httpsPort;
+    /// Total time to send one request header (from connect; after a response, from its end
+    /// plus the 10 s keep-alive idle time); then the connection is dropped (slowloris).
+    std::chrono::seconds headerTimeout{15};
+    /// Open connections per client IP address; beyond: 503 JSON and close. 0 = no limit
+    /// (behind a reverse proxy every client has the proxy's address: raise it or use 0).
+    int maxConnectionsPerClient = 32;
 };
 
 /// TLS material for both faces (HTTPS and DICOM TLS), PEM files. Used when a TLS port is set.

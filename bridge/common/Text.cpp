@@ -1,5 +1,8 @@
 #include "bridge/common/Text.h"
 
+#include <algorithm>
+#include <charconv>
+
 namespace bridge {
 
 std::string trimSpaces(std::string_view text) {
@@ -7,6 +10,20 @@ std::string trimSpaces(std::string_view text) {
     while (b < e && text[b] == ' ') ++b;
     while (e > b && text[e - 1] == ' ') --e;
     return std::string(text.substr(b, e - b));
+}
+
+bool isValidUid(std::string_view text) {
+    return !text.empty() && text.size() <= 64 &&
+           std::all_of(text.begin(), text.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
+}
+
+std::optional<std::int64_t> parseDecimal(std::string_view text) {
+    if (text.empty() || text.size() > 18 || !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        return std::nullopt;
+    std::int64_t value = 0;
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+    return value;
 }
 
 }  // namespace bridge

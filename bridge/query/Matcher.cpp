@@ -1,6 +1,7 @@
 #include "bridge/query/Matcher.h"
 
 #include "bridge/common/Error.h"
+#include "bridge/common/Text.h"
 
 #include <dcmtk/dcmdata/dctag.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
@@ -274,7 +275,7 @@ Matcher::Alternative Matcher::parseAlternative(const std::string& text) const {
     if (vr_ == EVR_UI) {
         // PS3.5 9.1: digits and dots, at most 64 characters. Refusing garbage here saves a TCIA
         // call per bad UID and tells the caller what is wrong.
-        if (text.size() > 64 || !std::all_of(text.begin(), text.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; }))
+        if (!text.empty() && !isValidUid(text))
             throw invalid("not a UID (digits and dots, at most 64 characters)");
     }
     if (compare_ == Compare::Date) {

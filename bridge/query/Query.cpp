@@ -1,5 +1,7 @@
 #include "bridge/query/Query.h"
 
+#include "bridge/common/Error.h"
+
 #include <algorithm>
 #include <cctype>
 
@@ -49,6 +51,12 @@ bool CollectionScope::allows(const std::string& collection) const {
         if (sameCollection(d, collection)) return false;
     if (!only) return true;
     return std::any_of(only->begin(), only->end(), [&](const std::string& o) { return sameCollection(o, collection); });
+}
+
+void checkFanOut(const std::string& keyword, std::size_t count) {
+    if (count <= kMaxFanOutValues) return;
+    throw BridgeError(ErrorCode::InvalidArgument, "too many values in " + keyword + ": " + std::to_string(count) + " (at most " +
+                                                      std::to_string(kMaxFanOutValues) + " per request); split the request");
 }
 
 const QueryKey* Query::key(const DcmTagKey& tag) const {

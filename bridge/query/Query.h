@@ -54,6 +54,17 @@ struct Query {
     std::string value(const DcmTagKey& tag) const;
 };
 
+/// Most values one list key that fans out to TCIA -- PatientID, StudyInstanceUID,
+/// SeriesInstanceUID, the collection -- may hold in one query (C-FIND, QIDO-RS) or retrieve
+/// (C-MOVE, C-GET, WADO): each value costs one TCIA call and catalog cache rows (issue 9
+/// finding 6: 300 StudyInstanceUIDs made 300 getPatientStudy calls).
+inline constexpr std::size_t kMaxFanOutValues = 100;
+
+/// Throws BridgeError(InvalidArgument) "too many values in <keyword>: N (at most
+/// kMaxFanOutValues per request); split the request" when `count` exceeds kMaxFanOutValues.
+/// The one check and message behind QIDO (400), C-FIND (A900 + ErrorComment) and C-MOVE/C-GET.
+void checkFanOut(const std::string& keyword, std::size_t count);
+
 /// The private-free tag that carries the TCIA collection name in identifiers and results.
 /// ClinicalTrialProtocolID (0012,0020): TCIA's own de-identification fills the Clinical Trial
 /// module with the collection, so a PACS shows it in the usual place.

@@ -643,6 +643,13 @@ std::unique_ptr<FindCursor> QueryEngine::find(const Query& query, const CancelTo
         Matcher m(key, options);  // throws InvalidArgument for malformed values
         if (!m.isUniversal()) state->matchers.push_back(std::move(m));
     }
+    // Each exact value of these keys becomes a TCIA call (or a collection walk): bounded.
+    static const std::pair<DcmTagKey, const char*> kFanOutKeys[] = {{DCM_PatientID, "PatientID"},
+                                                                   {DCM_StudyInstanceUID, "StudyInstanceUID"},
+                                                                   {DCM_SeriesInstanceUID, "SeriesInstanceUID"},
+                                                                   {kCollectionTag, "ClinicalTrialProtocolID"}};
+    for (const auto& [tag, keyword] : kFanOutKeys)
+        if (const Matcher* m = state->matcher(tag)) checkFanOut(keyword, m->exactValues().size());
     auto steps = Planner(state).build();
     std::optional<std::size_t> cap;
     if (settings_.maxResults > 0) cap = settings_.maxResults;

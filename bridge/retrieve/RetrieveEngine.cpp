@@ -51,6 +51,10 @@ RetrieveEngine::RetrieveEngine(MetadataSource& metadata, tcia::TciaApi& tcia, In
     : metadata_(metadata), cache_(cache), downloads_(tcia, cache, maxConcurrentDownloads) {}
 
 RetrievePlan RetrieveEngine::plan(const RetrieveRequest& request, const CancelToken& cancel) {
+    // Each PatientID / Study / Series UID is one TCIA call: bounded like a query's lists.
+    checkFanOut("PatientID", request.patientIds.size());
+    checkFanOut("StudyInstanceUID", request.studyInstanceUids.size());
+    checkFanOut("SeriesInstanceUID", request.seriesInstanceUids.size());
     // 1. Which TCIA getSeries calls answer the request.
     std::vector<tcia::SeriesFilter> calls;
     switch (request.level) {
