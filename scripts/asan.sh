@@ -20,7 +20,7 @@ built=$(date +%s)
 # A finding fails the test: ASan halts, UBSan does not recover (also compiled in), leaks count.
 # Suppressions (with reasons) for code that is not ours: scripts/sanitizer-suppressions/.
 SUPP=$ROOT/scripts/sanitizer-suppressions
-export ASAN_OPTIONS="halt_on_error=1:abort_on_error=1:detect_leaks=1:detect_stack_use_after_return=0:strict_string_checks=0:check_initialization_order=1:${ASAN_EXTRA_OPTIONS:-}"
+export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:detect_stack_use_after_return=0:strict_string_checks=0:check_initialization_order=1:${ASAN_EXTRA_OPTIONS:-}"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:suppressions=$SUPP/ubsan.supp"
 export LSAN_OPTIONS="suppressions=$SUPP/lsan.supp:print_suppressions=0"
 export TCP_NODELAY=1

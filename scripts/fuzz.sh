@@ -16,7 +16,7 @@ TIMEOUT_S=${FUZZ_TIMEOUT_SECONDS:-20}
 
 if ! command -v clang++ >/dev/null; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
-  $SUDO apt-get install -y -qq --no-install-recommends clang
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends clang
 fi
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ -DBRIDGE_FUZZ=ON >/dev/null

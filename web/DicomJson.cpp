@@ -8,6 +8,7 @@
 #include <dcmtk/dcmdata/dcjson.h>
 #include <dcmtk/dcmdata/dcvrpobw.h>
 
+#include <cctype>
 #include <map>
 #include <set>
 #include <sstream>
@@ -52,6 +53,49 @@ void putValue(DcmDataset& ds, const DcmTagKey& key, const std::string& value) {
     }
 }
 
+// DCMTK 3.6.7 writes a non-finite FL/FD value as a bare `nan` / `inf`, which is not JSON (OHIF's
+// JSON.parse fails on the whole response; fuzz/dicom_json_record found it). JSON has no NaN or
+// Infinity: such a value becomes null, as an empty value is (PS3.18 F.2.5). Strings are skipped.
+std::string nullNonFiniteNumbers(std::string json) {
+    std::string out;
+    out.reserve(json.size());
+    bool inString = false;
+    for (std::size_t i = 0; i < json.size(); ++i) {
+        const char c = json[i];
+        if (inString) {
+            out += c;
+            if (c == '\\' && i + 1 < json.size()) out += json[++i];
+            else if (c == '"') inString = false;
+            continue;
+        }
+        if (c == '"') {
+            inString = true;
+            out += c;
+            continue;
+        }
+        // Only a token where a value starts ("1e5" holds a letter too).
+        const auto last = out.find_last_not_of(" \t\r\n");
+        const bool valueStart = last != std::string::npos && (out[last] == '[' || out[last] == ',' || out[last] == ':');
+        if (!valueStart) {
+            out += c;
+            continue;
+        }
+        const std::size_t start = i;
+        std::size_t j = (c == '-' || c == '+') ? i + 1 : i;
+        std::size_t k = j;
+        while (k < json.size() && std::isalpha(static_cast<unsigned char>(json[k]))) ++k;
+        if (k > j) {
+            const std::string word = json.substr(j, k - j);
+            if (j == start && (word == "true" || word == "false" || word == "null")) out += word;
+            else out += "null";
+            i = k - 1;
+            continue;
+        }
+        out += c;
+    }
+    return out;
+}
+
 }  // namespace
 
 std::unique_ptr<DcmDataset> recordToDataset(const DicomRecord& record) {
@@ -69,7 +113,7 @@ std::string recordToJson(const DicomRecord& record) {
     OFCondition cond = ds->writeJson(out, format);
     if (cond.bad()) throw BridgeError(ErrorCode::Internal, std::string("DICOM JSON encoding failed: ") + cond.text());
     out << '}';
-    return out.str();
+    return nullNonFiniteNumbers(out.str());
 }
 
 std::string recordsToJsonArray(const std::vector<DicomRecord>& records) {
@@ -108,7 +152,7 @@ std::string datasetToJson(DcmDataset& dataset, const BulkDataUriFunction& bulkDa
     OFCondition cond = dataset.writeJson(out, format);
     if (cond.bad()) throw BridgeError(ErrorCode::Internal, std::string("DICOM JSON encoding failed: ") + cond.text());
     out << '}';
-    return out.str();
+    return nullNonFiniteNumbers(out.str());
 }
 
 }  // namespace bridge::web

@@ -165,9 +165,11 @@ std::vector<PatientRecord> TciaClient::newPatientsInCollection(const std::string
                                                                const std::string& fromDate) {
     require(collection, "Collection");
     require(fromDate, "fromDate");
-    Params p = version_ == ApiVersion::V4
-                   ? Params{{"Collection", collection}, {"fromDate", formatV4Date(fromDate)}}
-                   : Params{{"Collection", collection}, {"Date", formatV1NewDate(fromDate)}};
+    // The date is formatted (and may throw) before the list is built: a throw from inside a
+    // braced list in ?: made GCC 12 destroy a pair after its scope (ASan stack-use-after-scope).
+    const bool v4 = version_ == ApiVersion::V4;
+    const std::string date = v4 ? formatV4Date(fromDate) : formatV1NewDate(fromDate);
+    Params p{{"Collection", collection}, {v4 ? "fromDate" : "Date", date}};
     return parsePatients(getJson("NewPatientsInCollection", p), version_);
 }
 

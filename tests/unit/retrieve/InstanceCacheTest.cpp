@@ -176,7 +176,19 @@ BOOST_AUTO_TEST_CASE(sigkill_during_stores_never_leaves_a_servable_partial_file)
             for (const auto& f : s.files) cache.store(s.record.seriesInstanceUid, f);
         _exit(0);
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    // Kill once stores are under way: a finished (non-temporary) file is in the series directory
+    // (polled, with a deadline; a fixed 300 ms sleep failed under TSan on a loaded machine before
+    // the first store had finished).
+    const std::string childSeriesDir = dir.path() + "/instances/" + s.record.seriesInstanceUid;
+    const auto storedOne = [&] {
+        std::error_code ec;
+        for (fs::directory_iterator it(childSeriesDir, ec), end; !ec && it != end; it.increment(ec))
+            if (it->path().filename().string().find(".tmp-") == std::string::npos) return true;
+        return false;
+    };
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    while (!storedOne() && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
     kill(child, SIGKILL);
     int status = 0;
     waitpid(child, &status, 0);

@@ -14,11 +14,10 @@
 #include "bridge/common/Error.h"
 #include "bridge/tcia/ZipStreamReader.h"
 
-#if defined(__has_include)
-#if __has_include(<sanitizer/allocator_interface.h>)
-#include <sanitizer/allocator_interface.h>
-#define BRIDGE_HAVE_SANITIZER_ALLOCATOR 1
-#endif
+#if defined(BRIDGE_SANITIZED)
+// The sanitizer runtimes (gcc's and clang's ASan/TSan) replace malloc and count for themselves;
+// gcc ships no <sanitizer/allocator_interface.h>, so declare the one function used.
+extern "C" std::size_t __sanitizer_get_current_allocated_bytes();
 #endif
 
 using namespace bridge;
@@ -29,7 +28,7 @@ namespace {
 // Bytes currently allocated on the heap: the sanitizer allocator's count when it replaces malloc,
 // glibc's otherwise (in-use arena bytes + mmapped chunks, where a large reserve lands).
 std::size_t heapBytesInUse() {
-#if defined(BRIDGE_SANITIZED) && defined(BRIDGE_HAVE_SANITIZER_ALLOCATOR)
+#if defined(BRIDGE_SANITIZED)
     return __sanitizer_get_current_allocated_bytes();
 #else
     struct mallinfo2 mi = mallinfo2();
