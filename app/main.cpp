@@ -38,7 +38,8 @@ const char* const kUsage = R"(usage:
 
 options (override the configuration file; see conf/tcia-bridge.example.json):
   --config FILE             JSON configuration (// comments allowed)
-  --tcia-url URL            TCIA REST base URL, e.g. https://services.cancerimagingarchive.net/nbia-api/services/v4
+  --tcia-url URL            TCIA REST base URL (default https://nbia.cancerimagingarchive.net/nbia-api/services/v4;
+                            the older https://services.cancerimagingarchive.net/nbia-api/services/v4 also works)
   --aet AET                 the bridge's DIMSE AE title (default TCIA)
   --dimse-port N            DIMSE port (default 11112; 0 = any free port, printed at start)
   --http-port N             DICOMweb port (default 8080; 0 = any free port, printed at start)
@@ -53,8 +54,8 @@ sync options:
   --collection NAME         harvest only this collection (repeatable; default: all)
   --no-resume               start the harvest over instead of continuing an unfinished one
 
-environment: TCIA_USERNAME, TCIA_PASSWORD, TCIA_CLIENT_SECRET, TCIA_TOKEN_URL (restricted
-collections); TCP_NODELAY (set to 1 by the bridge unless given).
+environment: TCIA_USERNAME, TCIA_PASSWORD, TCIA_CLIENT_SECRET, TCIA_TOKEN_URL (legacy
+restricted collections: controlled-access data left NBIA in July 2025); TCP_NODELAY (set to 1 by the bridge unless given).
 Stops cleanly on SIGINT / SIGTERM.
 )";
 

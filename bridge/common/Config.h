@@ -14,7 +14,7 @@
 namespace bridge {
 
 struct TciaSettings {
-    std::string baseUrl = "https://services.cancerimagingarchive.net/nbia-api/services/v4";
+    std::string baseUrl = "https://nbia.cancerimagingarchive.net/nbia-api/services/v4";  ///< NBIA v4 (2026); services.cancerimagingarchive.net still works when configured
     std::string apiVersion = "v4";  ///< "v4" or "v1"; guessed from baseUrl when not given
     // Optional OAuth2 password grant (restricted collections). Never logged.
     std::string tokenUrl;      ///< empty = no authentication
