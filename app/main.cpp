@@ -48,6 +48,7 @@ options (override the configuration file; see conf/tcia-bridge.example.json):
   --destination AET=HOST:PORT
                             a C-MOVE destination (repeatable; adds to dimse.peers)
   --no-dimse | --no-web     do not start that server
+  --no-harvest              do not harvest the catalog in the background (catalog.harvestOnStart)
   --log-level LEVEL         trace, debug, info (default), warn, error
   --help                    this text
 sync options:
@@ -93,7 +94,7 @@ Arguments parseArguments(int argc, char** argv) {
         else if (a == "--tcia-url" || a == "--aet" || a == "--dimse-port" || a == "--http-port" ||
                  a == "--bind" || a == "--cache-dir" || a == "--destination" || a == "--log-level")
             args.overrides.emplace_back(a, value(a));
-        else if (a == "--no-dimse" || a == "--no-web")
+        else if (a == "--no-dimse" || a == "--no-web" || a == "--no-harvest")
             args.overrides.emplace_back(a, "");
         else if (a == "--collection" && args.sync)
             args.collections.push_back(value(a));
@@ -150,6 +151,8 @@ bridge::Config loadConfig(const Arguments& args) {
             config.dimse.enabled = false;
         } else if (flag == "--no-web") {
             config.web.enabled = false;
+        } else if (flag == "--no-harvest") {
+            config.catalog.harvestOnStart = false;
         }
     }
     return config;
@@ -228,6 +231,12 @@ int runSyncCommand(const Arguments& args, const bridge::Config& config, const si
 
 int runServe(const bridge::Config& config, const sigset_t& stopSignals) {
     auto services = bridge::makeBridgeServices(config);
+    // Harvest on start: fills the catalog in the background (collections, then study level,
+    // then series level); broad queries answer from it meanwhile and say how complete they are.
+    // Started before the servers, which read services->harvester.
+    const bool harvesting =
+        config.catalog.harvestOnStart &&
+        bridge::startHarvest(*services, {}, [](const std::string& message) { std::cerr << "tcia-bridge: " << message << "\n"; });
     std::unique_ptr<bridge::dimse::DimseServer> dimse;
     std::unique_ptr<bridge::web::DicomWebServer> web;
     std::ostringstream where;
@@ -235,6 +244,7 @@ int runServe(const bridge::Config& config, const sigset_t& stopSignals) {
         dimse = std::make_unique<bridge::dimse::DimseServer>(config.dimse,
                                                              bridge::dimse::makeDimseDependencies(*services));
         dimse->start();
+        services->dimsePort = dimse->port();
         where << "DIMSE listening on " << config.dimse.bindAddress << ":" << dimse->port() << " (AE "
               << config.dimse.aeTitle;
         for (const auto& [aet, _] : config.dimse.collectionAets) where << ", " << aet;
@@ -262,6 +272,7 @@ int runServe(const bridge::Config& config, const sigset_t& stopSignals) {
             where << "; catalog refresh every " << config.catalog.refreshInterval.count() << " s";
         }
     }
+    if (harvesting) where << "; harvesting the catalog in the background (GET /status)";
     where << "; TCIA at " << config.tcia.baseUrl;
     std::printf("tcia-bridge: %s\n", where.str().c_str());
     std::fflush(stdout);
@@ -271,6 +282,7 @@ int runServe(const bridge::Config& config, const sigset_t& stopSignals) {
     std::printf("tcia-bridge: %s received, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
     std::fflush(stdout);
     refresher.reset();  // cancels a refresh in flight (between TCIA calls) and joins
+    services->harvester.reset();  // cancels the harvest (staged rows are discarded) and joins
     if (web) web->stop();
     if (dimse) dimse->stop();
     return 0;

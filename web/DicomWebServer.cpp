@@ -1,8 +1,10 @@
 #include "web/DicomWebServer.h"
 
+#include "bridge/catalog/Catalog.h"
 #include "bridge/common/Error.h"
 #include "bridge/query/AccessPolicy.h"
 #include "bridge/retrieve/BridgeServices.h"
+#include "bridge/retrieve/InstanceCache.h"
 #include "web/LandingPage.h"
 #include "web/WebRequestHandler.h"
 
@@ -37,7 +39,25 @@ ScopeResolver scopeFrom(AccessPolicy* policy) {
 
 DicomWebServer::DicomWebServer(BridgeServices& services)
     : DicomWebServer(*services.query, *services.retrieve, scopeFrom(services.access.get()), services.metadata.get(),
-                     services.config.web) {}
+                     services.config.web) {
+    // The services outlive this server (composition root); so does their harvester, when set.
+    context_->status = [&services] {
+        StatusSnapshot s;
+        if (services.harvester) s.harvest = services.harvester->status();
+        if (auto* catalog = dynamic_cast<Catalog*>(services.metadata.get())) {
+            s.collections = catalog->harvestStates();
+            s.now = catalog->nowSeconds();
+        }
+        if (services.instanceCache) s.cache = services.instanceCache->stats();
+        const auto& d = services.config.dimse;
+        s.dimseEnabled = d.enabled;
+        s.aeTitle = d.aeTitle;
+        s.dimseHost = d.bindAddress;
+        s.dimsePort = services.dimsePort ? services.dimsePort : d.port;
+        if (!d.peers.empty()) s.moveDestinationExample = d.peers.begin()->first;
+        return s;
+    };
+}
 
 DicomWebServer::DicomWebServer(QueryService& query, RetrieveService& retrieve, AccessPolicy* access, MetadataSource* metadata,
                                WebSettings settings)

@@ -10,6 +10,7 @@
 #include "web/MetadataCache.h"
 #include "web/QidoResponseCache.h"
 #include "web/RequestGate.h"
+#include "web/StatusPage.h"
 
 #include <functional>
 #include <optional>
@@ -36,6 +37,8 @@ struct WebContext {
     /// (the catalog); see QidoResponseCache.h.
     QidoResponseCache qidoCache;
     RequestGate gate;
+    /// Harvest, cache and connection facts for /status and the landing page; may be empty.
+    StatusSource status;
 };
 
 }  // namespace bridge::web

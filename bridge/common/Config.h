@@ -76,6 +76,9 @@ struct CatalogSettings {
     std::chrono::seconds ttl{24 * 3600};  ///< lazily-filled entries older than this are refetched
     /// serve mode: Catalog::refreshIncremental() this often (CatalogRefresher); 0 = never.
     std::chrono::seconds refreshInterval{3600};
+    /// serve mode: harvest missing or stale collections in the background (CatalogHarvester);
+    /// `--no-harvest` turns it off.
+    bool harvestOnStart = true;
 };
 
 struct QuerySettings {
