@@ -42,7 +42,8 @@ const char* const kUsage = R"(usage:
 
 options (override the configuration file; see conf/tcia-bridge.example.json):
   --config FILE             JSON configuration (// comments allowed)
-  --tcia-url URL            TCIA REST base URL, e.g. https://services.cancerimagingarchive.net/nbia-api/services/v4
+  --tcia-url URL            TCIA REST base URL (default https://nbia.cancerimagingarchive.net/nbia-api/services/v4;
+                            the older https://services.cancerimagingarchive.net/nbia-api/services/v4 also works)
   --aet AET                 the bridge's DIMSE AE title (default TCIA)
   --dimse-port N            DIMSE port (default 11112; 0 = any free port, printed at start)
   --http-port N             DICOMweb port (default 8080; 0 = any free port, printed at start)
@@ -59,6 +60,7 @@ options (override the configuration file; see conf/tcia-bridge.example.json):
                             --http-port off / --dimse-port off: no plain listener for that face
   --bearer-token TOKEN      turn HTTP authentication on and accept this bearer token (repeatable;
                             default scope: public collections). See docs/security.md
+  --no-harvest              do not harvest the catalog in the background (catalog.harvestOnStart)
   --log-level LEVEL         trace, debug, info (default), warn, error
   --log-format text|json    log line format (default text)
   --log-file FILE           log to FILE (appended) instead of stderr
@@ -69,8 +71,9 @@ sync options:
   --collection NAME         harvest only this collection (repeatable; default: all)
   --no-resume               start the harvest over instead of continuing an unfinished one
 
-environment: TCIA_USERNAME, TCIA_PASSWORD, TCIA_CLIENT_SECRET, TCIA_TOKEN_URL (restricted
-collections); TCP_NODELAY (set to 1 by the bridge unless given).
+environment: TCIA_USERNAME, TCIA_PASSWORD, TCIA_CLIENT_SECRET, TCIA_TOKEN_URL (legacy
+restricted collections: controlled-access data left NBIA in July 2025); TCP_NODELAY (set to 1
+by the bridge unless given).
 Stops cleanly on SIGINT / SIGTERM. SIGHUP re-reads the configuration file and applies
 dimse.peers, dimse.allowedCallingAets, dimse.checkCallerHost, access.* and log.* without
 dropping associations (other keys need a restart). Every key: docs/configuration.md.
@@ -117,7 +120,7 @@ Arguments parseArguments(int argc, char** argv) {
                  a == "--tls-cert" || a == "--tls-key" || a == "--tls-ca" || a == "--https-port" ||
                  a == "--dicom-tls-port" || a == "--bearer-token")
             args.overrides.emplace_back(a, value(a));
-        else if (a == "--no-dimse" || a == "--no-web")
+        else if (a == "--no-dimse" || a == "--no-web" || a == "--no-harvest")
             args.overrides.emplace_back(a, "");
         else if (a == "--collection" && args.sync)
             args.collections.push_back(value(a));
@@ -204,6 +207,8 @@ bridge::Config loadConfig(const Arguments& args) {
             config.dimse.enabled = false;
         } else if (flag == "--no-web") {
             config.web.enabled = false;
+        } else if (flag == "--no-harvest") {
+            config.catalog.harvestOnStart = false;
         }
     }
     bridge::validateConfig(config);
@@ -287,6 +292,12 @@ void reloadConfiguration(const Arguments& args, bridge::BridgeServices& services
 
 int runServe(const Arguments& args, const bridge::Config& config, const sigset_t& stopSignals) {
     auto services = bridge::makeBridgeServices(config);
+    // Harvest on start: fills the catalog in the background (collections, then study level,
+    // then series level); broad queries answer from it meanwhile and say how complete they are.
+    // Started before the servers, which read services->harvester.
+    const bool harvesting =
+        config.catalog.harvestOnStart &&
+        bridge::startHarvest(*services, {}, [](const std::string& message) { std::cerr << "tcia-bridge: " << message << "\n"; });
     std::unique_ptr<bridge::dimse::DimseServer> dimse;
     std::unique_ptr<bridge::web::DicomWebServer> web;
     std::ostringstream where;
@@ -294,6 +305,7 @@ int runServe(const Arguments& args, const bridge::Config& config, const sigset_t
         dimse = std::make_unique<bridge::dimse::DimseServer>(config.dimse,
                                                              bridge::dimse::makeDimseDependencies(*services), config.tls);
         dimse->start();
+        services->dimsePort = dimse->port() ? dimse->port() : dimse->tlsPort();
         if (config.dimse.plainEnabled) where << "DIMSE listening on " << config.dimse.bindAddress << ":" << dimse->port();
         if (config.dimse.plainEnabled && config.dimse.tlsPort) where << ", ";
         if (config.dimse.tlsPort)
@@ -330,6 +342,7 @@ int runServe(const Arguments& args, const bridge::Config& config, const sigset_t
             where << "; catalog refresh every " << config.catalog.refreshInterval.count() << " s";
         }
     }
+    if (harvesting) where << "; harvesting the catalog in the background (GET /status)";
     where << "; TCIA at " << config.tcia.baseUrl;
     std::printf("tcia-bridge: %s\n", where.str().c_str());
     std::fflush(stdout);
@@ -343,6 +356,7 @@ int runServe(const Arguments& args, const bridge::Config& config, const sigset_t
     std::printf("tcia-bridge: %s received, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
     std::fflush(stdout);
     refresher.reset();  // cancels a refresh in flight (between TCIA calls) and joins
+    services->harvester.reset();  // cancels the harvest (staged rows are discarded) and joins
     if (web) web->stop();
     if (dimse) dimse->stop();
     return 0;

@@ -32,4 +32,17 @@ std::string truncationComment(std::size_t cap) {
     return errorComment("more than " + std::to_string(cap) + " matches; narrow the query");
 }
 
+std::string incompleteComment(const std::string& incompleteness) {
+    // "catalog harvest in progress: N of M collections[ (series level)]; results may be
+    // incomplete" -> "harvest in progress: N of M collections; results incomplete" (fits LO).
+    std::string text = incompleteness;
+    const std::string prefix = "catalog ";
+    if (text.rfind(prefix, 0) == 0) text = text.substr(prefix.size());
+    const auto cut = text.find(';');
+    if (cut != std::string::npos) text = text.substr(0, cut);
+    const auto level = text.find(" (series level)");
+    if (level != std::string::npos) text.erase(level);
+    return errorComment(text + "; results incomplete");
+}
+
 }  // namespace bridge::dimse

@@ -48,4 +48,9 @@ std::uint16_t retrieveFinalStatus(const SubOperationCounts& counts, bool cancell
 /// Text for the C-FIND truncation ErrorComment, e.g. "more than 10000 matches; narrow the query".
 std::string truncationComment(std::size_t cap);
 
+/// ErrorComment for a C-FIND answered from a catalog still being harvested: the gist of
+/// FindCursor::incompleteness() within LO's 64 characters, e.g.
+/// "harvest in progress: 37 of 135 collections; results incomplete".
+std::string incompleteComment(const std::string& incompleteness);
+
 }  // namespace bridge::dimse

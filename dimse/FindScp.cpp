@@ -73,6 +73,15 @@ void findCallback(void* data, OFBool cancelled, T_DIMSE_C_FindRQ* request, DcmDa
             response->DimseStatus = STATUS_Pending;
             return;
         }
+        if (!ctx.cursor->incompleteness().empty()) {
+            // Documented choice (dimse/README.md "Partial answers while the catalog is
+            // harvested"): like truncation, the matches sent stay valid and the final A700 +
+            // ErrorComment says the list is incomplete -- a Success cannot carry a comment
+            // (PS3.7 C.4.1.1.4) and C-FIND has no Warning status.
+            response->DimseStatus = kStatusFindTruncated;
+            *statusDetail = commentDetail(incompleteComment(ctx.cursor->incompleteness()));
+            return;
+        }
         if (ctx.cursor->truncated()) {
             // Documented choice (README "C-FIND truncation"): the matches sent stay valid, the
             // final A700 tells the user the list is incomplete (CTK #1435, Weasis #392).

@@ -26,9 +26,9 @@ if [ $EMULATOR = 1 ]; then
     curl -sf -o /dev/null "http://127.0.0.1:8899/nbia-api/services/v4/getCollectionValues" && break
     sleep 0.1
   done
-  # Harvest the (small) sample archive so broad searches (OHIF's study list, PatientName=*)
-  # are answered from the catalog; against the real TCIA run `tcia-bridge sync` yourself.
-  "$BUILD/tcia-bridge" sync --config conf/emulator.json "$@"
+  # No `sync` first: the bridge harvests the (small) sample archive by itself on start, so
+  # broad searches (OHIF's study list, PatientName=*) are complete within seconds; progress at
+  # http://127.0.0.1:8080/status (docs/harvest.md).
   "$BUILD/tcia-bridge" --config conf/emulator.json "$@"
 else
   "$BUILD/tcia-bridge" "$@"

@@ -1,11 +1,13 @@
 #include "web/DicomWebServer.h"
 
+#include "bridge/catalog/Catalog.h"
 #include "bridge/common/Error.h"
 #include "bridge/query/AccessPolicy.h"
 #include "bridge/retrieve/BridgeServices.h"
 #include "bridge/retrieve/Metrics.h"
 #include "web/ClientConnectionGuard.h"
 #include "web/HttpAuthenticator.h"
+#include "bridge/retrieve/InstanceCache.h"
 #include "web/LandingPage.h"
 #include "web/Readiness.h"
 #include "web/WebExchange.h"
@@ -177,6 +179,23 @@ DicomWebServer::DicomWebServer(BridgeServices& services)
     context_->readiness = [probe = readiness_.get()] { return probe->check(); };
     if (services.config.auth.enabled)
         context_->auth = std::make_shared<HttpAuthenticator>(services.config.auth, services.config.access);
+    // The services outlive this server (composition root); so does their harvester, when set.
+    context_->status = [&services] {
+        StatusSnapshot s;
+        if (services.harvester) s.harvest = services.harvester->status();
+        if (auto* catalog = dynamic_cast<Catalog*>(services.metadata.get())) {
+            s.collections = catalog->harvestStates();
+            s.now = catalog->nowSeconds();
+        }
+        if (services.instanceCache) s.cache = services.instanceCache->stats();
+        const auto& d = services.config.dimse;
+        s.dimseEnabled = d.enabled;
+        s.aeTitle = d.aeTitle;
+        s.dimseHost = d.bindAddress;
+        s.dimsePort = services.dimsePort ? services.dimsePort : d.port;
+        if (!d.peers.empty()) s.moveDestinationExample = d.peers.begin()->first;
+        return s;
+    };
 }
 
 DicomWebServer::DicomWebServer(QueryService& query, RetrieveService& retrieve, AccessPolicy* access, MetadataSource* metadata,

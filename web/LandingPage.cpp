@@ -2,6 +2,8 @@
 
 #include "bridge/tcia/Model.h"
 
+#include <Poco/URI.h>
+
 #include <algorithm>
 
 namespace bridge::web {
@@ -51,7 +53,10 @@ std::string renderLandingHtml(const std::vector<CollectionInfo>& collections, co
     } else {
         out += "<table><thead><tr><th>Collection</th><th>License</th><th>Citation</th></tr></thead><tbody>\n";
         for (const auto& c : collections) {
-            out += "<tr><td>" + html(c.name) + "</td><td>" +
+            std::string encoded;
+            Poco::URI::encode(c.name, "&=?#+/ ", encoded);
+            out += "<tr><td><a href=\"" + html(dicomWebRoot + "/studies?ClinicalTrialProtocolID=" + encoded) + "\">" +
+                   html(c.name) + "</a></td><td>" +
                    (c.licenseName.empty() && c.licenseUri.empty() ? std::string("see TCIA")
                                                                   : link(c.licenseUri, c.licenseName.empty() ? c.licenseUri : c.licenseName)) +
                    "</td><td>" + (c.dataDescriptionUri.empty() ? std::string("&mdash;") : link(c.dataDescriptionUri, c.dataDescriptionUri)) +
@@ -59,7 +64,7 @@ std::string renderLandingHtml(const std::vector<CollectionInfo>& collections, co
         }
         out += "</tbody></table>\n";
     }
-    out += "<p>Machine-readable: <a href=\"collections\">collections</a> &middot; <a href=\"health\">health</a></p>\n</body></html>\n";
+    out += "<p>Machine-readable: <a href=\"collections\">collections</a> &middot; <a href=\"status\">status</a> &middot; <a href=\"health\">health</a></p>\n</body></html>\n";
     return out;
 }
 
@@ -131,6 +136,11 @@ std::vector<CollectionInfo> LandingPage::visibleCollections(WebExchange& exchang
 
 void LandingPage::serveHtml(WebExchange& exchange) {
     auto page = renderLandingHtml(visibleCollections(exchange), exchange.dicomWebRoot());
+    if (const auto& source = exchange.context().status) {
+        const auto at = page.find("<h2>Collections</h2>");
+        if (at != std::string::npos)
+            page.insert(at, renderStatusHtml(source(), exchange.scope(), exchange.dicomWebRoot()));
+    }
     exchange.sendBytes(200, "text/html; charset=utf-8", page.data(), page.size());
 }
 

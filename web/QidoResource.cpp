@@ -39,12 +39,26 @@ std::shared_ptr<QidoResponseCache::Answer> runSearch(WebExchange& exchange, cons
     answer->json = recordsToJsonArray(records);
     answer->truncated = cursor->truncated();
     answer->matches = records.size();
+    answer->incomplete = cursor->incompleteness();
     return answer;
+}
+
+/// A warn-text is a quoted-string (RFC 7234 5.5): no quotes or backslashes inside.
+std::string quotedWarnText(const std::string& text) {
+    std::string out = "\"";
+    for (char c : text)
+        if (c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20) out += c;
+    return out + "\"";
 }
 
 void sendAnswer(WebExchange& exchange, const QidoResponseCache::Answer& answer) {
     exchange.notes().matches = answer.matches;
-    if (answer.truncated) exchange.request().response().set("Warning", kTruncatedWarning);
+    // Both conditions may hold: one Warning header, comma-separated values (RFC 7234 5.5).
+    std::string warning;
+    if (answer.truncated) warning = kTruncatedWarning;
+    if (!answer.incomplete.empty())
+        warning += (warning.empty() ? "" : ", ") + std::string("299 tcia-bridge: ") + quotedWarnText(answer.incomplete);
+    if (!warning.empty()) exchange.request().response().set("Warning", warning);
     if (answer.json.size() > kGzipMinBytes && exchange.acceptsGzip()) {
         const std::string& gz = answer.gzip();
         exchange.request().response().set("Content-Encoding", "gzip");
@@ -77,7 +91,8 @@ void QidoResource::search(WebExchange& exchange, const WebRoute& route) {
     if (auto cached = context.qidoCache.find(key, *generation)) return sendAnswer(exchange, *cached);
     // Built under the generation read before the search: a write during it makes the entry stale.
     auto answer = runSearch(exchange, route, query, root);
-    context.qidoCache.store(key, *generation, answer);
+    // A partial answer (harvest still running) is never kept: the next search re-asks the catalog.
+    if (answer->incomplete.empty()) context.qidoCache.store(key, *generation, answer);
     sendAnswer(exchange, *answer);
 }
 

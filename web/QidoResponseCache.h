@@ -40,6 +40,9 @@ public:
         std::string json;  ///< the JSON array
         bool truncated = false;
         std::size_t matches = 0;  ///< elements of the array (metrics, audit)
+        /// FindCursor::incompleteness(): the catalog harvest was still running. Such answers
+        /// are never stored (QidoResource), so none is served after the harvest completed.
+        std::string incomplete;
         /// gzip of json, compressed on first use (only gzip-accepting clients pay for it) and
         /// kept; thread-safe.
         const std::string& gzip() const;

@@ -12,6 +12,7 @@
 #include "web/MetadataCache.h"
 #include "web/QidoResponseCache.h"
 #include "web/RequestGate.h"
+#include "web/StatusPage.h"
 
 #include <functional>
 #include <memory>
@@ -51,6 +52,8 @@ struct WebContext {
     /// HTTP authentication (config `auth`); null = off: every caller is let in and a bearer
     /// token only widens its scope (access.grantsByToken).
     std::shared_ptr<const HttpAuthenticator> auth;
+    /// Harvest, cache and connection facts for /status and the landing page; may be empty.
+    StatusSource status;
 };
 
 }  // namespace bridge::web

@@ -57,6 +57,11 @@ void dispatch(WebExchange& exchange, LandingPage& landing) {
 
     if (path == "/" || path.empty()) return landing.serveHtml(exchange);
     if (path == "/collections") return landing.serveJson(exchange);
+    if (path == "/status") {
+        const auto& source = exchange.context().status;
+        const StatusSnapshot snapshot = source ? source() : StatusSnapshot{};
+        return exchange.sendJson(200, renderStatusJson(snapshot, exchange.scope()), "application/json");
+    }
     if (path == "/health") {
         const auto& gate = exchange.context().gate;
         return exchange.sendJson(200,

@@ -11,11 +11,14 @@
 #include <Poco/Exception.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <ctime>
 #include <map>
 #include <mutex>
 #include <sstream>
+
+#include <unistd.h>
 
 using namespace Poco::Data::Keywords;
 using Poco::Data::Session;
@@ -147,12 +150,54 @@ private:
     bool done_ = false;
 };
 
+/// SQLite: bounds the page cache of the session a harvest write runs on (staging batches and
+/// the commit that copies a collection), restored afterwards. Harvest writes walk tables and
+/// indexes once; a 64 MiB cache per pooled connection (CatalogDatabase) would only add to the
+/// bridge's peak RSS while it harvests (bench row 6d, goal < 150 MB). Lowering cache_size
+/// releases the pages above the new bound at once.
+class HarvestCacheBound {
+public:
+    HarvestCacheBound(Session& s, SqlDialect dialect) : session_(s), active_(dialect == SqlDialect::Sqlite) {
+        if (active_) session_ << "PRAGMA cache_size=-16384", Poco::Data::Keywords::now;
+    }
+    ~HarvestCacheBound() {
+        if (!active_) return;
+        try {
+            session_ << "PRAGMA cache_size=-65536", Poco::Data::Keywords::now;  // CatalogDatabase's value
+        } catch (...) {
+        }
+    }
+
+private:
+    Session& session_;
+    bool active_;
+};
+
 struct CollectionState {
     std::string name;
     bool harvested = false;
     std::int64_t freshAt = 0;  ///< max(harvested_at, refreshed_at)
     bool listed = false;
+    std::int64_t studiesAt = 0;  ///< study level harvested (harvest_state), 0 = never
 };
+
+/// "INSERT INTO table (columns) SELECT columns FROM table_staging WHERE harvest = $1 ON CONFLICT ..."
+/// (SQLite wants the WHERE before an upsert's ON CONFLICT; PostgreSQL accepts it alike).
+std::string upsertFromStagingSql(const std::string& table, const std::string& columns, const std::string& conflict) {
+    const std::string upsert = upsertSql(table, columns, conflict);
+    const std::string onConflict = upsert.substr(upsert.find(" ON CONFLICT"));
+    return "INSERT INTO " + table + " (" + columns + ") SELECT " + columns + " FROM " + table +
+           "_staging WHERE harvest = $1" + onConflict;
+}
+
+/// "INSERT INTO table_staging (harvest, columns) VALUES ('id', $1, ...)"; the id is ours
+/// (digits and dashes only), so it is written into the text.
+std::string stagingInsertSql(const std::string& table, const std::string& columns, std::size_t count,
+                             const std::string& stagingId) {
+    std::string sql = "INSERT INTO " + table + "_staging (harvest, " + columns + ") VALUES ('" + stagingId + "'";
+    for (std::size_t i = 1; i <= count; ++i) sql += ", $" + std::to_string(i);
+    return sql + ")";
+}
 
 }  // namespace
 
@@ -163,6 +208,7 @@ struct Catalog::Impl {
     CatalogDatabase database;
     tcia::TciaApi& tcia;
     std::shared_ptr<tcia::TciaApi> anonymous;
+    std::atomic<bool> partialScans{false};
     std::mutex clockMutex;
     std::function<std::int64_t()> clock = [] {
         return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -221,12 +267,14 @@ struct Catalog::Impl {
         const auto loadedAt = std::chrono::steady_clock::now();
         std::vector<std::string> names;
         std::vector<int> harvested, listed;
-        std::vector<Poco::Int64> harvestedAt, refreshedAt;
-        s << "SELECT name, harvested_complete, harvested_at, refreshed_at, listed FROM collections", into(names),
-            into(harvested), into(harvestedAt), into(refreshedAt), into(listed), now;
+        std::vector<Poco::Int64> harvestedAt, refreshedAt, studiesAt;
+        s << "SELECT c.name, c.harvested_complete, c.harvested_at, c.refreshed_at, c.listed,"
+             " coalesce(h.studies_at, 0) FROM collections c LEFT JOIN harvest_state h ON h.collection = upper(c.name)",
+            into(names), into(harvested), into(harvestedAt), into(refreshedAt), into(listed), into(studiesAt), now;
         std::vector<CollectionState> out(names.size());
         for (std::size_t i = 0; i < names.size(); ++i)
-            out[i] = {names[i], harvested[i] != 0, std::max(harvestedAt[i], refreshedAt[i]), listed[i] != 0};
+            out[i] = {names[i], harvested[i] != 0, std::max(harvestedAt[i], refreshedAt[i]), listed[i] != 0,
+                      studiesAt[i]};
         std::lock_guard<std::mutex> lock(statesMutex);
         if (generation == statesGeneration) {  // no write committed while we read: keep it
             states = out;
@@ -339,6 +387,32 @@ struct Catalog::Impl {
         }
     }
 
+    /// PATIENT and STUDY scans need the study level (patients + studies); SERIES scans the
+    /// series level (harvested completely).
+    static bool coversLevel(const CollectionState& c, QueryLevel level) {
+        return c.harvested || (level != QueryLevel::Series && level != QueryLevel::Image && c.studiesAt > 0);
+    }
+
+    /// Caller holds the write mutex. Records a level of a collection's harvest in harvest_state.
+    void recordLevel(Session& s, const std::string& collection, bool studyLevel, bool seriesLevel) {
+        std::string upper = key(collection);
+        Poco::Int64 at = currentTime();
+        s << "INSERT INTO harvest_state (collection) VALUES ($1) ON CONFLICT (collection) DO NOTHING", use(upper), now;
+        if (studyLevel) {
+            Poco::Int64 patients = 0, studies = 0;
+            s << "SELECT count(*) FROM patients WHERE upper(collection) = $1", use(upper), into(patients), now;
+            s << "SELECT count(*) FROM studies WHERE upper(collection) = $1", use(upper), into(studies), now;
+            s << "UPDATE harvest_state SET studies_at = $1, patients = $2, studies = $3, error = '' WHERE collection = $4",
+                use(at), use(patients), use(studies), use(upper), now;
+        }
+        if (seriesLevel) {
+            Poco::Int64 series = 0;
+            s << "SELECT count(*) FROM series WHERE upper(collection) = $1", use(upper), into(series), now;
+            s << "UPDATE harvest_state SET series_at = $1, series = $2, error = '' WHERE collection = $3", use(at),
+                use(series), use(upper), now;
+        }
+    }
+
     template <class R>
     std::optional<std::vector<R>> scan(const Query& query, QueryLevel level, const std::vector<std::string>& requested,
                                        const char* table, const char* columns, const std::vector<std::string>& orderBy,
@@ -346,14 +420,20 @@ struct Catalog::Impl {
         return guarded("scan", [&]() -> std::optional<std::vector<R>> {
             if (requested.empty()) return std::vector<R>{};
             Session s = database.session();
-            std::map<std::string, bool> harvested;  // upper name -> complete
-            for (const auto& c : collectionStates(s)) harvested[key(c.name)] = c.harvested;
+            std::map<std::string, bool> harvested;  // upper name -> harvested at the level this scan needs
+            for (const auto& c : collectionStates(s)) harvested[key(c.name)] = coversLevel(c, level);
             std::set<std::string> wanted;
             for (const auto& c : requested) {
                 const auto it = harvested.find(key(c));
-                if (it == harvested.end() || !it->second) return std::nullopt;
+                if (it == harvested.end() || !it->second) {
+                    // While a harvest runs, answer from what is there (scanIncompleteness()
+                    // told the engine so); otherwise refuse rather than answer partially.
+                    if (!partialScans) return std::nullopt;
+                    continue;
+                }
                 wanted.insert(key(c));
             }
+            if (wanted.empty()) return std::vector<R>{};
             // The collections table lists every collection present in the record tables
             // (ensureCollections), so when all of them are wanted the IN list can go.
             std::vector<std::string> restrict;
@@ -744,6 +824,7 @@ void Catalog::storeCollectionHarvest(const std::string& collection, const std::v
         s << "UPDATE collections SET harvested_complete = 1, harvested_at = $1, refreshed_at = $2, series_count = $3,"
              " license_name = $4, license_uri = $5, doi = $6 WHERE upper(name) = $7",
             use(at), use(at), use(count), use(licenseName), use(licenseUri), use(doi), use(upper), now;
+        d.recordLevel(s, collection, true, true);
         tx.commit();
         d.invalidateStates();
     });
@@ -835,6 +916,201 @@ CatalogCounts Catalog::counts() {
         s << "SELECT count(*) FROM query_cache", into(v), now;
         c.cachedCalls = v;
         return c;
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Harvest on start (CatalogHarvester)
+
+void Catalog::setPartialScans(bool enabled) { impl_->partialScans = enabled; }
+
+std::int64_t Catalog::ttlSeconds() const { return impl_->ttl(); }
+
+std::int64_t Catalog::nowSeconds() { return impl_->currentTime(); }
+
+std::string Catalog::scanIncompleteness(QueryLevel level, const std::vector<std::string>& collections) {
+    auto& d = *impl_;
+    if (!d.partialScans || collections.empty()) return {};
+    return guarded("scan coverage", [&]() -> std::string {
+        Session s = d.database.session();
+        std::map<std::string, bool> covered;
+        for (const auto& c : d.collectionStates(s)) covered[key(c.name)] = Impl::coversLevel(c, level);
+        std::size_t done = 0;
+        for (const auto& c : collections) {
+            const auto it = covered.find(key(c));
+            if (it != covered.end() && it->second) ++done;
+        }
+        if (done == collections.size()) return {};
+        return "catalog harvest in progress: " + std::to_string(done) + " of " + std::to_string(collections.size()) +
+               " collections" + (level == QueryLevel::Series || level == QueryLevel::Image ? " (series level)" : "") +
+               "; results may be incomplete";
+    });
+}
+
+std::vector<CollectionHarvestState> Catalog::harvestStates() {
+    auto& d = *impl_;
+    return guarded("harvest state", [&] {
+        Session s = d.database.session();
+        std::vector<std::string> names, errors;
+        std::vector<int> listed, complete;
+        std::vector<Poco::Int64> harvestedAt, refreshedAt, studiesAt, seriesAt, patients, studies, series;
+        s << "SELECT c.name, c.listed, c.harvested_complete, c.harvested_at, c.refreshed_at,"
+             " coalesce(h.studies_at, 0), coalesce(h.series_at, 0), coalesce(h.patients, 0), coalesce(h.studies, 0),"
+             " coalesce(h.series, c.series_count), coalesce(h.error, '')"
+             " FROM collections c LEFT JOIN harvest_state h ON h.collection = upper(c.name) ORDER BY c.name",
+            into(names), into(listed), into(complete), into(harvestedAt), into(refreshedAt), into(studiesAt),
+            into(seriesAt), into(patients), into(studies), into(series), into(errors), now;
+        std::vector<CollectionHarvestState> out(names.size());
+        for (std::size_t i = 0; i < names.size(); ++i) {
+            auto& o = out[i];
+            o.name = names[i];
+            o.listed = listed[i] != 0;
+            o.seriesAt = complete[i] != 0 ? std::max<std::int64_t>(seriesAt[i], harvestedAt[i]) : 0;
+            o.studiesAt = std::max<std::int64_t>(studiesAt[i], o.seriesAt);
+            o.refreshedAt = refreshedAt[i];
+            o.patients = patients[i];
+            o.studies = studies[i];
+            o.series = series[i];
+            o.lastError = errors[i];
+            const std::int64_t freshAt = std::max<std::int64_t>(o.seriesAt, o.refreshedAt);
+            o.seriesLevelFresh = complete[i] != 0 && d.isFresh(freshAt);
+            o.studyLevelFresh = o.seriesLevelFresh || d.isFresh(o.studiesAt);
+        }
+        return out;
+    });
+}
+
+std::string Catalog::beginStaging() {
+    static std::atomic<std::uint64_t> sequence{0};
+    return std::to_string(impl_->currentTime()) + "-" + std::to_string(::getpid()) + "-" + std::to_string(++sequence);
+}
+
+void Catalog::stagePatients(const std::string& stagingId, const std::vector<tcia::PatientRecord>& rows) {
+    auto& d = *impl_;
+    if (rows.empty()) return;
+    guarded("stage patients", [&] {
+        Session s = d.database.session();
+        std::lock_guard<std::mutex> lock(d.database.writeMutex());
+        HarvestCacheBound bound(s, d.database.dialect());
+        Transaction tx(s);
+        s << stagingInsertSql("patients", catalog::kPatientColumns, catalog::kPatientColumnCount, stagingId),
+            use(const_cast<std::vector<tcia::PatientRecord>&>(rows)), now;
+        tx.commit();
+    });
+}
+
+void Catalog::stageStudies(const std::string& stagingId, const std::vector<tcia::StudyRecord>& rows) {
+    auto& d = *impl_;
+    if (rows.empty()) return;
+    guarded("stage studies", [&] {
+        Session s = d.database.session();
+        std::lock_guard<std::mutex> lock(d.database.writeMutex());
+        HarvestCacheBound bound(s, d.database.dialect());
+        Transaction tx(s);
+        s << stagingInsertSql("studies", catalog::kStudyColumns, catalog::kStudyColumnCount, stagingId),
+            use(const_cast<std::vector<tcia::StudyRecord>&>(rows)), now;
+        tx.commit();
+    });
+}
+
+void Catalog::stageSeries(const std::string& stagingId, const std::vector<tcia::SeriesRecord>& rows) {
+    auto& d = *impl_;
+    if (rows.empty()) return;
+    guarded("stage series", [&] {
+        Session s = d.database.session();
+        std::lock_guard<std::mutex> lock(d.database.writeMutex());
+        HarvestCacheBound bound(s, d.database.dialect());
+        Transaction tx(s);
+        s << stagingInsertSql("series", catalog::kSeriesColumns, catalog::kSeriesColumnCount, stagingId),
+            use(const_cast<std::vector<tcia::SeriesRecord>&>(rows)), now;
+        tx.commit();
+    });
+}
+
+void Catalog::commitStudyLevel(const std::string& stagingId, const std::string& collection) {
+    auto& d = *impl_;
+    guarded("commit study level", [&] {
+        static const std::string patientsSql =
+            upsertFromStagingSql("patients", catalog::kPatientColumns, "collection, patient_id");
+        static const std::string studiesSql = upsertFromStagingSql("studies", catalog::kStudyColumns, "study_uid");
+        Session s = d.database.session();
+        std::lock_guard<std::mutex> lock(d.database.writeMutex());
+        HarvestCacheBound bound(s, d.database.dialect());
+        Transaction tx(s);
+        std::string upper = key(collection), id = stagingId;
+        s << "DELETE FROM studies WHERE upper(collection) = $1", use(upper), now;
+        s << "DELETE FROM patients WHERE upper(collection) = $1", use(upper), now;
+        d.ensureCollections(s, {collection});
+        s << patientsSql, use(id), now;
+        s << studiesSql, use(id), now;
+        s << "DELETE FROM patients_staging WHERE harvest = $1", use(id), now;
+        s << "DELETE FROM studies_staging WHERE harvest = $1", use(id), now;
+        d.recordLevel(s, collection, true, false);
+        tx.commit();
+        d.invalidateStates();
+    });
+}
+
+void Catalog::commitSeriesLevel(const std::string& stagingId, const std::string& collection) {
+    auto& d = *impl_;
+    guarded("commit series level", [&] {
+        static const std::string seriesSql = upsertFromStagingSql("series", catalog::kSeriesColumns, "series_uid");
+        Session s = d.database.session();
+        std::lock_guard<std::mutex> lock(d.database.writeMutex());
+        HarvestCacheBound bound(s, d.database.dialect());
+        Transaction tx(s);
+        std::string upper = key(collection), id = stagingId;
+        s << "DELETE FROM series WHERE upper(collection) = $1", use(upper), now;
+        d.ensureCollections(s, {collection});
+        s << seriesSql, use(id), now;
+        s << "DELETE FROM series_staging WHERE harvest = $1", use(id), now;
+        auto first = [&](const char* column) {
+            std::vector<std::string> params{upper};
+            const auto v = selectStrings(s,
+                                         std::string("SELECT ") + column + " FROM series WHERE upper(collection) = $1 AND " +
+                                             column + " IS NOT NULL AND " + column + " <> '' LIMIT 1",
+                                         params);
+            return v.empty() ? std::string() : v.front();
+        };
+        std::string licenseName = first("license_name"), licenseUri = first("license_uri"),
+                    doi = first("data_description_uri");
+        Poco::Int64 at = d.currentTime(), count = 0;
+        s << "SELECT count(*) FROM series WHERE upper(collection) = $1", use(upper), into(count), now;
+        s << "UPDATE collections SET harvested_complete = 1, harvested_at = $1, refreshed_at = $2, series_count = $3,"
+             " license_name = $4, license_uri = $5, doi = $6 WHERE upper(name) = $7",
+            use(at), use(at), use(count), use(licenseName), use(licenseUri), use(doi), use(upper), now;
+        d.recordLevel(s, collection, false, true);
+        tx.commit();
+        d.invalidateStates();
+    });
+}
+
+void Catalog::discardStaging(const std::string& stagingId) {
+    auto& d = *impl_;
+    guarded("discard staging", [&] {
+        Session s = d.database.session();
+        std::lock_guard<std::mutex> lock(d.database.writeMutex());
+        Transaction tx(s);
+        std::string id = stagingId;
+        for (const char* table : {"patients_staging", "studies_staging", "series_staging"}) {
+            if (id.empty())
+                s << std::string("DELETE FROM ") + table, now;
+            else
+                s << std::string("DELETE FROM ") + table + " WHERE harvest = $1", use(id), now;
+        }
+        tx.commit();
+    });
+}
+
+void Catalog::recordHarvestError(const std::string& collection, const std::string& message) {
+    auto& d = *impl_;
+    guarded("harvest state", [&] {
+        Session s = d.database.session();
+        std::lock_guard<std::mutex> lock(d.database.writeMutex());
+        std::string upper = key(collection), text = message.substr(0, 500);
+        s << "INSERT INTO harvest_state (collection, error) VALUES ($1, $2)"
+             " ON CONFLICT (collection) DO UPDATE SET error = excluded.error",
+            use(upper), use(text), now;
     });
 }
 

@@ -62,6 +62,20 @@ struct CatalogCounts {
                  sopInstances = 0, cachedCalls = 0;
 };
 
+/// Harvest progress of one collection (CatalogHarvester, the `/status` route). Times are
+/// epoch seconds, 0 = never.
+struct CollectionHarvestState {
+    std::string name;
+    bool listed = false;      ///< in TCIA's current collection list
+    std::int64_t studiesAt = 0;   ///< study level (patients + studies) last stored
+    std::int64_t seriesAt = 0;    ///< series level last stored (the collection is then harvested completely)
+    std::int64_t refreshedAt = 0; ///< last incremental refresh (CatalogRefresher)
+    std::int64_t patients = 0, studies = 0, series = 0;  ///< rows stored by the last harvest of each level
+    bool studyLevelFresh = false;   ///< study level stored (or series level refreshed) within catalog.ttl
+    bool seriesLevelFresh = false;  ///< harvested completely and harvested/refreshed within catalog.ttl
+    std::string lastError;          ///< of the last failed attempt, cleared by a success
+};
+
 class Catalog : public MetadataSource {
 public:
     /// Opens or creates the database (see CatalogDatabase). Keeps a reference to `tcia`, which
@@ -86,6 +100,11 @@ public:
                                                               const std::vector<std::string>& collections) override;
     std::optional<std::vector<tcia::SeriesRecord>> scanSeries(const Query& query,
                                                               const std::vector<std::string>& collections) override;
+    /// Empty unless partial scans are enabled (setPartialScans) and some of `collections` are
+    /// not harvested at the level the scan needs (study level for PATIENT/STUDY, series level
+    /// for SERIES/IMAGE); then "catalog harvest in progress: N of M collections; results may
+    /// be incomplete" with N = those harvested.
+    std::string scanIncompleteness(QueryLevel level, const std::vector<std::string>& collections) override;
     /// Changes after every committed write of metadata by this process (lazy fill, harvest,
     /// refresh, restriction mark). Non-blocking apart from a short mutex.
     std::optional<std::uint64_t> generation() override;
@@ -119,6 +138,35 @@ public:
     std::set<std::string> collectionsDoneInRun(const std::string& runId);
     void markCollectionDone(const std::string& runId, const std::string& collection, std::int64_t seriesCount);
     void finishSyncRun(const std::string& runId);
+
+    // ---- Harvest on start (CatalogHarvester.h): staged, batched, atomically committed ----
+    /// While enabled, broad scans answer from the collections harvested at the needed level
+    /// instead of returning nullopt, and scanIncompleteness() names what is missing.
+    void setPartialScans(bool enabled);
+    /// Progress of every collection the catalog knows, ordered by name.
+    std::vector<CollectionHarvestState> harvestStates();
+    /// A new staging id for one collection level. Rows staged under it are invisible to
+    /// queries until committed.
+    std::string beginStaging();
+    /// Appends rows under a staging id, each call its own short transaction (bounded memory:
+    /// the caller hands batches as TCIA's answer streams in).
+    void stagePatients(const std::string& stagingId, const std::vector<tcia::PatientRecord>& rows);
+    void stageStudies(const std::string& stagingId, const std::vector<tcia::StudyRecord>& rows);
+    void stageSeries(const std::string& stagingId, const std::vector<tcia::SeriesRecord>& rows);
+    /// In one transaction: replaces the collection's patients and studies by the staged ones,
+    /// drops the staging rows and records the study level as harvested now.
+    void commitStudyLevel(const std::string& stagingId, const std::string& collection);
+    /// In one transaction: replaces the collection's series by the staged ones, drops the
+    /// staging rows, marks the collection harvested completely now (as storeCollectionHarvest).
+    void commitSeriesLevel(const std::string& stagingId, const std::string& collection);
+    /// Drops staged rows: of one id, or with an empty id all of them (a harvest killed midway
+    /// leaves some; one harvester per database).
+    void discardStaging(const std::string& stagingId);
+    /// Remembers why the last attempt on `collection` failed (shown by harvestStates()).
+    void recordHarvestError(const std::string& collection, const std::string& message);
+    /// catalog.ttl in seconds, and the catalog's clock (epoch seconds).
+    std::int64_t ttlSeconds() const;
+    std::int64_t nowSeconds();
 
     CatalogCounts counts();
     SqlDialect dialect() const;

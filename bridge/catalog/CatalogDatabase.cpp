@@ -70,6 +70,19 @@ const char* const kSchema[] = {
     "CREATE INDEX IF NOT EXISTS series_patient_id ON series (upper(patient_id))",
     "CREATE INDEX IF NOT EXISTS series_date ON series (series_date)",
     "CREATE INDEX IF NOT EXISTS query_cache_collection ON query_cache (collection)",
+    // Harvest on start (CatalogHarvester): progress per collection (upper-cased name) and level,
+    // and staging tables that receive a collection's rows in batches while TCIA's answer
+    // streams in; a commit then replaces the collection's rows in one transaction.
+    "CREATE TABLE IF NOT EXISTS harvest_state ("
+    " collection TEXT PRIMARY KEY, studies_at BIGINT NOT NULL DEFAULT 0, series_at BIGINT NOT NULL DEFAULT 0,"
+    " patients BIGINT NOT NULL DEFAULT 0, studies BIGINT NOT NULL DEFAULT 0, series BIGINT NOT NULL DEFAULT 0,"
+    " error TEXT NOT NULL DEFAULT '')",
+    "CREATE TABLE IF NOT EXISTS patients_staging AS SELECT CAST('' AS TEXT) AS harvest, * FROM patients WHERE 1 = 0",
+    "CREATE TABLE IF NOT EXISTS studies_staging AS SELECT CAST('' AS TEXT) AS harvest, * FROM studies WHERE 1 = 0",
+    "CREATE TABLE IF NOT EXISTS series_staging AS SELECT CAST('' AS TEXT) AS harvest, * FROM series WHERE 1 = 0",
+    "CREATE INDEX IF NOT EXISTS patients_staging_harvest ON patients_staging (harvest)",
+    "CREATE INDEX IF NOT EXISTS studies_staging_harvest ON studies_staging (harvest)",
+    "CREATE INDEX IF NOT EXISTS series_staging_harvest ON series_staging (harvest)",
 };
 
 std::string lower(std::string s) {

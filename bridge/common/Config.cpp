@@ -226,6 +226,7 @@ void parseCatalog(CatalogSettings& c, const Json::Value& v, const std::string& p
          [&](auto& x, auto& p) { c.ttl = std::chrono::seconds(asInt(x, p, 0, 365LL * 86400)); });
     s.on("refreshIntervalSeconds",
          [&](auto& x, auto& p) { c.refreshInterval = std::chrono::seconds(asInt(x, p, 0, 365LL * 86400)); });
+    s.on("harvestOnStart", [&](auto& x, auto& p) { c.harvestOnStart = asBool(x, p); });
     s.run();
 }
 

@@ -14,7 +14,7 @@
 namespace bridge {
 
 struct TciaSettings {
-    std::string baseUrl = "https://services.cancerimagingarchive.net/nbia-api/services/v4";
+    std::string baseUrl = "https://nbia.cancerimagingarchive.net/nbia-api/services/v4";  ///< NBIA v4 (2026); services.cancerimagingarchive.net still works when configured
     std::string apiVersion = "v4";  ///< "v4" or "v1"; guessed from baseUrl when not given
     // Optional OAuth2 password grant (restricted collections). Never logged.
     std::string tokenUrl;      ///< empty = no authentication
@@ -133,6 +133,9 @@ struct CatalogSettings {
     std::chrono::seconds ttl{24 * 3600};  ///< lazily-filled entries older than this are refetched
     /// serve mode: Catalog::refreshIncremental() this often (CatalogRefresher); 0 = never.
     std::chrono::seconds refreshInterval{3600};
+    /// serve mode: harvest missing or stale collections in the background (CatalogHarvester);
+    /// `--no-harvest` turns it off.
+    bool harvestOnStart = true;
 };
 
 struct QuerySettings {

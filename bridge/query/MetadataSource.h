@@ -49,6 +49,16 @@ public:
         return std::nullopt;
     }
 
+    /// How incomplete a scan of `collections` at `level` would be right now: empty when the
+    /// source holds everything a scan needs (or cannot scan partially at all, in which case
+    /// scan*() returns nullopt); otherwise a sentence for the user naming the progress, and
+    /// scan*() answers from the part it holds. Call it BEFORE the scan: coverage only grows,
+    /// so a note read before is never more optimistic than the scan that follows.
+    /// (Additive to the contract.)
+    virtual std::string scanIncompleteness(QueryLevel level, const std::vector<std::string>& collections) {
+        return {};
+    }
+
     /// A number that changes whenever what this source answers may have changed (every write
     /// of stored metadata: lazy fill, harvest, refresh, restriction change). Answers built
     /// under one generation may be reused while it stays the same (plus a short age bound for

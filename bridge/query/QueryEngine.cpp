@@ -85,6 +85,8 @@ struct PlanState {
     /// Steps a running step schedules to run right after it, in order (e.g. one
     /// getSOPInstanceUIDs per series found), so records stream per TCIA call.
     std::vector<Step> followUps;
+    /// MetadataSource::scanIncompleteness() of the scan this plan uses; empty when complete.
+    std::string incompleteness;
 
     PlanState(MetadataSource& m, InstanceAttributeSource* i, QueryEngineTuning t, Query q, CancelToken c)
         : metadata(m), instances(i), tuning(t), query(std::move(q)), cancel(std::move(c)) {}
@@ -201,6 +203,7 @@ public:
     }
 
     bool truncated() const override { return truncated_; }
+    std::string incompleteness() const override { return state_->incompleteness; }
 
 private:
     std::shared_ptr<PlanState> state_;
@@ -368,7 +371,9 @@ private:
                 return process(std::move(rows), "");
             });
         } else {
-            auto scanned = s_->metadata.scanPatients(s_->query, scanCollections());
+            const auto scope = scanCollections();
+            s_->incompleteness = s_->metadata.scanIncompleteness(QueryLevel::Patient, scope);
+            auto scanned = s_->metadata.scanPatients(s_->query, scope);
             if (!scanned) tooBroad();
             steps.push_back([process, rows = std::move(*scanned)] { return process(rows, ""); });
         }
@@ -434,7 +439,9 @@ private:
             for (const auto& c : collections_.names)
                 steps.push_back([state, process, c] { return process(state->metadata.studies({c, "", ""}), c); });
         } else {
-            auto scanned = s_->metadata.scanStudies(s_->query, scanCollections());
+            const auto scope = scanCollections();
+            s_->incompleteness = s_->metadata.scanIncompleteness(QueryLevel::Study, scope);
+            auto scanned = s_->metadata.scanStudies(s_->query, scope);
             if (!scanned) tooBroad();
             steps.push_back([process, rows = std::move(*scanned)] { return process(rows, ""); });
         }
@@ -531,7 +538,9 @@ private:
         auto state = s_;
         auto calls = seriesCalls(true);
         if (!calls) {
-            auto scanned = s_->metadata.scanSeries(s_->query, scanCollections());
+            const auto scope = scanCollections();
+            s_->incompleteness = s_->metadata.scanIncompleteness(QueryLevel::Series, scope);
+            auto scanned = s_->metadata.scanSeries(s_->query, scope);
             if (!scanned) tooBroad();
             steps.push_back([state, rows = std::move(*scanned)]() mutable {
                 auto out = seriesRecords(state, rows, "");

@@ -11,6 +11,7 @@
 
 #include <memory>
 #include <optional>
+#include <string>
 
 namespace bridge {
 
@@ -27,6 +28,12 @@ public:
     /// True once next() stopped early because of Query::limit or the configured result cap
     /// while more matches existed.
     virtual bool truncated() const = 0;
+    /// Non-empty when the answer comes from a catalog that is still being harvested and may
+    /// therefore miss matches, e.g. "catalog harvest in progress: 37 of 135 collections;
+    /// results may be incomplete". Known as soon as find() returned (before the first next()).
+    /// Adapters must pass it on (QIDO: Warning 299; C-FIND: final A700 + ErrorComment): a
+    /// partial answer is never a silent success. (Additive to the contract.)
+    virtual std::string incompleteness() const { return {}; }
 };
 
 class QueryService {

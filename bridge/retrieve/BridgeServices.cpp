@@ -51,4 +51,11 @@ std::unique_ptr<BridgeServices> makeBridgeServices(const Config& config) {
     return services;
 }
 
+bool startHarvest(BridgeServices& services, const HarvestOptions& options, CatalogHarvester::Log log) {
+    auto* catalog = dynamic_cast<Catalog*>(services.metadata.get());
+    if (catalog == nullptr || !services.tcia || services.harvester) return false;
+    services.harvester = std::make_unique<CatalogHarvester>(*catalog, *services.tcia, options, std::move(log));
+    return true;
+}
+
 }  // namespace bridge

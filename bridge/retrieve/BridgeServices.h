@@ -11,6 +11,7 @@
 //   InstanceCache(const CacheSettings&)                                    bridge/retrieve/InstanceCache.h
 //   RetrieveEngine(MetadataSource&, tcia::TciaApi&, InstanceCache&)        bridge/retrieve/RetrieveEngine.h
 
+#include "bridge/catalog/CatalogHarvester.h"
 #include "bridge/common/Config.h"
 #include "bridge/query/MetadataSource.h"
 #include "bridge/query/QueryService.h"
@@ -23,6 +24,7 @@ namespace bridge {
 
 class AccessPolicy;
 class AuditLog;
+class CatalogHarvester;
 class InstanceCache;
 
 struct BridgeServices {
@@ -37,10 +39,21 @@ struct BridgeServices {
     std::unique_ptr<RetrieveService> retrieve;
     std::unique_ptr<AccessPolicy> access;
     std::shared_ptr<AuditLog> audit;  ///< null = no audit trail (audit.file empty)
+    /// The DIMSE port actually listened on (set by the composition when dimse.port is 0).
+    unsigned dimsePort = 0;
+    /// Harvest on start (catalog.harvestOnStart); null unless serve mode started one with
+    /// startHarvest(). Declared last: destroyed (cancelled, joined) before the catalog.
+    std::unique_ptr<CatalogHarvester> harvester;
     ~BridgeServices();
 };
 
 /// Builds the whole core from a configuration. Does not contact TCIA. Throws BridgeError.
 std::unique_ptr<BridgeServices> makeBridgeServices(const Config& config);
+
+/// Serve mode: starts the background harvest (CatalogHarvester) into services.harvester when
+/// the metadata source is a catalog. Returns false (and starts nothing) otherwise. Call once,
+/// before sharing the services between threads.
+bool startHarvest(BridgeServices& services, const HarvestOptions& options = {},
+                  CatalogHarvester::Log log = {});
 
 }  // namespace bridge

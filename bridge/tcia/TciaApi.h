@@ -7,7 +7,10 @@
 #include "bridge/common/CancelToken.h"
 #include "bridge/tcia/Model.h"
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <functional>
 #include <string>
 #include <vector>
@@ -31,6 +34,11 @@ struct DownloadOptions {
 /// Called once per instance, on the downloading thread, as soon as its ZIP entry is complete.
 /// Across internal retries each SOP Instance UID is delivered at most once. May throw to abort.
 using InstanceSink = std::function<void(DownloadedInstance&&)>;
+
+/// Receives the records of one TCIA answer in batches (at most the requested batch size each),
+/// on the calling thread, while the answer is still arriving. May throw to abort the call.
+template <class Record>
+using BatchSink = std::function<void(std::vector<Record>&&)>;
 
 class TciaApi {
 public:
@@ -68,6 +76,37 @@ public:
     /// getSingleImage: one Part-10 file.
     virtual std::vector<std::uint8_t> singleImage(const std::string& seriesInstanceUid,
                                                   const std::string& sopInstanceUid) = 0;
+
+    // ---- Streaming variants for the harvest (additive): the same calls and errors as
+    // patients() / studies() / series(), but the records reach `sink` in batches of at most
+    // `batchSize` while the answer arrives, so a whole answer is never held. The defaults call
+    // the plain method and split its result (implementations that can stream override them).
+    // `cancel` is checked between batches (BridgeError Cancelled).
+    virtual void patientBatches(const PatientFilter& filter, std::size_t batchSize,
+                                const BatchSink<PatientRecord>& sink, const CancelToken& cancel) {
+        splitIntoBatches(patients(filter), batchSize, sink, cancel);
+    }
+    virtual void studyBatches(const StudyFilter& filter, std::size_t batchSize, const BatchSink<StudyRecord>& sink,
+                              const CancelToken& cancel) {
+        splitIntoBatches(studies(filter), batchSize, sink, cancel);
+    }
+    virtual void seriesBatches(const SeriesFilter& filter, std::size_t batchSize, const BatchSink<SeriesRecord>& sink,
+                               const CancelToken& cancel) {
+        splitIntoBatches(series(filter), batchSize, sink, cancel);
+    }
+
+protected:
+    template <class Record>
+    static void splitIntoBatches(std::vector<Record>&& all, std::size_t batchSize, const BatchSink<Record>& sink,
+                                 const CancelToken& cancel) {
+        if (batchSize == 0) batchSize = 1;
+        for (std::size_t i = 0; i < all.size(); i += batchSize) {
+            cancel.throwIfCancelled();
+            const std::size_t end = std::min(all.size(), i + batchSize);
+            sink(std::vector<Record>(std::make_move_iterator(all.begin() + static_cast<std::ptrdiff_t>(i)),
+                                     std::make_move_iterator(all.begin() + static_cast<std::ptrdiff_t>(end))));
+        }
+    }
 };
 
 }  // namespace bridge::tcia

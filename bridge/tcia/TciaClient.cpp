@@ -10,6 +10,7 @@
 #include "bridge/common/Dates.h"
 #include "bridge/common/Error.h"
 #include "bridge/tcia/InstanceMetaReader.h"
+#include "bridge/tcia/JsonArrayStream.h"
 #include "bridge/tcia/RetryPolicy.h"
 #include "bridge/tcia/TciaJsonParser.h"
 #include "bridge/tcia/ZipStreamReader.h"
@@ -193,20 +194,28 @@ std::vector<StudyRecord> TciaClient::newStudiesInPatientCollection(const std::st
     return parseStudies(getJson("NewStudiesInPatientCollection", p), version_);
 }
 
-std::vector<SeriesRecord> TciaClient::series(const SeriesFilter& f) {
-    Params p{{"Collection", f.collection},
-             {"PatientID", f.patientId},
-             {"StudyInstanceUID", f.studyInstanceUid},
-             {"SeriesInstanceUID", f.seriesInstanceUid},
-             {"Modality", f.modality},
-             {"BodyPartExamined", f.bodyPartExamined},
-             {"Manufacturer", f.manufacturer},
-             {"ManufacturerModelName", f.manufacturerModelName}};
+namespace {
+
+TciaClient::Params seriesParams(const SeriesFilter& f) {
+    TciaClient::Params p{{"Collection", f.collection},
+                         {"PatientID", f.patientId},
+                         {"StudyInstanceUID", f.studyInstanceUid},
+                         {"SeriesInstanceUID", f.seriesInstanceUid},
+                         {"Modality", f.modality},
+                         {"BodyPartExamined", f.bodyPartExamined},
+                         {"Manufacturer", f.manufacturer},
+                         {"ManufacturerModelName", f.manufacturerModelName}};
     if (std::all_of(p.begin(), p.end(), [](const auto& kv) { return kv.second.empty(); }))
         throw BridgeError(
             ErrorCode::QueryTooBroad,
             "getSeries without any filter would list every series in TCIA; give at least one filter");
-    return parseSeries(getJson("getSeries", p), version_);
+    return p;
+}
+
+}  // namespace
+
+std::vector<SeriesRecord> TciaClient::series(const SeriesFilter& f) {
+    return parseSeries(getJson("getSeries", seriesParams(f)), version_);
 }
 
 std::vector<SeriesRecord> TciaClient::updatedSeries(const std::string& fromDate) {
@@ -343,6 +352,80 @@ std::size_t TciaClient::downloadSeries(const std::string& seriesInstanceUid, con
     throw BridgeError(ErrorCode::UpstreamBadResponse, "getImage " + seriesInstanceUid + " failed after " +
                                                           std::to_string(maxRetries + 1) +
                                                           " attempts: " + lastProblem);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Streaming (harvest)
+
+void TciaClient::streamJson(const std::string& endpoint, const Params& params, std::size_t batchSize,
+                            const std::function<void(const std::string& arrayText)>& parseBatch,
+                            const CancelToken& cancel) {
+    if (batchSize == 0) batchSize = 1;
+    std::string batch;
+    std::size_t inBatch = 0;
+    auto flush = [&] {
+        if (inBatch == 0) return;
+        batch += ']';
+        parseBatch(batch);
+        batch.clear();
+        inBatch = 0;
+    };
+    JsonArrayStream splitter([&](std::string_view element, bool wholeBody) {
+        if (wholeBody) {  // not an array: TCIA's error text or `{}`; the parser decides
+            parseBatch(std::string(element));
+            return;
+        }
+        batch += inBatch == 0 ? '[' : ',';
+        batch.append(element.data(), element.size());
+        if (++inBatch >= batchSize) flush();
+    });
+    const std::function<void(std::istream&)> onBody = [&](std::istream& in) {
+        char buffer[64 * 1024];
+        while (in) {
+            cancel.throwIfCancelled();
+            in.read(buffer, sizeof buffer);
+            const auto n = in.gcount();
+            if (n > 0) splitter.feed(buffer, static_cast<std::size_t>(n));
+        }
+        if (in.bad()) throw BridgeError(ErrorCode::UpstreamUnavailable, "TCIA " + endpoint + ": connection lost mid-answer");
+        splitter.finish();
+        flush();
+    };
+    HttpResponse r = send(buildUrl(settings_.baseUrl, endpoint, params), &onBody, &cancel);
+    if (r.status == 204) return;
+    if (r.status != 200) throwForStatus(endpoint, r, false);
+}
+
+void TciaClient::patientBatches(const PatientFilter& f, std::size_t batchSize, const BatchSink<PatientRecord>& sink,
+                                const CancelToken& cancel) {
+    streamJson("getPatient", {{"Collection", f.collection}, {"PatientId", f.patientId}}, batchSize,
+               [&](const std::string& text) {
+                   auto rows = parsePatients(text, version_);
+                   if (!rows.empty()) sink(std::move(rows));
+               },
+               cancel);
+}
+
+void TciaClient::studyBatches(const StudyFilter& f, std::size_t batchSize, const BatchSink<StudyRecord>& sink,
+                              const CancelToken& cancel) {
+    streamJson("getPatientStudy",
+               {{"Collection", f.collection}, {"PatientID", f.patientId}, {"StudyInstanceUID", f.studyInstanceUid}},
+               batchSize,
+               [&](const std::string& text) {
+                   auto rows = parseStudies(text, version_);
+                   if (!rows.empty()) sink(std::move(rows));
+               },
+               cancel);
+}
+
+void TciaClient::seriesBatches(const SeriesFilter& f, std::size_t batchSize, const BatchSink<SeriesRecord>& sink,
+                               const CancelToken& cancel) {
+    streamJson("getSeries", seriesParams(f), batchSize,
+               [&](const std::string& text) {
+                   auto rows = parseSeries(text, version_);
+                   if (!rows.empty()) sink(std::move(rows));
+               },
+               cancel);
 }
 
 }  // namespace bridge::tcia

@@ -69,6 +69,16 @@ public:
     std::vector<std::uint8_t> singleImage(const std::string& seriesInstanceUid,
                                           const std::string& sopInstanceUid) override;
 
+    /// Streamed from the socket through JsonArrayStream: at most one batch of records and one
+    /// JSON element are in memory at a time. A stream that breaks off midway throws (not
+    /// retried here: records were already delivered; the caller discards them and asks again).
+    void patientBatches(const PatientFilter& filter, std::size_t batchSize, const BatchSink<PatientRecord>& sink,
+                        const CancelToken& cancel) override;
+    void studyBatches(const StudyFilter& filter, std::size_t batchSize, const BatchSink<StudyRecord>& sink,
+                      const CancelToken& cancel) override;
+    void seriesBatches(const SeriesFilter& filter, std::size_t batchSize, const BatchSink<SeriesRecord>& sink,
+                       const CancelToken& cancel) override;
+
     using Params = std::vector<std::pair<std::string, std::string>>;
     /// base URL + "/" + endpoint + "?" + the non-empty params, percent-encoded. Pure.
     static std::string buildUrl(const std::string& baseUrl, const std::string& endpoint,
@@ -78,6 +88,10 @@ public:
 
 private:
     std::string getJson(const std::string& endpoint, const Params& params);
+    /// GET endpoint and hand each batch of at most batchSize top-level elements, as the text
+    /// of a JSON array, to parseBatch. Blocking; see patientBatches().
+    void streamJson(const std::string& endpoint, const Params& params, std::size_t batchSize,
+                    const std::function<void(const std::string& arrayText)>& parseBatch, const CancelToken& cancel);
     HttpResponse send(const std::string& url, const std::function<void(std::istream&)>* onBody,
                       const CancelToken* cancel);
     [[noreturn]] void throwForStatus(const std::string& endpoint, const HttpResponse& response,

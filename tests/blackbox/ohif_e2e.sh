@@ -38,13 +38,14 @@ if [ ! -f "$DIST/index.html" ]; then
   tar xzf "$CACHE/ohif-app-$VERSION.tgz" -C "$CACHE/$VERSION"
 fi
 
-# 2. Emulator, catalog harvest (OHIF's work list asks /studies with no filter), bridge.
+# 2. Emulator and a bridge started as a service would be: empty cache directory, no `sync`.
+# OHIF's work list asks /studies with no filter: answered from the harvest the bridge runs by
+# itself on start (issue 8); until it is done such answers carry a Warning: 299.
 EPORT=$(free_port)
 "$BUILD/emulator/tcia-emulator" serve --data "$BUILD/sample-data" --port "$EPORT" --bind 127.0.0.1 >"$OUT/emulator.log" 2>&1 &
 PIDS+=($!)
 wait_http "http://127.0.0.1:$EPORT/nbia-api/services/v4/getCollectionValues" 20
 TCIA="http://127.0.0.1:$EPORT/nbia-api/services/v4"
-timeout 120 "$BUILD/tcia-bridge" sync --tcia-url "$TCIA" --cache-dir "$WORK/cache" >"$OUT/sync.log" 2>&1
 HPORT=$(free_port)
 AUTH_ARGS=() CURL_AUTH=() TOKEN=""
 if [ "${OHIF_E2E_AUTH:-0}" = 1 ]; then
@@ -61,6 +62,13 @@ if [ -n "$TOKEN" ]; then
   [ "$code" = 401 ] || { echo "FAIL: QIDO without the token answered $code, expected 401" >&2; exit 1; }
   echo "ok   auth on: QIDO without the token -> 401"
 fi
+# The operator's view of the harvest: GET /status (polled with a deadline, no fixed sleep).
+for _ in $(seq 600); do
+  curl -sf "${CURL_AUTH[@]}" "http://127.0.0.1:$HPORT/status" | grep -q '"studyLevelComplete":true' && break
+  sleep 0.1
+done
+curl -sf "${CURL_AUTH[@]}" "http://127.0.0.1:$HPORT/status" | grep -q '"studyLevelComplete":true' \
+  || { echo "the harvest did not reach the study level within 60 s" >&2; curl -s "http://127.0.0.1:$HPORT/status" >&2; exit 1; }
 
 # 3. OHIF on another origin, configured per toolchain.md 5.
 SPORT=$(free_port)

@@ -63,4 +63,23 @@ BOOST_AUTO_TEST_CASE(error_comment_is_a_valid_lo) {
     BOOST_TEST(truncationComment(10000) == "more than 10000 matches; narrow the query");
 }
 
+BOOST_AUTO_TEST_CASE(incomplete_comment_fits_lo_and_names_the_progress) {
+    struct Case {
+        const char* note;
+        const char* comment;
+    };
+    const Case cases[] = {
+        {"catalog harvest in progress: 37 of 135 collections; results may be incomplete",
+         "harvest in progress: 37 of 135 collections; results incomplete"},
+        {"catalog harvest in progress: 0 of 5 collections (series level); results may be incomplete",
+         "harvest in progress: 0 of 5 collections; results incomplete"},
+        {"catalog harvest in progress: 1234 of 99999 collections; results may be incomplete",
+         "harvest in progress: 1234 of 99999 collections; results incomple"},  // cut at 64
+    };
+    for (const auto& c : cases) {
+        BOOST_TEST(incompleteComment(c.note) == c.comment);
+        BOOST_TEST(incompleteComment(c.note).size() <= 64u);
+    }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
