@@ -47,6 +47,13 @@ CollectionScope AccessPolicy::forDimse(const std::string& callingAet, const std:
                     if (trimAe(ae) == calling) ok = true;
         if (!ok) scope.denied.insert(c);
     }
+    if (auto pub = metadata_.publicCollections()) {
+        // Fail closed: what TCIA does not list anonymously is visible only when granted.
+        scope.visible = std::move(*pub);
+        for (const auto& [collection, aets] : config_.access.grantsByAet)
+            for (const auto& ae : aets)
+                if (trimAe(ae) == calling) scope.visible->insert(collection);
+    }
     return scope;
 }
 
@@ -55,6 +62,12 @@ CollectionScope AccessPolicy::forHttp(const std::optional<std::string>& bearerTo
     for (const auto& c : restricted())
         if (!bearerToken || bearerToken->empty() || !granted(config_.access.grantsByToken, c, *bearerToken))
             scope.denied.insert(c);
+    if (auto pub = metadata_.publicCollections()) {
+        scope.visible = std::move(*pub);
+        if (bearerToken && !bearerToken->empty())
+            for (const auto& [collection, tokens] : config_.access.grantsByToken)
+                if (tokens.count(*bearerToken)) scope.visible->insert(collection);
+    }
     return scope;
 }
 
