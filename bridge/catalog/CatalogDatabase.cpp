@@ -70,6 +70,12 @@ const char* const kSchema[] = {
     "CREATE INDEX IF NOT EXISTS series_patient_id ON series (upper(patient_id))",
     "CREATE INDEX IF NOT EXISTS series_date ON series (series_date)",
     "CREATE INDEX IF NOT EXISTS query_cache_collection ON query_cache (collection)",
+    // The query_cache bound (CatalogSettings::maxCachedCalls) removes expired, then oldest rows.
+    "CREATE INDEX IF NOT EXISTS query_cache_answered ON query_cache (answered_at)",
+    // collections() answers per credential identity ("anonymous" or "token:<hash>"): what one
+    // set of credentials listed is never taken for what another would list.
+    "CREATE TABLE IF NOT EXISTS collection_lists ("
+    " identity TEXT NOT NULL, name TEXT NOT NULL, PRIMARY KEY (identity, name))",
 };
 
 std::string lower(std::string s) {
