@@ -29,6 +29,14 @@ struct TciaSettings {
     std::chrono::milliseconds retryMaxDelay{30'000};
     int maxConcurrentRequests = 4;  ///< per TCIA host; further calls wait
     std::string caFile;             ///< empty = system store
+    /// getImage with IncludeMD5 (v4) / getImageWithMD5Hash (v1); an entry whose MD5 differs from
+    /// md5hashes.csv is a failed instance, and its series is never marked complete.
+    bool verifyMd5 = true;
+    /// Bound on one ZIP entry's inflated size (zip bomb); beyond it the download fails
+    /// (UpstreamBadResponse). Largest real TCIA instances (whole-slide, enhanced MR) are < 2 GiB.
+    std::uint64_t maxZipEntryBytes = 2ull << 30;
+    /// Credentials over plain http:// to a non-loopback host are refused at start unless true.
+    bool allowInsecureCredentials = false;
 };
 
 struct DicomPeer {
@@ -76,6 +84,8 @@ struct CatalogSettings {
     std::chrono::seconds ttl{24 * 3600};  ///< lazily-filled entries older than this are refetched
     /// serve mode: Catalog::refreshIncremental() this often (CatalogRefresher); 0 = never.
     std::chrono::seconds refreshInterval{3600};
+    /// Bound on query_cache rows (remembered TCIA calls): expired rows and then the oldest go.
+    std::size_t maxCachedCalls = 100'000;
 };
 
 struct QuerySettings {
