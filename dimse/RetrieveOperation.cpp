@@ -81,9 +81,11 @@ RetrieveResponse RetrieveOperation::next(bool cancelled) {
     switch (stored.outcome) {
         case StoreTarget::Outcome::Success:
             ++counts_.completed;
+            completedUids_.insert(instance.sopInstanceUid);
             break;
         case StoreTarget::Outcome::Warning:
             ++counts_.warning;
+            warningUids_.insert(instance.sopInstanceUid);
             break;
         case StoreTarget::Outcome::Failure:
             ++counts_.failed;
@@ -112,9 +114,19 @@ RetrieveResponse RetrieveOperation::finish(bool cancelled) {
             }
         } else {
             try {
-                for (const auto& uid : stream_->failedSopInstanceUids())
-                    if (std::find(failedUids_.begin(), failedUids_.end(), uid) == failedUids_.end())
-                        failedUids_.push_back(uid);
+                for (const auto& uid : stream_->failedSopInstanceUids()) {
+                    if (std::find(failedUids_.begin(), failedUids_.end(), uid) != failedUids_.end()) continue;
+                    failedUids_.push_back(uid);
+                    // Sent already, then rejected by the core (TCIA's MD5 arrives after the
+                    // instances): a failed sub-operation, not a completed one.
+                    if (completedUids_.erase(uid)) {
+                        --counts_.completed;
+                        ++counts_.failed;
+                    } else if (warningUids_.erase(uid)) {
+                        --counts_.warning;
+                        ++counts_.failed;
+                    }
+                }
                 if (firstFailure_.empty()) firstFailure_ = stream_->failureReason();
             } catch (...) {
             }

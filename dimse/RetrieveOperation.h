@@ -9,6 +9,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,8 @@ private:
     std::unique_ptr<InstanceStream> stream_;
     SubOperationCounts counts_;
     std::vector<std::string> failedUids_;
+    std::set<std::string> completedUids_;  ///< counted completed: moved to failed if the core rejects them later
+    std::set<std::string> warningUids_;
     std::string firstFailure_;
 };
 

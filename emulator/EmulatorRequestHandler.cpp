@@ -1,5 +1,9 @@
 #include "emulator/EmulatorRequestHandler.h"
 
+#include <algorithm>
+#include <fstream>
+#include <iterator>
+
 #include "emulator/EmulatorServer.h"
 #include "emulator/ZipStreamWriter.h"
 
@@ -171,6 +175,7 @@ int EmulatorRequestHandler::handleApi(HTTPServerRequest& request, HTTPServerResp
     }
 
     ApiResponse answer = state_->service->handle(api);
+    if (answer.isZip && fault && fault->kind == "corrupt") corruptEntry(answer, *fault);
     if (answer.isZip) return streamZip(request, response, answer, fault ? &*fault : nullptr);
     if (answer.stream && fault && fault->kind == "truncate") {
         answer.stream([&](const std::string& piece) { answer.body += piece; });
@@ -287,6 +292,34 @@ int EmulatorRequestHandler::streamZip(HTTPServerRequest& request, HTTPServerResp
     }
     out.flush();
     return 200;
+}
+
+void EmulatorRequestHandler::corruptEntry(ApiResponse& answer, const Fault& fault) {
+    std::vector<std::size_t> data;  // indices of the DICOM entries
+    std::size_t manifest = answer.zip.size();
+    for (std::size_t i = 0; i < answer.zip.size(); ++i) {
+        if (answer.zip[i].name == "md5hashes.csv") manifest = i;
+        else if (answer.zip[i].name != "LICENSE") data.push_back(i);
+    }
+    if (data.empty()) return;
+    const int wanted = fault.option("entry", static_cast<int>(data.size() / 2));
+    ZipEntryPlan& victim = answer.zip[data[static_cast<std::size_t>(std::clamp(wanted, 0, static_cast<int>(data.size()) - 1))]];
+    const bool hash = fault.options.count("what") && fault.options.at("what") == "hash";
+    if (hash) {
+        if (manifest == answer.zip.size()) return;
+        std::string& csv = answer.zip[manifest].data;
+        const auto line = csv.find("\n" + victim.name + ",");
+        if (line == std::string::npos) return;
+        const auto hashAt = line + 1 + victim.name.size() + 1;
+        csv[hashAt] = csv[hashAt] == '0' ? '1' : '0';
+        return;
+    }
+    if (!victim.path.empty()) {
+        std::ifstream in(victim.path, std::ios::binary);
+        victim.data.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+        victim.path.clear();
+    }
+    if (!victim.data.empty()) victim.data.back() = static_cast<char>(victim.data.back() ^ 0x5A);
 }
 
 int EmulatorRequestHandler::handleToken(HTTPServerRequest& request, HTTPServerResponse& response) {

@@ -28,6 +28,8 @@ private:
     int sendStreamed(Poco::Net::HTTPServerResponse& response, const ApiResponse& answer);
     int streamZip(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
                   const ApiResponse& answer, const Fault* fault);
+    /// Fault "corrupt": makes one data entry disagree with md5hashes.csv (see FaultPlan.h).
+    static void corruptEntry(ApiResponse& answer, const Fault& fault);
 
     std::shared_ptr<ServerState> state_;
 };

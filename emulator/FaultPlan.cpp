@@ -33,8 +33,9 @@ Fault FaultPlan::parse(const std::string& spec) {
     if (numeric) {
         const int status = std::stoi(f.kind);
         if (status < 400 || status > 599) throw std::invalid_argument("fault spec '" + spec + "': status must be 400-599");
-    } else if (f.kind != "truncate" && f.kind != "slow" && f.kind != "drop") {
-        throw std::invalid_argument("fault spec '" + spec + "': kind must be an HTTP status, truncate, slow or drop");
+    } else if (f.kind != "truncate" && f.kind != "slow" && f.kind != "drop" && f.kind != "corrupt") {
+        throw std::invalid_argument("fault spec '" + spec +
+                                    "': kind must be an HTTP status, truncate, slow, drop or corrupt");
     }
     if (parts.size() >= 3) {
         try {

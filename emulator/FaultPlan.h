@@ -5,7 +5,11 @@
 // "truncate" (end the body early: getImage cuts the ZIP mid-entry; option bytes=N and
 // mode=reset to reset the connection instead of ending the chunked body), "slow"
 // (delay-ms=N before answering; spread between ZIP entries for getImage) or "drop" (close the
-// connection without an answer). Each matching call consumes one count. Thread-safe.
+// connection without an answer) or "corrupt" (getImage: one data entry -- option entry=N,
+// 0-based among the DICOM entries, default the middle one -- no longer matches its MD5 in
+// md5hashes.csv; what=bytes (default) flips its last byte before zipping, so the ZIP CRC is
+// consistent and only the MD5 tells, as when TCIA's stored file rotted; what=hash changes the
+// hash in md5hashes.csv instead). Each matching call consumes one count. Thread-safe.
 
 #include <map>
 #include <mutex>

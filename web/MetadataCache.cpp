@@ -6,6 +6,8 @@
 
 #include <sstream>
 
+#include "bridge/common/Error.h"
+
 namespace bridge::web {
 
 std::shared_ptr<const std::string> MetadataCache::find(const std::string& key) {
@@ -75,6 +77,88 @@ std::shared_ptr<const std::string> MetadataCache::findOrBuild(const std::string&
         promise.set_exception(std::current_exception());
         std::lock_guard<std::mutex> lock(mutex_);
         building_.erase(key);
+        throw;
+    }
+}
+
+MetadataCache::~MetadataCache() {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        stopping_ = true;
+    }
+    watcherWake_.notify_all();
+    if (watcher_.joinable()) watcher_.join();
+}
+
+void MetadataCache::watch() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (!stopping_) {
+        watcherWake_.wait_for(lock, kPollInterval);
+        for (auto& [key, build] : sharedBuilding_) {
+            bool anyone = false;
+            for (const auto& [id, token] : build->requesters) anyone = anyone || !token.cancelled();
+            if (!anyone) build->shared.cancel();
+        }
+    }
+}
+
+std::shared_ptr<const std::string> MetadataCache::findOrBuild(
+    const std::string& key, const std::function<std::pair<std::string, bool>(const CancelToken& shared)>& build,
+    const CancelToken& requester) {
+    std::promise<std::shared_ptr<const std::string>> promise;
+    std::shared_ptr<SharedBuild> mine;
+    int id = 0;
+    {
+        std::unique_lock<std::mutex> lock(mutex_);
+        auto it = entries_.find(key);
+        if (it != entries_.end()) {
+            ++hits_;
+            lru_.splice(lru_.begin(), lru_, it->second.lru);
+            return it->second.gz;
+        }
+        if (!watcher_.joinable()) watcher_ = std::thread([this] { watch(); });
+        id = nextRequester_++;
+        auto running = sharedBuilding_.find(key);
+        if (running != sharedBuilding_.end() && !running->second->shared.cancelled()) {
+            ++hits_;
+            auto build = running->second;
+            build->requesters.emplace(id, requester);
+            auto future = build->future;
+            lock.unlock();
+            const auto leave = [&] {
+                std::lock_guard<std::mutex> relock(mutex_);
+                build->requesters.erase(id);
+            };
+            while (future.wait_for(kPollInterval) != std::future_status::ready) {
+                if (requester.cancelled()) {
+                    leave();
+                    throw BridgeError(ErrorCode::Cancelled, "request cancelled");
+                }
+            }
+            leave();
+            return future.get();  // rethrows the builder's exception
+        }
+        ++misses_;
+        mine = std::make_shared<SharedBuild>();
+        mine->future = promise.get_future().share();
+        mine->requesters.emplace(id, requester);
+        sharedBuilding_[key] = mine;
+    }
+    const auto done = [&] {
+        std::lock_guard<std::mutex> lock(mutex_);
+        auto it = sharedBuilding_.find(key);
+        if (it != sharedBuilding_.end() && it->second == mine) sharedBuilding_.erase(it);
+    };
+    try {
+        auto [json, complete] = build(mine->shared);
+        std::shared_ptr<const std::string> gz =
+            complete ? store(key, json) : std::make_shared<const std::string>(gzip(json));
+        promise.set_value(gz);
+        done();
+        return gz;
+    } catch (...) {
+        promise.set_exception(std::current_exception());
+        done();
         throw;
     }
 }

@@ -3,6 +3,8 @@
 // ORT-DW 1.15: OHIF asks for series metadata on every study open, and building it means
 // parsing every instance). LRU, bounded by compressed bytes. Thread-safe.
 
+#include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <functional>
 #include <future>
@@ -12,12 +14,18 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
+
+#include "bridge/common/CancelToken.h"
 
 namespace bridge::web {
 
 class MetadataCache {
 public:
     explicit MetadataCache(std::size_t maxBytes = 256u << 20) : maxBytes_(maxBytes) {}
+    ~MetadataCache();
+    MetadataCache(const MetadataCache&) = delete;
+    MetadataCache& operator=(const MetadataCache&) = delete;
 
     /// The gzip bytes of a JSON array for `key` (base URL + series UID), or nullptr.
     std::shared_ptr<const std::string> find(const std::string& key);
@@ -30,6 +38,16 @@ public:
     /// only complete results are stored. A build's exception reaches every waiter.
     std::shared_ptr<const std::string> findOrBuild(const std::string& key,
                                                    const std::function<std::pair<std::string, bool>()>& build);
+    /// The same, for requesters that can go away (issue 9, finding 10e). `build` gets the
+    /// build's own token, not any requester's: it is cancelled only when EVERY requester of the
+    /// key (the builder's and each waiter's `requester`) has been cancelled, so one client's
+    /// disconnect never fails the others. A waiter whose own token is cancelled stops waiting
+    /// (BridgeError Cancelled) and no longer counts. Checked every kPollInterval by one watcher
+    /// thread, started on first use and joined by the destructor.
+    std::shared_ptr<const std::string> findOrBuild(
+        const std::string& key, const std::function<std::pair<std::string, bool>(const CancelToken& shared)>& build,
+        const CancelToken& requester);
+    static constexpr std::chrono::milliseconds kPollInterval{100};
 
     std::size_t hits() const;
     std::size_t misses() const;
@@ -50,6 +68,19 @@ private:
     std::map<std::string, Entry> entries_;
     std::map<std::string, std::shared_future<std::shared_ptr<const std::string>>> building_;
     std::list<std::string> lru_;  ///< front = most recent
+
+    /// A build with cancellable requesters (second findOrBuild).
+    struct SharedBuild {
+        std::shared_future<std::shared_ptr<const std::string>> future;
+        CancelToken shared;                  ///< handed to build(); cancelled when nobody waits
+        std::map<int, CancelToken> requesters;
+    };
+    std::map<std::string, std::shared_ptr<SharedBuild>> sharedBuilding_;
+    int nextRequester_ = 0;
+    std::thread watcher_;
+    std::condition_variable watcherWake_;
+    bool stopping_ = false;
+    void watch();
 };
 
 }  // namespace bridge::web

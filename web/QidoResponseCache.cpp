@@ -68,6 +68,11 @@ std::string QidoResponseCache::key(const Query& query, const std::string& dicomW
         out += '*';
     out += "|denied";
     putCollections(out, query.scope.denied);
+    out += "|visible";
+    if (query.scope.visible)
+        putCollections(out, *query.scope.visible);
+    else
+        out += '*';
     return out;
 }
 

@@ -32,8 +32,9 @@ RetrieveRequest requestFor(WebExchange& exchange, const WebRoute& route) {
 /// Calls `each` for every delivered instance until it returns false or the stream ends.
 /// Returns the stream (for failure details). Cancels the stream if `each` throws.
 std::unique_ptr<InstanceStream> forEachInstance(WebExchange& exchange, const RetrievePlan& plan,
-                                                const std::function<bool(const DicomInstance&)>& each) {
-    auto stream = exchange.context().retrieve.open(plan, exchange.cancel());
+                                                const std::function<bool(const DicomInstance&)>& each,
+                                                const CancelToken* cancel = nullptr) {
+    auto stream = exchange.context().retrieve.open(plan, cancel ? *cancel : exchange.cancel());
     DicomInstance instance;
     try {
         while (true) {
@@ -198,23 +199,31 @@ void WadoResource::retrieveMetadata(WebExchange& exchange, const WebRoute& route
     std::vector<std::string> seriesArrays;
     for (const auto& locator : plan.series) {
         const std::string key = exchange.dicomWebRoot() + "|" + locator.seriesInstanceUid;
-        auto gz = cache.findOrBuild(key, [&]() -> std::pair<std::string, bool> {
-            RetrievePlan one;
-            one.series.push_back(locator);
-            one.instanceCount = static_cast<std::size_t>(locator.imageCount);
-            std::vector<std::string> objects;
-            auto stream = forEachInstance(exchange, one, [&](const DicomInstance& instance) {
-                objects.push_back(instanceMetadataJson(exchange, instance));
-                return true;
-            });
-            if (objects.empty()) throwDeliveryFailure(*stream);
-            // Instances missing: an error, never a shorter array that passes for the whole series.
-            const bool failed = stream->failedCount() > 0 || !stream->failedSopInstanceUids().empty();
-            if (failed) throwDeliveryFailure(*stream);
-            // Only a complete, whole-series answer may be cached.
-            const bool complete = !locator.sopInstanceUids;
-            return {joinArray(objects), complete};
-        });
+        // Shared by concurrent requesters of the series: the build runs under its own token,
+        // which stops only when every requester has gone (not when the first one does).
+        auto gz = cache.findOrBuild(
+            key,
+            [&](const CancelToken& shared) -> std::pair<std::string, bool> {
+                RetrievePlan one;
+                one.series.push_back(locator);
+                one.instanceCount = static_cast<std::size_t>(locator.imageCount);
+                std::vector<std::string> objects;
+                auto stream = forEachInstance(
+                    exchange, one,
+                    [&](const DicomInstance& instance) {
+                        objects.push_back(instanceMetadataJson(exchange, instance));
+                        return true;
+                    },
+                    &shared);
+                if (objects.empty()) throwDeliveryFailure(*stream);
+                // Instances missing: an error, never a shorter array that passes for the whole series.
+                const bool failed = stream->failedCount() > 0 || !stream->failedSopInstanceUids().empty();
+                if (failed) throwDeliveryFailure(*stream);
+                // Only a complete, whole-series answer may be cached.
+                const bool complete = !locator.sopInstanceUids;
+                return {joinArray(objects), complete};
+            },
+            exchange.cancel());
         if (plan.series.size() == 1) {
             exchange.sendGzippedJson(*gz);
             return;

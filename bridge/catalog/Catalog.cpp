@@ -30,6 +30,11 @@ namespace {
 /// TCIA compares filter values case-insensitively (API.md 2.4): keys and comparisons use this.
 std::string key(const std::string& s) { return asciiUpper(trimSpaces(s)); }
 
+/// The identity of calls made without credentials (Catalog::setIdentity).
+const char* const kAnonymousIdentity = "anonymous";
+/// Until setIdentity: the catalog's own answers are never taken for the anonymous ones.
+const char* const kUnspecifiedIdentity = "unspecified";
+
 std::string epochToDa(std::int64_t seconds) {
     const std::time_t t = static_cast<std::time_t>(seconds);
     std::tm tm{};
@@ -209,6 +214,8 @@ struct Catalog::Impl {
     tcia::TciaApi& tcia;
     std::shared_ptr<tcia::TciaApi> anonymous;
     std::atomic<bool> partialScans{false};
+    /// Who `tcia` is to TCIA (see Catalog::setIdentity): prefixes every query_cache key.
+    std::string identity = kUnspecifiedIdentity;
     std::mutex clockMutex;
     std::function<std::int64_t()> clock = [] {
         return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -223,8 +230,11 @@ struct Catalog::Impl {
     bool isFresh(std::int64_t at) { return at > 0 && ttl() > 0 && at + ttl() > currentTime(); }
 
     // ---- query_cache ----
-    bool freshCall(Session& s, const std::string& callKey) {
-        std::vector<std::string> params{callKey};
+    // Every key is "<identity>|<call>": an answer fetched with one set of credentials never
+    // answers the same call made with another (anonymous vs token, or two accounts).
+    bool freshCall(Session& s, const std::string& callKey) { return freshCallAs(s, identity, callKey); }
+    bool freshCallAs(Session& s, const std::string& who, const std::string& callKey) {
+        std::vector<std::string> params{who + "|" + callKey};
         std::vector<Poco::Int64> at;
         Statement st(s);
         st << "SELECT answered_at FROM query_cache WHERE call_key = $1", useRef(params[0]), into(at);
@@ -233,11 +243,96 @@ struct Catalog::Impl {
     }
     /// Caller holds the write mutex.
     void recordCall(Session& s, const std::string& callKey, const std::string& collection) {
-        std::string k = callKey, c = key(collection);
+        recordCallAs(s, identity, callKey, collection);
+    }
+    /// Caller holds the write mutex. Keeps query_cache within settings.maxCachedCalls rows:
+    /// expired rows go first, then the oldest answers (they are merely asked again).
+    void recordCallAs(Session& s, const std::string& who, const std::string& callKey, const std::string& collection) {
+        std::string k = who + "|" + callKey, c = key(collection);
         Poco::Int64 t = currentTime();
         s << "INSERT INTO query_cache (call_key, collection, answered_at) VALUES ($1, $2, $3)"
              " ON CONFLICT (call_key) DO UPDATE SET collection = excluded.collection, answered_at = excluded.answered_at",
             use(k), use(c), use(t), now;
+        boundCallCache(s);
+    }
+    void boundCallCache(Session& s) {
+        if (ttl() > 0) {
+            Poco::Int64 expired = currentTime() - ttl();
+            s << "DELETE FROM query_cache WHERE answered_at <= $1", use(expired), now;
+        }
+        Poco::Int64 rows = 0;
+        s << "SELECT count(*) FROM query_cache", into(rows), now;
+        const auto max = static_cast<Poco::Int64>(std::max<std::size_t>(1, settings.maxCachedCalls));
+        if (rows <= max) return;
+        Poco::Int64 excess = rows - max;
+        s << "DELETE FROM query_cache WHERE call_key IN"
+             " (SELECT call_key FROM query_cache ORDER BY answered_at, call_key LIMIT $1)",
+            use(excess), now;
+    }
+
+    // ---- collection lists per identity ----
+    /// The collections() answer of `api`, which calls TCIA as `who`: from collection_lists
+    /// while fresh (TTL), else fetched and stored. When the fetch fails (TCIA down) and
+    /// `staleOnFailure`, the last stored list of that identity is used; with none stored the
+    /// error propagates (nothing to fall back on: fail closed).
+    std::vector<std::string> listAs(const std::string& who, tcia::TciaApi& api, bool staleOnFailure) {
+        const bool fresh = guarded("collections", [&] {
+            Session s = database.session();
+            return freshCallAs(s, who, "collections");
+        });
+        if (fresh) return storedList(who);
+        std::vector<std::string> names;
+        try {
+            names = api.collections();
+        } catch (const BridgeError& e) {
+            if (!staleOnFailure || e.code() == ErrorCode::Internal) throw;
+            const bool stored = guarded("collections", [&] {
+                Session s = database.session();
+                return meta(s, "collections_listed|" + who) == "1";
+            });
+            if (!stored) throw;
+            return storedList(who);
+        }
+        storeList(who, names);
+        std::sort(names.begin(), names.end());
+        return names;
+    }
+    std::vector<std::string> storedList(const std::string& who) {
+        return guarded("collections", [&] {
+            Session s = database.session();
+            std::vector<std::string> params{who};
+            return selectStrings(s, "SELECT name FROM collection_lists WHERE identity = $1 ORDER BY name", params);
+        });
+    }
+    void storeList(const std::string& who, const std::vector<std::string>& names) {
+        guarded("store collections", [&] {
+            Session s = database.session();
+            std::lock_guard<std::mutex> lock(database.writeMutex());
+            Transaction tx(s);
+            std::string w = who;
+            s << "DELETE FROM collection_lists WHERE identity = $1", use(w), now;
+            std::set<std::string> seen;
+            for (const auto& n : names) {
+                if (trimSpaces(n).empty() || !seen.insert(key(n)).second) continue;
+                std::string name = n;
+                s << "INSERT INTO collection_lists (identity, name) VALUES ($1, $2)", use(w), use(name), now;
+            }
+            if (who == identity) {
+                // The `listed` flags (allHarvestedFresh) follow this replica's own list.
+                s << "UPDATE collections SET listed = 0", now;
+                for (const auto& n : names) {
+                    std::string name = n, upper = key(n);
+                    s << "UPDATE collections SET listed = 1 WHERE upper(name) = $1", use(upper), now;
+                    s << "INSERT INTO collections (name, listed) SELECT $1, 1 WHERE NOT EXISTS"
+                         " (SELECT 1 FROM collections WHERE upper(name) = $2)",
+                        use(name), use(upper), now;
+                }
+            }
+            recordCallAs(s, who, "collections", "");
+            setMeta(s, "collections_listed|" + who, "1");
+            tx.commit();
+            invalidateStates();
+        });
     }
 
     // ---- collections table ----
@@ -501,104 +596,60 @@ void Catalog::setClock(std::function<std::int64_t()> nowSeconds) {
     impl_->clock = std::move(nowSeconds);
 }
 
-void Catalog::setAnonymousApi(std::shared_ptr<tcia::TciaApi> anonymous) { impl_->anonymous = std::move(anonymous); }
+void Catalog::setAnonymousApi(std::shared_ptr<tcia::TciaApi> anonymous) {
+    impl_->anonymous = std::move(anonymous);
+    // The main TciaApi has credentials, then: it must not share the anonymous cache keys.
+    if (impl_->identity == kAnonymousIdentity) impl_->identity = "token";
+}
+
+void Catalog::setIdentity(const std::string& identity) {
+    impl_->identity = trimSpaces(identity).empty() ? std::string(kUnspecifiedIdentity) : identity;
+}
+
+const std::string& Catalog::identity() const { return impl_->identity; }
 
 // ---------------------------------------------------------------------------------------------
 // Collections
 
 std::vector<std::string> Catalog::collections() {
     auto& d = *impl_;
-    const bool local = guarded("collections", [&] {
-        Session s = d.database.session();
-        return d.freshCall(s, "collections");
-    });
-    if (local) {
-        return guarded("collections", [&] {
-            Session s = d.database.session();
-            std::vector<std::string> names;
-            s << "SELECT name FROM collections WHERE listed = 1 ORDER BY name", into(names), now;
-            return names;
-        });
-    }
-    auto names = d.tcia.collections();
-    storeCollectionList(names);
-    std::sort(names.begin(), names.end());
-    return names;
+    return d.listAs(d.identity, d.tcia, false);
 }
 
-void Catalog::storeCollectionList(const std::vector<std::string>& names) {
+void Catalog::storeCollectionList(const std::vector<std::string>& names) { impl_->storeList(impl_->identity, names); }
+
+std::optional<std::set<std::string>> Catalog::publicCollections() {
     auto& d = *impl_;
-    guarded("store collections", [&] {
-        Session s = d.database.session();
-        std::lock_guard<std::mutex> lock(d.database.writeMutex());
-        Transaction tx(s);
-        s << "UPDATE collections SET listed = 0", now;
-        for (const auto& n : names) {
-            std::string name = n, upper = key(n);
-            s << "UPDATE collections SET listed = 1 WHERE upper(name) = $1", use(upper), now;
-            s << "INSERT INTO collections (name, listed) SELECT $1, 1 WHERE NOT EXISTS"
-                 " (SELECT 1 FROM collections WHERE upper(name) = $2)",
-                use(name), use(upper), now;
-        }
-        d.recordCall(s, "collections", "");
-        tx.commit();
-        d.invalidateStates();
-    });
+    tcia::TciaApi* api = d.anonymous ? d.anonymous.get() : (d.identity == kAnonymousIdentity ? &d.tcia : nullptr);
+    if (api == nullptr) return std::nullopt;
+    // An outage keeps the last anonymous list (stale, never widened by another identity's);
+    // before any list was stored this throws: nothing is shown rather than everything.
+    const auto names = d.listAs(kAnonymousIdentity, *api, true);
+    return std::set<std::string>(names.begin(), names.end());
 }
 
 std::set<std::string> Catalog::restrictedCollections() {
     auto& d = *impl_;
+    std::set<std::string> out;
     if (d.anonymous) {
-        const bool fresh = guarded("restricted collections", [&] {
-            Session s = d.database.session();
-            return d.freshCall(s, "collections-anonymous");
-        });
-        if (!fresh) {
-            // When TCIA cannot be asked right now, the flags stored by the last comparison stay
-            // in force (and the comparison is retried on the next call): an outage must neither
-            // fail every query nor suddenly expose restricted collections.
-            std::optional<std::vector<std::string>> all;
-            std::set<std::string> visibleAnonymously;
-            try {
-                all = collections();
-                for (const auto& c : d.anonymous->collections()) visibleAnonymously.insert(key(c));
-            } catch (const BridgeError& e) {
-                if (e.code() == ErrorCode::Internal) throw;
-                // Never compared yet: nothing to fall back on, fail closed.
-                const bool comparedBefore = guarded("restricted collections", [&] {
-                    Session s = d.database.session();
-                    return d.meta(s, "restricted_compared") == "1";
-                });
-                if (!comparedBefore) throw;
-                all.reset();
-            }
-            if (all) {
-                guarded("restricted collections", [&] {
-                    Session s = d.database.session();
-                    std::lock_guard<std::mutex> lock(d.database.writeMutex());
-                    Transaction tx(s);
-                    // 1 = found by the comparison (recomputed each time), 2 = markRestricted (kept).
-                    s << "UPDATE collections SET restricted = 0 WHERE restricted = 1", now;
-                    for (const auto& c : *all) {
-                        if (visibleAnonymously.count(key(c))) continue;
-                        std::string upper = key(c);
-                        s << "UPDATE collections SET restricted = 1 WHERE upper(name) = $1 AND restricted = 0", use(upper),
-                            now;
-                    }
-                    d.recordCall(s, "collections-anonymous", "");
-                    d.setMeta(s, "restricted_compared", "1");
-                    tx.commit();
-                    d.invalidateStates();
-                });
-            }
-        }
+        // Both lists per identity: a list cached by another identity (an earlier run without
+        // credentials, another replica) is never compared with itself.
+        const auto all = d.listAs(d.identity, d.tcia, true);
+        std::set<std::string> visibleAnonymously;
+        for (const auto& c : d.listAs(kAnonymousIdentity, *d.anonymous, true)) visibleAnonymously.insert(key(c));
+        for (const auto& c : all)
+            if (!visibleAnonymously.count(key(c))) out.insert(c);
     }
-    return guarded("restricted collections", [&] {
+    const auto marked = guarded("restricted collections", [&] {
         Session s = d.database.session();
         std::vector<std::string> names;
-        s << "SELECT name FROM collections WHERE restricted <> 0", into(names), now;
-        return std::set<std::string>(names.begin(), names.end());
+        // 2 = markRestricted (kept). 1 was written by the former comparison, which could be
+        // fooled by a foreign cache; restrictions are now computed from the lists above.
+        s << "SELECT name FROM collections WHERE restricted = 2", into(names), now;
+        return names;
     });
+    out.insert(marked.begin(), marked.end());
+    return out;
 }
 
 void Catalog::markRestricted(const std::string& collection, bool restricted) {

@@ -22,10 +22,19 @@
 //  * Lazily filled rows are upserted, never deleted: a record TCIA withdrew stays until its
 //    collection is harvested again (a harvest replaces the collection's rows) -- answers from
 //    the catalog within TTL may still show it.
+//  * Credential identity: every remembered call (query_cache) and every stored collections()
+//    list is keyed by the identity of the credentials that made it (setIdentity: "anonymous",
+//    or "token:<hash of token URL and user>"). Changing credentials on an existing cache
+//    directory, or replicas with different credentials sharing one PostgreSQL catalog, never
+//    answer one identity's call with another's answer. query_cache holds at most
+//    CatalogSettings::maxCachedCalls rows (expired first, then oldest).
 //  * Restricted collections: markRestricted() names them explicitly (persistent). When an
 //    anonymous TciaApi is given (setAnonymousApi: the same TCIA without the token), the
-//    catalog also compares collections() of both and marks those only the token sees; that
-//    comparison is cached for TTL like any call.
+//    catalog also compares the two identities' collections() lists and reports those only the
+//    token sees; each list is cached for TTL. publicCollections() is the anonymous list
+//    itself: AccessPolicy hides everything outside it that the caller was not granted, so
+//    rows of a restricted collection (from a lazy fill, a harvest, another replica) are never
+//    shown to the ungranted even if no comparison ever named the collection (fail closed).
 //
 // Thread-safe: any number of threads may query; writes are serialised. All calls block
 // (database and, on a miss, TCIA). Errors are BridgeError: TCIA's own codes pass through,
@@ -86,6 +95,10 @@ public:
     // MetadataSource
     std::vector<std::string> collections() override;
     std::set<std::string> restrictedCollections() override;
+    /// The anonymous identity's collection list: from the anonymous TciaApi when one is set,
+    /// else from the catalog's own TciaApi when its identity is "anonymous", else nullopt.
+    /// When TCIA cannot be asked, the last stored anonymous list; none stored -> throws.
+    std::optional<std::set<std::string>> publicCollections() override;
     std::vector<tcia::PatientRecord> patients(const tcia::PatientFilter& filter) override;
     std::vector<tcia::StudyRecord> studies(const tcia::StudyFilter& filter) override;
     std::vector<tcia::SeriesRecord> series(const tcia::SeriesFilter& filter) override;
@@ -115,6 +128,13 @@ public:
     /// by the previous comparison stay in force and the comparison is retried on the next call;
     /// before any comparison succeeded, restrictedCollections() throws (fails closed).
     void setAnonymousApi(std::shared_ptr<tcia::TciaApi> anonymous);
+    /// Who the catalog's own TciaApi is to TCIA: "anonymous" or an opaque id of its credentials
+    /// (tcia::TciaClient::credentialIdentity). Until set it is "unspecified": the own answers
+    /// are then never taken for the anonymous ones (publicCollections() needs an anonymous API).
+    /// Setting an anonymous API while the identity is "anonymous" turns it into "token". Call
+    /// before sharing the catalog.
+    void setIdentity(const std::string& identity);
+    const std::string& identity() const;
     /// Marks (or unmarks) a collection restricted, persistently.
     void markRestricted(const std::string& collection, bool restricted = true);
 

@@ -83,6 +83,12 @@ const char* const kSchema[] = {
     "CREATE INDEX IF NOT EXISTS patients_staging_harvest ON patients_staging (harvest)",
     "CREATE INDEX IF NOT EXISTS studies_staging_harvest ON studies_staging (harvest)",
     "CREATE INDEX IF NOT EXISTS series_staging_harvest ON series_staging (harvest)",
+    // The query_cache bound (CatalogSettings::maxCachedCalls) removes expired, then oldest rows.
+    "CREATE INDEX IF NOT EXISTS query_cache_answered ON query_cache (answered_at)",
+    // collections() answers per credential identity ("anonymous" or "token:<hash>"): what one
+    // set of credentials listed is never taken for what another would list.
+    "CREATE TABLE IF NOT EXISTS collection_lists ("
+    " identity TEXT NOT NULL, name TEXT NOT NULL, PRIMARY KEY (identity, name))",
 };
 
 std::string lower(std::string s) {

@@ -152,6 +152,11 @@ void parseTcia(TciaSettings& t, const Json::Value& v, const std::string& path, b
     s.on("maxConcurrentRequests",
          [&](auto& x, auto& p) { t.maxConcurrentRequests = static_cast<int>(asInt(x, p, 1, 1000)); });
     s.on("caFile", [&](auto& x, auto& p) { t.caFile = asString(x, p); });
+    s.on("verifyMd5", [&](auto& x, auto& p) { t.verifyMd5 = asBool(x, p); });
+    s.on("maxZipEntryBytes", [&](auto& x, auto& p) {
+        t.maxZipEntryBytes = static_cast<std::uint64_t>(asInt(x, p, 1 << 20, 64LL << 30));
+    });
+    s.on("allowInsecureCredentials", [&](auto& x, auto& p) { t.allowInsecureCredentials = asBool(x, p); });
     s.run();
 }
 
@@ -227,6 +232,8 @@ void parseCatalog(CatalogSettings& c, const Json::Value& v, const std::string& p
     s.on("refreshIntervalSeconds",
          [&](auto& x, auto& p) { c.refreshInterval = std::chrono::seconds(asInt(x, p, 0, 365LL * 86400)); });
     s.on("harvestOnStart", [&](auto& x, auto& p) { c.harvestOnStart = asBool(x, p); });
+    s.on("maxCachedCalls",
+         [&](auto& x, auto& p) { c.maxCachedCalls = static_cast<std::size_t>(asInt(x, p, 1, 100'000'000)); });
     s.run();
 }
 

@@ -29,6 +29,14 @@ struct TciaSettings {
     std::chrono::milliseconds retryMaxDelay{30'000};
     int maxConcurrentRequests = 4;  ///< per TCIA host; further calls wait
     std::string caFile;             ///< empty = system store
+    /// getImage with IncludeMD5 (v4) / getImageWithMD5Hash (v1); an entry whose MD5 differs from
+    /// md5hashes.csv is a failed instance, and its series is never marked complete.
+    bool verifyMd5 = true;
+    /// Bound on one ZIP entry's inflated size (zip bomb); beyond it the download fails
+    /// (UpstreamBadResponse). Largest real TCIA instances (whole-slide, enhanced MR) are < 2 GiB.
+    std::uint64_t maxZipEntryBytes = 2ull << 30;
+    /// Credentials over plain http:// to a non-loopback host are refused at start unless true.
+    bool allowInsecureCredentials = false;
 };
 
 struct DicomPeer {
@@ -136,6 +144,8 @@ struct CatalogSettings {
     /// serve mode: harvest missing or stale collections in the background (CatalogHarvester);
     /// `--no-harvest` turns it off.
     bool harvestOnStart = true;
+    /// Bound on query_cache rows (remembered TCIA calls): expired rows and then the oldest go.
+    std::size_t maxCachedCalls = 100'000;
 };
 
 struct QuerySettings {

@@ -61,6 +61,13 @@ CollectionScope AccessPolicy::forDimse(const std::string& callingAet, const std:
                     if (trimAe(ae) == calling) ok = true;
         if (!ok) scope.denied.insert(c);
     }
+    if (auto pub = metadata_.publicCollections()) {
+        // Fail closed: what TCIA does not list anonymously is visible only when granted.
+        scope.visible = std::move(*pub);
+        for (const auto& [collection, aets] : config_.access.grantsByAet)
+            for (const auto& ae : aets)
+                if (trimAe(ae) == calling) scope.visible->insert(collection);
+    }
     return scope;
 }
 
@@ -80,6 +87,15 @@ CollectionScope AccessPolicy::forPrincipal(const HttpPrincipal& principal) const
         for (const auto& g : principal.grants)
             if (upper(g) == upper(c)) ok = true;
         if (!ok) scope.denied.insert(c);
+    }
+    // Fail closed: only what TCIA lists anonymously, plus what this caller was granted, is
+    // visible -- whatever a foreign or stale cache holds (issue 9 finding 1).
+    if (auto pub = metadata_.publicCollections()) {
+        scope.visible = std::move(*pub);
+        if (token && !token->empty())
+            for (const auto& [collection, tokens] : a->grantsByToken)
+                if (tokens.count(*token)) scope.visible->insert(collection);
+        for (const auto& g : principal.grants) scope.visible->insert(g);
     }
     return scope;
 }

@@ -10,6 +10,10 @@
 //    holds the bearer token (HTTP). Collection names compare case-insensitively (as TCIA does);
 //    AE titles compare exactly after trimming the space padding (PS3.5: AE is case-sensitive);
 //    tokens compare exactly.
+//  * Fail closed: when the MetadataSource knows the public collections (publicCollections(),
+//    what TCIA lists without credentials), the scope's `visible` set is those plus the
+//    collections granted to the caller; anything else is hidden even if no list ever marked
+//    it restricted (a stale or foreign cache can never widen access).
 //
 // Thread-safe if the MetadataSource is; forDimse/forHttp call restrictedCollections() each time
 // (the sources cache it). The Config is copied; the MetadataSource must outlive the policy.

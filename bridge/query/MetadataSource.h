@@ -26,6 +26,12 @@ public:
     virtual std::vector<std::string> collections() = 0;
     /// The subset of collections() that only an authenticated (token) call sees.
     virtual std::set<std::string> restrictedCollections() = 0;
+    /// The collections TCIA lists WITHOUT credentials (the public ones), or nullopt when this
+    /// source cannot tell. When set, AccessPolicy shows a caller nothing outside this set plus
+    /// its grants (fail closed: a record of a collection missing here is hidden, whoever
+    /// fetched or cached it). Throws BridgeError when it cannot be known yet (never guesses).
+    /// (Additive to the contract.)
+    virtual std::optional<std::set<std::string>> publicCollections() { return std::nullopt; }
 
     virtual std::vector<tcia::PatientRecord> patients(const tcia::PatientFilter& filter) = 0;
     virtual std::vector<tcia::StudyRecord> studies(const tcia::StudyFilter& filter) = 0;

@@ -47,8 +47,12 @@ std::optional<QueryLevel> parseQueryLevel(const std::string& text) {
 }
 
 bool CollectionScope::allows(const std::string& collection) const {
+    if (trimmedUpper(collection).empty()) return unrestricted();
     for (const auto& d : denied)
         if (sameCollection(d, collection)) return false;
+    if (visible && std::none_of(visible->begin(), visible->end(),
+                                [&](const std::string& v) { return sameCollection(v, collection); }))
+        return false;
     if (!only) return true;
     return std::any_of(only->begin(), only->end(), [&](const std::string& o) { return sameCollection(o, collection); });
 }

@@ -36,7 +36,15 @@ struct CollectionScope {
     std::optional<std::set<std::string>> only;
     /// Never these (restricted collections the caller was not granted).
     std::set<std::string> denied;
+    /// When set, nothing outside these is visible at all (fail closed): the collections TCIA
+    /// lists without credentials plus those granted to the caller (AccessPolicy). A collection
+    /// known only from a credentialed answer or a foreign cache is therefore never shown.
+    std::optional<std::set<std::string>> visible;
+    /// Case-insensitive. An empty (blank) collection is allowed only by a scope that restricts
+    /// nothing: a record whose collection is unknown cannot be proved visible.
     bool allows(const std::string& collection) const;
+    /// True when this scope limits nothing (no only, no denied, no visible).
+    bool unrestricted() const { return !only && denied.empty() && !visible; }
 };
 
 struct Query {

@@ -25,6 +25,8 @@ std::unique_ptr<BridgeServices> makeBridgeServices(const Config& config) {
     services->tcia = std::make_unique<tcia::TciaClient>(c.tcia);
 
     auto catalog = std::make_unique<Catalog>(c.catalog, c.cache, *services->tcia);
+    // Cached TCIA answers are keyed by who fetched them (finding 1 of issue 9).
+    catalog->setIdentity(tcia::TciaClient::credentialIdentity(c.tcia));
     if (!c.tcia.tokenUrl.empty()) {
         // The same TCIA without credentials: what it does not list is restricted (see Catalog.h).
         TciaSettings anonymous = c.tcia;

@@ -13,7 +13,15 @@ namespace bridge {
 
 DownloadCoordinator::DownloadCoordinator(tcia::TciaApi& tcia, InstanceCache& cache,
                                          int maxConcurrentDownloads)
-    : tcia_(tcia), cache_(cache), maxConcurrent_(maxConcurrentDownloads < 1 ? 1 : maxConcurrentDownloads) {}
+    : tcia_(tcia),
+      cache_(cache),
+      maxConcurrent_(maxConcurrentDownloads < 1 ? 1 : maxConcurrentDownloads),
+      launch_([](std::function<void()> body) { return std::thread(std::move(body)); }) {}
+
+void DownloadCoordinator::setLauncher(Launcher launcher) {
+    std::lock_guard lock(mutex_);
+    launch_ = std::move(launcher);
+}
 
 DownloadCoordinator::~DownloadCoordinator() {
     std::list<Worker> workers;
@@ -65,12 +73,22 @@ std::unique_ptr<DownloadCoordinator::Subscription> DownloadCoordinator::subscrib
     Worker worker;
     worker.done = std::make_shared<std::atomic<bool>>(false);
     auto done = worker.done;
-    // The download's log lines carry the id of the request/association that started it.
-    worker.thread = std::thread([this, download, done, context = currentLogContext()] {
-        LogScope scope(context);
-        run(download);
-        done->store(true);
-    });
+    try {
+        // The download's log lines carry the id of the request/association that started it.
+        worker.thread = launch_([this, download, done, context = currentLogContext()] {
+            LogScope scope(context);
+            run(download);
+            done->store(true);
+        });
+    } catch (const std::exception& e) {
+        // No thread, no download: whoever joins must not wait for it (nor this subscriber).
+        inFlight_.erase(locator.seriesInstanceUid);
+        download->cancelToken().cancel();
+        const std::string reason = std::string("cannot start a download thread: ") + e.what();
+        download->finish(reason, ErrorCode::Overloaded);
+        failed_++;
+        throw BridgeError(ErrorCode::Overloaded, reason);
+    }
     workers_.push_back(std::move(worker));
     return std::make_unique<Subscription>(*this, download, id);
 }
@@ -122,10 +140,16 @@ void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
     std::optional<std::string> failure;
     ErrorCode code = ErrorCode::Internal;
     std::set<std::string> delivered;  // SOP Instance UIDs published; writer-owned until it is joined
+    std::vector<std::string> corrupt;  // delivered, then found not to match md5hashes.csv
     try {
         InstanceCache::Pin pin = cache_.pin(locator.seriesInstanceUid);
         tcia::DownloadOptions options;
         if (locator.imageCount > 0) options.expectedCount = locator.imageCount;
+        // MD5s (on by default) can only be checked after the last entry: the instances named
+        // here were already stored and published; they are dropped below, never complete.
+        options.onMd5Mismatch = [&](const std::vector<std::string>& sops) {
+            corrupt.insert(corrupt.end(), sops.begin(), sops.end());
+        };
 
         // Two-stage pipeline: this thread reads the ZIP, a writer thread stores each instance
         // in the cache (parse, MD5, write, fsync, rename) and then publishes it. A download
@@ -163,8 +187,18 @@ void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
                         .warning("not cached: %s/%s: %s", locator.seriesInstanceUid,
                                  item.published.sopInstanceUid, std::string(e.what()));
                 }
-                delivered.insert(item.published.sopInstanceUid);
-                download->publish(std::move(item.published), std::move(item.bytes));
+                // Nothing may escape this thread (std::terminate): an instance that cannot be
+                // published is simply not delivered, and the stream reports it failed.
+                try {
+                    const std::string sop = item.published.sopInstanceUid;
+                    download->publish(std::move(item.published), std::move(item.bytes));
+                    delivered.insert(sop);
+                } catch (const std::exception& e) {
+                    Poco::Logger::get("retrieve")
+                        .error("not delivered: %s: %s", locator.seriesInstanceUid, std::string(e.what()));
+                } catch (...) {
+                    Poco::Logger::get("retrieve").error("not delivered: %s", locator.seriesInstanceUid);
+                }
             }
         });
         const auto closeAndJoin = [&] {
@@ -192,12 +226,24 @@ void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
             lock.unlock();
             queueChanged.notify_all();
         };
+        const auto dropCorrupt = [&] {
+            // After the writer is joined: nothing re-stores them. Out of the cache (a later
+            // request downloads them again), out of `delivered` (never complete), and failed for
+            // every subscriber (SeriesDownload::reject) -- before finish() wakes them for End.
+            for (const auto& sop : corrupt) {
+                cache_.removeInstance(locator.seriesInstanceUid, sop);
+                delivered.erase(sop);
+            }
+            if (!corrupt.empty()) download->reject(corrupt);
+        };
         try {
             tcia_.downloadSeries(locator.seriesInstanceUid, options, sink, cancel);
         } catch (...) {
             closeAndJoin();  // what arrived before the failure is still stored and published
+            dropCorrupt();
             throw;
         }
+        dropCorrupt();
         closeAndJoin();
         // The series is complete in the cache when TCIA delivered all ImageCount instances
         // (or, when ImageCount is unknown, whatever the full getImage ZIP held).

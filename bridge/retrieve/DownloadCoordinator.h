@@ -7,6 +7,9 @@
 // instance cache). Each instance is written to the InstanceCache as it arrives; a download that
 // delivered the whole series marks it complete there. A failure is propagated to every
 // subscriber. When the last subscriber leaves before the end, the download is cancelled.
+// MD5s are verified (TciaApi DownloadOptions::verifyMd5): an instance that fails is removed from
+// the cache, reported failed to every subscriber (SeriesDownload::rejected) and the series is not
+// marked complete. A download thread that cannot start fails its subscribers at once.
 //
 // At most maxConcurrentDownloads downloads talk to TCIA at a time; further ones wait for a slot
 // (their subscribers see Waiting meanwhile). Each download runs on its own thread, joined by the
@@ -14,6 +17,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <list>
 #include <map>
 #include <memory>
@@ -76,6 +80,12 @@ public:
     Stats stats() const;
     int maxConcurrentDownloads() const noexcept { return maxConcurrent_; }
 
+    /// Starts a download's thread. The default is std::thread; tests replace it to prove that a
+    /// thread that cannot start fails the subscribe (BridgeError Overloaded) and every joiner,
+    /// rather than leaving them waiting forever.
+    using Launcher = std::function<std::thread(std::function<void()>)>;
+    void setLauncher(Launcher launcher);
+
 private:
     struct Worker {
         std::thread thread;
@@ -91,6 +101,7 @@ private:
     tcia::TciaApi& tcia_;
     InstanceCache& cache_;
     const int maxConcurrent_;
+    Launcher launch_;
 
     mutable std::mutex mutex_;
     std::condition_variable slotFreed_;

@@ -416,6 +416,14 @@ std::shared_ptr<const std::vector<std::uint8_t>> InstanceCache::read(const std::
     return std::make_shared<const std::vector<std::uint8_t>>(std::move(*bytes));
 }
 
+void InstanceCache::removeInstance(const std::string& seriesInstanceUid, const std::string& sopInstanceUid) {
+    if (!isSafeUid(seriesInstanceUid) || !isSafeUid(sopInstanceUid)) return;
+    std::lock_guard lock(mutex_);
+    std::error_code ec;
+    fs::remove(seriesDir(seriesInstanceUid) + "/" + sopInstanceUid + ".dcm", ec);
+    dropInstanceLocked(seriesInstanceUid, sopInstanceUid);
+}
+
 void InstanceCache::dropInstanceLocked(const std::string& series, const std::string& sop) {
     auto it = series_.find(series);
     if (it == series_.end()) return;

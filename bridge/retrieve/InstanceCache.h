@@ -97,6 +97,9 @@ public:
 
     /// Removes a series (files and index). No-op when absent or pinned (returns false).
     bool removeSeries(const std::string& seriesInstanceUid);
+    /// Removes one instance (file and index line), pinned or not: used when TCIA's MD5 says the
+    /// stored bytes are wrong. The series is then no longer complete. No-op when absent.
+    void removeInstance(const std::string& seriesInstanceUid, const std::string& sopInstanceUid);
 
     /// Keeps a series from eviction while alive. Movable, not copyable.
     class Pin {

@@ -199,9 +199,16 @@ std::optional<InstanceStream::Status> RetrieveStream::step(DicomInstance& out, C
                 case SeriesDownload::Poll::Waiting:
                     if (std::chrono::steady_clock::now() >= deadline) return Status::Waiting;
                     return std::nullopt;
-                case SeriesDownload::Poll::End:
-                    finishSeries(subscription_->download().failureReason());
+                case SeriesDownload::Poll::End: {
+                    // Instances handed out before md5hashes.csv proved them wrong are failed,
+                    // not delivered (finishSeries lists them with the download's failure).
+                    auto failure = subscription_->download().failureReason();
+                    const auto rejected = subscription_->download().rejected();
+                    for (const auto& sop : rejected) delivered_.erase(sop);
+                    if (!rejected.empty() && !failure) failure = "instances failed MD5 verification";
+                    finishSeries(failure);
                     return std::nullopt;
+                }
                 case SeriesDownload::Poll::Instance:
                     break;
             }

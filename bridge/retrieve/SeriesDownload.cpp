@@ -30,6 +30,19 @@ void SeriesDownload::finish(std::optional<std::string> failureReason, ErrorCode 
     changed_.notify_all();
 }
 
+void SeriesDownload::reject(const std::vector<std::string>& sopInstanceUids) {
+    {
+        std::lock_guard lock(mutex_);
+        rejected_.insert(sopInstanceUids.begin(), sopInstanceUids.end());
+    }
+    changed_.notify_all();
+}
+
+std::set<std::string> SeriesDownload::rejected() const {
+    std::lock_guard lock(mutex_);
+    return rejected_;
+}
+
 int SeriesDownload::addSubscriber(std::optional<std::set<std::string>> wanted) {
     std::lock_guard lock(mutex_);
     const int id = nextId_++;
@@ -54,9 +67,12 @@ SeriesDownload::Poll SeriesDownload::next(int id, PublishedInstance& instance,
     if (found == subscribers_.end()) return Poll::End;
     Subscriber& subscriber = found->second;
     const auto skipUnwanted = [&] {
-        while (subscriber.cursor < log_.size() && subscriber.wanted &&
-               !subscriber.wanted->count(log_[subscriber.cursor].sopInstanceUid))
+        while (subscriber.cursor < log_.size() &&
+               ((subscriber.wanted && !subscriber.wanted->count(log_[subscriber.cursor].sopInstanceUid)) ||
+                rejected_.count(log_[subscriber.cursor].sopInstanceUid))) {
+            subscriber.buffered.erase(subscriber.cursor);
             ++subscriber.cursor;
+        }
     };
     const auto ready = [&] {
         skipUnwanted();

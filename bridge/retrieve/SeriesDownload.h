@@ -47,6 +47,11 @@ public:
     void publish(PublishedInstance instance, std::shared_ptr<const std::vector<std::uint8_t>> bytes);
     /// Ends the download: no failure = success. Wakes every subscriber.
     void finish(std::optional<std::string> failureReason, ErrorCode code = ErrorCode::Internal);
+    /// Instances published earlier that turned out bad (MD5 mismatch): not handed out from now
+    /// on; a subscriber that already got one must report it failed (see rejected()). Call
+    /// before finish().
+    void reject(const std::vector<std::string>& sopInstanceUids);
+    std::set<std::string> rejected() const;
 
     // Consumer side.
     enum class Poll { Instance, Waiting, End };
@@ -86,6 +91,7 @@ private:
     bool finished_ = false;
     std::optional<std::string> failure_;
     ErrorCode failureCode_ = ErrorCode::Internal;
+    std::set<std::string> rejected_;
 };
 
 }  // namespace bridge

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <iterator>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,8 +28,16 @@ struct DownloadedInstance {
 };
 
 struct DownloadOptions {
-    bool verifyMd5 = false;                    ///< ask for IncludeMD5 (v4) and check each entry
+    /// Ask for IncludeMD5 (v4) / getImageWithMD5Hash (v1) and check every delivered instance
+    /// against md5hashes.csv (TciaSettings::verifyMd5 = false turns it off for a client).
+    bool verifyMd5 = true;
     std::optional<std::int64_t> expectedCount; ///< ImageCount; fewer instances => retry, then error
+    /// With verifyMd5: md5hashes.csv arrives LAST, after every instance went to the sink. Called
+    /// once, on the downloading thread, with the SOP Instance UIDs already delivered whose bytes
+    /// do not match it (or that it does not list), before downloadSeries throws
+    /// UpstreamBadResponse: the sink's owner must treat exactly those as failed, and must not
+    /// consider any instance of the download verified before downloadSeries returned.
+    std::function<void(const std::vector<std::string>& sopInstanceUids)> onMd5Mismatch;
 };
 
 /// Called once per instance, on the downloading thread, as soon as its ZIP entry is complete.

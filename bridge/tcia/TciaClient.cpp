@@ -1,6 +1,10 @@
 #include "bridge/tcia/TciaClient.h"
 
+#include <Poco/DigestEngine.h>
 #include <Poco/Logger.h>
+#include <Poco/Net/IPAddress.h>
+#include <Poco/SHA1Engine.h>
+#include <Poco/URI.h>
 
 #include <algorithm>
 #include <istream>
@@ -44,6 +48,46 @@ TciaClient::TciaClient(const TciaSettings& settings)
       transport_(settings_),
       tokens_(settings_, transport_) {
     while (!settings_.baseUrl.empty() && settings_.baseUrl.back() == '/') settings_.baseUrl.pop_back();
+    if (auto warning = checkCredentialTransport(settings_)) log().warning("%s", *warning);
+}
+
+std::string TciaClient::credentialIdentity(const TciaSettings& settings) {
+    if (settings.tokenUrl.empty()) return "anonymous";
+    Poco::SHA1Engine sha;
+    sha.update(settings.tokenUrl + '\n' + settings.username + '\n' + settings.clientId);
+    return "token:" + Poco::DigestEngine::digestToHex(sha.digest());
+}
+
+std::optional<std::string> TciaClient::checkCredentialTransport(const TciaSettings& settings) {
+    if (settings.tokenUrl.empty()) return std::nullopt;
+    std::string insecure;  // the first URL that would carry the password or bearer token in clear
+    bool loopbackOnly = true;
+    for (const std::string* url : {&settings.tokenUrl, &settings.baseUrl}) {
+        Poco::URI uri;
+        try {
+            uri = Poco::URI(*url);
+        } catch (const Poco::Exception&) {
+            throw BridgeError(ErrorCode::InvalidArgument, "TCIA URL is not a URL: " + *url);
+        }
+        std::string scheme = uri.getScheme();
+        for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (scheme == "https") continue;
+        if (insecure.empty()) insecure = *url;
+        const std::string host = uri.getHost();
+        bool loopback = host == "localhost";
+        try {
+            loopback = loopback || Poco::Net::IPAddress(host).isLoopback();
+        } catch (const Poco::Exception&) {
+        }
+        loopbackOnly = loopbackOnly && loopback;
+    }
+    if (insecure.empty()) return std::nullopt;
+    if (!loopbackOnly && !settings.allowInsecureCredentials)
+        throw BridgeError(ErrorCode::InvalidArgument,
+                          "TCIA credentials would travel unencrypted to " + insecure +
+                              ": use https://, or set tcia.allowInsecureCredentials to accept the risk");
+    return "INSECURE: TCIA credentials and bearer tokens travel unencrypted (http://) to " + insecure +
+           (loopbackOnly ? " (loopback host)" : " (tcia.allowInsecureCredentials is set)");
 }
 
 TciaClient::~TciaClient() = default;
@@ -255,10 +299,11 @@ std::size_t TciaClient::downloadSeries(const std::string& seriesInstanceUid, con
     require(seriesInstanceUid, "SeriesInstanceUID");
     std::string endpoint = "getImage";
     Params params{{"SeriesInstanceUID", seriesInstanceUid}};
+    const bool verifyMd5 = options.verifyMd5 && settings_.verifyMd5;
     if (version_ == ApiVersion::V4) {
         params.emplace_back("NewFileNames", "Yes");
-        if (options.verifyMd5) params.emplace_back("IncludeMD5", "Yes");
-    } else if (options.verifyMd5) {
+        if (verifyMd5) params.emplace_back("IncludeMD5", "Yes");
+    } else if (verifyMd5) {
         endpoint = "getImageWithMD5Hash";  // v1 has no IncludeMD5 (API.md 8.2)
     } else {
         params.emplace_back("NewFileNames", "Yes");
@@ -266,6 +311,10 @@ std::size_t TciaClient::downloadSeries(const std::string& seriesInstanceUid, con
     const std::string url = buildUrl(settings_.baseUrl, endpoint, params);
 
     std::set<std::string> delivered;  // SOP Instance UIDs already handed to the sink, across attempts
+    // MD5 of the bytes actually handed to the sink, per SOP Instance UID: an instance delivered
+    // by an earlier (truncated) attempt is checked against the hash of those bytes, not of a
+    // later copy. Entry names differ between attempts (v4 %08d names are shuffled).
+    std::map<std::string, std::string> deliveredMd5;
     std::string lastProblem;
     thread_local std::mt19937_64 engine{std::random_device{}()};
     const int maxRetries = std::max(0, settings_.maxRetries);
@@ -281,31 +330,39 @@ std::size_t TciaClient::downloadSeries(const std::string& seriesInstanceUid, con
         cancel.throwIfCancelled();
 
         bool sinkFailed = false;
+        bool entryTooLarge = false;
         bool sawManifest = false;
         std::map<std::string, std::string> manifest;
-        std::vector<std::pair<std::string, std::string>> entryMd5;  // entry name, computed MD5
+        std::map<std::string, std::string> sopOfEntry;  // this attempt: entry name -> SOP Instance UID
         std::size_t before = delivered.size();
         std::function<void(std::istream&)> onBody = [&](std::istream& in) {
-            ZipStreamReader reader(in, &cancel);
-            reader.readAll([&](ZipStreamReader::Entry&& entry) {
-                entryMd5.emplace_back(entry.name, entry.md5Hex);
-                auto uids = InstanceMetaReader::read(entry.bytes.data(), entry.bytes.size());
-                if (!uids) {
-                    log().warning("getImage %s: entry %s is not a DICOM file; skipped", seriesInstanceUid,
-                                  entry.name);
-                    return;
-                }
-                if (delivered.count(uids->sopInstanceUid)) return;  // delivered by an earlier attempt
-                DownloadedInstance instance{entry.name, uids->sopInstanceUid, uids->sopClassUid,
-                                            uids->transferSyntaxUid, std::move(entry.bytes)};
-                try {
-                    sink(std::move(instance));
-                } catch (...) {
-                    sinkFailed = true;
-                    throw;
-                }
-                delivered.insert(uids->sopInstanceUid);
-            });
+            ZipStreamReader reader(in, &cancel, settings_.maxZipEntryBytes);
+            try {
+                reader.readAll([&](ZipStreamReader::Entry&& entry) {
+                    auto uids = InstanceMetaReader::read(entry.bytes.data(), entry.bytes.size());
+                    if (!uids) {
+                        log().warning("getImage %s: entry %s is not a DICOM file; skipped", seriesInstanceUid,
+                                      entry.name);
+                        return;
+                    }
+                    sopOfEntry[entry.name] = uids->sopInstanceUid;
+                    if (delivered.count(uids->sopInstanceUid)) return;  // delivered by an earlier attempt
+                    std::string md5 = entry.md5Hex;
+                    DownloadedInstance instance{entry.name, uids->sopInstanceUid, uids->sopClassUid,
+                                                uids->transferSyntaxUid, std::move(entry.bytes)};
+                    try {
+                        sink(std::move(instance));
+                    } catch (...) {
+                        sinkFailed = true;
+                        throw;
+                    }
+                    delivered.insert(uids->sopInstanceUid);
+                    deliveredMd5[uids->sopInstanceUid] = std::move(md5);
+                });
+            } catch (...) {
+                entryTooLarge = reader.entryTooLarge();
+                throw;
+            }
             sawManifest = reader.hasMd5Manifest();
             manifest = reader.md5Manifest();
         };
@@ -314,30 +371,47 @@ std::size_t TciaClient::downloadSeries(const std::string& seriesInstanceUid, con
             if (r.status != 200) throwForStatus(endpoint, r, true);
         } catch (const BridgeError& e) {
             // Only a damaged download is repeated here; HTTP-level retries happened in HttpTransport.
-            if (sinkFailed || e.code() != ErrorCode::UpstreamBadResponse) throw;
+            // An entry beyond maxZipEntryBytes would only be refused again.
+            if (sinkFailed || entryTooLarge || e.code() != ErrorCode::UpstreamBadResponse) throw;
             lastProblem = e.what();
             log().warning("getImage %s attempt %d: %s (%z new instances delivered)", seriesInstanceUid,
                           attempt + 1, std::string(e.what()), delivered.size() - before);
             continue;
         }
-        if (options.verifyMd5) {
+        if (verifyMd5) {
             if (!sawManifest) {
                 lastProblem = "the ZIP has no md5hashes.csv although MD5s were requested";
                 continue;
             }
+            // Every delivered instance must be listed under this attempt's entry name with the
+            // MD5 of the bytes the sink received; anything else is unverified: failed.
+            std::set<std::string> verified;
             std::vector<std::string> bad;
-            for (const auto& [name, md5] : entryMd5) {
-                auto it = manifest.find(name);
-                if (it != manifest.end() && it->second != md5) bad.push_back(name);
+            for (const auto& [name, sop] : sopOfEntry) {
+                auto listed = manifest.find(name);
+                auto got = deliveredMd5.find(sop);
+                if (listed == manifest.end() || got == deliveredMd5.end()) continue;
+                if (got->second == listed->second) verified.insert(sop);
             }
+            for (const auto& sop : delivered)
+                if (!verified.count(sop)) bad.push_back(sop);
             if (!bad.empty()) {
-                std::string names;
-                for (const auto& n : bad) names += (names.empty() ? "" : ", ") + n;
-                throw BridgeError(
-                    ErrorCode::UpstreamBadResponse,
-                    "getImage " + seriesInstanceUid + ": MD5 mismatch for " + std::to_string(bad.size()) +
-                        " entr" + (bad.size() == 1 ? "y" : "ies") + " (" + names +
-                        "); md5hashes.csv comes last, so they were already delivered: discard this download");
+                std::map<std::string, std::string> entryOfSop;
+                for (const auto& [name, sop] : sopOfEntry) entryOfSop[sop] = name;
+                std::string uids;  // "entry = SOP Instance UID", at most five
+                for (std::size_t i = 0; i < bad.size() && i < 5; ++i) {
+                    const auto entry = entryOfSop.find(bad[i]);
+                    uids += (i ? ", " : "") + (entry == entryOfSop.end() ? std::string("?") : entry->second) +
+                            " = " + bad[i];
+                }
+                if (bad.size() > 5) uids += ", ...";
+                log().error("getImage %s: %z instance(s) do not match md5hashes.csv: %s", seriesInstanceUid,
+                            bad.size(), uids);
+                if (options.onMd5Mismatch) options.onMd5Mismatch(bad);
+                throw BridgeError(ErrorCode::UpstreamBadResponse,
+                                  "getImage " + seriesInstanceUid + ": MD5 mismatch for " + std::to_string(bad.size()) +
+                                      " instance" + (bad.size() == 1 ? "" : "s") + " (" + uids +
+                                      "): TCIA's md5hashes.csv disagrees with the bytes received");
             }
         }
         if (options.expectedCount && static_cast<std::int64_t>(delivered.size()) < *options.expectedCount) {

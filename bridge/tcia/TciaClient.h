@@ -16,14 +16,17 @@
 // as soon as its entry is complete. A truncated/corrupt ZIP, fewer instances than expectedCount,
 // or a missing md5hashes.csv when MD5s were asked for -> the download is repeated after a
 // backoff, and only SOP Instance UIDs not yet delivered reach the sink; after maxRetries ->
-// BridgeError(UpstreamBadResponse). MD5 mismatches can only be found once md5hashes.csv (the last
-// entry) arrived, i.e. after the instances were delivered: they fail the download with
-// UpstreamBadResponse and are not retried (the sink already has the bytes; its owner must
-// discard the download). Memory: one instance at a time.
+// BridgeError(UpstreamBadResponse). MD5s are verified by default (DownloadOptions::verifyMd5 and
+// TciaSettings::verifyMd5): mismatches can only be found once md5hashes.csv (the last entry)
+// arrived, i.e. after the instances were delivered: DownloadOptions::onMd5Mismatch names them,
+// then the download fails with UpstreamBadResponse, not retried. An entry inflating beyond
+// TciaSettings::maxZipEntryBytes fails the download at once (not retried). Memory: one instance
+// at a time (at most maxZipEntryBytes).
 //
 // Thread-safe; every call blocks the calling thread.
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -85,6 +88,14 @@ public:
                                 const Params& params);
     /// "v1"/"v2" -> V1, "v4" -> V4; empty: guessed from the base URL ("/v1", "/v2" -> V1). Pure.
     static ApiVersion parseVersion(const std::string& apiVersion, const std::string& baseUrl);
+    /// Who these settings are to TCIA, for keying cached answers: "anonymous" without a token
+    /// URL, else "token:" + SHA-1 hex of token URL, user name and client id (no secret). Pure.
+    static std::string credentialIdentity(const TciaSettings& settings);
+    /// Credentials travel in clear when tokenUrl or baseUrl is http://. Returns nullopt when
+    /// there is nothing to say, a warning text for http:// to a loopback host (or any host with
+    /// allowInsecureCredentials); throws BridgeError(InvalidArgument) for http:// to another
+    /// host. Pure. The constructor calls it and logs the warning.
+    static std::optional<std::string> checkCredentialTransport(const TciaSettings& settings);
 
 private:
     std::string getJson(const std::string& endpoint, const Params& params);

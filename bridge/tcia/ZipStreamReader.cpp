@@ -41,8 +41,8 @@ struct ArchiveDeleter {
 
 }  // namespace
 
-ZipStreamReader::ZipStreamReader(std::istream& in, const CancelToken* cancel)
-    : in_(in), cancel_(cancel), buffer_(64 * 1024) {}
+ZipStreamReader::ZipStreamReader(std::istream& in, const CancelToken* cancel, std::uint64_t maxEntryBytes)
+    : in_(in), cancel_(cancel), buffer_(64 * 1024), maxEntryBytes_(maxEntryBytes) {}
 
 ZipStreamReader::~ZipStreamReader() = default;
 
@@ -144,16 +144,24 @@ std::size_t ZipStreamReader::readAll(const std::function<void(Entry&&)>& onEntry
         }
         Entry e;
         e.name = name;
-        // The declared size is the sender's word: a first allocation at most, never the whole
-        // (a 100-byte response declaring 1 GiB reserved 1 GiB; fuzz/zip_stream found it).
-        if (archive_entry_size_is_set(entry) && archive_entry_size(entry) > 0)
-            e.bytes.reserve(
-                static_cast<std::size_t>(std::min<la_int64_t>(archive_entry_size(entry), 16LL << 20)));
+        const auto tooLarge = [&] {
+            entryTooLarge_ = true;
+            throw BridgeError(ErrorCode::UpstreamBadResponse,
+                              "getImage ZIP entry '" + name + "' inflates to more than " +
+                                  std::to_string(maxEntryBytes_) + " bytes (tcia.maxZipEntryBytes): refused");
+        };
+        if (archive_entry_size_is_set(entry) && archive_entry_size(entry) > 0) {
+            if (static_cast<std::uint64_t>(archive_entry_size(entry)) > maxEntryBytes_) tooLarge();
+            // The declared size is the sender's word: a first allocation at most, never the whole
+            // (a 100-byte response declaring 1 GiB reserved 1 GiB; fuzz/zip_stream found it).
+            e.bytes.reserve(static_cast<std::size_t>(std::min<la_int64_t>(archive_entry_size(entry), 16LL << 20)));
+        }
         Poco::MD5Engine md5;
         while (true) {
             la_ssize_t n = archive_read_data(a.get(), chunk.data(), chunk.size());
             if (n < 0) fail("entry '" + name + "' is truncated or corrupt");
             if (n == 0) break;
+            if (e.bytes.size() + static_cast<std::uint64_t>(n) > maxEntryBytes_) tooLarge();
             e.bytes.insert(e.bytes.end(), chunk.begin(), chunk.begin() + n);
             md5.update(chunk.data(), static_cast<std::size_t>(n));
         }

@@ -6,7 +6,7 @@
 // large (API.md 8.1). Poco::Zip cannot stream those (toolchain.md pitfall 1), so this uses
 // libarchive's streamable ZIP reader, fed by a read callback that pulls whatever bytes the socket
 // has delivered (no waiting for a full buffer), so each entry is handed on as soon as it is
-// complete. Memory: one entry plus a 64 KiB read buffer.
+// complete. Memory: one entry (at most maxEntryBytes) plus a 64 KiB read buffer.
 //
 // Completeness: libarchive's streamable reader reports a clean EOF when the stream stops exactly
 // between two entries, so after the last entry the rest of the stream (the central directory) is
@@ -41,8 +41,13 @@ public:
         std::string md5Hex;  ///< lower-case hex MD5 of bytes
     };
 
-    /// `in` must outlive the reader; `cancel` may be null.
-    ZipStreamReader(std::istream& in, const CancelToken* cancel);
+    /// Default bound on one entry's inflated size (TciaSettings::maxZipEntryBytes): 2 GiB.
+    static constexpr std::uint64_t kDefaultMaxEntryBytes = 2ull << 30;
+
+    /// `in` must outlive the reader; `cancel` may be null. An entry (md5hashes.csv included)
+    /// inflating beyond maxEntryBytes fails the read (zip bomb) before more is buffered.
+    ZipStreamReader(std::istream& in, const CancelToken* cancel,
+                    std::uint64_t maxEntryBytes = kDefaultMaxEntryBytes);
     ~ZipStreamReader();
     ZipStreamReader(const ZipStreamReader&) = delete;
     ZipStreamReader& operator=(const ZipStreamReader&) = delete;
@@ -51,7 +56,10 @@ public:
     /// Returns the number of entries handed to onEntry. Throws BridgeError(UpstreamBadResponse)
     /// for a truncated or corrupt archive (after having delivered the entries before the damage),
     /// BridgeError(Cancelled) when cancelled; exceptions from onEntry propagate unchanged.
+    /// An entry larger than maxEntryBytes: BridgeError(UpstreamBadResponse) naming the bound,
+    /// and entryTooLarge() is true afterwards (not worth retrying).
     std::size_t readAll(const std::function<void(Entry&&)>& onEntry);
+    bool entryTooLarge() const { return entryTooLarge_; }
 
     /// Filename -> lower-case MD5 hex from md5hashes.csv; empty when the archive had none.
     const std::map<std::string, std::string>& md5Manifest() const { return manifest_; }
@@ -76,6 +84,8 @@ private:
     bool cancelled_ = false;
     std::map<std::string, std::string> manifest_;
     bool sawManifest_ = false;
+    std::uint64_t maxEntryBytes_;
+    bool entryTooLarge_ = false;
 };
 
 }  // namespace bridge::tcia

@@ -75,8 +75,11 @@ BOOST_AUTO_TEST_CASE(a_catalog_write_invalidates_cached_answers) {
     const std::string collection = "Qido-Cache-Probe";
     const std::string uid = "1.2.826.0.1.3680043.10.1234.99.1";
     const std::string uri = "/dicom-web/studies?StudyInstanceUID=" + uid + "&includefield=00081030";
+    // Visibility fails closed (issue 9): a collection TCIA does not list anonymously -- like
+    // this made-up one -- is shown only to a caller granted it.
+    const std::map<std::string, std::string> granted{{"Authorization", "Bearer qido-probe"}};
     const auto hitsBefore = cache.hits();
-    for (int i = 0; i < 3; ++i) BOOST_TEST(studyUids(f.get(uri)).empty());
+    for (int i = 0; i < 3; ++i) BOOST_TEST(studyUids(f.get(uri, granted)).empty());
     BOOST_TEST(cache.hits() > hitsBefore);  // the empty answer is cached
 
     tcia::PatientRecord patient;
@@ -97,7 +100,9 @@ BOOST_AUTO_TEST_CASE(a_catalog_write_invalidates_cached_answers) {
     catalog->storeCollectionHarvest(collection, {patient}, {study}, {series});
 
     // Well within the cache's age bound: only the generation change can make this miss.
-    BOOST_TEST(studyUids(f.get(uri)) == std::set<std::string>{uid});
+    BOOST_TEST(studyUids(f.get(uri, granted)) == std::set<std::string>{uid});
+    // ... and stays hidden from the ungranted, although the catalog holds it.
+    BOOST_TEST(studyUids(f.get(uri)).empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -60,6 +60,8 @@ struct WebFixture {
         config.cache.directory = cacheDir.path();
         config.access.restrictedCollections = {"Restricted-Demo"};
         config.access.grantsByToken["Restricted-Demo"] = {"let-me-in"};
+        // QidoCacheTest's made-up collection: TCIA does not list it, so only a grant shows it.
+        config.access.grantsByToken["Qido-Cache-Probe"] = {"qido-probe"};
         config.dimse.enabled = false;
         config.web.port = 0;
         config.web.bindAddress = "127.0.0.1";

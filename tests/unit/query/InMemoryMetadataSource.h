@@ -34,6 +34,9 @@ public:
 
     std::vector<std::string> collections() override;
     std::set<std::string> restrictedCollections() override { return restricted; }
+    /// What TCIA lists anonymously; nullopt (default) = this source cannot tell.
+    std::optional<std::set<std::string>> publicList;
+    std::optional<std::set<std::string>> publicCollections() override { return publicList; }
     std::vector<tcia::PatientRecord> patients(const tcia::PatientFilter& filter) override;
     std::vector<tcia::StudyRecord> studies(const tcia::StudyFilter& filter) override;
     std::vector<tcia::SeriesRecord> series(const tcia::SeriesFilter& filter) override;

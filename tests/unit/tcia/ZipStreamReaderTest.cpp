@@ -241,6 +241,36 @@ BOOST_AUTO_TEST_CASE(skippedEntries) {
         BOOST_TEST(!ZipStreamReader::isSkippedEntry(n), n);
 }
 
+// Issue 9, finding 10c: entries were read whole with no size cap (zip bomb).
+BOOST_AUTO_TEST_CASE(entryInflatingBeyondTheCapIsRefusedBeforeItIsBuffered) {
+    const auto small = makeDicom("1.2.3.4.1");
+    // 64 MiB of zeros deflates to ~64 KiB: the bomb.
+    const std::vector<std::uint8_t> bomb(64u << 20, 0);
+    const std::string zip = makeZip({{"LICENSE", text("x\n")}, {"1-01.dcm", small}, {"1-02.dcm", bomb}});
+    BOOST_TEST(zip.size() < (1u << 20));
+    std::istringstream in(zip);
+    ZipStreamReader reader(in, nullptr, 1u << 20);
+    std::vector<std::string> got;
+    BOOST_CHECK_EXCEPTION(reader.readAll([&](ZipStreamReader::Entry&& e) { got.push_back(e.name); }), BridgeError,
+                          [](const BridgeError& e) {
+                              return e.code() == ErrorCode::UpstreamBadResponse &&
+                                     std::string(e.what()).find("maxZipEntryBytes") != std::string::npos &&
+                                     std::string(e.what()).find("1-02.dcm") != std::string::npos;
+                          });
+    BOOST_TEST(reader.entryTooLarge());
+    BOOST_TEST(got == std::vector<std::string>{"1-01.dcm"});  // whole entries before it still arrive
+}
+
+BOOST_AUTO_TEST_CASE(entryExactlyAtTheCapIsAccepted) {
+    const std::vector<std::uint8_t> exact(1u << 20, 7);
+    std::istringstream in(makeZip({{"a.bin", exact}}));
+    ZipStreamReader reader(in, nullptr, 1u << 20);
+    std::size_t bytes = 0;
+    BOOST_TEST(reader.readAll([&](ZipStreamReader::Entry&& e) { bytes = e.bytes.size(); }) == 1u);
+    BOOST_TEST(bytes == exact.size());
+    BOOST_TEST(!reader.entryTooLarge());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(MetaReader)
