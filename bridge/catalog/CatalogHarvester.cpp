@@ -1,6 +1,7 @@
 #include "bridge/catalog/CatalogHarvester.h"
 
 #include "bridge/common/Error.h"
+#include "bridge/common/MetricsRegistry.h"
 #include "bridge/catalog/ScanFilter.h"
 
 #include <algorithm>
@@ -42,6 +43,7 @@ void CatalogHarvester::setPhase(const std::string& phase, const std::string& cur
     std::lock_guard<std::mutex> lock(mutex_);
     status_.phase = phase;
     status_.current = current;
+    metrics().set("tcia_bridge_harvest_running", {}, phase == "complete" ? 0.0 : 1.0);
 }
 
 void CatalogHarvester::noteFailure(const std::string& what, const std::exception& e) {
@@ -108,6 +110,9 @@ bool CatalogHarvester::pass() {
         const auto now = catalog_.nowSeconds();
         if (status_.studyLevelComplete && status_.studyLevelCompleteAt == 0) status_.studyLevelCompleteAt = now;
         if (status_.complete && status_.completeAt == 0) status_.completeAt = now;
+        // The gauges docs/observability.md promises for the harvest.
+        metrics().set("tcia_bridge_harvest_collections", {}, static_cast<double>(names.size()));
+        metrics().set("tcia_bridge_harvest_collections_done", {}, static_cast<double>(seriesDone));
     };
     publish();
     if (!needStudies.empty() && log_)
