@@ -1,5 +1,6 @@
 #include "web/LandingPage.h"
 
+#include "bridge/common/Text.h"
 #include "bridge/tcia/Model.h"
 
 #include <Poco/URI.h>
@@ -9,27 +10,13 @@
 namespace bridge::web {
 namespace {
 
-std::string html(const std::string& s) {
-    std::string out;
-    for (char c : s) {
-        switch (c) {
-        case '&': out += "&amp;"; break;
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        case '"': out += "&quot;"; break;
-        case '\'': out += "&#39;"; break;
-        default: out += c;
-        }
-    }
-    return out;
-}
 
 // Only http(s) links become anchors; anything else (javascript:, data:) is shown as text.
 bool safeLink(const std::string& url) { return url.rfind("https://", 0) == 0 || url.rfind("http://", 0) == 0; }
 
 std::string link(const std::string& url, const std::string& text) {
-    if (!safeLink(url)) return html(text);
-    return "<a href=\"" + html(url) + "\">" + html(text) + "</a>";
+    if (!safeLink(url)) return htmlEscape(text);
+    return "<a href=\"" + htmlEscape(url) + "\">" + htmlEscape(text) + "</a>";
 }
 
 }  // namespace
@@ -40,7 +27,7 @@ std::string renderLandingHtml(const std::vector<CollectionInfo>& collections, co
         "<h1>TCIA DICOM bridge</h1>\n"
         "<p>This server presents public collections of <a href=\"https://www.cancerimagingarchive.net/\">The Cancer Imaging "
         "Archive (TCIA)</a> as a DICOM node: a DICOMweb service (QIDO-RS, WADO-RS, WADO-URI) at <code>" +
-        html(dicomWebRoot) +
+        htmlEscape(dicomWebRoot) +
         "</code> and a DIMSE query/retrieve service. It is read-only; images are fetched from TCIA on demand.</p>\n"
         "<p>Use of these data is governed by the <a href=\"" + std::string(kTciaDataUsagePolicyUrl) +
         "\">TCIA Data Usage Policy</a> and by each collection's license below. When you publish work using a collection, "
@@ -55,8 +42,8 @@ std::string renderLandingHtml(const std::vector<CollectionInfo>& collections, co
         for (const auto& c : collections) {
             std::string encoded;
             Poco::URI::encode(c.name, "&=?#+/ ", encoded);
-            out += "<tr><td><a href=\"" + html(dicomWebRoot + "/studies?ClinicalTrialProtocolID=" + encoded) + "\">" +
-                   html(c.name) + "</a></td><td>" +
+            out += "<tr><td><a href=\"" + htmlEscape(dicomWebRoot + "/studies?ClinicalTrialProtocolID=" + encoded) + "\">" +
+                   htmlEscape(c.name) + "</a></td><td>" +
                    (c.licenseName.empty() && c.licenseUri.empty() ? std::string("see TCIA")
                                                                   : link(c.licenseUri, c.licenseName.empty() ? c.licenseUri : c.licenseName)) +
                    "</td><td>" + (c.dataDescriptionUri.empty() ? std::string("&mdash;") : link(c.dataDescriptionUri, c.dataDescriptionUri)) +

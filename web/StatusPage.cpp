@@ -1,5 +1,6 @@
 #include "web/StatusPage.h"
 
+#include "bridge/common/Text.h"
 #include "web/WebExchange.h"
 
 #include <Poco/URI.h>
@@ -9,20 +10,6 @@
 namespace bridge::web {
 namespace {
 
-std::string html(const std::string& s) {
-    std::string out;
-    for (char c : s) {
-        switch (c) {
-        case '&': out += "&amp;"; break;
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        case '"': out += "&quot;"; break;
-        case '\'': out += "&#39;"; break;
-        default: out += c;
-        }
-    }
-    return out;
-}
 
 std::string isoTime(std::int64_t epoch) {
     if (epoch <= 0) return "";
@@ -107,15 +94,15 @@ std::string renderStatusHtml(const StatusSnapshot& s, const CollectionScope& sco
     out += "<h2>Connect</h2>\n";
     if (s.dimseEnabled) {
         const std::string dest = s.moveDestinationExample.empty() ? "YOUR_PACS_AE" : s.moveDestinationExample;
-        out += "<p>DICOM (DIMSE Q/R): called AE title <code>" + html(s.aeTitle) + "</code>, host <code>" +
-               html(s.dimseHost) + "</code>, port <code>" + std::to_string(s.dimsePort) +
+        out += "<p>DICOM (DIMSE Q/R): called AE title <code>" + htmlEscape(s.aeTitle) + "</code>, host <code>" +
+               htmlEscape(s.dimseHost) + "</code>, port <code>" + std::to_string(s.dimsePort) +
                "</code>. Add your PACS's AE title, host and port to <code>dimse.peers</code> so C-MOVE can send "
-               "to it. Example:</p>\n<pre>findscu -S -aec " + html(s.aeTitle) + " -k QueryRetrieveLevel=STUDY -k PatientID= -k StudyInstanceUID= " +
-               html(s.dimseHost) + " " + std::to_string(s.dimsePort) + "\nmovescu -S -aec " + html(s.aeTitle) +
-               " -aem " + html(dest) + " -k QueryRetrieveLevel=STUDY -k StudyInstanceUID=&lt;UID&gt; " + html(s.dimseHost) +
+               "to it. Example:</p>\n<pre>findscu -S -aec " + htmlEscape(s.aeTitle) + " -k QueryRetrieveLevel=STUDY -k PatientID= -k StudyInstanceUID= " +
+               htmlEscape(s.dimseHost) + " " + std::to_string(s.dimsePort) + "\nmovescu -S -aec " + htmlEscape(s.aeTitle) +
+               " -aem " + htmlEscape(dest) + " -k QueryRetrieveLevel=STUDY -k StudyInstanceUID=&lt;UID&gt; " + htmlEscape(s.dimseHost) +
                " " + std::to_string(s.dimsePort) + "</pre>\n";
     }
-    out += "<p>DICOMweb (QIDO-RS / WADO-RS, e.g. for OHIF): <code>" + html(dicomWebRoot) + "</code></p>\n";
+    out += "<p>DICOMweb (QIDO-RS / WADO-RS, e.g. for OHIF): <code>" + htmlEscape(dicomWebRoot) + "</code></p>\n";
 
     const auto shown = visible(s, scope);
     out += "<h2>Catalog harvest</h2>\n";
@@ -125,7 +112,7 @@ std::string renderStatusHtml(const StatusSnapshot& s, const CollectionScope& sco
             if (c->studyLevelFresh) ++studyDone;
             if (c->seriesLevelFresh) ++seriesDone;
         }
-        out += "<p>" + html(s.harvest->phase) + ": " + std::to_string(studyDone) + " of " + std::to_string(shown.size()) +
+        out += "<p>" + htmlEscape(s.harvest->phase) + ": " + std::to_string(studyDone) + " of " + std::to_string(shown.size()) +
                " collections at study level, " + std::to_string(seriesDone) + " at series level. Broad searches answer "
                "from what is harvested and say so until it is complete (<a href=\"status\">status as JSON</a>).</p>\n";
     } else {
@@ -138,11 +125,11 @@ std::string renderStatusHtml(const StatusSnapshot& s, const CollectionScope& sco
         for (const auto* c : shown) {
             std::string query;
             Poco::URI::encode(c->name, "&=?#+/ ", query);
-            out += "<tr><td><a href=\"" + html(dicomWebRoot + "/studies?ClinicalTrialProtocolID=" + query) + "\">" +
-                   html(c->name) + "</a></td><td>" + levelState(c->studiesAt, c->studyLevelFresh) + "</td><td>" +
+            out += "<tr><td><a href=\"" + htmlEscape(dicomWebRoot + "/studies?ClinicalTrialProtocolID=" + query) + "\">" +
+                   htmlEscape(c->name) + "</a></td><td>" + levelState(c->studiesAt, c->studyLevelFresh) + "</td><td>" +
                    levelState(c->seriesAt, c->seriesLevelFresh) + "</td><td>" + std::to_string(c->patients) + "</td><td>" +
                    std::to_string(c->studies) + "</td><td>" + std::to_string(c->series) + "</td><td>" +
-                   html(isoTime(std::max(c->refreshedAt, std::max(c->seriesAt, c->studiesAt)))) + "</td></tr>\n";
+                   htmlEscape(isoTime(std::max(c->refreshedAt, std::max(c->seriesAt, c->studiesAt)))) + "</td></tr>\n";
         }
         out += "</tbody></table>\n";
     }

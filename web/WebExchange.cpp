@@ -23,27 +23,6 @@ std::string lower(std::string s) {
 
 }  // namespace
 
-std::string jsonQuote(const std::string& text) {
-    std::string out = "\"";
-    for (unsigned char c : text) {
-        switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default:
-            if (c < 0x20) {
-                char buf[8];
-                std::snprintf(buf, sizeof buf, "\\u%04x", c);
-                out += buf;
-            } else {
-                out += static_cast<char>(c);
-            }
-        }
-    }
-    return out + "\"";
-}
 
 WebExchange::WebExchange(WebContext& context, Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response)
     : context_(context), request_(request), response_(response) {

@@ -9,6 +9,7 @@
 #include "bridge/common/Error.h"
 #include "web/AcceptParser.h"
 #include "web/QidoParameters.h"
+#include "bridge/common/Text.h"
 #include "web/WebContext.h"
 
 #include <Poco/Net/HTTPServerRequest.h>
@@ -101,7 +102,5 @@ private:
     std::unique_ptr<CountingBody> counter_;
 };
 
-/// JSON string literal with escapes (for our own small JSON bodies).
-std::string jsonQuote(const std::string& text);
 
 }  // namespace bridge::web

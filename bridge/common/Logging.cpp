@@ -1,5 +1,7 @@
 #include "bridge/common/Logging.h"
 
+#include "bridge/common/Text.h"
+
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/oflog/appender.h>
 #include <dcmtk/oflog/logger.h>
@@ -28,28 +30,6 @@ namespace {
 
 thread_local std::string tlsContext;
 
-std::string jsonEscape(const std::string& s) {
-    std::string out;
-    out.reserve(s.size() + 8);
-    for (unsigned char c : s) {
-        switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            default:
-                if (c < 0x20) {
-                    char buf[8];
-                    std::snprintf(buf, sizeof buf, "\\u%04x", c);
-                    out += buf;
-                } else {
-                    out += static_cast<char>(c);
-                }
-        }
-    }
-    return out;
-}
 
 int pocoPriority(const std::string& level) {
     if (level == "trace") return Poco::Message::PRIO_TRACE;
@@ -160,8 +140,8 @@ std::string formatLogLine(const std::string& format, const std::string& isoTime,
                           const std::string& logger, const std::string& context, const std::string& message) {
     const std::string ctx = context.empty() ? "-" : context;
     if (format == "json") {
-        return "{\"time\":\"" + isoTime + "\",\"level\":\"" + level + "\",\"logger\":\"" + jsonEscape(logger) +
-               "\",\"context\":\"" + jsonEscape(ctx) + "\",\"message\":\"" + jsonEscape(message) + "\"}";
+        return "{\"time\":\"" + isoTime + "\",\"level\":\"" + level + "\",\"logger\":" + jsonQuote(logger) +
+               ",\"context\":" + jsonQuote(ctx) + ",\"message\":" + jsonQuote(message) + "}";
     }
     std::string text = message;
     for (auto& c : text)
