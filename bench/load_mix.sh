@@ -92,8 +92,11 @@ wait_tcp "$DEST" 30 || die "storescp did not start"
 
 DPORT=$(free_port)
 HPORT=$(free_port)
+# All $HTTP clients come from 127.0.0.1, like clients behind one reverse proxy: the per-client
+# connection cap (web.maxConnectionsPerClient, 32) would refuse most of them, so it is lifted
+# here exactly as docs/limits.md tells a proxied deployment to.
 cat >"$WORK/load.json" <<EOF
-{ "dimse": { "maxAssociations": $((DIMSE + 8)) } }
+{ "dimse": { "maxAssociations": $((DIMSE + 8)) }, "web": { "maxConnectionsPerClient": 0 } }
 EOF
 "$BRIDGE" --config "$WORK/load.json" --tcia-url "$EMU_URL" --aet TCIA --dimse-port "$DPORT" --http-port "$HPORT" \
   --bind 127.0.0.1 --cache-dir "$CACHE" --destination "DEST=127.0.0.1:$DEST" >"$LOGS/bridge.log" 2>&1 &

@@ -4,7 +4,8 @@
 # The .deb's runtime dependencies come from dpkg-shlibdeps (the exact Debian libraries linked).
 # The default prefix is /usr, as for a Debian package: the configuration then goes to
 # /etc/tcia-bridge and the unit to /lib/systemd/system. Stage with DESTDIR=... cmake --install.
-if(CMAKE_INSTALL_PREFIX_INITIALIZED_TO_DEFAULT)
+# (Also a build tree configured before this file existed still holds CMake's /usr/local.)
+if(CMAKE_INSTALL_PREFIX_INITIALIZED_TO_DEFAULT OR CMAKE_INSTALL_PREFIX STREQUAL "/usr/local")
   set(CMAKE_INSTALL_PREFIX /usr CACHE PATH "Install prefix" FORCE)
 endif()
 set(CMAKE_INSTALL_DOCDIR share/doc/tcia-bridge CACHE PATH "Documentation directory")
