@@ -56,4 +56,20 @@ TciaSettings singleRetrySettings(const EmulatorProcess& emulator, const std::str
     return s;
 }
 
+TciaSettings faultRetrySettings(const EmulatorProcess& emulator) {
+    TciaSettings s;
+    s.baseUrl = emulator.baseUrl("v4");
+    s.apiVersion = "v4";
+    s.maxRetries = 2;
+    s.retryBaseDelay = std::chrono::milliseconds(20);
+    s.retryMaxDelay = std::chrono::milliseconds(200);
+    s.readTimeout = std::chrono::seconds(20);
+    return s;
+}
+
+void replaceFaults(const EmulatorProcess& emulator, const std::string& spec) {
+    httpBody(emulator.port(), "DELETE", "/emulator/faults");
+    if (!spec.empty()) httpBody(emulator.port(), "POST", "/emulator/faults?spec=" + spec);
+}
+
 }  // namespace bridge::test

@@ -33,4 +33,12 @@ void resetStats(const EmulatorProcess& emulator);
 /// 2 s connect / 10 s read timeouts.
 TciaSettings singleRetrySettings(const EmulatorProcess& emulator, const std::string& version = "v4");
 
+/// TciaSettings (v4) for fault-injection tests: two retries with 20-200 ms backoff (so a one-off
+/// fault is absorbed and a lasting one fails quickly) and a 20 s read timeout (room for `slow`).
+TciaSettings faultRetrySettings(const EmulatorProcess& emulator);
+
+/// Replaces the emulator's runtime faults: DELETE /emulator/faults, then (unless `spec` is
+/// empty) POST /emulator/faults?spec=SPEC. Throws like httpBody.
+void replaceFaults(const EmulatorProcess& emulator, const std::string& spec);
+
 }  // namespace bridge::test

@@ -49,12 +49,7 @@ struct FaultFixture {
 
     FaultFixture() {
         Config config;
-        config.tcia.baseUrl = emulator.baseUrl("v4");
-        config.tcia.apiVersion = "v4";
-        config.tcia.maxRetries = 2;
-        config.tcia.retryBaseDelay = 20ms;
-        config.tcia.retryMaxDelay = 200ms;
-        config.tcia.readTimeout = 20s;
+        config.tcia = faultRetrySettings(emulator);
         config.cache.directory = cache.path();
         config.dimse.aeTitle = "TCIA";
         config.dimse.port = 0;
@@ -66,9 +61,7 @@ struct FaultFixture {
     }
 
     void setFault(const std::string& spec) {
-        BOOST_REQUIRE_NO_THROW(httpBody(emulator.port(), "DELETE", "/emulator/faults"));
-        if (!spec.empty())
-            BOOST_REQUIRE_NO_THROW(httpBody(emulator.port(), "POST", "/emulator/faults?spec=" + spec));
+        BOOST_REQUIRE_NO_THROW(replaceFaults(emulator, spec));
     }
 };
 
