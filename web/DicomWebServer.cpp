@@ -295,12 +295,18 @@ void DicomWebServer::stop() {
     threadPool_.reset();
     httpsThreadPool_.reset();
     handlers_ = nullptr;
+    std::lock_guard lock(serverMutex_);
     guard_.reset();
 }
 
 int DicomWebServer::currentConnections() const {
     std::lock_guard lock(serverMutex_);
     return (server_ ? server_->currentConnections() : 0) + (httpsServer_ ? httpsServer_->currentConnections() : 0);
+}
+
+int DicomWebServer::admittedConnections() const {
+    std::lock_guard lock(serverMutex_);
+    return guard_ ? guard_->connections() : 0;
 }
 
 std::uint16_t DicomWebServer::port() const { return port_; }

@@ -81,6 +81,9 @@ public:
     WebContext& context() { return *context_; }
     /// Gauge: TCP connections Poco serves now (0 when stopped). Thread-safe.
     int currentConnections() const;
+    /// Gauge: connections the per-client guard has admitted and not yet released (refused ones
+    /// never count). Thread-safe.
+    int admittedConnections() const;
 
 private:
     std::unique_ptr<WebContext> context_;

@@ -384,17 +384,23 @@ BOOST_AUTO_TEST_CASE(a_trickled_header_is_dropped_at_its_deadline) {
 
 BOOST_AUTO_TEST_CASE(connections_beyond_the_per_client_cap_get_503_json) {
     SmallServer small(/*maxPerClient=*/2, /*headerTimeout=*/std::chrono::seconds(30));
-    RawSocket a(small.port(), "127.0.0.2"), b(small.port(), "127.0.0.2");
-    // Idle connections a and b hold both slots of 127.0.0.2 once the server took them up; poll.
-    std::string answer;
-    const auto until = std::chrono::steady_clock::now() + 20s;
-    while (std::chrono::steady_clock::now() < until) {
-        RawSocket c(small.port(), "127.0.0.2");
-        bool closed = false;
-        answer = c.readUntilClosed(3s, closed);
-        if (closed && answer.rfind("HTTP/1.1 503", 0) == 0) break;
-        std::this_thread::sleep_for(100ms);
-    }
+    // Idle connections a and b take both slots of 127.0.0.2, one after the other: pool threads
+    // admit in any order, so a third connection opened before both are admitted could take a
+    // slot in their place. Poll the guard's gauge (no fixed sleep).
+    auto admittedWithin = [&](int expected) {
+        const auto until = std::chrono::steady_clock::now() + 10s;
+        while (small.server->admittedConnections() < expected && std::chrono::steady_clock::now() < until)
+            std::this_thread::sleep_for(10ms);
+        return small.server->admittedConnections() == expected;
+    };
+    RawSocket a(small.port(), "127.0.0.2");
+    BOOST_REQUIRE(admittedWithin(1));
+    RawSocket b(small.port(), "127.0.0.2");
+    BOOST_REQUIRE(admittedWithin(2));
+    RawSocket c(small.port(), "127.0.0.2");
+    bool closed = false;
+    const std::string answer = c.readUntilClosed(10s, closed);
+    BOOST_TEST(closed);
     BOOST_TEST(answer.rfind("HTTP/1.1 503", 0) == 0u, answer);
     BOOST_TEST(answer.find("\"error\":\"overloaded\"") != std::string::npos, answer);
     BOOST_TEST(answer.find("Access-Control-Allow-Origin: *") != std::string::npos, answer);
