@@ -110,6 +110,15 @@ int EmulatorRequestHandler::handleIdc(HTTPServerRequest& request, HTTPServerResp
     std::string body;
     if (request.getMethod() == "POST") {
         if (request.hasContentLength() && request.getContentLength() > kMaxIdcBody) {
+            // Read (and drop) a moderately oversized body first, so the client, still sending,
+            // sees the 413 instead of a reset; close the connection after it.
+            if (request.getContentLength() <= 8 * kMaxIdcBody) {
+                std::vector<char> sink(64 * 1024);
+                while (request.stream().read(sink.data(), static_cast<std::streamsize>(sink.size())) ||
+                       request.stream().gcount() > 0) {
+                }
+            }
+            response.setKeepAlive(false);
             const auto e = idc::idcError(413, "invalid_query", "Request body over 1 MiB");
             return sendBody(request, response, 413, e.contentType, e.body, nullptr);
         }
