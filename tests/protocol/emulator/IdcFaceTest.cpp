@@ -3,6 +3,7 @@
 // same bytes).
 #include "tests/protocol/emulator/HttpProbe.h"
 #include "tests/support/TestSupport.h"
+#include "emulator/SampleDataGenerator.h"
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
@@ -368,6 +369,36 @@ BOOST_AUTO_TEST_CASE(faults_reach_v3_and_s3) {
     BOOST_TEST(http(root(emu) + "/emulator/faults?spec=*:500:1", "POST").status == 200);
     BOOST_TEST(http(root(emu) + "/v3/collections").status == 500);
     BOOST_TEST(http(root(emu) + "/v3/collections").status == 200);
+}
+
+BOOST_AUTO_TEST_CASE(a_series_of_1200_objects_lists_in_pages_of_1000) {
+    bridge::test::TempDir dir;
+    emulator::GenerateOptions options;
+    options.outDir = dir.path();
+    options.manySlices = 1200;
+    emulator::SampleDataGenerator::generate(options);
+    EmulatorProcess emu({"--quiet"}, dir.path());
+    auto a = post(root(emu) + "/v3/sql",
+                  "{\"sql\":\"SELECT aws_bucket, crdc_series_uuid, instanceCount FROM index WHERE collection_id = "
+                  "'many_slices_demo'\"}");
+    const auto row = obj(a.body)->getArray("rows")->getObject(0);
+    BOOST_TEST(row->getValue<int>("instanceCount") == 1200);
+    const std::string bucket = row->getValue<std::string>("aws_bucket");
+    const std::string uuid = row->getValue<std::string>("crdc_series_uuid");
+    BOOST_TEST(bucket == "idc-open-data");
+    // max-keys above 1,000 is lowered to 1,000 (echoed); the marker "<uuid>/" comes first.
+    a = http(root(emu) + "/s3/" + bucket + "/?list-type=2&prefix=" + uuid + "/&max-keys=5000");
+    BOOST_TEST(tag(a.body, "MaxKeys") == "1000");
+    BOOST_TEST(tag(a.body, "KeyCount") == "1000");
+    BOOST_TEST(tag(a.body, "IsTruncated") == "true");
+    BOOST_TEST(tags(a.body, "Key").front() == uuid + "/");
+    int pages = 0;
+    const auto keys = listAll(emu, bucket, uuid + "/", 1000, &pages);
+    BOOST_TEST(pages == 2);
+    BOOST_TEST(keys.size() == 1201u);  // 1,200 objects + the zero-byte marker
+    std::set<std::string> distinct;
+    for (const auto& k : keys) distinct.insert(k.first);
+    BOOST_TEST(distinct.size() == 1201u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
