@@ -158,7 +158,7 @@ IdcCatalog::IdcCatalog(const DataIndex& data, Options options) : options_(std::m
         if (!c.restricted) byName[c.name] = &c;
     std::map<std::string, bool> headScans;
     std::vector<SeriesRecord> series;
-    data.forEachSeries(SeriesHint{}, [&](const SeriesRecord& r) {
+    data.forEachStoredSeries([&](const SeriesRecord& r) {  // synthetic series have no bytes: not in IDC
         if (r.restricted || r.synthetic || !byName.count(r.collection)) return;
         if (data.instances(r.seriesUid).empty()) return;
         series.push_back(r);
