@@ -1,24 +1,22 @@
 // The IDC face of the real `tcia-emulator serve` (/v3 and /s3), over loopback HTTP, checked
 // against /work/shared/idc/API.md and against the NBIA face of the same emulator (same series,
 // same bytes).
-#include "tests/protocol/emulator/HttpProbe.h"
-#include "tests/support/TestSupport.h"
-#include "emulator/SampleDataGenerator.h"
-
+#include <Poco/DigestEngine.h>
+#include <Poco/MD5Engine.h>
+#include <Poco/Net/NetException.h>
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
 
-#include <Poco/DigestEngine.h>
-#include <Poco/MD5Engine.h>
-#include <Poco/Net/NetException.h>
-
 #include <boost/test/unit_test.hpp>
-
 #include <chrono>
 #include <fstream>
 #include <regex>
 #include <set>
+
+#include "emulator/SampleDataGenerator.h"
+#include "tests/protocol/emulator/HttpProbe.h"
+#include "tests/support/TestSupport.h"
 
 using namespace emulator::test;
 using bridge::test::EmulatorProcess;
@@ -79,15 +77,17 @@ struct Series {
 std::vector<Series> allSeries(const EmulatorProcess& emu, int pageSize) {
     std::vector<Series> out;
     for (int offset = 0; offset < 1000; offset += pageSize) {
-        const auto a = post(root(emu) + "/v3/sql",
-                            "{\"sql\":\"SELECT SeriesInstanceUID, aws_bucket, crdc_series_uuid, instanceCount FROM index "
-                            "ORDER BY SeriesInstanceUID LIMIT " +
-                                std::to_string(pageSize) + " OFFSET " + std::to_string(offset) + "\"}");
+        const auto a = post(
+            root(emu) + "/v3/sql",
+            "{\"sql\":\"SELECT SeriesInstanceUID, aws_bucket, crdc_series_uuid, instanceCount FROM index "
+            "ORDER BY SeriesInstanceUID LIMIT " +
+                std::to_string(pageSize) + " OFFSET " + std::to_string(offset) + "\"}");
         BOOST_REQUIRE(a.status == 200);
         const auto rows = obj(a.body)->getArray("rows");
         for (std::size_t i = 0; i < rows->size(); ++i) {
             const auto r = rows->getObject(static_cast<unsigned>(i));
-            out.push_back({r->getValue<std::string>("SeriesInstanceUID"), r->getValue<std::string>("aws_bucket"),
+            out.push_back({r->getValue<std::string>("SeriesInstanceUID"),
+                           r->getValue<std::string>("aws_bucket"),
                            r->getValue<std::string>("crdc_series_uuid"), r->getValue<int>("instanceCount")});
         }
         if (static_cast<int>(rows->size()) < pageSize) break;
@@ -96,8 +96,9 @@ std::vector<Series> allSeries(const EmulatorProcess& emu, int pageSize) {
 }
 
 /// All keys of a prefix, following continuation tokens with max-keys per page; checks each page.
-std::vector<std::pair<std::string, std::string>> listAll(const EmulatorProcess& emu, const std::string& bucket,
-                                                         const std::string& prefix, int maxKeys, int* pages = nullptr) {
+std::vector<std::pair<std::string, std::string>> listAll(const EmulatorProcess& emu,
+                                                         const std::string& bucket, const std::string& prefix,
+                                                         int maxKeys, int* pages = nullptr) {
     std::vector<std::pair<std::string, std::string>> keys;  // key, etag
     std::string token;
     for (int page = 0; page < 1000; ++page) {
@@ -135,11 +136,13 @@ BOOST_AUTO_TEST_CASE(version_is_settable_and_collections_follow_the_tcia_names) 
     auto a = http(root(emu) + "/v3/version");
     BOOST_TEST(a.status == 200);
     BOOST_TEST(a.contentType == "application/json");
-    BOOST_TEST(a.body == "{\"idc_version\":\"v23\",\"idc_index_data_version\":\"23.1.0\",\"api_version\":\"3.0.0b2\","
-                         "\"build\":null}");
-    BOOST_TEST(http(root(emu) + "/emulator/idc/version?idc_version=v24&idc_index_data_version=24.2.2", "POST").status ==
-               200);
-    BOOST_TEST(obj(http(root(emu) + "/v3/version").body)->getValue<std::string>("idc_index_data_version") == "24.2.2");
+    BOOST_TEST(a.body ==
+               "{\"idc_version\":\"v23\",\"idc_index_data_version\":\"23.1.0\",\"api_version\":\"3.0.0b2\","
+               "\"build\":null}");
+    BOOST_TEST(http(root(emu) + "/emulator/idc/version?idc_version=v24&idc_index_data_version=24.2.2", "POST")
+                   .status == 200);
+    BOOST_TEST(obj(http(root(emu) + "/v3/version").body)->getValue<std::string>("idc_index_data_version") ==
+               "24.2.2");
 
     a = http(root(emu) + "/v3/collections");
     BOOST_TEST(a.status == 200);
@@ -158,7 +161,8 @@ BOOST_AUTO_TEST_CASE(version_is_settable_and_collections_follow_the_tcia_names) 
     const auto c = obj(a.body);
     BOOST_TEST(c->getValue<std::string>("collection_name") == "TCGA-DEMO-CT");
     BOOST_TEST(c->getValue<int>("series") == 6);
-    BOOST_TEST(c->getArray("licenses")->getObject(0)->getValue<std::string>("license_short_name") == "CC BY 3.0");
+    BOOST_TEST(c->getArray("licenses")->getObject(0)->getValue<std::string>("license_short_name") ==
+               "CC BY 3.0");
     a = http(root(emu) + "/v3/collections/restricted_demo");
     BOOST_TEST(a.status == 404);
     BOOST_TEST(obj(a.body)->getObject("error")->getValue<std::string>("code") == "not_found");
@@ -179,11 +183,13 @@ BOOST_AUTO_TEST_CASE(sql_pages_the_same_series_nbia_serves) {
     const auto nbia = parseOrdered(http(emu.baseUrl("v4") + "/getSeries").body).extract<Array::Ptr>();
     std::set<std::string> nbiaUids;
     for (std::size_t i = 0; i < nbia->size(); ++i)
-        nbiaUids.insert(nbia->getObject(static_cast<unsigned>(i))->getValue<std::string>("SeriesInstanceUID"));
+        nbiaUids.insert(
+            nbia->getObject(static_cast<unsigned>(i))->getValue<std::string>("SeriesInstanceUID"));
     BOOST_TEST((idcUids == nbiaUids));
 
     // max_rows truncates and says so; NULLs keep their key; CC BY-NC is in the -cr bucket.
-    auto a = post(root(emu) + "/v3/sql", "{\"sql\":\"SELECT * FROM index ORDER BY SeriesInstanceUID\",\"max_rows\":4}");
+    auto a = post(root(emu) + "/v3/sql",
+                  "{\"sql\":\"SELECT * FROM index ORDER BY SeriesInstanceUID\",\"max_rows\":4}");
     auto o = obj(a.body);
     BOOST_TEST(o->getValue<int>("row_count") == 4);
     BOOST_TEST(o->getValue<bool>("truncated"));
@@ -197,7 +203,8 @@ BOOST_AUTO_TEST_CASE(sql_pages_the_same_series_nbia_serves) {
     o = obj(a.body);
     BOOST_TEST(o->getValue<int>("max_rows") == 5000);
     BOOST_TEST(o->getArray("rows")->getObject(0)->getValue<std::string>("aws_bucket") == "idc-open-data-cr");
-    BOOST_TEST(o->getArray("rows")->getObject(0)->getValue<std::string>("license_short_name") == "CC BY-NC 4.0");
+    BOOST_TEST(o->getArray("rows")->getObject(0)->getValue<std::string>("license_short_name") ==
+               "CC BY-NC 4.0");
     // The study-level query API.md gives as its example runs as written.
     a = post(root(emu) + "/v3/sql",
              "{\"sql\":\"SELECT PatientID, StudyInstanceUID, any_value(StudyDate), count(*) FROM index WHERE "
@@ -209,7 +216,9 @@ BOOST_AUTO_TEST_CASE(sql_pages_the_same_series_nbia_serves) {
 BOOST_AUTO_TEST_CASE(sql_errors_and_bad_bodies) {
     EmulatorProcess emu({"--quiet", "--idc-sql-timeout-ms", "300"});
     const std::string sql = root(emu) + "/v3/sql";
-    auto code = [](const HttpAnswer& a) { return obj(a.body)->getObject("error")->getValue<std::string>("code"); };
+    auto code = [](const HttpAnswer& a) {
+        return obj(a.body)->getObject("error")->getValue<std::string>("code");
+    };
     auto a = post(sql, "{\"sql\":\"DROP TABLE index\"}");
     BOOST_TEST(a.status == 400);
     BOOST_TEST(code(a) == "invalid_query");
@@ -217,10 +226,13 @@ BOOST_AUTO_TEST_CASE(sql_errors_and_bad_bodies) {
     BOOST_TEST(code(a) == "invalid_query");
     a = post(sql, "{\"sql\":\"SELECT no_such_column FROM index\"}");
     BOOST_TEST(code(a) == "invalid_query");
-    a = post(sql, "{\"sql\":\"WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c) SELECT count(*) FROM c\"}");
+    a = post(
+        sql,
+        "{\"sql\":\"WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c) SELECT count(*) FROM c\"}");
     BOOST_TEST(a.status == 504);
     BOOST_TEST(code(a) == "query_timeout");
-    for (const std::string body : {"{}", "{\"sql\":1}", "nonsense", "{\"sql\":\"SELECT 1\",\"max_rows\":-5}"}) {
+    for (const std::string body :
+         {"{}", "{\"sql\":1}", "nonsense", "{\"sql\":\"SELECT 1\",\"max_rows\":-5}"}) {
         a = post(sql, body);
         BOOST_TEST(a.status == 422, body);
         BOOST_TEST(obj(a.body)->has("detail"), body);
@@ -228,7 +240,8 @@ BOOST_AUTO_TEST_CASE(sql_errors_and_bad_bodies) {
     // The limit of request bodies.
     a = post(sql, "{\"sql\":\"SELECT '" + std::string(2 * 1024 * 1024, 'x') + "'\"}");
     BOOST_TEST(a.status == 413);
-    a = post(root(emu) + "/v3/cohort/manifest", "{\"filters\":{\"terms\":{\"Modality\":[\"CT\"]}},\"page_size\":2}");
+    a = post(root(emu) + "/v3/cohort/manifest",
+             "{\"filters\":{\"terms\":{\"Modality\":[\"CT\"]}},\"page_size\":2}");
     BOOST_TEST(a.status == 200);
     const auto m = obj(a.body);
     BOOST_TEST(m->getValue<int>("returned") == 2);
@@ -253,8 +266,10 @@ BOOST_AUTO_TEST_CASE(bucket_listing_pages_and_objects_are_the_nbia_files) {
             }
             BOOST_TEST(std::regex_match(key, std::regex(s.uuid + "/[0-9a-f-]{36}\\.dcm")), key);
             ++dcm;
-            if (std::regex_match(etag, std::regex("&quot;[0-9a-f]{32}-2&quot;"))) ++multipart;
-            else BOOST_TEST(std::regex_match(etag, std::regex("&quot;[0-9a-f]{32}&quot;")), etag);
+            if (std::regex_match(etag, std::regex("&quot;[0-9a-f]{32}-2&quot;")))
+                ++multipart;
+            else
+                BOOST_TEST(std::regex_match(etag, std::regex("&quot;[0-9a-f]{32}&quot;")), etag);
         }
         BOOST_TEST(dcm == s.instances, s.uid);  // "the .dcm count should equal instanceCount"
         BOOST_TEST(std::is_sorted(names.begin(), names.end()));
@@ -264,8 +279,9 @@ BOOST_AUTO_TEST_CASE(bucket_listing_pages_and_objects_are_the_nbia_files) {
     BOOST_TEST(pages > static_cast<int>(series.size()));
 
     // One object of the first CT series: the bytes NBIA's getSingleImage serves, MD5 = ETag.
-    const Series& ct = *std::find_if(series.begin(), series.end(),
-                                     [](const Series& s) { return s.uid == "1.2.826.0.1.3680043.10.1234.2.1"; });
+    const Series& ct = *std::find_if(series.begin(), series.end(), [](const Series& s) {
+        return s.uid == "1.2.826.0.1.3680043.10.1234.2.1";
+    });
     const auto keys = listAll(emu, ct.bucket, ct.uuid + "/", 1000);
     const auto& [key, etag] = keys.back();
     const auto object = http(root(emu) + "/s3/" + ct.bucket + "/" + key);
@@ -275,7 +291,8 @@ BOOST_AUTO_TEST_CASE(bucket_listing_pages_and_objects_are_the_nbia_files) {
     BOOST_TEST(object.headers.at("ETag") == "\"" + md5(object.body) + "\"");
     const std::string sop = sopOf(object.body);
     BOOST_REQUIRE(!sop.empty());
-    const auto nbia = http(emu.baseUrl("v4") + "/getSingleImage?SeriesInstanceUID=" + ct.uid + "&SOPInstanceUID=" + sop);
+    const auto nbia =
+        http(emu.baseUrl("v4") + "/getSingleImage?SeriesInstanceUID=" + ct.uid + "&SOPInstanceUID=" + sop);
     BOOST_TEST(nbia.status == 200);
     BOOST_TEST((nbia.body == object.body));
 }
@@ -296,7 +313,8 @@ BOOST_AUTO_TEST_CASE(ranges_head_and_s3_errors) {
     BOOST_TEST((a.body == whole.body.substr(0, 100)));
     a = http(url, "GET", {{"Range", "bytes=0-1048575"}});  // tcia_utils' header read
     BOOST_TEST(a.status == 206);
-    BOOST_TEST(a.headers["Content-Range"] == "bytes 0-" + std::to_string(size - 1) + "/" + std::to_string(size));
+    BOOST_TEST(a.headers["Content-Range"] ==
+               "bytes 0-" + std::to_string(size - 1) + "/" + std::to_string(size));
     BOOST_TEST((a.body == whole.body));
     a = http(url, "GET", {{"Range", "bytes=-10"}});
     BOOST_TEST((a.body == whole.body.substr(size - 10)));
@@ -329,8 +347,8 @@ BOOST_AUTO_TEST_CASE(ranges_head_and_s3_errors) {
 }
 
 BOOST_AUTO_TEST_CASE(faults_reach_v3_and_s3) {
-    EmulatorProcess emu({"--quiet", "--fault", "GetObject:503:2", "--fault", "ListObjectsV2:drop:1", "--fault",
-                         "v3/sql:truncate:1", "--fault", "v3/version:slow:1:delay-ms=600"});
+    EmulatorProcess emu({"--quiet", "--fault", "GetObject:503:2", "--fault", "ListObjectsV2:drop:1",
+                         "--fault", "v3/sql:truncate:1", "--fault", "v3/version:slow:1:delay-ms=600"});
     // v3/sql: the first answer stops halfway (Content-Length promised, then a reset).
     bool whole = false;
     try {
@@ -343,7 +361,8 @@ BOOST_AUTO_TEST_CASE(faults_reach_v3_and_s3) {
     const auto series = allSeries(emu, 100);
     BOOST_REQUIRE(!series.empty());
     const Series& s = series.front();
-    BOOST_CHECK_THROW(http(root(emu) + "/s3/" + s.bucket + "/?list-type=2&prefix=" + s.uuid + "/"), Poco::Exception);
+    BOOST_CHECK_THROW(http(root(emu) + "/s3/" + s.bucket + "/?list-type=2&prefix=" + s.uuid + "/"),
+                      Poco::Exception);
     const auto keys = listAll(emu, s.bucket, s.uuid + "/", 1000);
     const std::string url = root(emu) + "/s3/" + s.bucket + "/" + keys.back().first;
     for (int i = 0; i < 2; ++i) {
@@ -378,9 +397,10 @@ BOOST_AUTO_TEST_CASE(a_series_of_1200_objects_lists_in_pages_of_1000) {
     options.manySlices = 1200;
     emulator::SampleDataGenerator::generate(options);
     EmulatorProcess emu({"--quiet"}, dir.path());
-    auto a = post(root(emu) + "/v3/sql",
-                  "{\"sql\":\"SELECT aws_bucket, crdc_series_uuid, instanceCount FROM index WHERE collection_id = "
-                  "'many_slices_demo'\"}");
+    auto a =
+        post(root(emu) + "/v3/sql",
+             "{\"sql\":\"SELECT aws_bucket, crdc_series_uuid, instanceCount FROM index WHERE collection_id = "
+             "'many_slices_demo'\"}");
     const auto row = obj(a.body)->getArray("rows")->getObject(0);
     BOOST_TEST(row->getValue<int>("instanceCount") == 1200);
     const std::string bucket = row->getValue<std::string>("aws_bucket");
