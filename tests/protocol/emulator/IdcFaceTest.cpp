@@ -8,12 +8,15 @@
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
 
+#include <atomic>
 #include <boost/test/unit_test.hpp>
 #include <chrono>
 #include <fstream>
 #include <regex>
 #include <set>
+#include <thread>
 
+#include "emulator/IdcNames.h"
 #include "emulator/SampleDataGenerator.h"
 #include "tests/protocol/emulator/HttpProbe.h"
 #include "tests/support/TestSupport.h"
@@ -388,6 +391,57 @@ BOOST_AUTO_TEST_CASE(faults_reach_v3_and_s3) {
     BOOST_TEST(http(root(emu) + "/emulator/faults?spec=*:500:1", "POST").status == 200);
     BOOST_TEST(http(root(emu) + "/v3/collections").status == 500);
     BOOST_TEST(http(root(emu) + "/v3/collections").status == 200);
+}
+
+BOOST_AUTO_TEST_CASE(the_restricted_collection_is_nowhere_in_idc) {
+    EmulatorProcess emu({"--quiet"});
+    const std::string series = "1.2.826.0.1.3680043.10.1234.2.13";  // Restricted-Demo, token only in NBIA
+    auto a = post(
+        root(emu) + "/v3/sql",
+        "{\"sql\":\"SELECT count(*) AS n FROM index WHERE PatientID = 'RESTR-0001' OR SeriesInstanceUID = '" +
+            series + "'\"}");
+    BOOST_TEST(obj(a.body)->getArray("rows")->getObject(0)->getValue<int>("n") == 0);
+    const std::string uuid = emulator::idc::crdcUuid("series", series);
+    const std::string key =
+        uuid + "/" + emulator::idc::crdcUuid("instance", "1.2.826.0.1.3680043.10.1234.3.13.1") + ".dcm";
+    for (const char* bucket : {"idc-open-data", "idc-open-data-two", "idc-open-data-cr"}) {
+        BOOST_TEST(http(root(emu) + "/s3/" + bucket + "/" + key).status == 404, bucket);
+        a = http(root(emu) + "/s3/" + std::string(bucket) + "/?list-type=2&prefix=" + uuid + "/");
+        BOOST_TEST(tag(a.body, "KeyCount") == "0", bucket);
+    }
+    a = post(root(emu) + "/v3/cohort/counts", "{\"terms\":{\"collection_id\":[\"restricted_demo\"]}}");
+    BOOST_TEST(obj(a.body)->getValue<int>("series") == 0);
+}
+
+BOOST_AUTO_TEST_CASE(concurrent_sql_and_object_reads_all_succeed) {
+    EmulatorProcess emu({"--quiet"});
+    const auto series = allSeries(emu, 100);
+    const auto keys = listAll(emu, series.front().bucket, series.front().uuid + "/", 1000);
+    const std::string url = root(emu) + "/s3/" + series.front().bucket + "/" + keys.back().first;
+    const std::string expected = http(url).body;
+    std::atomic<int> good{0}, bad{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 6; ++t)
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < 15; ++i) {
+                try {
+                    if ((t + i) % 2) {
+                        const auto a =
+                            post(root(emu) + "/v3/sql",
+                                 "{\"sql\":\"SELECT collection_id, count(*) AS n FROM index GROUP BY 1\"}");
+                        (a.status == 200 && obj(a.body)->getValue<int>("row_count") == 3 ? good : bad)++;
+                    } else {
+                        const auto a = http(url, "GET", {{"Range", "bytes=100-"}});
+                        (a.status == 206 && a.body == expected.substr(100) ? good : bad)++;
+                    }
+                } catch (const std::exception&) {
+                    bad++;
+                }
+            }
+        });
+    for (auto& t : threads) t.join();
+    BOOST_TEST(good.load() == 90);
+    BOOST_TEST(bad.load() == 0);
 }
 
 BOOST_AUTO_TEST_CASE(a_series_of_1200_objects_lists_in_pages_of_1000) {
