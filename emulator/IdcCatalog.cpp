@@ -160,6 +160,70 @@ std::string jsonNumber(double v) {
     return s;
 }
 
+namespace {
+// The idc_index columns of one series, all but instanceCount and series_size_MB.
+IndexRow baseRow(const SeriesRecord& r, const std::string& licenseUri, const std::string& licenseName,
+                 const std::string& doi, bool headScans, int version) {
+    IndexRow row;
+    row.collection_id = collectionId(r.collection);
+    row.PatientID = r.patientId;
+    row.SeriesInstanceUID = r.seriesUid;
+    row.StudyInstanceUID = r.studyUid;
+    row.source_DOI = bareDoi(doi);
+    row.PatientAge = r.patientAge;
+    row.PatientSex = r.patientSex;
+    row.StudyDate = isoDate(r.studyDate);
+    row.StudyDescription = r.studyDescription;
+    row.BodyPartExamined = r.bodyPart;
+    row.Modality = r.modality;
+    row.SOPClassUID = r.sopClassUid;
+    // dcmFindNameOfUID scans DCMTK's table: remember the few SOP classes (1,000,000 synthetic rows).
+    static thread_local std::map<std::string, std::string> names;
+    auto known = names.find(r.sopClassUid);
+    if (known == names.end()) {
+        const char* name = dcmFindNameOfUID(r.sopClassUid.c_str(), nullptr);
+        known = names.emplace(r.sopClassUid, name ? spacedName(name) : std::string()).first;
+    }
+    row.sop_class_name = known->second;
+    row.Manufacturer = r.manufacturer;
+    row.ManufacturerModelName = r.manufacturerModelName;
+    row.SeriesDate = isoDate(r.seriesDate);
+    row.SeriesDescription = r.seriesDescription;
+    if (r.seriesNumber) row.SeriesNumber = std::to_string(*r.seriesNumber);
+    row.license_short_name = licenseShortName(licenseUri, licenseName);
+    row.aws_bucket = awsBucket(isNonCommercial(row.license_short_name), headScans);
+    row.crdc_series_uuid = crdcUuid("series", r.seriesUid);
+    row.series_aws_url = "s3://" + row.aws_bucket + "/" + row.crdc_series_uuid + "/*";
+    row.series_init_idc_version = version;
+    row.series_revised_idc_version = version;
+    return row;
+}
+
+// Binds one row to INSERT INTO "index" VALUES(?,NULL,?...) and runs it.
+void insertRow(sqlite3_stmt* st, const IndexRow& r) {
+    int i = 1;
+    for (const std::string* s :
+         {&r.collection_id, &r.PatientID, &r.SeriesInstanceUID, &r.StudyInstanceUID, &r.source_DOI,
+          &r.PatientAge, &r.PatientSex, &r.StudyDate, &r.StudyDescription, &r.BodyPartExamined, &r.Modality,
+          &r.SOPClassUID, &r.sop_class_name, &r.Manufacturer, &r.ManufacturerModelName, &r.SeriesDate,
+          &r.SeriesDescription, &r.SeriesNumber})
+        bindText(st, i++, *s);
+    sqlite3_bind_int64(st, i++, r.instanceCount);
+    bindText(st, i++, r.license_short_name);
+    sqlite3_bind_int64(st, i++, r.series_init_idc_version);
+    sqlite3_bind_int64(st, i++, r.series_revised_idc_version);
+    bindText(st, i++, r.aws_bucket);
+    bindText(st, i++, r.crdc_series_uuid);
+    bindText(st, i++, r.series_aws_url);
+    sqlite3_bind_double(st, i++, r.series_size_MB);
+    if (sqlite3_step(st) != SQLITE_DONE) throw std::runtime_error("IDC index: insert failed");
+    sqlite3_reset(st);
+}
+
+const char* const kInsertIndex =
+    "INSERT INTO \"index\" VALUES(?,NULL,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+}  // namespace
+
 IdcCatalog::IdcCatalog(const DataIndex& data, Options options) : options_(std::move(options)) {
     const int version = versionNumber(options_.idcVersion);
     // Collections: public ones only (IDC mirrors TCIA's public collections, API.md 4).
@@ -180,33 +244,8 @@ IdcCatalog::IdcCatalog(const DataIndex& data, Options options) : options_(std::m
     std::map<std::string, std::set<std::string>> patients, locations;
     for (const auto& r : series) {
         const CollectionInfo& c = *byName.at(r.collection);
-        IndexRow row;
-        row.collection_id = collectionId(r.collection);
-        row.PatientID = r.patientId;
-        row.SeriesInstanceUID = r.seriesUid;
-        row.StudyInstanceUID = r.studyUid;
-        row.source_DOI = bareDoi(c.doi);
-        row.PatientAge = r.patientAge;
-        row.PatientSex = r.patientSex;
-        row.StudyDate = isoDate(r.studyDate);
-        row.StudyDescription = r.studyDescription;
-        row.BodyPartExamined = r.bodyPart;
-        row.Modality = r.modality;
-        row.SOPClassUID = r.sopClassUid;
-        if (const char* name = dcmFindNameOfUID(r.sopClassUid.c_str(), nullptr))
-            row.sop_class_name = spacedName(name);
-        row.Manufacturer = r.manufacturer;
-        row.ManufacturerModelName = r.manufacturerModelName;
-        row.SeriesDate = isoDate(r.seriesDate);
-        row.SeriesDescription = r.seriesDescription;
-        if (r.seriesNumber) row.SeriesNumber = std::to_string(*r.seriesNumber);
-        row.license_short_name = licenseShortName(c.licenseUri, c.licenseName);
-        row.aws_bucket =
-            awsBucket(isNonCommercial(row.license_short_name), headScans.count(r.collection) > 0);
-        row.crdc_series_uuid = crdcUuid("series", r.seriesUid);
-        row.series_aws_url = "s3://" + row.aws_bucket + "/" + row.crdc_series_uuid + "/*";
-        row.series_init_idc_version = version;
-        row.series_revised_idc_version = version;
+        IndexRow row =
+            baseRow(r, c.licenseUri, c.licenseName, c.doi, headScans.count(r.collection) > 0, version);
         const auto& files = data.instances(r.seriesUid);
         row.instanceCount = static_cast<std::int64_t>(files.size());
         std::int64_t bytes = 0;
@@ -280,6 +319,56 @@ IdcCatalog::IdcCatalog(const DataIndex& data, Options options) : options_(std::m
         return a.collection_id < b.collection_id;
     });
     buildDatabase();
+    if (options_.includeSynthetic) loadSynthetic(data, version);
+    sqlite3_create_function(db_, "any_value", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr, nullptr,
+                            anyValueStep, anyValueFinal);
+    sqlite3_set_authorizer(db_, readOnlyAuthorizer, nullptr);  // from now on: reads only
+}
+
+void IdcCatalog::loadSynthetic(const DataIndex& data, int version) {
+    exec(db_, "BEGIN");
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db_, kInsertIndex, -1, &st, nullptr);
+    struct Coll {
+        std::string name, licenseUri, licenseName, doi;
+        std::set<std::string> patients;
+    };
+    std::map<std::string, Coll> colls;
+    data.forEachSeries(SeriesHint{}, [&](const SeriesRecord& r) {
+        if (!r.synthetic) return;
+        IndexRow row = baseRow(r, r.licenseUri, r.licenseName, r.doi, false, version);
+        row.instanceCount = r.imageCount;
+        row.series_size_MB = static_cast<double>(r.fileSize) / 1e6;
+        insertRow(st, row);
+        auto& c = colls[row.collection_id];
+        if (c.name.empty()) c = {r.collection, r.licenseUri, r.licenseName, r.doi, {}};
+        c.patients.insert(r.patientId);
+    });
+    sqlite3_finalize(st);
+    sqlite3_prepare_v2(db_,
+                       "INSERT INTO collections_index VALUES(?,?,NULL,NULL,?,'Human','Complete',NULL,NULL,?)",
+                       -1, &st, nullptr);
+    for (const auto& [id, c] : colls) {
+        const std::string doi = bareDoi(c.doi);
+        const std::string sources =
+            "[{\"source_doi\":" + jsonQuote(doi) + ",\"source_url\":" + jsonQuote("https://doi.org/" + doi) +
+            ",\"license\":{\"license_url\":" + jsonQuote(c.licenseUri) +
+            ",\"license_long_name\":" + jsonQuote(c.licenseName) +
+            ",\"license_short_name\":" + jsonQuote(licenseShortName(c.licenseUri, c.licenseName)) +
+            "},\"citation\":null}]";
+        bindText(st, 1, c.name);
+        bindText(st, 2, id);
+        sqlite3_bind_int64(st, 3, static_cast<sqlite3_int64>(c.patients.size()));
+        bindText(st, 4, sources);
+        if (sqlite3_step(st) != SQLITE_DONE) throw std::runtime_error("IDC index: insert failed");
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    exec(db_, "COMMIT");
+    // Keyset and LIMIT/OFFSET harvests order by SeriesInstanceUID; study queries filter by collection.
+    exec(db_,
+         "CREATE INDEX index_series ON \"index\"(SeriesInstanceUID);"
+         "CREATE INDEX index_collection ON \"index\"(collection_id, PatientID, StudyInstanceUID)");
 }
 
 IdcCatalog::~IdcCatalog() {
@@ -306,28 +395,8 @@ void IdcCatalog::buildDatabase() {
         " supporting_data TEXT, sources JSON);");
     exec(db_, "BEGIN");
     sqlite3_stmt* st = nullptr;
-    sqlite3_prepare_v2(
-        db_, "INSERT INTO \"index\" VALUES(?,NULL,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1,
-        &st, nullptr);
-    for (const auto& r : rows_) {
-        int i = 1;
-        for (const std::string* s :
-             {&r.collection_id, &r.PatientID, &r.SeriesInstanceUID, &r.StudyInstanceUID, &r.source_DOI,
-              &r.PatientAge, &r.PatientSex, &r.StudyDate, &r.StudyDescription, &r.BodyPartExamined,
-              &r.Modality, &r.SOPClassUID, &r.sop_class_name, &r.Manufacturer, &r.ManufacturerModelName,
-              &r.SeriesDate, &r.SeriesDescription, &r.SeriesNumber})
-            bindText(st, i++, *s);
-        sqlite3_bind_int64(st, i++, r.instanceCount);
-        bindText(st, i++, r.license_short_name);
-        sqlite3_bind_int64(st, i++, r.series_init_idc_version);
-        sqlite3_bind_int64(st, i++, r.series_revised_idc_version);
-        bindText(st, i++, r.aws_bucket);
-        bindText(st, i++, r.crdc_series_uuid);
-        bindText(st, i++, r.series_aws_url);
-        sqlite3_bind_double(st, i++, r.series_size_MB);
-        if (sqlite3_step(st) != SQLITE_DONE) throw std::runtime_error("IDC index: insert failed");
-        sqlite3_reset(st);
-    }
+    sqlite3_prepare_v2(db_, kInsertIndex, -1, &st, nullptr);
+    for (const auto& r : rows_) insertRow(st, r);
     sqlite3_finalize(st);
     sqlite3_prepare_v2(db_, "INSERT INTO collections_index VALUES(?,?,NULL,?,?,'Human','Complete',?,NULL,?)",
                        -1, &st, nullptr);
@@ -349,9 +418,6 @@ void IdcCatalog::buildDatabase() {
     }
     sqlite3_finalize(st);
     exec(db_, "COMMIT");
-    sqlite3_create_function(db_, "any_value", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr, nullptr,
-                            anyValueStep, anyValueFinal);
-    sqlite3_set_authorizer(db_, readOnlyAuthorizer, nullptr);
 }
 
 const CollectionRow* IdcCatalog::collection(const std::string& id) const {

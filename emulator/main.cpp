@@ -54,6 +54,8 @@ const char* const kUsage = R"(Usage:
       --idc-version V         IDC release /v3/version reports (default v24)
       --idc-index-data-version V   its idc-index-data version (default 24.2.2)
       --idc-sql-timeout-ms N  POST /v3/sql time limit, then 504 query_timeout (default 30000)
+      --idc-synthetic         also load the synthetic series into /v3/sql's index (harvest
+                              benchmarks; ~430 MB for 1,000,000 series; no S3 objects)
       IDC face over the same data: /v3/{version,health,collections[/ID],sql,cohort/manifest,
       cohort/counts}, /s3/{idc-open-data,idc-open-data-two,idc-open-data-cr}/[KEY]
       (ListObjectsV2, GetObject with Range, HeadObject); fault ENDPOINTs v3/sql, v3/version,
@@ -123,6 +125,7 @@ int main(int argc, char** argv) {
                 else if (args[i] == "--idc-version") options.idcVersion = value(i);
                 else if (args[i] == "--idc-index-data-version") options.idcIndexDataVersion = value(i);
                 else if (args[i] == "--idc-sql-timeout-ms") options.idcSqlTimeoutMs = std::stoi(value(i));
+                else if (args[i] == "--idc-synthetic") options.idcSynthetic = true;
                 else if (args[i] == "--help") return usage("");
                 else return usage("unknown option " + args[i]);
             }

@@ -444,6 +444,50 @@ BOOST_AUTO_TEST_CASE(concurrent_sql_and_object_reads_all_succeed) {
     BOOST_TEST(bad.load() == 0);
 }
 
+BOOST_AUTO_TEST_CASE(synthetic_series_enter_the_sql_index_only_on_request) {
+    bridge::test::TempDir dir;
+    emulator::GenerateOptions options;
+    options.outDir = dir.path();
+    options.syntheticStudies = 50;
+    options.seriesPerStudy = 4;
+    emulator::SampleDataGenerator::generate(options);
+    const std::string count = "{\"sql\":\"SELECT count(*) AS n FROM index\"}";
+    {
+        EmulatorProcess plain({"--quiet"}, dir.path());
+        BOOST_TEST(obj(post(root(plain) + "/v3/sql", count).body)
+                       ->getArray("rows")
+                       ->getObject(0)
+                       ->getValue<int>("n") == 0);
+    }
+    EmulatorProcess emu({"--quiet", "--idc-synthetic"}, dir.path());
+    BOOST_TEST(
+        obj(post(root(emu) + "/v3/sql", count).body)->getArray("rows")->getObject(0)->getValue<int>("n") ==
+        200);
+    // A keyset harvest in pages of 64 sees every series once, in order.
+    std::vector<std::string> uids;
+    std::string after;
+    for (int page = 0; page < 10; ++page) {
+        const auto a =
+            post(root(emu) + "/v3/sql",
+                 "{\"sql\":\"SELECT SeriesInstanceUID, collection_id, license_short_name FROM index WHERE "
+                 "SeriesInstanceUID > '" +
+                     after + "' ORDER BY SeriesInstanceUID LIMIT 64\"}");
+        const auto rows = obj(a.body)->getArray("rows");
+        for (std::size_t i = 0; i < rows->size(); ++i) {
+            const auto r = rows->getObject(static_cast<unsigned>(i));
+            uids.push_back(r->getValue<std::string>("SeriesInstanceUID"));
+            BOOST_TEST(r->getValue<std::string>("license_short_name") == "CC BY 4.0");
+        }
+        if (rows->size() < 64) break;
+        after = uids.back();
+    }
+    BOOST_TEST(uids.size() == 200u);
+    BOOST_TEST(std::is_sorted(uids.begin(), uids.end()));
+    BOOST_TEST(std::set<std::string>(uids.begin(), uids.end()).size() == 200u);
+    const auto a = post(root(emu) + "/v3/sql", "{\"sql\":\"SELECT count(*) AS n FROM collections_index\"}");
+    BOOST_TEST(obj(a.body)->getArray("rows")->getObject(0)->getValue<int>("n") == 10);
+}
+
 BOOST_AUTO_TEST_CASE(a_series_of_1200_objects_lists_in_pages_of_1000) {
     bridge::test::TempDir dir;
     emulator::GenerateOptions options;
