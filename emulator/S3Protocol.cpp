@@ -3,6 +3,7 @@
 #include <Poco/Base64Decoder.h>
 #include <Poco/Base64Encoder.h>
 #include <Poco/String.h>
+#include <Poco/URI.h>
 
 #include <cctype>
 #include <cstdint>
@@ -60,7 +61,14 @@ ListRequest parseListQuery(const std::vector<std::pair<std::string, std::string>
             r.continuationToken = v;
         else if (k == "start-after")
             r.startAfter = v;
-        else if (k == "max-keys") {
+        else if (k == "encoding-type") {
+            if (v != "url")
+                throw Error{400,
+                            "InvalidArgument",
+                            "Invalid Encoding Method specified in Request",
+                            {{"ArgumentName", "encoding-type"}, {"ArgumentValue", v}}};
+            r.urlEncoding = true;
+        } else if (k == "max-keys") {
             if (!allDigits(v))
                 throw Error{400,
                             "InvalidArgument",
@@ -143,26 +151,34 @@ std::string xmlEscape(const std::string& s) {
 }
 
 std::string listXml(const std::string& bucket, const ListRequest& request, const ListPage& page) {
+    // encoding-type=url: names URL-encoded ('/' kept) and <EncodingType>url</EncodingType>, as S3.
+    const auto name = [&](const std::string& v) {
+        if (!request.urlEncoding) return xmlEscape(v);
+        std::string encoded;
+        Poco::URI::encode(v, "+", encoded);
+        return xmlEscape(encoded);
+    };
     std::string x =
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         "<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">";
-    x += "<Name>" + xmlEscape(bucket) + "</Name><Prefix>" + xmlEscape(request.prefix) + "</Prefix>";
+    x += "<Name>" + xmlEscape(bucket) + "</Name><Prefix>" + name(request.prefix) + "</Prefix>";
     if (!request.continuationToken.empty())
         x += "<ContinuationToken>" + xmlEscape(request.continuationToken) + "</ContinuationToken>";
     if (page.truncated)
         x += "<NextContinuationToken>" + xmlEscape(page.nextToken) + "</NextContinuationToken>";
     x += "<KeyCount>" + std::to_string(page.contents.size() + page.commonPrefixes.size()) + "</KeyCount>";
     x += "<MaxKeys>" + std::to_string(request.maxKeys) + "</MaxKeys>";
-    if (!request.delimiter.empty()) x += "<Delimiter>" + xmlEscape(request.delimiter) + "</Delimiter>";
+    if (!request.delimiter.empty()) x += "<Delimiter>" + name(request.delimiter) + "</Delimiter>";
+    if (request.urlEncoding) x += "<EncodingType>url</EncodingType>";
     x += std::string("<IsTruncated>") + (page.truncated ? "true" : "false") + "</IsTruncated>";
-    if (!request.startAfter.empty()) x += "<StartAfter>" + xmlEscape(request.startAfter) + "</StartAfter>";
+    if (!request.startAfter.empty()) x += "<StartAfter>" + name(request.startAfter) + "</StartAfter>";
     for (const Object* o : page.contents) {
-        x += "<Contents><Key>" + xmlEscape(o->key) + "</Key><LastModified>" + o->lastModified +
+        x += "<Contents><Key>" + name(o->key) + "</Key><LastModified>" + o->lastModified +
              "</LastModified><ETag>&quot;" + xmlEscape(o->etag) + "&quot;</ETag><Size>" +
              std::to_string(o->size) + "</Size><StorageClass>STANDARD</StorageClass></Contents>";
     }
     for (const auto& p : page.commonPrefixes)
-        x += "<CommonPrefixes><Prefix>" + xmlEscape(p) + "</Prefix></CommonPrefixes>";
+        x += "<CommonPrefixes><Prefix>" + name(p) + "</Prefix></CommonPrefixes>";
     return x + "</ListBucketResult>";
 }
 

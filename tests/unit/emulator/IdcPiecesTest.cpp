@@ -283,6 +283,21 @@ BOOST_AUTO_TEST_CASE(list_xml_matches_the_documented_shape) {
     BOOST_TEST(xml.find("<Key>U/00001.dcm</Key>") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(list_encoding_type_url) {
+    std::map<std::string, s3::Object> objects;
+    objects["a b/x+y.dcm"] = s3::Object{"a b/x+y.dcm", 1, "00", "2024-03-29T16:12:02.000Z", ""};
+    const auto r = s3::parseListQuery({{"list-type", "2"}, {"prefix", "a b/"}, {"encoding-type", "url"}});
+    BOOST_TEST(r.urlEncoding);
+    const std::string xml = s3::listXml("b", r, s3::listPage(objects, r));
+    BOOST_TEST(xml.find("<Prefix>a%20b/</Prefix>") != std::string::npos, xml);
+    BOOST_TEST(xml.find("<Key>a%20b/x%2By.dcm</Key>") != std::string::npos, xml);
+    BOOST_TEST(xml.find("<EncodingType>url</EncodingType>") != std::string::npos);
+    BOOST_CHECK_THROW(s3::parseListQuery({{"encoding-type", "base64"}}), s3::Error);
+    const auto plain = s3::parseListQuery({{"prefix", "a b/"}});
+    BOOST_TEST(s3::listXml("b", plain, s3::listPage(objects, plain)).find("<Key>a b/x+y.dcm</Key>") !=
+               std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(error_xml) {
     BOOST_TEST(
         s3::errorXml({404, "NoSuchKey", "The specified key does not exist.", {{"Key", "a&b"}}}, "R1") ==
