@@ -44,9 +44,9 @@ while IFS=$'\t' read -r uid bucket uuid count; do
   : > "$WORK/keys"
   token=""
   while :; do
-    url="$BASE/s3/$bucket/?list-type=2&prefix=$uuid%2F&max-keys=3"
-    [ -n "$token" ] && url="$url&continuation-token=$(/usr/bin/python3 -c 'import sys,urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$token")"
-    curl -sf "$url" > "$WORK/list.xml" || fail "ListObjectsV2 $url"
+    args=(-G "$BASE/s3/$bucket/" --data list-type=2 --data-urlencode "prefix=$uuid/" --data max-keys=3)
+    [ -n "$token" ] && args+=(--data-urlencode "continuation-token=$token")
+    curl -sf "${args[@]}" > "$WORK/list.xml" || fail "ListObjectsV2 ${args[*]}"
     pages=$((pages + 1))
     grep -o '<Key>[^<]*</Key>' "$WORK/list.xml" | sed 's/<[^>]*>//g' >> "$WORK/keys" || true
     grep -q '<IsTruncated>true</IsTruncated>' "$WORK/list.xml" || break
