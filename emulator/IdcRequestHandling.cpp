@@ -210,11 +210,7 @@ int EmulatorRequestHandler::handleS3(HTTPServerRequest& request, HTTPServerRespo
         }
     }
 
-    const std::string decodedKey = [&] {
-        std::string k;
-        Poco::URI::decode(key, k);
-        return k;
-    }();
+    const std::string& decodedKey = key;  // Poco::URI::getPath() has already percent-decoded it
     const auto it = objects->find(decodedKey);
     if (it == objects->end())
         return error({404, "NoSuchKey", "The specified key does not exist.", {{"Key", decodedKey}}});
