@@ -338,6 +338,9 @@ BOOST_AUTO_TEST_CASE(ranges_head_and_s3_errors) {
     BOOST_TEST(a.status == 404);
     BOOST_TEST(tag(a.body, "Code") == "NoSuchKey");
     BOOST_TEST(tag(a.body, "Key") == s.uuid + "/nope.dcm");
+    // The key is percent-decoded once: %2525 is "%25" in the key, echoed as such.
+    a = http(root(emu) + "/s3/" + s.bucket + "/a%2525b");
+    BOOST_TEST(tag(a.body, "Key") == "a%25b");
     a = http(root(emu) + "/s3/no-such-bucket/?list-type=2");
     BOOST_TEST(a.status == 404);
     BOOST_TEST(tag(a.body, "Code") == "NoSuchBucket");
