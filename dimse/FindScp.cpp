@@ -8,6 +8,7 @@
 #include "bridge/common/CancelToken.h"
 #include "bridge/common/Error.h"
 #include "bridge/common/MetricsRegistry.h"
+#include "bridge/query/FindAnswerCache.h"
 #include "dimse/DimseObservation.h"
 #include "dimse/DimseStatus.h"
 #include "dimse/IdentifierTranslator.h"
@@ -18,12 +19,22 @@ namespace {
 OFLogger findLogger = OFLog::getLogger("bridge.dimse.find");
 
 struct FindContext {
+    FindContext(const AssociationInfo& i, const DimseSettings& s, DimseDependencies& d) : info(i), settings(s), deps(d) {}
     const AssociationInfo& info;
     const DimseSettings& settings;
     DimseDependencies& deps;
     CancelToken cancel;
     Query query;
     std::unique_ptr<FindCursor> cursor;
+    /// Answer cache (FindAnswerCache.h): on a hit, `cached` is replayed instead of a cursor; on a
+    /// miss, `recording` collects the matches as they are sent, stored once the answer turned
+    /// out complete under `generation` (read before the search).
+    std::shared_ptr<const FindAnswerCache::Records> cached;
+    std::size_t cachedNext = 0;
+    std::shared_ptr<FindAnswerCache::Records> recording;
+    std::size_t recordingBytes = 0;
+    std::uint64_t generation = 0;
+    std::string cacheKey;
     std::size_t matches = 0;
     std::uint16_t status = 0;  ///< of the last response sent
     std::string detail;        ///< ErrorComment of a failure
@@ -33,6 +44,22 @@ DcmDataset* commentDetail(const std::string& message) {
     auto* detail = new DcmDataset;  // deleted by DIMSE_findProvider
     detail->putAndInsertString(DCM_ErrorComment, errorComment(message).c_str());
     return detail;
+}
+
+// The cursor, or the cached answer when the cache holds this query under the current
+// generation. IMAGE level also reads the instance cache, which has no generation: never cached.
+void startSearch(FindContext& ctx) {
+    const auto& deps = ctx.deps;
+    if (deps.findCache && deps.findCache->enabled() && deps.generation && ctx.query.level != QueryLevel::Image) {
+        if (std::optional<std::uint64_t> generation = deps.generation()) {
+            ctx.generation = *generation;
+            ctx.cacheKey = queryCacheKey(ctx.query);
+            ctx.cached = deps.findCache->find(ctx.cacheKey, ctx.generation);
+            if (ctx.cached) return;
+            ctx.recording = std::make_shared<FindAnswerCache::Records>();
+        }
+    }
+    ctx.cursor = deps.query->find(ctx.query, ctx.cancel);
 }
 
 void findCallback(void* data, OFBool cancelled, T_DIMSE_C_FindRQ* request, DcmDataset* identifier,
@@ -64,12 +91,30 @@ void findCallback(void* data, OFBool cancelled, T_DIMSE_C_FindRQ* request, DcmDa
             ctx.query.caseSensitivePersonNames = ctx.deps.caseSensitivePersonNames;
             if (ctx.deps.scopeFor)
                 ctx.query.scope = ctx.deps.scopeFor(ctx.info.callingAet, ctx.info.calledAet);
-            ctx.cursor = ctx.deps.query->find(ctx.query, ctx.cancel);
+            startSearch(ctx);
+        }
+        if (ctx.cached) {
+            if (ctx.cachedNext < ctx.cached->size()) {
+                ++ctx.matches;
+                *responseIdentifiers =
+                    recordToIdentifier((*ctx.cached)[ctx.cachedNext++], ctx.query, ctx.info.calledAet).release();
+                response->DimseStatus = STATUS_Pending;
+                return;
+            }
+            response->DimseStatus = STATUS_Success;  // only complete answers are cached
+            return;
         }
         std::optional<DicomRecord> record = ctx.cursor->next();
         if (record) {
             ++ctx.matches;
             *responseIdentifiers = recordToIdentifier(*record, ctx.query, ctx.info.calledAet).release();
+            if (ctx.recording) {
+                ctx.recordingBytes += FindAnswerCache::estimateBytes(*record);
+                if (ctx.recordingBytes > ctx.deps.findCache->maxAnswerBytes())
+                    ctx.recording.reset();  // too large to be kept: stop copying
+                else
+                    ctx.recording->push_back(std::move(*record));
+            }
             response->DimseStatus = STATUS_Pending;
             return;
         }
@@ -89,6 +134,8 @@ void findCallback(void* data, OFBool cancelled, T_DIMSE_C_FindRQ* request, DcmDa
             *statusDetail = commentDetail(truncationComment(ctx.deps.maxResults));
             return;
         }
+        // Complete (not partial, not truncated, not cancelled, not failed): worth keeping.
+        if (ctx.recording) ctx.deps.findCache->store(ctx.cacheKey, ctx.generation, std::move(ctx.recording));
         response->DimseStatus = STATUS_Success;
     } catch (const std::exception& e) {
         ErrorCode code = classifyException(e);
@@ -107,7 +154,7 @@ void findCallback(void* data, OFBool cancelled, T_DIMSE_C_FindRQ* request, DcmDa
 OFCondition handleFind(T_ASC_Association* assoc, T_ASC_PresentationContextID presId,
                        T_DIMSE_C_FindRQ& request, const AssociationInfo& info, const DimseSettings& settings,
                        DimseDependencies& deps) {
-    FindContext ctx{info, settings, deps, CancelToken{}, Query{}, nullptr, 0, 0, {}};
+    FindContext ctx(info, settings, deps);
     Stopwatch watch;
     OFCondition cond = DIMSE_findProvider(assoc, presId, &request, findCallback, &ctx, DIMSE_BLOCKING,
                                           static_cast<int>(settings.dimseTimeout.count()));
