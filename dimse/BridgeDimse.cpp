@@ -29,6 +29,11 @@ DimseDependencies makeDimseDependencies(BridgeServices& services) {
     deps.caseSensitivePersonNames = services.config.query.caseSensitivePersonNames;
     deps.maxResults = services.config.query.maxResults;
     deps.audit = services.audit.get();
+    if (services.config.query.findCacheMegabytes > 0 && services.metadata) {
+        deps.findCache = std::make_shared<FindAnswerCache>(services.config.query.findCacheMegabytes << 20);
+        MetadataSource* metadata = services.metadata.get();
+        deps.generation = [metadata] { return metadata->generation(); };
+    }
     return deps;
 }
 

@@ -5,10 +5,14 @@
 // and be safe to call from several association threads at once.
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 
 #include "bridge/common/AuditLog.h"
+#include "bridge/query/FindAnswerCache.h"
 #include "bridge/query/Query.h"
 #include "bridge/query/QueryService.h"
 #include "bridge/retrieve/RetrieveService.h"
@@ -26,6 +30,12 @@ struct DimseDependencies {
     bool caseSensitivePersonNames = false;
     AuditLog* audit = nullptr;  ///< one record per C-FIND / C-MOVE / C-GET; null = none
     std::size_t maxResults = 10'000;  ///< for the truncation ErrorComment only; the cap lives in the core
+    /// Finished C-FIND answers (bridge/query/FindAnswerCache.h); null = no cache. Used only
+    /// together with `generation`.
+    std::shared_ptr<FindAnswerCache> findCache;
+    /// The metadata source's MetadataSource::generation(); empty function or nullopt = the
+    /// source does not track changes: nothing is cached.
+    std::function<std::optional<std::uint64_t>()> generation;
 };
 
 /// Who is on the other end of an association (names trimmed of padding).

@@ -3,11 +3,21 @@
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/oflog/oflog.h>
 
+#include <dcmtk/dcmnet/dcmtrans.h>
+#include <dcmtk/dcmnet/dul.h>
+
 #include <memory>
+
+#if defined(__linux__)
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#endif
 
 #include "bridge/common/RequestContext.h"
 #include "bridge/common/Error.h"
 #include "bridge/common/MetricsRegistry.h"
+#include "bridge/query/FindAnswerCache.h"
 #include "dimse/DimseObservation.h"
 #include "dimse/DimseStatus.h"
 #include "dimse/IdentifierTranslator.h"
@@ -17,13 +27,68 @@ namespace {
 
 OFLogger findLogger = OFLog::getLogger("bridge.dimse.find");
 
+/// The socket of a transport connection. DcmTransportConnection::getSocket() is protected; a
+/// pointer to it taken inside a derived class is an ordinary member pointer of the base.
+struct SocketOf : DcmTransportConnection {
+    static DcmNativeSocketType of(DcmTransportConnection& connection) {
+        DcmNativeSocketType (DcmTransportConnection::*get)() = &SocketOf::getSocket;
+        return (connection.*get)();
+    }
+};
+
+/// While alive, holds back the association's partial TCP segments (Linux TCP_CORK), so that
+/// an answer replayed from the cache -- every response known at once -- leaves in a few full
+/// segments instead of one segment per PDU write (each DIMSE response is two writes; with
+/// TCP_NODELAY each write is a segment and a wake-up of the peer). Released (flushed) on
+/// destruction. Never used while a search streams: a Pending must not wait. No-op elsewhere.
+class Cork {
+public:
+    explicit Cork(T_ASC_Association* assoc) {
+#if defined(__linux__) && defined(TCP_CORK)
+        DcmTransportConnection* connection =
+            assoc && assoc->DULassociation ? DUL_getTransportConnection(assoc->DULassociation) : nullptr;
+        if (!connection) return;
+        const int fd = static_cast<int>(SocketOf::of(*connection));
+        const int on = 1;
+        if (fd >= 0 && setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof on) == 0) fd_ = fd;
+#else
+        (void)assoc;
+#endif
+    }
+    ~Cork() {
+#if defined(__linux__) && defined(TCP_CORK)
+        const int off = 0;
+        if (fd_ >= 0) setsockopt(fd_, IPPROTO_TCP, TCP_CORK, &off, sizeof off);
+#endif
+    }
+    Cork(const Cork&) = delete;
+    Cork& operator=(const Cork&) = delete;
+
+private:
+    int fd_ = -1;
+};
+
 struct FindContext {
+    FindContext(T_ASC_Association* a, const AssociationInfo& i, const DimseSettings& s, DimseDependencies& d)
+        : assoc(a), info(i), settings(s), deps(d) {}
+    T_ASC_Association* assoc;
+    std::unique_ptr<Cork> cork;  ///< engaged while a cached answer is sent
     const AssociationInfo& info;
     const DimseSettings& settings;
     DimseDependencies& deps;
     RequestContext context;
     Query query;
+    ResponseLayout layout;  ///< of `query`, computed once
     std::unique_ptr<FindCursor> cursor;
+    /// Answer cache (FindAnswerCache.h): on a hit, `cached` is replayed instead of a cursor; on a
+    /// miss, `recording` collects the matches as they are sent, stored once the answer turned
+    /// out complete under `generation` (read before the search).
+    std::shared_ptr<const FindAnswerCache::Records> cached;
+    std::size_t cachedNext = 0;
+    std::shared_ptr<FindAnswerCache::Records> recording;
+    std::size_t recordingBytes = 0;
+    std::uint64_t generation = 0;
+    std::string cacheKey;
     std::size_t matches = 0;
     std::uint16_t status = 0;  ///< of the last response sent
     std::string detail;        ///< ErrorComment of a failure
@@ -33,6 +98,25 @@ DcmDataset* commentDetail(const std::string& message) {
     auto* detail = new DcmDataset;  // deleted by DIMSE_findProvider
     detail->putAndInsertString(DCM_ErrorComment, errorComment(message).c_str());
     return detail;
+}
+
+// The cursor, or the cached answer when the cache holds this query under the current
+// generation. IMAGE level also reads the instance cache, which has no generation: never cached.
+void startSearch(FindContext& ctx) {
+    const auto& deps = ctx.deps;
+    if (deps.findCache && deps.findCache->enabled() && deps.generation && ctx.query.level != QueryLevel::Image) {
+        if (std::optional<std::uint64_t> generation = deps.generation()) {
+            ctx.generation = *generation;
+            ctx.cacheKey = queryCacheKey(ctx.query);
+            ctx.cached = deps.findCache->find(ctx.cacheKey, ctx.generation);
+            if (ctx.cached) {
+                ctx.cork = std::make_unique<Cork>(ctx.assoc);
+                return;
+            }
+            ctx.recording = std::make_shared<FindAnswerCache::Records>();
+        }
+    }
+    ctx.cursor = deps.query->find(ctx.query, ctx.context);
 }
 
 void findCallback(void* data, OFBool cancelled, T_DIMSE_C_FindRQ* request, DcmDataset* identifier,
@@ -64,12 +148,32 @@ void findCallback(void* data, OFBool cancelled, T_DIMSE_C_FindRQ* request, DcmDa
             ctx.query.caseSensitivePersonNames = ctx.deps.caseSensitivePersonNames;
             if (ctx.deps.scopeFor)
                 ctx.query.scope = ctx.deps.scopeFor(ctx.info.callingAet, ctx.info.calledAet);
-            ctx.cursor = ctx.deps.query->find(ctx.query, ctx.context);
+            ctx.layout = responseLayout(ctx.query);
+            startSearch(ctx);
+        }
+        if (ctx.cached) {
+            if (ctx.cachedNext < ctx.cached->size()) {
+                ++ctx.matches;
+                *responseIdentifiers =
+                    recordToIdentifier((*ctx.cached)[ctx.cachedNext++], ctx.query, ctx.info.calledAet, ctx.layout)
+                        .release();
+                response->DimseStatus = STATUS_Pending;
+                return;
+            }
+            response->DimseStatus = STATUS_Success;  // only complete answers are cached
+            return;
         }
         std::optional<DicomRecord> record = ctx.cursor->next();
         if (record) {
             ++ctx.matches;
-            *responseIdentifiers = recordToIdentifier(*record, ctx.query, ctx.info.calledAet).release();
+            *responseIdentifiers = recordToIdentifier(*record, ctx.query, ctx.info.calledAet, ctx.layout).release();
+            if (ctx.recording) {
+                ctx.recordingBytes += FindAnswerCache::estimateBytes(*record);
+                if (ctx.recordingBytes > ctx.deps.findCache->maxAnswerBytes())
+                    ctx.recording.reset();  // too large to be kept: stop copying
+                else
+                    ctx.recording->push_back(std::move(*record));
+            }
             response->DimseStatus = STATUS_Pending;
             return;
         }
@@ -89,6 +193,8 @@ void findCallback(void* data, OFBool cancelled, T_DIMSE_C_FindRQ* request, DcmDa
             *statusDetail = commentDetail(truncationComment(ctx.deps.maxResults));
             return;
         }
+        // Complete (not partial, not truncated, not cancelled, not failed): worth keeping.
+        if (ctx.recording) ctx.deps.findCache->store(ctx.cacheKey, ctx.generation, std::move(ctx.recording));
         response->DimseStatus = STATUS_Success;
     } catch (const std::exception& e) {
         ErrorCode code = classifyException(e);
@@ -107,10 +213,10 @@ void findCallback(void* data, OFBool cancelled, T_DIMSE_C_FindRQ* request, DcmDa
 OFCondition handleFind(T_ASC_Association* assoc, T_ASC_PresentationContextID presId,
                        T_DIMSE_C_FindRQ& request, const AssociationInfo& info, const DimseSettings& settings,
                        DimseDependencies& deps) {
-    FindContext ctx{info, settings, deps, RequestContext{}, Query{}, nullptr, 0, 0, {}};
     Stopwatch watch;
     OFCondition cond = DIMSE_findProvider(assoc, presId, &request, findCallback, &ctx, DIMSE_BLOCKING,
                                           static_cast<int>(settings.dimseTimeout.count()));
+    ctx.cork.reset();  // the final response is out: flush
     OFLOG_INFO(findLogger, "C-FIND " << info.callingAet << "->" << info.calledAet << " level "
                                      << toString(ctx.query.level) << ": " << ctx.matches << " matches");
     if (cond.bad() && ctx.status == STATUS_Pending) ctx.detail = cond.text();  // association lost mid-answer

@@ -5,6 +5,10 @@
 // ErrorComment when the core's result cap truncated the answer; the mapped failure status
 // (A900 bad identifier, C001 TCIA down...) with ErrorComment otherwise. Blocking; runs on the
 // association's thread.
+// With DimseDependencies::findCache and ::generation set, a query at PATIENT/STUDY/SERIES level
+// whose complete answer is cached under the current generation (bridge/query/FindAnswerCache.h)
+// is replayed from the cache without asking the core; a miss streams as above and, when the
+// answer was complete (Success: not truncated, not partial, not cancelled), stores it.
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmnet/dimse.h>

@@ -40,13 +40,15 @@ std::string latin1ToUtf8(const std::string& in) {
     return out;
 }
 
-/// A working copy of the identifier with every string value in UTF-8.
+/// A working copy of the identifier with every string value in UTF-8, or nullptr when the
+/// identifier already is (no SpecificCharacterSet, ISO_IR 6 or ISO_IR 192: the usual case,
+/// which then costs no copy of the dataset).
 std::unique_ptr<DcmDataset> utf8Copy(const DcmDataset& identifier) {
-    auto copy = std::make_unique<DcmDataset>(identifier);
     OFString charset;
-    copy->findAndGetOFStringArray(DCM_SpecificCharacterSet, charset);
+    const_cast<DcmDataset&>(identifier).findAndGetOFStringArray(DCM_SpecificCharacterSet, charset);
     std::string cs = upper(trimSpaces(charset.c_str()));
-    if (cs.empty() || cs == "ISO_IR 6" || cs == "ISO_IR 192") return copy;
+    if (cs.empty() || cs == "ISO_IR 6" || cs == "ISO_IR 192") return nullptr;
+    auto copy = std::make_unique<DcmDataset>(identifier);
     OFCondition cond = copy->convertToUTF8();
     if (cond.good()) return copy;
     if (cs == "ISO_IR 100") {
@@ -109,7 +111,9 @@ std::vector<std::string> splitValues(const std::string& value) {
 
 Query identifierToQuery(const DcmDataset& identifier, InformationModel model,
                         std::vector<std::string>* warnings) {
-    std::unique_ptr<DcmDataset> ds = utf8Copy(identifier);
+    std::unique_ptr<DcmDataset> converted = utf8Copy(identifier);
+    // Read in place when no conversion was needed: nothing below changes a value.
+    DcmDataset* ds = converted ? converted.get() : &const_cast<DcmDataset&>(identifier);
     Query query;
     query.model = model;
     query.level = requireLevel(*ds, model);
@@ -182,36 +186,64 @@ RetrieveRequest identifierToRetrieveRequest(const DcmDataset& identifier, Inform
     return request;
 }
 
+namespace {
+
+/// The tag of a response element: the dictionary's VR, except that ambiguous dictionary VRs
+/// (US or SS, OB or OW...) and unknown tags take the VR the requester used (else LO).
+DcmTag responseTag(const DcmTagKey& key, DcmEVR hintVr) {
+    DcmTag tag(key);
+    DcmEVR dictVr = tag.getEVR();
+    if (dictVr == EVR_xs || dictVr == EVR_ox || dictVr == EVR_lt || dictVr == EVR_up || dictVr == EVR_UNKNOWN ||
+        dictVr == EVR_UN) {
+        if (hintVr != EVR_UNKNOWN && hintVr != EVR_UN)
+            tag.setVR(DcmVR(hintVr));
+        else
+            tag.setVR(DcmVR(EVR_LO));
+    }
+    return tag;
+}
+
+}  // namespace
+
+ResponseLayout responseLayout(const Query& query) {
+    ResponseLayout layout;
+    layout.keys.reserve(query.keys.size());
+    for (const QueryKey& key : query.keys) layout.keys.push_back(responseTag(key.tag, key.vr));
+    return layout;
+}
+
 std::unique_ptr<DcmDataset> recordToIdentifier(const DicomRecord& record, const Query& query,
                                                const std::string& retrieveAeTitle) {
+    return recordToIdentifier(record, query, retrieveAeTitle, responseLayout(query));
+}
+
+std::unique_ptr<DcmDataset> recordToIdentifier(const DicomRecord& record, const Query& query,
+                                               const std::string& retrieveAeTitle, const ResponseLayout& layout) {
+    static const DcmTag levelTag = responseTag(DCM_QueryRetrieveLevel, EVR_CS);
+    static const DcmTag retrieveAetTag = responseTag(DCM_RetrieveAETitle, EVR_AE);
+    static const DcmTag availabilityTag = responseTag(DCM_InstanceAvailability, EVR_CS);
+    static const DcmTag charsetTag = responseTag(DCM_SpecificCharacterSet, EVR_CS);
     auto ds = std::make_unique<DcmDataset>();
     bool nonAscii = false;
-    auto put = [&](const DcmTagKey& key, DcmEVR hintVr, const std::string& value) {
-        DcmTag tag(key);
-        DcmEVR dictVr = tag.getEVR();
-        // Ambiguous dictionary VRs (US or SS, OB or OW...) and unknown tags take the VR the
-        // requester used.
-        if (dictVr == EVR_xs || dictVr == EVR_ox || dictVr == EVR_lt || dictVr == EVR_up ||
-            dictVr == EVR_UNKNOWN || dictVr == EVR_UN) {
-            if (hintVr != EVR_UNKNOWN && hintVr != EVR_UN)
-                tag.setVR(DcmVR(hintVr));
-            else
-                tag.setVR(DcmVR(EVR_LO));
-        }
+    auto put = [&](const DcmTag& tag, const std::string& value) {
         DcmElement* element = nullptr;
         if (DcmItem::newDicomElement(element, tag).bad() || !element) return;
         if (!value.empty() && element->putString(value.c_str()).bad()) element->putString("");
         if (ds->insert(element, true).bad()) delete element;
         if (!isAscii(value)) nonAscii = true;
     };
-    put(DCM_QueryRetrieveLevel, EVR_CS, toString(query.level));
-    for (const QueryKey& key : query.keys) put(key.tag, key.vr, record.get(key.tag));
-    put(DCM_RetrieveAETitle, EVR_AE, retrieveAeTitle);
-    put(DCM_InstanceAvailability, EVR_CS,
-        record.has(DCM_InstanceAvailability) ? record.get(DCM_InstanceAvailability) : "ONLINE");
+    put(levelTag, toString(query.level));
+    const bool prepared = layout.keys.size() == query.keys.size();
+    for (std::size_t i = 0; i < query.keys.size(); ++i) {
+        const QueryKey& key = query.keys[i];
+        put(prepared ? layout.keys[i] : responseTag(key.tag, key.vr), record.get(key.tag));
+    }
+    put(retrieveAetTag, retrieveAeTitle);
+    const auto availability = record.find(DCM_InstanceAvailability);
+    put(availabilityTag, availability ? *availability : std::string("ONLINE"));
     std::string charset = record.get(DCM_SpecificCharacterSet);
     if (nonAscii) charset = "ISO_IR 192";
-    put(DCM_SpecificCharacterSet, EVR_CS, charset);
+    put(charsetTag, charset);
     return ds;
 }
 

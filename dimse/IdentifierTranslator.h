@@ -7,6 +7,7 @@
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdatset.h>
+#include <dcmtk/dcmdata/dctag.h>
 
 #include <memory>
 #include <optional>
@@ -42,6 +43,17 @@ RetrieveRequest identifierToRetrieveRequest(const DcmDataset& identifier, Inform
 /// AE), SpecificCharacterSet ("ISO_IR 192" when any value is not ASCII) and InstanceAvailability.
 std::unique_ptr<DcmDataset> recordToIdentifier(const DicomRecord& record, const Query& query,
                                                const std::string& retrieveAeTitle);
+
+/// The response element tags of `query`'s keys (dictionary look-ups and VR choices of
+/// recordToIdentifier), computed once per query instead of once per match.
+struct ResponseLayout {
+    std::vector<DcmTag> keys;  ///< one per Query::keys entry, same order
+};
+ResponseLayout responseLayout(const Query& query);
+
+/// recordToIdentifier with the layout of `query` (responseLayout(query)); same result.
+std::unique_ptr<DcmDataset> recordToIdentifier(const DicomRecord& record, const Query& query,
+                                               const std::string& retrieveAeTitle, const ResponseLayout& layout);
 
 /// Splits a multi-valued DICOM string on '\' and trims spaces; empty parts dropped.
 std::vector<std::string> splitValues(const std::string& value);

@@ -1,38 +1,10 @@
 #include "web/QidoResponseCache.h"
 
+#include "bridge/query/FindAnswerCache.h"
 #include "bridge/query/Query.h"
 #include "web/MetadataCache.h"
 
-#include <algorithm>
-#include <cctype>
-#include <cstdio>
-
 namespace bridge::web {
-namespace {
-
-// Length-prefixed fields: no value can be mistaken for a separator.
-void put(std::string& out, const std::string& field) {
-    out += std::to_string(field.size());
-    out += ':';
-    out += field;
-}
-
-std::string upper(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-    return s;
-}
-
-// CollectionScope::allows compares case-insensitively; so does the key (sorted upper-case set).
-void putCollections(std::string& out, const std::set<std::string>& names) {
-    std::set<std::string> keys;
-    for (const auto& n : names) keys.insert(upper(n));
-    out += std::to_string(keys.size());
-    out += '{';
-    for (const auto& k : keys) put(out, k);
-    out += '}';
-}
-
-}  // namespace
 
 const std::string& QidoResponseCache::Answer::gzip() const {
     std::call_once(gzipOnce_, [this] { gzip_ = MetadataCache::gzip(json); });
@@ -43,36 +15,11 @@ QidoResponseCache::QidoResponseCache(std::size_t maxBytes, std::chrono::millisec
     : maxBytes_(maxBytes), maxAge_(maxAge), clock_([] { return std::chrono::steady_clock::now(); }) {}
 
 std::string QidoResponseCache::key(const Query& query, const std::string& dicomWebRoot) {
-    std::string out;
-    out.reserve(256);
-    put(out, dicomWebRoot);
-    out += toString(query.level);
-    out += query.model == InformationModel::StudyRoot ? "|S" : "|P";
-    out += query.fuzzyMatching ? "F" : "f";
-    out += query.caseSensitivePersonNames ? "C" : "c";
-    out += '|';
-    out += query.limit ? std::to_string(*query.limit) : std::string("-");
-    out += '|';
-    out += std::to_string(query.offset);
-    out += '|';
-    for (const auto& k : query.keys) {
-        char tag[16];
-        std::snprintf(tag, sizeof tag, "%04x%04x/%d=", k.tag.getGroup(), k.tag.getElement(), static_cast<int>(k.vr));
-        out += tag;
-        put(out, k.value);
-    }
-    out += "|only";
-    if (query.scope.only)
-        putCollections(out, *query.scope.only);
-    else
-        out += '*';
-    out += "|denied";
-    putCollections(out, query.scope.denied);
-    out += "|visible";
-    if (query.scope.visible)
-        putCollections(out, *query.scope.visible);
-    else
-        out += '*';
+    // The root (RetrieveURLs are built from it), then the query part C-FIND's cache shares.
+    std::string out = std::to_string(dicomWebRoot.size());
+    out += ':';
+    out += dicomWebRoot;
+    out += queryCacheKey(query);
     return out;
 }
 

@@ -242,6 +242,8 @@ void parseQuery(QuerySettings& q, const Json::Value& v, const std::string& path)
     s.on("maxResults",
          [&](auto& x, auto& p) { q.maxResults = static_cast<std::size_t>(asInt(x, p, 1, 100'000'000)); });
     s.on("caseSensitivePersonNames", [&](auto& x, auto& p) { q.caseSensitivePersonNames = asBool(x, p); });
+    s.on("findCacheMegabytes",
+         [&](auto& x, auto& p) { q.findCacheMegabytes = static_cast<std::size_t>(asInt(x, p, 0, 4096)); });
     s.run();
 }
 

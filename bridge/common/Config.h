@@ -151,6 +151,8 @@ struct CatalogSettings {
 struct QuerySettings {
     std::size_t maxResults = 10'000;  ///< C-FIND/QIDO cap; beyond it the answer is truncated (documented status)
     bool caseSensitivePersonNames = false;
+    /// Budget of the C-FIND answer cache (bridge/query/FindAnswerCache.h), MB; 0 = off.
+    std::size_t findCacheMegabytes = 64;
 };
 
 /// Who may see restricted collections: the calling AE titles and HTTP bearer tokens granted each.
