@@ -6,6 +6,7 @@
 #include "bridge/retrieve/BridgeServices.h"
 #include "bridge/retrieve/Metrics.h"
 #include "web/ClientConnectionGuard.h"
+#include "web/ErrorJson.h"
 #include "web/HttpAuthenticator.h"
 #include "bridge/retrieve/InstanceCache.h"
 #include "web/LandingPage.h"
@@ -80,10 +81,8 @@ private:
     /// 503 JSON (the error table's "overloaded") without reading the request, then close.
     void refuse() {
         const auto& m = errorMapping(ErrorCode::Overloaded);
-        const std::string body = "{\"error\":" + jsonQuote(m.name) + ",\"message\":" +
-                                 jsonQuote("too many connections from this client (at most " +
-                                           std::to_string(settings_.maxConnectionsPerClient) + ")") +
-                                 ",\"status\":" + std::to_string(m.httpStatus) + "}";
+        const std::string body = errorJson(ErrorCode::Overloaded, "too many connections from this client (at most " +
+                                                                      std::to_string(settings_.maxConnectionsPerClient) + ")");
         const std::string response = "HTTP/1.1 " + std::to_string(m.httpStatus) +
                                      " Service Unavailable\r\nContent-Type: application/json\r\nAccess-Control-Allow-Origin: " +
                                      settings_.allowedOrigin + "\r\nRetry-After: 1\r\nConnection: close\r\nContent-Length: " +

@@ -2,6 +2,7 @@
 
 #include <Poco/SHA2Engine.h>
 
+#include "web/ErrorJson.h"
 #include "web/MetadataCache.h"
 #include "web/PublicUrl.h"
 
@@ -165,12 +166,10 @@ void WebExchange::sendBytes(int status, const std::string& contentType, const vo
 }
 
 void WebExchange::sendError(ErrorCode code, const std::string& message) {
-    const auto& m = errorMapping(code);
     response_.erase("Content-Encoding");
-    std::string body = "{\"error\":" + jsonQuote(m.name) + ",\"message\":" + jsonQuote(message) +
-                       ",\"status\":" + std::to_string(m.httpStatus) + "}";
+    const std::string body = errorJson(code, message);
     // 499 (client closed) is not a real status; nobody reads it anyway.
-    sendBytes(m.httpStatus, "application/json", body.data(), body.size());
+    sendBytes(errorMapping(code).httpStatus, "application/json", body.data(), body.size());
 }
 
 std::ostream& WebExchange::beginStream(const std::string& contentType) {

@@ -8,6 +8,7 @@
 #include "bridge/common/Logging.h"
 #include "bridge/common/MetricsRegistry.h"
 #include "bridge/retrieve/AuditDescription.h"
+#include "web/ErrorJson.h"
 #include "web/HttpAuthenticator.h"
 #include "web/LandingPage.h"
 #include "web/QidoResource.h"
@@ -92,10 +93,7 @@ void dispatch(WebExchange& exchange, LandingPage& landing) {
         const std::string reason = readiness ? readiness() : std::string();
         // 503 (not an ErrorCode: nothing failed, the bridge is just not ready), same JSON shape.
         if (!reason.empty())
-            return exchange.sendJson(503,
-                                     "{\"error\":\"not-ready\",\"message\":" +
-                                         jsonQuote("not ready: " + reason) + ",\"status\":503}",
-                                     "application/json");
+            return exchange.sendJson(503, errorJson("not-ready", "not ready: " + reason, 503), "application/json");
         return exchange.sendJson(200, "{\"status\":\"ready\"}", "application/json");
     }
     if (path == "/wado" || path == kRoot + "/wado") return WadoResource::wadoUri(exchange);
@@ -193,7 +191,7 @@ void WebRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& request, Poc
         response.set("Access-Control-Allow-Origin", context_.settings.allowedOrigin);
         response.setStatus(Poco::Net::HTTPResponse::HTTP_BAD_REQUEST);
         response.setContentType("application/json");
-        response.send() << "{\"error\":\"invalid-argument\",\"message\":\"malformed request URI\",\"status\":400}";
+        response.send() << errorJson(ErrorCode::InvalidArgument, "malformed request URI");
         observe(nullptr, request, response, route, watch, "malformed request URI");
         return;
     }
