@@ -1,7 +1,9 @@
 #pragma once
 // HTTP Accept header parsing and DICOMweb media-type negotiation (PS3.18 8.7). Pure functions,
 // thread-safe. Lenient by design: quoted or unquoted `type=`, any parameter order, q-values,
-// duplicated parameters (OHIF #3990 doubled `transfer-syntax=*`), `*/*` and `type/*`.
+// duplicated parameters (OHIF #3990 doubled `transfer-syntax=*`), `*/*` and `type/*`. The header
+// syntax (elements, parameters, quoted strings) is Poco's MessageHeader::splitElements /
+// splitParameters, the same splitter Poco::Net::MediaType uses; the negotiation rules are here.
 
 #include <map>
 #include <optional>
