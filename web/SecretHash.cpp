@@ -1,5 +1,6 @@
 #include "web/SecretHash.h"
 
+#include <Poco/String.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
@@ -22,9 +23,7 @@ std::string hex(const unsigned char* data, std::size_t size) {
 }
 
 std::optional<std::string> unhex(const std::string& text) {
-    std::string digits;
-    for (char c : text)
-        if (c != ':') digits += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const std::string digits = Poco::toLower(Poco::remove(text, ':'));
     if (digits.empty() || digits.size() % 2) return std::nullopt;
     std::string out;
     for (std::size_t i = 0; i < digits.size(); i += 2) {

@@ -8,6 +8,7 @@
 
 #include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/StreamSocket.h>
+#include <Poco/String.h>
 #include <Poco/URI.h>
 
 #include <algorithm>
@@ -15,15 +16,6 @@
 #include <cstdio>
 
 namespace bridge::web {
-namespace {
-
-std::string lower(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return s;
-}
-
-}  // namespace
-
 
 WebExchange::WebExchange(WebContext& context, Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response)
     : context_(context), request_(request), response_(response) {
@@ -74,7 +66,7 @@ WebExchange::~WebExchange() = default;
 std::string WebExchange::principal() const {
     if (principal_ && !principal_->name.empty()) return principal_->name;
     const std::string auth = request_.get("Authorization", "");
-    if (auth.size() <= 7 || lower(auth.substr(0, 7)) != "bearer ") return {};
+    if (auth.size() <= 7 || Poco::icompare(auth, 0, 7, std::string("bearer ")) != 0) return {};
     Poco::SHA2Engine sha(Poco::SHA2Engine::SHA_256);
     sha.update(auth.substr(7));
     return "token:" + Poco::DigestEngine::digestToHex(sha.digest()).substr(0, 12);
@@ -83,9 +75,8 @@ std::string WebExchange::principal() const {
 std::uint64_t WebExchange::bytesSent() const { return bytesSent_ + (counter_ ? counter_->count : 0); }
 
 std::string WebExchange::parameter(const std::string& name) const {
-    const std::string wanted = lower(name);
     for (const auto& [n, v] : parameters_)
-        if (lower(n) == wanted) return v;
+        if (Poco::icompare(n, name) == 0) return v;
     return {};
 }
 
@@ -96,7 +87,7 @@ const CollectionScope& WebExchange::scope() {
             // Auth on: only an authenticated principal counts (set by the handler); a raw token
             // must not widen the scope of a public route.
             const std::string auth = context_.auth ? std::string() : request_.get("Authorization", "");
-            if (auth.size() > 7 && lower(auth.substr(0, 7)) == "bearer ") {
+            if (auth.size() > 7 && Poco::icompare(auth, 0, 7, std::string("bearer ")) == 0) {
                 std::string t = auth.substr(7);
                 t.erase(0, t.find_first_not_of(' '));
                 if (!t.empty()) principal_->bearerToken = t;
@@ -117,7 +108,7 @@ void WebExchange::addCommonHeaders() {
 }
 
 bool WebExchange::acceptsGzip() const {
-    const std::string ae = lower(request_.get("Accept-Encoding", ""));
+    const std::string ae = Poco::toLower(request_.get("Accept-Encoding", ""));
     auto pos = ae.find("gzip");
     if (pos == std::string::npos) return false;
     auto semi = ae.find(';', pos);

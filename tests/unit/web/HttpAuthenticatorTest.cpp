@@ -100,6 +100,9 @@ BOOST_AUTO_TEST_CASE(static_tokens_from_hash_env_flag_and_grants_by_token) {
     const std::vector<Row> rows{
         {"Bearer hashed-secret", true, "ohif"},
         {"bearer   hashed-secret  ", true, "ohif"},
+        {"BEARER hashed-secret", true, "ohif"},          // the scheme is case-insensitive (RFC 9110 11.1)
+        {" \tBearer hashed-secret\t", true, "ohif"},      // blanks around the header value
+        {"Bearer\thashed-secret", false, ""},             // the scheme ends with a space, not a tab
         {"Bearer env-secret", true, "ci"},
         {"Bearer flag-secret", true, "token-3"},
         {"Bearer legacy-token", true, "token:" + sha256Hex("legacy-token").substr(0, 8)},
