@@ -68,7 +68,9 @@ BOOST_AUTO_TEST_CASE(malformed_pbkdf2_values_are_refused) {
     for (const char* bad :
          {"", "sha256$1$a$00", "pbkdf2-sha256$10$salt$c5e478d59288c841aa530db6845c4c8d",
           "pbkdf2-sha256$4096$$c5e478d59288c841aa530db6845c4c8d", "pbkdf2-sha256$4096$salt$zz",
-          "pbkdf2-sha256$x$salt$c5e478d59288c841aa530db6845c4c8d", "pbkdf2-sha256$4096$salt$c5"})
+          "pbkdf2-sha256$x$salt$c5e478d59288c841aa530db6845c4c8d", "pbkdf2-sha256$4096$salt$c5",
+          "pbkdf2-sha256$4096$salt$c5e478d59288c841aa530db6845c4c8d9",  // odd number of digits
+          "pbkdf2-sha256$4096$salt$:::", "pbkdf2-sha256$4096$salt$c5e478d59288c841aa530db6845c4c8g"})
         BOOST_TEST(!parsePbkdf2(bad).has_value(), bad);
 }
 
