@@ -127,6 +127,21 @@ std::optional<std::string> negotiateRenderedType(const std::vector<MediaRange>& 
     return std::nullopt;
 }
 
+bool acceptsGzipEncoding(const std::string& acceptEncoding) {
+    std::vector<std::string> elements;
+    Poco::Net::MessageHeader::splitElements(acceptEncoding, elements, true);
+    for (const auto& element : elements) {
+        std::string coding;
+        Poco::Net::NameValueCollection parameters;
+        Poco::Net::MessageHeader::splitParameters(element, coding, parameters);
+        if (Poco::icompare(coding, std::string("gzip")) != 0 && Poco::icompare(coding, std::string("x-gzip")) != 0) continue;
+        for (const auto& [name, value] : parameters)
+            if (Poco::icompare(name, std::string("q")) == 0) return std::atof(value.c_str()) > 0;
+        return true;
+    }
+    return false;
+}
+
 std::string mediaTypeForTransferSyntax(const std::string& uid) {
     for (const auto& c : kCompressed)
         if (uid == c.transferSyntax) return c.mediaType;

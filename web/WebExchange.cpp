@@ -107,18 +107,7 @@ void WebExchange::addCommonHeaders() {
     response_.set("Cross-Origin-Resource-Policy", "cross-origin");
 }
 
-bool WebExchange::acceptsGzip() const {
-    const std::string ae = Poco::toLower(request_.get("Accept-Encoding", ""));
-    auto pos = ae.find("gzip");
-    if (pos == std::string::npos) return false;
-    auto semi = ae.find(';', pos);
-    auto comma = ae.find(',', pos);
-    if (semi != std::string::npos && (comma == std::string::npos || semi < comma)) {
-        auto q = ae.find("q=", semi);
-        if (q != std::string::npos && (comma == std::string::npos || q < comma) && std::atof(ae.c_str() + q + 2) <= 0) return false;
-    }
-    return true;
-}
+bool WebExchange::acceptsGzip() const { return acceptsGzipEncoding(request_.get("Accept-Encoding", "")); }
 
 void WebExchange::sendJson(int status, const std::string& json, const std::string& contentType) {
     if (acceptsGzip() && json.size() > 512) {

@@ -135,3 +135,29 @@ BOOST_AUTO_TEST_CASE(negotiation_table) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(AcceptEncodingTableTest)
+
+BOOST_AUTO_TEST_CASE(gzip_table) {
+    struct Row {
+        const char* header;
+        bool gzip;
+        const char* why;
+    };
+    const Row rows[] = {
+        {"", false, "none"},
+        {"gzip", true, "curl --compressed sends gzip, deflate"},
+        {"gzip, deflate, br, zstd", true, "Chromium"},
+        {"GZIP", true, "any case"},
+        {"deflate, gzip;q=0.5", true, "a q above 0"},
+        {"gzip;q=0", false, "q=0 refuses"},
+        {"gzip; q=0.0, deflate", false, "q=0.0 with spaces"},
+        {"identity", false, "identity only"},
+        {"x-gzip", true, "RFC 9110 8.4.1.3: x-gzip is gzip"},
+        {"br;q=1, gzip;q=0.001", true, "a small q is still a yes"},
+        {"*", false, "a wildcard does not ask for gzip"},
+    };
+    for (const auto& row : rows) BOOST_TEST(acceptsGzipEncoding(row.header) == row.gzip, row.why << ": [" << row.header << "]");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
