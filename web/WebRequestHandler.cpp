@@ -1,9 +1,11 @@
 #include "web/WebRequestHandler.h"
 
 #include <Poco/Exception.h>
+#include <Poco/JSON/Object.h>
 #include <Poco/Logger.h>
 
 #include <optional>
+#include <sstream>
 
 #include "bridge/common/Logging.h"
 #include "bridge/common/MetricsRegistry.h"
@@ -65,13 +67,16 @@ void dispatch(WebExchange& exchange, LandingPage& landing) {
     }
     if (path == "/health") {
         const auto& gate = exchange.context().gate;
-        return exchange.sendJson(200,
-                                 "{\"status\":\"ok\",\"activeRequests\":" + std::to_string(gate.active()) +
-                                     ",\"waitingRequests\":" + std::to_string(gate.waiting()) +
-                                     ",\"refusedRequests\":" + std::to_string(gate.refused()) +
-                                     ",\"metadataCacheHits\":" + std::to_string(exchange.context().metadataCache.hits()) +
-                                     ",\"metadataCacheMisses\":" + std::to_string(exchange.context().metadataCache.misses()) + "}",
-                                 "application/json");
+        Poco::JSON::Object health(Poco::JSON_PRESERVE_KEY_ORDER);
+        health.set("status", "ok");
+        health.set("activeRequests", gate.active());
+        health.set("waitingRequests", gate.waiting());
+        health.set("refusedRequests", gate.refused());
+        health.set("metadataCacheHits", exchange.context().metadataCache.hits());
+        health.set("metadataCacheMisses", exchange.context().metadataCache.misses());
+        std::ostringstream json;
+        health.stringify(json);
+        return exchange.sendJson(200, json.str(), "application/json");
     }
     if (path == "/metrics") {
         std::string text = metrics().render();
