@@ -1,5 +1,6 @@
 #include "dimse/IdentifierTranslator.h"
 
+#include <Poco/String.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcelem.h>
 #include <dcmtk/dcmdata/dcitem.h>
@@ -15,11 +16,6 @@
 
 namespace bridge::dimse {
 namespace {
-
-std::string upper(std::string s) {
-    for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    return s;
-}
 
 bool isAscii(const std::string& s) {
     return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
@@ -46,7 +42,7 @@ std::string latin1ToUtf8(const std::string& in) {
 std::unique_ptr<DcmDataset> utf8Copy(const DcmDataset& identifier) {
     OFString charset;
     const_cast<DcmDataset&>(identifier).findAndGetOFStringArray(DCM_SpecificCharacterSet, charset);
-    std::string cs = upper(trimSpaces(charset.c_str()));
+    std::string cs = Poco::toUpper(trimSpaces(charset.c_str()));
     if (cs.empty() || cs == "ISO_IR 6" || cs == "ISO_IR 192") return nullptr;
     auto copy = std::make_unique<DcmDataset>(identifier);
     OFCondition cond = copy->convertToUTF8();
@@ -71,7 +67,7 @@ QueryLevel requireLevel(const DcmDataset& ds, InformationModel model) {
     OFString levelText;
     if (const_cast<DcmDataset&>(ds).findAndGetOFString(DCM_QueryRetrieveLevel, levelText).bad())
         throw BridgeError(ErrorCode::InvalidArgument, "QueryRetrieveLevel (0008,0052) missing");
-    auto level = parseQueryLevel(upper(trimSpaces(levelText.c_str())));
+    auto level = parseQueryLevel(Poco::toUpper(trimSpaces(levelText.c_str())));
     if (!level)
         throw BridgeError(ErrorCode::InvalidArgument,
                           "bad QueryRetrieveLevel '" + std::string(levelText.c_str()) + "'");

@@ -7,6 +7,7 @@
 #include "emulator/EmulatorServer.h"
 #include "emulator/ZipStreamWriter.h"
 
+#include <Poco/JSON/Object.h>
 #include <Poco/Net/HTMLForm.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerRequestImpl.h>
@@ -18,7 +19,9 @@
 
 #include <chrono>
 #include <cstdio>
+#include <initializer_list>
 #include <iostream>
+#include <sstream>
 #include <mutex>
 #include <ostream>
 #include <thread>
@@ -29,6 +32,16 @@ namespace {
 using Poco::Net::HTTPResponse;
 using Poco::Net::HTTPServerRequest;
 using Poco::Net::HTTPServerResponse;
+
+/// {"name":"value",...} in the given order, escaped by Poco::JSON: error bodies echo what the
+/// client sent (a fault spec, a grant type), which may hold quotes and backslashes.
+std::string jsonFields(std::initializer_list<std::pair<const char*, std::string>> fields) {
+    Poco::JSON::Object object(Poco::JSON_PRESERVE_KEY_ORDER);
+    for (const auto& [name, value] : fields) object.set(name, value);
+    std::ostringstream out;
+    object.stringify(out);
+    return out.str();
+}
 
 /// Thrown by the ZIP sink when a truncate fault's byte budget is used up.
 struct TruncateNow {};
@@ -169,7 +182,7 @@ int EmulatorRequestHandler::handleApi(HTTPServerRequest& request, HTTPServerResp
                     response.setContentType("application/json");
                     response.set("WWW-Authenticate", "Bearer error=\"invalid_token\"");
                     const std::string body =
-                        "{\"error\":\"invalid_token\",\"error_description\":\"Access token expired or unknown\"}";
+                        jsonFields({{"error", "invalid_token"}, {"error_description", "Access token expired or unknown"}});
                     response.setContentLength(static_cast<std::streamsize>(body.size()));
                     response.send() << body;
                     return 401;
@@ -338,11 +351,11 @@ int EmulatorRequestHandler::handleToken(HTTPServerRequest& request, HTTPServerRe
     int status = 200;
     if (grant != "password" && grant != "refresh_token") {
         status = 400;
-        body = "{\"error\":\"unsupported_grant_type\",\"error_description\":\"Unsupported grant type: " + grant + "\"}";
+        body = jsonFields({{"error", "unsupported_grant_type"}, {"error_description", "Unsupported grant type: " + grant}});
     } else if (!issued) {
         status = 401;
-        body = grant == "password" ? "{\"error\":\"invalid_grant\",\"error_description\":\"Invalid user credentials\"}"
-                                   : "{\"error\":\"invalid_grant\",\"error_description\":\"Invalid refresh token\"}";
+        body = jsonFields({{"error", "invalid_grant"},
+                           {"error_description", grant == "password" ? "Invalid user credentials" : "Invalid refresh token"}});
     } else {
         body = issued->json;
     }
@@ -398,11 +411,11 @@ int EmulatorRequestHandler::handleAdmin(HTTPServerRequest& request, HTTPServerRe
             body = state_->faults.toJson();
         } catch (const std::invalid_argument& e) {
             status = 400;
-            body = std::string("{\"error\":\"") + e.what() + "\"}";
+            body = jsonFields({{"error", e.what()}});
         }
     } else {
         status = 404;
-        body = "{\"error\":\"unknown admin path\"}";
+        body = jsonFields({{"error", "unknown admin path"}});
     }
     response.setStatusAndReason(static_cast<HTTPResponse::HTTPStatus>(status));
     response.setContentType("application/json");

@@ -1,60 +1,14 @@
 #include "web/AcceptParser.h"
 
+#include <Poco/Net/MessageHeader.h>
+#include <Poco/Net/NameValueCollection.h>
+#include <Poco/String.h>
+
 #include <algorithm>
-#include <cctype>
 #include <cstdlib>
 
 namespace bridge::web {
 namespace {
-
-std::string lower(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return s;
-}
-
-std::string trim(const std::string& s) {
-    auto b = s.find_first_not_of(" \t");
-    if (b == std::string::npos) return {};
-    auto e = s.find_last_not_of(" \t");
-    return s.substr(b, e - b + 1);
-}
-
-std::string unquote(std::string v) {
-    v = trim(v);
-    if (v.size() >= 2 && v.front() == '"' && v.back() == '"') {
-        std::string out;
-        for (std::size_t i = 1; i + 1 < v.size(); ++i) {
-            if (v[i] == '\\' && i + 2 < v.size()) ++i;
-            out += v[i];
-        }
-        return out;
-    }
-    return v;
-}
-
-// Splits on `sep` outside double quotes.
-std::vector<std::string> splitOutsideQuotes(const std::string& s, char sep) {
-    std::vector<std::string> out;
-    std::string cur;
-    bool quoted = false;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        char c = s[i];
-        if (c == '"') quoted = !quoted;
-        if (c == '\\' && quoted && i + 1 < s.size()) {
-            cur += c;
-            cur += s[++i];
-            continue;
-        }
-        if (c == sep && !quoted) {
-            out.push_back(cur);
-            cur.clear();
-        } else {
-            cur += c;
-        }
-    }
-    out.push_back(cur);
-    return out;
-}
 
 struct CompressedType {
     const char* transferSyntax;
@@ -86,33 +40,37 @@ bool MediaRange::covers(const std::string& type) const {
 }
 
 std::vector<MediaRange> parseAccept(const std::string& header) {
+    // Poco splits the elements and their parameters (RFC 9110 5.6: commas and semicolons inside
+    // quoted strings do not split; values come back unquoted); the negotiation rules stay here.
+    std::vector<std::string> elements;
+    Poco::Net::MessageHeader::splitElements(header, elements, true);
     std::vector<MediaRange> out;
-    for (const auto& element : splitOutsideQuotes(header, ',')) {
-        auto pieces = splitOutsideQuotes(element, ';');
+    for (const auto& element : elements) {
+        std::string type;
+        Poco::Net::NameValueCollection parameters;
+        Poco::Net::MessageHeader::splitParameters(element, type, parameters);
         MediaRange range;
-        range.mediaType = lower(trim(pieces[0]));
+        range.mediaType = Poco::toLower(type);
         if (range.mediaType.empty()) continue;
         bool drop = false;
-        for (std::size_t i = 1; i < pieces.size(); ++i) {
-            auto eq = pieces[i].find('=');
-            if (eq == std::string::npos) continue;
-            std::string name = lower(trim(pieces[i].substr(0, eq)));
-            std::string value = unquote(pieces[i].substr(eq + 1));
+        for (const auto& [rawName, rawValue] : parameters) {
+            const std::string name = Poco::toLower(rawName);
+            // A parameter without a value ("; charset" or "; type=") counts as absent.
+            if (name.empty() || rawValue.empty()) continue;
             if (name == "q") {
-                range.quality = std::atof(value.c_str());
+                range.quality = std::atof(rawValue.c_str());
                 // RFC 9110 12.4.2: a qvalue is 0..1. "q=nan" kept a NaN that broke the sort's
                 // ordering (fuzz/accept); NaN or <= 0 drops the range, above 1 counts as 1.
                 if (!(range.quality > 0)) drop = true;
                 if (range.quality > 1) range.quality = 1;
                 continue;
             }
-            if (name == "type") value = lower(value);
             // A doubled parameter keeps its first value (OHIF #3990 sends transfer-syntax twice).
-            range.parameters.emplace(name, value);
+            range.parameters.emplace(name, name == "type" ? Poco::toLower(rawValue) : rawValue);
         }
         if (!drop) out.push_back(std::move(range));
     }
-    if (out.empty() && trim(header).empty()) out.push_back(MediaRange{"*/*", {}, 1.0});
+    if (out.empty() && Poco::trim(header).empty()) out.push_back(MediaRange{"*/*", {}, 1.0});
     std::stable_sort(out.begin(), out.end(), [](const MediaRange& a, const MediaRange& b) { return a.quality > b.quality; });
     return out;
 }
@@ -167,6 +125,21 @@ std::optional<std::string> negotiateRenderedType(const std::vector<MediaRange>& 
         if (r.covers("image/png")) return std::string("image/png");
     }
     return std::nullopt;
+}
+
+bool acceptsGzipEncoding(const std::string& acceptEncoding) {
+    std::vector<std::string> elements;
+    Poco::Net::MessageHeader::splitElements(acceptEncoding, elements, true);
+    for (const auto& element : elements) {
+        std::string coding;
+        Poco::Net::NameValueCollection parameters;
+        Poco::Net::MessageHeader::splitParameters(element, coding, parameters);
+        if (Poco::icompare(coding, std::string("gzip")) != 0 && Poco::icompare(coding, std::string("x-gzip")) != 0) continue;
+        for (const auto& [name, value] : parameters)
+            if (Poco::icompare(name, std::string("q")) == 0) return std::atof(value.c_str()) > 0;
+        return true;
+    }
+    return false;
 }
 
 std::string mediaTypeForTransferSyntax(const std::string& uid) {

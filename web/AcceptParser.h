@@ -1,7 +1,9 @@
 #pragma once
 // HTTP Accept header parsing and DICOMweb media-type negotiation (PS3.18 8.7). Pure functions,
 // thread-safe. Lenient by design: quoted or unquoted `type=`, any parameter order, q-values,
-// duplicated parameters (OHIF #3990 doubled `transfer-syntax=*`), `*/*` and `type/*`.
+// duplicated parameters (OHIF #3990 doubled `transfer-syntax=*`), `*/*` and `type/*`. The header
+// syntax (elements, parameters, quoted strings) is Poco's MessageHeader::splitElements /
+// splitParameters, the same splitter Poco::Net::MediaType uses; the negotiation rules are here.
 
 #include <map>
 #include <optional>
@@ -54,6 +56,11 @@ std::vector<AcceptableRepresentation> acceptableFrameTypes(const std::vector<Med
 
 /// Rendered / thumbnail: "image/jpeg" or "image/png" (first acceptable), nullopt otherwise.
 std::optional<std::string> negotiateRenderedType(const std::vector<MediaRange>& ranges);
+
+/// Accept-Encoding (RFC 9110 12.5.3): true when the first `gzip` (or `x-gzip`) coding listed
+/// has a q-value above 0. Same splitter as parseAccept; `*` does not count (the bridge gzips
+/// only for clients that name it).
+bool acceptsGzipEncoding(const std::string& acceptEncoding);
 
 /// The compressed-frame media type of a transfer syntax (PS3.18 Table 8.7.3-2), e.g.
 /// JPEG-LS lossless -> "image/jls". Empty for native syntaxes and unknown ones.

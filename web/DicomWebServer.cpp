@@ -6,6 +6,7 @@
 #include "bridge/retrieve/BridgeServices.h"
 #include "bridge/retrieve/Metrics.h"
 #include "web/ClientConnectionGuard.h"
+#include "web/ErrorJson.h"
 #include "web/HttpAuthenticator.h"
 #include "bridge/retrieve/InstanceCache.h"
 #include "web/LandingPage.h"
@@ -18,6 +19,7 @@
 #include <Poco/Net/HTTPServerConnection.h>
 #include <Poco/Net/SSLManager.h>
 #include <Poco/Net/SecureServerSocket.h>
+#include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/ServerSocket.h>
@@ -25,6 +27,7 @@
 #include <Poco/Net/TCPServer.h>
 #include <Poco/Net/TCPServerConnectionFactory.h>
 
+#include <sstream>
 
 namespace bridge::web {
 namespace {
@@ -80,14 +83,18 @@ private:
     /// 503 JSON (the error table's "overloaded") without reading the request, then close.
     void refuse() {
         const auto& m = errorMapping(ErrorCode::Overloaded);
-        const std::string body = "{\"error\":" + jsonQuote(m.name) + ",\"message\":" +
-                                 jsonQuote("too many connections from this client (at most " +
-                                           std::to_string(settings_.maxConnectionsPerClient) + ")") +
-                                 ",\"status\":" + std::to_string(m.httpStatus) + "}";
-        const std::string response = "HTTP/1.1 " + std::to_string(m.httpStatus) +
-                                     " Service Unavailable\r\nContent-Type: application/json\r\nAccess-Control-Allow-Origin: " +
-                                     settings_.allowedOrigin + "\r\nRetry-After: 1\r\nConnection: close\r\nContent-Length: " +
-                                     std::to_string(body.size()) + "\r\n\r\n" + body;
+        const std::string body = errorJson(ErrorCode::Overloaded, "too many connections from this client (at most " +
+                                                                      std::to_string(settings_.maxConnectionsPerClient) + ")");
+        Poco::Net::HTTPResponse head(Poco::Net::HTTPMessage::HTTP_1_1, static_cast<Poco::Net::HTTPResponse::HTTPStatus>(m.httpStatus));
+        head.setContentType("application/json");
+        head.set("Access-Control-Allow-Origin", settings_.allowedOrigin);
+        head.set("Retry-After", "1");
+        head.setKeepAlive(false);
+        head.setContentLength(static_cast<std::streamsize>(body.size()));
+        std::ostringstream out;
+        head.write(out);
+        out << body;
+        const std::string response = out.str();
         try {
             socket().setSendTimeout(Poco::Timespan(1, 0));
             socket().sendBytes(response.data(), static_cast<int>(response.size()));

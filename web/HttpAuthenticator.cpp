@@ -2,6 +2,7 @@
 
 #include <Poco/Base64Decoder.h>
 #include <Poco/Base64Encoder.h>
+#include <Poco/String.h>
 
 #include <algorithm>
 #include <cctype>
@@ -23,19 +24,10 @@ constexpr std::size_t kMaxCredentialLength = 8192;
 }
 
 bool startsWithNoCase(const std::string& s, const std::string& prefix) {
-    if (s.size() < prefix.size()) return false;
-    for (std::size_t i = 0; i < prefix.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(s[i])) !=
-            std::tolower(static_cast<unsigned char>(prefix[i])))
-            return false;
-    return true;
+    return s.size() >= prefix.size() && Poco::icompare(s, 0, prefix.size(), prefix) == 0;
 }
 
-std::string trim(const std::string& s) {
-    const auto b = s.find_first_not_of(" \t");
-    if (b == std::string::npos) return {};
-    return s.substr(b, s.find_last_not_of(" \t") - b + 1);
-}
+using Poco::trim;
 
 HttpPrincipal principalOf(const AuthPrincipal& a) {
     HttpPrincipal p;
@@ -66,9 +58,7 @@ HttpAuthenticator::HttpAuthenticator(const AuthSettings& auth, const AccessSetti
             if (!v) configError(key + ".tokenEnv", "environment variable " + a.secretEnv + " is not set");
             s.sha256 = sha256Hex(*v);
         } else {
-            s.sha256 = a.secretHash;
-            std::transform(s.sha256.begin(), s.sha256.end(), s.sha256.begin(),
-                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+            s.sha256 = Poco::toLower(a.secretHash);
             if (s.sha256.size() != 64 || s.sha256.find_first_not_of("0123456789abcdef") != std::string::npos)
                 configError(key + ".sha256", "must be 64 hex digits (printf %s TOKEN | sha256sum)");
         }

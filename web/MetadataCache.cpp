@@ -12,35 +12,19 @@ namespace bridge::web {
 
 std::shared_ptr<const std::string> MetadataCache::find(const std::string& key) {
     std::lock_guard<std::mutex> lock(mutex_);
-    auto it = entries_.find(key);
-    if (it == entries_.end()) {
+    auto* gz = entries_.find(key);
+    if (!gz) {
         ++misses_;
         return nullptr;
     }
     ++hits_;
-    lru_.splice(lru_.begin(), lru_, it->second.lru);
-    return it->second.gz;
+    return *gz;
 }
 
 std::shared_ptr<const std::string> MetadataCache::store(const std::string& key, const std::string& json) {
     auto gz = std::make_shared<const std::string>(gzip(json));
     std::lock_guard<std::mutex> lock(mutex_);
-    auto it = entries_.find(key);
-    if (it != entries_.end()) {
-        bytes_ -= it->second.gz->size();
-        lru_.erase(it->second.lru);
-        entries_.erase(it);
-    }
-    if (gz->size() > maxBytes_) return gz;  // too big to keep; still usable by the caller
-    lru_.push_front(key);
-    entries_[key] = Entry{gz, lru_.begin()};
-    bytes_ += gz->size();
-    while (bytes_ > maxBytes_ && !lru_.empty()) {
-        auto victim = entries_.find(lru_.back());
-        bytes_ -= victim->second.gz->size();
-        entries_.erase(victim);
-        lru_.pop_back();
-    }
+    entries_.insert(key, gz, gz->size());  // too big to keep: not kept, still usable by the caller
     return gz;
 }
 
@@ -49,11 +33,9 @@ std::shared_ptr<const std::string> MetadataCache::findOrBuild(const std::string&
     std::promise<std::shared_ptr<const std::string>> promise;
     {
         std::unique_lock<std::mutex> lock(mutex_);
-        auto it = entries_.find(key);
-        if (it != entries_.end()) {
+        if (auto* gz = entries_.find(key)) {
             ++hits_;
-            lru_.splice(lru_.begin(), lru_, it->second.lru);
-            return it->second.gz;
+            return *gz;
         }
         auto running = building_.find(key);
         if (running != building_.end()) {
@@ -110,11 +92,9 @@ std::shared_ptr<const std::string> MetadataCache::findOrBuild(
     int id = 0;
     {
         std::unique_lock<std::mutex> lock(mutex_);
-        auto it = entries_.find(key);
-        if (it != entries_.end()) {
+        if (auto* gz = entries_.find(key)) {
             ++hits_;
-            lru_.splice(lru_.begin(), lru_, it->second.lru);
-            return it->second.gz;
+            return *gz;
         }
         if (!watcher_.joinable()) watcher_ = std::thread([this] { watch(); });
         id = nextRequester_++;

@@ -1,14 +1,14 @@
 #pragma once
 // In-memory cache of generated WADO-RS series metadata, stored gzip-compressed (the idea of
 // ORT-DW 1.15: OHIF asks for series metadata on every study open, and building it means
-// parsing every instance). LRU, bounded by compressed bytes. Thread-safe.
+// parsing every instance). LRU, bounded by compressed bytes (bridge/common/BoundedLruCache).
+// Thread-safe.
 
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <functional>
 #include <future>
-#include <list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -16,13 +16,14 @@
 #include <string>
 #include <thread>
 
+#include "bridge/common/BoundedLruCache.h"
 #include "bridge/common/RequestContext.h"
 
 namespace bridge::web {
 
 class MetadataCache {
 public:
-    explicit MetadataCache(std::size_t maxBytes = 256u << 20) : maxBytes_(maxBytes) {}
+    explicit MetadataCache(std::size_t maxBytes = 256u << 20) : entries_(maxBytes) {}
     ~MetadataCache();
     MetadataCache(const MetadataCache&) = delete;
     MetadataCache& operator=(const MetadataCache&) = delete;
@@ -57,17 +58,10 @@ public:
     static std::string gunzip(const std::string& data);
 
 private:
-    struct Entry {
-        std::shared_ptr<const std::string> gz;
-        std::list<std::string>::iterator lru;
-    };
     mutable std::mutex mutex_;
-    std::size_t maxBytes_;
-    std::size_t bytes_ = 0;
     std::size_t hits_ = 0, misses_ = 0;
-    std::map<std::string, Entry> entries_;
+    BoundedLruCache<std::string, std::shared_ptr<const std::string>> entries_;  ///< gzip bytes by key
     std::map<std::string, std::shared_future<std::shared_ptr<const std::string>>> building_;
-    std::list<std::string> lru_;  ///< front = most recent
 
     /// A build with cancellable requesters (second findOrBuild).
     struct SharedBuild {

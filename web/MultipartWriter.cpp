@@ -2,37 +2,41 @@
 
 #include "bridge/common/Error.h"
 
-#include <random>
+#include <Poco/Net/MediaType.h>
+#include <Poco/Net/MessageHeader.h>
 
 namespace bridge::web {
+namespace {
 
-MultipartWriter::MultipartWriter(std::ostream& out, std::string boundary) : out_(out), boundary_(std::move(boundary)) {
-    if (boundary_.empty() || boundary_.size() > 70)
+const std::string& checkedBoundary(const std::string& boundary) {
+    if (boundary.empty() || boundary.size() > 70)
         throw BridgeError(ErrorCode::Internal, "multipart boundary must be 1..70 characters");
+    return boundary;
 }
 
-std::string MultipartWriter::makeBoundary() {
-    static const char kAlphabet[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
-    thread_local std::mt19937_64 rng{std::random_device{}()};
-    std::uniform_int_distribution<int> pick(0, sizeof(kAlphabet) - 2);
-    std::string b;
-    for (int i = 0; i < 32; ++i) b += kAlphabet[pick(rng)];
-    return b;
-}
+}  // namespace
+
+MultipartWriter::MultipartWriter(std::ostream& out, std::string boundary) : out_(out), writer_(out, checkedBoundary(boundary)) {}
+
+std::string MultipartWriter::makeBoundary() { return Poco::Net::MultipartWriter::createBoundary(); }
 
 std::string MultipartWriter::contentType(const std::string& partType) const {
-    return "multipart/related; type=\"" + partType + "\"; boundary=" + boundary_;
+    // MediaType quotes `type` (it holds a '/'); the boundary is a token and stays bare.
+    Poco::Net::MediaType type("multipart", "related");
+    type.setParameter("type", partType);
+    type.setParameter("boundary", boundary());
+    return type.toString();
 }
 
 void MultipartWriter::writePart(const std::string& partContentType, const void* data, std::size_t size,
                                 const std::vector<std::pair<std::string, std::string>>& extraHeaders) {
     if (finished_) throw BridgeError(ErrorCode::Internal, "multipart body already finished");
-    out_ << "--" << boundary_ << "\r\nContent-Type: " << partContentType << "\r\n";
-    out_ << "Content-Length: " << size << "\r\n";
-    for (const auto& [name, value] : extraHeaders) out_ << name << ": " << value << "\r\n";
-    out_ << "\r\n";
+    Poco::Net::MessageHeader header;
+    header.set("Content-Type", partContentType);
+    header.set("Content-Length", std::to_string(size));
+    for (const auto& [name, value] : extraHeaders) header.add(name, value);
+    writer_.nextPart(header);
     out_.write(static_cast<const char*>(data), static_cast<std::streamsize>(size));
-    out_ << "\r\n";
     out_.flush();
     ++parts_;
 }
@@ -40,7 +44,11 @@ void MultipartWriter::writePart(const std::string& partContentType, const void* 
 void MultipartWriter::finish() {
     if (finished_) return;
     finished_ = true;
-    out_ << "--" << boundary_ << "--\r\n";
+    // Poco's close() starts with the CRLF that ends a part; with no part there is none to end.
+    if (parts_ == 0)
+        out_ << "--" << boundary() << "--\r\n";
+    else
+        writer_.close();
     out_.flush();
 }
 

@@ -1,17 +1,15 @@
 #include "web/PublicUrl.h"
 
+#include <Poco/String.h>
+
 #include <algorithm>
 #include <cctype>
 
 namespace bridge::web {
 namespace {
 
-std::string trim(const std::string& s) {
-    auto b = s.find_first_not_of(" \t");
-    if (b == std::string::npos) return {};
-    auto e = s.find_last_not_of(" \t");
-    return s.substr(b, e - b + 1);
-}
+using Poco::toLower;
+using Poco::trim;
 
 std::string firstOfList(const std::string& s) { return trim(s.substr(0, s.find(','))); }
 
@@ -28,11 +26,6 @@ bool plausibleHost(const std::string& h) {
 }
 
 bool plausibleProto(const std::string& p) { return p == "http" || p == "https"; }
-
-std::string lower(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return s;
-}
 
 std::string cleanPrefix(std::string p) {
     p = trim(p);
@@ -62,10 +55,10 @@ std::string publicBaseUrl(const std::string& configured, const ForwardingHeaders
             std::string pair = trim(first.substr(start, semi - start));
             auto eq = pair.find('=');
             if (eq != std::string::npos) {
-                std::string name = lower(trim(pair.substr(0, eq)));
+                std::string name = toLower(trim(pair.substr(0, eq)));
                 std::string value = unquote(trim(pair.substr(eq + 1)));
                 if (name == "host" && plausibleHost(value)) host = value;
-                if (name == "proto" && plausibleProto(lower(value))) proto = lower(value);
+                if (name == "proto" && plausibleProto(toLower(value))) proto = toLower(value);
             }
             start = semi + 1;
         }
@@ -73,7 +66,7 @@ std::string publicBaseUrl(const std::string& configured, const ForwardingHeaders
     if (host.empty()) {
         std::string xHost = firstOfList(headers.xForwardedHost);
         if (plausibleHost(xHost)) host = xHost;
-        std::string xProto = lower(firstOfList(headers.xForwardedProto));
+        std::string xProto = toLower(firstOfList(headers.xForwardedProto));
         if (plausibleProto(xProto)) proto = xProto;
     }
     if (host.empty() && plausibleHost(trim(headers.host))) host = trim(headers.host);

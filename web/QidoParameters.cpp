@@ -2,6 +2,7 @@
 
 #include "bridge/common/Error.h"
 
+#include <Poco/String.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcdict.h>
 #include <dcmtk/dcmdata/dctag.h>
@@ -23,11 +24,6 @@ std::size_t parseCount(const std::string& name, const std::string& value) {
     if (value.empty() || ec != std::errc() || ptr != value.data() + value.size())
         throw BridgeError(ErrorCode::InvalidArgument, "QIDO parameter '" + name + "' must be a non-negative integer, got '" + value + "'");
     return n;
-}
-
-std::string lower(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return s;
 }
 
 void addUnique(std::vector<DcmTagKey>& tags, const DcmTagKey& tag) {
@@ -90,13 +86,13 @@ QidoParameters parseQidoParameters(const QueryParameterList& parameters) {
     QidoParameters out;
     for (const auto& [rawName, value] : parameters) {
         if (rawName.empty()) continue;  // Weasis: "?&includefield=" (ORT-DW QidoRs.cpp)
-        const std::string name = lower(rawName);
+        const std::string name = Poco::toLower(rawName);
         if (name == "limit") {
             out.limit = parseCount(rawName, value);
         } else if (name == "offset") {
             out.offset = parseCount(rawName, value);
         } else if (name == "fuzzymatching") {
-            const std::string v = lower(value);
+            const std::string v = Poco::toLower(value);
             if (v == "true")
                 out.fuzzyMatching = true;
             else if (v == "false")
@@ -106,7 +102,7 @@ QidoParameters parseQidoParameters(const QueryParameterList& parameters) {
         } else if (name == "includefield") {
             for (const auto& field : splitComma(value)) {
                 if (field.empty()) continue;
-                if (lower(field) == "all") {
+                if (Poco::icompare(field, std::string("all")) == 0) {
                     out.includeAll = true;
                     continue;
                 }

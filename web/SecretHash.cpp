@@ -1,43 +1,27 @@
 #include "web/SecretHash.h"
 
+#include <Poco/DigestEngine.h>
+#include <Poco/Exception.h>
+#include <Poco/SHA2Engine.h>
+#include <Poco/String.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/sha.h>
-
-#include <cctype>
-#include <cstdio>
 
 namespace bridge::web {
 namespace {
 
-std::string hex(const unsigned char* data, std::size_t size) {
-    static const char* digits = "0123456789abcdef";
-    std::string out;
-    out.reserve(size * 2);
-    for (std::size_t i = 0; i < size; ++i) {
-        out += digits[data[i] >> 4];
-        out += digits[data[i] & 15];
-    }
-    return out;
-}
+std::string hex(const std::string& raw) { return Poco::DigestEngine::digestToHex(Poco::DigestEngine::Digest(raw.begin(), raw.end())); }
 
+/// Hex digits, upper or lower case, optionally ':'-separated (openssl kdf's output).
 std::optional<std::string> unhex(const std::string& text) {
-    std::string digits;
-    for (char c : text)
-        if (c != ':') digits += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (digits.empty() || digits.size() % 2) return std::nullopt;
-    std::string out;
-    for (std::size_t i = 0; i < digits.size(); i += 2) {
-        int v = 0;
-        for (int k = 0; k < 2; ++k) {
-            char c = digits[i + k];
-            int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
-            if (d < 0) return std::nullopt;
-            v = v * 16 + d;
-        }
-        out += static_cast<char>(v);
+    const std::string digits = Poco::remove(text, ':');
+    if (digits.empty()) return std::nullopt;
+    try {
+        const auto raw = Poco::DigestEngine::digestFromHex(digits);
+        return std::string(raw.begin(), raw.end());
+    } catch (const Poco::DataFormatException&) {  // odd length or a non-hex digit
+        return std::nullopt;
     }
-    return out;
 }
 
 std::string pbkdf2(const std::string& password, const std::string& salt, unsigned iterations,
@@ -53,9 +37,9 @@ std::string pbkdf2(const std::string& password, const std::string& salt, unsigne
 }  // namespace
 
 std::string sha256Hex(const std::string& text) {
-    unsigned char digest[SHA256_DIGEST_LENGTH];
-    SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
-    return hex(digest, sizeof digest);
+    Poco::SHA2Engine sha(Poco::SHA2Engine::SHA_256);
+    sha.update(text);
+    return Poco::DigestEngine::digestToHex(sha.digest());
 }
 
 bool constantTimeEquals(const std::string& a, const std::string& b) {
@@ -91,7 +75,7 @@ bool verifyPbkdf2(const Pbkdf2Hash& hash, const std::string& password) {
 std::string makePbkdf2(const std::string& password, const std::string& salt, unsigned iterations) {
     const std::string raw = pbkdf2(password, salt, iterations, 32);
     return "pbkdf2-sha256$" + std::to_string(iterations) + "$" + salt + "$" +
-           hex(reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
+           hex(raw);
 }
 
 }  // namespace bridge::web

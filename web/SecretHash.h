@@ -1,7 +1,7 @@
 #pragma once
 // Hashing and checking of the HTTP secrets kept in the configuration (auth.bearerTokens[].sha256,
-// auth.basicUsers[].pbkdf2). Pure functions over OpenSSL; thread-safe. Comparisons of secrets
-// and hashes take constant time (CRYPTO_memcmp).
+// auth.basicUsers[].pbkdf2). Pure functions (Poco's SHA2Engine and hex, OpenSSL's PBKDF2 and
+// CRYPTO_memcmp); thread-safe. Comparisons of secrets and hashes take constant time.
 //
 // Formats (both can be produced with stock tools, see docs/security.md):
 //   token:  SHA-256 of the token, 64 hex digits     printf %s "$TOKEN" | sha256sum

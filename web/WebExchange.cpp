@@ -2,11 +2,13 @@
 
 #include <Poco/SHA2Engine.h>
 
+#include "web/ErrorJson.h"
 #include "web/MetadataCache.h"
 #include "web/PublicUrl.h"
 
 #include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/StreamSocket.h>
+#include <Poco/String.h>
 #include <Poco/URI.h>
 
 #include <algorithm>
@@ -14,15 +16,6 @@
 #include <cstdio>
 
 namespace bridge::web {
-namespace {
-
-std::string lower(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return s;
-}
-
-}  // namespace
-
 
 WebExchange::WebExchange(WebContext& context, Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response)
     : context_(context), request_(request), response_(response) {
@@ -73,7 +66,7 @@ WebExchange::~WebExchange() = default;
 std::string WebExchange::principal() const {
     if (principal_ && !principal_->name.empty()) return principal_->name;
     const std::string auth = request_.get("Authorization", "");
-    if (auth.size() <= 7 || lower(auth.substr(0, 7)) != "bearer ") return {};
+    if (auth.size() <= 7 || Poco::icompare(auth, 0, 7, std::string("bearer ")) != 0) return {};
     Poco::SHA2Engine sha(Poco::SHA2Engine::SHA_256);
     sha.update(auth.substr(7));
     return "token:" + Poco::DigestEngine::digestToHex(sha.digest()).substr(0, 12);
@@ -82,9 +75,8 @@ std::string WebExchange::principal() const {
 std::uint64_t WebExchange::bytesSent() const { return bytesSent_ + (counter_ ? counter_->count : 0); }
 
 std::string WebExchange::parameter(const std::string& name) const {
-    const std::string wanted = lower(name);
     for (const auto& [n, v] : parameters_)
-        if (lower(n) == wanted) return v;
+        if (Poco::icompare(n, name) == 0) return v;
     return {};
 }
 
@@ -95,7 +87,7 @@ const CollectionScope& WebExchange::scope() {
             // Auth on: only an authenticated principal counts (set by the handler); a raw token
             // must not widen the scope of a public route.
             const std::string auth = context_.auth ? std::string() : request_.get("Authorization", "");
-            if (auth.size() > 7 && lower(auth.substr(0, 7)) == "bearer ") {
+            if (auth.size() > 7 && Poco::icompare(auth, 0, 7, std::string("bearer ")) == 0) {
                 std::string t = auth.substr(7);
                 t.erase(0, t.find_first_not_of(' '));
                 if (!t.empty()) principal_->bearerToken = t;
@@ -115,18 +107,7 @@ void WebExchange::addCommonHeaders() {
     response_.set("Cross-Origin-Resource-Policy", "cross-origin");
 }
 
-bool WebExchange::acceptsGzip() const {
-    const std::string ae = lower(request_.get("Accept-Encoding", ""));
-    auto pos = ae.find("gzip");
-    if (pos == std::string::npos) return false;
-    auto semi = ae.find(';', pos);
-    auto comma = ae.find(',', pos);
-    if (semi != std::string::npos && (comma == std::string::npos || semi < comma)) {
-        auto q = ae.find("q=", semi);
-        if (q != std::string::npos && (comma == std::string::npos || q < comma) && std::atof(ae.c_str() + q + 2) <= 0) return false;
-    }
-    return true;
-}
+bool WebExchange::acceptsGzip() const { return acceptsGzipEncoding(request_.get("Accept-Encoding", "")); }
 
 void WebExchange::sendJson(int status, const std::string& json, const std::string& contentType) {
     if (acceptsGzip() && json.size() > 512) {
@@ -165,12 +146,10 @@ void WebExchange::sendBytes(int status, const std::string& contentType, const vo
 }
 
 void WebExchange::sendError(ErrorCode code, const std::string& message) {
-    const auto& m = errorMapping(code);
     response_.erase("Content-Encoding");
-    std::string body = "{\"error\":" + jsonQuote(m.name) + ",\"message\":" + jsonQuote(message) +
-                       ",\"status\":" + std::to_string(m.httpStatus) + "}";
+    const std::string body = errorJson(code, message);
     // 499 (client closed) is not a real status; nobody reads it anyway.
-    sendBytes(m.httpStatus, "application/json", body.data(), body.size());
+    sendBytes(errorMapping(code).httpStatus, "application/json", body.data(), body.size());
 }
 
 std::ostream& WebExchange::beginStream(const std::string& contentType) {

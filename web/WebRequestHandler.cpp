@@ -1,13 +1,16 @@
 #include "web/WebRequestHandler.h"
 
 #include <Poco/Exception.h>
+#include <Poco/JSON/Object.h>
 #include <Poco/Logger.h>
 
 #include <optional>
+#include <sstream>
 
 #include "bridge/common/Logging.h"
 #include "bridge/common/MetricsRegistry.h"
 #include "bridge/retrieve/AuditDescription.h"
+#include "web/ErrorJson.h"
 #include "web/HttpAuthenticator.h"
 #include "web/LandingPage.h"
 #include "web/QidoResource.h"
@@ -64,13 +67,16 @@ void dispatch(WebExchange& exchange, LandingPage& landing) {
     }
     if (path == "/health") {
         const auto& gate = exchange.context().gate;
-        return exchange.sendJson(200,
-                                 "{\"status\":\"ok\",\"activeRequests\":" + std::to_string(gate.active()) +
-                                     ",\"waitingRequests\":" + std::to_string(gate.waiting()) +
-                                     ",\"refusedRequests\":" + std::to_string(gate.refused()) +
-                                     ",\"metadataCacheHits\":" + std::to_string(exchange.context().metadataCache.hits()) +
-                                     ",\"metadataCacheMisses\":" + std::to_string(exchange.context().metadataCache.misses()) + "}",
-                                 "application/json");
+        Poco::JSON::Object health(Poco::JSON_PRESERVE_KEY_ORDER);
+        health.set("status", "ok");
+        health.set("activeRequests", gate.active());
+        health.set("waitingRequests", gate.waiting());
+        health.set("refusedRequests", gate.refused());
+        health.set("metadataCacheHits", exchange.context().metadataCache.hits());
+        health.set("metadataCacheMisses", exchange.context().metadataCache.misses());
+        std::ostringstream json;
+        health.stringify(json);
+        return exchange.sendJson(200, json.str(), "application/json");
     }
     if (path == "/metrics") {
         std::string text = metrics().render();
@@ -92,10 +98,7 @@ void dispatch(WebExchange& exchange, LandingPage& landing) {
         const std::string reason = readiness ? readiness() : std::string();
         // 503 (not an ErrorCode: nothing failed, the bridge is just not ready), same JSON shape.
         if (!reason.empty())
-            return exchange.sendJson(503,
-                                     "{\"error\":\"not-ready\",\"message\":" +
-                                         jsonQuote("not ready: " + reason) + ",\"status\":503}",
-                                     "application/json");
+            return exchange.sendJson(503, errorJson("not-ready", "not ready: " + reason, 503), "application/json");
         return exchange.sendJson(200, "{\"status\":\"ready\"}", "application/json");
     }
     if (path == "/wado" || path == kRoot + "/wado") return WadoResource::wadoUri(exchange);
@@ -193,7 +196,7 @@ void WebRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& request, Poc
         response.set("Access-Control-Allow-Origin", context_.settings.allowedOrigin);
         response.setStatus(Poco::Net::HTTPResponse::HTTP_BAD_REQUEST);
         response.setContentType("application/json");
-        response.send() << "{\"error\":\"invalid-argument\",\"message\":\"malformed request URI\",\"status\":400}";
+        response.send() << errorJson(ErrorCode::InvalidArgument, "malformed request URI");
         observe(nullptr, request, response, route, watch, "malformed request URI");
         return;
     }

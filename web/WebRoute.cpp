@@ -3,6 +3,8 @@
 #include "bridge/common/Error.h"
 #include "bridge/common/Text.h"
 
+#include <Poco/String.h>
+
 #include <algorithm>
 #include <cctype>
 
@@ -121,8 +123,7 @@ std::optional<WebRoute> parseWebRoute(const std::string& path) {
         return std::nullopt;
     }
     if ((seg[i] == "bulkdata" || seg[i] == "bulk") && i + 2 == n) {
-        std::string tag = seg[i + 1];
-        std::transform(tag.begin(), tag.end(), tag.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+        const std::string tag = Poco::toUpper(seg[i + 1]);
         if (tag.size() != 8 || !std::all_of(tag.begin(), tag.end(), [](unsigned char c) { return std::isxdigit(c); }))
             throw BridgeError(ErrorCode::InvalidArgument, "bulk data path must be a tag of 8 hex digits");
         r.kind = WebRoute::Kind::BulkData;

@@ -10,26 +10,12 @@
 
 #include "bridge/common/Error.h"
 #include "bridge/common/MetricsRegistry.h"
+#include "bridge/common/Text.h"
 
 namespace bridge {
 namespace {
 
-std::string q(const std::string& s) {
-    std::string out = "\"";
-    for (unsigned char c : s) {
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += static_cast<char>(c);
-        } else if (c < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
-            out += buf;
-        } else {
-            out += static_cast<char>(c);
-        }
-    }
-    return out + "\"";
-}
+std::string q(const std::string& s) { return jsonQuote(s); }
 
 std::string list(const std::vector<std::string>& v) {
     std::string out = "[";

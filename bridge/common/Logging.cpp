@@ -14,6 +14,7 @@
 #include <Poco/DateTimeFormatter.h>
 #include <Poco/Logger.h>
 #include <Poco/Message.h>
+#include <Poco/String.h>
 #include <Poco/Timestamp.h>
 
 #include <atomic>
@@ -146,8 +147,7 @@ std::string formatLogLine(const std::string& format, const std::string& isoTime,
     std::string text = message;
     for (auto& c : text)
         if (c == '\n' || c == '\r') c = ' ';
-    std::string upper;
-    for (char c : level) upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    std::string upper = Poco::toUpper(level);
     upper.resize(5, ' ');
     return isoTime + " " + upper + " " + logger + " [" + ctx + "] " + text;
 }

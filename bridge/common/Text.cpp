@@ -1,9 +1,10 @@
 #include "bridge/common/Text.h"
 
-#include <cstdio>
+#include <Poco/JSON/Stringifier.h>
 
 #include <algorithm>
 #include <charconv>
+#include <sstream>
 
 namespace bridge {
 
@@ -29,26 +30,9 @@ std::optional<std::int64_t> parseDecimal(std::string_view text) {
 }
 
 std::string jsonQuote(std::string_view text) {
-    std::string out = "\"";
-    out.reserve(text.size() + 2);
-    for (unsigned char c : text) {
-        switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default:
-            if (c < 0x20) {
-                char buf[8];
-                std::snprintf(buf, sizeof buf, "\\u%04x", c);
-                out += buf;
-            } else {
-                out += static_cast<char>(c);
-            }
-        }
-    }
-    return out + "\"";
+    std::ostringstream out;
+    Poco::JSON::Stringifier::formatString(std::string(text), out, Poco::JSON_WRAP_STRINGS);
+    return out.str();
 }
 
 std::string htmlEscape(std::string_view text) {

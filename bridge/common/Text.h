@@ -21,8 +21,9 @@ bool isValidUid(std::string_view text);
 /// spaces, no trailing text). nullopt otherwise; never wraps (unlike atoi).
 std::optional<std::int64_t> parseDecimal(std::string_view text);
 
-/// A JSON string literal, quotes included, with the escapes RFC 8259 requires (control
-/// characters as \u00XX). Bytes >= 0x80 pass through (UTF-8 stays UTF-8).
+/// A JSON string literal, quotes included, with the escapes RFC 8259 requires (Poco::JSON's
+/// Stringifier: \" \\ \b \f \n \r \t, other control characters as \u00XX). Bytes >= 0x80 pass
+/// through (UTF-8 stays UTF-8).
 std::string jsonQuote(std::string_view text);
 
 /// Text for HTML element content and quoted attribute values (& < > " ' escaped).

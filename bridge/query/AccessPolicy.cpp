@@ -1,6 +1,6 @@
 #include "bridge/query/AccessPolicy.h"
 
-#include <cctype>
+#include <Poco/String.h>
 
 namespace bridge {
 namespace {
@@ -12,10 +12,8 @@ std::string trimAe(const std::string& s) {
     return s.substr(b, e - b);
 }
 
-std::string upper(std::string s) {
-    for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    return s;
-}
+// TCIA compares collection names case-insensitively (API.md 2.4).
+bool sameName(const std::string& a, const std::string& b) { return Poco::icompare(a, b) == 0; }
 
 }  // namespace
 
@@ -43,7 +41,7 @@ std::set<std::string> AccessPolicy::restricted() const {
 bool AccessPolicy::granted(const std::map<std::string, std::set<std::string>>& grants, const std::string& collection,
                            const std::string& who) {
     for (const auto& [c, holders] : grants)
-        if (upper(c) == upper(collection) && holders.count(who)) return true;
+        if (sameName(c, collection) && holders.count(who)) return true;
     return false;
 }
 
@@ -56,7 +54,7 @@ CollectionScope AccessPolicy::forDimse(const std::string& callingAet, const std:
     for (const auto& c : restricted()) {
         bool ok = false;
         for (const auto& [collection, aets] : a->grantsByAet)
-            if (upper(collection) == upper(c))
+            if (sameName(collection, c))
                 for (const auto& ae : aets)
                     if (trimAe(ae) == calling) ok = true;
         if (!ok) scope.denied.insert(c);
@@ -85,7 +83,7 @@ CollectionScope AccessPolicy::forPrincipal(const HttpPrincipal& principal) const
     for (const auto& c : restricted()) {
         bool ok = token && !token->empty() && granted(a->grantsByToken, c, *token);
         for (const auto& g : principal.grants)
-            if (upper(g) == upper(c)) ok = true;
+            if (sameName(g, c)) ok = true;
         if (!ok) scope.denied.insert(c);
     }
     // Fail closed: only what TCIA lists anonymously, plus what this caller was granted, is

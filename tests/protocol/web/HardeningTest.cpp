@@ -9,6 +9,7 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
+#include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/MediaType.h>
 #include <Poco/Net/MessageHeader.h>
 #include <Poco/Net/MultipartReader.h>
@@ -17,6 +18,7 @@
 #include <atomic>
 #include <boost/test/unit_test.hpp>
 #include <chrono>
+#include <iterator>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -404,6 +406,17 @@ BOOST_AUTO_TEST_CASE(connections_beyond_the_per_client_cap_get_503_json) {
     BOOST_TEST(answer.rfind("HTTP/1.1 503", 0) == 0u, answer);
     BOOST_TEST(answer.find("\"error\":\"overloaded\"") != std::string::npos, answer);
     BOOST_TEST(answer.find("Access-Control-Allow-Origin: *") != std::string::npos, answer);
+    // A whole HTTP answer a client library can read: reason, Retry-After, close, exact length.
+    std::istringstream in(answer);
+    Poco::Net::HTTPResponse head;
+    BOOST_CHECK_NO_THROW(head.read(in));
+    BOOST_TEST(head.getStatus() == Poco::Net::HTTPResponse::HTTP_SERVICE_UNAVAILABLE);
+    BOOST_TEST(head.getReason() == "Service Unavailable");
+    BOOST_TEST(head.get("Retry-After", "") == "1");
+    BOOST_TEST(!head.getKeepAlive());
+    const std::string body(std::istreambuf_iterator<char>(in), {});
+    BOOST_TEST(head.getContentLength64() == static_cast<Poco::Int64>(body.size()), answer);
+    BOOST_TEST(body.rfind("{\"error\":\"overloaded\",\"message\":", 0) == 0u, body);
     // Another client address is not affected.
     std::chrono::milliseconds took{0};
     BOOST_TEST(healthStatus(small.port(), took) == 200);

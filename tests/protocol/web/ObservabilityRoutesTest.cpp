@@ -1,5 +1,7 @@
 // /metrics, /health, /ready and the audit trail of the DICOMweb server over the real core and
 // the TCIA emulator (WebFixture), plus the teardown of a server scraped while overloaded.
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
 #include <boost/test/unit_test.hpp>
 #include <condition_variable>
 #include <fstream>
@@ -91,6 +93,15 @@ BOOST_AUTO_TEST_CASE(health_and_ready_answer_when_tcia_answers) {
     auto health = f.get("/health");
     BOOST_TEST(health.status == 200);
     BOOST_TEST(contains(health.body, "\"status\":\"ok\""));
+    // The gauges, as JSON numbers.
+    Poco::JSON::Object::Ptr gauges;
+    BOOST_CHECK_NO_THROW(gauges = Poco::JSON::Parser().parse(health.body).extract<Poco::JSON::Object::Ptr>());
+    if (gauges) {
+        for (const char* name : {"activeRequests", "waitingRequests", "refusedRequests", "metadataCacheHits", "metadataCacheMisses"}) {
+            BOOST_TEST(gauges->has(name), name);
+            if (gauges->has(name)) BOOST_TEST(gauges->get(name).isInteger(), name);
+        }
+    }
     auto ready = f.get("/ready");
     BOOST_TEST(ready.status == 200);
     BOOST_TEST(contains(ready.body, "\"status\":\"ready\""));

@@ -61,6 +61,8 @@ BOOST_AUTO_TEST_CASE(levels) {
         {"IMAGE", InformationModel::StudyRoot, QueryLevel::Image},
         {"PATIENT", InformationModel::PatientRoot, QueryLevel::Patient},
         {"STUDY ", InformationModel::PatientRoot, QueryLevel::Study},
+        {"study", InformationModel::StudyRoot, QueryLevel::Study},    // lenient: lower case (some scripts)
+        {"Series", InformationModel::StudyRoot, QueryLevel::Series},
         {"PATIENT", InformationModel::StudyRoot, std::nullopt},  // not in Study Root
         {"FRAME", InformationModel::StudyRoot, std::nullopt},
         {"", InformationModel::StudyRoot, std::nullopt},
@@ -130,6 +132,12 @@ BOOST_AUTO_TEST_CASE(latin1_identifier_becomes_utf8) {
     Query q = identifierToQuery(ds, InformationModel::PatientRoot);
     BOOST_TEST(q.value(DCM_PatientName) == "M\xC3\xBCller^J\xC3\xB6rg");
     BOOST_TEST(q.key(DCM_SpecificCharacterSet) == nullptr);
+}
+
+BOOST_AUTO_TEST_CASE(lower_case_latin1_charset_is_recognised) {
+    DcmDataset ds = identifier({{DCM_SpecificCharacterSet, "iso_ir 100"}, {DCM_QueryRetrieveLevel, "PATIENT"}});
+    ds.putAndInsertString(DCM_PatientName, "M\xFCller");
+    BOOST_TEST(identifierToQuery(ds, InformationModel::PatientRoot).value(DCM_PatientName) == "M\xC3\xBCller");
 }
 
 BOOST_AUTO_TEST_CASE(utf8_identifier_kept) {

@@ -41,6 +41,8 @@ BOOST_AUTO_TEST_CASE(dimse_grant_by_calling_ae_with_padding) {
     BOOST_TEST(scope.allows("Secret-Trial"));
     BOOST_TEST(!scope.allows("Config-Restricted"));
     BOOST_TEST(!policy.forDimse("research_pacs", "TCIA").allows("Secret-Trial"));  // AE titles are case-sensitive
+    // ... collection names are not: the grant names "secret-trial", TCIA says "Secret-Trial".
+    BOOST_TEST(policy.forDimse("RESEARCH_PACS", "TCIA").allows("Secret-Trial"));
 }
 
 BOOST_AUTO_TEST_CASE(dimse_collection_ae_limits_scope) {

@@ -68,7 +68,9 @@ BOOST_AUTO_TEST_CASE(malformed_pbkdf2_values_are_refused) {
     for (const char* bad :
          {"", "sha256$1$a$00", "pbkdf2-sha256$10$salt$c5e478d59288c841aa530db6845c4c8d",
           "pbkdf2-sha256$4096$$c5e478d59288c841aa530db6845c4c8d", "pbkdf2-sha256$4096$salt$zz",
-          "pbkdf2-sha256$x$salt$c5e478d59288c841aa530db6845c4c8d", "pbkdf2-sha256$4096$salt$c5"})
+          "pbkdf2-sha256$x$salt$c5e478d59288c841aa530db6845c4c8d", "pbkdf2-sha256$4096$salt$c5",
+          "pbkdf2-sha256$4096$salt$c5e478d59288c841aa530db6845c4c8d9",  // odd number of digits
+          "pbkdf2-sha256$4096$salt$:::", "pbkdf2-sha256$4096$salt$c5e478d59288c841aa530db6845c4c8g"})
         BOOST_TEST(!parsePbkdf2(bad).has_value(), bad);
 }
 
@@ -100,6 +102,9 @@ BOOST_AUTO_TEST_CASE(static_tokens_from_hash_env_flag_and_grants_by_token) {
     const std::vector<Row> rows{
         {"Bearer hashed-secret", true, "ohif"},
         {"bearer   hashed-secret  ", true, "ohif"},
+        {"BEARER hashed-secret", true, "ohif"},          // the scheme is case-insensitive (RFC 9110 11.1)
+        {" \tBearer hashed-secret\t", true, "ohif"},      // blanks around the header value
+        {"Bearer\thashed-secret", false, ""},             // the scheme ends with a space, not a tab
         {"Bearer env-secret", true, "ci"},
         {"Bearer flag-secret", true, "token-3"},
         {"Bearer legacy-token", true, "token:" + sha256Hex("legacy-token").substr(0, 8)},

@@ -1,5 +1,6 @@
 #include "web/MultipartWriter.h"
 
+#include <Poco/Net/MediaType.h>
 #include <Poco/Net/MessageHeader.h>
 #include <Poco/Net/MultipartReader.h>
 #include <Poco/StreamCopier.h>
@@ -54,5 +55,63 @@ BOOST_AUTO_TEST_CASE(boundary_length_is_enforced) {
 }
 
 BOOST_AUTO_TEST_CASE(boundaries_differ) { BOOST_TEST(MultipartWriter::makeBoundary() != MultipartWriter::makeBoundary()); }
+
+// The wire bytes, pinned: the same before and after the writer moved onto Poco's.
+BOOST_AUTO_TEST_CASE(wire_format_is_pinned) {
+    std::ostringstream out;
+    MultipartWriter writer(out, "b0undary");
+    writer.writePart("application/dicom", "AB", 2, {{"Content-Location", "http://h/1"}});
+    writer.writePart("application/octet-stream; transfer-syntax=1.2.840.10008.1.2.1", "", 0);
+    writer.finish();
+    BOOST_TEST(out.str() ==
+               "--b0undary\r\nContent-Type: application/dicom\r\nContent-Length: 2\r\nContent-Location: http://h/1\r\n\r\nAB"
+               "\r\n--b0undary\r\nContent-Type: application/octet-stream; transfer-syntax=1.2.840.10008.1.2.1\r\n"
+               "Content-Length: 0\r\n\r\n\r\n--b0undary--\r\n");
+}
+
+BOOST_AUTO_TEST_CASE(empty_body_is_just_the_closing_delimiter) {
+    std::ostringstream out;
+    MultipartWriter writer(out, "x");
+    writer.finish();
+    BOOST_TEST(out.str() == "--x--\r\n");
+    BOOST_CHECK_THROW(writer.writePart("application/dicom", "A", 1), std::exception);
+}
+
+// RFC 2046 5.1.1: 1..70 characters. Row per length; Orthanc #165 (viewers choke on longer).
+BOOST_AUTO_TEST_CASE(boundary_length_table) {
+    struct Row {
+        std::size_t length;
+        bool accepted;
+    };
+    const Row rows[] = {{0, false}, {1, true}, {32, true}, {69, true}, {70, true}, {71, false}, {200, false}};
+    for (const auto& row : rows) {
+        std::ostringstream out;
+        bool accepted = true;
+        try {
+            MultipartWriter writer(out, std::string(row.length, 'b'));
+        } catch (const std::exception&) {
+            accepted = false;
+        }
+        BOOST_TEST(accepted == row.accepted, "boundary of " << row.length << " characters");
+    }
+}
+
+// The response Content-Type parses back (quoted `type=`, the boundary unquoted and <= 70).
+BOOST_AUTO_TEST_CASE(content_type_parses_back) {
+    const char* partTypes[] = {"application/dicom", "application/octet-stream", "image/jls",
+                               "application/dicom; transfer-syntax=1.2.840.10008.1.2.4.80"};
+    for (const char* partType : partTypes) {
+        std::ostringstream out;
+        const std::string boundary = MultipartWriter::makeBoundary();
+        BOOST_TEST(!boundary.empty());
+        BOOST_TEST(boundary.size() <= 70u);
+        MultipartWriter writer(out, boundary);
+        const std::string contentType = writer.contentType(partType);
+        BOOST_TEST(contentType == "multipart/related; type=\"" + std::string(partType) + "\"; boundary=" + boundary);
+        Poco::Net::MediaType parsed(contentType);
+        BOOST_TEST(parsed.getParameter("type") == partType);
+        BOOST_TEST(parsed.getParameter("boundary") == boundary);
+    }
+}
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -22,6 +22,10 @@ BOOST_AUTO_TEST_CASE(table) {
         {"", {"", "proxy.example", "", "/tcia/", "127.0.0.1:8080", ""}, "http://proxy.example/tcia"},
         {"", {"", "bad host/with/path", "gopher", "", "127.0.0.1:8080", ""}, "http://127.0.0.1:8080"},
         {"", {"", "", "", "", "h.example\r\nX: y", "10.0.0.1:80"}, "http://10.0.0.1:80"},
+        {"", {"", "proxy.example", "HTTPS", "", "127.0.0.1:8080", ""}, "https://proxy.example"},  // proto case
+        {"", {"For=1.2.3.4; Host=pacs.example.org; Proto=HTTPS", "", "", "", "127.0.0.1", ""}, "https://pacs.example.org"},
+        {"", {"", " \tproxy.example\t ", "", "", "127.0.0.1:8080", ""}, "http://proxy.example"},  // blanks trimmed
+        {"", {"", "", "", "", " 127.0.0.1:8080\t", ""}, "http://127.0.0.1:8080"},
     };
     for (const auto& row : rows) BOOST_TEST(publicBaseUrl(row.configured, row.h) == row.expected);
 }
