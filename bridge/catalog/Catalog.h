@@ -3,7 +3,13 @@
 // SOP Instance UIDs) in SQLite (default) or PostgreSQL, filled lazily by queries and wholesale
 // by `tcia-bridge sync` (CatalogSync.h). It is the bridge's MetadataSource.
 //
-// Freshness rules (TTL = CatalogSettings::ttl):
+// Catalog is a facade over pieces named after their jobs (each internal to bridge/catalog):
+// CatalogStore (database, clock, identity, query_cache, collections table; CatalogSql holds the
+// SQL plumbing), FreshnessRule (the one TTL rule below), LazyFill, CollectionLists (lists per
+// identity, restriction detection), CatalogScans, IncrementalRefresh and HarvestLedger (sync
+// ledger, staged harvests, counts).
+//
+// Freshness rules (TTL = CatalogSettings::ttl; all decided by FreshnessRule.h):
 //  * Lazy fill. Every TCIA filter call the catalog makes (getPatient, getPatientStudy,
 //    getSeries, getSOPInstanceUIDs, getCollectionValues with their exact filter values,
 //    case-insensitive) is recorded in query_cache with its time. The same call within TTL is
@@ -19,6 +25,9 @@
 //  * refreshIncremental() asks TCIA what changed since the previous refresh (getUpdatedSeries,
 //    NewPatientsInCollection, NewStudiesInPatientCollection), upserts it, and invalidates the
 //    query_cache entries of the affected collections and every entry not tied to a collection.
+//  * Single flight: identical concurrent lazy fills that miss (same identity, same call key)
+//    make one TCIA call; the others wait for its answer and leave at once when their own
+//    RequestContext stops. A failed call is not remembered (the next caller asks TCIA again).
 //  * Lazily filled rows are upserted, never deleted: a record TCIA withdrew stays until its
 //    collection is harvested again (a harvest replaces the collection's rows) -- answers from
 //    the catalog within TTL may still show it.
