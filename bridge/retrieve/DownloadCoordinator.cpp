@@ -48,6 +48,12 @@ SeriesDownload::Poll DownloadCoordinator::Subscription::next(
     return download_->next(id_, instance, bytes, wait);
 }
 
+SeriesDownload::Poll DownloadCoordinator::Subscription::next(
+    PublishedInstance& instance, std::shared_ptr<const std::vector<std::uint8_t>>& bytes,
+    std::chrono::milliseconds wait, const RequestContext& caller) {
+    return download_->next(id_, instance, bytes, wait, caller);
+}
+
 namespace {
 std::optional<std::set<std::string>> wantedOf(const SeriesLocator& locator) {
     if (!locator.sopInstanceUids) return std::nullopt;
@@ -106,7 +112,7 @@ void DownloadCoordinator::unsubscribe(const std::shared_ptr<SeriesDownload>& dow
             cancelled = true;
         }
     }
-    if (cancelled) slotFreed_.notify_all();  // a download waiting for a slot re-checks its token
+    if (cancelled) slotFreed_.notify_all();  // (its stop token already woke it; harmless)
 }
 
 void DownloadCoordinator::reapLocked() {
@@ -126,8 +132,8 @@ void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
     {
         std::unique_lock lock(mutex_);
         waiting_++;
-        slotFreed_.wait(lock,
-                        [&] { return active_ < maxConcurrent_ || shuttingDown_ || context.cancelled(); });
+        // Wakes when a slot frees, at shutdown (notify) or when the download is cancelled (stop token).
+        context.wait(slotFreed_, lock, [&] { return active_ < maxConcurrent_ || shuttingDown_; });
         waiting_--;
         if (shuttingDown_ || context.cancelled()) {
             lock.unlock();
@@ -160,7 +166,7 @@ void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
             std::shared_ptr<const std::vector<std::uint8_t>> bytes;
         };
         std::mutex queueMutex;
-        std::condition_variable queueChanged;
+        std::condition_variable_any queueChanged;
         std::deque<Pending> queue;
         bool closed = false;
 
@@ -217,10 +223,8 @@ void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
             item.published.transferSyntaxUid = instance.transferSyntaxUid;
             item.bytes = std::make_shared<const std::vector<std::uint8_t>>(std::move(instance.bytes));
             std::unique_lock lock(queueMutex);
-            while (queue.size() >= kWriteQueueDepth) {
-                context.throwIfCancelled();
-                queueChanged.wait_for(lock, std::chrono::milliseconds(50));
-            }
+            // Back-pressure: wakes when the writer takes one (notify) or the download is cancelled.
+            context.wait(queueChanged, lock, [&] { return queue.size() < kWriteQueueDepth; });
             context.throwIfCancelled();
             queue.push_back(std::move(item));
             lock.unlock();

@@ -60,8 +60,7 @@ std::size_t SeriesDownload::removeSubscriber(int id) {
 
 SeriesDownload::Poll SeriesDownload::next(int id, PublishedInstance& instance,
                                           std::shared_ptr<const std::vector<std::uint8_t>>& bytes,
-                                          std::chrono::milliseconds wait) {
-    const auto deadline = std::chrono::steady_clock::now() + wait;
+                                          std::chrono::milliseconds wait, const RequestContext& caller) {
     std::unique_lock lock(mutex_);
     auto found = subscribers_.find(id);
     if (found == subscribers_.end()) return Poll::End;
@@ -78,7 +77,8 @@ SeriesDownload::Poll SeriesDownload::next(int id, PublishedInstance& instance,
         skipUnwanted();
         return subscriber.cursor < log_.size() || finished_ || context_.cancelled();
     };
-    if (!changed_.wait_until(lock, deadline, ready)) return Poll::Waiting;
+    // Wakes on a publish/finish (notify), on the caller's stop (its stop token) or at `wait`.
+    if (!caller.waitFor(changed_, lock, wait, ready)) return Poll::Waiting;
     if (subscriber.cursor >= log_.size()) return Poll::End;  // finished (or cancelled) and drained
     const std::size_t index = subscriber.cursor++;
     instance = log_[index];

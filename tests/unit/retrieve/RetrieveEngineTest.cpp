@@ -361,6 +361,36 @@ BOOST_AUTO_TEST_CASE(cancel_stops_promptly_and_cancels_the_download_only_when_al
     BOOST_CHECK_THROW(c->next(out, 1s), BridgeError);
 }
 
+// Issue 11: the wait inside next() is a condition-variable wait on the request's stop token, not
+// a slice loop: stopping the CALLER's context from another thread ends a 30 s wait at once, and
+// so does the context's deadline.
+BOOST_AUTO_TEST_CASE(stopping_the_callers_context_wakes_a_long_next_at_once) {
+    Rig rig;
+    auto s = makeSeries("175", 2);
+    rig.tcia.add(s);
+    rig.tcia.delayPerInstance = 20s;  // TCIA says nothing for a long time
+    RequestContext mine;
+    auto stream = rig.engine.open(rig.engine.plan(seriesRequest(s.record.seriesInstanceUid), mine), mine);
+    DicomInstance out;
+    std::thread canceller([&] {
+        std::this_thread::sleep_for(100ms);
+        mine.cancel();
+    });
+    const auto t0 = std::chrono::steady_clock::now();
+    BOOST_CHECK_EXCEPTION(stream->next(out, 30s), BridgeError,
+                          [](const BridgeError& e) { return e.code() == ErrorCode::Cancelled; });
+    canceller.join();
+    BOOST_TEST((std::chrono::steady_clock::now() - t0 < 1000ms));
+    stream.reset();
+
+    RequestContext timed;
+    timed.setTimeout(300ms);
+    auto second = rig.engine.open(rig.engine.plan(seriesRequest(s.record.seriesInstanceUid), RequestContext()), timed);
+    const auto t1 = std::chrono::steady_clock::now();
+    BOOST_CHECK_THROW(second->next(out, 30s), BridgeError);
+    BOOST_TEST((std::chrono::steady_clock::now() - t1 < 1500ms));
+}
+
 BOOST_AUTO_TEST_CASE(concurrent_downloads_are_bounded) {
     Rig rig(2);
     std::vector<FakeSeries> all;
