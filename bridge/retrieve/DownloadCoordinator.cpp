@@ -164,6 +164,15 @@ void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
         struct Pending {
             PublishedInstance published;
             std::shared_ptr<const std::vector<std::uint8_t>> bytes;
+            std::chrono::steady_clock::time_point received;  ///< out of the ZIP (timeline)
+        };
+        // Per-instance timeline at debug level (issue 11: where a cold C-MOVE spends its time):
+        // ms since the download started when each instance left the ZIP, entered the writer,
+        // was cached and was published.
+        Poco::Logger& timeline = Poco::Logger::get("bridge.retrieve.timeline");
+        const auto started = std::chrono::steady_clock::now();
+        const auto sinceStart = [&](std::chrono::steady_clock::time_point t) {
+            return static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(t - started).count());
         };
         std::mutex queueMutex;
         std::condition_variable_any queueChanged;
@@ -181,6 +190,7 @@ void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
                     queue.pop_front();
                 }
                 queueChanged.notify_all();
+                const auto dequeued = std::chrono::steady_clock::now();
                 try {
                     const CachedInstanceInfo info = cache_.store(locator.seriesInstanceUid, *item.bytes);
                     item.published.cached = true;
@@ -197,8 +207,13 @@ void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
                 // published is simply not delivered, and the stream reports it failed.
                 try {
                     const std::string sop = item.published.sopInstanceUid;
+                    const auto cachedAt = std::chrono::steady_clock::now();
                     download->publish(std::move(item.published), std::move(item.bytes));
                     delivered.insert(sop);
+                    if (timeline.debug())
+                        timeline.debug("%s %s zip %ld writer %ld cached %ld published %ld", locator.seriesInstanceUid, sop,
+                                       sinceStart(item.received), sinceStart(dequeued), sinceStart(cachedAt),
+                                       sinceStart(std::chrono::steady_clock::now()));
                 } catch (const std::exception& e) {
                     Poco::Logger::get("retrieve")
                         .error("not delivered: %s: %s", locator.seriesInstanceUid, std::string(e.what()));
@@ -222,6 +237,7 @@ void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
             item.published.sopClassUid = instance.sopClassUid;
             item.published.transferSyntaxUid = instance.transferSyntaxUid;
             item.bytes = std::make_shared<const std::vector<std::uint8_t>>(std::move(instance.bytes));
+            item.received = std::chrono::steady_clock::now();
             std::unique_lock lock(queueMutex);
             // Back-pressure: wakes when the writer takes one (notify) or the download is cancelled.
             context.wait(queueChanged, lock, [&] { return queue.size() < kWriteQueueDepth; });
