@@ -45,7 +45,12 @@ public:
     const RequestContext& cancelToken() const noexcept { return context_; }
 
     // Producer side (the downloading thread).
-    void publish(PublishedInstance instance, std::shared_ptr<const std::vector<std::uint8_t>> bytes);
+    /// Returns the instance's index (for markCached). An instance published with cached = false
+    /// is buffered for every subscriber, whatever the bound, until markCached().
+    std::size_t publish(PublishedInstance instance, std::shared_ptr<const std::vector<std::uint8_t>> bytes);
+    /// The instance at `index` reached the cache: subscribers over their buffer bound drop their
+    /// copy and read it back from the cache when they get there (memory stays bounded).
+    void markCached(std::size_t index);
     /// Ends the download: no failure = success. Wakes every subscriber.
     void finish(std::optional<std::string> failureReason, ErrorCode code = ErrorCode::Internal);
     /// Instances published earlier that turned out bad (MD5 mismatch): not handed out from now
@@ -93,6 +98,9 @@ private:
     mutable std::mutex mutex_;
     std::condition_variable_any changed_;  ///< waits wake on a stop token too
     std::vector<PublishedInstance> log_;
+    /// Bytes of published instances not yet in the cache (index -> bytes): a late joiner
+    /// buffers them too. At most the write-queue depth (+1) entries.
+    std::map<std::size_t, std::shared_ptr<const std::vector<std::uint8_t>>> uncached_;
     std::map<int, Subscriber> subscribers_;
     int nextId_ = 0;
     bool finished_ = false;

@@ -219,7 +219,9 @@ BOOST_AUTO_TEST_CASE(late_joiner_gets_the_earlier_instances_then_the_live_ones) 
     BOOST_TEST(rig.tcia.downloadCalls == 1);
     BOOST_TEST(uidsOf(late) == s.sopUids);  // same order as published
     BOOST_TEST(rest.instances.size() == 6u);
-    BOOST_TEST(rig.cache.stats().hits - hitsBefore >= 4u);  // the first four came back from disk
+    // The earlier ones came back from disk; the newest of the four may still have been on its way
+    // to the cache (instances reach subscribers before the cache write): then from memory.
+    BOOST_TEST(rig.cache.stats().hits - hitsBefore >= 3u);
     for (std::size_t i = 0; i < late.instances.size(); ++i)
         BOOST_TEST((*late.instances[i].bytes == s.files[i]));
 }
