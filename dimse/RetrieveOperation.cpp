@@ -8,6 +8,11 @@ namespace bridge::dimse {
 
 using namespace std::chrono_literals;
 
+namespace {
+/// How often the association socket is read for a C-CANCEL-RQ while waiting for an instance.
+constexpr std::chrono::milliseconds kCancelCheck{250};
+}  // namespace
+
 RetrieveOperation::RetrieveOperation(RetrieveService& service, std::chrono::milliseconds pendingInterval,
                                      std::function<bool()> cancelRequested)
     : service_(service),
@@ -56,7 +61,11 @@ RetrieveResponse RetrieveOperation::next(bool cancelled) {
         for (;;) {
             auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
                 deadline - std::chrono::steady_clock::now());
-            auto slice = std::clamp(left, std::chrono::milliseconds(1), std::chrono::milliseconds(250));
+            // The stream's wait is a condition-variable wait that wakes on an instance, the end
+            // or a stop of context_. Only the C-CANCEL-RQ cannot wake it: it arrives on the
+            // association's socket, which this (the association) thread alone may read, so the
+            // wait is cut into kCancelCheck slices and cancelRequested_ reads the socket between.
+            auto slice = std::clamp(left, std::chrono::milliseconds(1), kCancelCheck);
             InstanceStream::Status status = stream_->next(instance, slice);
             if (status == InstanceStream::Status::End) return finish(false);
             if (status == InstanceStream::Status::Instance) break;

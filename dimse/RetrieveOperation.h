@@ -31,7 +31,8 @@ struct RetrieveResponse {
 
 class RetrieveOperation {
 public:
-    /// `cancelRequested` is polled while waiting for instances (C-CANCEL, server shutdown).
+    /// `cancelRequested` reads the association for a C-CANCEL-RQ (and server shutdown) every
+    /// 250 ms while waiting for instances; everything else wakes the wait (RequestContext).
     RetrieveOperation(RetrieveService& service, std::chrono::milliseconds pendingInterval,
                       std::function<bool()> cancelRequested);
     ~RetrieveOperation();

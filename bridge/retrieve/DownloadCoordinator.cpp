@@ -48,6 +48,12 @@ SeriesDownload::Poll DownloadCoordinator::Subscription::next(
     return download_->next(id_, instance, bytes, wait);
 }
 
+SeriesDownload::Poll DownloadCoordinator::Subscription::next(
+    PublishedInstance& instance, std::shared_ptr<const std::vector<std::uint8_t>>& bytes,
+    std::chrono::milliseconds wait, const RequestContext& caller) {
+    return download_->next(id_, instance, bytes, wait, caller);
+}
+
 namespace {
 std::optional<std::set<std::string>> wantedOf(const SeriesLocator& locator) {
     if (!locator.sopInstanceUids) return std::nullopt;
@@ -106,7 +112,7 @@ void DownloadCoordinator::unsubscribe(const std::shared_ptr<SeriesDownload>& dow
             cancelled = true;
         }
     }
-    if (cancelled) slotFreed_.notify_all();  // a download waiting for a slot re-checks its token
+    if (cancelled) slotFreed_.notify_all();  // (its stop token already woke it; harmless)
 }
 
 void DownloadCoordinator::reapLocked() {
@@ -126,8 +132,8 @@ void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
     {
         std::unique_lock lock(mutex_);
         waiting_++;
-        slotFreed_.wait(lock,
-                        [&] { return active_ < maxConcurrent_ || shuttingDown_ || context.cancelled(); });
+        // Wakes when a slot frees, at shutdown (notify) or when the download is cancelled (stop token).
+        context.wait(slotFreed_, lock, [&] { return active_ < maxConcurrent_ || shuttingDown_; });
         waiting_--;
         if (shuttingDown_ || context.cancelled()) {
             lock.unlock();
@@ -139,7 +145,7 @@ void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
 
     std::optional<std::string> failure;
     ErrorCode code = ErrorCode::Internal;
-    std::set<std::string> delivered;  // SOP Instance UIDs published; writer-owned until it is joined
+    std::set<std::string> delivered;  // SOP Instance UIDs published; guarded by queueMutex until the writer is joined
     std::vector<std::string> corrupt;  // delivered, then found not to match md5hashes.csv
     try {
         InstanceCache::Pin pin = cache_.pin(locator.seriesInstanceUid);
@@ -158,9 +164,19 @@ void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
         struct Pending {
             PublishedInstance published;
             std::shared_ptr<const std::vector<std::uint8_t>> bytes;
+            std::chrono::steady_clock::time_point received;  ///< out of the ZIP (timeline)
+            std::optional<std::size_t> publishedAt;  ///< already published (index), else after the store
+        };
+        // Per-instance timeline at debug level (issue 11: where a cold C-MOVE spends its time):
+        // ms since the download started when each instance left the ZIP, entered the writer,
+        // was cached and was published.
+        Poco::Logger& timeline = Poco::Logger::get("bridge.retrieve.timeline");
+        const auto started = std::chrono::steady_clock::now();
+        const auto sinceStart = [&](std::chrono::steady_clock::time_point t) {
+            return static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(t - started).count());
         };
         std::mutex queueMutex;
-        std::condition_variable queueChanged;
+        std::condition_variable_any queueChanged;
         std::deque<Pending> queue;
         bool closed = false;
 
@@ -175,6 +191,25 @@ void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
                     queue.pop_front();
                 }
                 queueChanged.notify_all();
+                const auto dequeued = std::chrono::steady_clock::now();
+                if (item.publishedAt) {
+                    // Already with the subscribers (C-STORE runs beside this write): cache it.
+                    try {
+                        cache_.store(locator.seriesInstanceUid, *item.bytes);
+                        download->markCached(*item.publishedAt);
+                    } catch (const std::exception& e) {
+                        // Stays buffered for the subscribers (SeriesDownload); only the cache misses it.
+                        Poco::Logger::get("bridge.retrieve")
+                            .warning("not cached: %s/%s: %s", locator.seriesInstanceUid,
+                                     item.published.sopInstanceUid, std::string(e.what()));
+                    }
+                    if (timeline.debug())
+                        timeline.debug("%s %s zip %ld published %ld writer %ld cached %ld", locator.seriesInstanceUid,
+                                       item.published.sopInstanceUid, sinceStart(item.received),
+                                       sinceStart(item.received), sinceStart(dequeued),
+                                       sinceStart(std::chrono::steady_clock::now()));
+                    continue;
+                }
                 try {
                     const CachedInstanceInfo info = cache_.store(locator.seriesInstanceUid, *item.bytes);
                     item.published.cached = true;
@@ -191,8 +226,14 @@ void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
                 // published is simply not delivered, and the stream reports it failed.
                 try {
                     const std::string sop = item.published.sopInstanceUid;
+                    const auto cachedAt = std::chrono::steady_clock::now();
                     download->publish(std::move(item.published), std::move(item.bytes));
+                    std::lock_guard lock(queueMutex);
                     delivered.insert(sop);
+                    if (timeline.debug())
+                        timeline.debug("%s %s zip %ld writer %ld cached %ld published %ld", locator.seriesInstanceUid, sop,
+                                       sinceStart(item.received), sinceStart(dequeued), sinceStart(cachedAt),
+                                       sinceStart(std::chrono::steady_clock::now()));
                 } catch (const std::exception& e) {
                     Poco::Logger::get("retrieve")
                         .error("not delivered: %s: %s", locator.seriesInstanceUid, std::string(e.what()));
@@ -216,11 +257,19 @@ void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
             item.published.sopClassUid = instance.sopClassUid;
             item.published.transferSyntaxUid = instance.transferSyntaxUid;
             item.bytes = std::make_shared<const std::vector<std::uint8_t>>(std::move(instance.bytes));
-            std::unique_lock lock(queueMutex);
-            while (queue.size() >= kWriteQueueDepth) {
+            item.received = std::chrono::steady_clock::now();
+            if (!item.published.sopInstanceUid.empty()) {
+                // Issue 11 item 2: hand it to the subscribers (C-STORE) now, uncached (buffered for
+                // every subscriber until the writer has stored it, see SeriesDownload::markCached);
+                // the cache write runs beside the send instead of before it. The write queue
+                // bound still limits how many uncached instances exist at once.
                 context.throwIfCancelled();
-                queueChanged.wait_for(lock, std::chrono::milliseconds(50));
+                item.publishedAt = download->publish(item.published, item.bytes);
             }
+            std::unique_lock lock(queueMutex);
+            if (item.publishedAt) delivered.insert(item.published.sopInstanceUid);
+            // Back-pressure: wakes when the writer takes one (notify) or the download is cancelled.
+            context.wait(queueChanged, lock, [&] { return queue.size() < kWriteQueueDepth; });
             context.throwIfCancelled();
             queue.push_back(std::move(item));
             lock.unlock();
@@ -243,8 +292,8 @@ void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
             dropCorrupt();
             throw;
         }
+        closeAndJoin();  // before dropCorrupt: the writer may still be storing a corrupt one
         dropCorrupt();
-        closeAndJoin();
         // The series is complete in the cache when TCIA delivered all ImageCount instances
         // (or, when ImageCount is unknown, whatever the full getImage ZIP held).
         if (!delivered.empty() &&

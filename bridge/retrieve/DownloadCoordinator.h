@@ -56,6 +56,10 @@ public:
         SeriesDownload::Poll next(PublishedInstance& instance,
                                   std::shared_ptr<const std::vector<std::uint8_t>>& bytes,
                                   std::chrono::milliseconds wait);
+        /// As above; the wait also ends at once when `caller` is stopped (Waiting is returned).
+        SeriesDownload::Poll next(PublishedInstance& instance,
+                                  std::shared_ptr<const std::vector<std::uint8_t>>& bytes,
+                                  std::chrono::milliseconds wait, const RequestContext& caller);
         const SeriesDownload& download() const { return *download_; }
 
     private:
@@ -104,7 +108,7 @@ private:
     Launcher launch_;
 
     mutable std::mutex mutex_;
-    std::condition_variable slotFreed_;
+    std::condition_variable_any slotFreed_;  ///< waits also wake on the download's stop
     std::map<std::string, std::shared_ptr<SeriesDownload>> inFlight_;
     std::list<Worker> workers_;
     bool shuttingDown_ = false;

@@ -6,21 +6,17 @@
 #include "bridge/common/Error.h"
 
 namespace bridge {
-namespace {
-constexpr std::chrono::milliseconds kPollSlice{50};  // how soon next() notices cancel()
-}
-
 RetrieveStream::RetrieveStream(RetrievePlan plan, RequestContext context, InstanceCache& cache,
                                DownloadCoordinator& downloads, MetadataSource& metadata)
     : plan_(std::move(plan)),
-      context_(std::move(context)),
+      context_(context.child()),  // cancel() stops this stream's waits, never the caller's request
       cache_(cache),
       downloads_(downloads),
       metadata_(metadata) {}
 
 RetrieveStream::~RetrieveStream() = default;
 
-void RetrieveStream::cancel() { cancelled_ = true; }
+void RetrieveStream::cancel() { context_.cancel(); }
 
 void RetrieveStream::prime() {
     if (phase_ == Phase::NextSeries && seriesIndex_ < plan_.series.size()) startSeries();
@@ -123,7 +119,7 @@ void RetrieveStream::finishSeries(const std::optional<std::string>& failure) {
 InstanceStream::Status RetrieveStream::next(DicomInstance& out, std::chrono::milliseconds wait) {
     const auto deadline = Clock::now() + wait;
     while (true) {
-        if (cancelled_ || context_.cancelled()) {
+        if (context_.cancelled()) {
             subscription_.reset();  // the download is cancelled if nobody else waits for it
             pin_ = InstanceCache::Pin();
             phase_ = Phase::Done;
@@ -192,13 +188,16 @@ std::optional<InstanceStream::Status> RetrieveStream::step(DicomInstance& out, C
         case Phase::FromDownload: {
             const auto now = std::chrono::steady_clock::now();
             const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
-            const auto slice = std::clamp(remaining, std::chrono::milliseconds(0), kPollSlice);
             PublishedInstance published;
             std::shared_ptr<const std::vector<std::uint8_t>> bytes;
-            switch (subscription_->next(published, bytes, slice)) {
+            // One wait for the whole remaining time: a publish, the download's end or this
+            // stream's stop (cancel(), the caller's context) wakes it -- nothing polls.
+            switch (subscription_->next(published, bytes, std::max(remaining, std::chrono::milliseconds(0)),
+                                        context_)) {
                 case SeriesDownload::Poll::Waiting:
-                    if (std::chrono::steady_clock::now() >= deadline) return Status::Waiting;
-                    return std::nullopt;
+                    if (context_.cancelled() || std::chrono::steady_clock::now() < deadline)
+                        return std::nullopt;  // next() throws Cancelled / a spurious early wake
+                    return Status::Waiting;
                 case SeriesDownload::Poll::End: {
                     // Instances handed out before md5hashes.csv proved them wrong are failed,
                     // not delivered (finishSeries lists them with the download's failure).

@@ -4,7 +4,8 @@
 // otherwise from a DownloadCoordinator subscription. Instances a series should have held but
 // that never arrived are recorded as failures (never "success with an instance missing").
 //
-// Threading: next() from one thread; cancel() from any thread (next() notices within ~50 ms).
+// Threading: next() from one thread; cancel() from any thread: it stops the stream's own child
+// context, whose stop token wakes next()'s wait at once (no polling).
 
 #include <atomic>
 #include <chrono>
@@ -57,7 +58,6 @@ private:
     DownloadCoordinator& downloads_;
     MetadataSource& metadata_;
 
-    std::atomic<bool> cancelled_{false};
     Phase phase_ = Phase::NextSeries;
     std::size_t seriesIndex_ = 0;
 

@@ -2,11 +2,12 @@
 
 namespace bridge {
 
-void SeriesDownload::publish(PublishedInstance instance,
-                             std::shared_ptr<const std::vector<std::uint8_t>> bytes) {
+std::size_t SeriesDownload::publish(PublishedInstance instance,
+                                    std::shared_ptr<const std::vector<std::uint8_t>> bytes) {
+    std::size_t index = 0;
     {
         std::lock_guard lock(mutex_);
-        const std::size_t index = log_.size();
+        index = log_.size();
         for (auto& [id, subscriber] : subscribers_) {
             // A subscriber that fell behind reads this one from disk later -- unless it never
             // reached the disk, in which case it must be buffered whatever the bound.
@@ -14,9 +15,22 @@ void SeriesDownload::publish(PublishedInstance instance,
             if (!instance.cached || subscriber.buffered.size() < kMaxBufferedPerSubscriber)
                 subscriber.buffered.emplace(index, bytes);
         }
+        if (!instance.cached) uncached_.emplace(index, bytes);
         log_.push_back(std::move(instance));
     }
     changed_.notify_all();
+    return index;
+}
+
+void SeriesDownload::markCached(std::size_t index) {
+    std::lock_guard lock(mutex_);
+    if (index >= log_.size()) return;
+    log_[index].cached = true;
+    uncached_.erase(index);
+    for (auto& [id, subscriber] : subscribers_) {
+        if (subscriber.buffered.size() <= kMaxBufferedPerSubscriber) continue;
+        subscriber.buffered.erase(index);  // read back from the cache when this subscriber gets there
+    }
 }
 
 void SeriesDownload::finish(std::optional<std::string> failureReason, ErrorCode code) {
@@ -48,6 +62,10 @@ int SeriesDownload::addSubscriber(std::optional<std::set<std::string>> wanted) {
     const int id = nextId_++;
     Subscriber subscriber;
     subscriber.wanted = std::move(wanted);
+    // Published but not cached yet: it cannot be read back from the cache, so buffer it.
+    for (const auto& [index, bytes] : uncached_)
+        if (!subscriber.wanted || subscriber.wanted->count(log_[index].sopInstanceUid))
+            subscriber.buffered.emplace(index, bytes);
     subscribers_.emplace(id, std::move(subscriber));
     return id;
 }
@@ -60,8 +78,7 @@ std::size_t SeriesDownload::removeSubscriber(int id) {
 
 SeriesDownload::Poll SeriesDownload::next(int id, PublishedInstance& instance,
                                           std::shared_ptr<const std::vector<std::uint8_t>>& bytes,
-                                          std::chrono::milliseconds wait) {
-    const auto deadline = std::chrono::steady_clock::now() + wait;
+                                          std::chrono::milliseconds wait, const RequestContext& caller) {
     std::unique_lock lock(mutex_);
     auto found = subscribers_.find(id);
     if (found == subscribers_.end()) return Poll::End;
@@ -78,7 +95,8 @@ SeriesDownload::Poll SeriesDownload::next(int id, PublishedInstance& instance,
         skipUnwanted();
         return subscriber.cursor < log_.size() || finished_ || context_.cancelled();
     };
-    if (!changed_.wait_until(lock, deadline, ready)) return Poll::Waiting;
+    // Wakes on a publish/finish (notify), on the caller's stop (its stop token) or at `wait`.
+    if (!caller.waitFor(changed_, lock, wait, ready)) return Poll::Waiting;
     if (subscriber.cursor >= log_.size()) return Poll::End;  // finished (or cancelled) and drained
     const std::size_t index = subscriber.cursor++;
     instance = log_[index];

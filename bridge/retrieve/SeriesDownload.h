@@ -40,11 +40,17 @@ public:
     explicit SeriesDownload(SeriesLocator locator) : locator_(std::move(locator)) {}
 
     const SeriesLocator& locator() const noexcept { return locator_; }
-    /// Fired when no subscriber is left before the download ended.
+    /// The download's own context: stopped when no subscriber is left before the download ended
+    /// (or at shutdown). Its waits (slot, write queue, TCIA) wake on that stop.
     const RequestContext& cancelToken() const noexcept { return context_; }
 
     // Producer side (the downloading thread).
-    void publish(PublishedInstance instance, std::shared_ptr<const std::vector<std::uint8_t>> bytes);
+    /// Returns the instance's index (for markCached). An instance published with cached = false
+    /// is buffered for every subscriber, whatever the bound, until markCached().
+    std::size_t publish(PublishedInstance instance, std::shared_ptr<const std::vector<std::uint8_t>> bytes);
+    /// The instance at `index` reached the cache: subscribers over their buffer bound drop their
+    /// copy and read it back from the cache when they get there (memory stays bounded).
+    void markCached(std::size_t index);
     /// Ends the download: no failure = success. Wakes every subscriber.
     void finish(std::optional<std::string> failureReason, ErrorCode code = ErrorCode::Internal);
     /// Instances published earlier that turned out bad (MD5 mismatch): not handed out from now
@@ -63,9 +69,15 @@ public:
     /// The subscriber's next instance. Instance: `instance` is set and `bytes` holds the buffer,
     /// or nullptr when the subscriber must read it from the cache. Waiting: nothing within
     /// `wait`. End: everything published was handed out and the download finished.
+    /// `caller`: the subscriber's request context -- its stop wakes the wait at once (no
+    /// polling); next() then returns Waiting (the caller sees cancelled() and stops).
     Poll next(int id, PublishedInstance& instance, std::shared_ptr<const std::vector<std::uint8_t>>& bytes,
-              std::chrono::milliseconds wait);
-    /// Wakes all waiting subscribers (used after a context).
+              std::chrono::milliseconds wait, const RequestContext& caller);
+    Poll next(int id, PublishedInstance& instance, std::shared_ptr<const std::vector<std::uint8_t>>& bytes,
+              std::chrono::milliseconds wait) {
+        return next(id, instance, bytes, wait, context_);
+    }
+    /// Wakes all waiting subscribers.
     void wakeAll();
 
     bool finished() const;
@@ -84,8 +96,11 @@ private:
     SeriesLocator locator_;
     RequestContext context_;
     mutable std::mutex mutex_;
-    std::condition_variable changed_;
+    std::condition_variable_any changed_;  ///< waits wake on a stop token too
     std::vector<PublishedInstance> log_;
+    /// Bytes of published instances not yet in the cache (index -> bytes): a late joiner
+    /// buffers them too. At most the write-queue depth (+1) entries.
+    std::map<std::size_t, std::shared_ptr<const std::vector<std::uint8_t>>> uncached_;
     std::map<int, Subscriber> subscribers_;
     int nextId_ = 0;
     bool finished_ = false;

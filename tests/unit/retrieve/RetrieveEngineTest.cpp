@@ -219,7 +219,9 @@ BOOST_AUTO_TEST_CASE(late_joiner_gets_the_earlier_instances_then_the_live_ones) 
     BOOST_TEST(rig.tcia.downloadCalls == 1);
     BOOST_TEST(uidsOf(late) == s.sopUids);  // same order as published
     BOOST_TEST(rest.instances.size() == 6u);
-    BOOST_TEST(rig.cache.stats().hits - hitsBefore >= 4u);  // the first four came back from disk
+    // The earlier ones came back from disk; the newest of the four may still have been on its way
+    // to the cache (instances reach subscribers before the cache write): then from memory.
+    BOOST_TEST(rig.cache.stats().hits - hitsBefore >= 3u);
     for (std::size_t i = 0; i < late.instances.size(); ++i)
         BOOST_TEST((*late.instances[i].bytes == s.files[i]));
 }
@@ -359,6 +361,36 @@ BOOST_AUTO_TEST_CASE(cancel_stops_promptly_and_cancels_the_download_only_when_al
     auto c = rig.engine.open(plan, mine);
     mine.cancel();
     BOOST_CHECK_THROW(c->next(out, 1s), BridgeError);
+}
+
+// Issue 11: the wait inside next() is a condition-variable wait on the request's stop token, not
+// a slice loop: stopping the CALLER's context from another thread ends a 30 s wait at once, and
+// so does the context's deadline.
+BOOST_AUTO_TEST_CASE(stopping_the_callers_context_wakes_a_long_next_at_once) {
+    Rig rig;
+    auto s = makeSeries("175", 2);
+    rig.tcia.add(s);
+    rig.tcia.delayPerInstance = 20s;  // TCIA says nothing for a long time
+    RequestContext mine;
+    auto stream = rig.engine.open(rig.engine.plan(seriesRequest(s.record.seriesInstanceUid), mine), mine);
+    DicomInstance out;
+    std::thread canceller([&] {
+        std::this_thread::sleep_for(100ms);
+        mine.cancel();
+    });
+    const auto t0 = std::chrono::steady_clock::now();
+    BOOST_CHECK_EXCEPTION(stream->next(out, 30s), BridgeError,
+                          [](const BridgeError& e) { return e.code() == ErrorCode::Cancelled; });
+    canceller.join();
+    BOOST_TEST((std::chrono::steady_clock::now() - t0 < 1000ms));
+    stream.reset();
+
+    RequestContext timed;
+    timed.setTimeout(300ms);
+    auto second = rig.engine.open(rig.engine.plan(seriesRequest(s.record.seriesInstanceUid), RequestContext()), timed);
+    const auto t1 = std::chrono::steady_clock::now();
+    BOOST_CHECK_THROW(second->next(out, 30s), BridgeError);
+    BOOST_TEST((std::chrono::steady_clock::now() - t1 < 1500ms));
 }
 
 BOOST_AUTO_TEST_CASE(concurrent_downloads_are_bounded) {
