@@ -1,0 +1,130 @@
+#pragma once
+// TciaApi over NCI's Imaging Data Commons (shared/idc/API.md; docs/idc.md): the second source
+// behind the same catalog, harvest, caches, DIMSE and DICOMweb.
+//
+// Metadata: IDC REST API v3 `POST /sql` over the series-level `index` table (literals quoted,
+// `'` -> `''`), pages of IdcSettings::sqlPageRows rows ORDER BY a total key LIMIT/OFFSET, so a
+// harvest holds one page at a time. Study and patient records are folded from series rows in
+// key order (a study split across two pages is carried over). Collections come from
+// `collections_index` (TCIA's collection_name; GET /collections as the fallback); a TCIA name
+// is mapped to IDC's collection_id through that list (then by IDC's naming pattern).
+// IDC has no submission dates: newPatients/newStudies/updatedSeries answer empty; change is
+// detected by GET /version (idcVersion(), see CatalogVersionPin in docs/idc.md).
+//
+// Instances: the series' objects `<crdc_series_uuid>/…` in its `aws_bucket`, listed with S3
+// ListObjectsV2 (pages of 1,000; zero-byte and `/`-ending keys skipped) and fetched with at most
+// IdcSettings::maxParallelGets GETs in flight; each instance reaches the sink on the calling
+// thread as soon as its object is complete and checked (ETag = MD5 when it is 32 hex digits,
+// DownloadOptions::verifyMd5; a mismatching object is fetched once more, then the download fails
+// with UpstreamBadResponse and that instance is never delivered). A listing with fewer objects
+// than instanceCount / expectedCount is listed again after a backoff, then fails
+// (UpstreamBadResponse). Each SOP Instance UID reaches the sink at most once across retries.
+// sopInstanceUids() reads each object's header with Range GETs (64 KiB, doubling up to
+// maxHeaderBytes); the SOP Instance UID -> key map of a series is cached (seriesCacheEntries).
+// HTTP goes through tcia::HttpTransport (timeouts, retries with backoff, 503 SlowDown retried,
+// per-host limit from TciaSettings).
+//
+// Thread-safe; every call blocks the calling thread. Errors: BridgeError as for TciaClient.
+
+#include <cstdint>
+#include <list>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "bridge/common/Config.h"
+#include "bridge/idc/IdcParsers.h"
+#include "bridge/tcia/HttpTransport.h"
+#include "bridge/tcia/TciaApi.h"
+
+namespace bridge::idc {
+
+class IdcClient : public tcia::TciaApi {
+public:
+    IdcClient(const TciaSettings& http, const IdcSettings& idc);
+    ~IdcClient() override;
+
+    std::vector<std::string> collections() override;
+    std::vector<std::string> modalityValues(const tcia::ValueFilter& filter) override;
+    std::vector<std::string> bodyPartValues(const tcia::ValueFilter& filter) override;
+    std::vector<std::string> manufacturerValues(const tcia::ValueFilter& filter) override;
+
+    std::vector<tcia::PatientRecord> patients(const tcia::PatientFilter& filter) override;
+    std::vector<tcia::PatientRecord> patientsByCollectionAndModality(const std::string& collection,
+                                                                     const std::string& modality) override;
+    std::vector<tcia::PatientRecord> newPatientsInCollection(const std::string& collection,
+                                                             const std::string& fromDate) override;
+
+    std::vector<tcia::StudyRecord> studies(const tcia::StudyFilter& filter) override;
+    std::vector<tcia::StudyRecord> newStudiesInPatientCollection(const std::string& collection,
+                                                                 const std::string& patientId,
+                                                                 const std::string& fromDate) override;
+
+    std::vector<tcia::SeriesRecord> series(const tcia::SeriesFilter& filter) override;
+    std::vector<tcia::SeriesRecord> updatedSeries(const std::string& fromDate) override;
+    tcia::SeriesSize seriesSize(const std::string& seriesInstanceUid) override;
+    std::vector<std::string> sopInstanceUids(const std::string& seriesInstanceUid) override;
+
+    std::size_t downloadSeries(const std::string& seriesInstanceUid, const tcia::DownloadOptions& options,
+                               const tcia::InstanceSink& sink, const CancelToken& cancel) override;
+    std::vector<std::uint8_t> singleImage(const std::string& seriesInstanceUid,
+                                          const std::string& sopInstanceUid) override;
+
+    void patientBatches(const tcia::PatientFilter& filter, std::size_t batchSize,
+                        const tcia::BatchSink<tcia::PatientRecord>& sink, const CancelToken& cancel) override;
+    void studyBatches(const tcia::StudyFilter& filter, std::size_t batchSize,
+                      const tcia::BatchSink<tcia::StudyRecord>& sink, const CancelToken& cancel) override;
+    void seriesBatches(const tcia::SeriesFilter& filter, std::size_t batchSize,
+                       const tcia::BatchSink<tcia::SeriesRecord>& sink, const CancelToken& cancel) override;
+
+    /// GET /version: IDC's release ("v24"). Throws as the searches do.
+    std::string idcVersion();
+    /// Licence and citation of every collection (collections_index through /sql).
+    std::vector<CollectionInfo> collectionInfos();
+
+    /// `SELECT <columns> FROM index [WHERE a = 'x' AND ...] ORDER BY <order> LIMIT n OFFSET k`. Pure.
+    static std::string indexQuery(const std::string& columns, const std::vector<std::pair<std::string, std::string>>& where,
+                                  const std::string& orderBy, std::size_t limit, std::size_t offset);
+
+private:
+    struct SeriesLocation {
+        std::string bucket;
+        std::string uuid;
+        std::optional<std::int64_t> instanceCount;
+    };
+    struct InstanceKey {
+        std::string sopInstanceUid;
+        std::string key;
+    };
+
+    SqlPage sql(const std::string& query, const CancelToken* cancel);
+    /// Every page of `select ... where ... order by`, one page at a time, to onPage.
+    void pages(const std::string& columns, const std::vector<std::pair<std::string, std::string>>& where,
+               const std::string& orderBy, const std::function<void(std::vector<SqlRow>&&)>& onPage,
+               const CancelToken* cancel);
+    std::string collectionId(const std::string& tciaName);
+    CollectionNames namesById();
+    std::vector<std::pair<std::string, std::string>> seriesWhere(const tcia::SeriesFilter& f, bool requireOne);
+    std::vector<std::string> distinctValues(const std::string& column, const tcia::ValueFilter& f);
+    SeriesLocation locate(const std::string& seriesInstanceUid);
+    std::vector<S3Object> listSeries(const SeriesLocation& location, const CancelToken* cancel);
+    std::vector<InstanceKey> instanceKeys(const std::string& seriesInstanceUid, const CancelToken* cancel);
+    std::string getObject(const std::string& bucket, const std::string& key, const CancelToken* cancel);
+
+    TciaSettings http_;
+    IdcSettings idc_;
+    tcia::HttpTransport transport_;
+
+    std::mutex mutex_;
+    std::map<std::string, std::string> nameToId_;  ///< upper-case TCIA name -> collection_id
+    CollectionNames idToName_;
+    std::map<std::string, SeriesLocation> locations_;
+    std::list<std::string> locationOrder_;
+    std::map<std::string, std::vector<InstanceKey>> instances_;
+    std::list<std::string> instanceOrder_;
+};
+
+}  // namespace bridge::idc
