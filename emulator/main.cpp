@@ -49,8 +49,16 @@ const char* const kUsage = R"(Usage:
       --token-lifetime S      access token lifetime in seconds (default 7199)
       --threads N             HTTP worker threads (default 32)
       --quiet                 no per-request log lines on stderr
+      --idc-version V         IDC release /v3/version reports (default v24)
+      --idc-index-data-version V   its idc-index-data version (default 24.2.2)
+      --idc-sql-timeout-ms N  POST /v3/sql time limit, then 504 query_timeout (default 30000)
+      IDC face over the same data: /v3/{version,health,collections[/ID],sql,cohort/manifest,
+      cohort/counts}, /s3/{idc-open-data,idc-open-data-two,idc-open-data-cr}/[KEY]
+      (ListObjectsV2, GetObject with Range, HeadObject); fault ENDPOINTs v3/sql, v3/version,
+      v3/collections, v3/collection, v3/cohort/manifest, ListObjectsV2, GetObject, HeadObject.
       Runtime control: POST /emulator/faults?spec=SPEC, DELETE /emulator/faults,
-      GET /emulator/stats, POST /emulator/stats/reset.
+      GET /emulator/stats, POST /emulator/stats/reset,
+      GET|POST /emulator/idc/version[?idc_version=V&idc_index_data_version=W].
 )";
 
 std::atomic<bool> stopRequested{false};
@@ -109,6 +117,9 @@ int main(int argc, char** argv) {
                 else if (args[i] == "--token-lifetime") options.tokenLifetimeSeconds = std::stoi(value(i));
                 else if (args[i] == "--threads") options.maxThreads = std::stoi(value(i));
                 else if (args[i] == "--quiet") options.quiet = true;
+                else if (args[i] == "--idc-version") options.idcVersion = value(i);
+                else if (args[i] == "--idc-index-data-version") options.idcIndexDataVersion = value(i);
+                else if (args[i] == "--idc-sql-timeout-ms") options.idcSqlTimeoutMs = std::stoi(value(i));
                 else if (args[i] == "--help") return usage("");
                 else return usage("unknown option " + args[i]);
             }
