@@ -9,7 +9,9 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <cstdio>
 #include <exception>
+#include <fstream>
 #include <random>
 #include <set>
 #include <thread>
@@ -119,15 +121,59 @@ std::string md5Hex(const std::string& bytes) {
 
 }  // namespace
 
-IdcClient::IdcClient(const TciaSettings& http, const IdcSettings& idc) : http_(http), idc_(idc), transport_(http_) {
+IdcClient::IdcClient(const TciaSettings& http, const IdcSettings& idc, std::string pinFile)
+    : http_(http), idc_(idc), transport_(http_), pinFile_(std::move(pinFile)) {
     while (!idc_.apiUrl.empty() && idc_.apiUrl.back() == '/') idc_.apiUrl.pop_back();
+    if (!pinFile_.empty()) {
+        std::ifstream in(pinFile_);
+        std::getline(in, pinned_);
+        while (!pinned_.empty() && std::isspace(static_cast<unsigned char>(pinned_.back()))) pinned_.pop_back();
+    }
+}
+
+std::optional<int> IdcClient::versionNumber(const std::string& v) {
+    std::size_t i = 0;
+    while (i < v.size() && !std::isdigit(static_cast<unsigned char>(v[i]))) ++i;
+    if (i == v.size()) return std::nullopt;
+    int n = 0;
+    for (; i < v.size() && std::isdigit(static_cast<unsigned char>(v[i])) && n < 1'000'000; ++i) n = n * 10 + (v[i] - '0');
+    return n;
+}
+
+std::string IdcClient::pinnedVersion() {
+    std::lock_guard lock(mutex_);
+    return pinned_;
+}
+
+void IdcClient::pin(const std::string& version) {
+    std::lock_guard lock(mutex_);
+    if (version.empty() || version == pinned_) return;
+    pinned_ = version;
+    if (pinFile_.empty()) return;
+    // Written whole, then renamed: a crash never leaves half a version behind.
+    const std::string tmp = pinFile_ + ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::trunc);
+        out << version << "\n";
+        if (!out) {
+            log().warning("cannot write the IDC version pin %s", tmp);
+            return;
+        }
+    }
+    std::rename(tmp.c_str(), pinFile_.c_str());
+}
+
+std::string IdcClient::revisedCondition() {
+    std::lock_guard lock(mutex_);
+    return refreshFrom_ ? "series_revised_idc_version > " + std::to_string(*refreshFrom_) : std::string();
 }
 
 IdcClient::~IdcClient() = default;
 
 std::string IdcClient::indexQuery(const std::string& columns,
                                   const std::vector<std::pair<std::string, std::string>>& where,
-                                  const std::string& orderBy, std::size_t limit, std::size_t offset) {
+                                  const std::string& orderBy, std::size_t limit, std::size_t offset,
+                                  const std::string& condition) {
     std::string q = "SELECT " + columns + " FROM index";
     const char* sep = " WHERE ";
     for (const auto& [name, value] : where) {
@@ -135,6 +181,7 @@ std::string IdcClient::indexQuery(const std::string& columns,
         q += sep + name + " = " + sqlQuote(value);
         sep = " AND ";
     }
+    if (!condition.empty()) q += sep + condition;
     if (!orderBy.empty()) q += " ORDER BY " + orderBy;
     q += " LIMIT " + std::to_string(limit) + " OFFSET " + std::to_string(offset);
     return q;
@@ -160,11 +207,11 @@ SqlPage IdcClient::sql(const std::string& query, const CancelToken* cancel) {
 
 void IdcClient::pages(const std::string& columns, const std::vector<std::pair<std::string, std::string>>& where,
                       const std::string& orderBy, const std::function<void(std::vector<SqlRow>&&)>& onPage,
-                      const CancelToken* cancel) {
+                      const CancelToken* cancel, const std::string& condition) {
     const std::size_t pageRows = static_cast<std::size_t>(std::max(1, idc_.sqlPageRows));
     for (std::size_t offset = 0;; offset += pageRows) {
         if (cancel) cancel->throwIfCancelled();
-        SqlPage page = sql(indexQuery(columns, where, orderBy, pageRows, offset), cancel);
+        SqlPage page = sql(indexQuery(columns, where, orderBy, pageRows, offset, condition), cancel);
         const std::size_t got = page.rows.size();
         if (got > pageRows)
             throw BridgeError(ErrorCode::UpstreamBadResponse, "IDC /sql answered more rows than LIMIT");
@@ -205,6 +252,15 @@ std::string IdcClient::collectionId(const std::string& tciaName) {
 }
 
 std::vector<std::string> IdcClient::collections() {
+    if (pinnedVersion().empty()) {
+        // The release this harvest reads: pinned before the first page, so a release published
+        // during the harvest is caught by the next refresh (updatedSeries) rather than missed.
+        try {
+            pin(idcVersion());
+        } catch (const BridgeError& e) {
+            log().warning("IDC /version: %s; the harvested release stays unpinned for now", std::string(e.what()));
+        }
+    }
     std::vector<std::pair<std::string, std::string>> list;  // (name, id)
     try {
         SqlPage page = sql("SELECT collection_name, collection_id FROM collections_index ORDER BY collection_name "
@@ -392,8 +448,22 @@ std::vector<tcia::PatientRecord> IdcClient::patientsByCollectionAndModality(cons
     return out;
 }
 
-std::vector<tcia::PatientRecord> IdcClient::newPatientsInCollection(const std::string&, const std::string&) {
-    return {};  // IDC has no submission dates; releases are detected by GET /version
+std::vector<tcia::PatientRecord> IdcClient::newPatientsInCollection(const std::string& collection, const std::string&) {
+    // IDC has no submission dates: "new" = in a series revised after the pinned release.
+    const std::string condition = revisedCondition();
+    if (condition.empty()) return {};
+    const CollectionNames names = namesById();
+    std::vector<tcia::PatientRecord> out;
+    pages("collection_id, PatientID, PatientSex, SeriesInstanceUID", {{"collection_id", collectionId(collection)}},
+          "collection_id, PatientID, SeriesInstanceUID",
+          [&](std::vector<SqlRow>&& rows) {
+              for (const auto& row : rows) {
+                  auto p = patientFromRow(row, names);
+                  if (out.empty() || out.back().patientId != p.patientId) out.push_back(std::move(p));
+              }
+          },
+          nullptr, condition);
+    return out;
 }
 
 std::vector<tcia::StudyRecord> IdcClient::studies(const tcia::StudyFilter& f) {
@@ -405,9 +475,24 @@ std::vector<tcia::StudyRecord> IdcClient::studies(const tcia::StudyFilter& f) {
     return out;
 }
 
-std::vector<tcia::StudyRecord> IdcClient::newStudiesInPatientCollection(const std::string&, const std::string&,
+std::vector<tcia::StudyRecord> IdcClient::newStudiesInPatientCollection(const std::string& collection,
+                                                                       const std::string& patientId,
                                                                        const std::string&) {
-    return {};
+    const std::string condition = revisedCondition();
+    if (condition.empty()) return {};
+    const CollectionNames names = namesById();
+    std::vector<tcia::StudyRecord> out;
+    pages(kStudyColumns, {{"collection_id", collectionId(collection)}, {"PatientID", patientId}},
+          "StudyInstanceUID, SeriesInstanceUID",
+          [&](std::vector<SqlRow>&& rows) {
+              for (const auto& row : rows) {
+                  auto st = studyFromRow(row, names);
+                  if (!out.empty() && out.back().studyInstanceUid == st.studyInstanceUid) continue;
+                  out.push_back(std::move(st));
+              }
+          },
+          nullptr, condition);
+    return out;
 }
 
 std::vector<tcia::SeriesRecord> IdcClient::series(const tcia::SeriesFilter& f) {
@@ -419,7 +504,46 @@ std::vector<tcia::SeriesRecord> IdcClient::series(const tcia::SeriesFilter& f) {
     return out;
 }
 
-std::vector<tcia::SeriesRecord> IdcClient::updatedSeries(const std::string&) { return {}; }
+std::vector<tcia::SeriesRecord> IdcClient::updatedSeries(const std::string&) {
+    // Called first by each incremental refresh (Catalog::refreshIncremental): the release check.
+    const std::string current = idcVersion();
+    const std::string pinned = pinnedVersion();
+    {
+        std::lock_guard lock(mutex_);
+        refreshFrom_.reset();
+    }
+    if (pinned.empty() || current.empty() || current == pinned) {
+        pin(current);
+        return {};
+    }
+    const auto from = versionNumber(pinned);
+    log().information("IDC release changed from %s to %s: refreshing the series revised since", pinned, current);
+    if (!from) {
+        pin(current);
+        return {};
+    }
+    {
+        std::lock_guard lock(mutex_);
+        refreshFrom_ = *from;
+    }
+    const CollectionNames names = namesById();
+    std::vector<tcia::SeriesRecord> out;
+    pages(kSeriesColumns, {}, "SeriesInstanceUID",
+          [&](std::vector<SqlRow>&& rows) {
+              for (const auto& row : rows) out.push_back(seriesFromRow(row, names));
+          },
+          nullptr, revisedCondition());
+    // Location and instance caches may describe superseded series versions.
+    {
+        std::lock_guard lock(mutex_);
+        locations_.clear();
+        locationOrder_.clear();
+        instances_.clear();
+        instanceOrder_.clear();
+    }
+    pin(current);
+    return out;
+}
 
 tcia::SeriesSize IdcClient::seriesSize(const std::string& seriesInstanceUid) {
     if (seriesInstanceUid.empty()) throw BridgeError(ErrorCode::InvalidArgument, "SeriesInstanceUID is required");

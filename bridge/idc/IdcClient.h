@@ -44,7 +44,8 @@ namespace bridge::idc {
 
 class IdcClient : public tcia::TciaApi {
 public:
-    IdcClient(const TciaSettings& http, const IdcSettings& idc);
+    /// `pinFile`: where the pinned IDC release is kept across restarts (empty = memory only).
+    IdcClient(const TciaSettings& http, const IdcSettings& idc, std::string pinFile = {});
     ~IdcClient() override;
 
     std::vector<std::string> collections() override;
@@ -84,10 +85,19 @@ public:
     std::string idcVersion();
     /// Licence and citation of every collection (collections_index through /sql).
     std::vector<CollectionInfo> collectionInfos();
+    /// The IDC release the catalog was harvested from ("" before the first harvest call): read
+    /// from the pin file, set from GET /version by the first collections() call when empty, and
+    /// moved forward by updatedSeries() when IDC's release changed.
+    std::string pinnedVersion();
+
+    /// "v24" -> 24; nullopt when there is no number. Pure.
+    static std::optional<int> versionNumber(const std::string& idcVersion);
 
     /// `SELECT <columns> FROM index [WHERE a = 'x' AND ...] ORDER BY <order> LIMIT n OFFSET k`. Pure.
+    /// `condition` (trusted SQL, no user input) is ANDed to the equality filters.
     static std::string indexQuery(const std::string& columns, const std::vector<std::pair<std::string, std::string>>& where,
-                                  const std::string& orderBy, std::size_t limit, std::size_t offset);
+                                  const std::string& orderBy, std::size_t limit, std::size_t offset,
+                                  const std::string& condition = {});
 
 private:
     struct SeriesLocation {
@@ -104,7 +114,10 @@ private:
     /// Every page of `select ... where ... order by`, one page at a time, to onPage.
     void pages(const std::string& columns, const std::vector<std::pair<std::string, std::string>>& where,
                const std::string& orderBy, const std::function<void(std::vector<SqlRow>&&)>& onPage,
-               const CancelToken* cancel);
+               const CancelToken* cancel, const std::string& condition = {});
+    void pin(const std::string& version);
+    /// "series_revised_idc_version > N" while a refresh after a release change runs, else "".
+    std::string revisedCondition();
     std::string collectionId(const std::string& tciaName);
     CollectionNames namesById();
     std::vector<std::pair<std::string, std::string>> seriesWhere(const tcia::SeriesFilter& f, bool requireOne);
@@ -118,7 +131,10 @@ private:
     IdcSettings idc_;
     tcia::HttpTransport transport_;
 
+    std::string pinFile_;
     std::mutex mutex_;
+    std::string pinned_;
+    std::optional<int> refreshFrom_;  ///< the release a running refresh started from
     std::map<std::string, std::string> nameToId_;  ///< upper-case TCIA name -> collection_id
     CollectionNames idToName_;
     std::map<std::string, SeriesLocation> locations_;

@@ -26,7 +26,7 @@ std::unique_ptr<BridgeServices> makeBridgeServices(const Config& config) {
     // The source seam (issue 12, docs/idc.md): NBIA (default) or IDC behind the same TciaApi.
     const bool idc = c.source == "idc";
     if (idc)
-        services->tcia = std::make_unique<idc::IdcClient>(c.tcia, c.idc);
+        services->tcia = std::make_unique<idc::IdcClient>(c.tcia, c.idc, c.cache.directory + "/idc-version");
     else
         services->tcia = std::make_unique<tcia::TciaClient>(c.tcia);
 

@@ -275,4 +275,54 @@ BOOST_AUTO_TEST_CASE(version_and_collection_licences) {
     BOOST_TEST(someNonCommercial, "the sample data has a CC BY-NC collection");
 }
 
+BOOST_AUTO_TEST_CASE(a_new_release_refreshes_the_series_revised_since_the_pinned_one) {
+    EmulatorProcess emulator({"--idc-version", "v25"});
+    TempDir dir;
+    const std::string pinFile = dir.path() + "/idc-version";
+    const auto readPin = [&] {
+        std::ifstream in(pinFile);
+        std::string v;
+        std::getline(in, v);
+        return v;
+    };
+    std::size_t seriesCount = 0;
+    std::string someCollection;
+    {
+        idc::IdcClient first(faultRetrySettings(emulator), idcSettings(emulator), pinFile);
+        BOOST_TEST(first.pinnedVersion() == "");
+        seriesCount = allSeries(first).size();  // a harvest: collections() pins the release read
+        someCollection = first.collections().front();
+        BOOST_TEST(first.pinnedVersion() == "v25");
+        BOOST_TEST(readPin() == "v25");
+    }
+    {
+        // Restarted on the same release: the pin is read back, a refresh finds nothing.
+        idc::IdcClient again(faultRetrySettings(emulator), idcSettings(emulator), pinFile);
+        BOOST_TEST(again.pinnedVersion() == "v25");
+        BOOST_TEST(again.updatedSeries("20000101").empty());
+        BOOST_TEST(again.newPatientsInCollection(someCollection, "20000101").empty());
+    }
+    // The catalog was harvested from v24; IDC is at v25, where every emulated series was revised.
+    {
+        std::ofstream out(pinFile, std::ios::trunc);
+        out << "v24\n";
+    }
+    idc::IdcClient older(faultRetrySettings(emulator), idcSettings(emulator), pinFile);
+    BOOST_TEST(older.pinnedVersion() == "v24");
+    const auto updated = older.updatedSeries("20000101");
+    BOOST_TEST(updated.size() == seriesCount);
+    BOOST_TEST(!older.newPatientsInCollection(someCollection, "20000101").empty());
+    BOOST_TEST(!older.newStudiesInPatientCollection(someCollection, "", "20000101").empty());
+    BOOST_TEST(older.pinnedVersion() == "v25");
+    BOOST_TEST(readPin() == "v25");
+    BOOST_TEST(older.updatedSeries("20000101").empty(), "nothing new the second time");
+    // A release that revised nothing the emulator holds: the pin moves, no series come back.
+    httpBody(emulator.port(), "POST", "/emulator/idc/version?idc_version=v26&idc_index_data_version=26.0.0");
+    BOOST_TEST(older.updatedSeries("20000101").empty());
+    BOOST_TEST(older.pinnedVersion() == "v26");
+    BOOST_TEST(readPin() == "v26");
+    BOOST_TEST(idc::IdcClient::versionNumber("v24").value_or(-1) == 24);
+    BOOST_TEST(!idc::IdcClient::versionNumber("current").has_value());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
