@@ -157,6 +157,7 @@ DicomWebServer::DicomWebServer(BridgeServices& services)
     : DicomWebServer(*services.query, *services.retrieve, scopeFrom(services.access.get()), services.metadata.get(),
                      services.config.web, services.config.tls) {
     context_->audit = services.audit.get();
+    context_->source = services.config.source;
     BridgeServices* s = &services;
     context_->extraMetrics = [s, this] {
         std::string text = collectMetrics(*s).toPrometheusText();

@@ -263,15 +263,19 @@ std::vector<std::string> IdcClient::collections() {
     }
     std::vector<std::pair<std::string, std::string>> list;  // (name, id)
     try {
-        SqlPage page = sql("SELECT collection_name, collection_id FROM collections_index ORDER BY collection_name "
-                           "LIMIT 10000 OFFSET 0",
+        SqlPage page = sql("SELECT collection_name, collection_id, sources FROM collections_index ORDER BY "
+                           "collection_name LIMIT 10000 OFFSET 0",
                            nullptr);
+        std::map<std::string, CollectionInfo> infos;
         for (const auto& row : page.rows) {
             const std::string id = column(row, "collection_id");
             if (id.empty()) continue;
             const std::string name = column(row, "collection_name");
             list.emplace_back(name.empty() ? id : name, id);
+            infos[upper(name.empty() ? id : name)] = collectionInfoFromRow(row);
         }
+        std::lock_guard lock(mutex_);
+        infoByName_ = std::move(infos);
     } catch (const BridgeError& e) {
         if (e.code() != ErrorCode::UpstreamBadResponse && e.code() != ErrorCode::NotFound) throw;
         log().information("IDC collections_index through /sql failed (%s); using GET /collections", std::string(e.what()));
@@ -407,6 +411,17 @@ std::vector<std::pair<std::string, std::string>> IdcClient::seriesWhere(const tc
     return where;
 }
 
+void IdcClient::addLicenceUrl(tcia::SeriesRecord& record) {
+    if (!record.licenseUri.empty()) return;
+    std::lock_guard lock(mutex_);
+    auto it = infoByName_.find(upper(record.collection));
+    if (it == infoByName_.end()) return;
+    if (record.licenseName.empty() || record.licenseName == it->second.licenseShortName) {
+        record.licenseUri = it->second.licenseUrl;
+        if (record.licenseName.empty()) record.licenseName = it->second.licenseShortName;
+    }
+}
+
 void IdcClient::seriesBatches(const tcia::SeriesFilter& f, std::size_t batchSize,
                               const tcia::BatchSink<tcia::SeriesRecord>& sink, const CancelToken& cancel) {
     if (batchSize == 0) batchSize = 1;
@@ -416,6 +431,7 @@ void IdcClient::seriesBatches(const tcia::SeriesFilter& f, std::size_t batchSize
           [&](std::vector<SqlRow>&& rows) {
               for (const auto& row : rows) {
                   batch.push_back(seriesFromRow(row, names));
+                  addLicenceUrl(batch.back());
                   if (batch.size() >= batchSize) sink(std::exchange(batch, {}));
               }
           },
@@ -530,7 +546,10 @@ std::vector<tcia::SeriesRecord> IdcClient::updatedSeries(const std::string&) {
     std::vector<tcia::SeriesRecord> out;
     pages(kSeriesColumns, {}, "SeriesInstanceUID",
           [&](std::vector<SqlRow>&& rows) {
-              for (const auto& row : rows) out.push_back(seriesFromRow(row, names));
+              for (const auto& row : rows) {
+                  out.push_back(seriesFromRow(row, names));
+                  addLicenceUrl(out.back());
+              }
           },
           nullptr, revisedCondition());
     // Location and instance caches may describe superseded series versions.

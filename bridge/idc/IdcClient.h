@@ -116,6 +116,8 @@ private:
                const std::string& orderBy, const std::function<void(std::vector<SqlRow>&&)>& onPage,
                const CancelToken* cancel, const std::string& condition = {});
     void pin(const std::string& version);
+    /// The licence URL of the series' collection (collections_index) when its licence is the collection's.
+    void addLicenceUrl(tcia::SeriesRecord& record);
     /// "series_revised_idc_version > N" while a refresh after a release change runs, else "".
     std::string revisedCondition();
     std::string collectionId(const std::string& tciaName);
@@ -137,6 +139,7 @@ private:
     std::optional<int> refreshFrom_;  ///< the release a running refresh started from
     std::map<std::string, std::string> nameToId_;  ///< upper-case TCIA name -> collection_id
     CollectionNames idToName_;
+    std::map<std::string, CollectionInfo> infoByName_;  ///< licence URL and citation per TCIA name
     std::map<std::string, SeriesLocation> locations_;
     std::list<std::string> locationOrder_;
     std::map<std::string, std::vector<InstanceKey>> instances_;

@@ -221,6 +221,26 @@ BOOST_AUTO_TEST_CASE(dimse_and_dicomweb_answer_from_idc) {
     for (std::size_t at = wado.body.find("DICM"); at != std::string::npos; at = wado.body.find("DICM", at + 4)) ++parts;
     BOOST_TEST(parts == std::size_t(other.imageCount.value_or(0)));
     BOOST_TEST(endpointCount(emulator, "getImage") == 0, "no instance came from NBIA");
+
+    // Landing page: IDC's citation, each collection's licence (with its URL from
+    // collections_index) and DOI, the CC BY-NC collection marked.
+    auto landing = bridge.get("/collections");
+    BOOST_REQUIRE_EQUAL(landing.status, 200);
+    const auto doc = parseJson(landing.body);
+    BOOST_TEST(doc["source"].asString() == "idc");
+    BOOST_TEST(doc["idcCitation"].asString().find("https://doi.org/10.1148/rg.230180") != std::string::npos);
+    int nonCommercial = 0;
+    for (const auto& c : doc["collections"]) {
+        BOOST_TEST(!c["licenseName"].asString().empty(), c["name"].asString());
+        BOOST_TEST(c["licenseURI"].asString().rfind("http", 0) == 0u, c["name"].asString());
+        BOOST_TEST(c["dataDescriptionURI"].asString().rfind("https://doi.org/", 0) == 0u);
+        if (c["nonCommercial"].asBool()) ++nonCommercial;
+    }
+    BOOST_TEST(nonCommercial == 1, "the sample data's one CC BY-NC collection");
+    auto html = bridge.get("/");
+    BOOST_REQUIRE_EQUAL(html.status, 200);
+    BOOST_TEST(html.body.find("rg.230180") != std::string::npos);
+    BOOST_TEST(html.body.find("(non-commercial use only)") != std::string::npos);
     BOOST_TEST(endpointCount(emulator, "GetObject") >= int(expectedSops.size()));
 }
 
