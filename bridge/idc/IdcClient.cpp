@@ -209,14 +209,16 @@ void IdcClient::pages(const std::string& columns, const std::vector<std::pair<st
                       const std::string& orderBy, const std::function<void(std::vector<SqlRow>&&)>& onPage,
                       const CancelToken* cancel, const std::string& condition) {
     const std::size_t pageRows = static_cast<std::size_t>(std::max(1, idc_.sqlPageRows));
-    for (std::size_t offset = 0;; offset += pageRows) {
+    for (std::size_t offset = 0;;) {
         if (cancel) cancel->throwIfCancelled();
         SqlPage page = sql(indexQuery(columns, where, orderBy, pageRows, offset, condition), cancel);
         const std::size_t got = page.rows.size();
         if (got > pageRows)
             throw BridgeError(ErrorCode::UpstreamBadResponse, "IDC /sql answered more rows than LIMIT");
         if (got > 0) onPage(std::move(page.rows));
-        if (got < pageRows) return;
+        // A page IDC cut below LIMIT (`truncated`: its own row cap) continues where it stopped.
+        if (got == 0 || (got < pageRows && !page.truncated)) return;
+        offset += got;
     }
 }
 
