@@ -2,6 +2,7 @@
 
 #include "bridge/catalog/Catalog.h"
 #include "bridge/common/Error.h"
+#include "bridge/idc/IdcClient.h"
 #include "bridge/query/AccessPolicy.h"
 #include "bridge/retrieve/BridgeServices.h"
 #include "bridge/retrieve/Metrics.h"
@@ -195,6 +196,8 @@ DicomWebServer::DicomWebServer(BridgeServices& services)
         s.dimseHost = d.bindAddress;
         s.dimsePort = services.dimsePort ? services.dimsePort : d.port;
         if (!d.peers.empty()) s.moveDestinationExample = d.peers.begin()->first;
+        s.source = services.config.source;
+        if (auto* idc = dynamic_cast<idc::IdcClient*>(services.tcia.get())) s.idcVersion = idc->pinnedVersion();
         return s;
     };
 }

@@ -46,7 +46,9 @@ for _ in $(seq 600); do
   curl -sf "http://127.0.0.1:$WEB/status" | jq -e '.harvest.complete == true' >/dev/null 2>&1 && break; sleep 0.2
 done
 curl -sf "http://127.0.0.1:$WEB/status" | jq -e '.harvest.complete == true' >/dev/null || fail "harvest did not complete"
-ok "harvest complete"
+[ "$(curl -sf "http://127.0.0.1:$WEB/status" | jq -r '.source.name + " " + .source.idcVersion')" = "idc v24" ] ||
+  fail "/status does not name the IDC source and its pinned release"
+ok "harvest complete; /status: source idc, release v24"
 
 # The series with the most instances, from the data files themselves.
 # Restricted collections are not in IDC (it mirrors TCIA's public data only).

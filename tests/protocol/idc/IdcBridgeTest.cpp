@@ -169,6 +169,10 @@ BOOST_AUTO_TEST_CASE(dimse_and_dicomweb_answer_from_idc) {
     IdcBridgeFixture bridge(emulator, dir.path() + "/cache", storePort);
     BOOST_REQUIRE(eventually([&] { return bridge.services->harvester->status().complete; }));
     BOOST_TEST(endpointCount(emulator, "getSeries") == 0, "the NBIA face is never called");
+    // /status names the source and the IDC release the catalog was harvested from.
+    const auto statusDoc = parseJson(bridge.get("/status").body);
+    BOOST_TEST(statusDoc["source"]["name"].asString() == "idc");
+    BOOST_TEST(statusDoc["source"]["idcVersion"].asString() == "v24");
 
     // The series the NBIA face lists for a collection IDC mirrors; pick a multi-instance one.
     tcia::SeriesFilter f;
