@@ -8,8 +8,8 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
-#include <deque>
 #include <cstdio>
+#include <deque>
 #include <exception>
 #include <fstream>
 #include <random>
@@ -33,8 +33,10 @@ std::string upper(std::string s) {
 
 const char* const kSeriesColumns =
     "collection_id, PatientID, PatientSex, PatientAge, StudyInstanceUID, StudyDate, StudyDescription, "
-    "SeriesInstanceUID, SeriesDate, SeriesDescription, SeriesNumber, Modality, BodyPartExamined, Manufacturer, "
-    "ManufacturerModelName, instanceCount, series_size_MB, license_short_name, source_DOI, analysis_result_id, "
+    "SeriesInstanceUID, SeriesDate, SeriesDescription, SeriesNumber, Modality, BodyPartExamined, "
+    "Manufacturer, "
+    "ManufacturerModelName, instanceCount, series_size_MB, license_short_name, source_DOI, "
+    "analysis_result_id, "
     "series_revised_idc_version";
 const char* const kStudyColumns =
     "collection_id, PatientID, PatientSex, PatientAge, StudyInstanceUID, StudyDate, StudyDescription, "
@@ -127,7 +129,8 @@ IdcClient::IdcClient(const TciaSettings& http, const IdcSettings& idc, std::stri
     if (!pinFile_.empty()) {
         std::ifstream in(pinFile_);
         std::getline(in, pinned_);
-        while (!pinned_.empty() && std::isspace(static_cast<unsigned char>(pinned_.back()))) pinned_.pop_back();
+        while (!pinned_.empty() && std::isspace(static_cast<unsigned char>(pinned_.back())))
+            pinned_.pop_back();
     }
 }
 
@@ -136,7 +139,8 @@ std::optional<int> IdcClient::versionNumber(const std::string& v) {
     while (i < v.size() && !std::isdigit(static_cast<unsigned char>(v[i]))) ++i;
     if (i == v.size()) return std::nullopt;
     int n = 0;
-    for (; i < v.size() && std::isdigit(static_cast<unsigned char>(v[i])) && n < 1'000'000; ++i) n = n * 10 + (v[i] - '0');
+    for (; i < v.size() && std::isdigit(static_cast<unsigned char>(v[i])) && n < 1'000'000; ++i)
+        n = n * 10 + (v[i] - '0');
     return n;
 }
 
@@ -193,8 +197,8 @@ SqlPage IdcClient::sql(const std::string& query, const CancelToken* cancel) {
     body["max_rows"] = idc_.sqlPageRows;
     Json::StreamWriterBuilder w;
     w["indentation"] = "";
-    tcia::HttpResponse r =
-        transport_.postBody(idc_.apiUrl + "/sql", "application/json", Json::writeString(w, body), "/v3/sql", cancel);
+    tcia::HttpResponse r = transport_.postBody(idc_.apiUrl + "/sql", "application/json",
+                                               Json::writeString(w, body), "/v3/sql", cancel);
     if (r.status == 200) return parseSqlPage(r.body);
     const std::string what = "IDC /sql -> HTTP " + std::to_string(r.status) + ": " + describeApiError(r.body);
     if (r.status == 504) throw BridgeError(ErrorCode::UpstreamTimeout, what);
@@ -205,7 +209,8 @@ SqlPage IdcClient::sql(const std::string& query, const CancelToken* cancel) {
     throw BridgeError(ErrorCode::UpstreamBadResponse, what);
 }
 
-void IdcClient::pages(const std::string& columns, const std::vector<std::pair<std::string, std::string>>& where,
+void IdcClient::pages(const std::string& columns,
+                      const std::vector<std::pair<std::string, std::string>>& where,
                       const std::string& orderBy, const std::function<void(std::vector<SqlRow>&&)>& onPage,
                       const CancelToken* cancel, const std::string& condition) {
     const std::size_t pageRows = static_cast<std::size_t>(std::max(1, idc_.sqlPageRows));
@@ -260,14 +265,16 @@ std::vector<std::string> IdcClient::collections() {
         try {
             pin(idcVersion());
         } catch (const BridgeError& e) {
-            log().warning("IDC /version: %s; the harvested release stays unpinned for now", std::string(e.what()));
+            log().warning("IDC /version: %s; the harvested release stays unpinned for now",
+                          std::string(e.what()));
         }
     }
     std::vector<std::pair<std::string, std::string>> list;  // (name, id)
     try {
-        SqlPage page = sql("SELECT collection_name, collection_id, sources FROM collections_index ORDER BY "
-                           "collection_name LIMIT 10000 OFFSET 0",
-                           nullptr);
+        SqlPage page =
+            sql("SELECT collection_name, collection_id, sources FROM collections_index ORDER BY "
+                "collection_name LIMIT 10000 OFFSET 0",
+                nullptr);
         std::map<std::string, CollectionInfo> infos;
         for (const auto& row : page.rows) {
             const std::string id = column(row, "collection_id");
@@ -280,11 +287,13 @@ std::vector<std::string> IdcClient::collections() {
         infoByName_ = std::move(infos);
     } catch (const BridgeError& e) {
         if (e.code() != ErrorCode::UpstreamBadResponse && e.code() != ErrorCode::NotFound) throw;
-        log().information("IDC collections_index through /sql failed (%s); using GET /collections", std::string(e.what()));
+        log().information("IDC collections_index through /sql failed (%s); using GET /collections",
+                          std::string(e.what()));
         tcia::HttpResponse r = transport_.get(idc_.apiUrl + "/collections", {});
         if (r.status != 200)
-            throw BridgeError(r.status >= 500 ? ErrorCode::UpstreamUnavailable : ErrorCode::UpstreamBadResponse,
-                              "IDC /collections -> HTTP " + std::to_string(r.status) + ": " + describeApiError(r.body));
+            throw BridgeError(
+                r.status >= 500 ? ErrorCode::UpstreamUnavailable : ErrorCode::UpstreamBadResponse,
+                "IDC /collections -> HTTP " + std::to_string(r.status) + ": " + describeApiError(r.body));
         list = parseCollectionList(r.body);
     }
     std::vector<std::string> names;
@@ -301,7 +310,8 @@ std::vector<std::string> IdcClient::collections() {
 }
 
 std::vector<CollectionInfo> IdcClient::collectionInfos() {
-    SqlPage page = sql("SELECT * FROM collections_index ORDER BY collection_name LIMIT 10000 OFFSET 0", nullptr);
+    SqlPage page =
+        sql("SELECT * FROM collections_index ORDER BY collection_name LIMIT 10000 OFFSET 0", nullptr);
     std::vector<CollectionInfo> out;
     for (const auto& row : page.rows) out.push_back(collectionInfoFromRow(row));
     return out;
@@ -320,16 +330,19 @@ std::vector<std::string> IdcClient::distinctValues(const std::string& col, const
                                                            {"Modality", f.modality},
                                                            {"BodyPartExamined", f.bodyPartExamined}};
     std::vector<std::string> out;
-    pages("DISTINCT " + col, where, col,
-          [&](std::vector<SqlRow>&& rows) {
-              for (const auto& r : rows)
-                  if (auto v = column(r, col); !v.empty()) out.push_back(v);
-          },
-          nullptr);
+    pages(
+        "DISTINCT " + col, where, col,
+        [&](std::vector<SqlRow>&& rows) {
+            for (const auto& r : rows)
+                if (auto v = column(r, col); !v.empty()) out.push_back(v);
+        },
+        nullptr);
     return out;
 }
 
-std::vector<std::string> IdcClient::modalityValues(const tcia::ValueFilter& f) { return distinctValues("Modality", f); }
+std::vector<std::string> IdcClient::modalityValues(const tcia::ValueFilter& f) {
+    return distinctValues("Modality", f);
+}
 std::vector<std::string> IdcClient::bodyPartValues(const tcia::ValueFilter& f) {
     return distinctValues("BodyPartExamined", f);
 }
@@ -351,16 +364,18 @@ void IdcClient::patientBatches(const tcia::PatientFilter& f, std::size_t batchSi
         batch.push_back(std::move(p));
         if (batch.size() >= batchSize) sink(std::exchange(batch, {}));
     };
-    pages("collection_id, PatientID, PatientSex, SeriesInstanceUID", where, "collection_id, PatientID, SeriesInstanceUID",
-          [&](std::vector<SqlRow>&& rows) {
-              for (const auto& row : rows) {
-                  tcia::PatientRecord p = patientFromRow(row, names);
-                  if (open && open->patientId == p.patientId && open->collection == p.collection) continue;
-                  if (open) emit(std::move(*open));
-                  open = std::move(p);
-              }
-          },
-          &cancel);
+    pages(
+        "collection_id, PatientID, PatientSex, SeriesInstanceUID", where,
+        "collection_id, PatientID, SeriesInstanceUID",
+        [&](std::vector<SqlRow>&& rows) {
+            for (const auto& row : rows) {
+                tcia::PatientRecord p = patientFromRow(row, names);
+                if (open && open->patientId == p.patientId && open->collection == p.collection) continue;
+                if (open) emit(std::move(*open));
+                open = std::move(p);
+            }
+        },
+        &cancel);
     if (open) emit(std::move(*open));
     if (!batch.empty()) sink(std::move(batch));
 }
@@ -378,38 +393,43 @@ void IdcClient::studyBatches(const tcia::StudyFilter& f, std::size_t batchSize,
         batch.push_back(std::move(s));
         if (batch.size() >= batchSize) sink(std::exchange(batch, {}));
     };
-    pages(kStudyColumns, where, "StudyInstanceUID, SeriesInstanceUID",
-          [&](std::vector<SqlRow>&& rows) {
-              for (const auto& row : rows) {
-                  tcia::StudyRecord s = studyFromRow(row, names);
-                  if (open && open->studyInstanceUid == s.studyInstanceUid) {
-                      open->seriesCount = open->seriesCount.value_or(1) + 1;
-                      if (open->studyDate.empty()) open->studyDate = s.studyDate;
-                      if (open->studyDescription.empty()) open->studyDescription = s.studyDescription;
-                      continue;
-                  }
-                  if (open) emit(std::move(*open));
-                  s.seriesCount = 1;
-                  open = std::move(s);
-              }
-          },
-          &cancel);
+    pages(
+        kStudyColumns, where, "StudyInstanceUID, SeriesInstanceUID",
+        [&](std::vector<SqlRow>&& rows) {
+            for (const auto& row : rows) {
+                tcia::StudyRecord s = studyFromRow(row, names);
+                if (open && open->studyInstanceUid == s.studyInstanceUid) {
+                    open->seriesCount = open->seriesCount.value_or(1) + 1;
+                    if (open->studyDate.empty()) open->studyDate = s.studyDate;
+                    if (open->studyDescription.empty()) open->studyDescription = s.studyDescription;
+                    continue;
+                }
+                if (open) emit(std::move(*open));
+                s.seriesCount = 1;
+                open = std::move(s);
+            }
+        },
+        &cancel);
     if (open) emit(std::move(*open));
     if (!batch.empty()) sink(std::move(batch));
 }
 
-std::vector<std::pair<std::string, std::string>> IdcClient::seriesWhere(const tcia::SeriesFilter& f, bool requireOne) {
-    std::vector<std::pair<std::string, std::string>> where{{"collection_id", collectionId(f.collection)},
-                                                           {"PatientID", f.patientId},
-                                                           {"StudyInstanceUID", f.studyInstanceUid},
-                                                           {"SeriesInstanceUID", f.seriesInstanceUid},
-                                                           {"Modality", f.modality},
-                                                           {"BodyPartExamined", f.bodyPartExamined},
-                                                           {"Manufacturer", f.manufacturer},
-                                                           {"ManufacturerModelName", f.manufacturerModelName}};
-    if (requireOne && std::all_of(where.begin(), where.end(), [](const auto& kv) { return kv.second.empty(); }))
-        throw BridgeError(ErrorCode::QueryTooBroad,
-                          "a series search without any filter would list every series in IDC; give at least one filter");
+std::vector<std::pair<std::string, std::string>> IdcClient::seriesWhere(const tcia::SeriesFilter& f,
+                                                                        bool requireOne) {
+    std::vector<std::pair<std::string, std::string>> where{
+        {"collection_id", collectionId(f.collection)},
+        {"PatientID", f.patientId},
+        {"StudyInstanceUID", f.studyInstanceUid},
+        {"SeriesInstanceUID", f.seriesInstanceUid},
+        {"Modality", f.modality},
+        {"BodyPartExamined", f.bodyPartExamined},
+        {"Manufacturer", f.manufacturer},
+        {"ManufacturerModelName", f.manufacturerModelName}};
+    if (requireOne &&
+        std::all_of(where.begin(), where.end(), [](const auto& kv) { return kv.second.empty(); }))
+        throw BridgeError(
+            ErrorCode::QueryTooBroad,
+            "a series search without any filter would list every series in IDC; give at least one filter");
     return where;
 }
 
@@ -429,96 +449,111 @@ void IdcClient::seriesBatches(const tcia::SeriesFilter& f, std::size_t batchSize
     if (batchSize == 0) batchSize = 1;
     const CollectionNames names = namesById();
     std::vector<tcia::SeriesRecord> batch;
-    pages(kSeriesColumns, seriesWhere(f, true), "SeriesInstanceUID",
-          [&](std::vector<SqlRow>&& rows) {
-              for (const auto& row : rows) {
-                  batch.push_back(seriesFromRow(row, names));
-                  addLicenceUrl(batch.back());
-                  if (batch.size() >= batchSize) sink(std::exchange(batch, {}));
-              }
-          },
-          &cancel);
+    pages(
+        kSeriesColumns, seriesWhere(f, true), "SeriesInstanceUID",
+        [&](std::vector<SqlRow>&& rows) {
+            for (const auto& row : rows) {
+                batch.push_back(seriesFromRow(row, names));
+                addLicenceUrl(batch.back());
+                if (batch.size() >= batchSize) sink(std::exchange(batch, {}));
+            }
+        },
+        &cancel);
     if (!batch.empty()) sink(std::move(batch));
 }
 
 std::vector<tcia::PatientRecord> IdcClient::patients(const tcia::PatientFilter& f) {
     std::vector<tcia::PatientRecord> out;
     CancelToken never;
-    patientBatches(f, 10000, [&](std::vector<tcia::PatientRecord>&& rows) {
-        std::move(rows.begin(), rows.end(), std::back_inserter(out));
-    }, never);
+    patientBatches(
+        f, 10000,
+        [&](std::vector<tcia::PatientRecord>&& rows) {
+            std::move(rows.begin(), rows.end(), std::back_inserter(out));
+        },
+        never);
     return out;
 }
 
 std::vector<tcia::PatientRecord> IdcClient::patientsByCollectionAndModality(const std::string& collection,
-                                                                           const std::string& modality) {
+                                                                            const std::string& modality) {
     const CollectionNames names = namesById();
     std::vector<tcia::PatientRecord> out;
-    pages("collection_id, PatientID, PatientSex, SeriesInstanceUID",
-          {{"collection_id", collectionId(collection)}, {"Modality", modality}}, "collection_id, PatientID, SeriesInstanceUID",
-          [&](std::vector<SqlRow>&& rows) {
-              for (const auto& row : rows) {
-                  auto p = patientFromRow(row, names);
-                  if (out.empty() || out.back().patientId != p.patientId) out.push_back(std::move(p));
-              }
-          },
-          nullptr);
+    pages(
+        "collection_id, PatientID, PatientSex, SeriesInstanceUID",
+        {{"collection_id", collectionId(collection)}, {"Modality", modality}},
+        "collection_id, PatientID, SeriesInstanceUID",
+        [&](std::vector<SqlRow>&& rows) {
+            for (const auto& row : rows) {
+                auto p = patientFromRow(row, names);
+                if (out.empty() || out.back().patientId != p.patientId) out.push_back(std::move(p));
+            }
+        },
+        nullptr);
     return out;
 }
 
-std::vector<tcia::PatientRecord> IdcClient::newPatientsInCollection(const std::string& collection, const std::string&) {
+std::vector<tcia::PatientRecord> IdcClient::newPatientsInCollection(const std::string& collection,
+                                                                    const std::string&) {
     // IDC has no submission dates: "new" = in a series revised after the pinned release.
     const std::string condition = revisedCondition();
     if (condition.empty()) return {};
     const CollectionNames names = namesById();
     std::vector<tcia::PatientRecord> out;
-    pages("collection_id, PatientID, PatientSex, SeriesInstanceUID", {{"collection_id", collectionId(collection)}},
-          "collection_id, PatientID, SeriesInstanceUID",
-          [&](std::vector<SqlRow>&& rows) {
-              for (const auto& row : rows) {
-                  auto p = patientFromRow(row, names);
-                  if (out.empty() || out.back().patientId != p.patientId) out.push_back(std::move(p));
-              }
-          },
-          nullptr, condition);
+    pages(
+        "collection_id, PatientID, PatientSex, SeriesInstanceUID",
+        {{"collection_id", collectionId(collection)}}, "collection_id, PatientID, SeriesInstanceUID",
+        [&](std::vector<SqlRow>&& rows) {
+            for (const auto& row : rows) {
+                auto p = patientFromRow(row, names);
+                if (out.empty() || out.back().patientId != p.patientId) out.push_back(std::move(p));
+            }
+        },
+        nullptr, condition);
     return out;
 }
 
 std::vector<tcia::StudyRecord> IdcClient::studies(const tcia::StudyFilter& f) {
     std::vector<tcia::StudyRecord> out;
     CancelToken never;
-    studyBatches(f, 10000, [&](std::vector<tcia::StudyRecord>&& rows) {
-        std::move(rows.begin(), rows.end(), std::back_inserter(out));
-    }, never);
+    studyBatches(
+        f, 10000,
+        [&](std::vector<tcia::StudyRecord>&& rows) {
+            std::move(rows.begin(), rows.end(), std::back_inserter(out));
+        },
+        never);
     return out;
 }
 
 std::vector<tcia::StudyRecord> IdcClient::newStudiesInPatientCollection(const std::string& collection,
-                                                                       const std::string& patientId,
-                                                                       const std::string&) {
+                                                                        const std::string& patientId,
+                                                                        const std::string&) {
     const std::string condition = revisedCondition();
     if (condition.empty()) return {};
     const CollectionNames names = namesById();
     std::vector<tcia::StudyRecord> out;
-    pages(kStudyColumns, {{"collection_id", collectionId(collection)}, {"PatientID", patientId}},
-          "StudyInstanceUID, SeriesInstanceUID",
-          [&](std::vector<SqlRow>&& rows) {
-              for (const auto& row : rows) {
-                  auto st = studyFromRow(row, names);
-                  if (!out.empty() && out.back().studyInstanceUid == st.studyInstanceUid) continue;
-                  out.push_back(std::move(st));
-              }
-          },
-          nullptr, condition);
+    pages(
+        kStudyColumns, {{"collection_id", collectionId(collection)}, {"PatientID", patientId}},
+        "StudyInstanceUID, SeriesInstanceUID",
+        [&](std::vector<SqlRow>&& rows) {
+            for (const auto& row : rows) {
+                auto st = studyFromRow(row, names);
+                if (!out.empty() && out.back().studyInstanceUid == st.studyInstanceUid) continue;
+                out.push_back(std::move(st));
+            }
+        },
+        nullptr, condition);
     return out;
 }
 
 std::vector<tcia::SeriesRecord> IdcClient::series(const tcia::SeriesFilter& f) {
     std::vector<tcia::SeriesRecord> out;
     CancelToken never;
-    seriesBatches(f, 10000, [&](std::vector<tcia::SeriesRecord>&& rows) {
-        std::move(rows.begin(), rows.end(), std::back_inserter(out));
-    }, never);
+    seriesBatches(
+        f, 10000,
+        [&](std::vector<tcia::SeriesRecord>&& rows) {
+            std::move(rows.begin(), rows.end(), std::back_inserter(out));
+        },
+        never);
     return out;
 }
 
@@ -535,7 +570,8 @@ std::vector<tcia::SeriesRecord> IdcClient::updatedSeries(const std::string&) {
         return {};
     }
     const auto from = versionNumber(pinned);
-    log().information("IDC release changed from %s to %s: refreshing the series revised since", pinned, current);
+    log().information("IDC release changed from %s to %s: refreshing the series revised since", pinned,
+                      current);
     if (!from) {
         pin(current);
         return {};
@@ -546,14 +582,15 @@ std::vector<tcia::SeriesRecord> IdcClient::updatedSeries(const std::string&) {
     }
     const CollectionNames names = namesById();
     std::vector<tcia::SeriesRecord> out;
-    pages(kSeriesColumns, {}, "SeriesInstanceUID",
-          [&](std::vector<SqlRow>&& rows) {
-              for (const auto& row : rows) {
-                  out.push_back(seriesFromRow(row, names));
-                  addLicenceUrl(out.back());
-              }
-          },
-          nullptr, revisedCondition());
+    pages(
+        kSeriesColumns, {}, "SeriesInstanceUID",
+        [&](std::vector<SqlRow>&& rows) {
+            for (const auto& row : rows) {
+                out.push_back(seriesFromRow(row, names));
+                addLicenceUrl(out.back());
+            }
+        },
+        nullptr, revisedCondition());
     // Location and instance caches may describe superseded series versions.
     {
         std::lock_guard lock(mutex_);
@@ -567,9 +604,11 @@ std::vector<tcia::SeriesRecord> IdcClient::updatedSeries(const std::string&) {
 }
 
 tcia::SeriesSize IdcClient::seriesSize(const std::string& seriesInstanceUid) {
-    if (seriesInstanceUid.empty()) throw BridgeError(ErrorCode::InvalidArgument, "SeriesInstanceUID is required");
-    SqlPage page = sql(indexQuery("series_size_MB, instanceCount", {{"SeriesInstanceUID", seriesInstanceUid}}, "", 1, 0),
-                       nullptr);
+    if (seriesInstanceUid.empty())
+        throw BridgeError(ErrorCode::InvalidArgument, "SeriesInstanceUID is required");
+    SqlPage page =
+        sql(indexQuery("series_size_MB, instanceCount", {{"SeriesInstanceUID", seriesInstanceUid}}, "", 1, 0),
+            nullptr);
     tcia::SeriesSize size;
     if (page.rows.empty()) return size;
     auto record = seriesFromRow(page.rows.front(), {});
@@ -581,7 +620,8 @@ tcia::SeriesSize IdcClient::seriesSize(const std::string& seriesInstanceUid) {
 // ---- instances ---------------------------------------------------------------------------------
 
 IdcClient::SeriesLocation IdcClient::locate(const std::string& seriesInstanceUid) {
-    if (seriesInstanceUid.empty()) throw BridgeError(ErrorCode::InvalidArgument, "SeriesInstanceUID is required");
+    if (seriesInstanceUid.empty())
+        throw BridgeError(ErrorCode::InvalidArgument, "SeriesInstanceUID is required");
     {
         std::lock_guard lock(mutex_);
         if (auto it = locations_.find(seriesInstanceUid); it != locations_.end()) return it->second;
@@ -589,13 +629,15 @@ IdcClient::SeriesLocation IdcClient::locate(const std::string& seriesInstanceUid
     SqlPage page = sql(indexQuery("aws_bucket, crdc_series_uuid, instanceCount",
                                   {{"SeriesInstanceUID", seriesInstanceUid}}, "", 1, 0),
                        nullptr);
-    if (page.rows.empty()) throw BridgeError(ErrorCode::NotFound, "series " + seriesInstanceUid + " is not in IDC");
+    if (page.rows.empty())
+        throw BridgeError(ErrorCode::NotFound, "series " + seriesInstanceUid + " is not in IDC");
     SeriesLocation location;
     location.bucket = column(page.rows.front(), "aws_bucket");
     location.uuid = column(page.rows.front(), "crdc_series_uuid");
     location.instanceCount = seriesFromRow(page.rows.front(), {}).imageCount;
     if (location.uuid.empty())
-        throw BridgeError(ErrorCode::UpstreamBadResponse, "IDC has no crdc_series_uuid for series " + seriesInstanceUid);
+        throw BridgeError(ErrorCode::UpstreamBadResponse,
+                          "IDC has no crdc_series_uuid for series " + seriesInstanceUid);
     std::lock_guard lock(mutex_);
     if (locations_.emplace(seriesInstanceUid, location).second) {
         locationOrder_.push_back(seriesInstanceUid);
@@ -618,7 +660,8 @@ std::vector<S3Object> IdcClient::listSeries(const SeriesLocation& location, cons
         if (r.status != 200) {
             auto error = parseS3Error(r.body);
             throw BridgeError(r.status == 404 ? ErrorCode::NotFound : ErrorCode::UpstreamBadResponse,
-                              "IDC bucket listing of " + location.uuid + "/ -> HTTP " + std::to_string(r.status) +
+                              "IDC bucket listing of " + location.uuid + "/ -> HTTP " +
+                                  std::to_string(r.status) +
                                   (error ? " " + error->code + ": " + error->message : std::string()));
         }
         ListPage page = parseListObjects(r.body);
@@ -626,16 +669,19 @@ std::vector<S3Object> IdcClient::listSeries(const SeriesLocation& location, cons
             if (isInstanceObject(o) && o.key.rfind(location.uuid + "/", 0) == 0) out.push_back(std::move(o));
         if (!page.truncated) break;
         if (!seenTokens.insert(page.nextContinuationToken).second)
-            throw BridgeError(ErrorCode::UpstreamBadResponse, "IDC bucket listing repeats a continuation token");
+            throw BridgeError(ErrorCode::UpstreamBadResponse,
+                              "IDC bucket listing repeats a continuation token");
         token = page.nextContinuationToken;
     }
     std::sort(out.begin(), out.end(), [](const S3Object& a, const S3Object& b) { return a.key < b.key; });
-    out.erase(std::unique(out.begin(), out.end(), [](const S3Object& a, const S3Object& b) { return a.key == b.key; }),
+    out.erase(std::unique(out.begin(), out.end(),
+                          [](const S3Object& a, const S3Object& b) { return a.key == b.key; }),
               out.end());
     return out;
 }
 
-std::string IdcClient::getObject(const std::string& bucket, const std::string& key, const CancelToken* cancel) {
+std::string IdcClient::getObject(const std::string& bucket, const std::string& key,
+                                 const CancelToken* cancel) {
     tcia::HttpResponse r = transport_.get(bucketObjectUrl(idc_.bucketUrl, bucket, key), {}, cancel);
     if (r.status != 200) {
         auto error = parseS3Error(r.body);
@@ -655,9 +701,10 @@ std::vector<IdcClient::InstanceKey> IdcClient::instanceKeys(const std::string& s
     const SeriesLocation location = locate(seriesInstanceUid);
     const std::vector<S3Object> objects = listSeries(location, cancel);
     if (location.instanceCount && static_cast<std::int64_t>(objects.size()) < *location.instanceCount)
-        throw BridgeError(ErrorCode::UpstreamBadResponse,
-                          "IDC lists " + std::to_string(objects.size()) + " objects for series " + seriesInstanceUid +
-                              ", its instanceCount is " + std::to_string(*location.instanceCount));
+        throw BridgeError(ErrorCode::UpstreamBadResponse, "IDC lists " + std::to_string(objects.size()) +
+                                                              " objects for series " + seriesInstanceUid +
+                                                              ", its instanceCount is " +
+                                                              std::to_string(*location.instanceCount));
     std::vector<InstanceKey> keys;
     parallelFetch<std::optional<InstanceKey>>(
         objects.size(), idc_.maxParallelGets,
@@ -671,10 +718,11 @@ std::vector<IdcClient::InstanceKey> IdcClient::instanceKeys(const std::string& s
                 if (r.status != 200 && r.status != 206)
                     throw BridgeError(ErrorCode::UpstreamBadResponse,
                                       "IDC object " + o.key + " header -> HTTP " + std::to_string(r.status));
-                auto uids = tcia::InstanceMetaReader::read(reinterpret_cast<const std::uint8_t*>(r.body.data()),
-                                                           r.body.size());
+                auto uids = tcia::InstanceMetaReader::read(
+                    reinterpret_cast<const std::uint8_t*>(r.body.data()), r.body.size());
                 if (uids) return InstanceKey{uids->sopInstanceUid, o.key};
-                const bool whole = r.status == 200 || (o.size && r.body.size() >= *o.size) || r.body.size() <= last;
+                const bool whole =
+                    r.status == 200 || (o.size && r.body.size() >= *o.size) || r.body.size() <= last;
                 if (whole || want >= idc_.maxHeaderBytes) {
                     log().warning("IDC object %s: no SOP Instance UID in its first %z bytes; skipped", o.key,
                                   r.body.size());
@@ -687,7 +735,8 @@ std::vector<IdcClient::InstanceKey> IdcClient::instanceKeys(const std::string& s
             if (k) keys.push_back(std::move(*k));
         },
         cancel);
-    std::sort(keys.begin(), keys.end(), [](const InstanceKey& a, const InstanceKey& b) { return a.key < b.key; });
+    std::sort(keys.begin(), keys.end(),
+              [](const InstanceKey& a, const InstanceKey& b) { return a.key < b.key; });
     std::lock_guard lock(mutex_);
     if (instances_.emplace(seriesInstanceUid, keys).second) {
         instanceOrder_.push_back(seriesInstanceUid);
@@ -709,21 +758,25 @@ std::vector<std::uint8_t> IdcClient::singleImage(const std::string& seriesInstan
                                                  const std::string& sopInstanceUid) {
     if (sopInstanceUid.empty()) throw BridgeError(ErrorCode::InvalidArgument, "SOPInstanceUID is required");
     const auto keys = instanceKeys(seriesInstanceUid, nullptr);
-    auto it = std::find_if(keys.begin(), keys.end(), [&](const InstanceKey& k) { return k.sopInstanceUid == sopInstanceUid; });
+    auto it = std::find_if(keys.begin(), keys.end(),
+                           [&](const InstanceKey& k) { return k.sopInstanceUid == sopInstanceUid; });
     if (it == keys.end())
-        throw BridgeError(ErrorCode::NotFound, "instance " + sopInstanceUid + " is not in IDC series " + seriesInstanceUid);
+        throw BridgeError(ErrorCode::NotFound,
+                          "instance " + sopInstanceUid + " is not in IDC series " + seriesInstanceUid);
     const std::string bytes = getObject(locate(seriesInstanceUid).bucket, it->key, nullptr);
     if (!tcia::InstanceMetaReader::read(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()))
         throw BridgeError(ErrorCode::UpstreamBadResponse, "IDC object " + it->key + " is not DICOM");
     return std::vector<std::uint8_t>(bytes.begin(), bytes.end());
 }
 
-std::size_t IdcClient::downloadSeries(const std::string& seriesInstanceUid, const tcia::DownloadOptions& options,
-                                      const tcia::InstanceSink& sink, const CancelToken& cancel) {
+std::size_t IdcClient::downloadSeries(const std::string& seriesInstanceUid,
+                                      const tcia::DownloadOptions& options, const tcia::InstanceSink& sink,
+                                      const CancelToken& cancel) {
     const SeriesLocation location = locate(seriesInstanceUid);
     const bool verifyMd5 = options.verifyMd5 && http_.verifyMd5;
     std::optional<std::int64_t> expected = options.expectedCount;
-    if (location.instanceCount && (!expected || *location.instanceCount > *expected)) expected = location.instanceCount;
+    if (location.instanceCount && (!expected || *location.instanceCount > *expected))
+        expected = location.instanceCount;
 
     std::set<std::string> delivered;
     std::vector<InstanceKey> keys;  // for the sopInstanceUids() cache once the series is whole
@@ -732,24 +785,25 @@ std::size_t IdcClient::downloadSeries(const std::string& seriesInstanceUid, cons
     const int maxRetries = std::max(0, http_.maxRetries);
     for (int attempt = 0; attempt <= maxRetries; ++attempt) {
         if (attempt > 0) {
-            auto delay = tcia::RetryPolicy::backoffDelay(attempt - 1, http_.retryBaseDelay, http_.retryMaxDelay,
-                                                         std::uniform_real_distribution<double>(0.0, 1.0)(engine));
-            log().information("IDC series %s: %s; retry %d in %Ld ms", seriesInstanceUid, lastProblem, attempt,
-                              static_cast<Poco::Int64>(delay.count()));
+            auto delay =
+                tcia::RetryPolicy::backoffDelay(attempt - 1, http_.retryBaseDelay, http_.retryMaxDelay,
+                                                std::uniform_real_distribution<double>(0.0, 1.0)(engine));
+            log().information("IDC series %s: %s; retry %d in %Ld ms", seriesInstanceUid, lastProblem,
+                              attempt, static_cast<Poco::Int64>(delay.count()));
             tcia::HttpTransport::sleepCancellable(delay, &cancel);
         }
         cancel.throwIfCancelled();
         const std::vector<S3Object> objects = listSeries(location, &cancel);
         if (expected && static_cast<std::int64_t>(objects.size()) < *expected) {
-            lastProblem = "the bucket lists " + std::to_string(objects.size()) + " of " + std::to_string(*expected) +
-                          " instances";
+            lastProblem = "the bucket lists " + std::to_string(objects.size()) + " of " +
+                          std::to_string(*expected) + " instances";
             continue;
         }
         for (const auto& o : objects)
             if (o.size && *o.size > idc_.maxObjectBytes)
-                throw BridgeError(ErrorCode::UpstreamBadResponse,
-                                  "IDC object " + o.key + " is " + std::to_string(*o.size) +
-                                      " bytes, beyond idc.maxObjectBytes");
+                throw BridgeError(ErrorCode::UpstreamBadResponse, "IDC object " + o.key + " is " +
+                                                                      std::to_string(*o.size) +
+                                                                      " bytes, beyond idc.maxObjectBytes");
         struct Fetched {
             std::string bytes;
             std::optional<tcia::InstanceUids> uids;
@@ -769,8 +823,9 @@ std::size_t IdcClient::downloadSeries(const std::string& seriesInstanceUid, cons
                     if (md5Hex(f.bytes) == lower) break;
                     if (tries >= 1)
                         throw BridgeError(ErrorCode::UpstreamBadResponse,
-                                          "IDC object " + o.key + ": MD5 of the bytes received differs from its ETag " +
-                                              o.etag + " (twice)");
+                                          "IDC object " + o.key +
+                                              ": MD5 of the bytes received differs from its ETag " + o.etag +
+                                              " (twice)");
                     log().warning("IDC object %s: MD5 differs from its ETag; fetching it again", o.key);
                 }
                 f.uids = tcia::InstanceMetaReader::read(reinterpret_cast<const std::uint8_t*>(f.bytes.data()),
@@ -797,26 +852,30 @@ std::size_t IdcClient::downloadSeries(const std::string& seriesInstanceUid, cons
             &cancel);
         if (expected && static_cast<std::int64_t>(delivered.size()) < *expected) {
             lastProblem = "only " + std::to_string(delivered.size()) + " of " + std::to_string(*expected) +
-                          " instances arrived" + (notDicom ? " (" + std::to_string(notDicom) + " not DICOM)" : "");
+                          " instances arrived" +
+                          (notDicom ? " (" + std::to_string(notDicom) + " not DICOM)" : "");
             continue;
         }
         {
-            std::sort(keys.begin(), keys.end(), [](const InstanceKey& a, const InstanceKey& b) { return a.key < b.key; });
+            std::sort(keys.begin(), keys.end(),
+                      [](const InstanceKey& a, const InstanceKey& b) { return a.key < b.key; });
             std::lock_guard lock(mutex_);
             if (instances_.emplace(seriesInstanceUid, keys).second) {
                 instanceOrder_.push_back(seriesInstanceUid);
-                while (instanceOrder_.size() > static_cast<std::size_t>(std::max(1, idc_.seriesCacheEntries))) {
+                while (instanceOrder_.size() >
+                       static_cast<std::size_t>(std::max(1, idc_.seriesCacheEntries))) {
                     instances_.erase(instanceOrder_.front());
                     instanceOrder_.pop_front();
                 }
             }
         }
-        log().information("IDC series %s: %z instances delivered in %d attempt(s)", seriesInstanceUid, delivered.size(),
-                          attempt + 1);
+        log().information("IDC series %s: %z instances delivered in %d attempt(s)", seriesInstanceUid,
+                          delivered.size(), attempt + 1);
         return delivered.size();
     }
     throw BridgeError(ErrorCode::UpstreamBadResponse, "IDC series " + seriesInstanceUid + " failed after " +
-                                                          std::to_string(maxRetries + 1) + " attempts: " + lastProblem);
+                                                          std::to_string(maxRetries + 1) +
+                                                          " attempts: " + lastProblem);
 }
 
 }  // namespace bridge::idc

@@ -95,7 +95,8 @@ public:
 
     /// `SELECT <columns> FROM index [WHERE a = 'x' AND ...] ORDER BY <order> LIMIT n OFFSET k`. Pure.
     /// `condition` (trusted SQL, no user input) is ANDed to the equality filters.
-    static std::string indexQuery(const std::string& columns, const std::vector<std::pair<std::string, std::string>>& where,
+    static std::string indexQuery(const std::string& columns,
+                                  const std::vector<std::pair<std::string, std::string>>& where,
                                   const std::string& orderBy, std::size_t limit, std::size_t offset,
                                   const std::string& condition = {});
 
@@ -122,7 +123,8 @@ private:
     std::string revisedCondition();
     std::string collectionId(const std::string& tciaName);
     CollectionNames namesById();
-    std::vector<std::pair<std::string, std::string>> seriesWhere(const tcia::SeriesFilter& f, bool requireOne);
+    std::vector<std::pair<std::string, std::string>> seriesWhere(const tcia::SeriesFilter& f,
+                                                                 bool requireOne);
     std::vector<std::string> distinctValues(const std::string& column, const tcia::ValueFilter& f);
     SeriesLocation locate(const std::string& seriesInstanceUid);
     std::vector<S3Object> listSeries(const SeriesLocation& location, const CancelToken* cancel);
@@ -136,7 +138,7 @@ private:
     std::string pinFile_;
     std::mutex mutex_;
     std::string pinned_;
-    std::optional<int> refreshFrom_;  ///< the release a running refresh started from
+    std::optional<int> refreshFrom_;               ///< the release a running refresh started from
     std::map<std::string, std::string> nameToId_;  ///< upper-case TCIA name -> collection_id
     CollectionNames idToName_;
     std::map<std::string, CollectionInfo> infoByName_;  ///< licence URL and citation per TCIA name

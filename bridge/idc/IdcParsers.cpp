@@ -84,8 +84,8 @@ Poco::AutoPtr<Poco::XML::Document> parseXml(std::string_view xml) {
     try {
         return parser.parseMemory(xml.data(), xml.size());
     } catch (const Poco::Exception& e) {
-        throw BridgeError(ErrorCode::UpstreamBadResponse,
-                          "IDC bucket answered XML that does not parse (" + e.displayText() + "): " + excerpt(xml));
+        throw BridgeError(ErrorCode::UpstreamBadResponse, "IDC bucket answered XML that does not parse (" +
+                                                              e.displayText() + "): " + excerpt(xml));
     }
 }
 
@@ -147,8 +147,8 @@ std::string describeApiError(std::string_view body) {
 SqlPage parseSqlPage(std::string_view body) {
     Json::Value v;
     if (!parseJson(body, v) || !v.isObject())
-        throw BridgeError(ErrorCode::UpstreamBadResponse, "IDC /sql answered something that is not a JSON object: " +
-                                                              excerpt(body));
+        throw BridgeError(ErrorCode::UpstreamBadResponse,
+                          "IDC /sql answered something that is not a JSON object: " + excerpt(body));
     if (v["error"].isObject()) {
         const std::string code = textOf(v["error"]["code"]);
         const std::string what = "IDC /sql: " + describeApiError(body);
@@ -161,7 +161,8 @@ SqlPage parseSqlPage(std::string_view body) {
     const Json::Value& rows = v["rows"];
     if (rows.isNull()) return page;
     if (!rows.isArray())
-        throw BridgeError(ErrorCode::UpstreamBadResponse, "IDC /sql: `rows` is not an array: " + excerpt(body));
+        throw BridgeError(ErrorCode::UpstreamBadResponse,
+                          "IDC /sql: `rows` is not an array: " + excerpt(body));
     // Rows are objects {col: val}; a row given as an array is matched to `columns` by position.
     const Json::Value& columns = v["columns"];
     page.rows.reserve(rows.size());
@@ -186,16 +187,16 @@ SqlPage parseSqlPage(std::string_view body) {
 std::string parseIdcVersion(std::string_view body) {
     Json::Value v;
     if (!parseJson(body, v) || !v.isObject())
-        throw BridgeError(ErrorCode::UpstreamBadResponse, "IDC /version answered something that is not JSON: " +
-                                                              excerpt(body));
+        throw BridgeError(ErrorCode::UpstreamBadResponse,
+                          "IDC /version answered something that is not JSON: " + excerpt(body));
     return textOf(v["idc_version"]);
 }
 
 std::vector<std::pair<std::string, std::string>> parseCollectionList(std::string_view body) {
     Json::Value v;
     if (!parseJson(body, v))
-        throw BridgeError(ErrorCode::UpstreamBadResponse, "IDC /collections answered something that is not JSON: " +
-                                                              excerpt(body));
+        throw BridgeError(ErrorCode::UpstreamBadResponse,
+                          "IDC /collections answered something that is not JSON: " + excerpt(body));
     const Json::Value& list = v.isObject() && v["collections"].isArray() ? v["collections"] : v;
     std::vector<std::pair<std::string, std::string>> out;
     if (!list.isArray()) return out;
@@ -231,7 +232,8 @@ ListPage parseListObjects(std::string_view xml) {
             S3Object object;
             object.key = fields["Key"];
             object.etag = unquoteEtag(fields["ETag"]);
-            if (auto n = integerOf(trim(fields["Size"])); n && *n >= 0) object.size = static_cast<std::uint64_t>(*n);
+            if (auto n = integerOf(trim(fields["Size"])); n && *n >= 0)
+                object.size = static_cast<std::uint64_t>(*n);
             if (!object.key.empty()) page.objects.push_back(std::move(object));
         }
     }
@@ -255,8 +257,9 @@ std::optional<S3Error> parseS3Error(std::string_view xml) {
 }
 
 bool isMd5Etag(std::string_view etag) {
-    return etag.size() == 32 &&
-           std::all_of(etag.begin(), etag.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+    return etag.size() == 32 && std::all_of(etag.begin(), etag.end(), [](char c) {
+               return std::isxdigit(static_cast<unsigned char>(c));
+           });
 }
 
 bool isInstanceObject(const S3Object& object) {
@@ -272,9 +275,10 @@ std::string bucketObjectUrl(const std::string& templ, const std::string& bucket,
         if (bucket.empty())
             throw BridgeError(ErrorCode::UpstreamBadResponse, "IDC series has no aws_bucket for " + templ);
         for (char c : bucket)
-            if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
-                  c == '-' || c == '.'))
-                throw BridgeError(ErrorCode::UpstreamBadResponse, "IDC aws_bucket is not a bucket name: " + bucket);
+            if (!(std::islower(static_cast<unsigned char>(c)) ||
+                  std::isdigit(static_cast<unsigned char>(c)) || c == '-' || c == '.'))
+                throw BridgeError(ErrorCode::UpstreamBadResponse,
+                                  "IDC aws_bucket is not a bucket name: " + bucket);
         for (auto at = url.find(marker); at != std::string::npos; at = url.find(marker, at + bucket.size()))
             url.replace(at, marker.size(), bucket);
     }
@@ -295,8 +299,9 @@ std::string bucketObjectUrl(const std::string& templ, const std::string& bucket,
 
 std::string listObjectsUrl(const std::string& templ, const std::string& bucket, const std::string& prefix,
                            const std::string& continuationToken) {
-    std::string url = bucketObjectUrl(templ, bucket, "") + "?list-type=2&prefix=" +
-                      tcia::HttpTransport::encodeQueryValue(prefix) + "&max-keys=1000";
+    std::string url = bucketObjectUrl(templ, bucket, "") +
+                      "?list-type=2&prefix=" + tcia::HttpTransport::encodeQueryValue(prefix) +
+                      "&max-keys=1000";
     if (!continuationToken.empty())
         url += "&continuation-token=" + tcia::HttpTransport::encodeQueryValue(continuationToken);
     return url;
@@ -315,11 +320,13 @@ std::string collectionIdFromName(std::string_view tciaName) {
 
 std::string isoToDicomDate(std::string_view text) {
     auto digits = [](std::string_view s) {
-        return std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+        return std::all_of(s.begin(), s.end(),
+                           [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
     };
     if (text.size() >= 10 && text[4] == '-' && text[7] == '-' && digits(text.substr(0, 4)) &&
         digits(text.substr(5, 2)) && digits(text.substr(8, 2)))
-        return std::string(text.substr(0, 4)) + std::string(text.substr(5, 2)) + std::string(text.substr(8, 2));
+        return std::string(text.substr(0, 4)) + std::string(text.substr(5, 2)) +
+               std::string(text.substr(8, 2));
     if (text.size() == 8 && digits(text)) return std::string(text);
     return "";
 }
@@ -418,7 +425,8 @@ CollectionInfo collectionInfoFromRow(const SqlRow& row) {
     if (info.licenseShortName.empty()) info.licenseShortName = column(row, "license_short_name");
     std::string upper = info.licenseShortName;
     for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    info.nonCommercial = upper.find("BY-NC") != std::string::npos || upper.find("NON-COMMERCIAL") != std::string::npos;
+    info.nonCommercial =
+        upper.find("BY-NC") != std::string::npos || upper.find("NON-COMMERCIAL") != std::string::npos;
     return info;
 }
 

@@ -65,7 +65,7 @@ struct ListPage {
 ListPage parseListObjects(std::string_view xml);
 
 struct S3Error {
-    std::string code;     ///< "NoSuchKey", "SlowDown", "InvalidRange", ...
+    std::string code;  ///< "NoSuchKey", "SlowDown", "InvalidRange", ...
     std::string message;
 };
 /// An S3 `<Error>` document; nullopt when the body is not one.
@@ -106,8 +106,8 @@ tcia::PatientRecord patientFromRow(const SqlRow& row, const CollectionNames& nam
 
 /// Licence and citation of one collection, from collections_index (for the landing page).
 struct CollectionInfo {
-    std::string name;          ///< collection_name (TCIA's)
-    std::string id;            ///< collection_id
+    std::string name;  ///< collection_name (TCIA's)
+    std::string id;    ///< collection_id
     std::string licenseShortName;
     std::string licenseUrl;
     std::string citation;

@@ -138,7 +138,8 @@ std::set<std::string> sopsIn(const std::string& dir) {
         if (!e.is_regular_file()) continue;
         std::ifstream in(e.path(), std::ios::binary);
         std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), {});
-        if (auto uids = tcia::InstanceMetaReader::read(bytes.data(), bytes.size())) out.insert(uids->sopInstanceUid);
+        if (auto uids = tcia::InstanceMetaReader::read(bytes.data(), bytes.size()))
+            out.insert(uids->sopInstanceUid);
     }
     return out;
 }
@@ -158,8 +159,8 @@ BOOST_AUTO_TEST_CASE(dimse_and_dicomweb_answer_from_idc) {
     TempDir dir;
     const unsigned short storePort = freePort();
     fs::create_directories(dir.path() + "/store");
-    const int storePid = spawnProcess({"/usr/bin/storescp", "-aet", "STORE", "-od", dir.path() + "/store",
-                                       std::to_string(storePort)});
+    const int storePid = spawnProcess(
+        {"/usr/bin/storescp", "-aet", "STORE", "-od", dir.path() + "/store", std::to_string(storePort)});
     struct StopStore {
         int pid;
         ~StopStore() { stopProcess(pid); }
@@ -179,8 +180,9 @@ BOOST_AUTO_TEST_CASE(dimse_and_dicomweb_answer_from_idc) {
     f.collection = "TCGA-DEMO-CT";
     auto nbiaSeries = nbia.series(f);
     BOOST_REQUIRE(!nbiaSeries.empty());
-    std::sort(nbiaSeries.begin(), nbiaSeries.end(),
-              [](const auto& a, const auto& b) { return a.imageCount.value_or(0) > b.imageCount.value_or(0); });
+    std::sort(nbiaSeries.begin(), nbiaSeries.end(), [](const auto& a, const auto& b) {
+        return a.imageCount.value_or(0) > b.imageCount.value_or(0);
+    });
     const auto target = nbiaSeries.front();
     const auto expectedSops = [&] {
         auto v = nbia.sopInstanceUids(target.seriesInstanceUid);
@@ -205,24 +207,29 @@ BOOST_AUTO_TEST_CASE(dimse_and_dicomweb_answer_from_idc) {
 
     const std::string peer = " 127.0.0.1 " + std::to_string(bridge.dimse->port());
     // C-MOVE to storescp
-    BOOST_TEST(run("movescu -S -aet PACS -aec TCIA -aem STORE -k QueryRetrieveLevel=SERIES -k StudyInstanceUID=" +
-                   target.studyInstanceUid + " -k SeriesInstanceUID=" + target.seriesInstanceUid + peer) == 0);
+    BOOST_TEST(
+        run("movescu -S -aet PACS -aec TCIA -aem STORE -k QueryRetrieveLevel=SERIES -k StudyInstanceUID=" +
+            target.studyInstanceUid + " -k SeriesInstanceUID=" + target.seriesInstanceUid + peer) == 0);
     BOOST_TEST(eventually([&] { return sopsIn(dir.path() + "/store") == expectedSops; }, 60s));
 
     // C-GET
     const std::string getDir = dir.path() + "/get";
     fs::create_directories(getDir);
-    BOOST_TEST(run("getscu -S -aet PACS -aec TCIA -od " + getDir + " -k QueryRetrieveLevel=SERIES -k StudyInstanceUID=" +
-                   target.studyInstanceUid + " -k SeriesInstanceUID=" + target.seriesInstanceUid + peer) == 0);
+    BOOST_TEST(run("getscu -S -aet PACS -aec TCIA -od " + getDir +
+                   " -k QueryRetrieveLevel=SERIES -k StudyInstanceUID=" + target.studyInstanceUid +
+                   " -k SeriesInstanceUID=" + target.seriesInstanceUid + peer) == 0);
     BOOST_TEST(sopsIn(getDir) == expectedSops);
 
     // WADO-RS of another series (a fresh download through the bucket, not the cache).
     const auto& other = nbiaSeries.back();
-    auto wado = bridge.get("/dicom-web/studies/" + other.studyInstanceUid + "/series/" + other.seriesInstanceUid,
-                           {{"Accept", "multipart/related; type=\"application/dicom\""}});
+    auto wado =
+        bridge.get("/dicom-web/studies/" + other.studyInstanceUid + "/series/" + other.seriesInstanceUid,
+                   {{"Accept", "multipart/related; type=\"application/dicom\""}});
     BOOST_REQUIRE_EQUAL(wado.status, 200);
     std::size_t parts = 0;
-    for (std::size_t at = wado.body.find("DICM"); at != std::string::npos; at = wado.body.find("DICM", at + 4)) ++parts;
+    for (std::size_t at = wado.body.find("DICM"); at != std::string::npos;
+         at = wado.body.find("DICM", at + 4))
+        ++parts;
     BOOST_TEST(parts == std::size_t(other.imageCount.value_or(0)));
     BOOST_TEST(endpointCount(emulator, "getImage") == 0, "no instance came from NBIA");
 

@@ -3,9 +3,8 @@
 // collections, series and SOP Instance UIDs must come out of both sources. Faults: S3 503
 // SlowDown retried, an object whose bytes no longer match its ETag rejected, a listing shorter
 // than the expected count failing the count check.
-#include <boost/test/unit_test.hpp>
-
 #include <algorithm>
+#include <boost/test/unit_test.hpp>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -115,17 +114,18 @@ BOOST_AUTO_TEST_CASE(metadata_matches_the_nbia_face_of_the_same_data) {
             std::size_t batches = 0;
             std::map<std::string, int> folded;
             CancelToken cancel;
-            client.studyBatches(tcia::StudyFilter{n, "", ""}, 2,
-                                [&](std::vector<tcia::StudyRecord>&& rows) {
-                                    ++batches;
-                                    BOOST_TEST(rows.size() <= 2u);
-                                    for (const auto& st : rows) {
-                                        BOOST_TEST(folded.count(st.studyInstanceUid) == 0u, "study listed twice");
-                                        folded[st.studyInstanceUid] = st.seriesCount.value_or(-1);
-                                        BOOST_TEST(st.collection == n);
-                                    }
-                                },
-                                cancel);
+            client.studyBatches(
+                tcia::StudyFilter{n, "", ""}, 2,
+                [&](std::vector<tcia::StudyRecord>&& rows) {
+                    ++batches;
+                    BOOST_TEST(rows.size() <= 2u);
+                    for (const auto& st : rows) {
+                        BOOST_TEST(folded.count(st.studyInstanceUid) == 0u, "study listed twice");
+                        folded[st.studyInstanceUid] = st.seriesCount.value_or(-1);
+                        BOOST_TEST(st.collection == n);
+                    }
+                },
+                cancel);
             BOOST_TEST(folded == seriesPerStudy);
             BOOST_TEST(batches >= 1u);
         }
@@ -185,7 +185,8 @@ BOOST_AUTO_TEST_CASE(s3_slowdown_is_retried) {
     // A lasting SlowDown fails as upstream-unavailable after the retries.
     replaceFaults(emulator, "GetObject:503:1000");
     idc::IdcClient other(faultRetrySettings(emulator), idcSettings(emulator));
-    BOOST_TEST(int(codeOf([&] { download(other, series.seriesInstanceUid); })) == int(ErrorCode::UpstreamUnavailable));
+    BOOST_TEST(int(codeOf([&] { download(other, series.seriesInstanceUid); })) ==
+               int(ErrorCode::UpstreamUnavailable));
     replaceFaults(emulator, "");
 }
 
@@ -218,15 +219,16 @@ BOOST_AUTO_TEST_CASE(an_object_that_differs_from_its_etag_is_rejected) {
         std::ifstream in(victim, std::ios::binary);
         victimBytes.assign(std::istreambuf_iterator<char>(in), {});
     }
-    const auto victimUids =
-        tcia::InstanceMetaReader::read(reinterpret_cast<const std::uint8_t*>(victimBytes.data()), victimBytes.size());
+    const auto victimUids = tcia::InstanceMetaReader::read(
+        reinterpret_cast<const std::uint8_t*>(victimBytes.data()), victimBytes.size());
     BOOST_REQUIRE(victimUids.has_value());
 
     std::vector<std::string> delivered;
     CancelToken cancel;
     const auto code = codeOf([&] {
-        client.downloadSeries(series.seriesInstanceUid, {},
-                              [&](tcia::DownloadedInstance&& i) { delivered.push_back(i.sopInstanceUid); }, cancel);
+        client.downloadSeries(
+            series.seriesInstanceUid, {},
+            [&](tcia::DownloadedInstance&& i) { delivered.push_back(i.sopInstanceUid); }, cancel);
     });
     BOOST_TEST(int(code) == int(ErrorCode::UpstreamBadResponse));
     BOOST_TEST(std::count(delivered.begin(), delivered.end(), victimUids->sopInstanceUid) == 0,
@@ -235,7 +237,8 @@ BOOST_AUTO_TEST_CASE(an_object_that_differs_from_its_etag_is_rejected) {
     TciaSettings lax = faultRetrySettings(emulator);
     lax.verifyMd5 = false;
     idc::IdcClient trusting(lax, idcSettings(emulator));
-    BOOST_TEST(download(trusting, series.seriesInstanceUid).sops.size() == std::size_t(series.imageCount.value_or(0)));
+    BOOST_TEST(download(trusting, series.seriesInstanceUid).sops.size() ==
+               std::size_t(series.imageCount.value_or(0)));
 }
 
 BOOST_AUTO_TEST_CASE(a_listing_shorter_than_the_expected_count_fails) {
@@ -250,8 +253,8 @@ BOOST_AUTO_TEST_CASE(a_listing_shorter_than_the_expected_count_fails) {
     std::size_t delivered = 0;
     CancelToken cancel;
     const auto code = codeOf([&] {
-        client.downloadSeries(series.seriesInstanceUid, options, [&](tcia::DownloadedInstance&&) { ++delivered; },
-                              cancel);
+        client.downloadSeries(
+            series.seriesInstanceUid, options, [&](tcia::DownloadedInstance&&) { ++delivered; }, cancel);
     });
     BOOST_TEST(int(code) == int(ErrorCode::UpstreamBadResponse));
     BOOST_TEST(delivered == 0u, "nothing fetched from a short listing");

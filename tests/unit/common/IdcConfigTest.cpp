@@ -54,7 +54,8 @@ BOOST_AUTO_TEST_CASE(each_error_names_its_key) {
         {R"({"idc": {"maxHeaderBytes": 100}})", "config.idc.maxHeaderBytes: must be between"},
         {R"({"idc": {"bucket": "x"}})", "config.idc.bucket: unknown key"},
         {R"({"source": "idc", "idc": {"apiUrl": "ftp://x/v3"}})", "config.idc.apiUrl: must be an http"},
-        {R"({"source": "idc", "idc": {"bucketUrl": "s3://{bucket}"}})", "config.idc.bucketUrl: must be an http"},
+        {R"({"source": "idc", "idc": {"bucketUrl": "s3://{bucket}"}})",
+         "config.idc.bucketUrl: must be an http"},
     };
     for (const auto& [json, expected] : cases) {
         const std::string error = errorOf(json);

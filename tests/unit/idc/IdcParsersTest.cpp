@@ -33,10 +33,11 @@ BOOST_AUTO_TEST_CASE(sql_literals_are_quoted) {
 }
 
 BOOST_AUTO_TEST_CASE(index_query_is_built_with_quoted_filters) {
-    BOOST_TEST(IdcClient::indexQuery("a, b", {{"collection_id", "it's"}, {"PatientID", ""}, {"Modality", "CT"}},
-                                     "SeriesInstanceUID", 10000, 20000) ==
-               "SELECT a, b FROM index WHERE collection_id = 'it''s' AND Modality = 'CT' ORDER BY SeriesInstanceUID "
-               "LIMIT 10000 OFFSET 20000");
+    BOOST_TEST(
+        IdcClient::indexQuery("a, b", {{"collection_id", "it's"}, {"PatientID", ""}, {"Modality", "CT"}},
+                              "SeriesInstanceUID", 10000, 20000) ==
+        "SELECT a, b FROM index WHERE collection_id = 'it''s' AND Modality = 'CT' ORDER BY SeriesInstanceUID "
+        "LIMIT 10000 OFFSET 20000");
     BOOST_TEST(IdcClient::indexQuery("*", {}, "", 1, 0) == "SELECT * FROM index LIMIT 1 OFFSET 0");
 }
 
@@ -79,7 +80,8 @@ BOOST_AUTO_TEST_CASE(sql_page_rows_tolerate_nulls_missing_and_extra_fields) {
 BOOST_AUTO_TEST_CASE(sql_errors_map_to_the_error_vocabulary) {
     BOOST_TEST(codeOf([] { parseSqlPage(R"({"error":{"code":"query_timeout","message":"30 s"}})"); }) ==
                code(ErrorCode::UpstreamTimeout));
-    BOOST_TEST(codeOf([] { parseSqlPage(R"({"error":{"code":"not_found","message":"x"}})"); }) == code(ErrorCode::NotFound));
+    BOOST_TEST(codeOf([] { parseSqlPage(R"({"error":{"code":"not_found","message":"x"}})"); }) ==
+               code(ErrorCode::NotFound));
     BOOST_TEST(codeOf([] { parseSqlPage(R"({"error":{"code":"invalid_query","message":"x"}})"); }) ==
                code(ErrorCode::UpstreamBadResponse));
     BOOST_TEST(codeOf([] { parseSqlPage("<html>502</html>"); }) == code(ErrorCode::UpstreamBadResponse));
@@ -90,7 +92,8 @@ BOOST_AUTO_TEST_CASE(sql_errors_map_to_the_error_vocabulary) {
 }
 
 BOOST_AUTO_TEST_CASE(version_and_collection_list) {
-    BOOST_TEST(parseIdcVersion(R"({"idc_version":"v24","idc_index_data_version":"24.2.2","build":null})") == "v24");
+    BOOST_TEST(parseIdcVersion(R"({"idc_version":"v24","idc_index_data_version":"24.2.2","build":null})") ==
+               "v24");
     BOOST_TEST(parseIdcVersion(R"({})") == "");
     auto list = parseCollectionList(
         R"([{"collection_id":"tcga_luad","collection_name":"TCGA-LUAD","species":"Human"},{"collection_name":"x"},
@@ -130,8 +133,9 @@ BOOST_AUTO_TEST_CASE(list_objects_in_any_order_with_escaped_etags_and_zero_byte_
     BOOST_TEST(!last.truncated);
     BOOST_TEST(last.objects.empty());
     // Truncated without a token would loop for ever: refused.
-    BOOST_TEST(codeOf([] { parseListObjects("<ListBucketResult><IsTruncated>true</IsTruncated></ListBucketResult>"); }) ==
-               code(ErrorCode::UpstreamBadResponse));
+    BOOST_TEST(codeOf([] {
+                   parseListObjects("<ListBucketResult><IsTruncated>true</IsTruncated></ListBucketResult>");
+               }) == code(ErrorCode::UpstreamBadResponse));
     BOOST_TEST(codeOf([] { parseListObjects("not xml"); }) == code(ErrorCode::UpstreamBadResponse));
     BOOST_TEST(codeOf([] {
                    parseListObjects("<Error><Code>NoSuchBucket</Code><Message>gone</Message></Error>");
@@ -140,7 +144,8 @@ BOOST_AUTO_TEST_CASE(list_objects_in_any_order_with_escaped_etags_and_zero_byte_
 
 BOOST_AUTO_TEST_CASE(s3_errors) {
     auto e = parseS3Error(
-        "<?xml version=\"1.0\"?><Error><Message>Please reduce your request rate.</Message><Code>SlowDown</Code>"
+        "<?xml version=\"1.0\"?><Error><Message>Please reduce your request "
+        "rate.</Message><Code>SlowDown</Code>"
         "<RequestId>1</RequestId></Error>");
     BOOST_REQUIRE(e.has_value());
     BOOST_TEST(e->code == "SlowDown");
@@ -168,7 +173,8 @@ BOOST_AUTO_TEST_CASE(bucket_url_template) {
                "http://h/s3/b/?list-type=2&prefix=u1%2F&max-keys=1000");
     BOOST_TEST(listObjectsUrl("http://h/s3/{bucket}", "b", "u1/", "a/b+c=") ==
                "http://h/s3/b/?list-type=2&prefix=u1%2F&max-keys=1000&continuation-token=a%2Fb%2Bc%3D");
-    BOOST_TEST(codeOf([] { bucketObjectUrl("https://{bucket}.x", "", "k"); }) == code(ErrorCode::UpstreamBadResponse));
+    BOOST_TEST(codeOf([] { bucketObjectUrl("https://{bucket}.x", "", "k"); }) ==
+               code(ErrorCode::UpstreamBadResponse));
     BOOST_TEST(codeOf([] { bucketObjectUrl("https://{bucket}.x", "evil.com/x?", "k"); }) ==
                code(ErrorCode::UpstreamBadResponse));
 }
@@ -177,8 +183,11 @@ BOOST_AUTO_TEST_CASE(collection_ids_and_dates) {
     const struct {
         const char* name;
         const char* id;
-    } cases[] = {{"TCGA-LUAD", "tcga_luad"}, {"CPTAC-SAR", "cptac_sar"}, {"LIDC-IDRI", "lidc_idri"},
-                 {"Head Neck PET", "head_neck_pet"}, {"nlst", "nlst"}};
+    } cases[] = {{"TCGA-LUAD", "tcga_luad"},
+                 {"CPTAC-SAR", "cptac_sar"},
+                 {"LIDC-IDRI", "lidc_idri"},
+                 {"Head Neck PET", "head_neck_pet"},
+                 {"nlst", "nlst"}};
     for (const auto& c : cases) BOOST_TEST(collectionIdFromName(c.name) == c.id);
     BOOST_TEST(isoToDicomDate("2000-01-02") == "20000102");
     BOOST_TEST(isoToDicomDate("2000-01-02T00:00:00") == "20000102");
