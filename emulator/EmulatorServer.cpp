@@ -39,6 +39,7 @@ EmulatorServer::EmulatorServer(std::shared_ptr<const DataIndex> index, const Ser
     idcOptions.idcVersion = options.idcVersion;
     idcOptions.indexDataVersion = options.idcIndexDataVersion;
     idcOptions.sqlTimeoutMs = options.idcSqlTimeoutMs;
+    idcOptions.includeSynthetic = options.idcSynthetic;
     state_->idc = std::make_unique<idc::IdcService>(std::make_shared<idc::IdcCatalog>(*index, idcOptions));
     for (const auto& spec : options.faults) state_->faults.add(FaultPlan::parse(spec));
 }

@@ -39,6 +39,7 @@ struct ServerOptions {
     std::string idcVersion = "v24";
     std::string idcIndexDataVersion = "24.2.2";
     int idcSqlTimeoutMs = 30000;
+    bool idcSynthetic = false;  ///< synthetic series in /v3/sql too (IdcCatalog::Options)
 };
 
 /// Shared state of the request handlers. Thread-safe members.

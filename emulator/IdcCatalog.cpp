@@ -1,15 +1,10 @@
 #include "emulator/IdcCatalog.h"
 
-#include "emulator/IdcNames.h"
-#include "emulator/IdcSql.h"
-
-#include <dcmtk/config/osconfig.h>
-#include <dcmtk/dcmdata/dcuid.h>
-
 #include <Poco/DigestEngine.h>
 #include <Poco/MD5Engine.h>
 #include <Poco/String.h>
-
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dcuid.h>
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -20,6 +15,9 @@
 #include <set>
 #include <stdexcept>
 #include <tuple>
+
+#include "emulator/IdcNames.h"
+#include "emulator/IdcSql.h"
 
 namespace emulator::idc {
 
@@ -114,8 +112,10 @@ void exec(sqlite3* db, const std::string& sql) {
 }
 
 void bindText(sqlite3_stmt* st, int i, const std::string& v) {
-    if (v.empty()) sqlite3_bind_null(st, i);
-    else sqlite3_bind_text(st, i, v.c_str(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    if (v.empty())
+        sqlite3_bind_null(st, i);
+    else
+        sqlite3_bind_text(st, i, v.c_str(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
 }
 
 }  // namespace
@@ -124,11 +124,21 @@ std::string jsonQuote(const std::string& s) {
     std::string out = "\"";
     for (unsigned char c : s) {
         switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
             default:
                 if (c < 0x20) {
                     char buf[8];
@@ -150,6 +160,70 @@ std::string jsonNumber(double v) {
     return s;
 }
 
+namespace {
+// The idc_index columns of one series, all but instanceCount and series_size_MB.
+IndexRow baseRow(const SeriesRecord& r, const std::string& licenseUri, const std::string& licenseName,
+                 const std::string& doi, bool headScans, int version) {
+    IndexRow row;
+    row.collection_id = collectionId(r.collection);
+    row.PatientID = r.patientId;
+    row.SeriesInstanceUID = r.seriesUid;
+    row.StudyInstanceUID = r.studyUid;
+    row.source_DOI = bareDoi(doi);
+    row.PatientAge = r.patientAge;
+    row.PatientSex = r.patientSex;
+    row.StudyDate = isoDate(r.studyDate);
+    row.StudyDescription = r.studyDescription;
+    row.BodyPartExamined = r.bodyPart;
+    row.Modality = r.modality;
+    row.SOPClassUID = r.sopClassUid;
+    // dcmFindNameOfUID scans DCMTK's table: remember the few SOP classes (1,000,000 synthetic rows).
+    static thread_local std::map<std::string, std::string> names;
+    auto known = names.find(r.sopClassUid);
+    if (known == names.end()) {
+        const char* name = dcmFindNameOfUID(r.sopClassUid.c_str(), nullptr);
+        known = names.emplace(r.sopClassUid, name ? spacedName(name) : std::string()).first;
+    }
+    row.sop_class_name = known->second;
+    row.Manufacturer = r.manufacturer;
+    row.ManufacturerModelName = r.manufacturerModelName;
+    row.SeriesDate = isoDate(r.seriesDate);
+    row.SeriesDescription = r.seriesDescription;
+    if (r.seriesNumber) row.SeriesNumber = std::to_string(*r.seriesNumber);
+    row.license_short_name = licenseShortName(licenseUri, licenseName);
+    row.aws_bucket = awsBucket(isNonCommercial(row.license_short_name), headScans);
+    row.crdc_series_uuid = crdcUuid("series", r.seriesUid);
+    row.series_aws_url = "s3://" + row.aws_bucket + "/" + row.crdc_series_uuid + "/*";
+    row.series_init_idc_version = version;
+    row.series_revised_idc_version = version;
+    return row;
+}
+
+// Binds one row to INSERT INTO "index" VALUES(?,NULL,?...) and runs it.
+void insertRow(sqlite3_stmt* st, const IndexRow& r) {
+    int i = 1;
+    for (const std::string* s :
+         {&r.collection_id, &r.PatientID, &r.SeriesInstanceUID, &r.StudyInstanceUID, &r.source_DOI,
+          &r.PatientAge, &r.PatientSex, &r.StudyDate, &r.StudyDescription, &r.BodyPartExamined, &r.Modality,
+          &r.SOPClassUID, &r.sop_class_name, &r.Manufacturer, &r.ManufacturerModelName, &r.SeriesDate,
+          &r.SeriesDescription, &r.SeriesNumber})
+        bindText(st, i++, *s);
+    sqlite3_bind_int64(st, i++, r.instanceCount);
+    bindText(st, i++, r.license_short_name);
+    sqlite3_bind_int64(st, i++, r.series_init_idc_version);
+    sqlite3_bind_int64(st, i++, r.series_revised_idc_version);
+    bindText(st, i++, r.aws_bucket);
+    bindText(st, i++, r.crdc_series_uuid);
+    bindText(st, i++, r.series_aws_url);
+    sqlite3_bind_double(st, i++, r.series_size_MB);
+    if (sqlite3_step(st) != SQLITE_DONE) throw std::runtime_error("IDC index: insert failed");
+    sqlite3_reset(st);
+}
+
+const char* const kInsertIndex =
+    "INSERT INTO \"index\" VALUES(?,NULL,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+}  // namespace
+
 IdcCatalog::IdcCatalog(const DataIndex& data, Options options) : options_(std::move(options)) {
     const int version = versionNumber(options_.idcVersion);
     // Collections: public ones only (IDC mirrors TCIA's public collections, API.md 4).
@@ -158,42 +232,20 @@ IdcCatalog::IdcCatalog(const DataIndex& data, Options options) : options_(std::m
         if (!c.restricted) byName[c.name] = &c;
     std::map<std::string, bool> headScans;
     std::vector<SeriesRecord> series;
-    data.forEachSeries(SeriesHint{}, [&](const SeriesRecord& r) {
+    data.forEachStoredSeries([&](const SeriesRecord& r) {  // synthetic series have no bytes: not in IDC
         if (r.restricted || r.synthetic || !byName.count(r.collection)) return;
         if (data.instances(r.seriesUid).empty()) return;
         series.push_back(r);
         const std::string part = Poco::toUpper(r.bodyPart);
-        if (part == "HEAD" || part == "BRAIN" || part == "HEADNECK" || part == "HEAD AND NECK") headScans[r.collection] = true;
+        if (part == "HEAD" || part == "BRAIN" || part == "HEADNECK" || part == "HEAD AND NECK")
+            headScans[r.collection] = true;
     });
 
     std::map<std::string, std::set<std::string>> patients, locations;
     for (const auto& r : series) {
         const CollectionInfo& c = *byName.at(r.collection);
-        IndexRow row;
-        row.collection_id = collectionId(r.collection);
-        row.PatientID = r.patientId;
-        row.SeriesInstanceUID = r.seriesUid;
-        row.StudyInstanceUID = r.studyUid;
-        row.source_DOI = bareDoi(c.doi);
-        row.PatientAge = r.patientAge;
-        row.PatientSex = r.patientSex;
-        row.StudyDate = isoDate(r.studyDate);
-        row.StudyDescription = r.studyDescription;
-        row.BodyPartExamined = r.bodyPart;
-        row.Modality = r.modality;
-        row.SOPClassUID = r.sopClassUid;
-        if (const char* name = dcmFindNameOfUID(r.sopClassUid.c_str(), nullptr)) row.sop_class_name = spacedName(name);
-        row.Manufacturer = r.manufacturer;
-        row.ManufacturerModelName = r.manufacturerModelName;
-        row.SeriesDate = isoDate(r.seriesDate);
-        row.SeriesDescription = r.seriesDescription;
-        if (r.seriesNumber) row.SeriesNumber = std::to_string(*r.seriesNumber);
-        row.license_short_name = licenseShortName(c.licenseUri, c.licenseName);
-        row.aws_bucket = awsBucket(isNonCommercial(row.license_short_name), headScans.count(r.collection) > 0);
-        row.crdc_series_uuid = crdcUuid("series", r.seriesUid);
-        row.series_aws_url = "s3://" + row.aws_bucket + "/" + row.crdc_series_uuid + "/*";
-        row.series_init_idc_version = version;
-        row.series_revised_idc_version = version;
+        IndexRow row =
+            baseRow(r, c.licenseUri, c.licenseName, c.doi, headScans.count(r.collection) > 0, version);
         const auto& files = data.instances(r.seriesUid);
         row.instanceCount = static_cast<std::int64_t>(files.size());
         std::int64_t bytes = 0;
@@ -232,7 +284,8 @@ IdcCatalog::IdcCatalog(const DataIndex& data, Options options) : options_(std::m
         marker.key = row->crdc_series_uuid + "/";
         marker.etag = kEmptyMd5;
         const auto& objects = buckets_[row->aws_bucket];
-        marker.lastModified = objects.empty() ? "2024-03-29T16:12:02.000Z" : objects.begin()->second.lastModified;
+        marker.lastModified =
+            objects.empty() ? "2024-03-29T16:12:02.000Z" : objects.begin()->second.lastModified;
         buckets_[row->aws_bucket][marker.key] = marker;
     }
     // The largest object (first in bucket/key order on ties) carries a two-part multipart ETag.
@@ -256,14 +309,66 @@ IdcCatalog::IdcCatalog(const DataIndex& data, Options options) : options_(std::m
         row.license_short_name = licenseShortName(c.licenseUri, c.licenseName);
         row.citation = c.name + " (emulated collection). The Cancer Imaging Archive. " + row.source_url;
         row.description = "<p>" + c.name + ": de-identified images generated by tcia-emulator.</p>";
-        for (const auto& l : locations[id]) row.tumor_locations += (row.tumor_locations.empty() ? "" : ", ") + l;
+        for (const auto& l : locations[id])
+            row.tumor_locations += (row.tumor_locations.empty() ? "" : ", ") + l;
         row.subjects = static_cast<std::int64_t>(patients[id].size());
         row.aws_bucket = awsBucket(isNonCommercial(row.license_short_name), headScans.count(c.name) > 0);
         collections_.push_back(row);
     }
-    std::sort(collections_.begin(), collections_.end(),
-              [](const CollectionRow& a, const CollectionRow& b) { return a.collection_id < b.collection_id; });
+    std::sort(collections_.begin(), collections_.end(), [](const CollectionRow& a, const CollectionRow& b) {
+        return a.collection_id < b.collection_id;
+    });
     buildDatabase();
+    if (options_.includeSynthetic) loadSynthetic(data, version);
+    sqlite3_create_function(db_, "any_value", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr, nullptr,
+                            anyValueStep, anyValueFinal);
+    sqlite3_set_authorizer(db_, readOnlyAuthorizer, nullptr);  // from now on: reads only
+}
+
+void IdcCatalog::loadSynthetic(const DataIndex& data, int version) {
+    exec(db_, "BEGIN");
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db_, kInsertIndex, -1, &st, nullptr);
+    struct Coll {
+        std::string name, licenseUri, licenseName, doi;
+        std::set<std::string> patients;
+    };
+    std::map<std::string, Coll> colls;
+    data.forEachSeries(SeriesHint{}, [&](const SeriesRecord& r) {
+        if (!r.synthetic) return;
+        IndexRow row = baseRow(r, r.licenseUri, r.licenseName, r.doi, false, version);
+        row.instanceCount = r.imageCount;
+        row.series_size_MB = static_cast<double>(r.fileSize) / 1e6;
+        insertRow(st, row);
+        auto& c = colls[row.collection_id];
+        if (c.name.empty()) c = {r.collection, r.licenseUri, r.licenseName, r.doi, {}};
+        c.patients.insert(r.patientId);
+    });
+    sqlite3_finalize(st);
+    sqlite3_prepare_v2(db_,
+                       "INSERT INTO collections_index VALUES(?,?,NULL,NULL,?,'Human','Complete',NULL,NULL,?)",
+                       -1, &st, nullptr);
+    for (const auto& [id, c] : colls) {
+        const std::string doi = bareDoi(c.doi);
+        const std::string sources =
+            "[{\"source_doi\":" + jsonQuote(doi) + ",\"source_url\":" + jsonQuote("https://doi.org/" + doi) +
+            ",\"license\":{\"license_url\":" + jsonQuote(c.licenseUri) +
+            ",\"license_long_name\":" + jsonQuote(c.licenseName) +
+            ",\"license_short_name\":" + jsonQuote(licenseShortName(c.licenseUri, c.licenseName)) +
+            "},\"citation\":null}]";
+        bindText(st, 1, c.name);
+        bindText(st, 2, id);
+        sqlite3_bind_int64(st, 3, static_cast<sqlite3_int64>(c.patients.size()));
+        bindText(st, 4, sources);
+        if (sqlite3_step(st) != SQLITE_DONE) throw std::runtime_error("IDC index: insert failed");
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    exec(db_, "COMMIT");
+    // Keyset and LIMIT/OFFSET harvests order by SeriesInstanceUID; study queries filter by collection.
+    exec(db_,
+         "CREATE INDEX index_series ON \"index\"(SeriesInstanceUID);"
+         "CREATE INDEX index_collection ON \"index\"(collection_id, PatientID, StudyInstanceUID)");
 }
 
 IdcCatalog::~IdcCatalog() {
@@ -271,52 +376,37 @@ IdcCatalog::~IdcCatalog() {
 }
 
 void IdcCatalog::buildDatabase() {
-    if (sqlite3_open_v2(":memory:", &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr) !=
-        SQLITE_OK)
+    if (sqlite3_open_v2(":memory:", &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        nullptr) != SQLITE_OK)
         throw std::runtime_error("IDC index: cannot open SQLite");
-    exec(db_,
-         "CREATE TABLE \"index\"(collection_id TEXT, analysis_result_id TEXT, PatientID TEXT, SeriesInstanceUID TEXT,"
-         " StudyInstanceUID TEXT, source_DOI TEXT, PatientAge TEXT, PatientSex TEXT, StudyDate TEXT,"
-         " StudyDescription TEXT, BodyPartExamined TEXT, Modality TEXT, SOPClassUID TEXT, sop_class_name TEXT,"
-         " Manufacturer TEXT, ManufacturerModelName TEXT, SeriesDate TEXT, SeriesDescription TEXT, SeriesNumber TEXT,"
-         " instanceCount INTEGER, license_short_name TEXT, series_init_idc_version INTEGER,"
-         " series_revised_idc_version INTEGER, aws_bucket TEXT, crdc_series_uuid TEXT, series_aws_url TEXT,"
-         " series_size_MB REAL);"
-         "CREATE TABLE collections_index(collection_name TEXT, collection_id TEXT, cancer_types TEXT,"
-         " tumor_locations TEXT, subjects INTEGER, species TEXT, status TEXT, description TEXT,"
-         " supporting_data TEXT, sources JSON);");
+    exec(
+        db_,
+        "CREATE TABLE \"index\"(collection_id TEXT, analysis_result_id TEXT, PatientID TEXT, "
+        "SeriesInstanceUID TEXT,"
+        " StudyInstanceUID TEXT, source_DOI TEXT, PatientAge TEXT, PatientSex TEXT, StudyDate TEXT,"
+        " StudyDescription TEXT, BodyPartExamined TEXT, Modality TEXT, SOPClassUID TEXT, sop_class_name TEXT,"
+        " Manufacturer TEXT, ManufacturerModelName TEXT, SeriesDate TEXT, SeriesDescription TEXT, "
+        "SeriesNumber TEXT,"
+        " instanceCount INTEGER, license_short_name TEXT, series_init_idc_version INTEGER,"
+        " series_revised_idc_version INTEGER, aws_bucket TEXT, crdc_series_uuid TEXT, series_aws_url TEXT,"
+        " series_size_MB REAL);"
+        "CREATE TABLE collections_index(collection_name TEXT, collection_id TEXT, cancer_types TEXT,"
+        " tumor_locations TEXT, subjects INTEGER, species TEXT, status TEXT, description TEXT,"
+        " supporting_data TEXT, sources JSON);");
     exec(db_, "BEGIN");
     sqlite3_stmt* st = nullptr;
-    sqlite3_prepare_v2(db_, "INSERT INTO \"index\" VALUES(?,NULL,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1,
-                       &st, nullptr);
-    for (const auto& r : rows_) {
-        int i = 1;
-        for (const std::string* s :
-             {&r.collection_id, &r.PatientID, &r.SeriesInstanceUID, &r.StudyInstanceUID, &r.source_DOI, &r.PatientAge,
-              &r.PatientSex, &r.StudyDate, &r.StudyDescription, &r.BodyPartExamined, &r.Modality, &r.SOPClassUID,
-              &r.sop_class_name, &r.Manufacturer, &r.ManufacturerModelName, &r.SeriesDate, &r.SeriesDescription,
-              &r.SeriesNumber})
-            bindText(st, i++, *s);
-        sqlite3_bind_int64(st, i++, r.instanceCount);
-        bindText(st, i++, r.license_short_name);
-        sqlite3_bind_int64(st, i++, r.series_init_idc_version);
-        sqlite3_bind_int64(st, i++, r.series_revised_idc_version);
-        bindText(st, i++, r.aws_bucket);
-        bindText(st, i++, r.crdc_series_uuid);
-        bindText(st, i++, r.series_aws_url);
-        sqlite3_bind_double(st, i++, r.series_size_MB);
-        if (sqlite3_step(st) != SQLITE_DONE) throw std::runtime_error("IDC index: insert failed");
-        sqlite3_reset(st);
-    }
+    sqlite3_prepare_v2(db_, kInsertIndex, -1, &st, nullptr);
+    for (const auto& r : rows_) insertRow(st, r);
     sqlite3_finalize(st);
-    sqlite3_prepare_v2(db_, "INSERT INTO collections_index VALUES(?,?,NULL,?,?,'Human','Complete',?,NULL,?)", -1, &st,
-                       nullptr);
+    sqlite3_prepare_v2(db_, "INSERT INTO collections_index VALUES(?,?,NULL,?,?,'Human','Complete',?,NULL,?)",
+                       -1, &st, nullptr);
     for (const auto& c : collections_) {
-        const std::string sources = "[{\"source_doi\":" + jsonQuote(c.source_doi) + ",\"source_url\":" +
-                                    jsonQuote(c.source_url) + ",\"license\":{\"license_url\":" +
-                                    jsonQuote(c.license_url) + ",\"license_long_name\":" +
-                                    jsonQuote(c.license_long_name) + ",\"license_short_name\":" +
-                                    jsonQuote(c.license_short_name) + "},\"citation\":" + jsonQuote(c.citation) + "}]";
+        const std::string sources = "[{\"source_doi\":" + jsonQuote(c.source_doi) +
+                                    ",\"source_url\":" + jsonQuote(c.source_url) +
+                                    ",\"license\":{\"license_url\":" + jsonQuote(c.license_url) +
+                                    ",\"license_long_name\":" + jsonQuote(c.license_long_name) +
+                                    ",\"license_short_name\":" + jsonQuote(c.license_short_name) +
+                                    "},\"citation\":" + jsonQuote(c.citation) + "}]";
         bindText(st, 1, c.collection_name);
         bindText(st, 2, c.collection_id);
         bindText(st, 3, c.tumor_locations);
@@ -328,9 +418,6 @@ void IdcCatalog::buildDatabase() {
     }
     sqlite3_finalize(st);
     exec(db_, "COMMIT");
-    sqlite3_create_function(db_, "any_value", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr, nullptr, anyValueStep,
-                            anyValueFinal);
-    sqlite3_set_authorizer(db_, readOnlyAuthorizer, nullptr);
 }
 
 const CollectionRow* IdcCatalog::collection(const std::string& id) const {
@@ -369,7 +456,8 @@ SqlOutcome IdcCatalog::sql(const std::string& query, int maxRows) const {
     std::lock_guard<std::mutex> lock(sqlMutex_);
     sqlite3_stmt* st = nullptr;
     const char* tail = nullptr;
-    if (sqlite3_prepare_v2(db_, rewritten.c_str(), static_cast<int>(rewritten.size()), &st, &tail) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(db_, rewritten.c_str(), static_cast<int>(rewritten.size()), &st, &tail) !=
+        SQLITE_OK) {
         const std::string message = sqlite3_errmsg(db_);
         sqlite3_finalize(st);
         return fail(400, "invalid_query", message);
@@ -405,9 +493,15 @@ SqlOutcome IdcCatalog::sql(const std::string& query, int maxRows) const {
         for (int c = 0; c < columns; ++c) {
             body += (c ? "," : "") + names[static_cast<std::size_t>(c)] + ":";
             switch (sqlite3_column_type(st, c)) {
-                case SQLITE_NULL: body += "null"; break;
-                case SQLITE_INTEGER: body += std::to_string(sqlite3_column_int64(st, c)); break;
-                case SQLITE_FLOAT: body += jsonNumber(sqlite3_column_double(st, c)); break;
+                case SQLITE_NULL:
+                    body += "null";
+                    break;
+                case SQLITE_INTEGER:
+                    body += std::to_string(sqlite3_column_int64(st, c));
+                    break;
+                case SQLITE_FLOAT:
+                    body += jsonNumber(sqlite3_column_double(st, c));
+                    break;
                 default: {
                     const std::string text(reinterpret_cast<const char*>(sqlite3_column_text(st, c)),
                                            static_cast<std::size_t>(sqlite3_column_bytes(st, c)));
@@ -421,7 +515,8 @@ SqlOutcome IdcCatalog::sql(const std::string& query, int maxRows) const {
             sqlite3_progress_handler(db_, 0, nullptr, nullptr);
             sqlite3_finalize(st);
             return fail(413, "result_too_large",
-                        "Result exceeds " + std::to_string(options_.maxSqlBodyBytes) + " bytes; select fewer rows or columns");
+                        "Result exceeds " + std::to_string(options_.maxSqlBodyBytes) +
+                            " bytes; select fewer rows or columns");
         }
     }
     const bool timedOut = deadline.expired;
@@ -429,7 +524,8 @@ SqlOutcome IdcCatalog::sql(const std::string& query, int maxRows) const {
     sqlite3_progress_handler(db_, 0, nullptr, nullptr);
     sqlite3_finalize(st);
     if (timedOut)
-        return fail(504, "query_timeout", "Query exceeded " + std::to_string(options_.sqlTimeoutMs / 1000.0).substr(0, 6) + " s");
+        return fail(504, "query_timeout",
+                    "Query exceeded " + std::to_string(options_.sqlTimeoutMs / 1000.0).substr(0, 6) + " s");
     if (!error.empty()) return fail(400, "invalid_query", error);
     body += "],\"row_count\":" + std::to_string(count) + ",\"truncated\":" + (truncated ? "true" : "false") +
             ",\"max_rows\":" + std::to_string(maxRows) + "}";

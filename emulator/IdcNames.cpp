@@ -12,8 +12,10 @@ std::string collectionId(const std::string& tciaName) {
     std::string out;
     out.reserve(tciaName.size());
     for (char c : tciaName) {
-        if (c == '-' || c == ' ') out += '_';
-        else out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (c == '-' || c == ' ')
+            out += '_';
+        else
+            out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     }
     return out;
 }
@@ -67,7 +69,8 @@ std::string isoTimestamp(const std::string& ts) {
 }
 
 std::string bareDoi(const std::string& doiOrUrl) {
-    for (const std::string prefix : {"https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "http://dx.doi.org/"})
+    for (const std::string prefix :
+         {"https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "http://dx.doi.org/"})
         if (doiOrUrl.rfind(prefix, 0) == 0) return doiOrUrl.substr(prefix.size());
     return doiOrUrl;
 }

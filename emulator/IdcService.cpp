@@ -27,13 +27,14 @@ ApiResponse json(int status, std::string body) {
 std::string str(const std::string& s) { return s.empty() ? "null" : jsonQuote(s); }
 
 /// FastAPI/pydantic 422: {"detail":[{"type","loc":["body",...],"msg","input"}]}.
-ApiResponse unprocessable(const std::string& type, const std::vector<std::string>& loc, const std::string& msg,
-                          const std::string& inputJson = "null") {
+ApiResponse unprocessable(const std::string& type, const std::vector<std::string>& loc,
+                          const std::string& msg, const std::string& inputJson = "null") {
     std::string l = "[\"body\"";
-    for (const auto& p : loc) l += "," + (p.find_first_not_of("0123456789") == std::string::npos ? p : jsonQuote(p));
+    for (const auto& p : loc)
+        l += "," + (p.find_first_not_of("0123456789") == std::string::npos ? p : jsonQuote(p));
     l += "]";
-    return json(422, "{\"detail\":[{\"type\":" + jsonQuote(type) + ",\"loc\":" + l + ",\"msg\":" + jsonQuote(msg) +
-                         ",\"input\":" + inputJson + "}]}");
+    return json(422, "{\"detail\":[{\"type\":" + jsonQuote(type) + ",\"loc\":" + l +
+                         ",\"msg\":" + jsonQuote(msg) + ",\"input\":" + inputJson + "}]}");
 }
 
 /// Parses a JSON object body; on failure fills `error` with the 422.
@@ -47,14 +48,16 @@ Object::Ptr parseBody(const std::string& body, std::optional<ApiResponse>& error
         return nullptr;
     }
     if (v.type() != typeid(Object::Ptr)) {
-        error = unprocessable("model_attributes_type", {}, "Input should be a valid dictionary or object to extract fields from");
+        error = unprocessable("model_attributes_type", {},
+                              "Input should be a valid dictionary or object to extract fields from");
         return nullptr;
     }
     return v.extract<Object::Ptr>();
 }
 
 /// An integer field: nullopt if absent/null; error 422 if not an integer.
-std::optional<long long> intField(const Object::Ptr& o, const std::string& key, std::optional<ApiResponse>& error) {
+std::optional<long long> intField(const Object::Ptr& o, const std::string& key,
+                                  std::optional<ApiResponse>& error) {
     if (!o->has(key) || o->isNull(key)) return std::nullopt;
     const auto v = o->get(key);
     if (v.isBoolean() || v.isString() || !v.isNumeric()) {
@@ -63,18 +66,20 @@ std::optional<long long> intField(const Object::Ptr& o, const std::string& key, 
     }
     const double d = v.convert<double>();
     if (std::floor(d) != d || std::fabs(d) > 9e15) {
-        error = unprocessable("int_from_float", {key}, "Input should be a valid integer, got a number with a fractional part");
+        error = unprocessable("int_from_float", {key},
+                              "Input should be a valid integer, got a number with a fractional part");
         return std::nullopt;
     }
     return static_cast<long long>(d);
 }
 
 const std::set<std::string> kTermAttributes{
-    "collection_id", "analysis_result_id", "PatientID", "StudyInstanceUID", "SeriesInstanceUID",
-    "Modality", "BodyPartExamined", "Manufacturer", "ManufacturerModelName", "PatientSex",
+    "collection_id",  "analysis_result_id", "PatientID",    "StudyInstanceUID",      "SeriesInstanceUID",
+    "Modality",       "BodyPartExamined",   "Manufacturer", "ManufacturerModelName", "PatientSex",
     "sop_class_name", "license_short_name", "source_DOI"};
-const std::set<std::string> kRangeAttributes{"instanceCount", "series_size_MB", "series_init_idc_version",
-                                             "series_revised_idc_version", "StudyDate", "SeriesDate"};
+const std::set<std::string> kRangeAttributes{
+    "instanceCount", "series_size_MB", "series_init_idc_version", "series_revised_idc_version",
+    "StudyDate",     "SeriesDate"};
 
 std::string termValue(const IndexRow& r, const std::string& a) {
     if (a == "collection_id") return r.collection_id;
@@ -110,16 +115,20 @@ std::optional<ApiResponse> compileFilters(const Object::Ptr& filters, std::vecto
                     return idcError(400, "invalid_query", "Unsupported term filter attribute: " + attr);
                 std::set<std::string> wanted;
                 if (spec.type() == typeid(Poco::JSON::Array::Ptr)) {
-                    for (const auto& v : *spec.extract<Poco::JSON::Array::Ptr>()) wanted.insert(v.convert<std::string>());
+                    for (const auto& v : *spec.extract<Poco::JSON::Array::Ptr>())
+                        wanted.insert(v.convert<std::string>());
                 } else if (!spec.isEmpty()) {
                     wanted.insert(spec.convert<std::string>());
                 }
-                out.push_back([attr = attr, wanted](const IndexRow& r) { return wanted.count(termValue(r, attr)) > 0; });
+                out.push_back([attr = attr, wanted](const IndexRow& r) {
+                    return wanted.count(termValue(r, attr)) > 0;
+                });
             } else {
                 if (!kRangeAttributes.count(attr))
                     return idcError(400, "invalid_query", "Unsupported range filter attribute: " + attr);
                 if (spec.type() != typeid(Object::Ptr))
-                    return unprocessable("dict_type", {"filters", "ranges", attr}, "Input should be a valid dictionary");
+                    return unprocessable("dict_type", {"filters", "ranges", attr},
+                                         "Input should be a valid dictionary");
                 const auto bounds = spec.extract<Object::Ptr>();
                 const bool text = attr == "StudyDate" || attr == "SeriesDate";
                 for (const auto& [op, bound] : *bounds) {
@@ -141,10 +150,11 @@ std::optional<ApiResponse> compileFilters(const Object::Ptr& filters, std::vecto
                                                  "Input should be a valid number");
                         }
                         out.push_back([attr = attr, op = op, b](const IndexRow& r) {
-                            const double v = attr == "instanceCount"             ? static_cast<double>(r.instanceCount)
-                                             : attr == "series_size_MB"          ? r.series_size_MB
-                                             : attr == "series_init_idc_version" ? static_cast<double>(r.series_init_idc_version)
-                                                                                 : static_cast<double>(r.series_revised_idc_version);
+                            const double v = attr == "instanceCount"    ? static_cast<double>(r.instanceCount)
+                                             : attr == "series_size_MB" ? r.series_size_MB
+                                             : attr == "series_init_idc_version"
+                                                 ? static_cast<double>(r.series_init_idc_version)
+                                                 : static_cast<double>(r.series_revised_idc_version);
                             return op == "gte" ? v >= b : op == "lte" ? v <= b : op == "gt" ? v > b : v < b;
                         });
                     }
@@ -167,16 +177,17 @@ struct Counts {
         mb += r.series_size_MB;
     }
     std::string json() const {
-        return "{\"patients\":" + std::to_string(patients.size()) + ",\"studies\":" + std::to_string(studies.size()) +
-               ",\"series\":" + std::to_string(series) + ",\"instances\":" + std::to_string(instances) +
-               ",\"size_TB\":" + jsonNumber(mb / 1e6) + "}";
+        return "{\"patients\":" + std::to_string(patients.size()) +
+               ",\"studies\":" + std::to_string(studies.size()) + ",\"series\":" + std::to_string(series) +
+               ",\"instances\":" + std::to_string(instances) + ",\"size_TB\":" + jsonNumber(mb / 1e6) + "}";
     }
 };
 
 }  // namespace
 
 ApiResponse idcError(int status, const std::string& code, const std::string& message) {
-    return json(status, "{\"error\":{\"code\":" + jsonQuote(code) + ",\"message\":" + jsonQuote(message) + "}}");
+    return json(status,
+                "{\"error\":{\"code\":" + jsonQuote(code) + ",\"message\":" + jsonQuote(message) + "}}");
 }
 
 std::string IdcService::endpointName(const std::string& path) {
@@ -186,25 +197,28 @@ std::string IdcService::endpointName(const std::string& path) {
     return p.empty() ? p : p.substr(1);
 }
 
-ApiResponse IdcService::handle(const std::string& method, const std::string& rawPath, const std::string& body) const {
+ApiResponse IdcService::handle(const std::string& method, const std::string& rawPath,
+                               const std::string& body) const {
     std::string path = rawPath;
     while (path.size() > 1 && path.back() == '/') path.pop_back();
     if (path.rfind("/v1/", 0) == 0 || path == "/v1" || path.rfind("/v2/", 0) == 0 || path == "/v2") {
         const std::string v = path.substr(1, 2);
-        return json(410, "{\"code\":410,\"message\":\"IDC " + v + " API endpoints have been deprecated\"," +
-                             "\"details\":\"Use the v3 API: https://api.imaging.datacommons.cancer.gov/v3/docs\"}");
+        return json(
+            410, "{\"code\":410,\"message\":\"IDC " + v + " API endpoints have been deprecated\"," +
+                     "\"details\":\"Use the v3 API: https://api.imaging.datacommons.cancer.gov/v3/docs\"}");
     }
     auto methodNotAllowed = [] { return json(405, "{\"detail\":\"Method Not Allowed\"}"); };
     if (path == "/v3/version") {
         if (method != "GET") return methodNotAllowed();
         const auto [idc, data] = catalog_->version();
-        return json(200, "{\"idc_version\":" + jsonQuote(idc) + ",\"idc_index_data_version\":" + jsonQuote(data) +
-                             ",\"api_version\":\"3.0.0b2\",\"build\":null}");
+        return json(200, "{\"idc_version\":" + jsonQuote(idc) + ",\"idc_index_data_version\":" +
+                             jsonQuote(data) + ",\"api_version\":\"3.0.0b2\",\"build\":null}");
     }
     if (path == "/v3/health") return method == "GET" ? json(200, "{\"status\":\"ok\"}") : methodNotAllowed();
     if (path == "/v3/collections") return method == "GET" ? collections() : methodNotAllowed();
     if (path.rfind("/v3/collections/", 0) == 0)
-        return method == "GET" ? collection(path.substr(std::string("/v3/collections/").size())) : methodNotAllowed();
+        return method == "GET" ? collection(path.substr(std::string("/v3/collections/").size()))
+                               : methodNotAllowed();
     if (path == "/v3/sql") return method == "POST" ? sql(body) : methodNotAllowed();
     if (path == "/v3/cohort/manifest") return method == "POST" ? manifest(body, false) : methodNotAllowed();
     if (path == "/v3/cohort/counts") return method == "POST" ? manifest(body, true) : methodNotAllowed();
@@ -256,7 +270,8 @@ ApiResponse IdcService::manifest(const std::string& body, bool countsOnly) const
         if (error) return *error;
         if (o->has("include_rows") && !o->isNull("include_rows")) {
             const auto v = o->get("include_rows");
-            if (!v.isBoolean()) return unprocessable("bool_type", {"include_rows"}, "Input should be a valid boolean");
+            if (!v.isBoolean())
+                return unprocessable("bool_type", {"include_rows"}, "Input should be a valid boolean");
             includeRows = v.extract<bool>();
         }
     }
@@ -264,7 +279,8 @@ ApiResponse IdcService::manifest(const std::string& body, bool countsOnly) const
     Counts counts;
     std::vector<const IndexRow*> matched;
     for (const auto& r : catalog_->rows()) {  // already in collection/patient/study/series order
-        if (!std::all_of(predicates.begin(), predicates.end(), [&](const Predicate& p) { return p(r); })) continue;
+        if (!std::all_of(predicates.begin(), predicates.end(), [&](const Predicate& p) { return p(r); }))
+            continue;
         counts.add(r);
         if (matched.size() < kManifestCap) matched.push_back(&r);
     }
@@ -272,19 +288,21 @@ ApiResponse IdcService::manifest(const std::string& body, bool countsOnly) const
 
     std::string rows;
     std::size_t returned = 0;
-    const std::size_t first = static_cast<std::size_t>(std::min<long long>(page * pageSize, static_cast<long long>(matched.size())));
+    const std::size_t first = static_cast<std::size_t>(
+        std::min<long long>(page * pageSize, static_cast<long long>(matched.size())));
     const std::size_t last = std::min(matched.size(), first + static_cast<std::size_t>(pageSize));
     if (includeRows) {
         for (std::size_t i = first; i < last; ++i) {
             const IndexRow& r = *matched[i];
-            rows += std::string(returned++ ? "," : "") + "{\"collection_id\":" + str(r.collection_id) +
-                    ",\"PatientID\":" + str(r.PatientID) + ",\"StudyInstanceUID\":" + str(r.StudyInstanceUID) +
-                    ",\"SeriesInstanceUID\":" + str(r.SeriesInstanceUID) + ",\"Modality\":" + str(r.Modality) +
-                    ",\"SeriesDescription\":" + str(r.SeriesDescription) +
-                    ",\"instanceCount\":" + std::to_string(r.instanceCount) +
-                    ",\"series_size_MB\":" + jsonNumber(r.series_size_MB) + ",\"aws_bucket\":" + str(r.aws_bucket) +
-                    ",\"crdc_series_uuid\":" + str(r.crdc_series_uuid) + ",\"series_aws_url\":" + str(r.series_aws_url) +
-                    "}";
+            rows +=
+                std::string(returned++ ? "," : "") + "{\"collection_id\":" + str(r.collection_id) +
+                ",\"PatientID\":" + str(r.PatientID) + ",\"StudyInstanceUID\":" + str(r.StudyInstanceUID) +
+                ",\"SeriesInstanceUID\":" + str(r.SeriesInstanceUID) + ",\"Modality\":" + str(r.Modality) +
+                ",\"SeriesDescription\":" + str(r.SeriesDescription) +
+                ",\"instanceCount\":" + std::to_string(r.instanceCount) +
+                ",\"series_size_MB\":" + jsonNumber(r.series_size_MB) +
+                ",\"aws_bucket\":" + str(r.aws_bucket) + ",\"crdc_series_uuid\":" + str(r.crdc_series_uuid) +
+                ",\"series_aws_url\":" + str(r.series_aws_url) + "}";
         }
     }
     std::string preview;
@@ -292,14 +310,16 @@ ApiResponse IdcService::manifest(const std::string& body, bool countsOnly) const
         preview += std::string(i ? "," : "") + jsonQuote(matched[i]->series_aws_url);
     const std::string download =
         "{\"total_series\":" + std::to_string(counts.series) + ",\"size_TB\":" + jsonNumber(counts.mb / 1e6) +
-        ",\"idc_commands\":[\"s5cmd --no-sign-request --endpoint-url https://s3.amazonaws.com run manifest.txt\"]"
-        ",\"manifest_preview\":[" + preview + "],\"manifest_truncated\":" +
+        ",\"idc_commands\":[\"s5cmd --no-sign-request --endpoint-url https://s3.amazonaws.com run "
+        "manifest.txt\"]"
+        ",\"manifest_preview\":[" +
+        preview + "],\"manifest_truncated\":" +
         (static_cast<std::size_t>(counts.series) > kManifestCap ? "true" : "false") +
         ",\"note\":\"Each line copies one series prefix; POST /v3/cohort/manifest.txt for the full list.\"}";
-    return json(200, "{\"counts\":" + counts.json() + ",\"page\":" + std::to_string(page) + ",\"page_size\":" +
-                         std::to_string(pageSize) + ",\"returned\":" + std::to_string(returned) +
-                         ",\"total_series\":" + std::to_string(counts.series) + ",\"series\":[" + rows +
-                         "],\"download\":" + download + "}");
+    return json(200, "{\"counts\":" + counts.json() + ",\"page\":" + std::to_string(page) +
+                         ",\"page_size\":" + std::to_string(pageSize) + ",\"returned\":" +
+                         std::to_string(returned) + ",\"total_series\":" + std::to_string(counts.series) +
+                         ",\"series\":[" + rows + "],\"download\":" + download + "}");
 }
 
 ApiResponse IdcService::collections() const {
@@ -307,8 +327,9 @@ ApiResponse IdcService::collections() const {
     bool firstRow = true;
     for (const auto& c : catalog_->collections()) {
         out += std::string(firstRow ? "" : ",") + "{\"collection_id\":" + str(c.collection_id) +
-               ",\"collection_name\":" + str(c.collection_name) + ",\"cancer_types\":null,\"tumor_locations\":" +
-               str(c.tumor_locations) + ",\"species\":\"Human\",\"subjects\":" + std::to_string(c.subjects) +
+               ",\"collection_name\":" + str(c.collection_name) +
+               ",\"cancer_types\":null,\"tumor_locations\":" + str(c.tumor_locations) +
+               ",\"species\":\"Human\",\"subjects\":" + std::to_string(c.subjects) +
                ",\"supporting_data\":null,\"description\":" + str(c.description) + "}";
         firstRow = false;
     }
@@ -334,16 +355,16 @@ ApiResponse IdcService::collection(const std::string& id) const {
     for (const auto& [name, v] : licenses)
         lics += std::string(lics.empty() ? "" : ",") + "{\"license_short_name\":" + str(name) +
                 ",\"series\":" + std::to_string(v.first) + ",\"size_TB\":" + jsonNumber(v.second / 1e6) + "}";
-    return json(200, "{\"collection_id\":" + str(c->collection_id) + ",\"collection_name\":" + str(c->collection_name) +
+    return json(200, "{\"collection_id\":" + str(c->collection_id) +
+                         ",\"collection_name\":" + str(c->collection_name) +
                          ",\"cancer_types\":null,\"tumor_locations\":" + str(c->tumor_locations) +
                          ",\"species\":\"Human\",\"subjects\":" + std::to_string(c->subjects) +
                          ",\"supporting_data\":null,\"description\":" + str(c->description) +
                          ",\"patients\":" + std::to_string(counts.patients.size()) +
                          ",\"studies\":" + std::to_string(counts.studies.size()) +
-                         ",\"series\":" + std::to_string(counts.series) +
-                         ",\"instances\":" + std::to_string(counts.instances) +
-                         ",\"size_TB\":" + jsonNumber(counts.mb / 1e6) + ",\"modalities\":[" + mods +
-                         "],\"licenses\":[" + lics + "]}");
+                         ",\"series\":" + std::to_string(counts.series) + ",\"instances\":" +
+                         std::to_string(counts.instances) + ",\"size_TB\":" + jsonNumber(counts.mb / 1e6) +
+                         ",\"modalities\":[" + mods + "],\"licenses\":[" + lics + "]}");
 }
 
 }  // namespace emulator::idc

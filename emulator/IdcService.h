@@ -6,11 +6,11 @@
 // Errors {"error":{"code","message"}}; a malformed body gets FastAPI's 422 {"detail":[...]}.
 // Thread-safe (the catalog is).
 
-#include "emulator/ApiExchange.h"
-#include "emulator/IdcCatalog.h"
-
 #include <memory>
 #include <string>
+
+#include "emulator/ApiExchange.h"
+#include "emulator/IdcCatalog.h"
 
 namespace emulator::idc {
 

@@ -14,7 +14,9 @@ struct Token {
     std::size_t begin, end;
 };
 
-bool wordChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$' || (c & 0x80); }
+bool wordChar(char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$' || (c & 0x80);
+}
 
 /// Splits SQL into tokens; returns false on an unterminated literal, quoted name or comment.
 bool tokenize(const std::string& s, std::vector<Token>& out) {
@@ -80,8 +82,10 @@ std::optional<std::string> sqlGuardError(const std::string& sql) {
         return "Only SELECT or WITH queries are allowed";
     bool ended = false;
     for (; i < tokens.size(); ++i) {
-        if (tokens[i].kind == Token::Kind::Semicolon) ended = true;
-        else if (!ignorable(tokens[i]) && ended) return "Only a single SQL statement is allowed";
+        if (tokens[i].kind == Token::Kind::Semicolon)
+            ended = true;
+        else if (!ignorable(tokens[i]) && ended)
+            return "Only a single SQL statement is allowed";
     }
     return std::nullopt;
 }
@@ -93,8 +97,10 @@ std::string rewriteIndexTable(const std::string& sql) {
     out.reserve(sql.size() + 16);
     for (const auto& t : tokens) {
         const std::string text = sql.substr(t.begin, t.end - t.begin);
-        if (t.kind == Token::Kind::Word && Poco::icompare(text, "index") == 0) out += "\"index\"";
-        else out += text;
+        if (t.kind == Token::Kind::Word && Poco::icompare(text, "index") == 0)
+            out += "\"index\"";
+        else
+            out += text;
     }
     return out;
 }

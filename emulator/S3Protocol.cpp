@@ -3,6 +3,7 @@
 #include <Poco/Base64Decoder.h>
 #include <Poco/Base64Encoder.h>
 #include <Poco/String.h>
+#include <Poco/URI.h>
 
 #include <cctype>
 #include <cstdint>
@@ -52,13 +53,26 @@ RangePlan parseRange(const std::string& header, std::int64_t size) {
 ListRequest parseListQuery(const std::vector<std::pair<std::string, std::string>>& query) {
     ListRequest r;
     for (const auto& [k, v] : query) {
-        if (k == "prefix") r.prefix = v;
-        else if (k == "delimiter") r.delimiter = v;
-        else if (k == "continuation-token") r.continuationToken = v;
-        else if (k == "start-after") r.startAfter = v;
-        else if (k == "max-keys") {
+        if (k == "prefix")
+            r.prefix = v;
+        else if (k == "delimiter")
+            r.delimiter = v;
+        else if (k == "continuation-token")
+            r.continuationToken = v;
+        else if (k == "start-after")
+            r.startAfter = v;
+        else if (k == "encoding-type") {
+            if (v != "url")
+                throw Error{400,
+                            "InvalidArgument",
+                            "Invalid Encoding Method specified in Request",
+                            {{"ArgumentName", "encoding-type"}, {"ArgumentValue", v}}};
+            r.urlEncoding = true;
+        } else if (k == "max-keys") {
             if (!allDigits(v))
-                throw Error{400, "InvalidArgument", "Provided max-keys not an integer or within integer range",
+                throw Error{400,
+                            "InvalidArgument",
+                            "Provided max-keys not an integer or within integer range",
                             {{"ArgumentName", "max-keys"}, {"ArgumentValue", v}}};
             const long long n = std::stoll(v);
             r.maxKeys = n > 1000 ? 1000 : static_cast<int>(n);
@@ -72,7 +86,9 @@ ListPage listPage(const std::map<std::string, Object>& objects, const ListReques
     bool haveAfter = !after.empty();
     if (!request.continuationToken.empty()) {
         if (!decodeToken(request.continuationToken, after))
-            throw Error{400, "InvalidArgument", "The continuation token provided is incorrect",
+            throw Error{400,
+                        "InvalidArgument",
+                        "The continuation token provided is incorrect",
                         {{"ArgumentName", "continuation-token"}}};
         haveAfter = true;
     }
@@ -112,35 +128,57 @@ std::string xmlEscape(const std::string& s) {
     out.reserve(s.size());
     for (char c : s) {
         switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&quot;"; break;
-            case '\'': out += "&apos;"; break;
-            default: out += c;
+            case '&':
+                out += "&amp;";
+                break;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            case '"':
+                out += "&quot;";
+                break;
+            case '\'':
+                out += "&apos;";
+                break;
+            default:
+                out += c;
         }
     }
     return out;
 }
 
 std::string listXml(const std::string& bucket, const ListRequest& request, const ListPage& page) {
-    std::string x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                    "<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">";
-    x += "<Name>" + xmlEscape(bucket) + "</Name><Prefix>" + xmlEscape(request.prefix) + "</Prefix>";
+    // encoding-type=url: names URL-encoded ('/' kept) and <EncodingType>url</EncodingType>, as S3.
+    const auto name = [&](const std::string& v) {
+        if (!request.urlEncoding) return xmlEscape(v);
+        std::string encoded;
+        Poco::URI::encode(v, "+", encoded);
+        return xmlEscape(encoded);
+    };
+    std::string x =
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        "<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">";
+    x += "<Name>" + xmlEscape(bucket) + "</Name><Prefix>" + name(request.prefix) + "</Prefix>";
     if (!request.continuationToken.empty())
         x += "<ContinuationToken>" + xmlEscape(request.continuationToken) + "</ContinuationToken>";
-    if (page.truncated) x += "<NextContinuationToken>" + xmlEscape(page.nextToken) + "</NextContinuationToken>";
+    if (page.truncated)
+        x += "<NextContinuationToken>" + xmlEscape(page.nextToken) + "</NextContinuationToken>";
     x += "<KeyCount>" + std::to_string(page.contents.size() + page.commonPrefixes.size()) + "</KeyCount>";
     x += "<MaxKeys>" + std::to_string(request.maxKeys) + "</MaxKeys>";
-    if (!request.delimiter.empty()) x += "<Delimiter>" + xmlEscape(request.delimiter) + "</Delimiter>";
+    if (!request.delimiter.empty()) x += "<Delimiter>" + name(request.delimiter) + "</Delimiter>";
+    if (request.urlEncoding) x += "<EncodingType>url</EncodingType>";
     x += std::string("<IsTruncated>") + (page.truncated ? "true" : "false") + "</IsTruncated>";
-    if (!request.startAfter.empty()) x += "<StartAfter>" + xmlEscape(request.startAfter) + "</StartAfter>";
+    if (!request.startAfter.empty()) x += "<StartAfter>" + name(request.startAfter) + "</StartAfter>";
     for (const Object* o : page.contents) {
-        x += "<Contents><Key>" + xmlEscape(o->key) + "</Key><LastModified>" + o->lastModified +
-             "</LastModified><ETag>&quot;" + xmlEscape(o->etag) + "&quot;</ETag><Size>" + std::to_string(o->size) +
-             "</Size><StorageClass>STANDARD</StorageClass></Contents>";
+        x += "<Contents><Key>" + name(o->key) + "</Key><LastModified>" + o->lastModified +
+             "</LastModified><ETag>&quot;" + xmlEscape(o->etag) + "&quot;</ETag><Size>" +
+             std::to_string(o->size) + "</Size><StorageClass>STANDARD</StorageClass></Contents>";
     }
-    for (const auto& p : page.commonPrefixes) x += "<CommonPrefixes><Prefix>" + xmlEscape(p) + "</Prefix></CommonPrefixes>";
+    for (const auto& p : page.commonPrefixes)
+        x += "<CommonPrefixes><Prefix>" + name(p) + "</Prefix></CommonPrefixes>";
     return x + "</ListBucketResult>";
 }
 

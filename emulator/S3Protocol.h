@@ -48,7 +48,8 @@ struct ListRequest {
     std::string delimiter;
     std::string continuationToken;  ///< as sent (echoed as <ContinuationToken>)
     std::string startAfter;
-    int maxKeys = 1000;  ///< 0..1000 (larger values are lowered to 1000, as S3 does)
+    int maxKeys = 1000;        ///< 0..1000 (larger values are lowered to 1000, as S3 does)
+    bool urlEncoding = false;  ///< encoding-type=url: Key, Prefix, Delimiter, StartAfter URL-encoded
 };
 
 /// One page of a listing.
@@ -60,7 +61,7 @@ struct ListPage {
 };
 
 /// Builds a ListRequest from query parameters; throws Error (400 InvalidArgument) for a
-/// max-keys that is not a non-negative integer.
+/// max-keys that is not a non-negative integer or an encoding-type other than "url".
 ListRequest parseListQuery(const std::vector<std::pair<std::string, std::string>>& query);
 
 /// The page `request` selects from `objects` (key order). Keys after the continuation token

@@ -47,7 +47,7 @@ const char* const kStudyColumns =
 /// first exception (from a worker or consume) stops the workers and propagates after they joined.
 template <class Result>
 void parallelFetch(std::size_t n, int parallel, const std::function<Result(std::size_t)>& fetch,
-                   const std::function<void(std::size_t, Result&&)>& consume, const CancelToken* cancel) {
+                   const std::function<void(std::size_t, Result&&)>& consume, const RequestContext* context) {
     if (n == 0) return;
     struct Item {
         std::size_t index;
@@ -75,7 +75,7 @@ void parallelFetch(std::size_t n, int parallel, const std::function<Result(std::
                     std::unique_lock lock(mutex);
                     cv.wait(lock, [&] { return stop || ready.size() < window; });
                 }
-                if (stop || (cancel && cancel->cancelled())) return;
+                if (stop || (context && context->cancelled())) return;
                 const std::size_t i = next++;
                 if (i >= n) return;
                 Item item{i, std::nullopt, nullptr};
@@ -98,7 +98,7 @@ void parallelFetch(std::size_t n, int parallel, const std::function<Result(std::
             {
                 std::unique_lock lock(mutex);
                 while (ready.empty()) {
-                    if (cancel) cancel->throwIfCancelled();
+                    if (context) context->throwIfCancelled();
                     cv.wait_for(lock, std::chrono::milliseconds(50));
                 }
                 item = std::move(ready.front());
@@ -191,14 +191,14 @@ std::string IdcClient::indexQuery(const std::string& columns,
     return q;
 }
 
-SqlPage IdcClient::sql(const std::string& query, const CancelToken* cancel) {
+SqlPage IdcClient::sql(const std::string& query, const RequestContext* context) {
     Json::Value body;
     body["sql"] = query;
     body["max_rows"] = idc_.sqlPageRows;
     Json::StreamWriterBuilder w;
     w["indentation"] = "";
     tcia::HttpResponse r = transport_.postBody(idc_.apiUrl + "/sql", "application/json",
-                                               Json::writeString(w, body), "/v3/sql", cancel);
+                                               Json::writeString(w, body), "/v3/sql", context);
     if (r.status == 200) return parseSqlPage(r.body);
     const std::string what = "IDC /sql -> HTTP " + std::to_string(r.status) + ": " + describeApiError(r.body);
     if (r.status == 504) throw BridgeError(ErrorCode::UpstreamTimeout, what);
@@ -212,11 +212,11 @@ SqlPage IdcClient::sql(const std::string& query, const CancelToken* cancel) {
 void IdcClient::pages(const std::string& columns,
                       const std::vector<std::pair<std::string, std::string>>& where,
                       const std::string& orderBy, const std::function<void(std::vector<SqlRow>&&)>& onPage,
-                      const CancelToken* cancel, const std::string& condition) {
+                      const RequestContext* context, const std::string& condition) {
     const std::size_t pageRows = static_cast<std::size_t>(std::max(1, idc_.sqlPageRows));
     for (std::size_t offset = 0;;) {
-        if (cancel) cancel->throwIfCancelled();
-        SqlPage page = sql(indexQuery(columns, where, orderBy, pageRows, offset, condition), cancel);
+        if (context) context->throwIfCancelled();
+        SqlPage page = sql(indexQuery(columns, where, orderBy, pageRows, offset, condition), context);
         const std::size_t got = page.rows.size();
         if (got > pageRows)
             throw BridgeError(ErrorCode::UpstreamBadResponse, "IDC /sql answered more rows than LIMIT");
@@ -227,17 +227,17 @@ void IdcClient::pages(const std::string& columns,
     }
 }
 
-CollectionNames IdcClient::namesById() {
+CollectionNames IdcClient::namesById(const RequestContext& context) {
     {
         std::lock_guard lock(mutex_);
         if (!idToName_.empty()) return idToName_;
     }
-    collections();
+    collections(context);
     std::lock_guard lock(mutex_);
     return idToName_;
 }
 
-std::string IdcClient::collectionId(const std::string& tciaName) {
+std::string IdcClient::collectionId(const std::string& tciaName, const RequestContext& context) {
     if (tciaName.empty()) return "";
     {
         std::lock_guard lock(mutex_);
@@ -249,7 +249,7 @@ std::string IdcClient::collectionId(const std::string& tciaName) {
         }
     }
     try {
-        collections();
+        collections(context);
     } catch (const BridgeError& e) {
         if (e.code() == ErrorCode::Cancelled) throw;
     }
@@ -258,12 +258,12 @@ std::string IdcClient::collectionId(const std::string& tciaName) {
     return it != nameToId_.end() ? it->second : collectionIdFromName(tciaName);
 }
 
-std::vector<std::string> IdcClient::collections() {
+std::vector<std::string> IdcClient::collections(const RequestContext& context) {
     if (pinnedVersion().empty()) {
         // The release this harvest reads: pinned before the first page, so a release published
         // during the harvest is caught by the next refresh (updatedSeries) rather than missed.
         try {
-            pin(idcVersion());
+            pin(idcVersion(context));
         } catch (const BridgeError& e) {
             log().warning("IDC /version: %s; the harvested release stays unpinned for now",
                           std::string(e.what()));
@@ -274,7 +274,7 @@ std::vector<std::string> IdcClient::collections() {
         SqlPage page =
             sql("SELECT collection_name, collection_id, sources FROM collections_index ORDER BY "
                 "collection_name LIMIT 10000 OFFSET 0",
-                nullptr);
+                &context);
         std::map<std::string, CollectionInfo> infos;
         for (const auto& row : page.rows) {
             const std::string id = column(row, "collection_id");
@@ -289,7 +289,7 @@ std::vector<std::string> IdcClient::collections() {
         if (e.code() != ErrorCode::UpstreamBadResponse && e.code() != ErrorCode::NotFound) throw;
         log().information("IDC collections_index through /sql failed (%s); using GET /collections",
                           std::string(e.what()));
-        tcia::HttpResponse r = transport_.get(idc_.apiUrl + "/collections", {});
+        tcia::HttpResponse r = transport_.get(idc_.apiUrl + "/collections", {}, &context);
         if (r.status != 200)
             throw BridgeError(
                 r.status >= 500 ? ErrorCode::UpstreamUnavailable : ErrorCode::UpstreamBadResponse,
@@ -309,24 +309,25 @@ std::vector<std::string> IdcClient::collections() {
     return names;
 }
 
-std::vector<CollectionInfo> IdcClient::collectionInfos() {
+std::vector<CollectionInfo> IdcClient::collectionInfos(const RequestContext& context) {
     SqlPage page =
-        sql("SELECT * FROM collections_index ORDER BY collection_name LIMIT 10000 OFFSET 0", nullptr);
+        sql("SELECT * FROM collections_index ORDER BY collection_name LIMIT 10000 OFFSET 0", &context);
     std::vector<CollectionInfo> out;
     for (const auto& row : page.rows) out.push_back(collectionInfoFromRow(row));
     return out;
 }
 
-std::string IdcClient::idcVersion() {
-    tcia::HttpResponse r = transport_.get(idc_.apiUrl + "/version", {});
+std::string IdcClient::idcVersion(const RequestContext& context) {
+    tcia::HttpResponse r = transport_.get(idc_.apiUrl + "/version", {}, &context);
     if (r.status != 200)
         throw BridgeError(r.status >= 500 ? ErrorCode::UpstreamUnavailable : ErrorCode::UpstreamBadResponse,
                           "IDC /version -> HTTP " + std::to_string(r.status));
     return parseIdcVersion(r.body);
 }
 
-std::vector<std::string> IdcClient::distinctValues(const std::string& col, const tcia::ValueFilter& f) {
-    std::vector<std::pair<std::string, std::string>> where{{"collection_id", collectionId(f.collection)},
+std::vector<std::string> IdcClient::distinctValues(const std::string& col, const tcia::ValueFilter& f,
+                                                   const RequestContext& context) {
+    std::vector<std::pair<std::string, std::string>> where{{"collection_id", collectionId(f.collection, context)},
                                                            {"Modality", f.modality},
                                                            {"BodyPartExamined", f.bodyPartExamined}};
     std::vector<std::string> out;
@@ -336,27 +337,27 @@ std::vector<std::string> IdcClient::distinctValues(const std::string& col, const
             for (const auto& r : rows)
                 if (auto v = column(r, col); !v.empty()) out.push_back(v);
         },
-        nullptr);
+        &context);
     return out;
 }
 
-std::vector<std::string> IdcClient::modalityValues(const tcia::ValueFilter& f) {
-    return distinctValues("Modality", f);
+std::vector<std::string> IdcClient::modalityValues(const tcia::ValueFilter& f, const RequestContext& context) {
+    return distinctValues("Modality", f, context);
 }
-std::vector<std::string> IdcClient::bodyPartValues(const tcia::ValueFilter& f) {
-    return distinctValues("BodyPartExamined", f);
+std::vector<std::string> IdcClient::bodyPartValues(const tcia::ValueFilter& f, const RequestContext& context) {
+    return distinctValues("BodyPartExamined", f, context);
 }
-std::vector<std::string> IdcClient::manufacturerValues(const tcia::ValueFilter& f) {
-    return distinctValues("Manufacturer", f);
+std::vector<std::string> IdcClient::manufacturerValues(const tcia::ValueFilter& f, const RequestContext& context) {
+    return distinctValues("Manufacturer", f, context);
 }
 
 // ---- patients and studies: folded from series rows in key order -------------------------------
 
 void IdcClient::patientBatches(const tcia::PatientFilter& f, std::size_t batchSize,
-                               const tcia::BatchSink<tcia::PatientRecord>& sink, const CancelToken& cancel) {
+                               const tcia::BatchSink<tcia::PatientRecord>& sink, const RequestContext& context) {
     if (batchSize == 0) batchSize = 1;
-    const CollectionNames names = namesById();
-    std::vector<std::pair<std::string, std::string>> where{{"collection_id", collectionId(f.collection)},
+    const CollectionNames names = namesById(context);
+    std::vector<std::pair<std::string, std::string>> where{{"collection_id", collectionId(f.collection, context)},
                                                            {"PatientID", f.patientId}};
     std::vector<tcia::PatientRecord> batch;
     std::optional<tcia::PatientRecord> open;  // may continue on the next page
@@ -375,16 +376,16 @@ void IdcClient::patientBatches(const tcia::PatientFilter& f, std::size_t batchSi
                 open = std::move(p);
             }
         },
-        &cancel);
+        &context);
     if (open) emit(std::move(*open));
     if (!batch.empty()) sink(std::move(batch));
 }
 
 void IdcClient::studyBatches(const tcia::StudyFilter& f, std::size_t batchSize,
-                             const tcia::BatchSink<tcia::StudyRecord>& sink, const CancelToken& cancel) {
+                             const tcia::BatchSink<tcia::StudyRecord>& sink, const RequestContext& context) {
     if (batchSize == 0) batchSize = 1;
-    const CollectionNames names = namesById();
-    std::vector<std::pair<std::string, std::string>> where{{"collection_id", collectionId(f.collection)},
+    const CollectionNames names = namesById(context);
+    std::vector<std::pair<std::string, std::string>> where{{"collection_id", collectionId(f.collection, context)},
                                                            {"PatientID", f.patientId},
                                                            {"StudyInstanceUID", f.studyInstanceUid}};
     std::vector<tcia::StudyRecord> batch;
@@ -409,15 +410,16 @@ void IdcClient::studyBatches(const tcia::StudyFilter& f, std::size_t batchSize,
                 open = std::move(s);
             }
         },
-        &cancel);
+        &context);
     if (open) emit(std::move(*open));
     if (!batch.empty()) sink(std::move(batch));
 }
 
 std::vector<std::pair<std::string, std::string>> IdcClient::seriesWhere(const tcia::SeriesFilter& f,
-                                                                        bool requireOne) {
+                                                                        bool requireOne,
+                                                                        const RequestContext& context) {
     std::vector<std::pair<std::string, std::string>> where{
-        {"collection_id", collectionId(f.collection)},
+        {"collection_id", collectionId(f.collection, context)},
         {"PatientID", f.patientId},
         {"StudyInstanceUID", f.studyInstanceUid},
         {"SeriesInstanceUID", f.seriesInstanceUid},
@@ -445,12 +447,12 @@ void IdcClient::addLicenceUrl(tcia::SeriesRecord& record) {
 }
 
 void IdcClient::seriesBatches(const tcia::SeriesFilter& f, std::size_t batchSize,
-                              const tcia::BatchSink<tcia::SeriesRecord>& sink, const CancelToken& cancel) {
+                              const tcia::BatchSink<tcia::SeriesRecord>& sink, const RequestContext& context) {
     if (batchSize == 0) batchSize = 1;
-    const CollectionNames names = namesById();
+    const CollectionNames names = namesById(context);
     std::vector<tcia::SeriesRecord> batch;
     pages(
-        kSeriesColumns, seriesWhere(f, true), "SeriesInstanceUID",
+        kSeriesColumns, seriesWhere(f, true, context), "SeriesInstanceUID",
         [&](std::vector<SqlRow>&& rows) {
             for (const auto& row : rows) {
                 batch.push_back(seriesFromRow(row, names));
@@ -458,29 +460,29 @@ void IdcClient::seriesBatches(const tcia::SeriesFilter& f, std::size_t batchSize
                 if (batch.size() >= batchSize) sink(std::exchange(batch, {}));
             }
         },
-        &cancel);
+        &context);
     if (!batch.empty()) sink(std::move(batch));
 }
 
-std::vector<tcia::PatientRecord> IdcClient::patients(const tcia::PatientFilter& f) {
+std::vector<tcia::PatientRecord> IdcClient::patients(const tcia::PatientFilter& f, const RequestContext& context) {
     std::vector<tcia::PatientRecord> out;
-    CancelToken never;
     patientBatches(
         f, 10000,
         [&](std::vector<tcia::PatientRecord>&& rows) {
             std::move(rows.begin(), rows.end(), std::back_inserter(out));
         },
-        never);
+        context);
     return out;
 }
 
 std::vector<tcia::PatientRecord> IdcClient::patientsByCollectionAndModality(const std::string& collection,
-                                                                            const std::string& modality) {
-    const CollectionNames names = namesById();
+                                                                            const std::string& modality,
+                                                                            const RequestContext& context) {
+    const CollectionNames names = namesById(context);
     std::vector<tcia::PatientRecord> out;
     pages(
         "collection_id, PatientID, PatientSex, SeriesInstanceUID",
-        {{"collection_id", collectionId(collection)}, {"Modality", modality}},
+        {{"collection_id", collectionId(collection, context)}, {"Modality", modality}},
         "collection_id, PatientID, SeriesInstanceUID",
         [&](std::vector<SqlRow>&& rows) {
             for (const auto& row : rows) {
@@ -488,51 +490,52 @@ std::vector<tcia::PatientRecord> IdcClient::patientsByCollectionAndModality(cons
                 if (out.empty() || out.back().patientId != p.patientId) out.push_back(std::move(p));
             }
         },
-        nullptr);
+        &context);
     return out;
 }
 
 std::vector<tcia::PatientRecord> IdcClient::newPatientsInCollection(const std::string& collection,
-                                                                    const std::string&) {
+                                                                    const std::string&,
+                                                                    const RequestContext& context) {
     // IDC has no submission dates: "new" = in a series revised after the pinned release.
     const std::string condition = revisedCondition();
     if (condition.empty()) return {};
-    const CollectionNames names = namesById();
+    const CollectionNames names = namesById(context);
     std::vector<tcia::PatientRecord> out;
     pages(
         "collection_id, PatientID, PatientSex, SeriesInstanceUID",
-        {{"collection_id", collectionId(collection)}}, "collection_id, PatientID, SeriesInstanceUID",
+        {{"collection_id", collectionId(collection, context)}}, "collection_id, PatientID, SeriesInstanceUID",
         [&](std::vector<SqlRow>&& rows) {
             for (const auto& row : rows) {
                 auto p = patientFromRow(row, names);
                 if (out.empty() || out.back().patientId != p.patientId) out.push_back(std::move(p));
             }
         },
-        nullptr, condition);
+        &context, condition);
     return out;
 }
 
-std::vector<tcia::StudyRecord> IdcClient::studies(const tcia::StudyFilter& f) {
+std::vector<tcia::StudyRecord> IdcClient::studies(const tcia::StudyFilter& f, const RequestContext& context) {
     std::vector<tcia::StudyRecord> out;
-    CancelToken never;
     studyBatches(
         f, 10000,
         [&](std::vector<tcia::StudyRecord>&& rows) {
             std::move(rows.begin(), rows.end(), std::back_inserter(out));
         },
-        never);
+        context);
     return out;
 }
 
 std::vector<tcia::StudyRecord> IdcClient::newStudiesInPatientCollection(const std::string& collection,
                                                                         const std::string& patientId,
-                                                                        const std::string&) {
+                                                                        const std::string&,
+                                                                        const RequestContext& context) {
     const std::string condition = revisedCondition();
     if (condition.empty()) return {};
-    const CollectionNames names = namesById();
+    const CollectionNames names = namesById(context);
     std::vector<tcia::StudyRecord> out;
     pages(
-        kStudyColumns, {{"collection_id", collectionId(collection)}, {"PatientID", patientId}},
+        kStudyColumns, {{"collection_id", collectionId(collection, context)}, {"PatientID", patientId}},
         "StudyInstanceUID, SeriesInstanceUID",
         [&](std::vector<SqlRow>&& rows) {
             for (const auto& row : rows) {
@@ -541,25 +544,24 @@ std::vector<tcia::StudyRecord> IdcClient::newStudiesInPatientCollection(const st
                 out.push_back(std::move(st));
             }
         },
-        nullptr, condition);
+        &context, condition);
     return out;
 }
 
-std::vector<tcia::SeriesRecord> IdcClient::series(const tcia::SeriesFilter& f) {
+std::vector<tcia::SeriesRecord> IdcClient::series(const tcia::SeriesFilter& f, const RequestContext& context) {
     std::vector<tcia::SeriesRecord> out;
-    CancelToken never;
     seriesBatches(
         f, 10000,
         [&](std::vector<tcia::SeriesRecord>&& rows) {
             std::move(rows.begin(), rows.end(), std::back_inserter(out));
         },
-        never);
+        context);
     return out;
 }
 
-std::vector<tcia::SeriesRecord> IdcClient::updatedSeries(const std::string&) {
+std::vector<tcia::SeriesRecord> IdcClient::updatedSeries(const std::string&, const RequestContext& context) {
     // Called first by each incremental refresh (Catalog::refreshIncremental): the release check.
-    const std::string current = idcVersion();
+    const std::string current = idcVersion(context);
     const std::string pinned = pinnedVersion();
     {
         std::lock_guard lock(mutex_);
@@ -580,7 +582,7 @@ std::vector<tcia::SeriesRecord> IdcClient::updatedSeries(const std::string&) {
         std::lock_guard lock(mutex_);
         refreshFrom_ = *from;
     }
-    const CollectionNames names = namesById();
+    const CollectionNames names = namesById(context);
     std::vector<tcia::SeriesRecord> out;
     pages(
         kSeriesColumns, {}, "SeriesInstanceUID",
@@ -590,7 +592,7 @@ std::vector<tcia::SeriesRecord> IdcClient::updatedSeries(const std::string&) {
                 addLicenceUrl(out.back());
             }
         },
-        nullptr, revisedCondition());
+        &context, revisedCondition());
     // Location and instance caches may describe superseded series versions.
     {
         std::lock_guard lock(mutex_);
@@ -603,12 +605,12 @@ std::vector<tcia::SeriesRecord> IdcClient::updatedSeries(const std::string&) {
     return out;
 }
 
-tcia::SeriesSize IdcClient::seriesSize(const std::string& seriesInstanceUid) {
+tcia::SeriesSize IdcClient::seriesSize(const std::string& seriesInstanceUid, const RequestContext& context) {
     if (seriesInstanceUid.empty())
         throw BridgeError(ErrorCode::InvalidArgument, "SeriesInstanceUID is required");
     SqlPage page =
         sql(indexQuery("series_size_MB, instanceCount", {{"SeriesInstanceUID", seriesInstanceUid}}, "", 1, 0),
-            nullptr);
+            &context);
     tcia::SeriesSize size;
     if (page.rows.empty()) return size;
     auto record = seriesFromRow(page.rows.front(), {});
@@ -619,7 +621,7 @@ tcia::SeriesSize IdcClient::seriesSize(const std::string& seriesInstanceUid) {
 
 // ---- instances ---------------------------------------------------------------------------------
 
-IdcClient::SeriesLocation IdcClient::locate(const std::string& seriesInstanceUid) {
+IdcClient::SeriesLocation IdcClient::locate(const std::string& seriesInstanceUid, const RequestContext& context) {
     if (seriesInstanceUid.empty())
         throw BridgeError(ErrorCode::InvalidArgument, "SeriesInstanceUID is required");
     {
@@ -628,7 +630,7 @@ IdcClient::SeriesLocation IdcClient::locate(const std::string& seriesInstanceUid
     }
     SqlPage page = sql(indexQuery("aws_bucket, crdc_series_uuid, instanceCount",
                                   {{"SeriesInstanceUID", seriesInstanceUid}}, "", 1, 0),
-                       nullptr);
+                       &context);
     if (page.rows.empty())
         throw BridgeError(ErrorCode::NotFound, "series " + seriesInstanceUid + " is not in IDC");
     SeriesLocation location;
@@ -649,14 +651,14 @@ IdcClient::SeriesLocation IdcClient::locate(const std::string& seriesInstanceUid
     return location;
 }
 
-std::vector<S3Object> IdcClient::listSeries(const SeriesLocation& location, const CancelToken* cancel) {
+std::vector<S3Object> IdcClient::listSeries(const SeriesLocation& location, const RequestContext* context) {
     std::vector<S3Object> out;
     std::string token;
     std::set<std::string> seenTokens;
     for (;;) {
-        if (cancel) cancel->throwIfCancelled();
+        if (context) context->throwIfCancelled();
         const std::string url = listObjectsUrl(idc_.bucketUrl, location.bucket, location.uuid + "/", token);
-        tcia::HttpResponse r = transport_.get(url, {}, cancel);
+        tcia::HttpResponse r = transport_.get(url, {}, context);
         if (r.status != 200) {
             auto error = parseS3Error(r.body);
             throw BridgeError(r.status == 404 ? ErrorCode::NotFound : ErrorCode::UpstreamBadResponse,
@@ -681,8 +683,8 @@ std::vector<S3Object> IdcClient::listSeries(const SeriesLocation& location, cons
 }
 
 std::string IdcClient::getObject(const std::string& bucket, const std::string& key,
-                                 const CancelToken* cancel) {
-    tcia::HttpResponse r = transport_.get(bucketObjectUrl(idc_.bucketUrl, bucket, key), {}, cancel);
+                                 const RequestContext* context) {
+    tcia::HttpResponse r = transport_.get(bucketObjectUrl(idc_.bucketUrl, bucket, key), {}, context);
     if (r.status != 200) {
         auto error = parseS3Error(r.body);
         throw BridgeError(ErrorCode::UpstreamBadResponse,
@@ -693,13 +695,13 @@ std::string IdcClient::getObject(const std::string& bucket, const std::string& k
 }
 
 std::vector<IdcClient::InstanceKey> IdcClient::instanceKeys(const std::string& seriesInstanceUid,
-                                                            const CancelToken* cancel) {
+                                                            const RequestContext& context) {
     {
         std::lock_guard lock(mutex_);
         if (auto it = instances_.find(seriesInstanceUid); it != instances_.end()) return it->second;
     }
-    const SeriesLocation location = locate(seriesInstanceUid);
-    const std::vector<S3Object> objects = listSeries(location, cancel);
+    const SeriesLocation location = locate(seriesInstanceUid, context);
+    const std::vector<S3Object> objects = listSeries(location, &context);
     if (location.instanceCount && static_cast<std::int64_t>(objects.size()) < *location.instanceCount)
         throw BridgeError(ErrorCode::UpstreamBadResponse, "IDC lists " + std::to_string(objects.size()) +
                                                               " objects for series " + seriesInstanceUid +
@@ -714,7 +716,7 @@ std::vector<IdcClient::InstanceKey> IdcClient::instanceKeys(const std::string& s
             for (;;) {
                 const std::uint64_t last = o.size ? std::min<std::uint64_t>(want, *o.size) - 1 : want - 1;
                 tcia::HttpResponse r = transport_.get(bucketObjectUrl(idc_.bucketUrl, location.bucket, o.key),
-                                                      {{"Range", "bytes=0-" + std::to_string(last)}}, cancel);
+                                                      {{"Range", "bytes=0-" + std::to_string(last)}}, &context);
                 if (r.status != 200 && r.status != 206)
                     throw BridgeError(ErrorCode::UpstreamBadResponse,
                                       "IDC object " + o.key + " header -> HTTP " + std::to_string(r.status));
@@ -734,7 +736,7 @@ std::vector<IdcClient::InstanceKey> IdcClient::instanceKeys(const std::string& s
         [&](std::size_t, std::optional<InstanceKey>&& k) {
             if (k) keys.push_back(std::move(*k));
         },
-        cancel);
+        &context);
     std::sort(keys.begin(), keys.end(),
               [](const InstanceKey& a, const InstanceKey& b) { return a.key < b.key; });
     std::lock_guard lock(mutex_);
@@ -748,22 +750,24 @@ std::vector<IdcClient::InstanceKey> IdcClient::instanceKeys(const std::string& s
     return keys;
 }
 
-std::vector<std::string> IdcClient::sopInstanceUids(const std::string& seriesInstanceUid) {
+std::vector<std::string> IdcClient::sopInstanceUids(const std::string& seriesInstanceUid,
+                                                    const RequestContext& context) {
     std::vector<std::string> out;
-    for (auto& k : instanceKeys(seriesInstanceUid, nullptr)) out.push_back(std::move(k.sopInstanceUid));
+    for (auto& k : instanceKeys(seriesInstanceUid, context)) out.push_back(std::move(k.sopInstanceUid));
     return out;
 }
 
 std::vector<std::uint8_t> IdcClient::singleImage(const std::string& seriesInstanceUid,
-                                                 const std::string& sopInstanceUid) {
+                                                 const std::string& sopInstanceUid,
+                                                 const RequestContext& context) {
     if (sopInstanceUid.empty()) throw BridgeError(ErrorCode::InvalidArgument, "SOPInstanceUID is required");
-    const auto keys = instanceKeys(seriesInstanceUid, nullptr);
+    const auto keys = instanceKeys(seriesInstanceUid, context);
     auto it = std::find_if(keys.begin(), keys.end(),
                            [&](const InstanceKey& k) { return k.sopInstanceUid == sopInstanceUid; });
     if (it == keys.end())
         throw BridgeError(ErrorCode::NotFound,
                           "instance " + sopInstanceUid + " is not in IDC series " + seriesInstanceUid);
-    const std::string bytes = getObject(locate(seriesInstanceUid).bucket, it->key, nullptr);
+    const std::string bytes = getObject(locate(seriesInstanceUid, context).bucket, it->key, &context);
     if (!tcia::InstanceMetaReader::read(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()))
         throw BridgeError(ErrorCode::UpstreamBadResponse, "IDC object " + it->key + " is not DICOM");
     return std::vector<std::uint8_t>(bytes.begin(), bytes.end());
@@ -771,8 +775,8 @@ std::vector<std::uint8_t> IdcClient::singleImage(const std::string& seriesInstan
 
 std::size_t IdcClient::downloadSeries(const std::string& seriesInstanceUid,
                                       const tcia::DownloadOptions& options, const tcia::InstanceSink& sink,
-                                      const CancelToken& cancel) {
-    const SeriesLocation location = locate(seriesInstanceUid);
+                                      const RequestContext& context) {
+    const SeriesLocation location = locate(seriesInstanceUid, context);
     const bool verifyMd5 = options.verifyMd5 && http_.verifyMd5;
     std::optional<std::int64_t> expected = options.expectedCount;
     if (location.instanceCount && (!expected || *location.instanceCount > *expected))
@@ -790,10 +794,10 @@ std::size_t IdcClient::downloadSeries(const std::string& seriesInstanceUid,
                                                 std::uniform_real_distribution<double>(0.0, 1.0)(engine));
             log().information("IDC series %s: %s; retry %d in %Ld ms", seriesInstanceUid, lastProblem,
                               attempt, static_cast<Poco::Int64>(delay.count()));
-            tcia::HttpTransport::sleepCancellable(delay, &cancel);
+            tcia::HttpTransport::sleepCancellable(delay, &context);
         }
-        cancel.throwIfCancelled();
-        const std::vector<S3Object> objects = listSeries(location, &cancel);
+        context.throwIfCancelled();
+        const std::vector<S3Object> objects = listSeries(location, &context);
         if (expected && static_cast<std::int64_t>(objects.size()) < *expected) {
             lastProblem = "the bucket lists " + std::to_string(objects.size()) + " of " +
                           std::to_string(*expected) + " instances";
@@ -816,7 +820,7 @@ std::size_t IdcClient::downloadSeries(const std::string& seriesInstanceUid,
                 const S3Object& o = objects[i];
                 Fetched f;
                 for (int tries = 0;; ++tries) {
-                    f.bytes = getObject(location.bucket, o.key, &cancel);
+                    f.bytes = getObject(location.bucket, o.key, &context);
                     if (!verifyMd5 || !isMd5Etag(o.etag)) break;
                     std::string lower = o.etag;
                     for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -849,7 +853,7 @@ std::size_t IdcClient::downloadSeries(const std::string& seriesInstanceUid,
                 sink(std::move(instance));
                 delivered.insert(f.uids->sopInstanceUid);
             },
-            &cancel);
+            &context);
         if (expected && static_cast<std::int64_t>(delivered.size()) < *expected) {
             lastProblem = "only " + std::to_string(delivered.size()) + " of " + std::to_string(*expected) +
                           " instances arrived" +

@@ -48,43 +48,43 @@ public:
     IdcClient(const TciaSettings& http, const IdcSettings& idc, std::string pinFile = {});
     ~IdcClient() override;
 
-    std::vector<std::string> collections() override;
-    std::vector<std::string> modalityValues(const tcia::ValueFilter& filter) override;
-    std::vector<std::string> bodyPartValues(const tcia::ValueFilter& filter) override;
-    std::vector<std::string> manufacturerValues(const tcia::ValueFilter& filter) override;
+    std::vector<std::string> collections(const RequestContext& context) override;
+    std::vector<std::string> modalityValues(const tcia::ValueFilter& filter, const RequestContext& context) override;
+    std::vector<std::string> bodyPartValues(const tcia::ValueFilter& filter, const RequestContext& context) override;
+    std::vector<std::string> manufacturerValues(const tcia::ValueFilter& filter, const RequestContext& context) override;
 
-    std::vector<tcia::PatientRecord> patients(const tcia::PatientFilter& filter) override;
+    std::vector<tcia::PatientRecord> patients(const tcia::PatientFilter& filter, const RequestContext& context) override;
     std::vector<tcia::PatientRecord> patientsByCollectionAndModality(const std::string& collection,
-                                                                     const std::string& modality) override;
+                                                                     const std::string& modality, const RequestContext& context) override;
     std::vector<tcia::PatientRecord> newPatientsInCollection(const std::string& collection,
-                                                             const std::string& fromDate) override;
+                                                             const std::string& fromDate, const RequestContext& context) override;
 
-    std::vector<tcia::StudyRecord> studies(const tcia::StudyFilter& filter) override;
+    std::vector<tcia::StudyRecord> studies(const tcia::StudyFilter& filter, const RequestContext& context) override;
     std::vector<tcia::StudyRecord> newStudiesInPatientCollection(const std::string& collection,
                                                                  const std::string& patientId,
-                                                                 const std::string& fromDate) override;
+                                                                 const std::string& fromDate, const RequestContext& context) override;
 
-    std::vector<tcia::SeriesRecord> series(const tcia::SeriesFilter& filter) override;
-    std::vector<tcia::SeriesRecord> updatedSeries(const std::string& fromDate) override;
-    tcia::SeriesSize seriesSize(const std::string& seriesInstanceUid) override;
-    std::vector<std::string> sopInstanceUids(const std::string& seriesInstanceUid) override;
+    std::vector<tcia::SeriesRecord> series(const tcia::SeriesFilter& filter, const RequestContext& context) override;
+    std::vector<tcia::SeriesRecord> updatedSeries(const std::string& fromDate, const RequestContext& context) override;
+    tcia::SeriesSize seriesSize(const std::string& seriesInstanceUid, const RequestContext& context) override;
+    std::vector<std::string> sopInstanceUids(const std::string& seriesInstanceUid, const RequestContext& context) override;
 
     std::size_t downloadSeries(const std::string& seriesInstanceUid, const tcia::DownloadOptions& options,
-                               const tcia::InstanceSink& sink, const CancelToken& cancel) override;
+                               const tcia::InstanceSink& sink, const RequestContext& context) override;
     std::vector<std::uint8_t> singleImage(const std::string& seriesInstanceUid,
-                                          const std::string& sopInstanceUid) override;
+                                          const std::string& sopInstanceUid, const RequestContext& context) override;
 
     void patientBatches(const tcia::PatientFilter& filter, std::size_t batchSize,
-                        const tcia::BatchSink<tcia::PatientRecord>& sink, const CancelToken& cancel) override;
+                        const tcia::BatchSink<tcia::PatientRecord>& sink, const RequestContext& context) override;
     void studyBatches(const tcia::StudyFilter& filter, std::size_t batchSize,
-                      const tcia::BatchSink<tcia::StudyRecord>& sink, const CancelToken& cancel) override;
+                      const tcia::BatchSink<tcia::StudyRecord>& sink, const RequestContext& context) override;
     void seriesBatches(const tcia::SeriesFilter& filter, std::size_t batchSize,
-                       const tcia::BatchSink<tcia::SeriesRecord>& sink, const CancelToken& cancel) override;
+                       const tcia::BatchSink<tcia::SeriesRecord>& sink, const RequestContext& context) override;
 
     /// GET /version: IDC's release ("v24"). Throws as the searches do.
-    std::string idcVersion();
+    std::string idcVersion(const RequestContext& context = RequestContext());
     /// Licence and citation of every collection (collections_index through /sql).
-    std::vector<CollectionInfo> collectionInfos();
+    std::vector<CollectionInfo> collectionInfos(const RequestContext& context = RequestContext());
     /// The IDC release the catalog was harvested from ("" before the first harvest call): read
     /// from the pin file, set from GET /version by the first collections() call when empty, and
     /// moved forward by updatedSeries() when IDC's release changed.
@@ -111,25 +111,26 @@ private:
         std::string key;
     };
 
-    SqlPage sql(const std::string& query, const CancelToken* cancel);
+    SqlPage sql(const std::string& query, const RequestContext* context);
     /// Every page of `select ... where ... order by`, one page at a time, to onPage.
     void pages(const std::string& columns, const std::vector<std::pair<std::string, std::string>>& where,
                const std::string& orderBy, const std::function<void(std::vector<SqlRow>&&)>& onPage,
-               const CancelToken* cancel, const std::string& condition = {});
+               const RequestContext* context, const std::string& condition = {});
     void pin(const std::string& version);
     /// The licence URL of the series' collection (collections_index) when its licence is the collection's.
     void addLicenceUrl(tcia::SeriesRecord& record);
     /// "series_revised_idc_version > N" while a refresh after a release change runs, else "".
     std::string revisedCondition();
-    std::string collectionId(const std::string& tciaName);
-    CollectionNames namesById();
+    std::string collectionId(const std::string& tciaName, const RequestContext& context);
+    CollectionNames namesById(const RequestContext& context);
     std::vector<std::pair<std::string, std::string>> seriesWhere(const tcia::SeriesFilter& f,
-                                                                 bool requireOne);
-    std::vector<std::string> distinctValues(const std::string& column, const tcia::ValueFilter& f);
-    SeriesLocation locate(const std::string& seriesInstanceUid);
-    std::vector<S3Object> listSeries(const SeriesLocation& location, const CancelToken* cancel);
-    std::vector<InstanceKey> instanceKeys(const std::string& seriesInstanceUid, const CancelToken* cancel);
-    std::string getObject(const std::string& bucket, const std::string& key, const CancelToken* cancel);
+                                                                 bool requireOne, const RequestContext& context);
+    std::vector<std::string> distinctValues(const std::string& column, const tcia::ValueFilter& f,
+                                            const RequestContext& context);
+    SeriesLocation locate(const std::string& seriesInstanceUid, const RequestContext& context);
+    std::vector<S3Object> listSeries(const SeriesLocation& location, const RequestContext* context);
+    std::vector<InstanceKey> instanceKeys(const std::string& seriesInstanceUid, const RequestContext& context);
+    std::string getObject(const std::string& bucket, const std::string& key, const RequestContext* context);
 
     TciaSettings http_;
     IdcSettings idc_;

@@ -178,14 +178,14 @@ BOOST_AUTO_TEST_CASE(dimse_and_dicomweb_answer_from_idc) {
     // The series the NBIA face lists for a collection IDC mirrors; pick a multi-instance one.
     tcia::SeriesFilter f;
     f.collection = "TCGA-DEMO-CT";
-    auto nbiaSeries = nbia.series(f);
+    auto nbiaSeries = nbia.series(f, RequestContext());
     BOOST_REQUIRE(!nbiaSeries.empty());
     std::sort(nbiaSeries.begin(), nbiaSeries.end(), [](const auto& a, const auto& b) {
         return a.imageCount.value_or(0) > b.imageCount.value_or(0);
     });
     const auto target = nbiaSeries.front();
     const auto expectedSops = [&] {
-        auto v = nbia.sopInstanceUids(target.seriesInstanceUid);
+        auto v = nbia.sopInstanceUids(target.seriesInstanceUid, RequestContext());
         return std::set<std::string>(v.begin(), v.end());
     }();
     std::set<std::string> seriesOfStudy;

@@ -25,6 +25,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
+/// A request context for calls that are never cancelled.
+const RequestContext& ctx() {
+    static const RequestContext context;
+    return context;
+}
+
 IdcSettings idcSettings(const EmulatorProcess& emulator) {
     IdcSettings s;
     const std::string base = "http://127.0.0.1:" + std::to_string(emulator.port());
@@ -38,10 +44,10 @@ IdcSettings idcSettings(const EmulatorProcess& emulator) {
 /// Every series of every collection, as the IDC source lists them.
 std::vector<tcia::SeriesRecord> allSeries(idc::IdcClient& client) {
     std::vector<tcia::SeriesRecord> out;
-    for (const auto& name : client.collections()) {
+    for (const auto& name : client.collections(ctx())) {
         tcia::SeriesFilter f;
         f.collection = name;
-        auto rows = client.series(f);
+        auto rows = client.series(f, ctx());
         out.insert(out.end(), rows.begin(), rows.end());
     }
     return out;
@@ -63,7 +69,7 @@ struct Received {
 
 Received download(idc::IdcClient& client, const std::string& series, tcia::DownloadOptions options = {}) {
     Received r;
-    CancelToken cancel;
+    RequestContext cancel;
     client.downloadSeries(
         series, options,
         [&](tcia::DownloadedInstance&& i) {
@@ -86,18 +92,18 @@ BOOST_AUTO_TEST_CASE(metadata_matches_the_nbia_face_of_the_same_data) {
     idc::IdcClient client(faultRetrySettings(emulator), idcSettings(emulator));
     tcia::TciaClient nbia(faultRetrySettings(emulator));
 
-    const auto names = client.collections();
+    const auto names = client.collections(ctx());
     BOOST_REQUIRE(!names.empty());
-    const auto nbiaNames = asSet(nbia.collections());
+    const auto nbiaNames = asSet(nbia.collections(ctx()));
     for (const auto& n : names) BOOST_TEST(nbiaNames.count(n) == 1u, n << " is a TCIA collection name");
 
     for (const auto& n : names) {
         BOOST_TEST_CONTEXT(n) {
             tcia::SeriesFilter f;
             f.collection = n;
-            const auto idcSeries = client.series(f);
+            const auto idcSeries = client.series(f, ctx());
             std::map<std::string, tcia::SeriesRecord> nbiaSeries;
-            for (auto& s : nbia.series(f)) nbiaSeries[s.seriesInstanceUid] = s;
+            for (auto& s : nbia.series(f, ctx())) nbiaSeries[s.seriesInstanceUid] = s;
             BOOST_TEST(!idcSeries.empty());
             for (const auto& s : idcSeries) {
                 BOOST_TEST(s.collection == n);
@@ -113,7 +119,7 @@ BOOST_AUTO_TEST_CASE(metadata_matches_the_nbia_face_of_the_same_data) {
             for (const auto& s : idcSeries) ++seriesPerStudy[s.studyInstanceUid];
             std::size_t batches = 0;
             std::map<std::string, int> folded;
-            CancelToken cancel;
+            RequestContext cancel;
             client.studyBatches(
                 tcia::StudyFilter{n, "", ""}, 2,
                 [&](std::vector<tcia::StudyRecord>&& rows) {
@@ -133,9 +139,9 @@ BOOST_AUTO_TEST_CASE(metadata_matches_the_nbia_face_of_the_same_data) {
     // Literals are quoted: a quote in a filter value is a value, not SQL.
     tcia::SeriesFilter evil;
     evil.patientId = "x' OR '1'='1";
-    BOOST_TEST(client.series(evil).empty());
+    BOOST_TEST(client.series(evil, ctx()).empty());
     // No filter at all would list all of IDC.
-    BOOST_TEST(int(codeOf([&] { client.series(tcia::SeriesFilter{}); })) == int(ErrorCode::QueryTooBroad));
+    BOOST_TEST(int(codeOf([&] { client.series(tcia::SeriesFilter{}, ctx()); })) == int(ErrorCode::QueryTooBroad));
 }
 
 BOOST_AUTO_TEST_CASE(download_delivers_every_instance_once_and_matches_nbia) {
@@ -143,7 +149,7 @@ BOOST_AUTO_TEST_CASE(download_delivers_every_instance_once_and_matches_nbia) {
     idc::IdcClient client(faultRetrySettings(emulator), idcSettings(emulator));
     tcia::TciaClient nbia(faultRetrySettings(emulator));
     const auto series = largestSeries(client);
-    const auto expected = asSet(nbia.sopInstanceUids(series.seriesInstanceUid));
+    const auto expected = asSet(nbia.sopInstanceUids(series.seriesInstanceUid, ctx()));
     BOOST_REQUIRE(expected.size() > 1u);
 
     tcia::DownloadOptions options;
@@ -154,18 +160,18 @@ BOOST_AUTO_TEST_CASE(download_delivers_every_instance_once_and_matches_nbia) {
     // IMAGE-level keys from header Range GETs (no whole object fetched), then cached.
     resetStats(emulator);
     idc::IdcClient fresh(faultRetrySettings(emulator), idcSettings(emulator));
-    BOOST_TEST(asSet(fresh.sopInstanceUids(series.seriesInstanceUid)) == expected);
+    BOOST_TEST(asSet(fresh.sopInstanceUids(series.seriesInstanceUid, ctx())) == expected);
     const int afterFirst = totalCalls(emulator);
     BOOST_TEST(endpointCount(emulator, "GetObject") == int(expected.size()));
-    BOOST_TEST(asSet(fresh.sopInstanceUids(series.seriesInstanceUid)) == expected);
+    BOOST_TEST(asSet(fresh.sopInstanceUids(series.seriesInstanceUid, ctx())) == expected);
     BOOST_TEST(totalCalls(emulator) == afterFirst, "the second call is answered from the cache");
     // singleImage fetches the right object.
     const std::string sop = *expected.begin();
-    const auto bytes = fresh.singleImage(series.seriesInstanceUid, sop);
+    const auto bytes = fresh.singleImage(series.seriesInstanceUid, sop, ctx());
     const auto uids = tcia::InstanceMetaReader::read(bytes.data(), bytes.size());
     BOOST_REQUIRE(uids.has_value());
     BOOST_TEST(uids->sopInstanceUid == sop);
-    BOOST_TEST(int(codeOf([&] { fresh.singleImage(series.seriesInstanceUid, "1.2.3.999"); })) ==
+    BOOST_TEST(int(codeOf([&] { fresh.singleImage(series.seriesInstanceUid, "1.2.3.999", ctx()); })) ==
                int(ErrorCode::NotFound));
 }
 
@@ -224,7 +230,7 @@ BOOST_AUTO_TEST_CASE(an_object_that_differs_from_its_etag_is_rejected) {
     BOOST_REQUIRE(victimUids.has_value());
 
     std::vector<std::string> delivered;
-    CancelToken cancel;
+    RequestContext cancel;
     const auto code = codeOf([&] {
         client.downloadSeries(
             series.seriesInstanceUid, {},
@@ -251,7 +257,7 @@ BOOST_AUTO_TEST_CASE(a_listing_shorter_than_the_expected_count_fails) {
     options.expectedCount = series.imageCount.value_or(0) + 1;
     resetStats(emulator);
     std::size_t delivered = 0;
-    CancelToken cancel;
+    RequestContext cancel;
     const auto code = codeOf([&] {
         client.downloadSeries(
             series.seriesInstanceUid, options, [&](tcia::DownloadedInstance&&) { ++delivered; }, cancel);
@@ -294,7 +300,7 @@ BOOST_AUTO_TEST_CASE(a_new_release_refreshes_the_series_revised_since_the_pinned
         idc::IdcClient first(faultRetrySettings(emulator), idcSettings(emulator), pinFile);
         BOOST_TEST(first.pinnedVersion() == "");
         seriesCount = allSeries(first).size();  // a harvest: collections() pins the release read
-        someCollection = first.collections().front();
+        someCollection = first.collections(ctx()).front();
         BOOST_TEST(first.pinnedVersion() == "v25");
         BOOST_TEST(readPin() == "v25");
     }
@@ -302,8 +308,8 @@ BOOST_AUTO_TEST_CASE(a_new_release_refreshes_the_series_revised_since_the_pinned
         // Restarted on the same release: the pin is read back, a refresh finds nothing.
         idc::IdcClient again(faultRetrySettings(emulator), idcSettings(emulator), pinFile);
         BOOST_TEST(again.pinnedVersion() == "v25");
-        BOOST_TEST(again.updatedSeries("20000101").empty());
-        BOOST_TEST(again.newPatientsInCollection(someCollection, "20000101").empty());
+        BOOST_TEST(again.updatedSeries("20000101", ctx()).empty());
+        BOOST_TEST(again.newPatientsInCollection(someCollection, "20000101", ctx()).empty());
     }
     // The catalog was harvested from v24; IDC is at v25, where every emulated series was revised.
     {
@@ -312,16 +318,16 @@ BOOST_AUTO_TEST_CASE(a_new_release_refreshes_the_series_revised_since_the_pinned
     }
     idc::IdcClient older(faultRetrySettings(emulator), idcSettings(emulator), pinFile);
     BOOST_TEST(older.pinnedVersion() == "v24");
-    const auto updated = older.updatedSeries("20000101");
+    const auto updated = older.updatedSeries("20000101", ctx());
     BOOST_TEST(updated.size() == seriesCount);
-    BOOST_TEST(!older.newPatientsInCollection(someCollection, "20000101").empty());
-    BOOST_TEST(!older.newStudiesInPatientCollection(someCollection, "", "20000101").empty());
+    BOOST_TEST(!older.newPatientsInCollection(someCollection, "20000101", ctx()).empty());
+    BOOST_TEST(!older.newStudiesInPatientCollection(someCollection, "", "20000101", ctx()).empty());
     BOOST_TEST(older.pinnedVersion() == "v25");
     BOOST_TEST(readPin() == "v25");
-    BOOST_TEST(older.updatedSeries("20000101").empty(), "nothing new the second time");
+    BOOST_TEST(older.updatedSeries("20000101", ctx()).empty(), "nothing new the second time");
     // A release that revised nothing the emulator holds: the pin moves, no series come back.
     httpBody(emulator.port(), "POST", "/emulator/idc/version?idc_version=v26&idc_index_data_version=26.0.0");
-    BOOST_TEST(older.updatedSeries("20000101").empty());
+    BOOST_TEST(older.updatedSeries("20000101", ctx()).empty());
     BOOST_TEST(older.pinnedVersion() == "v26");
     BOOST_TEST(readPin() == "v26");
     BOOST_TEST(idc::IdcClient::versionNumber("v24").value_or(-1) == 24);

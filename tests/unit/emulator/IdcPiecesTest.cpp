@@ -1,27 +1,26 @@
 // The pure pieces of the emulator's IDC face (API.md = /work/shared/idc/API.md): id mapping,
 // licence names, buckets, crdc UUIDs, the Range parser, ListObjectsV2 paging and XML, the SQL
 // guard and `index` rewrite; and IdcCatalog/IdcService over an index built from records.
+#include <Poco/DigestEngine.h>
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/ParseHandler.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/MD5Engine.h>
+
+#include <boost/test/unit_test.hpp>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+
 #include "emulator/DataIndex.h"
 #include "emulator/IdcCatalog.h"
 #include "emulator/IdcNames.h"
 #include "emulator/IdcService.h"
 #include "emulator/IdcSql.h"
 #include "emulator/S3Protocol.h"
-
-#include <Poco/JSON/Array.h>
-#include <Poco/JSON/Object.h>
-#include <Poco/JSON/ParseHandler.h>
-#include <Poco/JSON/Parser.h>
-#include <Poco/MD5Engine.h>
-#include <Poco/DigestEngine.h>
-
-#include <boost/test/unit_test.hpp>
-
-#include <cstdint>
-#include <filesystem>
-#include <fstream>
-#include <regex>
-#include <set>
 
 using namespace emulator;
 
@@ -59,19 +58,19 @@ struct Fixture {
         dir = std::filesystem::temp_directory_path() / ("idc-pieces-" + std::to_string(::getpid()));
         std::filesystem::create_directories(dir);
         std::vector<CollectionInfo> colls{
-            {"TCGA-LUAD", "CC BY 3.0 long", "http://creativecommons.org/licenses/by/3.0/", "https://doi.org/10.7937/K9/A",
-             "20150527171221", "A", false},
-            {"NC Demo", "CC BY-NC long", "https://creativecommons.org/licenses/by-nc/4.0/", "https://doi.org/10.7937/B",
-             "20160101000000", "B", false},
-            {"Brain-MR", "CC BY 4.0 long", "https://creativecommons.org/licenses/by/4.0/", "https://doi.org/10.7937/C",
-             "20170101000000", "C", false},
-            {"Secret", "Restricted", "https://example.org/restricted", "https://doi.org/10.7937/D", "20180101000000", "D",
-             true}};
+            {"TCGA-LUAD", "CC BY 3.0 long", "http://creativecommons.org/licenses/by/3.0/",
+             "https://doi.org/10.7937/K9/A", "20150527171221", "A", false},
+            {"NC Demo", "CC BY-NC long", "https://creativecommons.org/licenses/by-nc/4.0/",
+             "https://doi.org/10.7937/B", "20160101000000", "B", false},
+            {"Brain-MR", "CC BY 4.0 long", "https://creativecommons.org/licenses/by/4.0/",
+             "https://doi.org/10.7937/C", "20170101000000", "C", false},
+            {"Secret", "Restricted", "https://example.org/restricted", "https://doi.org/10.7937/D",
+             "20180101000000", "D", true}};
         std::vector<SeriesRecord> series;
         std::map<std::string, std::vector<InstanceRecord>> instances;
         auto add = [&](const std::string& coll, const std::string& patient, const std::string& study,
-                       const std::string& uid, const std::string& modality, const std::string& body, int files,
-                       bool restricted = false) {
+                       const std::string& uid, const std::string& modality, const std::string& body,
+                       int files, bool restricted = false) {
             SeriesRecord r;
             r.collection = coll;
             r.patientId = patient;
@@ -120,9 +119,11 @@ BOOST_AUTO_TEST_CASE(collection_ids_follow_the_inferred_pattern) {
 
 BOOST_AUTO_TEST_CASE(licence_short_names_and_buckets) {
     BOOST_TEST(idc::licenseShortName("http://creativecommons.org/licenses/by/3.0/", "x") == "CC BY 3.0");
-    BOOST_TEST(idc::licenseShortName("https://creativecommons.org/licenses/by-nc/4.0/", "x") == "CC BY-NC 4.0");
+    BOOST_TEST(idc::licenseShortName("https://creativecommons.org/licenses/by-nc/4.0/", "x") ==
+               "CC BY-NC 4.0");
     BOOST_TEST(idc::licenseShortName("https://creativecommons.org/licenses/by/4.0", "x") == "CC BY 4.0");
-    BOOST_TEST(idc::licenseShortName("https://example.org/tcia-restricted", "TCIA Restricted") == "TCIA Restricted");
+    BOOST_TEST(idc::licenseShortName("https://example.org/tcia-restricted", "TCIA Restricted") ==
+               "TCIA Restricted");
     BOOST_TEST(idc::isNonCommercial("CC BY-NC 3.0"));
     BOOST_TEST(!idc::isNonCommercial("CC BY 4.0"));
     BOOST_TEST(idc::awsBucket(false, false) == "idc-open-data");
@@ -261,38 +262,68 @@ BOOST_AUTO_TEST_CASE(list_xml_matches_the_documented_shape) {
     r.prefix = "U/";
     r.maxKeys = 1;
     const auto first = s3::listPage(objects, r);
-    BOOST_TEST(s3::listXml("idc-open-data", r, first) ==
-               "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-               "<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Name>idc-open-data</Name>"
-               "<Prefix>U/</Prefix><NextContinuationToken>" + first.nextToken + "</NextContinuationToken>"
-               "<KeyCount>1</KeyCount><MaxKeys>1</MaxKeys><IsTruncated>true</IsTruncated>"
-               "<Contents><Key>U/00000.dcm</Key><LastModified>2024-03-29T16:12:02.000Z</LastModified>"
-               "<ETag>&quot;0123456789abcdef0123456789abcdef&quot;</ETag><Size>0</Size>"
-               "<StorageClass>STANDARD</StorageClass></Contents></ListBucketResult>");
+    BOOST_TEST(
+        s3::listXml("idc-open-data", r, first) ==
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        "<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Name>idc-open-data</Name>"
+        "<Prefix>U/</Prefix><NextContinuationToken>" +
+            first.nextToken +
+            "</NextContinuationToken>"
+            "<KeyCount>1</KeyCount><MaxKeys>1</MaxKeys><IsTruncated>true</IsTruncated>"
+            "<Contents><Key>U/00000.dcm</Key><LastModified>2024-03-29T16:12:02.000Z</LastModified>"
+            "<ETag>&quot;0123456789abcdef0123456789abcdef&quot;</ETag><Size>0</Size>"
+            "<StorageClass>STANDARD</StorageClass></Contents></ListBucketResult>");
     r.continuationToken = first.nextToken;
     const auto last = s3::listPage(objects, r);
     const std::string xml = s3::listXml("idc-open-data", r, last);
-    BOOST_TEST(xml.find("<ContinuationToken>" + first.nextToken + "</ContinuationToken>") != std::string::npos);
+    BOOST_TEST(xml.find("<ContinuationToken>" + first.nextToken + "</ContinuationToken>") !=
+               std::string::npos);
     BOOST_TEST(xml.find("NextContinuationToken") == std::string::npos);
     BOOST_TEST(xml.find("<IsTruncated>false</IsTruncated>") != std::string::npos);
     BOOST_TEST(xml.find("<Key>U/00001.dcm</Key>") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(list_encoding_type_url) {
+    std::map<std::string, s3::Object> objects;
+    objects["a b/x+y.dcm"] = s3::Object{"a b/x+y.dcm", 1, "00", "2024-03-29T16:12:02.000Z", ""};
+    const auto r = s3::parseListQuery({{"list-type", "2"}, {"prefix", "a b/"}, {"encoding-type", "url"}});
+    BOOST_TEST(r.urlEncoding);
+    const std::string xml = s3::listXml("b", r, s3::listPage(objects, r));
+    BOOST_TEST(xml.find("<Prefix>a%20b/</Prefix>") != std::string::npos, xml);
+    BOOST_TEST(xml.find("<Key>a%20b/x%2By.dcm</Key>") != std::string::npos, xml);
+    BOOST_TEST(xml.find("<EncodingType>url</EncodingType>") != std::string::npos);
+    BOOST_CHECK_THROW(s3::parseListQuery({{"encoding-type", "base64"}}), s3::Error);
+    const auto plain = s3::parseListQuery({{"prefix", "a b/"}});
+    BOOST_TEST(s3::listXml("b", plain, s3::listPage(objects, plain)).find("<Key>a b/x+y.dcm</Key>") !=
+               std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(error_xml) {
-    BOOST_TEST(s3::errorXml({404, "NoSuchKey", "The specified key does not exist.", {{"Key", "a&b"}}}, "R1") ==
-               "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>NoSuchKey</Code><Message>The specified key "
-               "does not exist.</Message><Key>a&amp;b</Key><RequestId>R1</RequestId></Error>");
+    BOOST_TEST(
+        s3::errorXml({404, "NoSuchKey", "The specified key does not exist.", {{"Key", "a&b"}}}, "R1") ==
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>NoSuchKey</Code><Message>The specified key "
+        "does not exist.</Message><Key>a&amp;b</Key><RequestId>R1</RequestId></Error>");
 }
 
 BOOST_AUTO_TEST_CASE(sql_guard_table) {
     const std::vector<std::string> allowed{
-        "SELECT 1", "  select * from index", "WITH a AS (SELECT 1) SELECT * FROM a", "-- c\nSELECT 1;",
-        "/* c */ SELECT 'a;b' ;  ", "SELECT \"x;y\" FROM index; -- trailing"};
+        "SELECT 1",        "  select * from index",    "WITH a AS (SELECT 1) SELECT * FROM a",
+        "-- c\nSELECT 1;", "/* c */ SELECT 'a;b' ;  ", "SELECT \"x;y\" FROM index; -- trailing"};
     for (const auto& q : allowed) BOOST_TEST(!idc::sqlGuardError(q).has_value(), q);
-    const std::vector<std::string> refused{
-        "", "   ", "-- only a comment", "DELETE FROM index", "DROP TABLE index", "PRAGMA table_info(index)",
-        "ATTACH 'x' AS y", "SELECT 1; SELECT 2", "SELECT 1; DELETE FROM index", "(SELECT 1)",
-        "SELECT 'unterminated", "SELECT 1 /* open", "INSERT INTO index SELECT * FROM index", "EXPLAIN SELECT 1"};
+    const std::vector<std::string> refused{"",
+                                           "   ",
+                                           "-- only a comment",
+                                           "DELETE FROM index",
+                                           "DROP TABLE index",
+                                           "PRAGMA table_info(index)",
+                                           "ATTACH 'x' AS y",
+                                           "SELECT 1; SELECT 2",
+                                           "SELECT 1; DELETE FROM index",
+                                           "(SELECT 1)",
+                                           "SELECT 'unterminated",
+                                           "SELECT 1 /* open",
+                                           "INSERT INTO index SELECT * FROM index",
+                                           "EXPLAIN SELECT 1"};
     for (const auto& q : refused) BOOST_TEST(idc::sqlGuardError(q).has_value(), q);
 }
 
@@ -319,7 +350,8 @@ BOOST_AUTO_TEST_CASE(catalog_rows_buckets_and_objects) {
     BOOST_TEST(catalog.rows()[3].PatientID == "P2");
     BOOST_TEST(catalog.rows()[3].aws_bucket == "idc-open-data");
     BOOST_TEST(catalog.rows()[3].source_DOI == "10.7937/K9/A");
-    BOOST_TEST(catalog.rows()[3].series_aws_url == "s3://idc-open-data/" + catalog.rows()[3].crdc_series_uuid + "/*");
+    BOOST_TEST(catalog.rows()[3].series_aws_url ==
+               "s3://idc-open-data/" + catalog.rows()[3].crdc_series_uuid + "/*");
     BOOST_TEST(catalog.rows()[3].series_size_MB == 600 / 1e6);
     BOOST_TEST(catalog.bucket("nope") == nullptr);
 
@@ -327,7 +359,8 @@ BOOST_AUTO_TEST_CASE(catalog_rows_buckets_and_objects) {
     const std::string uuid = idc::crdcUuid("series", "1.2.1");  // first series of tcga_luad
     BOOST_TEST(open.count(uuid + "/") == 1u);                   // the zero-byte marker
     BOOST_TEST(open.at(uuid + "/").etag == "d41d8cd98f00b204e9800998ecf8427e");
-    const std::string key = idc::crdcUuid("series", "1.2.2") + "/" + idc::crdcUuid("instance", "1.2.2.1") + ".dcm";
+    const std::string key =
+        idc::crdcUuid("series", "1.2.2") + "/" + idc::crdcUuid("instance", "1.2.2.1") + ".dcm";
     BOOST_REQUIRE(open.count(key) == 1u);
     BOOST_TEST(open.at(key).size == 100);
     BOOST_TEST(open.at(key).etag == md5(std::string(100, 'b')));
@@ -349,9 +382,10 @@ BOOST_AUTO_TEST_CASE(sql_rows_nulls_truncation_and_errors) {
     idc::IdcCatalog::Options options;
     options.sqlTimeoutMs = 300;
     idc::IdcCatalog catalog(*f.index, options);
-    auto out = catalog.sql("SELECT SeriesInstanceUID, analysis_result_id, instanceCount, series_size_MB FROM index "
-                           "ORDER BY SeriesInstanceUID",
-                           3);
+    auto out = catalog.sql(
+        "SELECT SeriesInstanceUID, analysis_result_id, instanceCount, series_size_MB FROM index "
+        "ORDER BY SeriesInstanceUID",
+        3);
     BOOST_REQUIRE(out.errorCode.empty());
     auto o = object(out.body);
     BOOST_TEST(o->getArray("columns")->size() == 4u);
@@ -363,9 +397,10 @@ BOOST_AUTO_TEST_CASE(sql_rows_nulls_truncation_and_errors) {
     BOOST_TEST(row->has("analysis_result_id"));
     BOOST_TEST(row->isNull("analysis_result_id"));
     BOOST_TEST(row->getValue<int>("instanceCount") == 2);
-    out = catalog.sql("SELECT count(*) AS n, any_value(BodyPartExamined) AS b FROM index WHERE collection_id = "
-                      "'tcga_luad'",
-                      5000);
+    out = catalog.sql(
+        "SELECT count(*) AS n, any_value(BodyPartExamined) AS b FROM index WHERE collection_id = "
+        "'tcga_luad'",
+        5000);
     o = object(out.body);
     BOOST_TEST(!o->getValue<bool>("truncated"));
     BOOST_TEST(o->getArray("rows")->getObject(0)->getValue<int>("n") == 2);
@@ -397,10 +432,12 @@ BOOST_AUTO_TEST_CASE(service_shapes_paging_and_validation) {
     Fixture f;
     idc::IdcService service(std::make_shared<idc::IdcCatalog>(*f.index, idc::IdcCatalog::Options{}));
     auto r = service.handle("GET", "/v3/version", "");
-    BOOST_TEST(r.body == "{\"idc_version\":\"v24\",\"idc_index_data_version\":\"24.2.2\",\"api_version\":\"3.0.0b2\","
-                         "\"build\":null}");
+    BOOST_TEST(r.body ==
+               "{\"idc_version\":\"v24\",\"idc_index_data_version\":\"24.2.2\",\"api_version\":\"3.0.0b2\","
+               "\"build\":null}");
     service.catalog().setVersion("v25", "25.0.1");
-    BOOST_TEST(object(service.handle("GET", "/v3/version", "").body)->getValue<std::string>("idc_version") == "v25");
+    BOOST_TEST(object(service.handle("GET", "/v3/version", "").body)->getValue<std::string>("idc_version") ==
+               "v25");
 
     r = service.handle("GET", "/v3/collections/nope", "");
     BOOST_TEST(r.status == 404);
@@ -410,12 +447,16 @@ BOOST_AUTO_TEST_CASE(service_shapes_paging_and_validation) {
     auto c = object(r.body);
     BOOST_TEST(c->getValue<int>("series") == 2);
     BOOST_TEST(c->getValue<int>("instances") == 5);
-    BOOST_TEST(c->getArray("licenses")->getObject(0)->getValue<std::string>("license_short_name") == "CC BY 3.0");
-    BOOST_TEST(object("{\"a\":" + service.handle("GET", "/v3/collections", "").body + "}")->getArray("a")->size() == 3u);
+    BOOST_TEST(c->getArray("licenses")->getObject(0)->getValue<std::string>("license_short_name") ==
+               "CC BY 3.0");
+    BOOST_TEST(
+        object("{\"a\":" + service.handle("GET", "/v3/collections", "").body + "}")->getArray("a")->size() ==
+        3u);
 
     // 422 for malformed bodies, FastAPI's shape.
-    for (const std::string body : {"", "not json", "[1]", "{}", "{\"sql\":5}", "{\"sql\":\"SELECT 1\",\"max_rows\":0}",
-                                   "{\"sql\":\"SELECT 1\",\"max_rows\":\"x\"}"}) {
+    for (const std::string body :
+         {"", "not json", "[1]", "{}", "{\"sql\":5}", "{\"sql\":\"SELECT 1\",\"max_rows\":0}",
+          "{\"sql\":\"SELECT 1\",\"max_rows\":\"x\"}"}) {
         r = service.handle("POST", "/v3/sql", body);
         BOOST_TEST(r.status == 422, body);
         BOOST_TEST(object(r.body)->getArray("detail")->size() == 1u, body);
@@ -441,23 +482,28 @@ BOOST_AUTO_TEST_CASE(service_shapes_paging_and_validation) {
         auto series = m->getArray("series");
         BOOST_TEST(m->getValue<int>("returned") == static_cast<int>(series->size()));
         for (std::size_t i = 0; i < series->size(); ++i)
-            seen.push_back(series->getObject(static_cast<unsigned>(i))->getValue<std::string>("SeriesInstanceUID"));
+            seen.push_back(
+                series->getObject(static_cast<unsigned>(i))->getValue<std::string>("SeriesInstanceUID"));
         if (series->size() == 0) break;
     }
     BOOST_TEST((seen == std::vector<std::string>{"1.2.4", "1.2.3", "1.2.1", "1.2.2"}));
-    r = service.handle("POST", "/v3/cohort/manifest",
-                       "{\"filters\":{\"terms\":{\"Modality\":[\"MR\"],\"collection_id\":[\"brain_mr\",\"x\"]},"
-                       "\"ranges\":{\"instanceCount\":{\"gte\":2}}},\"page_size\":0}");
+    r = service.handle(
+        "POST", "/v3/cohort/manifest",
+        "{\"filters\":{\"terms\":{\"Modality\":[\"MR\"],\"collection_id\":[\"brain_mr\",\"x\"]},"
+        "\"ranges\":{\"instanceCount\":{\"gte\":2}}},\"page_size\":0}");
     auto m = object(r.body);
     BOOST_TEST(m->getValue<int>("total_series") == 1);
     BOOST_TEST(m->getValue<int>("page_size") == 1);  // clamped to 1-5000
-    BOOST_TEST(service.handle("POST", "/v3/cohort/manifest", "{\"filters\":{\"terms\":{\"PatientName\":[\"x\"]}}}")
-                   .status == 400);
-    BOOST_TEST(service.handle("POST", "/v3/cohort/manifest", "{\"filters\":{\"ranges\":{\"Modality\":{\"gte\":1}}}}")
-                   .status == 400);
+    BOOST_TEST(
+        service.handle("POST", "/v3/cohort/manifest", "{\"filters\":{\"terms\":{\"PatientName\":[\"x\"]}}}")
+            .status == 400);
+    BOOST_TEST(
+        service.handle("POST", "/v3/cohort/manifest", "{\"filters\":{\"ranges\":{\"Modality\":{\"gte\":1}}}}")
+            .status == 400);
     r = service.handle("POST", "/v3/cohort/counts", "{\"terms\":{\"aws_bucket\":[]}}");
     BOOST_TEST(r.status == 400);
-    r = service.handle("POST", "/v3/cohort/counts", "{\"terms\":{\"license_short_name\":[\"CC BY-NC 4.0\"]}}");
+    r = service.handle("POST", "/v3/cohort/counts",
+                       "{\"terms\":{\"license_short_name\":[\"CC BY-NC 4.0\"]}}");
     BOOST_TEST(object(r.body)->getValue<int>("series") == 1);
     BOOST_TEST(service.handle("GET", "/v1/collections", "").status == 410);
 }
