@@ -44,6 +44,10 @@ options (override the configuration file; see conf/tcia-bridge.example.json):
   --config FILE             JSON configuration (// comments allowed)
   --tcia-url URL            TCIA REST base URL (default https://nbia.cancerimagingarchive.net/nbia-api/services/v4;
                             the older https://services.cancerimagingarchive.net/nbia-api/services/v4 also works)
+  --source nbia|idc         where TCIA's collections come from (default nbia; idc = NCI Imaging
+                            Data Commons REST API v3 + public buckets, docs/idc.md)
+  --idc-api-url URL         IDC REST API base (default https://api.imaging.datacommons.cancer.gov/v3)
+  --idc-bucket-url TEMPLATE IDC bucket base URL, {bucket} = aws_bucket (default https://{bucket}.s3.amazonaws.com)
   --aet AET                 the bridge's DIMSE AE title (default TCIA)
   --dimse-port N            DIMSE port (default 11112; 0 = any free port, printed at start)
   --http-port N             DICOMweb port (default 8080; 0 = any free port, printed at start)
@@ -118,7 +122,8 @@ Arguments parseArguments(int argc, char** argv) {
         else if (a == "--tcia-url" || a == "--aet" || a == "--dimse-port" || a == "--http-port" ||
                  a == "--bind" || a == "--cache-dir" || a == "--destination" || a == "--log-level" ||
                  a == "--tls-cert" || a == "--tls-key" || a == "--tls-ca" || a == "--https-port" ||
-                 a == "--dicom-tls-port" || a == "--bearer-token")
+                 a == "--dicom-tls-port" || a == "--bearer-token" || a == "--source" || a == "--idc-api-url" ||
+                 a == "--idc-bucket-url")
             args.overrides.emplace_back(a, value(a));
         else if (a == "--no-dimse" || a == "--no-web" || a == "--no-harvest")
             args.overrides.emplace_back(a, "");
@@ -156,6 +161,13 @@ bridge::Config loadConfig(const Arguments& args) {
         if (flag == "--tcia-url") {
             config.tcia.baseUrl = v;
             config.tcia.apiVersion = bridge::guessApiVersion(v);
+        } else if (flag == "--source") {
+            if (v != "nbia" && v != "idc") usageError("--source: nbia or idc");
+            config.source = v;
+        } else if (flag == "--idc-api-url") {
+            config.idc.apiUrl = v;
+        } else if (flag == "--idc-bucket-url") {
+            config.idc.bucketUrl = v;
         } else if (flag == "--aet") {
             if (v.empty() || v.size() > 16) usageError("--aet: 1 to 16 characters");
             config.dimse.aeTitle = v;
@@ -343,7 +355,10 @@ int runServe(const Arguments& args, const bridge::Config& config, const sigset_t
         }
     }
     if (harvesting) where << "; harvesting the catalog in the background (GET /status)";
-    where << "; TCIA at " << config.tcia.baseUrl;
+    if (config.source == "idc")
+        where << "; TCIA's collections from IDC at " << config.idc.apiUrl << " and " << config.idc.bucketUrl;
+    else
+        where << "; TCIA at " << config.tcia.baseUrl;
     std::printf("tcia-bridge: %s\n", where.str().c_str());
     std::fflush(stdout);
 

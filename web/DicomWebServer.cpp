@@ -2,6 +2,7 @@
 
 #include "bridge/catalog/Catalog.h"
 #include "bridge/common/Error.h"
+#include "bridge/idc/IdcClient.h"
 #include "bridge/query/AccessPolicy.h"
 #include "bridge/retrieve/BridgeServices.h"
 #include "bridge/retrieve/Metrics.h"
@@ -164,6 +165,7 @@ DicomWebServer::DicomWebServer(BridgeServices& services)
     : DicomWebServer(*services.query, *services.retrieve, scopeFrom(services.access.get()), services.metadata.get(),
                      services.config.web, services.config.tls) {
     context_->audit = services.audit.get();
+    context_->source = services.config.source;
     BridgeServices* s = &services;
     context_->extraMetrics = [s, this] {
         std::string text = collectMetrics(*s).toPrometheusText();
@@ -201,6 +203,8 @@ DicomWebServer::DicomWebServer(BridgeServices& services)
         s.dimseHost = d.bindAddress;
         s.dimsePort = services.dimsePort ? services.dimsePort : d.port;
         if (!d.peers.empty()) s.moveDestinationExample = d.peers.begin()->first;
+        s.source = services.config.source;
+        if (auto* idc = dynamic_cast<idc::IdcClient*>(services.tcia.get())) s.idcVersion = idc->pinnedVersion();
         return s;
     };
 }

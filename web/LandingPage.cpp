@@ -21,7 +21,15 @@ std::string link(const std::string& url, const std::string& text) {
 
 }  // namespace
 
-std::string renderLandingHtml(const std::vector<CollectionInfo>& collections, const std::string& dicomWebRoot) {
+bool isNonCommercialLicence(const std::string& licenseName) {
+    std::string u = licenseName;
+    for (char& c : u) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return u.find("BY-NC") != std::string::npos || u.find("NONCOMMERCIAL") != std::string::npos ||
+           u.find("NON-COMMERCIAL") != std::string::npos;
+}
+
+std::string renderLandingHtml(const std::vector<CollectionInfo>& collections, const std::string& dicomWebRoot,
+                              bool fromIdc) {
     std::string out =
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>TCIA DICOM bridge</title></head><body>\n"
         "<h1>TCIA DICOM bridge</h1>\n"
@@ -33,7 +41,12 @@ std::string renderLandingHtml(const std::vector<CollectionInfo>& collections, co
         "\">TCIA Data Usage Policy</a> and by each collection's license below. When you publish work using a collection, "
         "cite its data citation (DOI) and acknowledge TCIA: <em>Clark K, et al. The Cancer Imaging Archive (TCIA): "
         "Maintaining and Operating a Public Information Repository. J Digit Imaging 26(6):1045-1057, 2013. "
-        "https://doi.org/10.1007/s10278-013-9622-7</em>.</p>\n"
+        "https://doi.org/10.1007/s10278-013-9622-7</em>.</p>\n" +
+        (fromIdc ? std::string("<p>Images and metadata are served from NCI's <a href=\"https://portal.imaging.datacommons."
+                               "cancer.gov/\">Imaging Data Commons (IDC)</a>, which mirrors TCIA's public collections. "
+                               "Cite IDC as well: <em>") +
+                       htmlEscape(kIdcCitation) + "</em>.</p>\n"
+                 : std::string()) +
         "<h2>Collections</h2>\n";
     if (collections.empty()) {
         out += "<p>No collections are visible to you.</p>\n";
@@ -46,6 +59,8 @@ std::string renderLandingHtml(const std::vector<CollectionInfo>& collections, co
                    htmlEscape(c.name) + "</a></td><td>" +
                    (c.licenseName.empty() && c.licenseUri.empty() ? std::string("see TCIA")
                                                                   : link(c.licenseUri, c.licenseName.empty() ? c.licenseUri : c.licenseName)) +
+                   (isNonCommercialLicence(c.licenseName) ? std::string(" <strong>(non-commercial use only)</strong>")
+                                                          : std::string()) +
                    "</td><td>" + (c.dataDescriptionUri.empty() ? std::string("&mdash;") : link(c.dataDescriptionUri, c.dataDescriptionUri)) +
                    "</td></tr>\n";
         }
@@ -55,17 +70,20 @@ std::string renderLandingHtml(const std::vector<CollectionInfo>& collections, co
     return out;
 }
 
-std::string renderCollectionsJson(const std::vector<CollectionInfo>& collections, const std::string& dicomWebRoot) {
+std::string renderCollectionsJson(const std::vector<CollectionInfo>& collections, const std::string& dicomWebRoot,
+                                  bool fromIdc) {
     std::string out = "{\"dicomWebRoot\":" + jsonQuote(dicomWebRoot) + ",\"dataUsagePolicy\":" + jsonQuote(kTciaDataUsagePolicyUrl) +
                       ",\"attribution\":" +
                       jsonQuote("Data from The Cancer Imaging Archive (TCIA); cite each collection's DOI and the TCIA publication "
                                 "https://doi.org/10.1007/s10278-013-9622-7") +
+                      (fromIdc ? ",\"source\":\"idc\",\"idcCitation\":" + jsonQuote(kIdcCitation) : std::string()) +
                       ",\"collections\":[";
     for (std::size_t i = 0; i < collections.size(); ++i) {
         const auto& c = collections[i];
         if (i) out += ',';
         out += "{\"name\":" + jsonQuote(c.name) + ",\"licenseName\":" + jsonQuote(c.licenseName) + ",\"licenseURI\":" +
-               jsonQuote(c.licenseUri) + ",\"dataDescriptionURI\":" + jsonQuote(c.dataDescriptionUri) + "}";
+               jsonQuote(c.licenseUri) + ",\"dataDescriptionURI\":" + jsonQuote(c.dataDescriptionUri) +
+               ",\"nonCommercial\":" + (isNonCommercialLicence(c.licenseName) ? "true" : "false") + "}";
     }
     return out + "]}";
 }
@@ -127,7 +145,8 @@ std::vector<CollectionInfo> LandingPage::visibleCollections(WebExchange& exchang
 }
 
 void LandingPage::serveHtml(WebExchange& exchange) {
-    auto page = renderLandingHtml(visibleCollections(exchange), exchange.dicomWebRoot());
+    auto page = renderLandingHtml(visibleCollections(exchange), exchange.dicomWebRoot(),
+                                  exchange.context().source == "idc");
     if (const auto& source = exchange.context().status) {
         const auto at = page.find("<h2>Collections</h2>");
         if (at != std::string::npos)
@@ -137,7 +156,10 @@ void LandingPage::serveHtml(WebExchange& exchange) {
 }
 
 void LandingPage::serveJson(WebExchange& exchange) {
-    exchange.sendJson(200, renderCollectionsJson(visibleCollections(exchange), exchange.dicomWebRoot()), "application/json");
+    exchange.sendJson(200,
+                      renderCollectionsJson(visibleCollections(exchange), exchange.dicomWebRoot(),
+                                            exchange.context().source == "idc"),
+                      "application/json");
 }
 
 }  // namespace bridge::web

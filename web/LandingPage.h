@@ -21,9 +21,15 @@ struct CollectionInfo {
     std::string dataDescriptionUri;  ///< DOI URL: the citation
 };
 
-/// Pure renderers (unit-tested): HTML-escaped page and JSON document.
-std::string renderLandingHtml(const std::vector<CollectionInfo>& collections, const std::string& dicomWebRoot);
-std::string renderCollectionsJson(const std::vector<CollectionInfo>& collections, const std::string& dicomWebRoot);
+/// Pure renderers (unit-tested): HTML-escaped page and JSON document. A CC BY-NC licence is
+/// marked non-commercial. `fromIdc`: the data come from NCI Imaging Data Commons (source idc),
+/// whose own citation (Fedorov et al. 2023) is shown next to TCIA's.
+std::string renderLandingHtml(const std::vector<CollectionInfo>& collections, const std::string& dicomWebRoot,
+                              bool fromIdc = false);
+std::string renderCollectionsJson(const std::vector<CollectionInfo>& collections, const std::string& dicomWebRoot,
+                                  bool fromIdc = false);
+/// Whether a licence name is a non-commercial one ("CC BY-NC 4.0", "CC BY-NC-SA 3.0", ...). Pure.
+bool isNonCommercialLicence(const std::string& licenseName);
 
 class LandingPage {
 public:
@@ -39,6 +45,10 @@ private:
     bool loaded_ = false;
 };
 
+inline const char* const kIdcCitation =
+    "Fedorov A, et al. National Cancer Institute Imaging Data Commons: Toward Transparency, Reproducibility, and "
+    "Scalability in Imaging Artificial Intelligence. RadioGraphics 2023;43(12):e230180. "
+    "https://doi.org/10.1148/rg.230180";
 inline const char* const kTciaDataUsagePolicyUrl = "https://www.cancerimagingarchive.net/data-usage-policies-and-restrictions/";
 
 }  // namespace bridge::web

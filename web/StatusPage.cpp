@@ -86,7 +86,9 @@ std::string renderStatusJson(const StatusSnapshot& s, const CollectionScope& sco
                ",\"port\":" + std::to_string(s.dimsePort) + "}";
     else
         out += "null";
-    return out + "}";
+    out += ",\"source\":{\"name\":" + jsonQuote(s.source);
+    if (s.source == "idc") out += ",\"idcVersion\":" + jsonQuote(s.idcVersion);
+    return out + "}}";
 }
 
 std::string renderStatusHtml(const StatusSnapshot& s, const CollectionScope& scope, const std::string& dicomWebRoot) {

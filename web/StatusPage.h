@@ -30,11 +30,14 @@ struct StatusSnapshot {
     unsigned dimsePort = 0;
     std::string moveDestinationExample;  ///< a configured C-MOVE destination AE, or empty
     std::int64_t now = 0;                ///< epoch seconds
+    std::string source = "nbia";         ///< Config::source
+    std::string idcVersion;              ///< source idc: the IDC release the catalog is pinned to ("" = not yet)
 };
 
 using StatusSource = std::function<StatusSnapshot()>;
 
-/// The /status document: {"harvest":{...}|null,"collections":[...],"cache":{...},"dimse":{...}}.
+/// The /status document: {"harvest":{...}|null,"collections":[...],"cache":{...},"dimse":{...},
+/// "source":{"name":"nbia"|"idc"[,"idcVersion":"v24"]}}.
 std::string renderStatusJson(const StatusSnapshot& snapshot, const CollectionScope& scope);
 /// HTML sections for the landing page (connection help, harvest table, cache use).
 std::string renderStatusHtml(const StatusSnapshot& snapshot, const CollectionScope& scope,

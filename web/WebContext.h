@@ -54,6 +54,8 @@ struct WebContext {
     std::shared_ptr<const HttpAuthenticator> auth;
     /// Harvest, cache and connection facts for /status and the landing page; may be empty.
     StatusSource status;
+    /// Config::source ("nbia" or "idc"): the landing page attributes IDC too when "idc".
+    std::string source = "nbia";
 };
 
 }  // namespace bridge::web

@@ -360,9 +360,32 @@ void parseAuth(AuthSettings& a, const Json::Value& v, const std::string& path) {
     s.run();
 }
 
+void parseIdc(IdcSettings& d, const Json::Value& v, const std::string& path) {
+    Section s(v, path);
+    s.on("apiUrl", [&](auto& x, auto& p) { d.apiUrl = asString(x, p); });
+    s.on("bucketUrl", [&](auto& x, auto& p) { d.bucketUrl = asString(x, p); });
+    s.on("maxParallelGets", [&](auto& x, auto& p) { d.maxParallelGets = static_cast<int>(asInt(x, p, 1, 64)); });
+    s.on("sqlPageRows", [&](auto& x, auto& p) { d.sqlPageRows = static_cast<int>(asInt(x, p, 1, 10000)); });
+    s.on("maxHeaderBytes", [&](auto& x, auto& p) {
+        d.maxHeaderBytes = static_cast<std::uint64_t>(asInt(x, p, 64 << 10, 1LL << 30));
+    });
+    s.on("maxObjectBytes", [&](auto& x, auto& p) {
+        d.maxObjectBytes = static_cast<std::uint64_t>(asInt(x, p, 1 << 20, 64LL << 30));
+    });
+    s.on("seriesCacheEntries",
+         [&](auto& x, auto& p) { d.seriesCacheEntries = static_cast<int>(asInt(x, p, 1, 1'000'000)); });
+    s.run();
+}
+
 }  // namespace
 
 void validateConfig(const Config& c) {
+    if (c.source != "nbia" && c.source != "idc") fail("config.source", "must be \"nbia\" or \"idc\"");
+    if (c.source == "idc") {
+        auto httpUrl = [](const std::string& u) { return u.rfind("http://", 0) == 0 || u.rfind("https://", 0) == 0; };
+        if (!httpUrl(c.idc.apiUrl)) fail("config.idc.apiUrl", "must be an http:// or https:// URL");
+        if (!httpUrl(c.idc.bucketUrl)) fail("config.idc.bucketUrl", "must be an http:// or https:// URL");
+    }
     if (c.log.sink == "file" && c.log.file.empty()) fail("config.log.file", "required when log.sink is \"file\"");
     if (c.log.sink == "console" && !c.log.file.empty())
         fail("config.log.file", "given, but log.sink is \"console\" (set log.sink to \"file\")");
@@ -409,6 +432,8 @@ Config parseConfig(const std::string& jsonText) {
     bool apiVersionGiven = false;
     Section s(root, "config");
     s.on("tcia", [&](auto& x, auto& p) { parseTcia(config.tcia, x, p, apiVersionGiven); });
+    s.on("source", [&](auto& x, auto& p) { config.source = asString(x, p); });
+    s.on("idc", [&](auto& x, auto& p) { parseIdc(config.idc, x, p); });
     s.on("dimse", [&](auto& x, auto& p) { parseDimse(config.dimse, x, p); });
     s.on("web", [&](auto& x, auto& p) { parseWeb(config.web, x, p); });
     s.on("cache", [&](auto& x, auto& p) { parseCache(config.cache, x, p); });

@@ -39,6 +39,20 @@ struct TciaSettings {
     bool allowInsecureCredentials = false;
 };
 
+/// NCI Imaging Data Commons as the source (Config::source == "idc"; docs/idc.md): metadata from
+/// the IDC REST API v3 (`POST /sql`), instances from the public buckets. HTTP behaviour
+/// (timeouts, retries, backoff, per-host limit, caFile) comes from TciaSettings.
+struct IdcSettings {
+    std::string apiUrl = "https://api.imaging.datacommons.cancer.gov/v3";
+    /// Bucket base URL; `{bucket}` is replaced by the series' aws_bucket, the object key follows.
+    std::string bucketUrl = "https://{bucket}.s3.amazonaws.com";
+    int maxParallelGets = 8;            ///< object GETs in flight per series download / header scan
+    int sqlPageRows = 10000;            ///< rows per /sql page (IDC never returns more than 10,000)
+    std::uint64_t maxHeaderBytes = 4ull << 20;  ///< Range GETs for an instance header double up to this
+    std::uint64_t maxObjectBytes = 2ull << 30;  ///< one object; beyond: the download fails
+    int seriesCacheEntries = 4096;      ///< series whose bucket/uuid/instance list stay cached in memory
+};
+
 struct DicomPeer {
     std::string aeTitle;
     std::string host;
@@ -178,6 +192,8 @@ struct AuditSettings {
 
 struct Config {
     TciaSettings tcia;
+    std::string source = "nbia";  ///< "nbia" (TciaClient, default) or "idc" (IdcClient, Config::idc)
+    IdcSettings idc;
     DimseSettings dimse;
     WebSettings web;
     CacheSettings cache;

@@ -9,6 +9,7 @@
 #include "bridge/retrieve/FetchingInstanceAttributes.h"
 #include "bridge/retrieve/InstanceCache.h"
 #include "bridge/retrieve/RetrieveEngine.h"
+#include "bridge/idc/IdcClient.h"
 #include "bridge/tcia/TciaClient.h"
 
 namespace bridge {
@@ -22,12 +23,17 @@ std::unique_ptr<BridgeServices> makeBridgeServices(const Config& config) {
     services->config = config;
     const Config& c = services->config;
 
-    services->tcia = std::make_unique<tcia::TciaClient>(c.tcia);
+    // The source seam (issue 12, docs/idc.md): NBIA (default) or IDC behind the same TciaApi.
+    const bool idc = c.source == "idc";
+    if (idc)
+        services->tcia = std::make_unique<idc::IdcClient>(c.tcia, c.idc, c.cache.directory + "/idc-version");
+    else
+        services->tcia = std::make_unique<tcia::TciaClient>(c.tcia);
 
     auto catalog = std::make_unique<Catalog>(c.catalog, c.cache, *services->tcia);
-    // Cached TCIA answers are keyed by who fetched them (finding 1 of issue 9).
-    catalog->setIdentity(tcia::TciaClient::credentialIdentity(c.tcia));
-    if (!c.tcia.tokenUrl.empty()) {
+    // Cached TCIA answers are keyed by who fetched them (finding 1 of issue 9). IDC is public: anonymous.
+    catalog->setIdentity(idc ? std::string("anonymous") : tcia::TciaClient::credentialIdentity(c.tcia));
+    if (!idc && !c.tcia.tokenUrl.empty()) {
         // The same TCIA without credentials: what it does not list is restricted (see Catalog.h).
         TciaSettings anonymous = c.tcia;
         anonymous.tokenUrl.clear();

@@ -122,6 +122,7 @@ struct HttpTransport::Request {
     std::string formBody;  // POST only
     const std::function<void(std::istream&)>* onBody = nullptr;
     const RequestContext* context = nullptr;
+    std::string contentType;  // POST only; empty = form
 };
 
 HttpTransport::HttpTransport(const TciaSettings& settings) : settings_(settings) {}
@@ -181,6 +182,13 @@ HttpResponse HttpTransport::postForm(const std::string& url, const FormFields& f
         body += encodeQueryValue(k) + "=" + encodeQueryValue(v);
     }
     Request r{"POST", url, logName, {}, std::move(body), nullptr, nullptr};
+    return execute(r);
+}
+
+HttpResponse HttpTransport::postBody(const std::string& url, const std::string& contentType,
+                                     const std::string& body, const std::string& logName,
+                                     const RequestContext* context) {
+    Request r{"POST", url, logName, {}, body, nullptr, context, contentType};
     return execute(r);
 }
 
@@ -255,7 +263,8 @@ HttpResponse HttpTransport::execute(const Request& request) {
                 req.setKeepAlive(true);
                 for (const auto& [k, v] : request.headers) req.set(k, v);
                 if (request.method == "POST") {
-                    req.setContentType("application/x-www-form-urlencoded");
+                    req.setContentType(request.contentType.empty() ? std::string("application/x-www-form-urlencoded")
+                                                                   : request.contentType);
                     req.setContentLength(static_cast<std::streamsize>(request.formBody.size()));
                 }
                 std::ostream& os = session->sendRequest(req);

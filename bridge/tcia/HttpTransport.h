@@ -60,6 +60,11 @@ public:
     /// The form is never logged. Same errors as get().
     HttpResponse postForm(const std::string& url, const FormFields& form, const std::string& logName);
 
+    /// POST a body of `contentType` (e.g. application/json for IDC's /v3/sql). `logName` replaces
+    /// the URL in the log line; the body is never logged. Same errors and retries as get().
+    HttpResponse postBody(const std::string& url, const std::string& contentType, const std::string& body,
+                          const std::string& logName, const RequestContext* context = nullptr);
+
     /// GET whose 200 body is handed to `onBody` as a stream while it arrives (the concurrency
     /// slot is held until onBody returns; the session is not reused afterwards). Exceptions from
     /// onBody propagate unchanged and are never retried here. For a non-200 status the body is

@@ -53,7 +53,13 @@ if [ "${OHIF_E2E_AUTH:-0}" = 1 ]; then
   AUTH_ARGS=(--bearer-token "$TOKEN")
   CURL_AUTH=(-H "Authorization: Bearer $TOKEN")
 fi
-"$BUILD/tcia-bridge" --no-dimse --tcia-url "$TCIA" --http-port "$HPORT" --bind 127.0.0.1 --cache-dir "$WORK/cache" \
+# BRIDGE_SOURCE=idc (tests/blackbox/idc_ohif_e2e.sh): the same viewer checks over the IDC source.
+if [ "${BRIDGE_SOURCE:-nbia}" = idc ]; then
+  SOURCE_FLAGS=(--source idc --idc-api-url "http://127.0.0.1:$EPORT/v3" --idc-bucket-url "http://127.0.0.1:$EPORT/s3/{bucket}")
+else
+  SOURCE_FLAGS=(--tcia-url "$TCIA")
+fi
+"$BUILD/tcia-bridge" --no-dimse "${SOURCE_FLAGS[@]}" --http-port "$HPORT" --bind 127.0.0.1 --cache-dir "$WORK/cache" \
   "${AUTH_ARGS[@]}" >"$OUT/bridge.log" 2>&1 &
 PIDS+=($!)
 wait_http "http://127.0.0.1:$HPORT/health" 30
@@ -125,7 +131,10 @@ if len(studies) < 5 or missing:
     sys.exit(1)
 print(f"ok   study list shows all {len(studies)} studies")
 PY
-grep -q "TCGA-DM-0001" "$OUT/studylist.html" || { echo "FAIL: study list lacks patient TCGA-DM-0001" >&2; exit 1; }
+# IDC's index has no PatientName (docs/idc.md): on that source OHIF's list shows no names.
+if [ "${BRIDGE_SOURCE:-nbia}" != idc ]; then
+  grep -q "TCGA-DM-0001" "$OUT/studylist.html" || { echo "FAIL: study list lacks patient TCGA-DM-0001" >&2; exit 1; }
+fi
 if grep -q "Restricted-Demo\|RESTR-0001" "$OUT/studylist.html"; then echo "FAIL: restricted patient listed" >&2; exit 1; fi
 echo "ok   restricted collection not listed"
 

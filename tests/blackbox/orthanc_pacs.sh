@@ -11,7 +11,7 @@ DATA=${DATA:-$B/sample-data}
 if [ -z "${IN_PRIVATE_NETNS:-}" ]; then
   command -v Orthanc > /dev/null || { echo "SKIP: Orthanc not installed (scripts/install-deps.sh)"; exit 0; }
   unshare -n true 2> /dev/null || { echo "SKIP: unshare -n needs root (Orthanc cannot bind loopback only)"; exit 0; }
-  exec unshare -n env IN_PRIVATE_NETNS=1 bash "$0" "$@"
+  exec unshare -n env IN_PRIVATE_NETNS=1 BRIDGE_SOURCE="${BRIDGE_SOURCE:-nbia}" bash "$0" "$@"
 fi
 ip link set lo up
 export TCP_NODELAY=1
@@ -36,10 +36,20 @@ api() { curl -sf -X "$1" "http://127.0.0.1:8042$2" ${3:+--data-binary "$3"}; }
 PIDS+=($!)
 wait_port 8899 15 || fail "emulator did not start"
 
-"$B/tcia-bridge" --tcia-url http://127.0.0.1:8899/nbia-api/services/v4 --aet TCIA --dimse-port 11112 --no-web \
+# BRIDGE_SOURCE=idc (tests/blackbox/idc_orthanc_pacs.sh): the same checks over the IDC source.
+if [ "${BRIDGE_SOURCE:-nbia}" = idc ]; then
+  SOURCE_FLAGS=(--source idc --idc-api-url http://127.0.0.1:8899/v3 --idc-bucket-url "http://127.0.0.1:8899/s3/{bucket}")
+else
+  SOURCE_FLAGS=(--tcia-url http://127.0.0.1:8899/nbia-api/services/v4)
+fi
+"$B/tcia-bridge" "${SOURCE_FLAGS[@]}" --aet TCIA --dimse-port 11112 --no-web \
   --cache-dir "$WORK/cache" --destination ORTHANC=127.0.0.1:4242 > "$WORK/bridge.log" 2>&1 &
 PIDS+=($!)
 wait_port 11112 15 || fail "bridge did not start"
+if [ "${BRIDGE_SOURCE:-nbia}" = idc ]; then
+  for _ in $(seq 50); do grep -q "from IDC at" "$WORK/bridge.log" && break; sleep 0.1; done
+  grep -q "from IDC at http://127.0.0.1:8899/v3" "$WORK/bridge.log" || fail "bridge is not on the IDC source"
+fi
 
 mkdir -p "$WORK/orthanc"
 cat > "$WORK/orthanc/orthanc.json" <<JSON

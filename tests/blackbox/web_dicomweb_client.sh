@@ -24,7 +24,13 @@ EPORT=$(free_port)
 PIDS+=($!)
 wait_http "http://127.0.0.1:$EPORT/nbia-api/services/v4/getCollectionValues" 20
 HPORT=$(free_port)
-"$BUILD/tcia-bridge" --no-dimse --tcia-url "http://127.0.0.1:$EPORT/nbia-api/services/v4" --http-port "$HPORT" \
+# BRIDGE_SOURCE=idc (tests/blackbox/idc_dicomweb_client.sh): the same checks over the IDC source.
+if [ "${BRIDGE_SOURCE:-nbia}" = idc ]; then
+  SOURCE_FLAGS=(--source idc --idc-api-url "http://127.0.0.1:$EPORT/v3" --idc-bucket-url "http://127.0.0.1:$EPORT/s3/{bucket}")
+else
+  SOURCE_FLAGS=(--tcia-url "http://127.0.0.1:$EPORT/nbia-api/services/v4")
+fi
+"$BUILD/tcia-bridge" --no-dimse "${SOURCE_FLAGS[@]}" --http-port "$HPORT" \
   --bind 127.0.0.1 --cache-dir "$WORK/cache" >"$WORK/bridge.log" 2>&1 &
 PIDS+=($!)
 wait_http "http://127.0.0.1:$HPORT/health" 30 || { cat "$WORK/bridge.log"; exit 1; }

@@ -1,0 +1,885 @@
+#include "bridge/idc/IdcClient.h"
+
+#include <Poco/DigestEngine.h>
+#include <Poco/Logger.h>
+#include <Poco/MD5Engine.h>
+#include <json/json.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <exception>
+#include <fstream>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "bridge/common/Error.h"
+#include "bridge/tcia/InstanceMetaReader.h"
+#include "bridge/tcia/RetryPolicy.h"
+
+namespace bridge::idc {
+
+namespace {
+
+Poco::Logger& log() { return Poco::Logger::get("bridge.idc"); }
+
+std::string upper(std::string s) {
+    for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return s;
+}
+
+const char* const kSeriesColumns =
+    "collection_id, PatientID, PatientSex, PatientAge, StudyInstanceUID, StudyDate, StudyDescription, "
+    "SeriesInstanceUID, SeriesDate, SeriesDescription, SeriesNumber, Modality, BodyPartExamined, "
+    "Manufacturer, "
+    "ManufacturerModelName, instanceCount, series_size_MB, license_short_name, source_DOI, "
+    "analysis_result_id, "
+    "series_revised_idc_version";
+const char* const kStudyColumns =
+    "collection_id, PatientID, PatientSex, PatientAge, StudyInstanceUID, StudyDate, StudyDescription, "
+    "SeriesInstanceUID";
+
+/// Runs fetch(i) for i in [0, n) on up to `parallel` worker threads and hands each result to
+/// consume() on the calling thread, in completion order. At most `parallel` results wait. The
+/// first exception (from a worker or consume) stops the workers and propagates after they joined.
+template <class Result>
+void parallelFetch(std::size_t n, int parallel, const std::function<Result(std::size_t)>& fetch,
+                   const std::function<void(std::size_t, Result&&)>& consume, const RequestContext* context) {
+    if (n == 0) return;
+    struct Item {
+        std::size_t index;
+        std::optional<Result> result;
+        std::exception_ptr error;
+    };
+    std::mutex mutex;
+    std::condition_variable cv;
+    std::deque<Item> ready;
+    std::atomic<std::size_t> next{0};
+    std::atomic<bool> stop{false};
+    const std::size_t window = static_cast<std::size_t>(std::max(1, parallel));
+    const std::size_t workers = std::min(n, window);
+    std::vector<std::thread> threads;
+    auto joinAll = [&] {
+        stop = true;
+        cv.notify_all();
+        for (auto& t : threads)
+            if (t.joinable()) t.join();
+    };
+    for (std::size_t w = 0; w < workers; ++w) {
+        threads.emplace_back([&] {
+            for (;;) {
+                {
+                    std::unique_lock lock(mutex);
+                    cv.wait(lock, [&] { return stop || ready.size() < window; });
+                }
+                if (stop || (context && context->cancelled())) return;
+                const std::size_t i = next++;
+                if (i >= n) return;
+                Item item{i, std::nullopt, nullptr};
+                try {
+                    item.result = fetch(i);
+                } catch (...) {
+                    item.error = std::current_exception();
+                }
+                {
+                    std::lock_guard lock(mutex);
+                    ready.push_back(std::move(item));
+                }
+                cv.notify_all();
+            }
+        });
+    }
+    try {
+        for (std::size_t done = 0; done < n; ++done) {
+            Item item;
+            {
+                std::unique_lock lock(mutex);
+                while (ready.empty()) {
+                    if (context) context->throwIfCancelled();
+                    cv.wait_for(lock, std::chrono::milliseconds(50));
+                }
+                item = std::move(ready.front());
+                ready.pop_front();
+            }
+            cv.notify_all();
+            if (item.error) std::rethrow_exception(item.error);
+            consume(item.index, std::move(*item.result));
+        }
+    } catch (...) {
+        joinAll();
+        throw;
+    }
+    joinAll();
+}
+
+std::string md5Hex(const std::string& bytes) {
+    Poco::MD5Engine md5;
+    md5.update(bytes.data(), bytes.size());
+    return Poco::DigestEngine::digestToHex(md5.digest());
+}
+
+}  // namespace
+
+IdcClient::IdcClient(const TciaSettings& http, const IdcSettings& idc, std::string pinFile)
+    : http_(http), idc_(idc), transport_(http_), pinFile_(std::move(pinFile)) {
+    while (!idc_.apiUrl.empty() && idc_.apiUrl.back() == '/') idc_.apiUrl.pop_back();
+    if (!pinFile_.empty()) {
+        std::ifstream in(pinFile_);
+        std::getline(in, pinned_);
+        while (!pinned_.empty() && std::isspace(static_cast<unsigned char>(pinned_.back())))
+            pinned_.pop_back();
+    }
+}
+
+std::optional<int> IdcClient::versionNumber(const std::string& v) {
+    std::size_t i = 0;
+    while (i < v.size() && !std::isdigit(static_cast<unsigned char>(v[i]))) ++i;
+    if (i == v.size()) return std::nullopt;
+    int n = 0;
+    for (; i < v.size() && std::isdigit(static_cast<unsigned char>(v[i])) && n < 1'000'000; ++i)
+        n = n * 10 + (v[i] - '0');
+    return n;
+}
+
+std::string IdcClient::pinnedVersion() {
+    std::lock_guard lock(mutex_);
+    return pinned_;
+}
+
+void IdcClient::pin(const std::string& version) {
+    std::lock_guard lock(mutex_);
+    if (version.empty() || version == pinned_) return;
+    pinned_ = version;
+    if (pinFile_.empty()) return;
+    // Written whole, then renamed: a crash never leaves half a version behind.
+    const std::string tmp = pinFile_ + ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::trunc);
+        out << version << "\n";
+        if (!out) {
+            log().warning("cannot write the IDC version pin %s", tmp);
+            return;
+        }
+    }
+    std::rename(tmp.c_str(), pinFile_.c_str());
+}
+
+std::string IdcClient::revisedCondition() {
+    std::lock_guard lock(mutex_);
+    return refreshFrom_ ? "series_revised_idc_version > " + std::to_string(*refreshFrom_) : std::string();
+}
+
+IdcClient::~IdcClient() = default;
+
+std::string IdcClient::indexQuery(const std::string& columns,
+                                  const std::vector<std::pair<std::string, std::string>>& where,
+                                  const std::string& orderBy, std::size_t limit, std::size_t offset,
+                                  const std::string& condition) {
+    std::string q = "SELECT " + columns + " FROM index";
+    const char* sep = " WHERE ";
+    for (const auto& [name, value] : where) {
+        if (value.empty()) continue;
+        q += sep + name + " = " + sqlQuote(value);
+        sep = " AND ";
+    }
+    if (!condition.empty()) q += sep + condition;
+    if (!orderBy.empty()) q += " ORDER BY " + orderBy;
+    q += " LIMIT " + std::to_string(limit) + " OFFSET " + std::to_string(offset);
+    return q;
+}
+
+SqlPage IdcClient::sql(const std::string& query, const RequestContext* context) {
+    Json::Value body;
+    body["sql"] = query;
+    body["max_rows"] = idc_.sqlPageRows;
+    Json::StreamWriterBuilder w;
+    w["indentation"] = "";
+    tcia::HttpResponse r = transport_.postBody(idc_.apiUrl + "/sql", "application/json",
+                                               Json::writeString(w, body), "/v3/sql", context);
+    if (r.status == 200) return parseSqlPage(r.body);
+    const std::string what = "IDC /sql -> HTTP " + std::to_string(r.status) + ": " + describeApiError(r.body);
+    if (r.status == 504) throw BridgeError(ErrorCode::UpstreamTimeout, what);
+    if (r.status == 404) throw BridgeError(ErrorCode::NotFound, what);
+    if (r.status >= 500) throw BridgeError(ErrorCode::UpstreamUnavailable, what);
+    // 400/422: our query or body was refused (a beta contract change): the answer is unusable.
+    parseSqlPage(r.body);  // throws with IDC's own error code when there is one
+    throw BridgeError(ErrorCode::UpstreamBadResponse, what);
+}
+
+void IdcClient::pages(const std::string& columns,
+                      const std::vector<std::pair<std::string, std::string>>& where,
+                      const std::string& orderBy, const std::function<void(std::vector<SqlRow>&&)>& onPage,
+                      const RequestContext* context, const std::string& condition) {
+    const std::size_t pageRows = static_cast<std::size_t>(std::max(1, idc_.sqlPageRows));
+    for (std::size_t offset = 0;;) {
+        if (context) context->throwIfCancelled();
+        SqlPage page = sql(indexQuery(columns, where, orderBy, pageRows, offset, condition), context);
+        const std::size_t got = page.rows.size();
+        if (got > pageRows)
+            throw BridgeError(ErrorCode::UpstreamBadResponse, "IDC /sql answered more rows than LIMIT");
+        if (got > 0) onPage(std::move(page.rows));
+        // A page IDC cut below LIMIT (`truncated`: its own row cap) continues where it stopped.
+        if (got == 0 || (got < pageRows && !page.truncated)) return;
+        offset += got;
+    }
+}
+
+CollectionNames IdcClient::namesById(const RequestContext& context) {
+    {
+        std::lock_guard lock(mutex_);
+        if (!idToName_.empty()) return idToName_;
+    }
+    collections(context);
+    std::lock_guard lock(mutex_);
+    return idToName_;
+}
+
+std::string IdcClient::collectionId(const std::string& tciaName, const RequestContext& context) {
+    if (tciaName.empty()) return "";
+    {
+        std::lock_guard lock(mutex_);
+        if (nameToId_.empty()) {
+            // first use: load the list below
+        } else {
+            auto it = nameToId_.find(upper(tciaName));
+            return it != nameToId_.end() ? it->second : collectionIdFromName(tciaName);
+        }
+    }
+    try {
+        collections(context);
+    } catch (const BridgeError& e) {
+        if (e.code() == ErrorCode::Cancelled) throw;
+    }
+    std::lock_guard lock(mutex_);
+    auto it = nameToId_.find(upper(tciaName));
+    return it != nameToId_.end() ? it->second : collectionIdFromName(tciaName);
+}
+
+std::vector<std::string> IdcClient::collections(const RequestContext& context) {
+    if (pinnedVersion().empty()) {
+        // The release this harvest reads: pinned before the first page, so a release published
+        // during the harvest is caught by the next refresh (updatedSeries) rather than missed.
+        try {
+            pin(idcVersion(context));
+        } catch (const BridgeError& e) {
+            log().warning("IDC /version: %s; the harvested release stays unpinned for now",
+                          std::string(e.what()));
+        }
+    }
+    std::vector<std::pair<std::string, std::string>> list;  // (name, id)
+    try {
+        SqlPage page =
+            sql("SELECT collection_name, collection_id, sources FROM collections_index ORDER BY "
+                "collection_name LIMIT 10000 OFFSET 0",
+                &context);
+        std::map<std::string, CollectionInfo> infos;
+        for (const auto& row : page.rows) {
+            const std::string id = column(row, "collection_id");
+            if (id.empty()) continue;
+            const std::string name = column(row, "collection_name");
+            list.emplace_back(name.empty() ? id : name, id);
+            infos[upper(name.empty() ? id : name)] = collectionInfoFromRow(row);
+        }
+        std::lock_guard lock(mutex_);
+        infoByName_ = std::move(infos);
+    } catch (const BridgeError& e) {
+        if (e.code() != ErrorCode::UpstreamBadResponse && e.code() != ErrorCode::NotFound) throw;
+        log().information("IDC collections_index through /sql failed (%s); using GET /collections",
+                          std::string(e.what()));
+        tcia::HttpResponse r = transport_.get(idc_.apiUrl + "/collections", {}, &context);
+        if (r.status != 200)
+            throw BridgeError(
+                r.status >= 500 ? ErrorCode::UpstreamUnavailable : ErrorCode::UpstreamBadResponse,
+                "IDC /collections -> HTTP " + std::to_string(r.status) + ": " + describeApiError(r.body));
+        list = parseCollectionList(r.body);
+    }
+    std::vector<std::string> names;
+    std::lock_guard lock(mutex_);
+    nameToId_.clear();
+    idToName_.clear();
+    for (const auto& [name, id] : list) {
+        nameToId_[upper(name)] = id;
+        nameToId_.emplace(upper(id), id);
+        idToName_[id] = name;
+        names.push_back(name);
+    }
+    return names;
+}
+
+std::vector<CollectionInfo> IdcClient::collectionInfos(const RequestContext& context) {
+    SqlPage page =
+        sql("SELECT * FROM collections_index ORDER BY collection_name LIMIT 10000 OFFSET 0", &context);
+    std::vector<CollectionInfo> out;
+    for (const auto& row : page.rows) out.push_back(collectionInfoFromRow(row));
+    return out;
+}
+
+std::string IdcClient::idcVersion(const RequestContext& context) {
+    tcia::HttpResponse r = transport_.get(idc_.apiUrl + "/version", {}, &context);
+    if (r.status != 200)
+        throw BridgeError(r.status >= 500 ? ErrorCode::UpstreamUnavailable : ErrorCode::UpstreamBadResponse,
+                          "IDC /version -> HTTP " + std::to_string(r.status));
+    return parseIdcVersion(r.body);
+}
+
+std::vector<std::string> IdcClient::distinctValues(const std::string& col, const tcia::ValueFilter& f,
+                                                   const RequestContext& context) {
+    std::vector<std::pair<std::string, std::string>> where{{"collection_id", collectionId(f.collection, context)},
+                                                           {"Modality", f.modality},
+                                                           {"BodyPartExamined", f.bodyPartExamined}};
+    std::vector<std::string> out;
+    pages(
+        "DISTINCT " + col, where, col,
+        [&](std::vector<SqlRow>&& rows) {
+            for (const auto& r : rows)
+                if (auto v = column(r, col); !v.empty()) out.push_back(v);
+        },
+        &context);
+    return out;
+}
+
+std::vector<std::string> IdcClient::modalityValues(const tcia::ValueFilter& f, const RequestContext& context) {
+    return distinctValues("Modality", f, context);
+}
+std::vector<std::string> IdcClient::bodyPartValues(const tcia::ValueFilter& f, const RequestContext& context) {
+    return distinctValues("BodyPartExamined", f, context);
+}
+std::vector<std::string> IdcClient::manufacturerValues(const tcia::ValueFilter& f, const RequestContext& context) {
+    return distinctValues("Manufacturer", f, context);
+}
+
+// ---- patients and studies: folded from series rows in key order -------------------------------
+
+void IdcClient::patientBatches(const tcia::PatientFilter& f, std::size_t batchSize,
+                               const tcia::BatchSink<tcia::PatientRecord>& sink, const RequestContext& context) {
+    if (batchSize == 0) batchSize = 1;
+    const CollectionNames names = namesById(context);
+    std::vector<std::pair<std::string, std::string>> where{{"collection_id", collectionId(f.collection, context)},
+                                                           {"PatientID", f.patientId}};
+    std::vector<tcia::PatientRecord> batch;
+    std::optional<tcia::PatientRecord> open;  // may continue on the next page
+    auto emit = [&](tcia::PatientRecord&& p) {
+        batch.push_back(std::move(p));
+        if (batch.size() >= batchSize) sink(std::exchange(batch, {}));
+    };
+    pages(
+        "collection_id, PatientID, PatientSex, SeriesInstanceUID", where,
+        "collection_id, PatientID, SeriesInstanceUID",
+        [&](std::vector<SqlRow>&& rows) {
+            for (const auto& row : rows) {
+                tcia::PatientRecord p = patientFromRow(row, names);
+                if (open && open->patientId == p.patientId && open->collection == p.collection) continue;
+                if (open) emit(std::move(*open));
+                open = std::move(p);
+            }
+        },
+        &context);
+    if (open) emit(std::move(*open));
+    if (!batch.empty()) sink(std::move(batch));
+}
+
+void IdcClient::studyBatches(const tcia::StudyFilter& f, std::size_t batchSize,
+                             const tcia::BatchSink<tcia::StudyRecord>& sink, const RequestContext& context) {
+    if (batchSize == 0) batchSize = 1;
+    const CollectionNames names = namesById(context);
+    std::vector<std::pair<std::string, std::string>> where{{"collection_id", collectionId(f.collection, context)},
+                                                           {"PatientID", f.patientId},
+                                                           {"StudyInstanceUID", f.studyInstanceUid}};
+    std::vector<tcia::StudyRecord> batch;
+    std::optional<tcia::StudyRecord> open;
+    auto emit = [&](tcia::StudyRecord&& s) {
+        batch.push_back(std::move(s));
+        if (batch.size() >= batchSize) sink(std::exchange(batch, {}));
+    };
+    pages(
+        kStudyColumns, where, "StudyInstanceUID, SeriesInstanceUID",
+        [&](std::vector<SqlRow>&& rows) {
+            for (const auto& row : rows) {
+                tcia::StudyRecord s = studyFromRow(row, names);
+                if (open && open->studyInstanceUid == s.studyInstanceUid) {
+                    open->seriesCount = open->seriesCount.value_or(1) + 1;
+                    if (open->studyDate.empty()) open->studyDate = s.studyDate;
+                    if (open->studyDescription.empty()) open->studyDescription = s.studyDescription;
+                    continue;
+                }
+                if (open) emit(std::move(*open));
+                s.seriesCount = 1;
+                open = std::move(s);
+            }
+        },
+        &context);
+    if (open) emit(std::move(*open));
+    if (!batch.empty()) sink(std::move(batch));
+}
+
+std::vector<std::pair<std::string, std::string>> IdcClient::seriesWhere(const tcia::SeriesFilter& f,
+                                                                        bool requireOne,
+                                                                        const RequestContext& context) {
+    std::vector<std::pair<std::string, std::string>> where{
+        {"collection_id", collectionId(f.collection, context)},
+        {"PatientID", f.patientId},
+        {"StudyInstanceUID", f.studyInstanceUid},
+        {"SeriesInstanceUID", f.seriesInstanceUid},
+        {"Modality", f.modality},
+        {"BodyPartExamined", f.bodyPartExamined},
+        {"Manufacturer", f.manufacturer},
+        {"ManufacturerModelName", f.manufacturerModelName}};
+    if (requireOne &&
+        std::all_of(where.begin(), where.end(), [](const auto& kv) { return kv.second.empty(); }))
+        throw BridgeError(
+            ErrorCode::QueryTooBroad,
+            "a series search without any filter would list every series in IDC; give at least one filter");
+    return where;
+}
+
+void IdcClient::addLicenceUrl(tcia::SeriesRecord& record) {
+    if (!record.licenseUri.empty()) return;
+    std::lock_guard lock(mutex_);
+    auto it = infoByName_.find(upper(record.collection));
+    if (it == infoByName_.end()) return;
+    if (record.licenseName.empty() || record.licenseName == it->second.licenseShortName) {
+        record.licenseUri = it->second.licenseUrl;
+        if (record.licenseName.empty()) record.licenseName = it->second.licenseShortName;
+    }
+}
+
+void IdcClient::seriesBatches(const tcia::SeriesFilter& f, std::size_t batchSize,
+                              const tcia::BatchSink<tcia::SeriesRecord>& sink, const RequestContext& context) {
+    if (batchSize == 0) batchSize = 1;
+    const CollectionNames names = namesById(context);
+    std::vector<tcia::SeriesRecord> batch;
+    pages(
+        kSeriesColumns, seriesWhere(f, true, context), "SeriesInstanceUID",
+        [&](std::vector<SqlRow>&& rows) {
+            for (const auto& row : rows) {
+                batch.push_back(seriesFromRow(row, names));
+                addLicenceUrl(batch.back());
+                if (batch.size() >= batchSize) sink(std::exchange(batch, {}));
+            }
+        },
+        &context);
+    if (!batch.empty()) sink(std::move(batch));
+}
+
+std::vector<tcia::PatientRecord> IdcClient::patients(const tcia::PatientFilter& f, const RequestContext& context) {
+    std::vector<tcia::PatientRecord> out;
+    patientBatches(
+        f, 10000,
+        [&](std::vector<tcia::PatientRecord>&& rows) {
+            std::move(rows.begin(), rows.end(), std::back_inserter(out));
+        },
+        context);
+    return out;
+}
+
+std::vector<tcia::PatientRecord> IdcClient::patientsByCollectionAndModality(const std::string& collection,
+                                                                            const std::string& modality,
+                                                                            const RequestContext& context) {
+    const CollectionNames names = namesById(context);
+    std::vector<tcia::PatientRecord> out;
+    pages(
+        "collection_id, PatientID, PatientSex, SeriesInstanceUID",
+        {{"collection_id", collectionId(collection, context)}, {"Modality", modality}},
+        "collection_id, PatientID, SeriesInstanceUID",
+        [&](std::vector<SqlRow>&& rows) {
+            for (const auto& row : rows) {
+                auto p = patientFromRow(row, names);
+                if (out.empty() || out.back().patientId != p.patientId) out.push_back(std::move(p));
+            }
+        },
+        &context);
+    return out;
+}
+
+std::vector<tcia::PatientRecord> IdcClient::newPatientsInCollection(const std::string& collection,
+                                                                    const std::string&,
+                                                                    const RequestContext& context) {
+    // IDC has no submission dates: "new" = in a series revised after the pinned release.
+    const std::string condition = revisedCondition();
+    if (condition.empty()) return {};
+    const CollectionNames names = namesById(context);
+    std::vector<tcia::PatientRecord> out;
+    pages(
+        "collection_id, PatientID, PatientSex, SeriesInstanceUID",
+        {{"collection_id", collectionId(collection, context)}}, "collection_id, PatientID, SeriesInstanceUID",
+        [&](std::vector<SqlRow>&& rows) {
+            for (const auto& row : rows) {
+                auto p = patientFromRow(row, names);
+                if (out.empty() || out.back().patientId != p.patientId) out.push_back(std::move(p));
+            }
+        },
+        &context, condition);
+    return out;
+}
+
+std::vector<tcia::StudyRecord> IdcClient::studies(const tcia::StudyFilter& f, const RequestContext& context) {
+    std::vector<tcia::StudyRecord> out;
+    studyBatches(
+        f, 10000,
+        [&](std::vector<tcia::StudyRecord>&& rows) {
+            std::move(rows.begin(), rows.end(), std::back_inserter(out));
+        },
+        context);
+    return out;
+}
+
+std::vector<tcia::StudyRecord> IdcClient::newStudiesInPatientCollection(const std::string& collection,
+                                                                        const std::string& patientId,
+                                                                        const std::string&,
+                                                                        const RequestContext& context) {
+    const std::string condition = revisedCondition();
+    if (condition.empty()) return {};
+    const CollectionNames names = namesById(context);
+    std::vector<tcia::StudyRecord> out;
+    pages(
+        kStudyColumns, {{"collection_id", collectionId(collection, context)}, {"PatientID", patientId}},
+        "StudyInstanceUID, SeriesInstanceUID",
+        [&](std::vector<SqlRow>&& rows) {
+            for (const auto& row : rows) {
+                auto st = studyFromRow(row, names);
+                if (!out.empty() && out.back().studyInstanceUid == st.studyInstanceUid) continue;
+                out.push_back(std::move(st));
+            }
+        },
+        &context, condition);
+    return out;
+}
+
+std::vector<tcia::SeriesRecord> IdcClient::series(const tcia::SeriesFilter& f, const RequestContext& context) {
+    std::vector<tcia::SeriesRecord> out;
+    seriesBatches(
+        f, 10000,
+        [&](std::vector<tcia::SeriesRecord>&& rows) {
+            std::move(rows.begin(), rows.end(), std::back_inserter(out));
+        },
+        context);
+    return out;
+}
+
+std::vector<tcia::SeriesRecord> IdcClient::updatedSeries(const std::string&, const RequestContext& context) {
+    // Called first by each incremental refresh (Catalog::refreshIncremental): the release check.
+    const std::string current = idcVersion(context);
+    const std::string pinned = pinnedVersion();
+    {
+        std::lock_guard lock(mutex_);
+        refreshFrom_.reset();
+    }
+    if (pinned.empty() || current.empty() || current == pinned) {
+        pin(current);
+        return {};
+    }
+    const auto from = versionNumber(pinned);
+    log().information("IDC release changed from %s to %s: refreshing the series revised since", pinned,
+                      current);
+    if (!from) {
+        pin(current);
+        return {};
+    }
+    {
+        std::lock_guard lock(mutex_);
+        refreshFrom_ = *from;
+    }
+    const CollectionNames names = namesById(context);
+    std::vector<tcia::SeriesRecord> out;
+    pages(
+        kSeriesColumns, {}, "SeriesInstanceUID",
+        [&](std::vector<SqlRow>&& rows) {
+            for (const auto& row : rows) {
+                out.push_back(seriesFromRow(row, names));
+                addLicenceUrl(out.back());
+            }
+        },
+        &context, revisedCondition());
+    // Location and instance caches may describe superseded series versions.
+    {
+        std::lock_guard lock(mutex_);
+        locations_.clear();
+        locationOrder_.clear();
+        instances_.clear();
+        instanceOrder_.clear();
+    }
+    pin(current);
+    return out;
+}
+
+tcia::SeriesSize IdcClient::seriesSize(const std::string& seriesInstanceUid, const RequestContext& context) {
+    if (seriesInstanceUid.empty())
+        throw BridgeError(ErrorCode::InvalidArgument, "SeriesInstanceUID is required");
+    SqlPage page =
+        sql(indexQuery("series_size_MB, instanceCount", {{"SeriesInstanceUID", seriesInstanceUid}}, "", 1, 0),
+            &context);
+    tcia::SeriesSize size;
+    if (page.rows.empty()) return size;
+    auto record = seriesFromRow(page.rows.front(), {});
+    size.totalSizeInBytes = record.fileSize;
+    size.objectCount = record.imageCount;
+    return size;
+}
+
+// ---- instances ---------------------------------------------------------------------------------
+
+IdcClient::SeriesLocation IdcClient::locate(const std::string& seriesInstanceUid, const RequestContext& context) {
+    if (seriesInstanceUid.empty())
+        throw BridgeError(ErrorCode::InvalidArgument, "SeriesInstanceUID is required");
+    {
+        std::lock_guard lock(mutex_);
+        if (auto it = locations_.find(seriesInstanceUid); it != locations_.end()) return it->second;
+    }
+    SqlPage page = sql(indexQuery("aws_bucket, crdc_series_uuid, instanceCount",
+                                  {{"SeriesInstanceUID", seriesInstanceUid}}, "", 1, 0),
+                       &context);
+    if (page.rows.empty())
+        throw BridgeError(ErrorCode::NotFound, "series " + seriesInstanceUid + " is not in IDC");
+    SeriesLocation location;
+    location.bucket = column(page.rows.front(), "aws_bucket");
+    location.uuid = column(page.rows.front(), "crdc_series_uuid");
+    location.instanceCount = seriesFromRow(page.rows.front(), {}).imageCount;
+    if (location.uuid.empty())
+        throw BridgeError(ErrorCode::UpstreamBadResponse,
+                          "IDC has no crdc_series_uuid for series " + seriesInstanceUid);
+    std::lock_guard lock(mutex_);
+    if (locations_.emplace(seriesInstanceUid, location).second) {
+        locationOrder_.push_back(seriesInstanceUid);
+        while (locationOrder_.size() > static_cast<std::size_t>(std::max(1, idc_.seriesCacheEntries))) {
+            locations_.erase(locationOrder_.front());
+            locationOrder_.pop_front();
+        }
+    }
+    return location;
+}
+
+std::vector<S3Object> IdcClient::listSeries(const SeriesLocation& location, const RequestContext* context) {
+    std::vector<S3Object> out;
+    std::string token;
+    std::set<std::string> seenTokens;
+    for (;;) {
+        if (context) context->throwIfCancelled();
+        const std::string url = listObjectsUrl(idc_.bucketUrl, location.bucket, location.uuid + "/", token);
+        tcia::HttpResponse r = transport_.get(url, {}, context);
+        if (r.status != 200) {
+            auto error = parseS3Error(r.body);
+            throw BridgeError(r.status == 404 ? ErrorCode::NotFound : ErrorCode::UpstreamBadResponse,
+                              "IDC bucket listing of " + location.uuid + "/ -> HTTP " +
+                                  std::to_string(r.status) +
+                                  (error ? " " + error->code + ": " + error->message : std::string()));
+        }
+        ListPage page = parseListObjects(r.body);
+        for (auto& o : page.objects)
+            if (isInstanceObject(o) && o.key.rfind(location.uuid + "/", 0) == 0) out.push_back(std::move(o));
+        if (!page.truncated) break;
+        if (!seenTokens.insert(page.nextContinuationToken).second)
+            throw BridgeError(ErrorCode::UpstreamBadResponse,
+                              "IDC bucket listing repeats a continuation token");
+        token = page.nextContinuationToken;
+    }
+    std::sort(out.begin(), out.end(), [](const S3Object& a, const S3Object& b) { return a.key < b.key; });
+    out.erase(std::unique(out.begin(), out.end(),
+                          [](const S3Object& a, const S3Object& b) { return a.key == b.key; }),
+              out.end());
+    return out;
+}
+
+std::string IdcClient::getObject(const std::string& bucket, const std::string& key,
+                                 const RequestContext* context) {
+    tcia::HttpResponse r = transport_.get(bucketObjectUrl(idc_.bucketUrl, bucket, key), {}, context);
+    if (r.status != 200) {
+        auto error = parseS3Error(r.body);
+        throw BridgeError(ErrorCode::UpstreamBadResponse,
+                          "IDC object " + key + " -> HTTP " + std::to_string(r.status) +
+                              (error ? " " + error->code + ": " + error->message : std::string()));
+    }
+    return std::move(r.body);
+}
+
+std::vector<IdcClient::InstanceKey> IdcClient::instanceKeys(const std::string& seriesInstanceUid,
+                                                            const RequestContext& context) {
+    {
+        std::lock_guard lock(mutex_);
+        if (auto it = instances_.find(seriesInstanceUid); it != instances_.end()) return it->second;
+    }
+    const SeriesLocation location = locate(seriesInstanceUid, context);
+    const std::vector<S3Object> objects = listSeries(location, &context);
+    if (location.instanceCount && static_cast<std::int64_t>(objects.size()) < *location.instanceCount)
+        throw BridgeError(ErrorCode::UpstreamBadResponse, "IDC lists " + std::to_string(objects.size()) +
+                                                              " objects for series " + seriesInstanceUid +
+                                                              ", its instanceCount is " +
+                                                              std::to_string(*location.instanceCount));
+    std::vector<InstanceKey> keys;
+    parallelFetch<std::optional<InstanceKey>>(
+        objects.size(), idc_.maxParallelGets,
+        [&](std::size_t i) -> std::optional<InstanceKey> {
+            const S3Object& o = objects[i];
+            std::uint64_t want = 64 << 10;
+            for (;;) {
+                const std::uint64_t last = o.size ? std::min<std::uint64_t>(want, *o.size) - 1 : want - 1;
+                tcia::HttpResponse r = transport_.get(bucketObjectUrl(idc_.bucketUrl, location.bucket, o.key),
+                                                      {{"Range", "bytes=0-" + std::to_string(last)}}, &context);
+                if (r.status != 200 && r.status != 206)
+                    throw BridgeError(ErrorCode::UpstreamBadResponse,
+                                      "IDC object " + o.key + " header -> HTTP " + std::to_string(r.status));
+                auto uids = tcia::InstanceMetaReader::read(
+                    reinterpret_cast<const std::uint8_t*>(r.body.data()), r.body.size());
+                if (uids) return InstanceKey{uids->sopInstanceUid, o.key};
+                const bool whole =
+                    r.status == 200 || (o.size && r.body.size() >= *o.size) || r.body.size() <= last;
+                if (whole || want >= idc_.maxHeaderBytes) {
+                    log().warning("IDC object %s: no SOP Instance UID in its first %z bytes; skipped", o.key,
+                                  r.body.size());
+                    return std::nullopt;
+                }
+                want = std::min<std::uint64_t>(want * 2, idc_.maxHeaderBytes);
+            }
+        },
+        [&](std::size_t, std::optional<InstanceKey>&& k) {
+            if (k) keys.push_back(std::move(*k));
+        },
+        &context);
+    std::sort(keys.begin(), keys.end(),
+              [](const InstanceKey& a, const InstanceKey& b) { return a.key < b.key; });
+    std::lock_guard lock(mutex_);
+    if (instances_.emplace(seriesInstanceUid, keys).second) {
+        instanceOrder_.push_back(seriesInstanceUid);
+        while (instanceOrder_.size() > static_cast<std::size_t>(std::max(1, idc_.seriesCacheEntries))) {
+            instances_.erase(instanceOrder_.front());
+            instanceOrder_.pop_front();
+        }
+    }
+    return keys;
+}
+
+std::vector<std::string> IdcClient::sopInstanceUids(const std::string& seriesInstanceUid,
+                                                    const RequestContext& context) {
+    std::vector<std::string> out;
+    for (auto& k : instanceKeys(seriesInstanceUid, context)) out.push_back(std::move(k.sopInstanceUid));
+    return out;
+}
+
+std::vector<std::uint8_t> IdcClient::singleImage(const std::string& seriesInstanceUid,
+                                                 const std::string& sopInstanceUid,
+                                                 const RequestContext& context) {
+    if (sopInstanceUid.empty()) throw BridgeError(ErrorCode::InvalidArgument, "SOPInstanceUID is required");
+    const auto keys = instanceKeys(seriesInstanceUid, context);
+    auto it = std::find_if(keys.begin(), keys.end(),
+                           [&](const InstanceKey& k) { return k.sopInstanceUid == sopInstanceUid; });
+    if (it == keys.end())
+        throw BridgeError(ErrorCode::NotFound,
+                          "instance " + sopInstanceUid + " is not in IDC series " + seriesInstanceUid);
+    const std::string bytes = getObject(locate(seriesInstanceUid, context).bucket, it->key, &context);
+    if (!tcia::InstanceMetaReader::read(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()))
+        throw BridgeError(ErrorCode::UpstreamBadResponse, "IDC object " + it->key + " is not DICOM");
+    return std::vector<std::uint8_t>(bytes.begin(), bytes.end());
+}
+
+std::size_t IdcClient::downloadSeries(const std::string& seriesInstanceUid,
+                                      const tcia::DownloadOptions& options, const tcia::InstanceSink& sink,
+                                      const RequestContext& context) {
+    const SeriesLocation location = locate(seriesInstanceUid, context);
+    const bool verifyMd5 = options.verifyMd5 && http_.verifyMd5;
+    std::optional<std::int64_t> expected = options.expectedCount;
+    if (location.instanceCount && (!expected || *location.instanceCount > *expected))
+        expected = location.instanceCount;
+
+    std::set<std::string> delivered;
+    std::vector<InstanceKey> keys;  // for the sopInstanceUids() cache once the series is whole
+    std::string lastProblem;
+    thread_local std::mt19937_64 engine{std::random_device{}()};
+    const int maxRetries = std::max(0, http_.maxRetries);
+    for (int attempt = 0; attempt <= maxRetries; ++attempt) {
+        if (attempt > 0) {
+            auto delay =
+                tcia::RetryPolicy::backoffDelay(attempt - 1, http_.retryBaseDelay, http_.retryMaxDelay,
+                                                std::uniform_real_distribution<double>(0.0, 1.0)(engine));
+            log().information("IDC series %s: %s; retry %d in %Ld ms", seriesInstanceUid, lastProblem,
+                              attempt, static_cast<Poco::Int64>(delay.count()));
+            tcia::HttpTransport::sleepCancellable(delay, &context);
+        }
+        context.throwIfCancelled();
+        const std::vector<S3Object> objects = listSeries(location, &context);
+        if (expected && static_cast<std::int64_t>(objects.size()) < *expected) {
+            lastProblem = "the bucket lists " + std::to_string(objects.size()) + " of " +
+                          std::to_string(*expected) + " instances";
+            continue;
+        }
+        for (const auto& o : objects)
+            if (o.size && *o.size > idc_.maxObjectBytes)
+                throw BridgeError(ErrorCode::UpstreamBadResponse, "IDC object " + o.key + " is " +
+                                                                      std::to_string(*o.size) +
+                                                                      " bytes, beyond idc.maxObjectBytes");
+        struct Fetched {
+            std::string bytes;
+            std::optional<tcia::InstanceUids> uids;
+        };
+        keys.clear();
+        std::size_t notDicom = 0;
+        parallelFetch<Fetched>(
+            objects.size(), idc_.maxParallelGets,
+            [&](std::size_t i) {
+                const S3Object& o = objects[i];
+                Fetched f;
+                for (int tries = 0;; ++tries) {
+                    f.bytes = getObject(location.bucket, o.key, &context);
+                    if (!verifyMd5 || !isMd5Etag(o.etag)) break;
+                    std::string lower = o.etag;
+                    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+                    if (md5Hex(f.bytes) == lower) break;
+                    if (tries >= 1)
+                        throw BridgeError(ErrorCode::UpstreamBadResponse,
+                                          "IDC object " + o.key +
+                                              ": MD5 of the bytes received differs from its ETag " + o.etag +
+                                              " (twice)");
+                    log().warning("IDC object %s: MD5 differs from its ETag; fetching it again", o.key);
+                }
+                f.uids = tcia::InstanceMetaReader::read(reinterpret_cast<const std::uint8_t*>(f.bytes.data()),
+                                                        f.bytes.size());
+                return f;
+            },
+            [&](std::size_t i, Fetched&& f) {
+                const S3Object& o = objects[i];
+                if (!f.uids) {
+                    ++notDicom;
+                    log().warning("IDC object %s is not a DICOM file; skipped", o.key);
+                    return;
+                }
+                keys.push_back(InstanceKey{f.uids->sopInstanceUid, o.key});
+                if (delivered.count(f.uids->sopInstanceUid)) return;  // delivered by an earlier attempt
+                tcia::DownloadedInstance instance{o.key, f.uids->sopInstanceUid, f.uids->sopClassUid,
+                                                  f.uids->transferSyntaxUid,
+                                                  std::vector<std::uint8_t>(f.bytes.begin(), f.bytes.end())};
+                f.bytes.clear();
+                f.bytes.shrink_to_fit();
+                sink(std::move(instance));
+                delivered.insert(f.uids->sopInstanceUid);
+            },
+            &context);
+        if (expected && static_cast<std::int64_t>(delivered.size()) < *expected) {
+            lastProblem = "only " + std::to_string(delivered.size()) + " of " + std::to_string(*expected) +
+                          " instances arrived" +
+                          (notDicom ? " (" + std::to_string(notDicom) + " not DICOM)" : "");
+            continue;
+        }
+        {
+            std::sort(keys.begin(), keys.end(),
+                      [](const InstanceKey& a, const InstanceKey& b) { return a.key < b.key; });
+            std::lock_guard lock(mutex_);
+            if (instances_.emplace(seriesInstanceUid, keys).second) {
+                instanceOrder_.push_back(seriesInstanceUid);
+                while (instanceOrder_.size() >
+                       static_cast<std::size_t>(std::max(1, idc_.seriesCacheEntries))) {
+                    instances_.erase(instanceOrder_.front());
+                    instanceOrder_.pop_front();
+                }
+            }
+        }
+        log().information("IDC series %s: %z instances delivered in %d attempt(s)", seriesInstanceUid,
+                          delivered.size(), attempt + 1);
+        return delivered.size();
+    }
+    throw BridgeError(ErrorCode::UpstreamBadResponse, "IDC series " + seriesInstanceUid + " failed after " +
+                                                          std::to_string(maxRetries + 1) +
+                                                          " attempts: " + lastProblem);
+}
+
+}  // namespace bridge::idc

@@ -1,0 +1,152 @@
+#pragma once
+// TciaApi over NCI's Imaging Data Commons (shared/idc/API.md; docs/idc.md): the second source
+// behind the same catalog, harvest, caches, DIMSE and DICOMweb.
+//
+// Metadata: IDC REST API v3 `POST /sql` over the series-level `index` table (literals quoted,
+// `'` -> `''`), pages of IdcSettings::sqlPageRows rows ORDER BY a total key LIMIT/OFFSET, so a
+// harvest holds one page at a time. Study and patient records are folded from series rows in
+// key order (a study split across two pages is carried over). Collections come from
+// `collections_index` (TCIA's collection_name; GET /collections as the fallback); a TCIA name
+// is mapped to IDC's collection_id through that list (then by IDC's naming pattern).
+// IDC has no submission dates: newPatients/newStudies/updatedSeries answer empty; change is
+// detected by GET /version (idcVersion(), see CatalogVersionPin in docs/idc.md).
+//
+// Instances: the series' objects `<crdc_series_uuid>/…` in its `aws_bucket`, listed with S3
+// ListObjectsV2 (pages of 1,000; zero-byte and `/`-ending keys skipped) and fetched with at most
+// IdcSettings::maxParallelGets GETs in flight; each instance reaches the sink on the calling
+// thread as soon as its object is complete and checked (ETag = MD5 when it is 32 hex digits,
+// DownloadOptions::verifyMd5; a mismatching object is fetched once more, then the download fails
+// with UpstreamBadResponse and that instance is never delivered). A listing with fewer objects
+// than instanceCount / expectedCount is listed again after a backoff, then fails
+// (UpstreamBadResponse). Each SOP Instance UID reaches the sink at most once across retries.
+// sopInstanceUids() reads each object's header with Range GETs (64 KiB, doubling up to
+// maxHeaderBytes); the SOP Instance UID -> key map of a series is cached (seriesCacheEntries).
+// HTTP goes through tcia::HttpTransport (timeouts, retries with backoff, 503 SlowDown retried,
+// per-host limit from TciaSettings).
+//
+// Thread-safe; every call blocks the calling thread. Errors: BridgeError as for TciaClient.
+
+#include <cstdint>
+#include <list>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "bridge/common/Config.h"
+#include "bridge/idc/IdcParsers.h"
+#include "bridge/tcia/HttpTransport.h"
+#include "bridge/tcia/TciaApi.h"
+
+namespace bridge::idc {
+
+class IdcClient : public tcia::TciaApi {
+public:
+    /// `pinFile`: where the pinned IDC release is kept across restarts (empty = memory only).
+    IdcClient(const TciaSettings& http, const IdcSettings& idc, std::string pinFile = {});
+    ~IdcClient() override;
+
+    std::vector<std::string> collections(const RequestContext& context) override;
+    std::vector<std::string> modalityValues(const tcia::ValueFilter& filter, const RequestContext& context) override;
+    std::vector<std::string> bodyPartValues(const tcia::ValueFilter& filter, const RequestContext& context) override;
+    std::vector<std::string> manufacturerValues(const tcia::ValueFilter& filter, const RequestContext& context) override;
+
+    std::vector<tcia::PatientRecord> patients(const tcia::PatientFilter& filter, const RequestContext& context) override;
+    std::vector<tcia::PatientRecord> patientsByCollectionAndModality(const std::string& collection,
+                                                                     const std::string& modality, const RequestContext& context) override;
+    std::vector<tcia::PatientRecord> newPatientsInCollection(const std::string& collection,
+                                                             const std::string& fromDate, const RequestContext& context) override;
+
+    std::vector<tcia::StudyRecord> studies(const tcia::StudyFilter& filter, const RequestContext& context) override;
+    std::vector<tcia::StudyRecord> newStudiesInPatientCollection(const std::string& collection,
+                                                                 const std::string& patientId,
+                                                                 const std::string& fromDate, const RequestContext& context) override;
+
+    std::vector<tcia::SeriesRecord> series(const tcia::SeriesFilter& filter, const RequestContext& context) override;
+    std::vector<tcia::SeriesRecord> updatedSeries(const std::string& fromDate, const RequestContext& context) override;
+    tcia::SeriesSize seriesSize(const std::string& seriesInstanceUid, const RequestContext& context) override;
+    std::vector<std::string> sopInstanceUids(const std::string& seriesInstanceUid, const RequestContext& context) override;
+
+    std::size_t downloadSeries(const std::string& seriesInstanceUid, const tcia::DownloadOptions& options,
+                               const tcia::InstanceSink& sink, const RequestContext& context) override;
+    std::vector<std::uint8_t> singleImage(const std::string& seriesInstanceUid,
+                                          const std::string& sopInstanceUid, const RequestContext& context) override;
+
+    void patientBatches(const tcia::PatientFilter& filter, std::size_t batchSize,
+                        const tcia::BatchSink<tcia::PatientRecord>& sink, const RequestContext& context) override;
+    void studyBatches(const tcia::StudyFilter& filter, std::size_t batchSize,
+                      const tcia::BatchSink<tcia::StudyRecord>& sink, const RequestContext& context) override;
+    void seriesBatches(const tcia::SeriesFilter& filter, std::size_t batchSize,
+                       const tcia::BatchSink<tcia::SeriesRecord>& sink, const RequestContext& context) override;
+
+    /// GET /version: IDC's release ("v24"). Throws as the searches do.
+    std::string idcVersion(const RequestContext& context = RequestContext());
+    /// Licence and citation of every collection (collections_index through /sql).
+    std::vector<CollectionInfo> collectionInfos(const RequestContext& context = RequestContext());
+    /// The IDC release the catalog was harvested from ("" before the first harvest call): read
+    /// from the pin file, set from GET /version by the first collections() call when empty, and
+    /// moved forward by updatedSeries() when IDC's release changed.
+    std::string pinnedVersion();
+
+    /// "v24" -> 24; nullopt when there is no number. Pure.
+    static std::optional<int> versionNumber(const std::string& idcVersion);
+
+    /// `SELECT <columns> FROM index [WHERE a = 'x' AND ...] ORDER BY <order> LIMIT n OFFSET k`. Pure.
+    /// `condition` (trusted SQL, no user input) is ANDed to the equality filters.
+    static std::string indexQuery(const std::string& columns,
+                                  const std::vector<std::pair<std::string, std::string>>& where,
+                                  const std::string& orderBy, std::size_t limit, std::size_t offset,
+                                  const std::string& condition = {});
+
+private:
+    struct SeriesLocation {
+        std::string bucket;
+        std::string uuid;
+        std::optional<std::int64_t> instanceCount;
+    };
+    struct InstanceKey {
+        std::string sopInstanceUid;
+        std::string key;
+    };
+
+    SqlPage sql(const std::string& query, const RequestContext* context);
+    /// Every page of `select ... where ... order by`, one page at a time, to onPage.
+    void pages(const std::string& columns, const std::vector<std::pair<std::string, std::string>>& where,
+               const std::string& orderBy, const std::function<void(std::vector<SqlRow>&&)>& onPage,
+               const RequestContext* context, const std::string& condition = {});
+    void pin(const std::string& version);
+    /// The licence URL of the series' collection (collections_index) when its licence is the collection's.
+    void addLicenceUrl(tcia::SeriesRecord& record);
+    /// "series_revised_idc_version > N" while a refresh after a release change runs, else "".
+    std::string revisedCondition();
+    std::string collectionId(const std::string& tciaName, const RequestContext& context);
+    CollectionNames namesById(const RequestContext& context);
+    std::vector<std::pair<std::string, std::string>> seriesWhere(const tcia::SeriesFilter& f,
+                                                                 bool requireOne, const RequestContext& context);
+    std::vector<std::string> distinctValues(const std::string& column, const tcia::ValueFilter& f,
+                                            const RequestContext& context);
+    SeriesLocation locate(const std::string& seriesInstanceUid, const RequestContext& context);
+    std::vector<S3Object> listSeries(const SeriesLocation& location, const RequestContext* context);
+    std::vector<InstanceKey> instanceKeys(const std::string& seriesInstanceUid, const RequestContext& context);
+    std::string getObject(const std::string& bucket, const std::string& key, const RequestContext* context);
+
+    TciaSettings http_;
+    IdcSettings idc_;
+    tcia::HttpTransport transport_;
+
+    std::string pinFile_;
+    std::mutex mutex_;
+    std::string pinned_;
+    std::optional<int> refreshFrom_;               ///< the release a running refresh started from
+    std::map<std::string, std::string> nameToId_;  ///< upper-case TCIA name -> collection_id
+    CollectionNames idToName_;
+    std::map<std::string, CollectionInfo> infoByName_;  ///< licence URL and citation per TCIA name
+    std::map<std::string, SeriesLocation> locations_;
+    std::list<std::string> locationOrder_;
+    std::map<std::string, std::vector<InstanceKey>> instances_;
+    std::list<std::string> instanceOrder_;
+};
+
+}  // namespace bridge::idc
