@@ -213,6 +213,7 @@ void findCallback(void* data, OFBool cancelled, T_DIMSE_C_FindRQ* request, DcmDa
 OFCondition handleFind(T_ASC_Association* assoc, T_ASC_PresentationContextID presId,
                        T_DIMSE_C_FindRQ& request, const AssociationInfo& info, const DimseSettings& settings,
                        DimseDependencies& deps) {
+    FindContext ctx(assoc, info, settings, deps);
     Stopwatch watch;
     OFCondition cond = DIMSE_findProvider(assoc, presId, &request, findCallback, &ctx, DIMSE_BLOCKING,
                                           static_cast<int>(settings.dimseTimeout.count()));
