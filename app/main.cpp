@@ -234,12 +234,12 @@ int runSyncCommand(const Arguments& args, const bridge::Config& config, const si
         std::cerr << "tcia-bridge sync: the configured metadata source is not a catalog\n";
         return 1;
     }
-    bridge::CancelToken cancel;
+    bridge::RequestContext context;
     // A signal cancels the harvest; it stops between TCIA calls and can be resumed.
     std::thread watcher([&] {
         int sig = 0;
         sigwait(&stopSignals, &sig);
-        if (sig != SIGUSR1) cancel.cancel();
+        if (sig != SIGUSR1) context.cancel();
     });
     bridge::SyncOptions options;
     options.collections = args.collections;
@@ -251,7 +251,7 @@ int runSyncCommand(const Arguments& args, const bridge::Config& config, const si
     };
     int rc = 0;
     try {
-        bridge::SyncResult r = bridge::runSync(*catalog, *services->tcia, options, cancel);
+        bridge::SyncResult r = bridge::runSync(*catalog, *services->tcia, options, context);
         std::fprintf(stderr, "\n");
         std::printf(
             "sync: %zu collections harvested, %zu skipped, %lld patients, %lld studies, %lld series in %.1f "

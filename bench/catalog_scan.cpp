@@ -79,21 +79,21 @@ int main(int argc, char** argv) {
         // collection, twice (the second replaces the first), no TCIA involved.
         struct NoTcia : tcia::TciaApi {
             [[noreturn]] static void no() { throw BridgeError(ErrorCode::Unsupported, "no TCIA in --store-only"); }
-            std::vector<std::string> collections() override { no(); }
-            std::vector<std::string> modalityValues(const tcia::ValueFilter&) override { no(); }
-            std::vector<std::string> bodyPartValues(const tcia::ValueFilter&) override { no(); }
-            std::vector<std::string> manufacturerValues(const tcia::ValueFilter&) override { no(); }
-            std::vector<tcia::PatientRecord> patients(const tcia::PatientFilter&) override { no(); }
-            std::vector<tcia::PatientRecord> patientsByCollectionAndModality(const std::string&, const std::string&) override { no(); }
-            std::vector<tcia::PatientRecord> newPatientsInCollection(const std::string&, const std::string&) override { no(); }
-            std::vector<tcia::StudyRecord> studies(const tcia::StudyFilter&) override { no(); }
-            std::vector<tcia::StudyRecord> newStudiesInPatientCollection(const std::string&, const std::string&, const std::string&) override { no(); }
-            std::vector<tcia::SeriesRecord> series(const tcia::SeriesFilter&) override { no(); }
-            std::vector<tcia::SeriesRecord> updatedSeries(const std::string&) override { no(); }
-            tcia::SeriesSize seriesSize(const std::string&) override { no(); }
-            std::vector<std::string> sopInstanceUids(const std::string&) override { no(); }
-            std::size_t downloadSeries(const std::string&, const tcia::DownloadOptions&, const tcia::InstanceSink&, const CancelToken&) override { no(); }
-            std::vector<std::uint8_t> singleImage(const std::string&, const std::string&) override { no(); }
+            std::vector<std::string> collections(const RequestContext& context) override { no(); }
+            std::vector<std::string> modalityValues(const tcia::ValueFilter&, const RequestContext& context) override { no(); }
+            std::vector<std::string> bodyPartValues(const tcia::ValueFilter&, const RequestContext& context) override { no(); }
+            std::vector<std::string> manufacturerValues(const tcia::ValueFilter&, const RequestContext& context) override { no(); }
+            std::vector<tcia::PatientRecord> patients(const tcia::PatientFilter&, const RequestContext& context) override { no(); }
+            std::vector<tcia::PatientRecord> patientsByCollectionAndModality(const std::string&, const std::string&, const RequestContext& context) override { no(); }
+            std::vector<tcia::PatientRecord> newPatientsInCollection(const std::string&, const std::string&, const RequestContext& context) override { no(); }
+            std::vector<tcia::StudyRecord> studies(const tcia::StudyFilter&, const RequestContext& context) override { no(); }
+            std::vector<tcia::StudyRecord> newStudiesInPatientCollection(const std::string&, const std::string&, const std::string&, const RequestContext& context) override { no(); }
+            std::vector<tcia::SeriesRecord> series(const tcia::SeriesFilter&, const RequestContext& context) override { no(); }
+            std::vector<tcia::SeriesRecord> updatedSeries(const std::string&, const RequestContext& context) override { no(); }
+            tcia::SeriesSize seriesSize(const std::string&, const RequestContext& context) override { no(); }
+            std::vector<std::string> sopInstanceUids(const std::string&, const RequestContext& context) override { no(); }
+            std::size_t downloadSeries(const std::string&, const tcia::DownloadOptions&, const tcia::InstanceSink&, const RequestContext&) override { no(); }
+            std::vector<std::uint8_t> singleImage(const std::string&, const std::string&, const RequestContext& context) override { no(); }
         } none;
         Poco::File(work).createDirectories();
         for (const char* suffix : {"", "-wal", "-shm"})
@@ -156,16 +156,16 @@ int main(int argc, char** argv) {
 
         if (!skipSync) {
             // Where a collection's sync time goes: the three TCIA calls vs the transaction.
-            const auto names = client.collections();
+            const auto names = client.collections(RequestContext());
             const std::string probe = names.at(0);
             const auto t0 = Clock::now();
-            const auto patients = client.patients({probe, ""});
+            const auto patients = client.patients({probe, ""}, RequestContext());
             const auto t1 = Clock::now();
-            const auto studies = client.studies({probe, "", ""});
+            const auto studies = client.studies({probe, "", ""}, RequestContext());
             const auto t2 = Clock::now();
             tcia::SeriesFilter filter;
             filter.collection = probe;
-            const auto series = client.series(filter);
+            const auto series = client.series(filter, RequestContext());
             const auto t3 = Clock::now();
             catalog.storeCollectionHarvest(probe, patients, studies, series);
             const auto t4 = Clock::now();
@@ -181,7 +181,7 @@ int main(int argc, char** argv) {
             options.resume = false;
             options.progress = [](const SyncProgress& p) { std::cerr << "\r" << renderSyncProgress(p) << "   " << std::flush; };
             const auto started = Clock::now();
-            const auto result = runSync(catalog, client, options, CancelToken());
+            const auto result = runSync(catalog, client, options, RequestContext());
             const double seconds = ms(Clock::now() - started) / 1000;
             std::cerr << "\n";
             if (!result.failures.empty()) {
@@ -197,12 +197,12 @@ int main(int argc, char** argv) {
         std::printf("catalog_studies %lld studies\n", static_cast<long long>(counts.studies));
         std::printf("catalog_series %lld series\n", static_cast<long long>(counts.series));
 
-        const auto collections = catalog.collections();
+        const auto collections = catalog.collections(RequestContext());
         if (pattern.empty()) {
             // A real name minus its last 2 characters, as bench/run's row 6a does.
             tcia::StudyFilter filter;
             filter.collection = collections.at(collections.size() / 2);
-            const auto studies = catalog.studies(filter);
+            const auto studies = catalog.studies(filter, RequestContext());
             std::string name = studies.at(studies.size() / 2).patientName;
             if (name.size() > 2) name.resize(name.size() - 2);
             pattern = name + "*";
@@ -222,7 +222,7 @@ int main(int argc, char** argv) {
         std::size_t matches = 0;
         for (int i = 0; i < iterations + 1; ++i) {
             const auto t0 = Clock::now();
-            auto cursor = engine.find(query, CancelToken());
+            auto cursor = engine.find(query, RequestContext());
             std::size_t n = 0;
             while (cursor->next()) ++n;
             const auto t1 = Clock::now();

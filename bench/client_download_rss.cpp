@@ -62,8 +62,8 @@ int main(int argc, char** argv) {
         TciaClient client(settings);
         std::optional<std::int64_t> expected;
         if (seriesUid.empty()) {
-            for (const auto& collection : client.collections()) {
-                for (const auto& s : client.series({collection, "", "", "", "", "", "", ""})) {
+            for (const auto& collection : client.collections(RequestContext())) {
+                for (const auto& s : client.series({collection, "", "", "", "", "", "", ""}, RequestContext())) {
                     if (s.imageCount.value_or(0) > expected.value_or(0)) {
                         expected = s.imageCount;
                         seriesUid = s.seriesInstanceUid;
@@ -72,14 +72,14 @@ int main(int argc, char** argv) {
             }
             if (seriesUid.empty()) return usage("no series found");
         } else {
-            auto found = client.series({"", "", "", seriesUid, "", "", "", ""});
+            auto found = client.series({"", "", "", seriesUid, "", "", "", ""}, RequestContext());
             if (!found.empty()) expected = found.front().imageCount;
         }
         const long rssBefore = peakRssKb();
         std::size_t instances = 0;
         std::uint64_t bytes = 0;
         std::size_t largest = 0;
-        CancelToken cancel;
+        RequestContext context;
         const auto started = std::chrono::steady_clock::now();
         for (int r = 0; r < repeat; ++r) {
             instances += client.downloadSeries(
@@ -88,7 +88,7 @@ int main(int argc, char** argv) {
                     bytes += instance.bytes.size();
                     largest = std::max(largest, instance.bytes.size());
                 },
-                cancel);
+                context);
         }
         const double seconds =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

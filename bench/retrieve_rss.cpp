@@ -46,8 +46,8 @@ struct Result {
 
 Result consume(RetrieveService& retrieve, const RetrievePlan& plan, int delayMs, Clock::time_point t0) {
     Result r;
-    CancelToken cancel;
-    auto stream = retrieve.open(plan, cancel);
+    RequestContext context;
+    auto stream = retrieve.open(plan, context);
     DicomInstance out;
     while (true) {
         const auto status = stream->next(out, std::chrono::seconds(1));
@@ -109,7 +109,7 @@ int main(int argc, char** argv) {
             auto services = makeBridgeServices(configFor(url, work + "/a"));
             tcia::SeriesFilter filter;
             filter.collection = collection;
-            auto series = services->metadata->series(filter);
+            auto series = services->metadata->series(filter, RequestContext());
             if (series.empty()) throw std::runtime_error("no series in collection " + collection);
             const auto biggest =
                 *std::max_element(series.begin(), series.end(), [](const auto& a, const auto& b) {
@@ -118,8 +118,8 @@ int main(int argc, char** argv) {
             RetrieveRequest request;
             request.level = QueryLevel::Series;
             request.seriesInstanceUids = {biggest.seriesInstanceUid};
-            CancelToken cancel;
-            const auto plan = services->retrieve->plan(request, cancel);
+            RequestContext context;
+            const auto plan = services->retrieve->plan(request, context);
             const long rssBefore = peakRssKb();
             std::vector<Result> results(static_cast<std::size_t>(concurrency));
             std::vector<std::thread> threads;
@@ -151,7 +151,7 @@ int main(int argc, char** argv) {
             // 2. Time to first instance, cold, one caller (fresh cache, same process).
             auto fresh = makeBridgeServices(configFor(url, work + "/b"));
             const auto t1 = Clock::now();
-            const auto plan1 = fresh->retrieve->plan(request, cancel);
+            const auto plan1 = fresh->retrieve->plan(request, context);
             const double planMs = ms(Clock::now() - t1);
             const auto one = consume(*fresh->retrieve, plan1, 0, t1);
             std::printf(

@@ -5,8 +5,9 @@
 
 #include <memory>
 
-#include "bridge/common/CancelToken.h"
+#include "bridge/common/RequestContext.h"
 #include "bridge/common/Error.h"
+#include "bridge/common/Logging.h"
 #include "bridge/common/MetricsRegistry.h"
 #include "dimse/DimseObservation.h"
 #include "dimse/DimseStatus.h"
@@ -22,7 +23,7 @@ struct FindContext {
     const AssociationInfo& info;
     const DimseSettings& settings;
     DimseDependencies& deps;
-    CancelToken cancel;
+    RequestContext context;
     Query query;
     std::unique_ptr<FindCursor> cursor;
     std::size_t matches = 0;
@@ -52,7 +53,7 @@ void findCallback(void* data, OFBool cancelled, T_DIMSE_C_FindRQ* request, DcmDa
     // Never let an exception cross into DCMTK (house rule): everything is caught here.
     try {
         if (cancelled) {
-            ctx.cancel.cancel();
+            ctx.context.cancel();
             response->DimseStatus = STATUS_FIND_Cancel_MatchingTerminatedDueToCancelRequest;
             return;
         }
@@ -69,7 +70,7 @@ void findCallback(void* data, OFBool cancelled, T_DIMSE_C_FindRQ* request, DcmDa
                 ctx.query.caseSensitivePersonNames = ctx.deps.caseSensitivePersonNames;
                 if (ctx.deps.scopeFor)
                     ctx.query.scope = ctx.deps.scopeFor(ctx.info.callingAet, ctx.info.calledAet);
-                ctx.cursor = ctx.deps.query->find(ctx.query, ctx.cancel);
+                ctx.cursor = ctx.deps.query->find(ctx.query, ctx.context);
             });
         }
         std::optional<DicomRecord> record;
@@ -124,9 +125,9 @@ void findCallback(void* data, OFBool cancelled, T_DIMSE_C_FindRQ* request, DcmDa
 OFCondition handleFind(T_ASC_Association* assoc, T_ASC_PresentationContextID presId,
                        T_DIMSE_C_FindRQ& request, const AssociationInfo& info, const DimseSettings& settings,
                        DimseDependencies& deps) {
-    FindContext ctx{info, settings, deps, CancelToken{}, Query{}, nullptr, 0, 0, {}, nullptr};
+    FindContext ctx{info, settings, deps, RequestContext{currentLogContext(), "AE " + info.callingAet}, Query{}, nullptr, 0, 0, {}, nullptr};
     ctx.worker = std::make_unique<PeerWatchedWorker>(assoc, presId, request.MessageID,
-                                                     [&ctx] { ctx.cancel.cancel(); });
+                                                     [&ctx] { ctx.context.cancel(); });
     Stopwatch watch;
     OFCondition cond = DIMSE_findProvider(assoc, presId, &request, findCallback, &ctx, DIMSE_BLOCKING,
                                           static_cast<int>(settings.dimseTimeout.count()));

@@ -16,7 +16,7 @@ RetrieveOperation::RetrieveOperation(RetrieveService& service, std::chrono::mill
 
 RetrieveOperation::~RetrieveOperation() {
     if (stream_) {
-        cancel_.cancel();
+        context_.cancel();
         try {
             stream_->cancel();
         } catch (...) {
@@ -34,10 +34,10 @@ RetrieveResponse RetrieveOperation::failure(std::uint16_t status, const std::str
 RetrieveResponse RetrieveOperation::begin(const RetrieveRequest& request, StoreTarget& target) {
     target_ = &target;
     try {
-        RetrievePlan plan = service_.plan(request, cancel_);
+        RetrievePlan plan = service_.plan(request, context_);
         counts_.planned = plan.instanceCount;
         if (plan.instanceCount == 0 && plan.series.empty()) return finish(false);
-        stream_ = service_.open(plan, cancel_);
+        stream_ = service_.open(plan, context_);
     } catch (const std::exception& e) {
         ErrorCode code = classifyException(e);
         return failure(failureStatus(code, DimseOperation::Move), e.what());
@@ -107,7 +107,7 @@ RetrieveResponse RetrieveOperation::finish(bool cancelled) {
     RetrieveResponse r;
     if (stream_) {
         if (cancelled || target_->broken()) {
-            cancel_.cancel();
+            context_.cancel();
             try {
                 stream_->cancel();
             } catch (...) {

@@ -1,6 +1,6 @@
 #pragma once
 // The state machine shared by C-MOVE and C-GET (Orthanc's IMoveRequestIterator, dcmqrdb's
-// start/next/cancel handle): plan -> announce the sub-operation count -> one C-STORE per
+// start/next/context handle): plan -> announce the sub-operation count -> one C-STORE per
 // instance as it comes out of the InstanceStream -> final status with honest counts.
 // Each call to next() produces exactly one response (Pending or final) and returns within
 // about pendingInterval, so an SCU never waits longer than that for a Pending (pynetdicom #792).
@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "bridge/common/CancelToken.h"
+#include "bridge/common/RequestContext.h"
 #include "bridge/retrieve/RetrieveService.h"
 #include "dimse/DimseStatus.h"
 #include "dimse/StoreTarget.h"
@@ -51,7 +51,7 @@ private:
     RetrieveService& service_;
     std::chrono::milliseconds pendingInterval_;
     std::function<bool()> cancelRequested_;
-    CancelToken cancel_;
+    RequestContext context_;
     StoreTarget* target_ = nullptr;
     std::unique_ptr<InstanceStream> stream_;
     SubOperationCounts counts_;

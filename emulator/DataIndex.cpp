@@ -213,6 +213,10 @@ void DataIndex::forEachSeries(const SeriesHint& hint, const std::function<void(c
     if (synthetic_) synthetic_->forEachSeries(hint, fn);
 }
 
+void DataIndex::forEachStoredSeries(const std::function<void(const SeriesRecord&)>& fn) const {
+    for (const auto& r : series_) fn(r);
+}
+
 std::optional<SeriesRecord> DataIndex::series(const std::string& seriesUid) const {
     std::optional<SeriesRecord> found;
     SeriesHint hint;

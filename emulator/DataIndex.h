@@ -33,6 +33,9 @@ public:
     /// Calls fn for each series the hint allows (may be a superset of an exact match).
     void forEachSeries(const SeriesHint& hint, const std::function<void(const SeriesRecord&)>& fn) const;
 
+    /// Calls fn for each series loaded from files (never the synthetic catalog).
+    void forEachStoredSeries(const std::function<void(const SeriesRecord&)>& fn) const;
+
     /// The series with this UID, if any.
     std::optional<SeriesRecord> series(const std::string& seriesUid) const;
 

@@ -57,6 +57,11 @@ void EmulatorRequestHandler::handleRequest(HTTPServerRequest& request, HTTPServe
         static const std::string apiPrefix = "/nbia-api/services/";
         if (path == "/nbia-api/oauth/token" || path == "/nbia-api/services/oauth/token") {
             status = handleToken(request, response);
+        } else if (path.rfind("/v3/", 0) == 0 || path.rfind("/v2/", 0) == 0 || path.rfind("/v1/", 0) == 0 ||
+                   path == "/v3" || path == "/v2" || path == "/v1") {
+            status = handleIdc(request, response, path);
+        } else if (path.rfind("/s3/", 0) == 0) {
+            status = handleS3(request, response, path);
         } else if (path.rfind("/emulator/", 0) == 0) {
             status = handleAdmin(request, response, path);
         } else if (path.rfind(apiPrefix, 0) == 0) {
@@ -359,6 +364,19 @@ int EmulatorRequestHandler::handleAdmin(HTTPServerRequest& request, HTTPServerRe
         body = "{}";
     } else if (path == "/emulator/faults" && method == "GET") {
         body = state_->faults.toJson();
+    } else if (path == "/emulator/idc/version" && (method == "GET" || method == "POST")) {
+        // Changes the version /v3/version reports, so a client's re-harvest can be tested.
+        if (method == "POST") {
+            Poco::Net::HTMLForm form;
+            if (request.hasContentLength() || request.getChunkedTransferEncoding())
+                form.load(request, request.stream());
+            else
+                form.load(request);
+            state_->idc->catalog().setVersion(form.get("idc_version", ""), form.get("idc_index_data_version", ""));
+        }
+        const auto [idcVersion, dataVersion] = state_->idc->catalog().version();
+        body = "{\"idc_version\":" + idc::jsonQuote(idcVersion) + ",\"idc_index_data_version\":" +
+               idc::jsonQuote(dataVersion) + "}";
     } else if (path == "/emulator/faults" && method == "DELETE") {
         state_->faults.clear();
         body = "[]";

@@ -24,6 +24,12 @@ private:
     int handleToken(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response);
     int handleAdmin(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
                     const std::string& path);
+    /// /v1, /v2, /v3: the IDC REST API (IdcService), with faults.
+    int handleIdc(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
+                  const std::string& path);
+    /// /s3/{bucket}/[key]: ListObjectsV2, GetObject, HeadObject, with faults (S3 XML errors).
+    int handleS3(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
+                 const std::string& path);
     int send(Poco::Net::HTTPServerResponse& response, const ApiResponse& answer, const Fault* fault);
     int sendStreamed(Poco::Net::HTTPServerResponse& response, const ApiResponse& answer);
     int streamZip(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,

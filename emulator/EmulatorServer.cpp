@@ -35,6 +35,12 @@ EmulatorServer::EmulatorServer(std::shared_ptr<const DataIndex> index, const Ser
     state_->service = std::make_unique<EndpointService>(index);
     state_->tokens = std::make_unique<TokenRegistry>(options.tokenUser, options.tokenPassword, options.tokenLifetimeSeconds);
     state_->quiet = options.quiet;
+    idc::IdcCatalog::Options idcOptions;
+    idcOptions.idcVersion = options.idcVersion;
+    idcOptions.indexDataVersion = options.idcIndexDataVersion;
+    idcOptions.sqlTimeoutMs = options.idcSqlTimeoutMs;
+    idcOptions.includeSynthetic = options.idcSynthetic;
+    state_->idc = std::make_unique<idc::IdcService>(std::make_shared<idc::IdcCatalog>(*index, idcOptions));
     for (const auto& spec : options.faults) state_->faults.add(FaultPlan::parse(spec));
 }
 

@@ -3,12 +3,16 @@
 //   /nbia-api/services/{v1,v2,v4}/<endpoint>   the NBIA API (EndpointService)
 //   /nbia-api/oauth/token, /nbia-api/services/oauth/token   OAuth2 password / refresh_token grant
 //   /emulator/stats (GET; POST /emulator/stats/reset), /emulator/faults (GET, POST ?spec=, DELETE)
+//   /v3/...          the IDC REST API v3 (IdcService) over the same data
+//   /s3/{bucket}/... the IDC AWS buckets (ListObjectsV2, GetObject, HeadObject)
+//   /emulator/idc/version (GET; POST ?idc_version=&idc_index_data_version=) the reported IDC version
 // with fault injection and one stderr log line per request. start() returns once listening;
 // stop() (or destruction) waits for the running requests.
 
 #include "emulator/DataIndex.h"
 #include "emulator/EndpointService.h"
 #include "emulator/FaultPlan.h"
+#include "emulator/IdcService.h"
 #include "emulator/RequestStats.h"
 #include "emulator/TokenRegistry.h"
 
@@ -31,6 +35,11 @@ struct ServerOptions {
     int tokenLifetimeSeconds = 7199;
     int maxThreads = 32;
     bool quiet = false;
+    // IDC face (/v3, /s3): reported version and the SQL time limit (API.md: 30 s).
+    std::string idcVersion = "v24";
+    std::string idcIndexDataVersion = "24.2.2";
+    int idcSqlTimeoutMs = 30000;
+    bool idcSynthetic = false;  ///< synthetic series in /v3/sql too (IdcCatalog::Options)
 };
 
 /// Shared state of the request handlers. Thread-safe members.
@@ -40,6 +49,7 @@ struct ServerState {
     FaultPlan faults;
     RequestStats stats;
     std::unique_ptr<TokenRegistry> tokens;
+    std::unique_ptr<idc::IdcService> idc;  ///< /v3 and, through its catalog, /s3
     bool quiet = false;
 };
 

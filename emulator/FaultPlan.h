@@ -10,6 +10,9 @@
 // md5hashes.csv; what=bytes (default) flips its last byte before zipping, so the ZIP CRC is
 // consistent and only the MD5 tells, as when TCIA's stored file rotted; what=hash changes the
 // hash in md5hashes.csv instead). Each matching call consumes one count. Thread-safe.
+// The IDC face uses the same rules with ENDPOINTs v3/sql, v3/version, v3/collections,
+// v3/collection, v3/cohort/manifest, v3/cohort/counts, v3/health, ListObjectsV2, GetObject,
+// HeadObject (see emulator/README.md, "The IDC face").
 
 #include <map>
 #include <mutex>

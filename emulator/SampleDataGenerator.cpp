@@ -362,7 +362,7 @@ std::string jsonQuote(const std::string& s) {
     return out + "\"";
 }
 
-std::vector<Collection> collections(bool large) {
+std::vector<Collection> collections(bool large, std::int64_t manySlices) {
     std::vector<Collection> c{
         {"TCGA-DEMO-CT", "Creative Commons Attribution 3.0 Unported License", "http://creativecommons.org/licenses/by/3.0/",
          "https://doi.org/10.7937/TCIA.DEMO.CT01", "20150527171221", "Site A"},
@@ -380,10 +380,14 @@ std::vector<Collection> collections(bool large) {
         c.push_back({"Large-CT-Demo", "Creative Commons Attribution 4.0 International License",
                      "https://creativecommons.org/licenses/by/4.0/", "https://doi.org/10.7937/TCIA.DEMO.LG05",
                      "20210301100000", "Site E"});
+    if (manySlices > 0)
+        c.push_back({"Many-Slices-Demo", "Creative Commons Attribution 4.0 International License",
+                     "https://creativecommons.org/licenses/by/4.0/", "https://doi.org/10.7937/TCIA.DEMO.MS06",
+                     "20220401100000", "Site F"});
     return c;
 }
 
-std::vector<Plan> plans(bool large) {
+std::vector<Plan> plans(bool large, std::int64_t manySlices) {
     const std::string ge = "GE MEDICAL SYSTEMS", siemens = "SIEMENS", philips = "Philips Medical Systems";
     const Patient p1{"TCGA-DM-0001", "TCGA-DM-0001", "M", "061Y"};
     const Patient p2{"TCGA-DM-0002", "TCGA-DM-0002", "F", "054Y"};
@@ -433,6 +437,10 @@ std::vector<Plan> plans(bool large) {
         out.push_back({4, {"LARGE-0001", "LARGE-0001", "M", "059Y"}, {10, "20110606", "CT CHEST LARGE", "6001"},
                        {{14, 1, Kind::Image, "CT", "AXIAL CHEST 1mm 512", "CHEST", "CHEST HR", ge, "Revolution CT",
                          "rev.1", 512, 300, Syntax::ExplicitLE}}});
+    if (manySlices > 0)  // one series of many tiny slices: > 1,000 objects in one S3 prefix
+        out.push_back({large ? 5 : 4, {"MANY-0001", "MANY-0001", "F", "047Y"}, {11, "20120707", "CT THIN SLICES", "7001"},
+                       {{15, 1, Kind::Image, "CT", "AXIAL 0.5mm 16x16", "CHEST", "CHEST THIN", ge, "Revolution CT",
+                         "rev.1", 16, static_cast<int>(manySlices), Syntax::ExplicitLE}}});
     return out;
 }
 
@@ -448,6 +456,8 @@ void registerCodecs() {
 }  // namespace
 
 std::size_t SampleDataGenerator::generate(const GenerateOptions& options) {
+    if (options.manySlices < 0 || options.manySlices > 9999)
+        throw std::runtime_error("--many-slices must be 1-9999 (file names NNNN.dcm)");
     const fs::path out(options.outDir);
     fs::create_directories(out);
     fs::remove(out / ".complete");
@@ -464,10 +474,10 @@ std::size_t SampleDataGenerator::generate(const GenerateOptions& options) {
     }
 
     registerCodecs();
-    const auto colls = collections(options.large);
+    const auto colls = collections(options.large, options.manySlices);
     for (const auto& c : colls) fs::remove_all(out / c.name);
     std::string seriesJson;
-    for (const auto& plan : plans(options.large)) {
+    for (const auto& plan : plans(options.large, options.manySlices)) {
         const Collection& coll = colls[static_cast<std::size_t>(plan.collection)];
         for (const auto& se : plan.series) {
             const fs::path dir = out / coll.name / plan.patient.id / studyUid(plan.study.number) / seriesUid(se.number);

@@ -13,6 +13,7 @@ namespace emulator {
 struct GenerateOptions {
     std::string outDir;
     bool large = false;                 ///< add Large-CT-Demo: one 300-slice 512x512 CT (~150 MB)
+    std::int64_t manySlices = 0;        ///< > 0: add Many-Slices-Demo, one CT of N 16x16 slices (.2.15)
     std::int64_t syntheticStudies = 0;  ///< > 0: metadata-only synthetic set instead of DICOM
     std::int64_t seriesPerStudy = 10;
     int syntheticCollections = 10;

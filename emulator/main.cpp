@@ -22,13 +22,15 @@
 namespace {
 
 const char* const kUsage = R"(Usage:
-  tcia-emulator generate --out DIR [--large] [--synthetic-studies N [--series-per-study M]]
+  tcia-emulator generate --out DIR [--large] [--many-slices N] [--synthetic-studies N [--series-per-study M]]
       Writes deterministic TCIA-like DICOM (collections TCGA-DEMO-CT, RIDER-Demo-MR,
       Phantom-Mixed, Restricted-Demo [token only], with --large also Large-CT-Demo: one
       300-slice 512x512 CT) plus DIR/collections.json, and DIR/.complete last.
       --synthetic-studies N: instead, a metadata-only catalog of N studies x M series
       (default M=10) in 10 collections Synthetic-00..09 (DIR/synthetic.json); searches work,
       getImage answers 400 "not in public domain".
+      --many-slices N: also Many-Slices-Demo, one CT series (.2.15) of N 16x16 slices
+      (e.g. 1200: more than one 1,000-key ListObjectsV2 page in its S3 prefix).
 
   tcia-emulator serve --data DIR --port N [options]
       Serves /nbia-api/services/{v1,v2,v4}/<endpoint>, /nbia-api/oauth/token,
@@ -49,8 +51,18 @@ const char* const kUsage = R"(Usage:
       --token-lifetime S      access token lifetime in seconds (default 7199)
       --threads N             HTTP worker threads (default 32)
       --quiet                 no per-request log lines on stderr
+      --idc-version V         IDC release /v3/version reports (default v24)
+      --idc-index-data-version V   its idc-index-data version (default 24.2.2)
+      --idc-sql-timeout-ms N  POST /v3/sql time limit, then 504 query_timeout (default 30000)
+      --idc-synthetic         also load the synthetic series into /v3/sql's index (harvest
+                              benchmarks; ~430 MB for 1,000,000 series; no S3 objects)
+      IDC face over the same data: /v3/{version,health,collections[/ID],sql,cohort/manifest,
+      cohort/counts}, /s3/{idc-open-data,idc-open-data-two,idc-open-data-cr}/[KEY]
+      (ListObjectsV2, GetObject with Range, HeadObject); fault ENDPOINTs v3/sql, v3/version,
+      v3/collections, v3/collection, v3/cohort/manifest, ListObjectsV2, GetObject, HeadObject.
       Runtime control: POST /emulator/faults?spec=SPEC, DELETE /emulator/faults,
-      GET /emulator/stats, POST /emulator/stats/reset.
+      GET /emulator/stats, POST /emulator/stats/reset,
+      GET|POST /emulator/idc/version[?idc_version=V&idc_index_data_version=W].
 )";
 
 std::atomic<bool> stopRequested{false};
@@ -80,6 +92,7 @@ int main(int argc, char** argv) {
             for (std::size_t i = 1; i < args.size(); ++i) {
                 if (args[i] == "--out") options.outDir = value(i);
                 else if (args[i] == "--large") options.large = true;
+                else if (args[i] == "--many-slices") options.manySlices = std::stoll(value(i));
                 else if (args[i] == "--synthetic-studies") options.syntheticStudies = std::stoll(value(i));
                 else if (args[i] == "--series-per-study") options.seriesPerStudy = std::stoll(value(i));
                 else if (args[i] == "--help") return usage("");
@@ -109,6 +122,10 @@ int main(int argc, char** argv) {
                 else if (args[i] == "--token-lifetime") options.tokenLifetimeSeconds = std::stoi(value(i));
                 else if (args[i] == "--threads") options.maxThreads = std::stoi(value(i));
                 else if (args[i] == "--quiet") options.quiet = true;
+                else if (args[i] == "--idc-version") options.idcVersion = value(i);
+                else if (args[i] == "--idc-index-data-version") options.idcIndexDataVersion = value(i);
+                else if (args[i] == "--idc-sql-timeout-ms") options.idcSqlTimeoutMs = std::stoi(value(i));
+                else if (args[i] == "--idc-synthetic") options.idcSynthetic = true;
                 else if (args[i] == "--help") return usage("");
                 else return usage("unknown option " + args[i]);
             }

@@ -176,7 +176,7 @@ DicomWebServer::DicomWebServer(BridgeServices& services)
             }
             return {};
         },
-        [s] { (void)s->tcia->collections(); });
+        [s] { (void)s->tcia->collections(RequestContext("ready")); });
     context_->readiness = [probe = readiness_.get()] { return probe->check(); };
     if (services.config.auth.enabled)
         context_->auth = std::make_shared<HttpAuthenticator>(services.config.auth, services.config.access);

@@ -82,8 +82,13 @@ std::vector<CollectionInfo> LandingPage::visibleCollections(WebExchange& exchang
             // looked up on the next refresh (facts found once are kept).
             const auto budgetEnd = std::chrono::steady_clock::now() + std::chrono::seconds(3);
             std::vector<CollectionInfo> fresh;
-            std::vector<std::string> names = source->collections();
-            for (const auto& name : source->restrictedCollections())
+            const RequestContext& request = exchange.requestContext();
+            // The per-collection lookups below share the budget as their deadline: a slow
+            // TCIA answer is cut at budgetEnd rather than finished.
+            const RequestContext lookups = request.child();
+            lookups.setDeadline(budgetEnd);
+            std::vector<std::string> names = source->collections(request);
+            for (const auto& name : source->restrictedCollections(request))
                 if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
             for (const auto& name : names) {
                 CollectionInfo info{name, "", "", ""};
@@ -96,7 +101,7 @@ std::vector<CollectionInfo> LandingPage::visibleCollections(WebExchange& exchang
                     try {
                         tcia::SeriesFilter filter;
                         filter.collection = name;
-                        for (const auto& s : source->series(filter)) {
+                        for (const auto& s : source->series(filter, lookups)) {
                             if (info.licenseName.empty()) info.licenseName = s.licenseName;
                             if (info.licenseUri.empty()) info.licenseUri = s.licenseUri;
                             if (info.dataDescriptionUri.empty()) info.dataDescriptionUri = s.dataDescriptionUri;

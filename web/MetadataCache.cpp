@@ -103,8 +103,8 @@ void MetadataCache::watch() {
 }
 
 std::shared_ptr<const std::string> MetadataCache::findOrBuild(
-    const std::string& key, const std::function<std::pair<std::string, bool>(const CancelToken& shared)>& build,
-    const CancelToken& requester) {
+    const std::string& key, const std::function<std::pair<std::string, bool>(const RequestContext& shared)>& build,
+    const RequestContext& requester) {
     std::promise<std::shared_ptr<const std::string>> promise;
     std::shared_ptr<SharedBuild> mine;
     int id = 0;

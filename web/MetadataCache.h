@@ -16,7 +16,7 @@
 #include <string>
 #include <thread>
 
-#include "bridge/common/CancelToken.h"
+#include "bridge/common/RequestContext.h"
 
 namespace bridge::web {
 
@@ -45,8 +45,8 @@ public:
     /// (BridgeError Cancelled) and no longer counts. Checked every kPollInterval by one watcher
     /// thread, started on first use and joined by the destructor.
     std::shared_ptr<const std::string> findOrBuild(
-        const std::string& key, const std::function<std::pair<std::string, bool>(const CancelToken& shared)>& build,
-        const CancelToken& requester);
+        const std::string& key, const std::function<std::pair<std::string, bool>(const RequestContext& shared)>& build,
+        const RequestContext& requester);
     static constexpr std::chrono::milliseconds kPollInterval{100};
 
     std::size_t hits() const;
@@ -72,8 +72,8 @@ private:
     /// A build with cancellable requesters (second findOrBuild).
     struct SharedBuild {
         std::shared_future<std::shared_ptr<const std::string>> future;
-        CancelToken shared;                  ///< handed to build(); cancelled when nobody waits
-        std::map<int, CancelToken> requesters;
+        RequestContext shared;                  ///< handed to build(); cancelled when nobody waits
+        std::map<int, RequestContext> requesters;
     };
     std::map<std::string, std::shared_ptr<SharedBuild>> sharedBuilding_;
     int nextRequester_ = 0;

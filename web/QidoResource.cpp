@@ -16,7 +16,7 @@ const char* const kTruncatedWarning =
 // Runs the search and builds the JSON array (RetrieveURLs under `root`).
 std::shared_ptr<QidoResponseCache::Answer> runSearch(WebExchange& exchange, const WebRoute& route,
                                                      const Query& query, const std::string& root) {
-    auto cursor = exchange.context().query.find(query, exchange.cancel());
+    auto cursor = exchange.context().query.find(query, exchange.requestContext());
     std::vector<DicomRecord> records;
     while (auto record = cursor->next()) {
         // RetrieveURL (0008,1190) is the web adapter's to add (QueryService.h contract).

@@ -33,8 +33,8 @@ RetrieveRequest requestFor(WebExchange& exchange, const WebRoute& route) {
 /// Returns the stream (for failure details). Cancels the stream if `each` throws.
 std::unique_ptr<InstanceStream> forEachInstance(WebExchange& exchange, const RetrievePlan& plan,
                                                 const std::function<bool(const DicomInstance&)>& each,
-                                                const CancelToken* cancel = nullptr) {
-    auto stream = exchange.context().retrieve.open(plan, cancel ? *cancel : exchange.cancel());
+                                                const RequestContext* context = nullptr) {
+    auto stream = exchange.context().retrieve.open(plan, context ? *context : exchange.requestContext());
     DicomInstance instance;
     try {
         while (true) {
@@ -62,7 +62,7 @@ std::unique_ptr<InstanceStream> forEachInstance(WebExchange& exchange, const Ret
 DicomInstance fetchInstance(WebExchange& exchange, const WebRoute& route) {
     WebRoute r = route;
     r.level = QueryLevel::Image;
-    RetrievePlan plan = exchange.context().retrieve.plan(requestFor(exchange, r), exchange.cancel());
+    RetrievePlan plan = exchange.context().retrieve.plan(requestFor(exchange, r), exchange.requestContext());
     DicomInstance found;
     bool got = false;
     auto stream = forEachInstance(exchange, plan, [&](const DicomInstance& instance) {
@@ -82,7 +82,7 @@ DicomInstance fetchInstance(WebExchange& exchange, const WebRoute& route) {
 /// The first instance of a study/series/instance route (for rendered/thumbnail).
 DicomInstance firstInstance(WebExchange& exchange, const WebRoute& route) {
     if (!route.sopInstanceUid.empty()) return fetchInstance(exchange, route);
-    RetrievePlan plan = exchange.context().retrieve.plan(requestFor(exchange, route), exchange.cancel());
+    RetrievePlan plan = exchange.context().retrieve.plan(requestFor(exchange, route), exchange.requestContext());
     if (plan.series.empty()) throw BridgeError(ErrorCode::NotFound, "nothing to render");
     RetrievePlan one;
     one.series.push_back(plan.series.front());
@@ -135,7 +135,7 @@ void WadoResource::retrieveInstances(WebExchange& exchange, const WebRoute& rout
     auto reps = acceptableInstanceTypes(exchange.accept());
     if (reps.empty())
         throw BridgeError(ErrorCode::NotAcceptable, "instances are served as multipart/related; type=\"application/dicom\"");
-    RetrievePlan plan = exchange.context().retrieve.plan(requestFor(exchange, route), exchange.cancel());
+    RetrievePlan plan = exchange.context().retrieve.plan(requestFor(exchange, route), exchange.requestContext());
 
     std::ostream* body = nullptr;
     std::unique_ptr<MultipartWriter> writer;
@@ -194,7 +194,7 @@ void WadoResource::retrieveMetadata(WebExchange& exchange, const WebRoute& route
         exchange.sendJson(200, "[" + instanceMetadataJson(exchange, instance) + "]");
         return;
     }
-    RetrievePlan plan = exchange.context().retrieve.plan(requestFor(exchange, route), exchange.cancel());
+    RetrievePlan plan = exchange.context().retrieve.plan(requestFor(exchange, route), exchange.requestContext());
     auto& cache = exchange.context().metadataCache;
     std::vector<std::string> seriesArrays;
     for (const auto& locator : plan.series) {
@@ -203,7 +203,7 @@ void WadoResource::retrieveMetadata(WebExchange& exchange, const WebRoute& route
         // which stops only when every requester has gone (not when the first one does).
         auto gz = cache.findOrBuild(
             key,
-            [&](const CancelToken& shared) -> std::pair<std::string, bool> {
+            [&](const RequestContext& shared) -> std::pair<std::string, bool> {
                 RetrievePlan one;
                 one.series.push_back(locator);
                 one.instanceCount = static_cast<std::size_t>(locator.imageCount);
@@ -223,7 +223,7 @@ void WadoResource::retrieveMetadata(WebExchange& exchange, const WebRoute& route
                 const bool complete = !locator.sopInstanceUids;
                 return {joinArray(objects), complete};
             },
-            exchange.cancel());
+            exchange.requestContext());
         if (plan.series.size() == 1) {
             exchange.sendGzippedJson(*gz);
             return;

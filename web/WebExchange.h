@@ -5,7 +5,7 @@
 // carries the CORS and CORP headers (PS3.18 doesn't require them; browsers do: OHIF #517).
 // Used by one thread at a time (the Poco worker serving the request).
 
-#include "bridge/common/CancelToken.h"
+#include "bridge/common/RequestContext.h"
 #include "bridge/common/Error.h"
 #include "web/AcceptParser.h"
 #include "web/QidoParameters.h"
@@ -46,7 +46,8 @@ public:
     const CollectionScope& scope();
     /// Sets the caller authenticated by HttpAuthenticator (before the first scope()).
     void setPrincipal(HttpPrincipal principal) { principal_ = std::move(principal); }
-    const CancelToken& cancel() const { return cancel_; }
+    /// The request's context (stop signal, id): what the core calls of this request take.
+    const RequestContext& requestContext() const { return requestContext_; }
 
     bool headersSent() const { return sent_; }
     /// JSON body (gzip when Accept-Encoding allows and the body is not tiny).
@@ -93,7 +94,7 @@ private:
     std::string baseUrl_;
     std::optional<HttpPrincipal> principal_;
     std::optional<CollectionScope> scope_;
-    CancelToken cancel_;
+    RequestContext requestContext_;
     bool sent_ = false;
     std::ostream* stream_ = nullptr;  ///< the chunked body, once beginStream ran
     Notes notes_;

@@ -228,7 +228,7 @@ void WebRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& request, Poc
         } catch (const Poco::Exception& e) {
             // Mostly the client going away mid-stream (broken pipe / reset): nothing to answer.
             detail = e.displayText();
-            exchange->cancel().cancel();
+            exchange->requestContext().cancel();
             answerError(*exchange, ErrorCode::Internal, e.displayText());
         } catch (const std::exception& e) {
             detail = e.what();

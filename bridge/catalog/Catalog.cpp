@@ -275,7 +275,7 @@ struct Catalog::Impl {
     /// while fresh (TTL), else fetched and stored. When the fetch fails (TCIA down) and
     /// `staleOnFailure`, the last stored list of that identity is used; with none stored the
     /// error propagates (nothing to fall back on: fail closed).
-    std::vector<std::string> listAs(const std::string& who, tcia::TciaApi& api, bool staleOnFailure) {
+    std::vector<std::string> listAs(const std::string& who, tcia::TciaApi& api, bool staleOnFailure, const RequestContext& context) {
         const bool fresh = guarded("collections", [&] {
             Session s = database.session();
             return freshCallAs(s, who, "collections");
@@ -283,7 +283,7 @@ struct Catalog::Impl {
         if (fresh) return storedList(who);
         std::vector<std::string> names;
         try {
-            names = api.collections();
+            names = api.collections(context);
         } catch (const BridgeError& e) {
             if (!staleOnFailure || e.code() == ErrorCode::Internal) throw;
             const bool stored = guarded("collections", [&] {
@@ -611,32 +611,32 @@ const std::string& Catalog::identity() const { return impl_->identity; }
 // ---------------------------------------------------------------------------------------------
 // Collections
 
-std::vector<std::string> Catalog::collections() {
+std::vector<std::string> Catalog::collections(const RequestContext& context) {
     auto& d = *impl_;
-    return d.listAs(d.identity, d.tcia, false);
+    return d.listAs(d.identity, d.tcia, false, context);
 }
 
 void Catalog::storeCollectionList(const std::vector<std::string>& names) { impl_->storeList(impl_->identity, names); }
 
-std::optional<std::set<std::string>> Catalog::publicCollections() {
+std::optional<std::set<std::string>> Catalog::publicCollections(const RequestContext& context) {
     auto& d = *impl_;
     tcia::TciaApi* api = d.anonymous ? d.anonymous.get() : (d.identity == kAnonymousIdentity ? &d.tcia : nullptr);
     if (api == nullptr) return std::nullopt;
     // An outage keeps the last anonymous list (stale, never widened by another identity's);
     // before any list was stored this throws: nothing is shown rather than everything.
-    const auto names = d.listAs(kAnonymousIdentity, *api, true);
+    const auto names = d.listAs(kAnonymousIdentity, *api, true, context);
     return std::set<std::string>(names.begin(), names.end());
 }
 
-std::set<std::string> Catalog::restrictedCollections() {
+std::set<std::string> Catalog::restrictedCollections(const RequestContext& context) {
     auto& d = *impl_;
     std::set<std::string> out;
     if (d.anonymous) {
         // Both lists per identity: a list cached by another identity (an earlier run without
         // credentials, another replica) is never compared with itself.
-        const auto all = d.listAs(d.identity, d.tcia, true);
+        const auto all = d.listAs(d.identity, d.tcia, true, context);
         std::set<std::string> visibleAnonymously;
-        for (const auto& c : d.listAs(kAnonymousIdentity, *d.anonymous, true)) visibleAnonymously.insert(key(c));
+        for (const auto& c : d.listAs(kAnonymousIdentity, *d.anonymous, true, context)) visibleAnonymously.insert(key(c));
         for (const auto& c : all)
             if (!visibleAnonymously.count(key(c))) out.insert(c);
     }
@@ -670,7 +670,7 @@ void Catalog::markRestricted(const std::string& collection, bool restricted) {
 // ---------------------------------------------------------------------------------------------
 // Lazy fill
 
-std::vector<tcia::PatientRecord> Catalog::patients(const tcia::PatientFilter& filter) {
+std::vector<tcia::PatientRecord> Catalog::patients(const tcia::PatientFilter& filter, const RequestContext& context) {
     auto& d = *impl_;
     const std::string callKey = "patients|" + key(filter.collection) + "|" + key(filter.patientId);
     Conditions c;
@@ -679,10 +679,10 @@ std::vector<tcia::PatientRecord> Catalog::patients(const tcia::PatientFilter& fi
     return d.lazyFill<tcia::PatientRecord>(
         "patients", "store patients", callKey, filter.collection, [](Session&) { return false; }, std::move(c),
         std::string("SELECT ") + catalog::kPatientColumns + " FROM patients", " ORDER BY collection, patient_id",
-        patientUpsertSql(), [&] { return d.tcia.patients(filter); });
+        patientUpsertSql(), [&] { return d.tcia.patients(filter, context); });
 }
 
-std::vector<tcia::StudyRecord> Catalog::studies(const tcia::StudyFilter& filter) {
+std::vector<tcia::StudyRecord> Catalog::studies(const tcia::StudyFilter& filter, const RequestContext& context) {
     auto& d = *impl_;
     const std::string callKey = "studies|" + key(filter.collection) + "|" + key(filter.patientId) + "|" +
                                 trimSpaces(filter.studyInstanceUid);
@@ -694,10 +694,10 @@ std::vector<tcia::StudyRecord> Catalog::studies(const tcia::StudyFilter& filter)
         "studies", "store studies", callKey, filter.collection,
         [&](Session& s) { return d.uidInFreshHarvest(s, "studies", "study_uid", filter.studyInstanceUid); },
         std::move(c), std::string("SELECT ") + catalog::kStudyColumns + " FROM studies", " ORDER BY study_uid",
-        studyUpsertSql(), [&] { return d.tcia.studies(filter); });
+        studyUpsertSql(), [&] { return d.tcia.studies(filter, context); });
 }
 
-std::vector<tcia::SeriesRecord> Catalog::series(const tcia::SeriesFilter& filter) {
+std::vector<tcia::SeriesRecord> Catalog::series(const tcia::SeriesFilter& filter, const RequestContext& context) {
     auto& d = *impl_;
     const std::string callKey = "series|" + key(filter.collection) + "|" + key(filter.patientId) + "|" +
                                 trimSpaces(filter.studyInstanceUid) + "|" + trimSpaces(filter.seriesInstanceUid) + "|" +
@@ -719,10 +719,10 @@ std::vector<tcia::SeriesRecord> Catalog::series(const tcia::SeriesFilter& filter
                    d.uidInFreshHarvest(s, "studies", "study_uid", filter.studyInstanceUid);
         },
         std::move(c), std::string("SELECT ") + catalog::kSeriesColumns + " FROM series", " ORDER BY series_uid",
-        seriesUpsertSql(), [&] { return d.tcia.series(filter); });
+        seriesUpsertSql(), [&] { return d.tcia.series(filter, context); });
 }
 
-std::vector<std::string> Catalog::sopInstanceUids(const std::string& seriesInstanceUid) {
+std::vector<std::string> Catalog::sopInstanceUids(const std::string& seriesInstanceUid, const RequestContext& context) {
     auto& d = *impl_;
     const std::string uid = trimSpaces(seriesInstanceUid);
     const std::string callKey = "sop|" + uid;
@@ -733,7 +733,7 @@ std::vector<std::string> Catalog::sopInstanceUids(const std::string& seriesInsta
         return selectStrings(s, "SELECT sop_uid FROM sop_instances WHERE series_uid = $1 ORDER BY ordinal", params);
     });
     if (local) return std::move(*local);
-    auto uids = d.tcia.sopInstanceUids(uid);
+    auto uids = d.tcia.sopInstanceUids(uid, context);
     guarded("store SOP instances", [&] {
         Session s = d.database.session();
         std::lock_guard<std::mutex> lock(d.database.writeMutex());
@@ -782,7 +782,7 @@ std::optional<std::vector<tcia::SeriesRecord>> Catalog::scanSeries(const Query& 
 // ---------------------------------------------------------------------------------------------
 // Incremental refresh
 
-RefreshResult Catalog::refreshIncremental(const CancelToken& cancel) {
+RefreshResult Catalog::refreshIncremental(const RequestContext& context) {
     auto& d = *impl_;
     RefreshResult result;
     const std::int64_t startedAt = d.currentTime();
@@ -800,7 +800,7 @@ RefreshResult Catalog::refreshIncremental(const CancelToken& cancel) {
 
     // TCIA compares date_released > fromDate (API.md 2.5): DA granularity, so a refresh the
     // same day asks for the whole day again; upserts make that harmless.
-    const auto updated = d.tcia.updatedSeries(result.fromDate);
+    const auto updated = d.tcia.updatedSeries(result.fromDate, context);
     std::map<std::string, std::string> affected;  // upper -> as spelled by TCIA
     for (const auto& s : updated)
         if (!trimSpaces(s.collection).empty()) affected.emplace(key(s.collection), s.collection);
@@ -808,13 +808,13 @@ RefreshResult Catalog::refreshIncremental(const CancelToken& cancel) {
     std::vector<tcia::PatientRecord> patients;
     std::vector<tcia::StudyRecord> studies;
     for (const auto& [upper, name] : affected) {
-        cancel.throwIfCancelled();
-        auto p = d.tcia.newPatientsInCollection(name, result.fromDate);
+        context.throwIfCancelled();
+        auto p = d.tcia.newPatientsInCollection(name, result.fromDate, context);
         patients.insert(patients.end(), p.begin(), p.end());
-        auto st = d.tcia.newStudiesInPatientCollection(name, "", result.fromDate);
+        auto st = d.tcia.newStudiesInPatientCollection(name, "", result.fromDate, context);
         studies.insert(studies.end(), st.begin(), st.end());
     }
-    cancel.throwIfCancelled();
+    context.throwIfCancelled();
 
     guarded("refresh", [&] {
         Session s = d.database.session();

@@ -41,7 +41,7 @@
 // database failures are Internal.
 
 #include "bridge/catalog/SqlDialect.h"
-#include "bridge/common/CancelToken.h"
+#include "bridge/common/RequestContext.h"
 #include "bridge/common/Config.h"
 #include "bridge/query/MetadataSource.h"
 #include "bridge/tcia/TciaApi.h"
@@ -93,16 +93,16 @@ public:
     ~Catalog() override;
 
     // MetadataSource
-    std::vector<std::string> collections() override;
-    std::set<std::string> restrictedCollections() override;
+    std::vector<std::string> collections(const RequestContext& context) override;
+    std::set<std::string> restrictedCollections(const RequestContext& context) override;
     /// The anonymous identity's collection list: from the anonymous TciaApi when one is set,
     /// else from the catalog's own TciaApi when its identity is "anonymous", else nullopt.
     /// When TCIA cannot be asked, the last stored anonymous list; none stored -> throws.
-    std::optional<std::set<std::string>> publicCollections() override;
-    std::vector<tcia::PatientRecord> patients(const tcia::PatientFilter& filter) override;
-    std::vector<tcia::StudyRecord> studies(const tcia::StudyFilter& filter) override;
-    std::vector<tcia::SeriesRecord> series(const tcia::SeriesFilter& filter) override;
-    std::vector<std::string> sopInstanceUids(const std::string& seriesInstanceUid) override;
+    std::optional<std::set<std::string>> publicCollections(const RequestContext& context) override;
+    std::vector<tcia::PatientRecord> patients(const tcia::PatientFilter& filter, const RequestContext& context) override;
+    std::vector<tcia::StudyRecord> studies(const tcia::StudyFilter& filter, const RequestContext& context) override;
+    std::vector<tcia::SeriesRecord> series(const tcia::SeriesFilter& filter, const RequestContext& context) override;
+    std::vector<std::string> sopInstanceUids(const std::string& seriesInstanceUid, const RequestContext& context) override;
     /// Scans: nullopt unless every listed collection is harvested; rows pre-filtered in SQL
     /// (ScanFilter.h). When the filter is exact and Query::limit is set, PATIENT and STUDY scans
     /// return only the first offset+limit+1 rows in the query engine's order (PatientID,
@@ -141,7 +141,7 @@ public:
     /// Pulls what changed in TCIA since the previous refresh (or since the oldest harvest, or
     /// TTL ago) and invalidates affected caches. Blocking; one TCIA call for the series plus two
     /// per affected collection.
-    RefreshResult refreshIncremental(const CancelToken& cancel = CancelToken());
+    RefreshResult refreshIncremental(const RequestContext& context = RequestContext());
 
     // ---- Harvest support (used by runSync, CatalogSync.h) ----
     /// Replaces everything stored for `collection` by the given records, in one transaction,

@@ -29,7 +29,7 @@ CatalogHarvester::~CatalogHarvester() {
         std::lock_guard<std::mutex> lock(mutex_);
         stopping_ = true;
     }
-    cancel_.cancel();
+    context_.cancel();
     wake_.notify_all();
     thread_.join();
 }
@@ -71,10 +71,10 @@ void CatalogHarvester::run() {
         try {
             complete = pass();
         } catch (const BridgeError& e) {
-            if (e.code() == ErrorCode::Cancelled || cancel_.cancelled()) return;
+            if (e.code() == ErrorCode::Cancelled || context_.cancelled()) return;
             noteFailure("collection list", e);
         } catch (const std::exception& e) {
-            if (cancel_.cancelled()) return;
+            if (context_.cancelled()) return;
             noteFailure("harvest pass", e);
         }
         setPhase(complete ? "complete" : "retrying");
@@ -84,7 +84,7 @@ void CatalogHarvester::run() {
 
 bool CatalogHarvester::pass() {
     setPhase("collections");
-    std::vector<std::string> names = tcia_.collections();
+    std::vector<std::string> names = tcia_.collections(context_);
     catalog_.storeCollectionList(names);
     std::sort(names.begin(), names.end());
     names.erase(std::unique(names.begin(), names.end()), names.end());
@@ -122,14 +122,14 @@ bool CatalogHarvester::pass() {
     bool allOk = true;
     std::set<std::string> studyLevelFailed;  // their series level waits: a complete collection needs both
     for (const auto& n : needStudies) {
-        cancel_.throwIfCancelled();
+        context_.throwIfCancelled();
         setPhase("study level", n);
         try {
             harvestStudyLevel(n);
             ++studyDone;
             publish();
         } catch (const BridgeError& e) {
-            if (e.code() == ErrorCode::Cancelled || cancel_.cancelled()) throw;
+            if (e.code() == ErrorCode::Cancelled || context_.cancelled()) throw;
             allOk = false;
             studyLevelFailed.insert(n);
             noteFailure(n + " (study level)", e);
@@ -137,7 +137,7 @@ bool CatalogHarvester::pass() {
         }
     }
     for (const auto& n : needSeries) {
-        cancel_.throwIfCancelled();
+        context_.throwIfCancelled();
         if (studyLevelFailed.count(n)) continue;
         setPhase("series level", n);
         try {
@@ -145,7 +145,7 @@ bool CatalogHarvester::pass() {
             ++seriesDone;
             publish();
         } catch (const BridgeError& e) {
-            if (e.code() == ErrorCode::Cancelled || cancel_.cancelled()) throw;
+            if (e.code() == ErrorCode::Cancelled || context_.cancelled()) throw;
             allOk = false;
             noteFailure(n + " (series level)", e);
             try { catalog_.recordHarvestError(n, e.what()); } catch (const std::exception&) {}
@@ -170,7 +170,7 @@ void CatalogHarvester::harvestStudyLevel(const std::string& collection) {
                     if (r.collection.empty()) r.collection = collection;
                 catalog_.stagePatients(id, rows);
             },
-            cancel_);
+            context_);
         tcia_.studyBatches(
             tcia::StudyFilter{collection, "", ""}, options_.batchSize,
             [&](std::vector<tcia::StudyRecord>&& rows) {
@@ -178,8 +178,8 @@ void CatalogHarvester::harvestStudyLevel(const std::string& collection) {
                     if (r.collection.empty()) r.collection = collection;
                 catalog_.stageStudies(id, rows);
             },
-            cancel_);
-        cancel_.throwIfCancelled();
+            context_);
+        context_.throwIfCancelled();
         catalog_.commitStudyLevel(id, collection);
     } catch (...) {
         try {
@@ -202,8 +202,8 @@ void CatalogHarvester::harvestSeriesLevel(const std::string& collection) {
                     if (r.collection.empty()) r.collection = collection;
                 catalog_.stageSeries(id, rows);
             },
-            cancel_);
-        cancel_.throwIfCancelled();
+            context_);
+        context_.throwIfCancelled();
         catalog_.commitSeriesLevel(id, collection);
     } catch (...) {
         try {

@@ -26,7 +26,7 @@
 // accessors.
 
 #include "bridge/catalog/Catalog.h"
-#include "bridge/common/CancelToken.h"
+#include "bridge/common/RequestContext.h"
 #include "bridge/tcia/TciaApi.h"
 
 #include <chrono>
@@ -89,7 +89,7 @@ private:
     tcia::TciaApi& tcia_;
     HarvestOptions options_;
     Log log_;
-    CancelToken cancel_;
+    RequestContext context_;
     mutable std::mutex mutex_;
     std::condition_variable wake_;
     bool stopping_ = false;

@@ -12,7 +12,7 @@ CatalogRefresher::~CatalogRefresher() {
         std::lock_guard<std::mutex> lock(mutex_);
         stopping_ = true;
     }
-    cancel_.cancel();
+    context_.cancel();
     wake_.notify_all();
     thread_.join();
 }
@@ -22,7 +22,7 @@ void CatalogRefresher::run() {
     while (!wake_.wait_for(lock, interval_, [this] { return stopping_; })) {
         lock.unlock();
         try {
-            RefreshResult r = catalog_.refreshIncremental(cancel_);
+            RefreshResult r = catalog_.refreshIncremental(context_);
             if (log_ && !r.collections.empty())
                 log_("catalog refresh since " + r.fromDate + ": " + std::to_string(r.series) + " series, " +
                      std::to_string(r.studies) + " studies, " + std::to_string(r.patients) + " patients in " +
@@ -31,7 +31,7 @@ void CatalogRefresher::run() {
             ++refreshes_;
             last_ = std::move(r);
         } catch (const std::exception& e) {
-            if (log_ && !cancel_.cancelled()) log_(std::string("catalog refresh failed: ") + e.what());
+            if (log_ && !context_.cancelled()) log_(std::string("catalog refresh failed: ") + e.what());
             lock.lock();
             ++failures_;
         }

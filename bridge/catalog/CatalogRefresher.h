@@ -6,7 +6,7 @@
 // The catalog must outlive the refresher. Thread-safe accessors.
 
 #include "bridge/catalog/Catalog.h"
-#include "bridge/common/CancelToken.h"
+#include "bridge/common/RequestContext.h"
 
 #include <chrono>
 #include <condition_variable>
@@ -39,7 +39,7 @@ private:
     Catalog& catalog_;
     std::chrono::milliseconds interval_;
     Log log_;
-    CancelToken cancel_;
+    RequestContext context_;
     mutable std::mutex mutex_;
     std::condition_variable wake_;
     bool stopping_ = false;

@@ -8,7 +8,7 @@
 
 namespace bridge {
 
-SyncResult runSync(Catalog& catalog, tcia::TciaApi& tcia, const SyncOptions& options, const CancelToken& cancel) {
+SyncResult runSync(Catalog& catalog, tcia::TciaApi& tcia, const SyncOptions& options, const RequestContext& context) {
     const auto started = std::chrono::steady_clock::now();
     SyncResult result;
     SyncProgress progress;
@@ -22,7 +22,7 @@ SyncResult runSync(Catalog& catalog, tcia::TciaApi& tcia, const SyncOptions& opt
 
     std::vector<std::string> collections = options.collections;
     if (collections.empty()) {
-        collections = tcia.collections();
+        collections = tcia.collections(context);
         catalog.storeCollectionList(collections);
     }
     std::sort(collections.begin(), collections.end());
@@ -39,7 +39,7 @@ SyncResult runSync(Catalog& catalog, tcia::TciaApi& tcia, const SyncOptions& opt
             ++progress.collectionsDone;
             continue;
         }
-        if (cancel.cancelled()) {
+        if (context.cancelled()) {
             result.cancelled = true;
             break;
         }
@@ -47,14 +47,14 @@ SyncResult runSync(Catalog& catalog, tcia::TciaApi& tcia, const SyncOptions& opt
         try {
             // One call per level for the whole collection (API.md: Collection is a filter of
             // getPatient, getPatientStudy and getSeries alike).
-            const auto patients = tcia.patients(tcia::PatientFilter{collection, ""});
-            cancel.throwIfCancelled();
-            const auto studies = tcia.studies(tcia::StudyFilter{collection, "", ""});
-            cancel.throwIfCancelled();
+            const auto patients = tcia.patients(tcia::PatientFilter{collection, ""}, context);
+            context.throwIfCancelled();
+            const auto studies = tcia.studies(tcia::StudyFilter{collection, "", ""}, context);
+            context.throwIfCancelled();
             tcia::SeriesFilter seriesFilter;
             seriesFilter.collection = collection;
-            const auto series = tcia.series(seriesFilter);
-            cancel.throwIfCancelled();
+            const auto series = tcia.series(seriesFilter, context);
+            context.throwIfCancelled();
             catalog.storeCollectionHarvest(collection, patients, studies, series);
             catalog.markCollectionDone(run, collection, static_cast<std::int64_t>(series.size()));
             ++result.collectionsHarvested;
@@ -62,7 +62,7 @@ SyncResult runSync(Catalog& catalog, tcia::TciaApi& tcia, const SyncOptions& opt
             result.studies += static_cast<std::int64_t>(studies.size());
             result.series += static_cast<std::int64_t>(series.size());
         } catch (const BridgeError& e) {
-            if (e.code() == ErrorCode::Cancelled || cancel.cancelled()) {
+            if (e.code() == ErrorCode::Cancelled || context.cancelled()) {
                 result.cancelled = true;
                 break;
             }

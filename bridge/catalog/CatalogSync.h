@@ -17,7 +17,7 @@
 //     invalidates cached answers of the collections that changed.
 
 #include "bridge/catalog/Catalog.h"
-#include "bridge/common/CancelToken.h"
+#include "bridge/common/RequestContext.h"
 #include "bridge/tcia/TciaApi.h"
 
 #include <cstdint>
@@ -57,11 +57,11 @@ struct SyncResult {
     double elapsedSeconds = 0;
 };
 
-/// Harvests per SyncOptions. Blocking; checks `cancel` between TCIA calls (an interrupted
+/// Harvests per SyncOptions. Blocking; checks `context` between TCIA calls (an interrupted
 /// collection is left unfinished and stored nothing). A TCIA failure on one collection is
 /// recorded in SyncResult::failures and the run goes on; the run stays open (resumable) when
 /// anything failed or was cancelled. Throws BridgeError only for database failures or when the
 /// collection list itself cannot be fetched.
-SyncResult runSync(Catalog& catalog, tcia::TciaApi& tcia, const SyncOptions& options, const CancelToken& cancel);
+SyncResult runSync(Catalog& catalog, tcia::TciaApi& tcia, const SyncOptions& options, const RequestContext& context);
 
 }  // namespace bridge

@@ -34,7 +34,7 @@ std::shared_ptr<const AccessSettings> AccessPolicy::access() const {
 }
 
 std::set<std::string> AccessPolicy::restricted() const {
-    std::set<std::string> out = metadata_.restrictedCollections();
+    std::set<std::string> out = metadata_.restrictedCollections(RequestContext());
     auto a = access();
     out.insert(a->restrictedCollections.begin(), a->restrictedCollections.end());
     return out;
@@ -61,7 +61,7 @@ CollectionScope AccessPolicy::forDimse(const std::string& callingAet, const std:
                     if (trimAe(ae) == calling) ok = true;
         if (!ok) scope.denied.insert(c);
     }
-    if (auto pub = metadata_.publicCollections()) {
+    if (auto pub = metadata_.publicCollections(RequestContext())) {
         // Fail closed: what TCIA does not list anonymously is visible only when granted.
         scope.visible = std::move(*pub);
         for (const auto& [collection, aets] : config_.access.grantsByAet)
@@ -90,7 +90,7 @@ CollectionScope AccessPolicy::forPrincipal(const HttpPrincipal& principal) const
     }
     // Fail closed: only what TCIA lists anonymously, plus what this caller was granted, is
     // visible -- whatever a foreign or stale cache holds (issue 9 finding 1).
-    if (auto pub = metadata_.publicCollections()) {
+    if (auto pub = metadata_.publicCollections(RequestContext())) {
         scope.visible = std::move(*pub);
         if (token && !token->empty())
             for (const auto& [collection, tokens] : a->grantsByToken)

@@ -3,9 +3,10 @@
 //   * TciaMetadataSource (bridge/query): straight to the TciaApi, no persistence; cannot scan.
 //   * Catalog (bridge/catalog): SQLite/PostgreSQL, filled lazily and by `sync`; can scan
 //     collections it has harvested completely.
-// Thread-safe; blocking; throws BridgeError.
+// Thread-safe; blocking; throws BridgeError. Calls that may reach TCIA take the request's
+// context: its stop signal ends them mid-retry (Cancelled / UpstreamTimeout for the deadline).
 
-#include "bridge/common/CancelToken.h"
+#include "bridge/common/RequestContext.h"
 #include "bridge/common/DicomRecord.h"
 #include "bridge/query/Query.h"
 #include "bridge/tcia/Model.h"
@@ -23,20 +24,24 @@ public:
     virtual ~MetadataSource() = default;
 
     /// Every collection visible with the bridge's own TCIA credentials.
-    virtual std::vector<std::string> collections() = 0;
+    virtual std::vector<std::string> collections(const RequestContext& context) = 0;
     /// The subset of collections() that only an authenticated (token) call sees.
-    virtual std::set<std::string> restrictedCollections() = 0;
+    virtual std::set<std::string> restrictedCollections(const RequestContext& context) = 0;
     /// The collections TCIA lists WITHOUT credentials (the public ones), or nullopt when this
     /// source cannot tell. When set, AccessPolicy shows a caller nothing outside this set plus
     /// its grants (fail closed: a record of a collection missing here is hidden, whoever
     /// fetched or cached it). Throws BridgeError when it cannot be known yet (never guesses).
     /// (Additive to the contract.)
-    virtual std::optional<std::set<std::string>> publicCollections() { return std::nullopt; }
+    virtual std::optional<std::set<std::string>> publicCollections(const RequestContext& context) {
+        (void)context;
+        return std::nullopt;
+    }
 
-    virtual std::vector<tcia::PatientRecord> patients(const tcia::PatientFilter& filter) = 0;
-    virtual std::vector<tcia::StudyRecord> studies(const tcia::StudyFilter& filter) = 0;
-    virtual std::vector<tcia::SeriesRecord> series(const tcia::SeriesFilter& filter) = 0;
-    virtual std::vector<std::string> sopInstanceUids(const std::string& seriesInstanceUid) = 0;
+    virtual std::vector<tcia::PatientRecord> patients(const tcia::PatientFilter& filter, const RequestContext& context) = 0;
+    virtual std::vector<tcia::StudyRecord> studies(const tcia::StudyFilter& filter, const RequestContext& context) = 0;
+    virtual std::vector<tcia::SeriesRecord> series(const tcia::SeriesFilter& filter, const RequestContext& context) = 0;
+    virtual std::vector<std::string> sopInstanceUids(const std::string& seriesInstanceUid,
+                                                     const RequestContext& context) = 0;
 
     /// Broad searches (no collection, patient or UID to narrow the TCIA call). Return nullopt
     /// when this source cannot answer without asking TCIA for everything: the engine then
@@ -84,12 +89,12 @@ public:
     /// Like instanceAttributes(), but an implementation may first bring the series into the
     /// cache (download it), so that per-instance keys are real for a series not cached yet. The
     /// series is one the caller's `scope` may see. Blocking; throws BridgeError (Cancelled when
-    /// `cancel` fires). Default: no fetch. (Additive to the contract.)
+    /// `context` fires). Default: no fetch. (Additive to the contract.)
     virtual std::optional<std::vector<class DicomRecord>> fetchInstanceAttributes(const std::string& seriesInstanceUid,
                                                                                  const CollectionScope& scope,
-                                                                                 const CancelToken& cancel) {
+                                                                                 const RequestContext& context) {
         (void)scope;
-        (void)cancel;
+        (void)context;
         return instanceAttributes(seriesInstanceUid);
     }
 };

@@ -76,7 +76,7 @@ struct PlanState {
     InstanceAttributeSource* instances;
     QueryEngineTuning tuning;
     Query query;
-    CancelToken cancel;
+    RequestContext context;
     std::vector<Matcher> matchers;  ///< non-universal keys only
     // Per-cursor caches so a UID list of one patient's studies asks TCIA once.
     std::map<std::pair<std::string, std::string>, std::vector<tcia::SeriesRecord>> seriesByPatient;
@@ -88,8 +88,8 @@ struct PlanState {
     /// MetadataSource::scanIncompleteness() of the scan this plan uses; empty when complete.
     std::string incompleteness;
 
-    PlanState(MetadataSource& m, InstanceAttributeSource* i, QueryEngineTuning t, Query q, CancelToken c)
-        : metadata(m), instances(i), tuning(t), query(std::move(q)), cancel(std::move(c)) {}
+    PlanState(MetadataSource& m, InstanceAttributeSource* i, QueryEngineTuning t, Query q, RequestContext c)
+        : metadata(m), instances(i), tuning(t), query(std::move(q)), context(std::move(c)) {}
 
     const Matcher* matcher(const DcmTagKey& tag) const {
         for (const auto& m : matchers)
@@ -126,7 +126,7 @@ struct PlanState {
         std::erase_if(rows, [&](const R& r) { return !admits(r.collection.empty() ? collection : r.collection); });
         return rows;
     }
-    void beforeCall() const { cancel.throwIfCancelled(); }
+    void beforeCall() const { context.throwIfCancelled(); }
 
     std::vector<tcia::SeriesRecord>& seriesOfPatient(const std::string& collection, const std::string& patientId) {
         auto key = std::make_pair(upper(collection), patientId);
@@ -136,7 +136,7 @@ struct PlanState {
         tcia::SeriesFilter f;
         f.collection = collection;
         f.patientId = patientId;
-        return seriesByPatient[key] = admitted(metadata.series(f), collection);
+        return seriesByPatient[key] = admitted(metadata.series(f, context), collection);
     }
     std::vector<tcia::SeriesRecord>& seriesOfCollection(const std::string& collection) {
         auto key = upper(collection);
@@ -145,7 +145,7 @@ struct PlanState {
         beforeCall();
         tcia::SeriesFilter f;
         f.collection = collection;
-        return seriesByCollection[key] = admitted(metadata.series(f), collection);
+        return seriesByCollection[key] = admitted(metadata.series(f, context), collection);
     }
     std::vector<tcia::StudyRecord>& studiesOfPatient(const std::string& collection, const std::string& patientId) {
         auto key = std::make_pair(upper(collection), patientId);
@@ -155,7 +155,7 @@ struct PlanState {
         tcia::StudyFilter f;
         f.collection = collection;
         f.patientId = patientId;
-        return studiesByPatient[key] = admitted(metadata.studies(f), collection);
+        return studiesByPatient[key] = admitted(metadata.studies(f, context), collection);
     }
 };
 
@@ -257,7 +257,7 @@ private:
                 plan.walkable = true;
             } else {  // wildcard: resolve against the collection list (one cheap call)
                 s_->beforeCall();
-                for (const auto& c : s_->metadata.collections())
+                for (const auto& c : s_->metadata.collections(s_->context))
                     if (q.scope.allows(c) && m->matches(std::optional<std::string>(c))) plan.names.push_back(c);
                 plan.walkable = plan.names.size() <= s_->tuning.maxCollectionsToWalk;
             }
@@ -276,7 +276,7 @@ private:
         if (!collections_.names.empty()) return collections_.names;
         std::vector<std::string> out;
         s_->beforeCall();
-        for (const auto& c : s_->metadata.collections())
+        for (const auto& c : s_->metadata.collections(s_->context))
             if (s_->admits(c)) out.push_back(c);
         std::sort(out.begin(), out.end());
         return out;
@@ -355,7 +355,7 @@ private:
             for (const auto& pid : sorted(pids))
                 steps.push_back([state, process, pid, coll] {
                     tcia::PatientFilter f{coll, pid};
-                    return process(state->metadata.patients(f), coll);
+                    return process(state->metadata.patients(f, state->context), coll);
                 });
         } else if (collections_.walkable) {
             // One step for the whole walk, so a PatientID found in two walked collections merges.
@@ -363,7 +363,7 @@ private:
                 std::vector<tcia::PatientRecord> rows;
                 for (const auto& c : names) {
                     state->beforeCall();
-                    for (auto& p : state->metadata.patients({c, ""})) {
+                    for (auto& p : state->metadata.patients({c, ""}, state->context)) {
                         if (p.collection.empty()) p.collection = c;
                         rows.push_back(std::move(p));
                     }
@@ -430,14 +430,14 @@ private:
         if (!studyUids.empty()) {
             for (const auto& uid : sorted(studyUids))
                 steps.push_back([state, process, uid, coll, pid1] {
-                    return process(state->metadata.studies({coll, pid1, uid}), coll);
+                    return process(state->metadata.studies({coll, pid1, uid}, state->context), coll);
                 });
         } else if (!pids.empty()) {
             for (const auto& pid : sorted(pids))
-                steps.push_back([state, process, pid, coll] { return process(state->metadata.studies({coll, pid, ""}), coll); });
+                steps.push_back([state, process, pid, coll] { return process(state->metadata.studies({coll, pid, ""}, state->context), coll); });
         } else if (collections_.walkable) {
             for (const auto& c : collections_.names)
-                steps.push_back([state, process, c] { return process(state->metadata.studies({c, "", ""}), c); });
+                steps.push_back([state, process, c] { return process(state->metadata.studies({c, "", ""}, state->context), c); });
         } else {
             const auto scope = scanCollections();
             s_->incompleteness = s_->metadata.scanIncompleteness(QueryLevel::Study, scope);
@@ -552,7 +552,7 @@ private:
         }
         for (auto& [filter, collection] : *calls)
             steps.push_back([state, filter, collection] {
-                auto rows = state->metadata.series(filter);
+                auto rows = state->metadata.series(filter, state->context);
                 auto out = seriesRecords(state, rows, collection);
                 sortRecords(out, {{DCM_PatientID, false}, {DCM_StudyInstanceUID, false}, {DCM_SeriesNumber, true},
                                   {DCM_SeriesInstanceUID, false}});
@@ -571,7 +571,7 @@ private:
         if (!calls) tooBroad("IMAGE level needs SeriesInstanceUID, StudyInstanceUID or PatientID");
         for (auto& [filter, collection] : *calls)
             steps.push_back([state, filter, collection] {
-                auto rows = state->metadata.series(filter);
+                auto rows = state->metadata.series(filter, state->context);
                 std::vector<const tcia::SeriesRecord*> kept;
                 auto seriesList = seriesRecords(state, rows, collection, &kept);
                 std::vector<std::pair<std::string, DicomRecord>> ordered;
@@ -592,7 +592,7 @@ private:
 
     static std::vector<DicomRecord> instanceRecords(const std::shared_ptr<PlanState>& state, const std::string& uid,
                                                     const DicomRecord& seriesRecord) {
-        const auto sops = state->metadata.sopInstanceUids(uid);
+        const auto sops = state->metadata.sopInstanceUids(uid, state->context);
         std::map<std::string, DicomRecord> cached;
         if (state->instances) {
             // Per-instance keys (SOPClassUID, InstanceNumber, Rows ...) exist only in the
@@ -602,7 +602,7 @@ private:
                 return k.tag != DCM_SOPInstanceUID && !kNotMatched.count(k.tag) && !seriesRecord.has(k.tag);
             });
             state->beforeCall();
-            if (auto attrs = perInstance ? state->instances->fetchInstanceAttributes(uid, state->query.scope, state->cancel)
+            if (auto attrs = perInstance ? state->instances->fetchInstanceAttributes(uid, state->query.scope, state->context)
                                          : state->instances->instanceAttributes(uid))
                 for (auto& a : *attrs) {
                     const std::string sop = a.get(DCM_SOPInstanceUID);
@@ -639,12 +639,12 @@ QueryEngine::QueryEngine(MetadataSource& metadata, InstanceAttributeSource* inst
                          QueryEngineTuning tuning)
     : metadata_(metadata), instances_(instances), settings_(settings), tuning_(tuning) {}
 
-std::unique_ptr<FindCursor> QueryEngine::find(const Query& query, const CancelToken& cancel) {
+std::unique_ptr<FindCursor> QueryEngine::find(const Query& query, const RequestContext& context) {
     if (query.model == InformationModel::StudyRoot && query.level == QueryLevel::Patient)
         throw BridgeError(ErrorCode::InvalidArgument,
                           "QueryRetrieveLevel PATIENT is not part of the Study Root information model (PS3.4 C.6.2)");
-    cancel.throwIfCancelled();
-    auto state = std::make_shared<PlanState>(metadata_, instances_, tuning_, query, cancel);
+    context.throwIfCancelled();
+    auto state = std::make_shared<PlanState>(metadata_, instances_, tuning_, query, context);
     const MatchOptions options{query.caseSensitivePersonNames || settings_.caseSensitivePersonNames,
                                query.fuzzyMatching};
     for (const auto& key : query.keys) {

@@ -51,7 +51,7 @@
 //
 // Threading: find() may be called concurrently; each cursor is used by one thread at a time.
 // The MetadataSource and InstanceAttributeSource must outlive the engine and its cursors.
-// CancelToken is checked before every TCIA call.
+// RequestContext is checked before every TCIA call.
 
 #include "bridge/common/Config.h"
 #include "bridge/query/MetadataSource.h"
@@ -78,7 +78,7 @@ public:
     QueryEngine(MetadataSource& metadata, InstanceAttributeSource* instances, const QuerySettings& settings,
                 QueryEngineTuning tuning = {});
 
-    std::unique_ptr<FindCursor> find(const Query& query, const CancelToken& cancel) override;
+    std::unique_ptr<FindCursor> find(const Query& query, const RequestContext& context) override;
 
 private:
     MetadataSource& metadata_;

@@ -5,7 +5,7 @@
 // the rest is filtered locally with PS3.4 matching), and returns a cursor. The adapter pulls
 // results at its own pace (one C-FIND Pending per record, one JSON array element per record).
 
-#include "bridge/common/CancelToken.h"
+#include "bridge/common/RequestContext.h"
 #include "bridge/common/DicomRecord.h"
 #include "bridge/query/Query.h"
 
@@ -42,7 +42,7 @@ public:
     /// Throws BridgeError(InvalidArgument) for a malformed query (bad level for the model,
     /// unique key missing at a higher level in Patient Root, bad range syntax...),
     /// BridgeError(QueryTooBroad) when answering needs all of TCIA and the catalog cannot.
-    virtual std::unique_ptr<FindCursor> find(const Query& query, const CancelToken& cancel) = 0;
+    virtual std::unique_ptr<FindCursor> find(const Query& query, const RequestContext& context) = 0;
 };
 
 }  // namespace bridge

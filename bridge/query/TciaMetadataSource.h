@@ -19,12 +19,12 @@ class TciaMetadataSource : public MetadataSource {
 public:
     explicit TciaMetadataSource(tcia::TciaApi& api, std::chrono::seconds collectionsTtl = std::chrono::seconds(300));
 
-    std::vector<std::string> collections() override;
-    std::set<std::string> restrictedCollections() override { return {}; }
-    std::vector<tcia::PatientRecord> patients(const tcia::PatientFilter& filter) override;
-    std::vector<tcia::StudyRecord> studies(const tcia::StudyFilter& filter) override;
-    std::vector<tcia::SeriesRecord> series(const tcia::SeriesFilter& filter) override;
-    std::vector<std::string> sopInstanceUids(const std::string& seriesInstanceUid) override;
+    std::vector<std::string> collections(const RequestContext& context) override;
+    std::set<std::string> restrictedCollections(const RequestContext& context) override { return {}; }
+    std::vector<tcia::PatientRecord> patients(const tcia::PatientFilter& filter, const RequestContext& context) override;
+    std::vector<tcia::StudyRecord> studies(const tcia::StudyFilter& filter, const RequestContext& context) override;
+    std::vector<tcia::SeriesRecord> series(const tcia::SeriesFilter& filter, const RequestContext& context) override;
+    std::vector<std::string> sopInstanceUids(const std::string& seriesInstanceUid, const RequestContext& context) override;
 
 private:
     tcia::TciaApi& api_;

@@ -122,14 +122,14 @@ void DownloadCoordinator::reapLocked() {
 
 void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
     const SeriesLocator& locator = download->locator();
-    const CancelToken& cancel = download->cancelToken();
+    const RequestContext& context = download->cancelToken();
     {
         std::unique_lock lock(mutex_);
         waiting_++;
         slotFreed_.wait(lock,
-                        [&] { return active_ < maxConcurrent_ || shuttingDown_ || cancel.cancelled(); });
+                        [&] { return active_ < maxConcurrent_ || shuttingDown_ || context.cancelled(); });
         waiting_--;
-        if (shuttingDown_ || cancel.cancelled()) {
+        if (shuttingDown_ || context.cancelled()) {
             lock.unlock();
             finish(download, std::string("download cancelled"), ErrorCode::Cancelled);
             return;
@@ -218,10 +218,10 @@ void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
             item.bytes = std::make_shared<const std::vector<std::uint8_t>>(std::move(instance.bytes));
             std::unique_lock lock(queueMutex);
             while (queue.size() >= kWriteQueueDepth) {
-                cancel.throwIfCancelled();
+                context.throwIfCancelled();
                 queueChanged.wait_for(lock, std::chrono::milliseconds(50));
             }
-            cancel.throwIfCancelled();
+            context.throwIfCancelled();
             queue.push_back(std::move(item));
             lock.unlock();
             queueChanged.notify_all();
@@ -237,7 +237,7 @@ void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
             if (!corrupt.empty()) download->reject(corrupt);
         };
         try {
-            tcia_.downloadSeries(locator.seriesInstanceUid, options, sink, cancel);
+            tcia_.downloadSeries(locator.seriesInstanceUid, options, sink, context);
         } catch (...) {
             closeAndJoin();  // what arrived before the failure is still stored and published
             dropCorrupt();
@@ -257,11 +257,11 @@ void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
         failure = e.what();
         code = classifyException(e);
     }
-    if (failure && !cancel.cancelled() && code != ErrorCode::Cancelled && !delivered.empty()) {
+    if (failure && !context.cancelled() && code != ErrorCode::Cancelled && !delivered.empty()) {
         // TCIA's ImageCount can be stale: the client then retries for instances that do not
         // exist and gives up. If every SOP Instance UID TCIA lists did arrive, the series is whole.
         try {
-            const auto listed = tcia_.sopInstanceUids(locator.seriesInstanceUid);
+            const auto listed = tcia_.sopInstanceUids(locator.seriesInstanceUid, context);
             const bool whole = !listed.empty() &&
                                std::all_of(listed.begin(), listed.end(),
                                            [&](const std::string& uid) { return delivered.count(uid) != 0; });
@@ -276,7 +276,7 @@ void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
             // keep the original failure
         }
     }
-    if (failure && cancel.cancelled()) code = ErrorCode::Cancelled;
+    if (failure && context.cancelled()) code = ErrorCode::Cancelled;
     {
         std::lock_guard lock(mutex_);
         active_--;

@@ -18,7 +18,7 @@ std::optional<std::vector<DicomRecord>> FetchingInstanceAttributes::instanceAttr
 }
 
 std::optional<std::vector<DicomRecord>> FetchingInstanceAttributes::fetchInstanceAttributes(
-    const std::string& seriesInstanceUid, const CollectionScope& scope, const CancelToken& cancel) {
+    const std::string& seriesInstanceUid, const CollectionScope& scope, const RequestContext& context) {
     if (cache_.isComplete(seriesInstanceUid)) return cache_.instanceAttributes(seriesInstanceUid);
     RetrieveRequest request;
     request.level = QueryLevel::Series;
@@ -26,17 +26,17 @@ std::optional<std::vector<DicomRecord>> FetchingInstanceAttributes::fetchInstanc
     request.scope = scope;
     RetrievePlan plan;
     try {
-        plan = retrieve_.plan(request, cancel);
+        plan = retrieve_.plan(request, context);
     } catch (const BridgeError& e) {
         if (e.code() == ErrorCode::Cancelled) throw;
         return cache_.instanceAttributes(seriesInstanceUid);  // cannot plan: answer what is known
     }
     if (plan.totalBytes > maxSeriesBytes_) return cache_.instanceAttributes(seriesInstanceUid);
     // Drain the stream: every instance lands in the cache on its way (failures stay unknown).
-    auto stream = retrieve_.open(plan, cancel);
+    auto stream = retrieve_.open(plan, context);
     DicomInstance instance;
     while (stream->next(instance, std::chrono::milliseconds(250)) != InstanceStream::Status::End)
-        cancel.throwIfCancelled();
+        context.throwIfCancelled();
     return cache_.instanceAttributes(seriesInstanceUid);
 }
 

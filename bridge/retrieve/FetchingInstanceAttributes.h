@@ -33,7 +33,7 @@ public:
     std::optional<std::vector<DicomRecord>> instanceAttributes(const std::string& seriesInstanceUid) override;
     std::optional<std::vector<DicomRecord>> fetchInstanceAttributes(const std::string& seriesInstanceUid,
                                                                    const CollectionScope& scope,
-                                                                   const CancelToken& cancel) override;
+                                                                   const RequestContext& context) override;
 
 private:
     InstanceCache& cache_;

@@ -50,7 +50,7 @@ RetrieveEngine::RetrieveEngine(MetadataSource& metadata, tcia::TciaApi& tcia, In
                                int maxConcurrentDownloads)
     : metadata_(metadata), cache_(cache), downloads_(tcia, cache, maxConcurrentDownloads) {}
 
-RetrievePlan RetrieveEngine::plan(const RetrieveRequest& request, const CancelToken& cancel) {
+RetrievePlan RetrieveEngine::plan(const RetrieveRequest& request, const RequestContext& context) {
     // Each PatientID / Study / Series UID is one TCIA call: bounded like a query's lists.
     checkFanOut("PatientID", request.patientIds.size());
     checkFanOut("StudyInstanceUID", request.studyInstanceUids.size());
@@ -82,8 +82,8 @@ RetrievePlan RetrieveEngine::plan(const RetrieveRequest& request, const CancelTo
     std::vector<tcia::SeriesRecord> found;
     std::set<std::string> seen;
     for (const auto& filter : calls) {
-        cancel.throwIfCancelled();
-        for (auto& record : metadata_.series(filter)) {
+        context.throwIfCancelled();
+        for (auto& record : metadata_.series(filter, context)) {
             if (record.seriesInstanceUid.empty() || !seen.insert(record.seriesInstanceUid).second) continue;
             // TCIA matches filters case-insensitively; UIDs must match exactly.
             if (!filter.seriesInstanceUid.empty() && record.seriesInstanceUid != filter.seriesInstanceUid)
@@ -119,9 +119,9 @@ RetrievePlan RetrieveEngine::plan(const RetrieveRequest& request, const CancelTo
         } else if (cache_.isComplete(record.seriesInstanceUid)) {
             locator.imageCount = static_cast<std::int64_t>(cache_.instances(record.seriesInstanceUid).size());
         } else {
-            cancel.throwIfCancelled();
+            context.throwIfCancelled();
             locator.imageCount =
-                static_cast<std::int64_t>(metadata_.sopInstanceUids(record.seriesInstanceUid).size());
+                static_cast<std::int64_t>(metadata_.sopInstanceUids(record.seriesInstanceUid, context).size());
         }
         plan.series.push_back(std::move(locator));
     }
@@ -141,8 +141,8 @@ RetrievePlan RetrieveEngine::plan(const RetrieveRequest& request, const CancelTo
                        })) {
                 known.assign(unplaced.begin(), unplaced.end());  // all cached already: no need to ask TCIA
             } else {
-                cancel.throwIfCancelled();
-                known = metadata_.sopInstanceUids(locator.seriesInstanceUid);
+                context.throwIfCancelled();
+                known = metadata_.sopInstanceUids(locator.seriesInstanceUid, context);
             }
             std::vector<std::string> mine;
             for (const auto& sop : request.sopInstanceUids)
@@ -178,8 +178,8 @@ RetrievePlan RetrieveEngine::plan(const RetrieveRequest& request, const CancelTo
     return plan;
 }
 
-std::unique_ptr<InstanceStream> RetrieveEngine::open(const RetrievePlan& plan, const CancelToken& cancel) {
-    auto stream = std::make_unique<RetrieveStream>(plan, cancel, cache_, downloads_, metadata_);
+std::unique_ptr<InstanceStream> RetrieveEngine::open(const RetrievePlan& plan, const RequestContext& context) {
+    auto stream = std::make_unique<RetrieveStream>(plan, context, cache_, downloads_, metadata_);
     stream->prime();
     return stream;
 }

@@ -28,9 +28,9 @@ public:
     /// seriesInstanceUids + sopInstanceUids (PS3.4 C.4.2.2.1: the unique keys above the
     /// retrieve level are part of a hierarchical identifier); otherwise InvalidArgument.
     /// Higher-level UIDs given besides must be consistent (else NotFound). Blocking (metadata).
-    RetrievePlan plan(const RetrieveRequest& request, const CancelToken& cancel) override;
+    RetrievePlan plan(const RetrieveRequest& request, const RequestContext& context) override;
     /// Never blocks on TCIA; the returned stream does.
-    std::unique_ptr<InstanceStream> open(const RetrievePlan& plan, const CancelToken& cancel) override;
+    std::unique_ptr<InstanceStream> open(const RetrievePlan& plan, const RequestContext& context) override;
 
     DownloadCoordinator& downloads() noexcept { return downloads_; }
     InstanceCache& cache() noexcept { return cache_; }

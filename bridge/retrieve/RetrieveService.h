@@ -9,7 +9,7 @@
 //           ZIP entry is complete, so the first C-STORE / multipart part leaves long before the
 //           series download ends.
 
-#include "bridge/common/CancelToken.h"
+#include "bridge/common/RequestContext.h"
 #include "bridge/query/Query.h"
 
 #include <chrono>
@@ -80,8 +80,8 @@ class RetrieveService {
 public:
     virtual ~RetrieveService() = default;
     /// Throws BridgeError(NotFound) when nothing matches, InvalidArgument for a bad request.
-    virtual RetrievePlan plan(const RetrieveRequest& request, const CancelToken& cancel) = 0;
-    virtual std::unique_ptr<InstanceStream> open(const RetrievePlan& plan, const CancelToken& cancel) = 0;
+    virtual RetrievePlan plan(const RetrieveRequest& request, const RequestContext& context) = 0;
+    virtual std::unique_ptr<InstanceStream> open(const RetrievePlan& plan, const RequestContext& context) = 0;
 };
 
 }  // namespace bridge

@@ -10,10 +10,10 @@ namespace {
 constexpr std::chrono::milliseconds kPollSlice{50};  // how soon next() notices cancel()
 }
 
-RetrieveStream::RetrieveStream(RetrievePlan plan, CancelToken cancel, InstanceCache& cache,
+RetrieveStream::RetrieveStream(RetrievePlan plan, RequestContext context, InstanceCache& cache,
                                DownloadCoordinator& downloads, MetadataSource& metadata)
     : plan_(std::move(plan)),
-      cancel_(std::move(cancel)),
+      context_(std::move(context)),
       cache_(cache),
       downloads_(downloads),
       metadata_(metadata) {}
@@ -84,7 +84,7 @@ void RetrieveStream::finishSeries(const std::optional<std::string>& failure) {
     std::string listError;
     if (!expected && (failure || shortfall)) {
         try {
-            const auto uids = metadata_.sopInstanceUids(locator.seriesInstanceUid);
+            const auto uids = metadata_.sopInstanceUids(locator.seriesInstanceUid, context_);
             expected.emplace(uids.begin(), uids.end());
         } catch (const std::exception& e) {
             listError = e.what();
@@ -123,7 +123,7 @@ void RetrieveStream::finishSeries(const std::optional<std::string>& failure) {
 InstanceStream::Status RetrieveStream::next(DicomInstance& out, std::chrono::milliseconds wait) {
     const auto deadline = Clock::now() + wait;
     while (true) {
-        if (cancelled_ || cancel_.cancelled()) {
+        if (cancelled_ || context_.cancelled()) {
             subscription_.reset();  // the download is cancelled if nobody else waits for it
             pin_ = InstanceCache::Pin();
             phase_ = Phase::Done;

@@ -23,7 +23,7 @@ namespace bridge {
 
 class RetrieveStream : public InstanceStream {
 public:
-    RetrieveStream(RetrievePlan plan, CancelToken cancel, InstanceCache& cache,
+    RetrieveStream(RetrievePlan plan, RequestContext context, InstanceCache& cache,
                    DownloadCoordinator& downloads, MetadataSource& metadata);
     ~RetrieveStream() override;
 
@@ -52,7 +52,7 @@ private:
     void recordFailure(const std::string& reason);
 
     RetrievePlan plan_;
-    CancelToken cancel_;
+    RequestContext context_;
     InstanceCache& cache_;
     DownloadCoordinator& downloads_;
     MetadataSource& metadata_;

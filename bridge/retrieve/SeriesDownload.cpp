@@ -76,7 +76,7 @@ SeriesDownload::Poll SeriesDownload::next(int id, PublishedInstance& instance,
     };
     const auto ready = [&] {
         skipUnwanted();
-        return subscriber.cursor < log_.size() || finished_ || cancel_.cancelled();
+        return subscriber.cursor < log_.size() || finished_ || context_.cancelled();
     };
     if (!changed_.wait_until(lock, deadline, ready)) return Poll::Waiting;
     if (subscriber.cursor >= log_.size()) return Poll::End;  // finished (or cancelled) and drained

@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "bridge/common/CancelToken.h"
+#include "bridge/common/RequestContext.h"
 #include "bridge/common/Error.h"
 #include "bridge/retrieve/RetrieveService.h"
 
@@ -41,7 +41,7 @@ public:
 
     const SeriesLocator& locator() const noexcept { return locator_; }
     /// Fired when no subscriber is left before the download ended.
-    const CancelToken& cancelToken() const noexcept { return cancel_; }
+    const RequestContext& cancelToken() const noexcept { return context_; }
 
     // Producer side (the downloading thread).
     void publish(PublishedInstance instance, std::shared_ptr<const std::vector<std::uint8_t>> bytes);
@@ -65,7 +65,7 @@ public:
     /// `wait`. End: everything published was handed out and the download finished.
     Poll next(int id, PublishedInstance& instance, std::shared_ptr<const std::vector<std::uint8_t>>& bytes,
               std::chrono::milliseconds wait);
-    /// Wakes all waiting subscribers (used after a cancel).
+    /// Wakes all waiting subscribers (used after a context).
     void wakeAll();
 
     bool finished() const;
@@ -82,7 +82,7 @@ private:
     };
 
     SeriesLocator locator_;
-    CancelToken cancel_;
+    RequestContext context_;
     mutable std::mutex mutex_;
     std::condition_variable changed_;
     std::vector<PublishedInstance> log_;

@@ -79,10 +79,10 @@ class HttpTransport::HostLimiter {
 public:
     explicit HostLimiter(int slots) : free_(std::max(1, slots)), capacity_(std::max(1, slots)) {}
 
-    void acquire(const CancelToken* cancel) {
+    void acquire(const RequestContext* context) {
         std::unique_lock lock(mutex_);
         while (free_ == 0) {
-            if (cancel) cancel->throwIfCancelled();
+            if (context) context->throwIfCancelled();
             cv_.wait_for(lock, std::chrono::milliseconds(50));
         }
         --free_;
@@ -121,7 +121,7 @@ struct HttpTransport::Request {
     HttpHeaders headers;
     std::string formBody;  // POST only
     const std::function<void(std::istream&)>* onBody = nullptr;
-    const CancelToken* cancel = nullptr;
+    const RequestContext* context = nullptr;
 };
 
 HttpTransport::HttpTransport(const TciaSettings& settings) : settings_(settings) {}
@@ -134,10 +134,10 @@ HttpTransport::HostLimiter& HttpTransport::limiterFor(const std::string& hostKey
     return *slot;
 }
 
-void HttpTransport::sleepCancellable(std::chrono::milliseconds delay, const CancelToken* cancel) {
+void HttpTransport::sleepCancellable(std::chrono::milliseconds delay, const RequestContext* context) {
     auto until = Clock::now() + delay;
     while (true) {
-        if (cancel) cancel->throwIfCancelled();
+        if (context) context->throwIfCancelled();
         auto now = Clock::now();
         if (now >= until) return;
         std::this_thread::sleep_for(std::min<Clock::duration>(until - now, std::chrono::milliseconds(25)));
@@ -168,8 +168,8 @@ std::string HttpTransport::pathForLog(const std::string& url) {
 }
 
 HttpResponse HttpTransport::get(const std::string& url, const HttpHeaders& headers,
-                                const CancelToken* cancel) {
-    Request r{"GET", url, pathForLog(url), headers, {}, nullptr, cancel};
+                                const RequestContext* context) {
+    Request r{"GET", url, pathForLog(url), headers, {}, nullptr, context};
     return execute(r);
 }
 
@@ -186,8 +186,8 @@ HttpResponse HttpTransport::postForm(const std::string& url, const FormFields& f
 
 HttpResponse HttpTransport::getStream(const std::string& url, const HttpHeaders& headers,
                                       const std::function<void(std::istream&)>& onBody,
-                                      const CancelToken* cancel) {
-    Request r{"GET", url, pathForLog(url), headers, {}, &onBody, cancel};
+                                      const RequestContext* context) {
+    Request r{"GET", url, pathForLog(url), headers, {}, &onBody, context};
     return execute(r);
 }
 
@@ -211,14 +211,14 @@ HttpResponse HttpTransport::execute(const Request& request) {
     int retries = 0;
     bool staleRetryUsed = false;
     for (int attempt = 0;; ++attempt) {
-        if (request.cancel) request.cancel->throwIfCancelled();
+        if (request.context) request.context->throwIfCancelled();
         std::optional<std::chrono::milliseconds> retryAfter;
         ErrorCode failure = ErrorCode::UpstreamUnavailable;
         std::string failureText;
         std::exception_ptr bodyError;
         bool staleConnection = false;
         {
-            limiter.acquire(request.cancel);
+            limiter.acquire(request.context);
             struct SlotRelease {
                 HostLimiter& l;
                 ~SlotRelease() { l.release(); }
@@ -311,7 +311,7 @@ HttpResponse HttpTransport::execute(const Request& request) {
                     retryAfter = RetryPolicy::parseRetryAfter(resp.get("Retry-After"),
                                                               std::chrono::system_clock::now());
             } catch (const BridgeError&) {
-                throw;  // from onBody (re-thrown above) or cancel: never retried here
+                throw;  // from onBody (re-thrown above) or context: never retried here
             } catch (const Poco::Net::SSLException& e) {
                 // Certificate or handshake failure: retrying cannot help.
                 log().error("%s %s -> TLS failure after %Ld ms: %s", request.method, request.logName,
@@ -353,7 +353,7 @@ HttpResponse HttpTransport::execute(const Request& request) {
         log().information("%s %s: %s; retry %d in %Ld ms", request.method, request.logName, failureText,
                           retries + 1, static_cast<Poco::Int64>(delay.count()));
         ++retries;
-        sleepCancellable(delay, request.cancel);
+        sleepCancellable(delay, request.context);
     }
 }
 

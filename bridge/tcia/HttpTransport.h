@@ -7,7 +7,7 @@
 //  * retries on connection errors, timeouts, 5xx, 408 and 429 with exponential backoff + full
 //    jitter (RetryPolicy), honouring Retry-After, bounded by maxRetries;
 //  * a per-host concurrency limit (maxConcurrentRequests): excess callers block until a slot frees
-//    (or their CancelToken fires).
+//    (or their RequestContext fires).
 // Other statuses (2xx, 3xx, 4xx except 408/429) are returned to the caller, which maps them.
 // One log line per request on Poco::Logger "bridge.tcia.http" (debug level; retries at info, final
 // failures at warning): method, endpoint path, status, ms, retries; metrics per endpoint
@@ -28,7 +28,7 @@
 #include <utility>
 #include <vector>
 
-#include "bridge/common/CancelToken.h"
+#include "bridge/common/RequestContext.h"
 #include "bridge/common/Config.h"
 
 namespace bridge::tcia {
@@ -54,7 +54,7 @@ public:
 
     /// GET an absolute URL; blocks. Throws BridgeError UpstreamUnavailable (connection refused,
     /// 5xx/429 after all retries), UpstreamTimeout (timeouts after all retries), Cancelled.
-    HttpResponse get(const std::string& url, const HttpHeaders& headers, const CancelToken* cancel = nullptr);
+    HttpResponse get(const std::string& url, const HttpHeaders& headers, const RequestContext* context = nullptr);
 
     /// POST application/x-www-form-urlencoded. `logName` replaces the URL in the log line.
     /// The form is never logged. Same errors as get().
@@ -66,10 +66,10 @@ public:
     /// read into the returned response and onBody is not called. Same errors as get().
     HttpResponse getStream(const std::string& url, const HttpHeaders& headers,
                            const std::function<void(std::istream&)>& onBody,
-                           const CancelToken* cancel = nullptr);
+                           const RequestContext* context = nullptr);
 
-    /// Sleeps `delay` in small steps, throwing BridgeError(Cancelled) as soon as `cancel` fires.
-    static void sleepCancellable(std::chrono::milliseconds delay, const CancelToken* cancel);
+    /// Sleeps `delay` in small steps, throwing BridgeError(Cancelled) as soon as `context` fires.
+    static void sleepCancellable(std::chrono::milliseconds delay, const RequestContext* context);
 
     /// RFC 3986 percent-encoding of a query value (everything but unreserved characters).
     static std::string encodeQueryValue(const std::string& value);

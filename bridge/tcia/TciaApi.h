@@ -3,8 +3,11 @@
 // TciaClient (HTTP, v4 or v1) implements it. Implementations are thread-safe; every call
 // blocks the calling thread; failures throw BridgeError (UpstreamUnavailable, UpstreamTimeout,
 // UpstreamBadResponse, Unauthorized, NotFound, Cancelled). An empty TCIA body is an empty vector.
+// Every call takes the request's context: its stop signal (C-CANCEL, a closed connection, the
+// deadline) ends the call at once, mid-retry or mid-download (BridgeError Cancelled, or
+// UpstreamTimeout for the deadline), and its id tags the TCIA request log lines.
 
-#include "bridge/common/CancelToken.h"
+#include "bridge/common/RequestContext.h"
 #include "bridge/tcia/Model.h"
 
 #include <algorithm>
@@ -53,64 +56,64 @@ class TciaApi {
 public:
     virtual ~TciaApi() = default;
 
-    virtual std::vector<std::string> collections() = 0;
-    virtual std::vector<std::string> modalityValues(const ValueFilter& filter) = 0;
-    virtual std::vector<std::string> bodyPartValues(const ValueFilter& filter) = 0;
-    virtual std::vector<std::string> manufacturerValues(const ValueFilter& filter) = 0;
+    virtual std::vector<std::string> collections(const RequestContext& context) = 0;
+    virtual std::vector<std::string> modalityValues(const ValueFilter& filter, const RequestContext& context) = 0;
+    virtual std::vector<std::string> bodyPartValues(const ValueFilter& filter, const RequestContext& context) = 0;
+    virtual std::vector<std::string> manufacturerValues(const ValueFilter& filter, const RequestContext& context) = 0;
 
-    virtual std::vector<PatientRecord> patients(const PatientFilter& filter) = 0;
+    virtual std::vector<PatientRecord> patients(const PatientFilter& filter, const RequestContext& context) = 0;
     virtual std::vector<PatientRecord> patientsByCollectionAndModality(const std::string& collection,
-                                                                       const std::string& modality) = 0;
+                                                                       const std::string& modality, const RequestContext& context) = 0;
     /// fromDate is DICOM DA; converted to each version's format (v1 yyyy/MM/dd, v4 MM-dd-yyyy).
     virtual std::vector<PatientRecord> newPatientsInCollection(const std::string& collection,
-                                                               const std::string& fromDate) = 0;
+                                                               const std::string& fromDate, const RequestContext& context) = 0;
 
-    virtual std::vector<StudyRecord> studies(const StudyFilter& filter) = 0;
+    virtual std::vector<StudyRecord> studies(const StudyFilter& filter, const RequestContext& context) = 0;
     virtual std::vector<StudyRecord> newStudiesInPatientCollection(const std::string& collection,
                                                                    const std::string& patientId,
-                                                                   const std::string& fromDate) = 0;
+                                                                   const std::string& fromDate, const RequestContext& context) = 0;
 
-    virtual std::vector<SeriesRecord> series(const SeriesFilter& filter) = 0;
+    virtual std::vector<SeriesRecord> series(const SeriesFilter& filter, const RequestContext& context) = 0;
     /// fromDate is DICOM DA (v1 sends dd/MM/yyyy, v4 MM-dd-yyyy).
-    virtual std::vector<SeriesRecord> updatedSeries(const std::string& fromDate) = 0;
-    virtual SeriesSize seriesSize(const std::string& seriesInstanceUid) = 0;
-    virtual std::vector<std::string> sopInstanceUids(const std::string& seriesInstanceUid) = 0;
+    virtual std::vector<SeriesRecord> updatedSeries(const std::string& fromDate, const RequestContext& context) = 0;
+    virtual SeriesSize seriesSize(const std::string& seriesInstanceUid, const RequestContext& context) = 0;
+    virtual std::vector<std::string> sopInstanceUids(const std::string& seriesInstanceUid, const RequestContext& context) = 0;
 
     /// getImage, streamed: entries are handed to sink as they complete (LICENSE and
     /// md5hashes.csv skipped). Retries truncated/corrupt downloads. Memory: one instance.
     /// Returns the number of instances delivered.
     virtual std::size_t downloadSeries(const std::string& seriesInstanceUid, const DownloadOptions& options,
-                                       const InstanceSink& sink, const CancelToken& cancel) = 0;
+                                       const InstanceSink& sink, const RequestContext& context) = 0;
 
     /// getSingleImage: one Part-10 file.
     virtual std::vector<std::uint8_t> singleImage(const std::string& seriesInstanceUid,
-                                                  const std::string& sopInstanceUid) = 0;
+                                                  const std::string& sopInstanceUid, const RequestContext& context) = 0;
 
     // ---- Streaming variants for the harvest (additive): the same calls and errors as
     // patients() / studies() / series(), but the records reach `sink` in batches of at most
     // `batchSize` while the answer arrives, so a whole answer is never held. The defaults call
     // the plain method and split its result (implementations that can stream override them).
-    // `cancel` is checked between batches (BridgeError Cancelled).
+    // `context` is checked between batches (BridgeError Cancelled).
     virtual void patientBatches(const PatientFilter& filter, std::size_t batchSize,
-                                const BatchSink<PatientRecord>& sink, const CancelToken& cancel) {
-        splitIntoBatches(patients(filter), batchSize, sink, cancel);
+                                const BatchSink<PatientRecord>& sink, const RequestContext& context) {
+        splitIntoBatches(patients(filter, context), batchSize, sink, context);
     }
     virtual void studyBatches(const StudyFilter& filter, std::size_t batchSize, const BatchSink<StudyRecord>& sink,
-                              const CancelToken& cancel) {
-        splitIntoBatches(studies(filter), batchSize, sink, cancel);
+                              const RequestContext& context) {
+        splitIntoBatches(studies(filter, context), batchSize, sink, context);
     }
     virtual void seriesBatches(const SeriesFilter& filter, std::size_t batchSize, const BatchSink<SeriesRecord>& sink,
-                               const CancelToken& cancel) {
-        splitIntoBatches(series(filter), batchSize, sink, cancel);
+                               const RequestContext& context) {
+        splitIntoBatches(series(filter, context), batchSize, sink, context);
     }
 
 protected:
     template <class Record>
     static void splitIntoBatches(std::vector<Record>&& all, std::size_t batchSize, const BatchSink<Record>& sink,
-                                 const CancelToken& cancel) {
+                                 const RequestContext& context) {
         if (batchSize == 0) batchSize = 1;
         for (std::size_t i = 0; i < all.size(); i += batchSize) {
-            cancel.throwIfCancelled();
+            context.throwIfCancelled();
             const std::size_t end = std::min(all.size(), i + batchSize);
             sink(std::vector<Record>(std::make_move_iterator(all.begin() + static_cast<std::ptrdiff_t>(i)),
                                      std::make_move_iterator(all.begin() + static_cast<std::ptrdiff_t>(end))));

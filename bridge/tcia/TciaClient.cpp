@@ -120,13 +120,13 @@ std::string TciaClient::buildUrl(const std::string& baseUrl, const std::string& 
 }
 
 HttpResponse TciaClient::send(const std::string& url, const std::function<void(std::istream&)>* onBody,
-                              const CancelToken* cancel) {
+                              const RequestContext* context) {
     for (int authAttempt = 0;; ++authAttempt) {
         std::string token = tokens_.accessToken();
         HttpHeaders headers;
         if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
-        HttpResponse r = onBody ? transport_.getStream(url, headers, *onBody, cancel)
-                                : transport_.get(url, headers, cancel);
+        HttpResponse r = onBody ? transport_.getStream(url, headers, *onBody, context)
+                                : transport_.get(url, headers, context);
         if (r.status != 401) return r;
         if (tokens_.enabled() && authAttempt == 0) {
             // The token may have been revoked or expired early: authenticate anew, once.
@@ -162,52 +162,52 @@ void TciaClient::throwForStatus(const std::string& endpoint, const HttpResponse&
     }
 }
 
-std::string TciaClient::getJson(const std::string& endpoint, const Params& params) {
-    HttpResponse r = send(buildUrl(settings_.baseUrl, endpoint, params), nullptr, nullptr);
+std::string TciaClient::getJson(const std::string& endpoint, const Params& params, const RequestContext& context) {
+    HttpResponse r = send(buildUrl(settings_.baseUrl, endpoint, params), nullptr, &context);
     if (r.status == 204) return {};  // v1 getSeriesMetaData "not found" (API.md 2.3)
     if (r.status != 200) throwForStatus(endpoint, r, false);
     return std::move(r.body);
 }
 
-std::vector<std::string> TciaClient::collections() {
-    return parseValues(getJson("getCollectionValues", {}), "Collection");
+std::vector<std::string> TciaClient::collections(const RequestContext& context) {
+    return parseValues(getJson("getCollectionValues", {}, context), "Collection");
 }
 
-std::vector<std::string> TciaClient::modalityValues(const ValueFilter& f) {
+std::vector<std::string> TciaClient::modalityValues(const ValueFilter& f, const RequestContext& context) {
     return parseValues(getJson("getModalityValues",
-                               {{"Collection", f.collection}, {"BodyPartExamined", f.bodyPartExamined}}),
+                               {{"Collection", f.collection}, {"BodyPartExamined", f.bodyPartExamined}}, context),
                        "Modality");
 }
 
-std::vector<std::string> TciaClient::bodyPartValues(const ValueFilter& f) {
-    return parseValues(getJson("getBodyPartValues", {{"Collection", f.collection}, {"Modality", f.modality}}),
+std::vector<std::string> TciaClient::bodyPartValues(const ValueFilter& f, const RequestContext& context) {
+    return parseValues(getJson("getBodyPartValues", {{"Collection", f.collection}, {"Modality", f.modality}}, context),
                        "BodyPartExamined");
 }
 
-std::vector<std::string> TciaClient::manufacturerValues(const ValueFilter& f) {
+std::vector<std::string> TciaClient::manufacturerValues(const ValueFilter& f, const RequestContext& context) {
     return parseValues(getJson("getManufacturerValues", {{"Collection", f.collection},
                                                          {"Modality", f.modality},
-                                                         {"BodyPartExamined", f.bodyPartExamined}}),
+                                                         {"BodyPartExamined", f.bodyPartExamined}}, context),
                        "Manufacturer");
 }
 
-std::vector<PatientRecord> TciaClient::patients(const PatientFilter& f) {
+std::vector<PatientRecord> TciaClient::patients(const PatientFilter& f, const RequestContext& context) {
     // getPatient spells it `PatientId` in v1 and v4 (API.md 3.2, 5).
-    return parsePatients(getJson("getPatient", {{"Collection", f.collection}, {"PatientId", f.patientId}}),
+    return parsePatients(getJson("getPatient", {{"Collection", f.collection}, {"PatientId", f.patientId}}, context),
                          version_);
 }
 
 std::vector<PatientRecord> TciaClient::patientsByCollectionAndModality(const std::string& collection,
-                                                                       const std::string& modality) {
+                                                                       const std::string& modality, const RequestContext& context) {
     require(collection, "Collection");
     require(modality, "Modality");
     return parsePatients(
-        getJson("getPatientByCollectionAndModality", {{"Collection", collection}, {"Modality", modality}}),
+        getJson("getPatientByCollectionAndModality", {{"Collection", collection}, {"Modality", modality}}, context),
         version_);
 }
 
 std::vector<PatientRecord> TciaClient::newPatientsInCollection(const std::string& collection,
-                                                               const std::string& fromDate) {
+                                                               const std::string& fromDate, const RequestContext& context) {
     require(collection, "Collection");
     require(fromDate, "fromDate");
     // The date is formatted (and may throw) before the list is built: a throw from inside a
@@ -215,19 +215,19 @@ std::vector<PatientRecord> TciaClient::newPatientsInCollection(const std::string
     const bool v4 = version_ == ApiVersion::V4;
     const std::string date = v4 ? formatV4Date(fromDate) : formatV1NewDate(fromDate);
     Params p{{"Collection", collection}, {v4 ? "fromDate" : "Date", date}};
-    return parsePatients(getJson("NewPatientsInCollection", p), version_);
+    return parsePatients(getJson("NewPatientsInCollection", p, context), version_);
 }
 
-std::vector<StudyRecord> TciaClient::studies(const StudyFilter& f) {
+std::vector<StudyRecord> TciaClient::studies(const StudyFilter& f, const RequestContext& context) {
     return parseStudies(getJson("getPatientStudy", {{"Collection", f.collection},
                                                     {"PatientID", f.patientId},
-                                                    {"StudyInstanceUID", f.studyInstanceUid}}),
+                                                    {"StudyInstanceUID", f.studyInstanceUid}}, context),
                         version_);
 }
 
 std::vector<StudyRecord> TciaClient::newStudiesInPatientCollection(const std::string& collection,
                                                                    const std::string& patientId,
-                                                                   const std::string& fromDate) {
+                                                                   const std::string& fromDate, const RequestContext& context) {
     require(collection, "Collection");
     require(fromDate, "fromDate");
     Params p{{"Collection", collection}, {"PatientID", patientId}};
@@ -235,7 +235,7 @@ std::vector<StudyRecord> TciaClient::newStudiesInPatientCollection(const std::st
         p.emplace_back("fromDate", formatV4Date(fromDate));
     else
         p.emplace_back("Date", formatV1NewDate(fromDate));
-    return parseStudies(getJson("NewStudiesInPatientCollection", p), version_);
+    return parseStudies(getJson("NewStudiesInPatientCollection", p, context), version_);
 }
 
 namespace {
@@ -258,35 +258,35 @@ TciaClient::Params seriesParams(const SeriesFilter& f) {
 
 }  // namespace
 
-std::vector<SeriesRecord> TciaClient::series(const SeriesFilter& f) {
-    return parseSeries(getJson("getSeries", seriesParams(f)), version_);
+std::vector<SeriesRecord> TciaClient::series(const SeriesFilter& f, const RequestContext& context) {
+    return parseSeries(getJson("getSeries", seriesParams(f), context), version_);
 }
 
-std::vector<SeriesRecord> TciaClient::updatedSeries(const std::string& fromDate) {
+std::vector<SeriesRecord> TciaClient::updatedSeries(const std::string& fromDate, const RequestContext& context) {
     require(fromDate, "fromDate");
     // v1 wants dd/MM/yyyy here, unlike its other date parameters (API.md 2.5).
     std::string date = version_ == ApiVersion::V4 ? formatV4Date(fromDate) : formatV1UpdatedDate(fromDate);
-    return parseSeries(getJson("getUpdatedSeries", {{"fromDate", date}}), version_);
+    return parseSeries(getJson("getUpdatedSeries", {{"fromDate", date}}, context), version_);
 }
 
-SeriesSize TciaClient::seriesSize(const std::string& seriesInstanceUid) {
+SeriesSize TciaClient::seriesSize(const std::string& seriesInstanceUid, const RequestContext& context) {
     require(seriesInstanceUid, "SeriesInstanceUID");
-    return parseSeriesSize(getJson("getSeriesSize", {{"SeriesInstanceUID", seriesInstanceUid}}));
+    return parseSeriesSize(getJson("getSeriesSize", {{"SeriesInstanceUID", seriesInstanceUid}}, context));
 }
 
-std::vector<std::string> TciaClient::sopInstanceUids(const std::string& seriesInstanceUid) {
+std::vector<std::string> TciaClient::sopInstanceUids(const std::string& seriesInstanceUid, const RequestContext& context) {
     require(seriesInstanceUid, "SeriesInstanceUID");
-    return parseSopInstanceUids(getJson("getSOPInstanceUIDs", {{"SeriesInstanceUID", seriesInstanceUid}}));
+    return parseSopInstanceUids(getJson("getSOPInstanceUIDs", {{"SeriesInstanceUID", seriesInstanceUid}}, context));
 }
 
 std::vector<std::uint8_t> TciaClient::singleImage(const std::string& seriesInstanceUid,
-                                                  const std::string& sopInstanceUid) {
+                                                  const std::string& sopInstanceUid, const RequestContext& context) {
     require(seriesInstanceUid, "SeriesInstanceUID");
     require(sopInstanceUid, "SOPInstanceUID");
     HttpResponse r =
         send(buildUrl(settings_.baseUrl, "getSingleImage",
                       {{"SeriesInstanceUID", seriesInstanceUid}, {"SOPInstanceUID", sopInstanceUid}}),
-             nullptr, nullptr);
+             nullptr, &context);
     if (r.status != 200) throwForStatus("getSingleImage", r, true);
     if (!InstanceMetaReader::read(reinterpret_cast<const std::uint8_t*>(r.body.data()), r.body.size()))
         throw BridgeError(ErrorCode::UpstreamBadResponse,
@@ -295,7 +295,7 @@ std::vector<std::uint8_t> TciaClient::singleImage(const std::string& seriesInsta
 }
 
 std::size_t TciaClient::downloadSeries(const std::string& seriesInstanceUid, const DownloadOptions& options,
-                                       const InstanceSink& sink, const CancelToken& cancel) {
+                                       const InstanceSink& sink, const RequestContext& context) {
     require(seriesInstanceUid, "SeriesInstanceUID");
     std::string endpoint = "getImage";
     Params params{{"SeriesInstanceUID", seriesInstanceUid}};
@@ -325,9 +325,9 @@ std::size_t TciaClient::downloadSeries(const std::string& seriesInstanceUid, con
                                           std::uniform_real_distribution<double>(0.0, 1.0)(engine));
             log().information("getImage %s: %s; download retry %d in %Ld ms", seriesInstanceUid, lastProblem,
                               attempt, static_cast<Poco::Int64>(delay.count()));
-            HttpTransport::sleepCancellable(delay, &cancel);
+            HttpTransport::sleepCancellable(delay, &context);
         }
-        cancel.throwIfCancelled();
+        context.throwIfCancelled();
 
         bool sinkFailed = false;
         bool entryTooLarge = false;
@@ -336,7 +336,7 @@ std::size_t TciaClient::downloadSeries(const std::string& seriesInstanceUid, con
         std::map<std::string, std::string> sopOfEntry;  // this attempt: entry name -> SOP Instance UID
         std::size_t before = delivered.size();
         std::function<void(std::istream&)> onBody = [&](std::istream& in) {
-            ZipStreamReader reader(in, &cancel, settings_.maxZipEntryBytes);
+            ZipStreamReader reader(in, &context, settings_.maxZipEntryBytes);
             try {
                 reader.readAll([&](ZipStreamReader::Entry&& entry) {
                     auto uids = InstanceMetaReader::read(entry.bytes.data(), entry.bytes.size());
@@ -367,7 +367,7 @@ std::size_t TciaClient::downloadSeries(const std::string& seriesInstanceUid, con
             manifest = reader.md5Manifest();
         };
         try {
-            HttpResponse r = send(url, &onBody, &cancel);
+            HttpResponse r = send(url, &onBody, &context);
             if (r.status != 200) throwForStatus(endpoint, r, true);
         } catch (const BridgeError& e) {
             // Only a damaged download is repeated here; HTTP-level retries happened in HttpTransport.
@@ -433,7 +433,7 @@ std::size_t TciaClient::downloadSeries(const std::string& seriesInstanceUid, con
 
 void TciaClient::streamJson(const std::string& endpoint, const Params& params, std::size_t batchSize,
                             const std::function<void(const std::string& arrayText)>& parseBatch,
-                            const CancelToken& cancel) {
+                            const RequestContext& context) {
     if (batchSize == 0) batchSize = 1;
     std::string batch;
     std::size_t inBatch = 0;
@@ -456,7 +456,7 @@ void TciaClient::streamJson(const std::string& endpoint, const Params& params, s
     const std::function<void(std::istream&)> onBody = [&](std::istream& in) {
         char buffer[64 * 1024];
         while (in) {
-            cancel.throwIfCancelled();
+            context.throwIfCancelled();
             in.read(buffer, sizeof buffer);
             const auto n = in.gcount();
             if (n > 0) splitter.feed(buffer, static_cast<std::size_t>(n));
@@ -465,23 +465,23 @@ void TciaClient::streamJson(const std::string& endpoint, const Params& params, s
         splitter.finish();
         flush();
     };
-    HttpResponse r = send(buildUrl(settings_.baseUrl, endpoint, params), &onBody, &cancel);
+    HttpResponse r = send(buildUrl(settings_.baseUrl, endpoint, params), &onBody, &context);
     if (r.status == 204) return;
     if (r.status != 200) throwForStatus(endpoint, r, false);
 }
 
 void TciaClient::patientBatches(const PatientFilter& f, std::size_t batchSize, const BatchSink<PatientRecord>& sink,
-                                const CancelToken& cancel) {
+                                const RequestContext& context) {
     streamJson("getPatient", {{"Collection", f.collection}, {"PatientId", f.patientId}}, batchSize,
                [&](const std::string& text) {
                    auto rows = parsePatients(text, version_);
                    if (!rows.empty()) sink(std::move(rows));
                },
-               cancel);
+               context);
 }
 
 void TciaClient::studyBatches(const StudyFilter& f, std::size_t batchSize, const BatchSink<StudyRecord>& sink,
-                              const CancelToken& cancel) {
+                              const RequestContext& context) {
     streamJson("getPatientStudy",
                {{"Collection", f.collection}, {"PatientID", f.patientId}, {"StudyInstanceUID", f.studyInstanceUid}},
                batchSize,
@@ -489,17 +489,17 @@ void TciaClient::studyBatches(const StudyFilter& f, std::size_t batchSize, const
                    auto rows = parseStudies(text, version_);
                    if (!rows.empty()) sink(std::move(rows));
                },
-               cancel);
+               context);
 }
 
 void TciaClient::seriesBatches(const SeriesFilter& f, std::size_t batchSize, const BatchSink<SeriesRecord>& sink,
-                               const CancelToken& cancel) {
+                               const RequestContext& context) {
     streamJson("getSeries", seriesParams(f), batchSize,
                [&](const std::string& text) {
                    auto rows = parseSeries(text, version_);
                    if (!rows.empty()) sink(std::move(rows));
                },
-               cancel);
+               context);
 }
 
 }  // namespace bridge::tcia

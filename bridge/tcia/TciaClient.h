@@ -45,42 +45,42 @@ public:
 
     ApiVersion version() const { return version_; }
 
-    std::vector<std::string> collections() override;
-    std::vector<std::string> modalityValues(const ValueFilter& filter) override;
-    std::vector<std::string> bodyPartValues(const ValueFilter& filter) override;
-    std::vector<std::string> manufacturerValues(const ValueFilter& filter) override;
+    std::vector<std::string> collections(const RequestContext& context) override;
+    std::vector<std::string> modalityValues(const ValueFilter& filter, const RequestContext& context) override;
+    std::vector<std::string> bodyPartValues(const ValueFilter& filter, const RequestContext& context) override;
+    std::vector<std::string> manufacturerValues(const ValueFilter& filter, const RequestContext& context) override;
 
-    std::vector<PatientRecord> patients(const PatientFilter& filter) override;
+    std::vector<PatientRecord> patients(const PatientFilter& filter, const RequestContext& context) override;
     std::vector<PatientRecord> patientsByCollectionAndModality(const std::string& collection,
-                                                               const std::string& modality) override;
+                                                               const std::string& modality, const RequestContext& context) override;
     std::vector<PatientRecord> newPatientsInCollection(const std::string& collection,
-                                                       const std::string& fromDate) override;
+                                                       const std::string& fromDate, const RequestContext& context) override;
 
-    std::vector<StudyRecord> studies(const StudyFilter& filter) override;
+    std::vector<StudyRecord> studies(const StudyFilter& filter, const RequestContext& context) override;
     std::vector<StudyRecord> newStudiesInPatientCollection(const std::string& collection,
                                                            const std::string& patientId,
-                                                           const std::string& fromDate) override;
+                                                           const std::string& fromDate, const RequestContext& context) override;
 
-    std::vector<SeriesRecord> series(const SeriesFilter& filter) override;
-    std::vector<SeriesRecord> updatedSeries(const std::string& fromDate) override;
-    SeriesSize seriesSize(const std::string& seriesInstanceUid) override;
-    std::vector<std::string> sopInstanceUids(const std::string& seriesInstanceUid) override;
+    std::vector<SeriesRecord> series(const SeriesFilter& filter, const RequestContext& context) override;
+    std::vector<SeriesRecord> updatedSeries(const std::string& fromDate, const RequestContext& context) override;
+    SeriesSize seriesSize(const std::string& seriesInstanceUid, const RequestContext& context) override;
+    std::vector<std::string> sopInstanceUids(const std::string& seriesInstanceUid, const RequestContext& context) override;
 
     std::size_t downloadSeries(const std::string& seriesInstanceUid, const DownloadOptions& options,
-                               const InstanceSink& sink, const CancelToken& cancel) override;
+                               const InstanceSink& sink, const RequestContext& context) override;
 
     std::vector<std::uint8_t> singleImage(const std::string& seriesInstanceUid,
-                                          const std::string& sopInstanceUid) override;
+                                          const std::string& sopInstanceUid, const RequestContext& context) override;
 
     /// Streamed from the socket through JsonArrayStream: at most one batch of records and one
     /// JSON element are in memory at a time. A stream that breaks off midway throws (not
     /// retried here: records were already delivered; the caller discards them and asks again).
     void patientBatches(const PatientFilter& filter, std::size_t batchSize, const BatchSink<PatientRecord>& sink,
-                        const CancelToken& cancel) override;
+                        const RequestContext& context) override;
     void studyBatches(const StudyFilter& filter, std::size_t batchSize, const BatchSink<StudyRecord>& sink,
-                      const CancelToken& cancel) override;
+                      const RequestContext& context) override;
     void seriesBatches(const SeriesFilter& filter, std::size_t batchSize, const BatchSink<SeriesRecord>& sink,
-                       const CancelToken& cancel) override;
+                       const RequestContext& context) override;
 
     using Params = std::vector<std::pair<std::string, std::string>>;
     /// base URL + "/" + endpoint + "?" + the non-empty params, percent-encoded. Pure.
@@ -98,13 +98,13 @@ public:
     static std::optional<std::string> checkCredentialTransport(const TciaSettings& settings);
 
 private:
-    std::string getJson(const std::string& endpoint, const Params& params);
+    std::string getJson(const std::string& endpoint, const Params& params, const RequestContext& context);
     /// GET endpoint and hand each batch of at most batchSize top-level elements, as the text
     /// of a JSON array, to parseBatch. Blocking; see patientBatches().
     void streamJson(const std::string& endpoint, const Params& params, std::size_t batchSize,
-                    const std::function<void(const std::string& arrayText)>& parseBatch, const CancelToken& cancel);
+                    const std::function<void(const std::string& arrayText)>& parseBatch, const RequestContext& context);
     HttpResponse send(const std::string& url, const std::function<void(std::istream&)>* onBody,
-                      const CancelToken* cancel);
+                      const RequestContext* context);
     [[noreturn]] void throwForStatus(const std::string& endpoint, const HttpResponse& response,
                                      bool imageEndpoint);
 

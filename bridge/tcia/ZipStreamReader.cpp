@@ -41,8 +41,8 @@ struct ArchiveDeleter {
 
 }  // namespace
 
-ZipStreamReader::ZipStreamReader(std::istream& in, const CancelToken* cancel, std::uint64_t maxEntryBytes)
-    : in_(in), cancel_(cancel), buffer_(64 * 1024), maxEntryBytes_(maxEntryBytes) {}
+ZipStreamReader::ZipStreamReader(std::istream& in, const RequestContext* context, std::uint64_t maxEntryBytes)
+    : in_(in), context_(context), buffer_(64 * 1024), maxEntryBytes_(maxEntryBytes) {}
 
 ZipStreamReader::~ZipStreamReader() = default;
 
@@ -79,7 +79,7 @@ long ZipStreamReader::readCallback(::archive* a, void* selfPtr, const void** buf
     // Called from inside libarchive (C): no exception may escape.
     auto* self = static_cast<ZipStreamReader*>(selfPtr);
     try {
-        if (self->cancel_ && self->cancel_->cancelled()) {
+        if (self->context_ && self->context_->cancelled()) {
             self->cancelled_ = true;
             archive_set_error(a, ECANCELED, "cancelled");
             return -1;
@@ -117,7 +117,7 @@ std::size_t ZipStreamReader::readAll(const std::function<void(Entry&&)>& onEntry
     // ZIP64 extra fields; it never seeks for the central directory.
     archive_read_support_format_zip_streamable(a.get());
     auto fail = [&](const std::string& what) -> void {
-        if (cancelled_ || (cancel_ && cancel_->cancelled())) cancel_->throwIfCancelled();
+        if (cancelled_ || (context_ && context_->cancelled())) context_->throwIfCancelled();
         std::string detail = archive_error_string(a.get()) ? archive_error_string(a.get()) : "unknown error";
         if (!streamError_.empty() && detail.find(streamError_) == std::string::npos)
             detail += " (" + streamError_ + ")";
@@ -129,7 +129,7 @@ std::size_t ZipStreamReader::readAll(const std::function<void(Entry&&)>& onEntry
     std::size_t delivered = 0;
     std::vector<std::uint8_t> chunk(64 * 1024);
     while (true) {
-        if (cancel_) cancel_->throwIfCancelled();
+        if (context_) context_->throwIfCancelled();
         ::archive_entry* entry = nullptr;
         int r = archive_read_next_header(a.get(), &entry);
         if (r == ARCHIVE_EOF) break;

@@ -27,7 +27,7 @@
 #include <string_view>
 #include <vector>
 
-#include "bridge/common/CancelToken.h"
+#include "bridge/common/RequestContext.h"
 
 struct archive;  // libarchive
 
@@ -44,9 +44,9 @@ public:
     /// Default bound on one entry's inflated size (TciaSettings::maxZipEntryBytes): 2 GiB.
     static constexpr std::uint64_t kDefaultMaxEntryBytes = 2ull << 30;
 
-    /// `in` must outlive the reader; `cancel` may be null. An entry (md5hashes.csv included)
+    /// `in` must outlive the reader; `context` may be null. An entry (md5hashes.csv included)
     /// inflating beyond maxEntryBytes fails the read (zip bomb) before more is buffered.
-    ZipStreamReader(std::istream& in, const CancelToken* cancel,
+    ZipStreamReader(std::istream& in, const RequestContext* context,
                     std::uint64_t maxEntryBytes = kDefaultMaxEntryBytes);
     ~ZipStreamReader();
     ZipStreamReader(const ZipStreamReader&) = delete;
@@ -77,7 +77,7 @@ private:
     static long readCallback(::archive* a, void* self, const void** buffer);
 
     std::istream& in_;
-    const CancelToken* cancel_;
+    const RequestContext* context_;
     std::vector<char> buffer_;
     std::string streamError_;
     std::string tail_;  ///< the last bytes of the stream: must hold the end-of-central-directory record

@@ -55,20 +55,20 @@ BOOST_AUTO_TEST_SUITE(CatalogOverEmulator)
 
 BOOST_AUTO_TEST_CASE(sync_then_repeated_queries_make_no_tcia_calls) {
     Fixture f;
-    const auto names = f.client.collections();
+    const auto names = f.client.collections(RequestContext());
     BOOST_REQUIRE(!names.empty());
     std::size_t expectedSeries = 0;
     for (const auto& c : names) {
         tcia::SeriesFilter sf;
         sf.collection = c;
-        expectedSeries += f.client.series(sf).size();
+        expectedSeries += f.client.series(sf, RequestContext()).size();
     }
     resetStats(f.emulator);
 
     std::vector<std::string> lines;
     SyncOptions options;
     options.progress = [&](const SyncProgress& p) { lines.push_back(renderSyncProgress(p)); };
-    const auto result = runSync(*f.catalog, f.client, options, CancelToken());
+    const auto result = runSync(*f.catalog, f.client, options, RequestContext());
     BOOST_TEST(result.failures.empty());
     BOOST_TEST(result.collectionsHarvested == names.size());
     BOOST_TEST(result.series == static_cast<std::int64_t>(expectedSeries));
@@ -85,37 +85,37 @@ BOOST_AUTO_TEST_CASE(sync_then_repeated_queries_make_no_tcia_calls) {
 
     resetStats(f.emulator);
     for (int round = 0; round < 3; ++round) {
-        BOOST_TEST(f.catalog->collections().size() == names.size());
+        BOOST_TEST(f.catalog->collections(RequestContext()).size() == names.size());
         for (const auto& c : names) {
             tcia::SeriesFilter sf;
             sf.collection = c;
-            const auto series = f.catalog->series(sf);
+            const auto series = f.catalog->series(sf, RequestContext());
             BOOST_TEST(!series.empty());
-            BOOST_TEST(!f.catalog->studies({c, "", ""}).empty());
-            BOOST_TEST(!f.catalog->patients({c, ""}).empty());
+            BOOST_TEST(!f.catalog->studies({c, "", ""}, RequestContext()).empty());
+            BOOST_TEST(!f.catalog->patients({c, ""}, RequestContext()).empty());
             // UID lookups without a collection are answered from the harvest too.
-            BOOST_TEST(f.catalog->studies({"", "", series.front().studyInstanceUid}).size() == 1u);
+            BOOST_TEST(f.catalog->studies({"", "", series.front().studyInstanceUid}, RequestContext()).size() == 1u);
             tcia::SeriesFilter byUid;
             byUid.seriesInstanceUid = series.front().seriesInstanceUid;
-            BOOST_TEST(f.catalog->series(byUid).size() == 1u);
+            BOOST_TEST(f.catalog->series(byUid, RequestContext()).size() == 1u);
         }
     }
     BOOST_TEST(totalCalls(f.emulator) == 0);
 
     // A resumed sync of a finished run fetches everything again, without duplicates.
-    runSync(*f.catalog, f.client, SyncOptions{}, CancelToken());
+    runSync(*f.catalog, f.client, SyncOptions{}, RequestContext());
     BOOST_TEST(f.catalog->counts().series == static_cast<std::int64_t>(expectedSeries));
 }
 
 BOOST_AUTO_TEST_CASE(broad_queries_through_the_engine_come_from_the_catalog) {
     Fixture f;
-    runSync(*f.catalog, f.client, SyncOptions{}, CancelToken());
+    runSync(*f.catalog, f.client, SyncOptions{}, RequestContext());
     QueryEngine engine(*f.catalog, nullptr, QuerySettings{});
 
     // Expected from TCIA directly: every study, then filter with a trivially checkable rule.
     std::vector<tcia::StudyRecord> all;
-    for (const auto& c : f.client.collections()) {
-        auto s = f.client.studies({c, "", ""});
+    for (const auto& c : f.client.collections(RequestContext())) {
+        auto s = f.client.studies({c, "", ""}, RequestContext());
         all.insert(all.end(), s.begin(), s.end());
     }
     BOOST_REQUIRE(!all.empty());
@@ -133,7 +133,7 @@ BOOST_AUTO_TEST_CASE(broad_queries_through_the_engine_come_from_the_catalog) {
     Query q;
     q.level = QueryLevel::Study;
     q.keys = {K(DCM_PatientName, prefix + "*"), K(DCM_StudyInstanceUID), K(DCM_PatientID)};
-    auto cursor = engine.find(q, CancelToken());
+    auto cursor = engine.find(q, RequestContext());
     std::set<std::string> got;
     for (const auto& r : drain(*cursor)) got.insert(r.get(DCM_StudyInstanceUID));
     BOOST_TEST(got == expected);
@@ -142,14 +142,14 @@ BOOST_AUTO_TEST_CASE(broad_queries_through_the_engine_come_from_the_catalog) {
     q.keys = {K(DCM_PatientName, "*"), K(DCM_StudyInstanceUID), K(DCM_PatientID), K(DCM_StudyDate)};
     q.limit = 2;
     q.offset = 1;
-    auto paged = engine.find(q, CancelToken());
+    auto paged = engine.find(q, RequestContext());
     const auto page = drain(*paged);
     BOOST_TEST(page.size() == std::min<std::size_t>(2, all.size() - 1));
     BOOST_TEST(paged->truncated() == (all.size() > 3));
     Query unlimited = q;
     unlimited.limit.reset();
     unlimited.offset = 0;
-    auto full = engine.find(unlimited, CancelToken());
+    auto full = engine.find(unlimited, RequestContext());
     const auto everything = drain(*full);
     BOOST_TEST(everything.size() == all.size());
     for (std::size_t i = 0; i < page.size(); ++i)
@@ -159,43 +159,43 @@ BOOST_AUTO_TEST_CASE(broad_queries_through_the_engine_come_from_the_catalog) {
     Query sq;
     sq.level = QueryLevel::Series;
     sq.keys = {K(DCM_Modality, "MR"), K(DCM_SeriesInstanceUID)};
-    auto series = engine.find(sq, CancelToken());
+    auto series = engine.find(sq, RequestContext());
     const auto seriesRows = drain(*series);
     BOOST_TEST(totalCalls(f.emulator) == 0);
     std::size_t mr = 0;
-    for (const auto& c : f.client.collections()) {
+    for (const auto& c : f.client.collections(RequestContext())) {
         tcia::SeriesFilter sf;
         sf.collection = c;
-        for (const auto& s : f.client.series(sf)) mr += s.modality == "MR";
+        for (const auto& s : f.client.series(sf, RequestContext())) mr += s.modality == "MR";
     }
     BOOST_TEST(seriesRows.size() == mr);
 }
 
 BOOST_AUTO_TEST_CASE(lazy_calls_respect_ttl_against_the_emulator) {
     Fixture f;
-    const auto names = f.client.collections();
+    const auto names = f.client.collections(RequestContext());
     resetStats(f.emulator);
     tcia::SeriesFilter sf;
     sf.collection = names.front();
-    const auto first = f.catalog->series(sf);
-    f.catalog->series(sf);
+    const auto first = f.catalog->series(sf, RequestContext());
+    f.catalog->series(sf, RequestContext());
     f.clock += 3599;
-    const auto third = f.catalog->series(sf);
+    const auto third = f.catalog->series(sf, RequestContext());
     BOOST_TEST(endpointCount(f.emulator, "getSeries") == 1);
     BOOST_TEST(third.size() == first.size());
     f.clock += 2;
-    f.catalog->series(sf);
+    f.catalog->series(sf, RequestContext());
     BOOST_TEST(endpointCount(f.emulator, "getSeries") == 2);
     // SOP lists likewise.
-    f.catalog->sopInstanceUids(first.front().seriesInstanceUid);
-    const auto sops = f.catalog->sopInstanceUids(first.front().seriesInstanceUid);
+    f.catalog->sopInstanceUids(first.front().seriesInstanceUid, RequestContext());
+    const auto sops = f.catalog->sopInstanceUids(first.front().seriesInstanceUid, RequestContext());
     BOOST_TEST(endpointCount(f.emulator, "getSOPInstanceUIDs") == 1);
     BOOST_TEST(sops.size() == static_cast<std::size_t>(first.front().imageCount.value_or(sops.size())));
 }
 
 BOOST_AUTO_TEST_CASE(incremental_refresh_of_unchanged_data_picks_up_nothing) {
     Fixture f;
-    runSync(*f.catalog, f.client, SyncOptions{}, CancelToken());
+    runSync(*f.catalog, f.client, SyncOptions{}, RequestContext());
     const auto before = f.catalog->counts();
     resetStats(f.emulator);
     const auto r = f.catalog->refreshIncremental();

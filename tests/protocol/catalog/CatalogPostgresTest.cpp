@@ -35,37 +35,37 @@ class CountingApi : public tcia::TciaApi {
 public:
     explicit CountingApi(tcia::TciaApi& inner) : inner_(inner) {}
     int calls = 0;
-    std::vector<std::string> collections() override { ++calls; return inner_.collections(); }
-    std::vector<std::string> modalityValues(const tcia::ValueFilter& f) override { ++calls; return inner_.modalityValues(f); }
-    std::vector<std::string> bodyPartValues(const tcia::ValueFilter& f) override { ++calls; return inner_.bodyPartValues(f); }
-    std::vector<std::string> manufacturerValues(const tcia::ValueFilter& f) override { ++calls; return inner_.manufacturerValues(f); }
-    std::vector<tcia::PatientRecord> patients(const tcia::PatientFilter& f) override { ++calls; return inner_.patients(f); }
-    std::vector<tcia::PatientRecord> patientsByCollectionAndModality(const std::string& c, const std::string& m) override {
+    std::vector<std::string> collections(const RequestContext& context) override { ++calls; return inner_.collections(RequestContext()); }
+    std::vector<std::string> modalityValues(const tcia::ValueFilter& f, const RequestContext& context) override { ++calls; return inner_.modalityValues(f, RequestContext()); }
+    std::vector<std::string> bodyPartValues(const tcia::ValueFilter& f, const RequestContext& context) override { ++calls; return inner_.bodyPartValues(f, RequestContext()); }
+    std::vector<std::string> manufacturerValues(const tcia::ValueFilter& f, const RequestContext& context) override { ++calls; return inner_.manufacturerValues(f, RequestContext()); }
+    std::vector<tcia::PatientRecord> patients(const tcia::PatientFilter& f, const RequestContext& context) override { ++calls; return inner_.patients(f, RequestContext()); }
+    std::vector<tcia::PatientRecord> patientsByCollectionAndModality(const std::string& c, const std::string& m, const RequestContext& context) override {
         ++calls;
-        return inner_.patientsByCollectionAndModality(c, m);
+        return inner_.patientsByCollectionAndModality(c, m, RequestContext());
     }
-    std::vector<tcia::PatientRecord> newPatientsInCollection(const std::string& c, const std::string& d) override {
+    std::vector<tcia::PatientRecord> newPatientsInCollection(const std::string& c, const std::string& d, const RequestContext& context) override {
         ++calls;
-        return inner_.newPatientsInCollection(c, d);
+        return inner_.newPatientsInCollection(c, d, RequestContext());
     }
-    std::vector<tcia::StudyRecord> studies(const tcia::StudyFilter& f) override { ++calls; return inner_.studies(f); }
+    std::vector<tcia::StudyRecord> studies(const tcia::StudyFilter& f, const RequestContext& context) override { ++calls; return inner_.studies(f, RequestContext()); }
     std::vector<tcia::StudyRecord> newStudiesInPatientCollection(const std::string& c, const std::string& p,
-                                                                 const std::string& d) override {
+                                                                 const std::string& d, const RequestContext& context) override {
         ++calls;
-        return inner_.newStudiesInPatientCollection(c, p, d);
+        return inner_.newStudiesInPatientCollection(c, p, d, RequestContext());
     }
-    std::vector<tcia::SeriesRecord> series(const tcia::SeriesFilter& f) override { ++calls; return inner_.series(f); }
-    std::vector<tcia::SeriesRecord> updatedSeries(const std::string& d) override { ++calls; return inner_.updatedSeries(d); }
-    tcia::SeriesSize seriesSize(const std::string& uid) override { ++calls; return inner_.seriesSize(uid); }
-    std::vector<std::string> sopInstanceUids(const std::string& uid) override { ++calls; return inner_.sopInstanceUids(uid); }
+    std::vector<tcia::SeriesRecord> series(const tcia::SeriesFilter& f, const RequestContext& context) override { ++calls; return inner_.series(f, RequestContext()); }
+    std::vector<tcia::SeriesRecord> updatedSeries(const std::string& d, const RequestContext& context) override { ++calls; return inner_.updatedSeries(d, RequestContext()); }
+    tcia::SeriesSize seriesSize(const std::string& uid, const RequestContext& context) override { ++calls; return inner_.seriesSize(uid, RequestContext()); }
+    std::vector<std::string> sopInstanceUids(const std::string& uid, const RequestContext& context) override { ++calls; return inner_.sopInstanceUids(uid, RequestContext()); }
     std::size_t downloadSeries(const std::string& uid, const tcia::DownloadOptions& o, const tcia::InstanceSink& s,
-                               const CancelToken& c) override {
+                               const RequestContext& c) override {
         ++calls;
         return inner_.downloadSeries(uid, o, s, c);
     }
-    std::vector<std::uint8_t> singleImage(const std::string& se, const std::string& sop) override {
+    std::vector<std::uint8_t> singleImage(const std::string& se, const std::string& sop, const RequestContext& context) override {
         ++calls;
-        return inner_.singleImage(se, sop);
+        return inner_.singleImage(se, sop, RequestContext());
     }
 
 private:
@@ -74,7 +74,7 @@ private:
 
 std::vector<std::string> studyUids(QueryService& engine, const Query& q) {
     std::vector<std::string> out;
-    auto cursor = engine.find(q, CancelToken());
+    auto cursor = engine.find(q, RequestContext());
     while (auto r = cursor->next()) out.push_back(r->get(DCM_StudyInstanceUID));
     return out;
 }
@@ -100,8 +100,8 @@ BOOST_AUTO_TEST_CASE(same_answers_as_sqlite, *boost::unit_test::precondition(pos
     BOOST_TEST((pg.dialect() == SqlDialect::PostgreSql));
     Catalog sqlite(CatalogSettings{}, cache, client);
 
-    const auto pgSync = runSync(pg, counting, SyncOptions{}, CancelToken());
-    const auto sqliteSync = runSync(sqlite, client, SyncOptions{}, CancelToken());
+    const auto pgSync = runSync(pg, counting, SyncOptions{}, RequestContext());
+    const auto sqliteSync = runSync(sqlite, client, SyncOptions{}, RequestContext());
     BOOST_TEST(pgSync.failures.empty());
     BOOST_TEST(pgSync.series == sqliteSync.series);
     const auto a = pg.counts(), b = sqlite.counts();
@@ -111,11 +111,11 @@ BOOST_AUTO_TEST_CASE(same_answers_as_sqlite, *boost::unit_test::precondition(pos
     BOOST_TEST(a.harvestedCollections == b.harvestedCollections);
 
     // Records survive PostgreSQL's types (BOOLEAN, BIGINT, DOUBLE PRECISION, NULLs).
-    const auto names = pg.collections();
+    const auto names = pg.collections(RequestContext());
     for (const auto& c : names) {
         tcia::SeriesFilter sf;
         sf.collection = c;
-        auto x = pg.series(sf), y = sqlite.series(sf);
+        auto x = pg.series(sf, RequestContext()), y = sqlite.series(sf, RequestContext());
         BOOST_REQUIRE_EQUAL(x.size(), y.size());
         for (std::size_t i = 0; i < x.size(); ++i) {
             BOOST_TEST(x[i].seriesInstanceUid == y[i].seriesInstanceUid);
@@ -141,9 +141,9 @@ BOOST_AUTO_TEST_CASE(same_answers_as_sqlite, *boost::unit_test::precondition(pos
     BOOST_TEST(counting.calls == callsBeforeQueries);  // all from the catalog
 
     // Lazy fill + TTL bookkeeping on PostgreSQL.
-    const auto sopsFirst = pg.sopInstanceUids(pg.series({}).front().seriesInstanceUid);
+    const auto sopsFirst = pg.sopInstanceUids(pg.series({}, RequestContext()).front().seriesInstanceUid, RequestContext());
     const int afterFirst = counting.calls;
-    BOOST_TEST(pg.sopInstanceUids(pg.series({}).front().seriesInstanceUid) == sopsFirst);
+    BOOST_TEST(pg.sopInstanceUids(pg.series({}, RequestContext()).front().seriesInstanceUid, RequestContext()) == sopsFirst);
     BOOST_TEST(counting.calls == afterFirst);
     const auto refresh = pg.refreshIncremental();
     BOOST_TEST(refresh.series == 0u);

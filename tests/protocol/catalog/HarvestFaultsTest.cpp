@@ -54,16 +54,16 @@ struct HarvestFixture {
 using Harvest = std::function<SyncResult(HarvestFixture&)>;
 
 SyncResult syncHarvest(HarvestFixture& f) {
-    return runSync(*f.catalog, f.client, SyncOptions{}, CancelToken());
+    return runSync(*f.catalog, f.client, SyncOptions{}, RequestContext());
 }
 
 /// Series per collection, straight from the emulator (no fault set).
 std::map<std::string, std::size_t> truth(HarvestFixture& f) {
     std::map<std::string, std::size_t> out;
-    for (const auto& c : f.client.collections()) {
+    for (const auto& c : f.client.collections(RequestContext())) {
         tcia::SeriesFilter sf;
         sf.collection = c;
-        out[c] = f.client.series(sf).size();
+        out[c] = f.client.series(sf, RequestContext()).size();
     }
     return out;
 }

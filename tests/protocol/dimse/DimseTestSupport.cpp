@@ -24,10 +24,10 @@ namespace {
 class VectorCursor : public FindCursor {
 public:
     VectorCursor(std::vector<DicomRecord> records, bool truncated, std::chrono::milliseconds delay,
-                 CancelToken cancel)
-        : records_(std::move(records)), truncated_(truncated), delay_(delay), cancel_(cancel) {}
+                 RequestContext context)
+        : records_(std::move(records)), truncated_(truncated), delay_(delay), context_(context) {}
     std::optional<DicomRecord> next() override {
-        cancel_.throwIfCancelled();
+        context_.throwIfCancelled();
         if (delay_.count()) std::this_thread::sleep_for(delay_);
         if (index_ >= records_.size()) return std::nullopt;
         return records_[index_++];
@@ -38,19 +38,19 @@ private:
     std::vector<DicomRecord> records_;
     bool truncated_;
     std::chrono::milliseconds delay_;
-    CancelToken cancel_;
+    RequestContext context_;
     std::size_t index_ = 0;
 };
 
 class VectorStream : public InstanceStream {
 public:
-    VectorStream(FakeRetrieveService& owner, std::vector<DicomInstance> instances, CancelToken cancel)
+    VectorStream(FakeRetrieveService& owner, std::vector<DicomInstance> instances, RequestContext context)
         : owner_(owner),
           instances_(std::move(instances)),
-          cancel_(cancel),
+          context_(context),
           readyAt_(std::chrono::steady_clock::now() + owner.delayBeforeFirst) {}
     Status next(DicomInstance& out, std::chrono::milliseconds wait) override {
-        if (cancelled_ || cancel_.cancelled()) throw BridgeError(ErrorCode::Cancelled, "cancelled");
+        if (cancelled_ || context_.cancelled()) throw BridgeError(ErrorCode::Cancelled, "cancelled");
         auto now = std::chrono::steady_clock::now();
         if (now < readyAt_) {
             std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(readyAt_ - now, wait));
@@ -74,7 +74,7 @@ public:
 private:
     FakeRetrieveService& owner_;
     std::vector<DicomInstance> instances_;
-    CancelToken cancel_;
+    RequestContext context_;
     std::chrono::steady_clock::time_point readyAt_;
     std::size_t index_ = 0;
     bool cancelled_ = false;
@@ -163,16 +163,16 @@ std::vector<std::uint8_t> pixelDataOfInstance(const DicomInstance& instance) {
     return pixelsOf(file);
 }
 
-std::unique_ptr<FindCursor> FakeQueryService::find(const Query& query, const CancelToken& cancel) {
+std::unique_ptr<FindCursor> FakeQueryService::find(const Query& query, const RequestContext& context) {
     {
         std::lock_guard<std::mutex> lock(mutex);
         lastQuery = query;
     }
     if (failWith) throw BridgeError(*failWith, "emulated query failure");
-    return std::make_unique<VectorCursor>(records, truncate, delayPerRecord, cancel);
+    return std::make_unique<VectorCursor>(records, truncate, delayPerRecord, context);
 }
 
-RetrievePlan FakeRetrieveService::plan(const RetrieveRequest& request, const CancelToken&) {
+RetrievePlan FakeRetrieveService::plan(const RetrieveRequest& request, const RequestContext&) {
     {
         std::lock_guard<std::mutex> lock(mutex);
         lastRequest = request;
@@ -186,8 +186,8 @@ RetrievePlan FakeRetrieveService::plan(const RetrieveRequest& request, const Can
     return plan;
 }
 
-std::unique_ptr<InstanceStream> FakeRetrieveService::open(const RetrievePlan&, const CancelToken& cancel) {
-    return std::make_unique<VectorStream>(*this, instances, cancel);
+std::unique_ptr<InstanceStream> FakeRetrieveService::open(const RetrievePlan&, const RequestContext& context) {
+    return std::make_unique<VectorStream>(*this, instances, context);
 }
 
 namespace {

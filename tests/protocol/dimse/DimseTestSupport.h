@@ -40,7 +40,7 @@ public:
     std::mutex mutex;
     std::optional<Query> lastQuery;
 
-    std::unique_ptr<FindCursor> find(const Query& query, const CancelToken& cancel) override;
+    std::unique_ptr<FindCursor> find(const Query& query, const RequestContext& context) override;
 };
 
 class FakeRetrieveService : public RetrieveService {
@@ -54,8 +54,8 @@ public:
     std::mutex mutex;
     std::optional<RetrieveRequest> lastRequest;
 
-    RetrievePlan plan(const RetrieveRequest& request, const CancelToken& cancel) override;
-    std::unique_ptr<InstanceStream> open(const RetrievePlan& plan, const CancelToken& cancel) override;
+    RetrievePlan plan(const RetrieveRequest& request, const RequestContext& context) override;
+    std::unique_ptr<InstanceStream> open(const RetrievePlan& plan, const RequestContext& context) override;
 };
 
 /// (tag, value) pairs of a C-FIND/C-MOVE/C-GET identifier, in order.

@@ -48,7 +48,7 @@ struct Stack {
     bool truncated = false;
 
     std::vector<DicomRecord> run(const Query& q) {
-        auto cursor = engine.find(q, CancelToken());
+        auto cursor = engine.find(q, RequestContext());
         std::vector<DicomRecord> out;
         while (auto r = cursor->next()) out.push_back(std::move(*r));
         truncated = cursor->truncated();
@@ -68,7 +68,7 @@ BOOST_FIXTURE_TEST_SUITE(QueryOverEmulator, Emulator)
 
 BOOST_AUTO_TEST_CASE(studies_of_a_collection_match_the_tcia_answer) {
     Stack stack(process);
-    const auto expected = stack.client.studies({"TCGA-DEMO-CT", "", ""});
+    const auto expected = stack.client.studies({"TCGA-DEMO-CT", "", ""}, RequestContext());
     BOOST_REQUIRE(!expected.empty());
     resetStats(process);
     auto r = stack.run(makeQuery(QueryLevel::Study, {K(kCollectionTag, "TCGA-DEMO-CT"), K(DCM_StudyInstanceUID),
@@ -94,7 +94,7 @@ BOOST_AUTO_TEST_CASE(studies_of_a_collection_match_the_tcia_answer) {
 
 BOOST_AUTO_TEST_CASE(date_range_and_wildcards_are_applied_locally) {
     Stack stack(process);
-    const auto all = stack.client.studies({"TCGA-DEMO-CT", "", ""});
+    const auto all = stack.client.studies({"TCGA-DEMO-CT", "", ""}, RequestContext());
     std::size_t in2001to2002 = std::count_if(all.begin(), all.end(), [](const tcia::StudyRecord& s) {
         return s.studyDate >= "20010101" && s.studyDate <= "20021231";
     });
@@ -106,7 +106,7 @@ BOOST_AUTO_TEST_CASE(date_range_and_wildcards_are_applied_locally) {
 
 BOOST_AUTO_TEST_CASE(computed_keys_cost_one_get_series_per_patient) {
     Stack stack(process);
-    const auto studies = stack.client.studies({"TCGA-DEMO-CT", "", ""});
+    const auto studies = stack.client.studies({"TCGA-DEMO-CT", "", ""}, RequestContext());
     std::set<std::string> patients;
     for (const auto& s : studies) patients.insert(s.patientId);
     BOOST_REQUIRE(studies.size() > patients.size());  // some patient has two studies: the saving is visible
@@ -116,7 +116,7 @@ BOOST_AUTO_TEST_CASE(computed_keys_cost_one_get_series_per_patient) {
     BOOST_TEST(r.size() == studies.size());
     BOOST_TEST(endpointCount(process, "getSeries") == static_cast<int>(patients.size()));
     for (const auto& rec : r) {
-        const auto series = stack.client.series({"", "", rec.get(DCM_StudyInstanceUID), "", "", "", "", ""});
+        const auto series = stack.client.series({"", "", rec.get(DCM_StudyInstanceUID), "", "", "", "", ""}, RequestContext());
         std::int64_t instances = 0;
         std::set<std::string> modalities;
         for (const auto& s : series) {
@@ -180,10 +180,10 @@ BOOST_AUTO_TEST_CASE(utf8_person_names_match_case_insensitively) {
 
 BOOST_AUTO_TEST_CASE(series_and_image_levels) {
     Stack stack(process);
-    const auto studies = stack.client.studies({"TCGA-DEMO-CT", "", ""});
+    const auto studies = stack.client.studies({"TCGA-DEMO-CT", "", ""}, RequestContext());
     BOOST_REQUIRE(!studies.empty());
     const std::string studyUid = studies.front().studyInstanceUid;
-    const auto series = stack.client.series({"", "", studyUid, "", "", "", "", ""});
+    const auto series = stack.client.series({"", "", studyUid, "", "", "", "", ""}, RequestContext());
     BOOST_REQUIRE(!series.empty());
     auto r = stack.run(makeQuery(QueryLevel::Series, {K(DCM_StudyInstanceUID, studyUid), K(DCM_SeriesInstanceUID),
                                                       K(DCM_Modality), K(DCM_SeriesNumber), K(DCM_NumberOfSeriesRelatedInstances),
@@ -245,7 +245,7 @@ BOOST_AUTO_TEST_CASE(restricted_collection_hidden_unless_granted) {
     auth.password = "emulator-password";
     tcia::TciaClient client(auth);
     TciaMetadataSource metadata(client);
-    const auto restricted = client.studies({"Restricted-Demo", "", ""});
+    const auto restricted = client.studies({"Restricted-Demo", "", ""}, RequestContext());
     BOOST_REQUIRE(!restricted.empty());
     const std::string pid = restricted.front().patientId;
 
@@ -258,7 +258,7 @@ BOOST_AUTO_TEST_CASE(restricted_collection_hidden_unless_granted) {
     auto count = [&](CollectionScope scope, std::vector<QueryKey> keys, QueryLevel level = QueryLevel::Study) {
         Query q = makeQuery(level, std::move(keys));
         q.scope = std::move(scope);
-        auto cursor = engine.find(q, CancelToken());
+        auto cursor = engine.find(q, RequestContext());
         std::size_t n = 0;
         while (cursor->next()) ++n;
         return n;
@@ -271,7 +271,7 @@ BOOST_AUTO_TEST_CASE(restricted_collection_hidden_unless_granted) {
 
 BOOST_AUTO_TEST_CASE(cancel_between_tcia_calls) {
     Stack stack(process);
-    CancelToken token;
+    RequestContext token;
     auto cursor = stack.engine.find(makeQuery(QueryLevel::Study, {K(kCollectionTag, "TCGA-DEMO-CT\\RIDER-Demo-MR")}), token);
     BOOST_REQUIRE(cursor->next());
     resetStats(process);
@@ -288,7 +288,7 @@ BOOST_AUTO_TEST_CASE(upstream_failure_surfaces_from_the_cursor) {
         unsigned short port;
         ~ClearFaults() { httpBody(port, "DELETE", "/emulator/faults"); }
     } clear{process.port()};
-    auto cursor = stack.engine.find(makeQuery(QueryLevel::Study, {K(DCM_PatientID, "TCGA-DM-0001")}), CancelToken());
+    auto cursor = stack.engine.find(makeQuery(QueryLevel::Study, {K(DCM_PatientID, "TCGA-DM-0001")}), RequestContext());
     BOOST_CHECK_EXCEPTION(cursor->next(), BridgeError,
                           [](const BridgeError& e) { return e.code() == ErrorCode::UpstreamUnavailable; });
 }
@@ -305,7 +305,7 @@ BOOST_AUTO_TEST_CASE(one_engine_serves_concurrent_queries) {
         threads.emplace_back([&, t] {
             for (int i = 0; i < 5; ++i) {
                 try {
-                    auto cursor = stack.engine.find(q, CancelToken());
+                    auto cursor = stack.engine.find(q, RequestContext());
                     std::vector<DicomRecord> got;
                     while (auto r = cursor->next()) got.push_back(std::move(*r));
                     bool same = got.size() == reference.size();
@@ -348,11 +348,11 @@ BOOST_AUTO_TEST_CASE(large_collection_walk_with_computed_keys) {
     BOOST_REQUIRE(std::system(generate.c_str()) == 0);
     EmulatorProcess emulator({"--quiet"}, data.path());
     Stack stack(emulator);
-    const auto expected = stack.client.studies({"Synthetic-03", "", ""});
+    const auto expected = stack.client.studies({"Synthetic-03", "", ""}, RequestContext());
     BOOST_REQUIRE(expected.size() >= 100u);
     {
         const auto t0 = std::chrono::steady_clock::now();
-        const auto rows = stack.client.series({"Synthetic-03", "", "", "", "", "", "", ""});
+        const auto rows = stack.client.series({"Synthetic-03", "", "", "", "", "", "", ""}, RequestContext());
         const auto t1 = std::chrono::steady_clock::now();
         BOOST_TEST_MESSAGE("direct getSeries of " << rows.size() << " series: "
                            << std::chrono::duration_cast<std::chrono::milliseconds>(t1 - t0).count() << " ms");

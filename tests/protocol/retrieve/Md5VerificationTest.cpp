@@ -43,8 +43,8 @@ Drained retrieveSeries(BridgeServices& s) {
     RetrieveRequest request;
     request.level = QueryLevel::Series;
     request.seriesInstanceUids = {kSeries};
-    const RetrievePlan plan = s.retrieve->plan(request, CancelToken());
-    auto stream = s.retrieve->open(plan, CancelToken());
+    const RetrievePlan plan = s.retrieve->plan(request, RequestContext());
+    auto stream = s.retrieve->open(plan, RequestContext());
     Drained d;
     const auto deadline = std::chrono::steady_clock::now() + 120s;
     while (std::chrono::steady_clock::now() < deadline) {

@@ -52,7 +52,7 @@ std::vector<std::string> seriesOfPatient(BridgeServices& s, const CollectionScop
     Query q = makeQuery(QueryLevel::Series, {K(DCM_PatientID, patientId), K(DCM_SeriesInstanceUID)});
     q.scope = scope;
     std::vector<std::string> out;
-    auto cursor = s.query->find(q, CancelToken());
+    auto cursor = s.query->find(q, RequestContext());
     while (auto r = cursor->next()) out.push_back(r->get(DCM_SeriesInstanceUID));
     return out;
 }
@@ -64,7 +64,7 @@ std::size_t plannedSeries(BridgeServices& s, const CollectionScope& scope) {
     r.seriesInstanceUids = {kRestrictedSeries};
     r.scope = scope;
     try {
-        return s.retrieve->plan(r, CancelToken()).series.size();
+        return s.retrieve->plan(r, RequestContext()).series.size();
     } catch (const BridgeError& e) {
         if (e.code() == ErrorCode::NotFound) return 0;
         throw;
@@ -73,8 +73,8 @@ std::size_t plannedSeries(BridgeServices& s, const CollectionScope& scope) {
 
 /// What the /collections landing page does on an anonymous bridge.
 void browseCollections(BridgeServices& s) {
-    BOOST_REQUIRE(!s.metadata->collections().empty());
-    s.metadata->restrictedCollections();
+    BOOST_REQUIRE(!s.metadata->collections(RequestContext()).empty());
+    s.metadata->restrictedCollections(RequestContext());
 }
 
 void expectHiddenFromUngranted(BridgeServices& s) {

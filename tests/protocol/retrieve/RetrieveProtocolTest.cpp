@@ -46,7 +46,7 @@ Config configFor(const EmulatorProcess& emulator, const TempDir& cacheDir) {
 tcia::SeriesRecord biggestSeries(BridgeServices& services, const std::string& collection = "TCGA-DEMO-CT") {
     tcia::SeriesFilter filter;
     filter.collection = collection;
-    auto all = services.metadata->series(filter);
+    auto all = services.metadata->series(filter, RequestContext());
     BOOST_REQUIRE(!all.empty());
     return *std::max_element(all.begin(), all.end(), [](const auto& a, const auto& b) {
         return a.imageCount.value_or(0) < b.imageCount.value_or(0);
@@ -98,13 +98,13 @@ BOOST_AUTO_TEST_CASE(cold_series_streams_before_the_download_ends_then_warm_need
     auto services = makeBridgeServices(configFor(emulator, cacheDir));
     const auto series = biggestSeries(*services);
     BOOST_REQUIRE(series.imageCount.value_or(0) >= 3);
-    const auto expected = services->metadata->sopInstanceUids(series.seriesInstanceUid);
+    const auto expected = services->metadata->sopInstanceUids(series.seriesInstanceUid, RequestContext());
 
-    CancelToken cancel;
-    const auto plan = services->retrieve->plan(seriesRequest(series.seriesInstanceUid), cancel);
+    RequestContext context;
+    const auto plan = services->retrieve->plan(seriesRequest(series.seriesInstanceUid), context);
     BOOST_TEST(plan.instanceCount == static_cast<std::size_t>(*series.imageCount));
     const auto t0 = Clock::now();
-    const auto cold = drain(*services->retrieve->open(plan, cancel));
+    const auto cold = drain(*services->retrieve->open(plan, context));
     BOOST_TEST(cold.failedCount == 0u);
     BOOST_TEST(uids(cold) == std::set<std::string>(expected.begin(), expected.end()));
     const auto first = std::chrono::duration_cast<std::chrono::milliseconds>(cold.times.front() - t0);
@@ -127,7 +127,7 @@ BOOST_AUTO_TEST_CASE(cold_series_streams_before_the_download_ends_then_warm_need
 
     // Warm: served from the cache, no getImage, same bytes.
     const auto t1 = Clock::now();
-    const auto warm = drain(*services->retrieve->open(plan, cancel));
+    const auto warm = drain(*services->retrieve->open(plan, context));
     BOOST_TEST(uids(warm) == uids(cold));
     BOOST_TEST(getImageCount(emulator) == 1);
     BOOST_TEST_MESSAGE("warm: all after "
@@ -154,7 +154,7 @@ BOOST_AUTO_TEST_CASE(cold_series_streams_before_the_download_ends_then_warm_need
                   {DCM_InstanceNumber, EVR_IS, ""},
                   {DCM_Rows, EVR_US, ""},
                   {DCM_SOPClassUID, EVR_UI, ""}};
-    auto cursor = services->query->find(query, cancel);
+    auto cursor = services->query->find(query, context);
     std::size_t found = 0;
     while (auto record = cursor->next()) {
         ++found;
@@ -179,16 +179,16 @@ BOOST_AUTO_TEST_CASE(the_cache_survives_a_restart) {
         auto services = makeBridgeServices(configFor(emulator, cacheDir));
         const auto series = biggestSeries(*services);
         seriesUid = series.seriesInstanceUid;
-        CancelToken cancel;
-        count = drain(*services->retrieve->open(services->retrieve->plan(seriesRequest(seriesUid), cancel),
-                                                cancel))
+        RequestContext context;
+        count = drain(*services->retrieve->open(services->retrieve->plan(seriesRequest(seriesUid), context),
+                                                context))
                     .instances.size();
     }
     BOOST_TEST(getImageCount(emulator) == 1);
     auto services = makeBridgeServices(configFor(emulator, cacheDir));
-    CancelToken cancel;
+    RequestContext context;
     const auto again =
-        drain(*services->retrieve->open(services->retrieve->plan(seriesRequest(seriesUid), cancel), cancel));
+        drain(*services->retrieve->open(services->retrieve->plan(seriesRequest(seriesUid), context), context));
     BOOST_TEST(again.instances.size() == count);
     BOOST_TEST(again.failedCount == 0u);
     BOOST_TEST(getImageCount(emulator) == 1);
@@ -199,14 +199,14 @@ BOOST_AUTO_TEST_CASE(four_concurrent_opens_share_one_get_image) {
     TempDir cacheDir;
     auto services = makeBridgeServices(configFor(emulator, cacheDir));
     const auto series = biggestSeries(*services);
-    CancelToken cancel;
-    const auto plan = services->retrieve->plan(seriesRequest(series.seriesInstanceUid), cancel);
+    RequestContext context;
+    const auto plan = services->retrieve->plan(seriesRequest(series.seriesInstanceUid), context);
     std::vector<Received> results(4);
     std::vector<std::thread> threads;
     for (int i = 0; i < 4; ++i) {
         threads.emplace_back([&, i] {
             std::this_thread::sleep_for(std::chrono::milliseconds(100 * i));  // staggered: late joiners too
-            results[i] = drain(*services->retrieve->open(plan, cancel));
+            results[i] = drain(*services->retrieve->open(plan, context));
         });
     }
     for (auto& t : threads) t.join();
@@ -223,9 +223,9 @@ BOOST_AUTO_TEST_CASE(a_truncated_zip_is_retried_and_completes) {
     TempDir cacheDir;
     auto services = makeBridgeServices(configFor(emulator, cacheDir));
     const auto series = biggestSeries(*services);
-    CancelToken cancel;
+    RequestContext context;
     const auto r = drain(*services->retrieve->open(
-        services->retrieve->plan(seriesRequest(series.seriesInstanceUid), cancel), cancel));
+        services->retrieve->plan(seriesRequest(series.seriesInstanceUid), context), context));
     BOOST_TEST(r.failedCount == 0u);
     BOOST_TEST(r.instances.size() == static_cast<std::size_t>(*series.imageCount));
     BOOST_TEST(uids(r).size() == r.instances.size());  // no duplicates across the retry
@@ -238,10 +238,10 @@ BOOST_AUTO_TEST_CASE(a_download_that_keeps_failing_reports_every_missing_instanc
     TempDir cacheDir;
     auto services = makeBridgeServices(configFor(emulator, cacheDir));
     const auto series = biggestSeries(*services);
-    const auto expected = services->metadata->sopInstanceUids(series.seriesInstanceUid);
-    CancelToken cancel;
-    const auto plan = services->retrieve->plan(seriesRequest(series.seriesInstanceUid), cancel);
-    const auto r = drain(*services->retrieve->open(plan, cancel));
+    const auto expected = services->metadata->sopInstanceUids(series.seriesInstanceUid, RequestContext());
+    RequestContext context;
+    const auto plan = services->retrieve->plan(seriesRequest(series.seriesInstanceUid), context);
+    const auto r = drain(*services->retrieve->open(plan, context));
     BOOST_TEST(r.instances.size() < expected.size());
     BOOST_TEST(r.failedCount == expected.size() - r.instances.size());
     BOOST_TEST(r.failed.size() == r.failedCount);
@@ -265,22 +265,22 @@ BOOST_AUTO_TEST_CASE(a_restricted_series_needs_a_grant) {
     auto services = makeBridgeServices(config);
     const auto series = biggestSeries(*services, "Restricted-Demo");
 
-    CancelToken cancel;
+    RequestContext context;
     const auto denied = services->access->forDimse("STRANGER", config.dimse.aeTitle);
-    BOOST_CHECK_EXCEPTION(services->retrieve->plan(seriesRequest(series.seriesInstanceUid, denied), cancel),
+    BOOST_CHECK_EXCEPTION(services->retrieve->plan(seriesRequest(series.seriesInstanceUid, denied), context),
                           BridgeError, [](const BridgeError& e) { return e.code() == ErrorCode::NotFound; });
     auto study = studyRequest(series.studyInstanceUid, services->access->forHttp(std::nullopt));
-    BOOST_CHECK_EXCEPTION(services->retrieve->plan(study, cancel), BridgeError,
+    BOOST_CHECK_EXCEPTION(services->retrieve->plan(study, context), BridgeError,
                           [](const BridgeError& e) { return e.code() == ErrorCode::NotFound; });
     BOOST_TEST(getImageCount(emulator) == 0);
 
     const auto granted = services->access->forDimse("GRANTED", config.dimse.aeTitle);
-    const auto plan = services->retrieve->plan(seriesRequest(series.seriesInstanceUid, granted), cancel);
-    const auto r = drain(*services->retrieve->open(plan, cancel));
+    const auto plan = services->retrieve->plan(seriesRequest(series.seriesInstanceUid, granted), context);
+    const auto r = drain(*services->retrieve->open(plan, context));
     BOOST_TEST(r.failedCount == 0u);
     BOOST_TEST(r.instances.size() == static_cast<std::size_t>(series.imageCount.value_or(0)));
     study.scope = services->access->forHttp(std::string("secret-token"));
-    BOOST_TEST(services->retrieve->plan(study, cancel).instanceCount >= r.instances.size());
+    BOOST_TEST(services->retrieve->plan(study, context).instanceCount >= r.instances.size());
 }
 
 BOOST_AUTO_TEST_CASE(without_credentials_a_restricted_series_does_not_exist) {
@@ -299,8 +299,8 @@ BOOST_AUTO_TEST_CASE(without_credentials_a_restricted_series_does_not_exist) {
         uid = biggestSeries(*services, "Restricted-Demo").seriesInstanceUid;
     }
     auto services = makeBridgeServices(anonymous);
-    CancelToken cancel;
-    BOOST_CHECK_EXCEPTION(services->retrieve->plan(seriesRequest(uid), cancel), BridgeError,
+    RequestContext context;
+    BOOST_CHECK_EXCEPTION(services->retrieve->plan(seriesRequest(uid), context), BridgeError,
                           [](const BridgeError& e) { return e.code() == ErrorCode::NotFound; });
 }
 
@@ -309,9 +309,9 @@ BOOST_AUTO_TEST_CASE(cancel_mid_download_stops_the_get_image) {
     TempDir cacheDir;
     auto services = makeBridgeServices(configFor(emulator, cacheDir));
     const auto series = biggestSeries(*services);
-    CancelToken cancel;
-    const auto plan = services->retrieve->plan(seriesRequest(series.seriesInstanceUid), cancel);
-    auto stream = services->retrieve->open(plan, cancel);
+    RequestContext context;
+    const auto plan = services->retrieve->plan(seriesRequest(series.seriesInstanceUid), context);
+    auto stream = services->retrieve->open(plan, context);
     DicomInstance out;
     const auto t0 = Clock::now();
     while (stream->next(out, 500ms) != InstanceStream::Status::Instance)
@@ -325,12 +325,12 @@ BOOST_AUTO_TEST_CASE(cancel_mid_download_stops_the_get_image) {
     while (collectMetrics(*services).downloadsActive > 0 && Clock::now() - t1 < 10s)
         std::this_thread::sleep_for(10ms);
     const auto stopMs = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t1).count();
-    BOOST_TEST_MESSAGE("download stopped " << stopMs << " ms after cancel");
+    BOOST_TEST_MESSAGE("download stopped " << stopMs << " ms after context");
     BOOST_TEST(stopMs < 2500);
     BOOST_TEST(collectMetrics(*services).downloadsCancelled == 1u);
     BOOST_TEST(!services->instanceCache->isComplete(series.seriesInstanceUid));
     // A later caller gets the whole series (a fresh download; the fault is used up).
-    const auto r = drain(*services->retrieve->open(plan, cancel));
+    const auto r = drain(*services->retrieve->open(plan, context));
     BOOST_TEST(r.failedCount == 0u);
     BOOST_TEST(r.instances.size() == static_cast<std::size_t>(*series.imageCount));
 }
@@ -340,16 +340,16 @@ BOOST_AUTO_TEST_CASE(image_level_retrieve_of_two_instances) {
     TempDir cacheDir;
     auto services = makeBridgeServices(configFor(emulator, cacheDir));
     const auto series = biggestSeries(*services);
-    const auto all = services->metadata->sopInstanceUids(series.seriesInstanceUid);
+    const auto all = services->metadata->sopInstanceUids(series.seriesInstanceUid, RequestContext());
     RetrieveRequest request;
     request.level = QueryLevel::Image;
     request.studyInstanceUids = {series.studyInstanceUid};
     request.seriesInstanceUids = {series.seriesInstanceUid};
     request.sopInstanceUids = {all[1], all[0]};
-    CancelToken cancel;
-    const auto plan = services->retrieve->plan(request, cancel);
+    RequestContext context;
+    const auto plan = services->retrieve->plan(request, context);
     BOOST_TEST(plan.instanceCount == 2u);
-    const auto r = drain(*services->retrieve->open(plan, cancel));
+    const auto r = drain(*services->retrieve->open(plan, context));
     BOOST_TEST(uids(r) == std::set<std::string>({all[0], all[1]}));
     BOOST_TEST(r.failedCount == 0u);
     // The whole series was downloaded (getImage is per series) and is now cached complete.

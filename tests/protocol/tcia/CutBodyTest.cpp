@@ -23,19 +23,19 @@ BOOST_AUTO_TEST_CASE(a_cut_json_answer_is_retried_not_taken_as_short) {
     std::size_t whole = 0;
     {
         EmulatorProcess clean({"--quiet"});
-        whole = TciaClient(fastSettings(clean)).series(kCtSeries).size();
+        whole = TciaClient(fastSettings(clean)).series(kCtSeries, RequestContext()).size();
     }
     BOOST_REQUIRE(whole > 1u);
     EmulatorProcess emulator({"--quiet", "--fault", "getSeries:truncate:1"});
     TciaClient client(fastSettings(emulator));
-    BOOST_TEST(client.series(kCtSeries).size() == whole);
+    BOOST_TEST(client.series(kCtSeries, RequestContext()).size() == whole);
     BOOST_TEST(endpointCount(emulator, "getSeries") == 2);
 }
 
 BOOST_AUTO_TEST_CASE(an_answer_cut_on_every_attempt_is_an_error_not_an_empty_result) {
     EmulatorProcess emulator({"--quiet", "--fault", "getSeries:truncate:50"});
     TciaClient client(fastSettings(emulator));
-    BOOST_CHECK_THROW(client.series(kCtSeries), BridgeError);
+    BOOST_CHECK_THROW(client.series(kCtSeries, RequestContext()), BridgeError);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -46,19 +46,19 @@ BOOST_AUTO_TEST_CASE(restrictedCollectionOnlyWithToken) {
         BOOST_TEST_CONTEXT(version) {
             TciaClient anonymous(fastSettings(emulator, version));
             TciaClient authenticated(authSettings(emulator, version));
-            BOOST_TEST(!contains(anonymous.collections(), "Restricted-Demo"));
-            BOOST_TEST(contains(authenticated.collections(), "Restricted-Demo"));
+            BOOST_TEST(!contains(anonymous.collections(RequestContext()), "Restricted-Demo"));
+            BOOST_TEST(contains(authenticated.collections(RequestContext()), "Restricted-Demo"));
 
-            auto restricted = authenticated.series({"Restricted-Demo", "", "", "", "", "", "", ""});
+            auto restricted = authenticated.series({"Restricted-Demo", "", "", "", "", "", "", ""}, RequestContext());
             BOOST_REQUIRE(!restricted.empty());
-            BOOST_TEST(anonymous.series({"Restricted-Demo", "", "", "", "", "", "", ""}).empty());
-            CancelToken cancel;
+            BOOST_TEST(anonymous.series({"Restricted-Demo", "", "", "", "", "", "", ""}, RequestContext()).empty());
+            RequestContext context;
             const auto& s = restricted.front();
             std::size_t n = authenticated.downloadSeries(
-                s.seriesInstanceUid, {false, s.imageCount}, [](DownloadedInstance&&) {}, cancel);
+                s.seriesInstanceUid, {false, s.imageCount}, [](DownloadedInstance&&) {}, context);
             BOOST_TEST(static_cast<std::int64_t>(n) == s.imageCount.value_or(-1));
             BOOST_CHECK_EXCEPTION(anonymous.downloadSeries(
-                                      s.seriesInstanceUid, {}, [](DownloadedInstance&&) {}, cancel),
+                                      s.seriesInstanceUid, {}, [](DownloadedInstance&&) {}, context),
                                   BridgeError,
                                   [](const BridgeError& e) { return e.code() == ErrorCode::NotFound; });
         }
@@ -71,11 +71,11 @@ BOOST_AUTO_TEST_CASE(tokenRefreshedBeforeExpiry) {
     auto capture = LogCapture::install();
     {
         TciaClient client(authSettings(emulator));
-        BOOST_TEST(contains(client.collections(), "Restricted-Demo"));
+        BOOST_TEST(contains(client.collections(RequestContext()), "Restricted-Demo"));
         std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // past expiry
-        BOOST_TEST(contains(client.collections(), "Restricted-Demo"));
+        BOOST_TEST(contains(client.collections(RequestContext()), "Restricted-Demo"));
         std::this_thread::sleep_for(std::chrono::milliseconds(900));  // past the refresh margin (200 ms)
-        BOOST_TEST(contains(client.collections(), "Restricted-Demo"));
+        BOOST_TEST(contains(client.collections(RequestContext()), "Restricted-Demo"));
     }
     capture->uninstall();
     auto lines = capture->lines();
@@ -90,7 +90,7 @@ BOOST_AUTO_TEST_CASE(unauthorizedTriggersOneReauthentication) {
     auto capture = LogCapture::install();
     {
         TciaClient client(authSettings(emulator));
-        BOOST_TEST(contains(client.collections(), "Restricted-Demo"));
+        BOOST_TEST(contains(client.collections(RequestContext()), "Restricted-Demo"));
     }
     capture->uninstall();
     auto lines = capture->lines();
@@ -104,7 +104,7 @@ BOOST_AUTO_TEST_CASE(persistentUnauthorizedGivesUp) {
     EmulatorProcess emulator(
         {"--quiet", "--token-user", kUser, "--token-password", kPassword, "--fault", "getSeries:401:10"});
     TciaClient client(authSettings(emulator));
-    BOOST_CHECK_EXCEPTION(client.series({"TCGA-DEMO-CT", "", "", "", "", "", "", ""}), BridgeError,
+    BOOST_CHECK_EXCEPTION(client.series({"TCGA-DEMO-CT", "", "", "", "", "", "", ""}, RequestContext()), BridgeError,
                           [](const BridgeError& e) { return e.code() == ErrorCode::Unauthorized; });
     BOOST_TEST(endpointCount(emulator, "getSeries") == 2);
 }
@@ -116,10 +116,10 @@ BOOST_AUTO_TEST_CASE(badCredentialsAreUnauthorizedAndNeverLogged) {
     settings.password = "wrong-Pa55word";
     {
         TciaClient client(settings);
-        BOOST_CHECK_EXCEPTION(client.collections(), BridgeError,
+        BOOST_CHECK_EXCEPTION(client.collections(RequestContext()), BridgeError,
                               [](const BridgeError& e) { return e.code() == ErrorCode::Unauthorized; });
         TciaClient good(authSettings(emulator));
-        good.collections();
+        good.collections(RequestContext());
     }
     capture->uninstall();
     for (const auto& l : capture->lines()) {

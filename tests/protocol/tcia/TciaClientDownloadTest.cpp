@@ -1,5 +1,5 @@
 // getImage streaming against the emulator: instances reach the sink while the ZIP is still
-// arriving; truncated downloads are repeated without duplicates; MD5s are checked; cancel works.
+// arriving; truncated downloads are repeated without duplicates; MD5s are checked; context works.
 #include <algorithm>
 #include <atomic>
 #include <boost/test/unit_test.hpp>
@@ -18,7 +18,7 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 SeriesRecord largestSeries(TciaClient& client) {
-    auto series = client.series({"TCGA-DEMO-CT", "", "", "", "", "", "", ""});
+    auto series = client.series({"TCGA-DEMO-CT", "", "", "", "", "", "", ""}, RequestContext());
     BOOST_REQUIRE(!series.empty());
     return *std::max_element(series.begin(), series.end(), [](const auto& a, const auto& b) {
         return a.imageCount.value_or(0) < b.imageCount.value_or(0);
@@ -52,10 +52,10 @@ BOOST_AUTO_TEST_CASE(firstInstanceArrivesBeforeTheDownloadEnds) {
     auto target = largestSeries(client);
     BOOST_REQUIRE(target.imageCount.value_or(0) >= 3);
     Collected got;
-    CancelToken cancel;
+    RequestContext context;
     auto started = Clock::now();
     std::size_t n =
-        client.downloadSeries(target.seriesInstanceUid, {false, target.imageCount}, got.sink(), cancel);
+        client.downloadSeries(target.seriesInstanceUid, {false, target.imageCount}, got.sink(), context);
     auto ended = Clock::now();
     BOOST_TEST(static_cast<std::int64_t>(n) == *target.imageCount);
     BOOST_REQUIRE(!got.times.empty());
@@ -78,11 +78,11 @@ BOOST_AUTO_TEST_CASE(truncatedDownloadIsRepeatedWithoutDuplicates) {
             EmulatorProcess emulator({"--quiet", "--fault", fault});
             TciaClient client(fastSettings(emulator));
             auto target = largestSeries(client);
-            auto expected = client.sopInstanceUids(target.seriesInstanceUid);
+            auto expected = client.sopInstanceUids(target.seriesInstanceUid, RequestContext());
             Collected got;
-            CancelToken cancel;
+            RequestContext context;
             std::size_t n = client.downloadSeries(target.seriesInstanceUid, {false, target.imageCount},
-                                                  got.sink(), cancel);
+                                                  got.sink(), context);
             BOOST_TEST(n == expected.size());
             BOOST_TEST(got.unique());
             BOOST_TEST((std::set<std::string>(got.uids.begin(), got.uids.end()) ==
@@ -99,9 +99,9 @@ BOOST_AUTO_TEST_CASE(persistentTruncationFailsAfterTheRetries) {
     TciaClient client(settings);
     auto target = largestSeries(client);
     Collected got;
-    CancelToken cancel;
+    RequestContext context;
     BOOST_CHECK_EXCEPTION(
-        client.downloadSeries(target.seriesInstanceUid, {false, target.imageCount}, got.sink(), cancel),
+        client.downloadSeries(target.seriesInstanceUid, {false, target.imageCount}, got.sink(), context),
         BridgeError, [](const BridgeError& e) { return e.code() == ErrorCode::UpstreamBadResponse; });
     BOOST_TEST(imageCalls(emulator, target.seriesInstanceUid) == 3);
     BOOST_TEST(got.unique());
@@ -115,9 +115,9 @@ BOOST_AUTO_TEST_CASE(md5VerifiedInBothVersions) {
             TciaClient client(fastSettings(emulator, version));
             auto target = largestSeries(client);
             Collected got;
-            CancelToken cancel;
+            RequestContext context;
             std::size_t n = client.downloadSeries(target.seriesInstanceUid, {true, target.imageCount},
-                                                  got.sink(), cancel);
+                                                  got.sink(), context);
             BOOST_TEST(static_cast<std::int64_t>(n) == *target.imageCount);
             BOOST_TEST(got.unique());
         }
@@ -131,7 +131,7 @@ BOOST_AUTO_TEST_CASE(cancelMidDownload) {
     EmulatorProcess emulator({"--quiet", "--fault", "getImage:slow:1:delay-ms=4000"});
     TciaClient client(fastSettings(emulator));
     auto target = largestSeries(client);
-    CancelToken cancel;
+    RequestContext context;
     std::atomic<int> delivered{0};
     auto started = Clock::now();
     BOOST_CHECK_EXCEPTION(client.downloadSeries(
@@ -139,29 +139,29 @@ BOOST_AUTO_TEST_CASE(cancelMidDownload) {
                               [&](DownloadedInstance&&) {
                                   if (++delivered == 1) {
                                       // Cancel from another thread, as a C-CANCEL would.
-                                      std::thread([cancel] { cancel.cancel(); }).detach();
+                                      std::thread([context] { context.cancel(); }).detach();
                                   }
                               },
-                              cancel),
+                              context),
                           BridgeError, [](const BridgeError& e) { return e.code() == ErrorCode::Cancelled; });
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
     BOOST_TEST(delivered.load() >= 1);
     BOOST_TEST(delivered.load() < *target.imageCount);
-    BOOST_TEST(ms < 3500, "cancel took effect after " << ms << " ms");
+    BOOST_TEST(ms < 3500, "context took effect after " << ms << " ms");
 }
 
 BOOST_AUTO_TEST_CASE(sinkExceptionAbortsWithoutRetry) {
     EmulatorProcess emulator({"--quiet"});
     TciaClient client(fastSettings(emulator));
     auto target = largestSeries(client);
-    CancelToken cancel;
+    RequestContext context;
     BOOST_CHECK_EXCEPTION(
         client.downloadSeries(
             target.seriesInstanceUid, {},
             [](DownloadedInstance&&) {
                 throw BridgeError(ErrorCode::UpstreamBadResponse, "the sink's own failure");
             },
-            cancel),
+            context),
         BridgeError, [](const BridgeError& e) { return std::string(e.what()) == "the sink's own failure"; });
     BOOST_TEST(imageCalls(emulator, target.seriesInstanceUid) == 1);
 }

@@ -26,14 +26,14 @@ BOOST_AUTO_TEST_CASE(serverErrorsAreRetried) {
     EmulatorProcess emulator({"--quiet", "--fault", "getSeries:500:2", "--fault",
                               "getCollectionValues:drop:1", "--fault", "getImage:503:1"});
     TciaClient client(fastSettings(emulator));
-    BOOST_TEST(!client.series(kCtSeries).empty());
+    BOOST_TEST(!client.series(kCtSeries, RequestContext()).empty());
     BOOST_TEST(endpointCount(emulator, "getSeries") == 3);
-    BOOST_TEST(!client.collections().empty());
-    auto series = client.series(kCtSeries);
-    CancelToken cancel;
+    BOOST_TEST(!client.collections(RequestContext()).empty());
+    auto series = client.series(kCtSeries, RequestContext());
+    RequestContext context;
     std::size_t n = client.downloadSeries(
         series.front().seriesInstanceUid, {false, series.front().imageCount}, [](DownloadedInstance&&) {},
-        cancel);
+        context);
     BOOST_TEST(static_cast<std::int64_t>(n) == series.front().imageCount.value_or(-1));
 }
 
@@ -41,7 +41,7 @@ BOOST_AUTO_TEST_CASE(retryAfterIsHonoured) {
     EmulatorProcess emulator({"--quiet", "--fault", "getPatientStudy:429:1:retry-after=1"});
     TciaClient client(fastSettings(emulator));  // backoff alone would wait <= 20 ms
     auto started = Clock::now();
-    BOOST_TEST(!client.studies({"TCGA-DEMO-CT", "", ""}).empty());
+    BOOST_TEST(!client.studies({"TCGA-DEMO-CT", "", ""}, RequestContext()).empty());
     auto ms = msSince(started);
     BOOST_TEST(ms >= 950, "waited " << ms << " ms");
     BOOST_TEST(ms < 3000);
@@ -54,10 +54,10 @@ BOOST_AUTO_TEST_CASE(retriesAreBounded) {
     auto settings = fastSettings(emulator);
     settings.maxRetries = 2;
     TciaClient client(settings);
-    BOOST_CHECK_EXCEPTION(client.series(kCtSeries), BridgeError,
+    BOOST_CHECK_EXCEPTION(client.series(kCtSeries, RequestContext()), BridgeError,
                           [](const BridgeError& e) { return e.code() == ErrorCode::UpstreamUnavailable; });
     BOOST_TEST(endpointCount(emulator, "getSeries") == 3);
-    BOOST_CHECK_EXCEPTION(client.patients({"TCGA-DEMO-CT", ""}), BridgeError,
+    BOOST_CHECK_EXCEPTION(client.patients({"TCGA-DEMO-CT", ""}, RequestContext()), BridgeError,
                           [](const BridgeError& e) { return e.code() == ErrorCode::UpstreamUnavailable; });
     BOOST_TEST(endpointCount(emulator, "getPatient") == 3);
 }
@@ -65,10 +65,10 @@ BOOST_AUTO_TEST_CASE(retriesAreBounded) {
 BOOST_AUTO_TEST_CASE(clientErrorsAreNotRetried) {
     EmulatorProcess emulator({"--quiet", "--fault", "getSeries:400:1", "--fault", "getPatient:403:1"});
     TciaClient client(fastSettings(emulator));
-    BOOST_CHECK_EXCEPTION(client.series(kCtSeries), BridgeError,
+    BOOST_CHECK_EXCEPTION(client.series(kCtSeries, RequestContext()), BridgeError,
                           [](const BridgeError& e) { return e.code() == ErrorCode::InvalidArgument; });
     BOOST_TEST(endpointCount(emulator, "getSeries") == 1);
-    BOOST_CHECK_EXCEPTION(client.patients({"TCGA-DEMO-CT", ""}), BridgeError,
+    BOOST_CHECK_EXCEPTION(client.patients({"TCGA-DEMO-CT", ""}, RequestContext()), BridgeError,
                           [](const BridgeError& e) { return e.code() == ErrorCode::Forbidden; });
     BOOST_TEST(endpointCount(emulator, "getPatient") == 1);
 }
@@ -80,7 +80,7 @@ BOOST_AUTO_TEST_CASE(readTimeoutIsUpstreamTimeout) {
     settings.maxRetries = 1;
     TciaClient client(settings);
     auto started = Clock::now();
-    BOOST_CHECK_EXCEPTION(client.collections(), BridgeError,
+    BOOST_CHECK_EXCEPTION(client.collections(RequestContext()), BridgeError,
                           [](const BridgeError& e) { return e.code() == ErrorCode::UpstreamTimeout; });
     BOOST_TEST(msSince(started) < 1500);
 }
@@ -99,7 +99,7 @@ BOOST_AUTO_TEST_CASE(perHostConcurrencyLimit) {
         for (int i = 0; i < 4; ++i)
             threads.emplace_back([&] {
                 try {  // an exception must never leave a std::thread (std::terminate)
-                    if (!client.series(kCtSeries).empty()) ++ok;
+                    if (!client.series(kCtSeries, RequestContext()).empty()) ++ok;
                 } catch (const std::exception&) {
                     ++failed;
                 }
@@ -121,8 +121,8 @@ BOOST_AUTO_TEST_CASE(oneLogLinePerRequest) {
     auto capture = LogCapture::install();
     {
         TciaClient client(fastSettings(emulator));
-        client.collections();
-        client.series(kCtSeries);
+        client.collections(RequestContext());
+        client.series(kCtSeries, RequestContext());
     }
     capture->uninstall();
     auto lines = capture->lines();

@@ -112,7 +112,7 @@ BOOST_AUTO_TEST_CASE(keepAliveReusesOneConnection) {
         sendJson(resp, R"([{"Collection":"A"},{"Collection":"B"}])");
     });
     TciaClient client(settingsFor(server));
-    for (int i = 0; i < 5; ++i) BOOST_TEST(client.collections().size() == 2u);
+    for (int i = 0; i < 5; ++i) BOOST_TEST(client.collections(RequestContext()).size() == 2u);
     BOOST_TEST(requests.load() == 5);
     BOOST_TEST(server.totalConnections() == 1,
                "5 requests on " << server.totalConnections() << " connections");
@@ -131,9 +131,9 @@ BOOST_AUTO_TEST_CASE(idleConnectionClosedByTheServerIsReopened) {
     auto capture = LogCapture::install();
     {
         TciaClient client(settings);
-        BOOST_TEST(client.modalityValues({}).size() == 1u);
+        BOOST_TEST(client.modalityValues({}, RequestContext()).size() == 1u);
         std::this_thread::sleep_for(std::chrono::milliseconds(600));
-        BOOST_TEST(client.modalityValues({}).size() == 1u);
+        BOOST_TEST(client.modalityValues({}, RequestContext()).size() == 1u);
     }
     capture->uninstall();
     for (const auto& l : capture->lines()) BOOST_TEST_MESSAGE("log: " << l);
@@ -159,17 +159,17 @@ BOOST_AUTO_TEST_CASE(md5MismatchFailsTheDownloadWithoutRetry) {
         resp.send().write(zip.data(), static_cast<std::streamsize>(zip.size()));
     });
     TciaClient client(settingsFor(server));
-    CancelToken cancel;
+    RequestContext context;
     int delivered = 0;
     BOOST_TEST(client.downloadSeries(
-                   "good", {true, 3}, [&](DownloadedInstance&&) { ++delivered; }, cancel) == 3u);
+                   "good", {true, 3}, [&](DownloadedInstance&&) { ++delivered; }, context) == 3u);
     BOOST_TEST(lastQuery.find("IncludeMD5=Yes") != std::string::npos, lastQuery);
     BOOST_TEST(lastQuery.find("NewFileNames=Yes") != std::string::npos, lastQuery);
     delivered = 0;
     requests = 0;
     try {
         client.downloadSeries(
-            "bad", {true, 3}, [&](DownloadedInstance&&) { ++delivered; }, cancel);
+            "bad", {true, 3}, [&](DownloadedInstance&&) { ++delivered; }, context);
         BOOST_FAIL("an MD5 mismatch must fail the download");
     } catch (const BridgeError& e) {
         BOOST_TEST((e.code() == ErrorCode::UpstreamBadResponse));
@@ -180,7 +180,7 @@ BOOST_AUTO_TEST_CASE(md5MismatchFailsTheDownloadWithoutRetry) {
     BOOST_TEST(requests.load() == 1);
     // Without verifyMd5 the same archive is accepted.
     BOOST_TEST(client.downloadSeries(
-                   "bad", {false, 3}, [](DownloadedInstance&&) {}, cancel) == 3u);
+                   "bad", {false, 3}, [](DownloadedInstance&&) {}, context) == 3u);
 }
 
 BOOST_AUTO_TEST_CASE(refreshRefusedFallsBackToPasswordGrant) {
@@ -218,9 +218,9 @@ BOOST_AUTO_TEST_CASE(refreshRefusedFallsBackToPasswordGrant) {
     settings.password = "p";
     settings.clientSecret = "shh";
     TciaClient client(settings);
-    BOOST_TEST(client.collections().size() == 1u);
+    BOOST_TEST(client.collections(RequestContext()).size() == 1u);
     std::this_thread::sleep_for(std::chrono::milliseconds(1100));
-    BOOST_TEST(client.collections().size() == 1u);
+    BOOST_TEST(client.collections(RequestContext()).size() == 1u);
     std::lock_guard lock(m);
     BOOST_REQUIRE_EQUAL(grants.size(), 3u);
     BOOST_TEST(grants[0] == "password:shh");
@@ -245,7 +245,7 @@ BOOST_AUTO_TEST_CASE(tlsCertificatesAreVerified) {
     BOOST_TEST(settings.baseUrl.rfind("https://", 0) == 0u);
     {
         TciaClient untrusting(settings);  // system store: the self-signed certificate is not trusted
-        BOOST_CHECK_EXCEPTION(untrusting.collections(), BridgeError, [](const BridgeError& e) {
+        BOOST_CHECK_EXCEPTION(untrusting.collections(RequestContext()), BridgeError, [](const BridgeError& e) {
             BOOST_TEST_MESSAGE("untrusted: " << e.what());
             return e.code() == ErrorCode::UpstreamUnavailable &&
                    std::string(e.what()).find("TLS") != std::string::npos;
@@ -253,7 +253,7 @@ BOOST_AUTO_TEST_CASE(tlsCertificatesAreVerified) {
     }
     settings.caFile = cert;
     TciaClient trusting(settings);
-    auto collections = trusting.collections();
+    auto collections = trusting.collections(RequestContext());
     BOOST_REQUIRE_EQUAL(collections.size(), 1u);
     BOOST_TEST(collections[0] == "Secure");
 }

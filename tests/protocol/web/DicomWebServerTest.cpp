@@ -455,7 +455,7 @@ public:
     std::condition_variable cv;
     bool released = false;
     std::atomic<int> entered{0};
-    std::unique_ptr<FindCursor> find(const Query&, const CancelToken&) override {
+    std::unique_ptr<FindCursor> find(const Query&, const RequestContext&) override {
         ++entered;
         std::unique_lock<std::mutex> lock(mutex);
         cv.wait(lock, [&] { return released; });

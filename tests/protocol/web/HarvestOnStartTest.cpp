@@ -148,11 +148,11 @@ struct Truth {
 
     explicit Truth(const EmulatorProcess& emulator) {
         tcia::TciaClient client(singleRetrySettings(emulator));
-        for (const auto& c : client.collections()) {
-            for (auto& s : client.studies({c, "", ""})) studies.push_back(std::move(s));
+        for (const auto& c : client.collections(RequestContext())) {
+            for (auto& s : client.studies({c, "", ""}, RequestContext())) studies.push_back(std::move(s));
             tcia::SeriesFilter f;
             f.collection = c;
-            for (auto& s : client.series(f)) series.push_back(std::move(s));
+            for (auto& s : client.series(f, RequestContext())) series.push_back(std::move(s));
         }
     }
     std::set<std::string> studyUids(const std::function<bool(const tcia::StudyRecord&)>& keep = {}) const {

@@ -47,23 +47,23 @@ BOOST_AUTO_TEST_CASE(every_metadata_write_changes_the_generation_and_reads_do_no
     GenerationFixture f;
     const auto g0 = f.generation();
 
-    f.catalog->series(seriesOf("coll-1"));  // lazy fill from TCIA: a write
+    f.catalog->series(seriesOf("coll-1"), RequestContext());  // lazy fill from TCIA: a write
     BOOST_TEST(f.fake.calls("series") == 1);
     const auto g1 = f.generation();
     BOOST_TEST(g1 != g0);
 
-    f.catalog->series(seriesOf("coll-1"));  // fresh call answered from the database
+    f.catalog->series(seriesOf("coll-1"), RequestContext());  // fresh call answered from the database
     BOOST_TEST(f.fake.calls("series") == 1);
     BOOST_TEST(f.generation() == g1);
 
     f.clock += 3601;  // TTL over: refetched and upserted
-    f.catalog->series(seriesOf("coll-1"));
+    f.catalog->series(seriesOf("coll-1"), RequestContext());
     BOOST_TEST(f.fake.calls("series") == 2);
     const auto g2 = f.generation();
     BOOST_TEST(g2 != g1);
 
-    f.catalog->storeCollectionHarvest("coll-1", f.fake.patients({"coll-1", ""}), f.fake.studies({"coll-1", "", ""}),
-                                      f.fake.series(seriesOf("coll-1")));
+    f.catalog->storeCollectionHarvest("coll-1", f.fake.patients({"coll-1", ""}, RequestContext()), f.fake.studies({"coll-1", "", ""}, RequestContext()),
+                                      f.fake.series(seriesOf("coll-1"), RequestContext()));
     const auto g3 = f.generation();
     BOOST_TEST(g3 != g2);
 

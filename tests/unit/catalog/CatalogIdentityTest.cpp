@@ -41,7 +41,7 @@ BOOST_AUTO_TEST_CASE(an_anonymous_list_in_the_cache_never_answers_for_the_token)
     {
         auto anonymous = f.open(f.anonymousView);
         anonymous->setIdentity("anonymous");
-        BOOST_TEST(anonymous->collections().size() == 2u);
+        BOOST_TEST(anonymous->collections(RequestContext()).size() == 2u);
     }
     auto credentialed = f.open(f.tokenView);
     credentialed->setIdentity("token:test");
@@ -49,10 +49,10 @@ BOOST_AUTO_TEST_CASE(an_anonymous_list_in_the_cache_never_answers_for_the_token)
     anonymousApi->collectionNames = f.anonymousView.collectionNames;
     credentialed->setAnonymousApi(anonymousApi);
     // Within TTL of the anonymous run, yet asked again with the token.
-    BOOST_TEST(credentialed->collections() == (std::vector<std::string>{"COLL-0", "COLL-2", "Coll-1"}));
+    BOOST_TEST(credentialed->collections(RequestContext()) == (std::vector<std::string>{"COLL-0", "COLL-2", "Coll-1"}));
     BOOST_TEST(f.tokenView.calls("collections") == 1);
-    BOOST_TEST(credentialed->restrictedCollections() == std::set<std::string>{"COLL-2"});
-    BOOST_TEST(*credentialed->publicCollections() == (std::set<std::string>{"COLL-0", "Coll-1"}));
+    BOOST_TEST(credentialed->restrictedCollections(RequestContext()) == std::set<std::string>{"COLL-2"});
+    BOOST_TEST(*credentialed->publicCollections(RequestContext()) == (std::set<std::string>{"COLL-0", "Coll-1"}));
     // The anonymous list the first run stored is the anonymous identity's: reused, not refetched.
     BOOST_TEST(anonymousApi->calls("collections") == 0);
 }
@@ -64,11 +64,11 @@ BOOST_AUTO_TEST_CASE(lazy_fill_answers_are_not_shared_across_identities) {
     {
         auto anonymous = f.open(f.anonymousView);  // has no rows: TCIA shows nothing anonymously
         anonymous->setIdentity("anonymous");
-        BOOST_TEST(anonymous->series(restricted).empty());
+        BOOST_TEST(anonymous->series(restricted, RequestContext()).empty());
     }
     auto credentialed = f.open(f.tokenView);
     credentialed->setIdentity("token:test");
-    BOOST_TEST(!credentialed->series(restricted).empty());  // asked TCIA with the token
+    BOOST_TEST(!credentialed->series(restricted, RequestContext()).empty());  // asked TCIA with the token
     BOOST_TEST(f.tokenView.calls("series") == 1);
 }
 
@@ -76,11 +76,11 @@ BOOST_AUTO_TEST_CASE(public_collections_fail_closed_before_any_anonymous_list) {
     Fixture f;
     auto credentialed = f.open(f.tokenView);
     credentialed->setIdentity("token:test");
-    BOOST_TEST(!credentialed->publicCollections().has_value());  // no anonymous API: cannot tell
+    BOOST_TEST(!credentialed->publicCollections(RequestContext()).has_value());  // no anonymous API: cannot tell
     auto down = std::make_shared<test::FakeTciaApi>();
     down->hook = [](const std::string&, const std::string&) { throw BridgeError(ErrorCode::UpstreamUnavailable, "down"); };
     credentialed->setAnonymousApi(down);
-    BOOST_CHECK_THROW(credentialed->publicCollections(), BridgeError);
+    BOOST_CHECK_THROW(credentialed->publicCollections(RequestContext()), BridgeError);
 }
 
 BOOST_AUTO_TEST_CASE(query_cache_rows_are_bounded) {
@@ -91,7 +91,7 @@ BOOST_AUTO_TEST_CASE(query_cache_rows_are_bounded) {
         f.clock += 1;  // answers a second apart: "oldest" is well defined
         tcia::PatientFilter p;
         p.patientId = "NOBODY-" + std::to_string(i);
-        catalog->patients(p);
+        catalog->patients(p, RequestContext());
         BOOST_TEST(catalog->counts().cachedCalls <= 5);
     }
     BOOST_TEST(catalog->counts().cachedCalls == 5);
@@ -99,13 +99,13 @@ BOOST_AUTO_TEST_CASE(query_cache_rows_are_bounded) {
     const int before = f.tokenView.calls("patients");
     tcia::PatientFilter last;
     last.patientId = "NOBODY-29";
-    catalog->patients(last);
+    catalog->patients(last, RequestContext());
     BOOST_TEST(f.tokenView.calls("patients") == before);
     // Expired rows go first.
     f.clock += 3601;
     tcia::PatientFilter fresh;
     fresh.patientId = "SOMEONE";
-    catalog->patients(fresh);
+    catalog->patients(fresh, RequestContext());
     BOOST_TEST(catalog->counts().cachedCalls == 1);
 }
 

@@ -1,4 +1,4 @@
-// runSync: one call per level per collection, resumable after a cancel or a failure, no
+// runSync: one call per level per collection, resumable after a context or a failure, no
 // duplicates, progress reports; and the progress-bar renderer.
 #include "FakeTciaApi.h"
 #include "bridge/catalog/CatalogSync.h"
@@ -35,7 +35,7 @@ BOOST_AUTO_TEST_CASE(full_sync_makes_one_call_per_level_per_collection) {
     std::vector<SyncProgress> reports;
     SyncOptions options;
     options.progress = [&](const SyncProgress& p) { reports.push_back(p); };
-    const auto result = runSync(*f.catalog, f.fake, options, CancelToken());
+    const auto result = runSync(*f.catalog, f.fake, options, RequestContext());
     BOOST_TEST(result.collectionsHarvested == 6u);
     BOOST_TEST(result.failures.empty());
     BOOST_TEST(!result.cancelled);
@@ -54,10 +54,10 @@ BOOST_AUTO_TEST_CASE(full_sync_makes_one_call_per_level_per_collection) {
     BOOST_TEST(reports.back().collectionsTotal == 6u);
     BOOST_TEST(reports.back().seriesStored == f.expectedSeries());
     // The collection list was recorded: collections() needs no TCIA call now.
-    f.catalog->collections();
+    f.catalog->collections(RequestContext());
     BOOST_TEST(f.fake.calls("collections") == 1);
     // A finished run is not resumed: the next sync fetches everything again, without duplicates.
-    const auto again = runSync(*f.catalog, f.fake, options, CancelToken());
+    const auto again = runSync(*f.catalog, f.fake, options, RequestContext());
     BOOST_TEST(again.collectionsHarvested == 6u);
     BOOST_TEST(again.collectionsSkipped == 0u);
     BOOST_TEST(f.catalog->counts().series == f.expectedSeries());
@@ -65,13 +65,13 @@ BOOST_AUTO_TEST_CASE(full_sync_makes_one_call_per_level_per_collection) {
 
 BOOST_AUTO_TEST_CASE(cancelled_sync_resumes_at_the_next_unfinished_collection) {
     Fixture f;
-    CancelToken cancel;
+    RequestContext context;
     int seriesCalls = 0;
     // Cancel while the third collection's series are being fetched.
     f.fake.hook = [&](const std::string& endpoint, const std::string&) {
-        if (endpoint == "series" && ++seriesCalls == 3) cancel.cancel();
+        if (endpoint == "series" && ++seriesCalls == 3) context.cancel();
     };
-    const auto first = runSync(*f.catalog, f.fake, SyncOptions{}, cancel);
+    const auto first = runSync(*f.catalog, f.fake, SyncOptions{}, context);
     BOOST_TEST(first.cancelled);
     BOOST_TEST(first.collectionsHarvested == 2u);
     const auto afterCancel = f.catalog->counts();
@@ -79,7 +79,7 @@ BOOST_AUTO_TEST_CASE(cancelled_sync_resumes_at_the_next_unfinished_collection) {
 
     f.fake.hook = nullptr;
     const int seriesCallsBefore = f.fake.calls("series");
-    const auto second = runSync(*f.catalog, f.fake, SyncOptions{}, CancelToken());
+    const auto second = runSync(*f.catalog, f.fake, SyncOptions{}, RequestContext());
     BOOST_TEST(!second.cancelled);
     BOOST_TEST(second.collectionsSkipped == 2u);
     BOOST_TEST(second.collectionsHarvested == 4u);
@@ -92,7 +92,7 @@ BOOST_AUTO_TEST_CASE(cancelled_sync_resumes_at_the_next_unfinished_collection) {
     // resume = false starts over.
     SyncOptions fresh;
     fresh.resume = false;
-    BOOST_TEST(runSync(*f.catalog, f.fake, fresh, CancelToken()).collectionsHarvested == 6u);
+    BOOST_TEST(runSync(*f.catalog, f.fake, fresh, RequestContext()).collectionsHarvested == 6u);
 }
 
 BOOST_AUTO_TEST_CASE(a_failing_collection_is_reported_and_retried_on_resume) {
@@ -100,13 +100,13 @@ BOOST_AUTO_TEST_CASE(a_failing_collection_is_reported_and_retried_on_resume) {
     f.fake.hook = [](const std::string& endpoint, const std::string& collection) {
         if (endpoint == "studies" && collection == "Coll-3") throw BridgeError(ErrorCode::UpstreamTimeout, "slow TCIA");
     };
-    const auto first = runSync(*f.catalog, f.fake, SyncOptions{}, CancelToken());
+    const auto first = runSync(*f.catalog, f.fake, SyncOptions{}, RequestContext());
     BOOST_REQUIRE_EQUAL(first.failures.size(), 1u);
     BOOST_TEST(first.failures.front().collection == "Coll-3");
     BOOST_TEST(first.collectionsHarvested == 5u);
     BOOST_TEST(!f.catalog->isHarvested("Coll-3"));
     f.fake.hook = nullptr;
-    const auto second = runSync(*f.catalog, f.fake, SyncOptions{}, CancelToken());
+    const auto second = runSync(*f.catalog, f.fake, SyncOptions{}, RequestContext());
     BOOST_TEST(second.collectionsHarvested == 1u);
     BOOST_TEST(second.collectionsSkipped == 5u);
     BOOST_TEST(f.catalog->counts().series == f.expectedSeries());
@@ -116,7 +116,7 @@ BOOST_AUTO_TEST_CASE(named_collections_only) {
     Fixture f;
     SyncOptions options;
     options.collections = {"COLL-0", "Coll-5"};
-    const auto r = runSync(*f.catalog, f.fake, options, CancelToken());
+    const auto r = runSync(*f.catalog, f.fake, options, RequestContext());
     BOOST_TEST(r.collectionsHarvested == 2u);
     BOOST_TEST(f.fake.calls("collections") == 0);
     BOOST_TEST(f.catalog->isHarvested("COLL-0"));

@@ -35,8 +35,8 @@ struct Fixture {
     void harvest(const std::string& collection) {
         tcia::SeriesFilter sf;
         sf.collection = collection;
-        catalog->storeCollectionHarvest(collection, fake.patients({collection, ""}), fake.studies({collection, "", ""}),
-                                        fake.series(sf));
+        catalog->storeCollectionHarvest(collection, fake.patients({collection, ""}, RequestContext()), fake.studies({collection, "", ""}, RequestContext()),
+                                        fake.series(sf, RequestContext()));
     }
 };
 
@@ -52,11 +52,11 @@ BOOST_AUTO_TEST_SUITE(CatalogLazyFill)
 
 BOOST_AUTO_TEST_CASE(same_call_within_ttl_is_answered_locally) {
     Fixture f;
-    const auto first = f.catalog->series(seriesOf("coll-1"));
+    const auto first = f.catalog->series(seriesOf("coll-1"), RequestContext());
     BOOST_TEST(f.fake.calls("series") == 1);
     BOOST_TEST(!first.empty());
     f.clock += 3599;
-    const auto second = f.catalog->series(seriesOf("COLL-1 "));  // case and padding do not matter
+    const auto second = f.catalog->series(seriesOf("COLL-1 "), RequestContext());  // case and padding do not matter
     BOOST_TEST(f.fake.calls("series") == 1);
     BOOST_REQUIRE_EQUAL(second.size(), first.size());
     // Every field survives the round trip through the database, optionals included.
@@ -77,9 +77,9 @@ BOOST_AUTO_TEST_CASE(same_call_within_ttl_is_answered_locally) {
 
 BOOST_AUTO_TEST_CASE(after_ttl_tcia_is_asked_again_and_rows_are_not_duplicated) {
     Fixture f;
-    const auto first = f.catalog->studies({"Coll-1", "", ""});
+    const auto first = f.catalog->studies({"Coll-1", "", ""}, RequestContext());
     f.clock += 3601;
-    const auto second = f.catalog->studies({"Coll-1", "", ""});
+    const auto second = f.catalog->studies({"Coll-1", "", ""}, RequestContext());
     BOOST_TEST(f.fake.calls("studies") == 2);
     BOOST_TEST(second.size() == first.size());
     BOOST_TEST(f.catalog->counts().studies == static_cast<std::int64_t>(first.size()));
@@ -87,20 +87,20 @@ BOOST_AUTO_TEST_CASE(after_ttl_tcia_is_asked_again_and_rows_are_not_duplicated) 
     for (auto& s : f.fake.studyRows)
         if (s.collection == "Coll-1") s.studyDescription = "CHANGED";
     f.clock += 3601;
-    f.catalog->studies({"Coll-1", "", ""});
+    f.catalog->studies({"Coll-1", "", ""}, RequestContext());
     f.clock += 10;
-    for (const auto& s : f.catalog->studies({"Coll-1", "", ""})) BOOST_TEST(s.studyDescription == "CHANGED");
+    for (const auto& s : f.catalog->studies({"Coll-1", "", ""}, RequestContext())) BOOST_TEST(s.studyDescription == "CHANGED");
     BOOST_TEST(f.fake.calls("studies") == 3);
     BOOST_TEST(f.catalog->counts().studies == static_cast<std::int64_t>(first.size()));
 }
 
 BOOST_AUTO_TEST_CASE(the_cache_survives_reopening_the_database) {
     Fixture f;
-    f.catalog->patients({"COLL-0", ""});
-    f.catalog->sopInstanceUids("1.2.3.1.1");
+    f.catalog->patients({"COLL-0", ""}, RequestContext());
+    f.catalog->sopInstanceUids("1.2.3.1.1", RequestContext());
     f.open();
-    f.catalog->patients({"COLL-0", ""});
-    f.catalog->sopInstanceUids("1.2.3.1.1");
+    f.catalog->patients({"COLL-0", ""}, RequestContext());
+    f.catalog->sopInstanceUids("1.2.3.1.1", RequestContext());
     BOOST_TEST(f.fake.calls("patients") == 1);
     BOOST_TEST(f.fake.calls("sop") == 1);
 }
@@ -108,14 +108,14 @@ BOOST_AUTO_TEST_CASE(the_cache_survives_reopening_the_database) {
 BOOST_AUTO_TEST_CASE(sop_instance_uids_keep_their_order) {
     Fixture f;
     f.fake.sops["1.2.3.1.1"] = {"9.9.3", "9.9.1", "9.9.2"};
-    const auto first = f.catalog->sopInstanceUids("1.2.3.1.1");
-    const auto second = f.catalog->sopInstanceUids("1.2.3.1.1");
+    const auto first = f.catalog->sopInstanceUids("1.2.3.1.1", RequestContext());
+    const auto second = f.catalog->sopInstanceUids("1.2.3.1.1", RequestContext());
     BOOST_TEST(first == f.fake.sops["1.2.3.1.1"]);
     BOOST_TEST(second == first);
     BOOST_TEST(f.fake.calls("sop") == 1);
     f.clock += 4000;
     f.fake.sops["1.2.3.1.1"] = {"9.9.1"};
-    BOOST_TEST(f.catalog->sopInstanceUids("1.2.3.1.1") == std::vector<std::string>{"9.9.1"});
+    BOOST_TEST(f.catalog->sopInstanceUids("1.2.3.1.1", RequestContext()) == std::vector<std::string>{"9.9.1"});
     BOOST_TEST(f.catalog->counts().sopInstances == 1);
 }
 
@@ -123,8 +123,8 @@ BOOST_AUTO_TEST_CASE(zero_ttl_always_asks_tcia) {
     Fixture f;
     f.settings.ttl = std::chrono::seconds(0);
     f.open();
-    f.catalog->collections();
-    f.catalog->collections();
+    f.catalog->collections(RequestContext());
+    f.catalog->collections(RequestContext());
     BOOST_TEST(f.fake.calls("collections") == 2);
 }
 
@@ -133,7 +133,7 @@ BOOST_AUTO_TEST_CASE(tcia_errors_pass_through_and_store_nothing) {
     f.fake.hook = [](const std::string&, const std::string&) {
         throw BridgeError(ErrorCode::UpstreamUnavailable, "TCIA down");
     };
-    BOOST_CHECK_EXCEPTION(f.catalog->series(seriesOf("COLL-0")), BridgeError,
+    BOOST_CHECK_EXCEPTION(f.catalog->series(seriesOf("COLL-0"), RequestContext()), BridgeError,
                           [](const BridgeError& e) { return e.code() == ErrorCode::UpstreamUnavailable; });
     BOOST_TEST(f.catalog->counts().cachedCalls == 0);
 }
@@ -146,8 +146,8 @@ BOOST_AUTO_TEST_CASE(concurrent_queries_are_safe) {
         threads.emplace_back([&, t] {
             try {
                 for (int i = 0; i < 20; ++i) {
-                    f.catalog->series(seriesOf(f.fake.collectionNames[(t + i) % 3]));
-                    f.catalog->studies({"", "", "1.2.3." + std::to_string(1 + i)});
+                    f.catalog->series(seriesOf(f.fake.collectionNames[(t + i) % 3]), RequestContext());
+                    f.catalog->studies({"", "", "1.2.3." + std::to_string(1 + i)}, RequestContext());
                 }
             } catch (...) {
                 ++failures;
@@ -166,22 +166,22 @@ BOOST_AUTO_TEST_CASE(harvested_collection_answers_without_tcia_while_fresh) {
     Fixture f;
     f.harvest("COLL-0");
     const int before = f.fake.totalCalls();
-    BOOST_TEST(!f.catalog->series(seriesOf("coll-0")).empty());
-    BOOST_TEST(!f.catalog->patients({"COLL-0", ""}).empty());
+    BOOST_TEST(!f.catalog->series(seriesOf("coll-0"), RequestContext()).empty());
+    BOOST_TEST(!f.catalog->patients({"COLL-0", ""}, RequestContext()).empty());
     // A UID inside the harvested collection needs no collection filter.
     const auto& study = f.fake.studyRows.front();
     BOOST_REQUIRE(study.collection == "COLL-0");
-    BOOST_TEST(f.catalog->studies({"", "", study.studyInstanceUid}).size() == 1u);
+    BOOST_TEST(f.catalog->studies({"", "", study.studyInstanceUid}, RequestContext()).size() == 1u);
     tcia::SeriesFilter byStudy;
     byStudy.studyInstanceUid = study.studyInstanceUid;
-    BOOST_TEST(f.catalog->series(byStudy).size() == static_cast<std::size_t>(*study.seriesCount));
+    BOOST_TEST(f.catalog->series(byStudy, RequestContext()).size() == static_cast<std::size_t>(*study.seriesCount));
     BOOST_TEST(f.fake.totalCalls() == before);
     // Another collection still goes to TCIA.
-    f.catalog->series(seriesOf("Coll-1"));
+    f.catalog->series(seriesOf("Coll-1"), RequestContext());
     BOOST_TEST(f.fake.totalCalls() == before + 1);
     // After TTL without refresh, the harvest no longer short-cuts lazy calls.
     f.clock += 3601;
-    f.catalog->series(seriesOf("coll-0"));
+    f.catalog->series(seriesOf("coll-0"), RequestContext());
     BOOST_TEST(f.fake.totalCalls() == before + 2);
 }
 
@@ -203,14 +203,14 @@ BOOST_AUTO_TEST_CASE(reharvest_replaces_rows) {
 
 BOOST_AUTO_TEST_CASE(all_collections_harvested_answers_any_filter) {
     Fixture f;
-    f.catalog->collections();
+    f.catalog->collections(RequestContext());
     for (const auto& c : f.fake.collectionNames) f.harvest(c);
     const int before = f.fake.totalCalls();
     tcia::SeriesFilter byModality;
     byModality.modality = "ct";
     std::size_t expected = 0;
     for (const auto& s : f.fake.seriesRows) expected += test::upperAscii(s.modality) == "CT";
-    BOOST_TEST(f.catalog->series(byModality).size() == expected);
+    BOOST_TEST(f.catalog->series(byModality, RequestContext()).size() == expected);
     BOOST_TEST(f.fake.totalCalls() == before);
 }
 
@@ -221,30 +221,30 @@ BOOST_AUTO_TEST_SUITE(CatalogRestricted)
 BOOST_AUTO_TEST_CASE(marked_and_compared_restrictions) {
     Fixture f;
     f.catalog->markRestricted("Secret-Trial");
-    BOOST_TEST(f.catalog->restrictedCollections() == std::set<std::string>{"Secret-Trial"});
+    BOOST_TEST(f.catalog->restrictedCollections(RequestContext()) == std::set<std::string>{"Secret-Trial"});
 
     auto anonymous = std::make_shared<test::FakeTciaApi>();
     anonymous->collectionNames = {"COLL-0", "coll-2"};  // Coll-1 is visible only with the token
     f.catalog->setAnonymousApi(anonymous);
-    BOOST_TEST(f.catalog->restrictedCollections() == (std::set<std::string>{"Coll-1", "Secret-Trial"}));
+    BOOST_TEST(f.catalog->restrictedCollections(RequestContext()) == (std::set<std::string>{"Coll-1", "Secret-Trial"}));
     // Cached for TTL.
-    f.catalog->restrictedCollections();
+    f.catalog->restrictedCollections(RequestContext());
     BOOST_TEST(anonymous->calls("collections") == 1);
     // Recomputed after TTL: Coll-1 became public; the explicit mark stays.
     anonymous->collectionNames.push_back("Coll-1");
     f.clock += 3601;
-    BOOST_TEST(f.catalog->restrictedCollections() == std::set<std::string>{"Secret-Trial"});
+    BOOST_TEST(f.catalog->restrictedCollections(RequestContext()) == std::set<std::string>{"Secret-Trial"});
     // TCIA down: the last comparison stays in force (here: nothing restricted by comparison).
     anonymous->collectionNames.pop_back();  // Coll-1 restricted again, but we cannot know
     anonymous->hook = [](const std::string&, const std::string&) {
         throw BridgeError(ErrorCode::UpstreamUnavailable, "down");
     };
     f.clock += 3601;
-    BOOST_TEST(f.catalog->restrictedCollections() == std::set<std::string>{"Secret-Trial"});
+    BOOST_TEST(f.catalog->restrictedCollections(RequestContext()) == std::set<std::string>{"Secret-Trial"});
     anonymous->hook = nullptr;
-    BOOST_TEST(f.catalog->restrictedCollections() == (std::set<std::string>{"Coll-1", "Secret-Trial"}));
+    BOOST_TEST(f.catalog->restrictedCollections(RequestContext()) == (std::set<std::string>{"Coll-1", "Secret-Trial"}));
     f.catalog->markRestricted("secret-trial", false);
-    BOOST_TEST(f.catalog->restrictedCollections() == std::set<std::string>{"Coll-1"});
+    BOOST_TEST(f.catalog->restrictedCollections(RequestContext()) == std::set<std::string>{"Coll-1"});
 }
 
 BOOST_AUTO_TEST_CASE(never_compared_and_tcia_down_fails_closed) {
@@ -254,7 +254,7 @@ BOOST_AUTO_TEST_CASE(never_compared_and_tcia_down_fails_closed) {
         throw BridgeError(ErrorCode::UpstreamUnavailable, "down");
     };
     f.catalog->setAnonymousApi(anonymous);
-    BOOST_CHECK_EXCEPTION(f.catalog->restrictedCollections(), BridgeError,
+    BOOST_CHECK_EXCEPTION(f.catalog->restrictedCollections(RequestContext()), BridgeError,
                           [](const BridgeError& e) { return e.code() == ErrorCode::UpstreamUnavailable; });
 }
 
@@ -265,9 +265,9 @@ BOOST_AUTO_TEST_SUITE(CatalogRefresh)
 BOOST_AUTO_TEST_CASE(incremental_refresh_upserts_changes_and_invalidates) {
     Fixture f;
     for (auto& s : f.fake.seriesRows) s.dateReleased = "20231101";
-    f.catalog->collections();
+    f.catalog->collections(RequestContext());
     for (const auto& c : f.fake.collectionNames) f.harvest(c);
-    f.catalog->sopInstanceUids(f.fake.seriesRows.front().seriesInstanceUid);
+    f.catalog->sopInstanceUids(f.fake.seriesRows.front().seriesInstanceUid, RequestContext());
 
     // Nothing released since: nothing changes, nothing is invalidated.
     f.clock += 600;
@@ -297,14 +297,14 @@ BOOST_AUTO_TEST_CASE(incremental_refresh_upserts_changes_and_invalidates) {
     const int before = f.fake.totalCalls();
     tcia::SeriesFilter byUid;
     byUid.seriesInstanceUid = "1.2.3.999.1";
-    BOOST_TEST(f.catalog->series(byUid).size() == 1u);
+    BOOST_TEST(f.catalog->series(byUid, RequestContext()).size() == 1u);
     BOOST_TEST(f.fake.totalCalls() == before);
     // The refresh keeps harvested collections fresh beyond the harvest's TTL.
     f.clock += 3000;
     f.catalog->refreshIncremental();
     f.clock += 3000;
     const int before2 = f.fake.totalCalls();
-    f.catalog->series(seriesOf("COLL-0"));
+    f.catalog->series(seriesOf("COLL-0"), RequestContext());
     BOOST_TEST(f.fake.totalCalls() == before2);
 }
 
@@ -368,7 +368,7 @@ BOOST_AUTO_TEST_CASE(a_writer_in_another_connection_is_waited_for_not_failed) {
     const auto waited = std::chrono::steady_clock::now() - started;
     release.join();
     BOOST_TEST((waited >= std::chrono::milliseconds(300)));
-    BOOST_TEST(f.catalog->restrictedCollections() == std::set<std::string>{"Waited"});
+    BOOST_TEST(f.catalog->restrictedCollections(RequestContext()) == std::set<std::string>{"Waited"});
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,7 +1,7 @@
 #pragma once
 // A tiny in-memory TciaApi for the catalog's unit tests: answers the search endpoints from
 // vectors of records (filters compared case-insensitively, like TCIA), counts every call, and
-// offers hooks to fail or cancel. Download endpoints are not used by the catalog and throw.
+// offers hooks to fail or context. Download endpoints are not used by the catalog and throw.
 
 #include "bridge/common/Error.h"
 #include "bridge/tcia/TciaApi.h"
@@ -44,26 +44,26 @@ public:
         return n;
     }
 
-    std::vector<std::string> collections() override {
+    std::vector<std::string> collections(const RequestContext& context) override {
         count("collections", "");
         return collectionNames;
     }
-    std::vector<std::string> modalityValues(const tcia::ValueFilter&) override { return {}; }
-    std::vector<std::string> bodyPartValues(const tcia::ValueFilter&) override { return {}; }
-    std::vector<std::string> manufacturerValues(const tcia::ValueFilter&) override { return {}; }
+    std::vector<std::string> modalityValues(const tcia::ValueFilter&, const RequestContext& context) override { return {}; }
+    std::vector<std::string> bodyPartValues(const tcia::ValueFilter&, const RequestContext& context) override { return {}; }
+    std::vector<std::string> manufacturerValues(const tcia::ValueFilter&, const RequestContext& context) override { return {}; }
 
-    std::vector<tcia::PatientRecord> patients(const tcia::PatientFilter& f) override {
+    std::vector<tcia::PatientRecord> patients(const tcia::PatientFilter& f, const RequestContext& context) override {
         count("patients", f.collection);
         std::vector<tcia::PatientRecord> out;
         for (const auto& p : patientRows)
             if (eq(f.collection, p.collection) && eq(f.patientId, p.patientId)) out.push_back(p);
         return out;
     }
-    std::vector<tcia::PatientRecord> patientsByCollectionAndModality(const std::string&, const std::string&) override {
+    std::vector<tcia::PatientRecord> patientsByCollectionAndModality(const std::string&, const std::string&, const RequestContext& context) override {
         return {};
     }
     std::vector<tcia::PatientRecord> newPatientsInCollection(const std::string& collection,
-                                                             const std::string& fromDate) override {
+                                                             const std::string& fromDate, const RequestContext& context) override {
         count("newPatients", collection);
         std::set<std::string> ids;
         for (const auto& s : seriesRows)
@@ -73,7 +73,7 @@ public:
             if (eq(collection, p.collection) && ids.count(p.patientId)) out.push_back(p);
         return out;
     }
-    std::vector<tcia::StudyRecord> studies(const tcia::StudyFilter& f) override {
+    std::vector<tcia::StudyRecord> studies(const tcia::StudyFilter& f, const RequestContext& context) override {
         count("studies", f.collection);
         std::vector<tcia::StudyRecord> out;
         for (const auto& s : studyRows)
@@ -82,7 +82,7 @@ public:
         return out;
     }
     std::vector<tcia::StudyRecord> newStudiesInPatientCollection(const std::string& collection, const std::string& patientId,
-                                                                 const std::string& fromDate) override {
+                                                                 const std::string& fromDate, const RequestContext& context) override {
         count("newStudies", collection);
         std::set<std::string> uids;
         for (const auto& s : seriesRows)
@@ -92,7 +92,7 @@ public:
             if (eq(collection, s.collection) && eq(patientId, s.patientId) && uids.count(s.studyInstanceUid)) out.push_back(s);
         return out;
     }
-    std::vector<tcia::SeriesRecord> series(const tcia::SeriesFilter& f) override {
+    std::vector<tcia::SeriesRecord> series(const tcia::SeriesFilter& f, const RequestContext& context) override {
         count("series", f.collection);
         std::vector<tcia::SeriesRecord> out;
         for (const auto& s : seriesRows)
@@ -103,24 +103,24 @@ public:
                 out.push_back(s);
         return out;
     }
-    std::vector<tcia::SeriesRecord> updatedSeries(const std::string& fromDate) override {
+    std::vector<tcia::SeriesRecord> updatedSeries(const std::string& fromDate, const RequestContext& context) override {
         count("updatedSeries", "");
         std::vector<tcia::SeriesRecord> out;
         for (const auto& s : seriesRows)
             if (s.dateReleased > fromDate) out.push_back(s);  // strict, like TCIA (API.md 2.5)
         return out;
     }
-    tcia::SeriesSize seriesSize(const std::string&) override { return {}; }
-    std::vector<std::string> sopInstanceUids(const std::string& seriesInstanceUid) override {
+    tcia::SeriesSize seriesSize(const std::string&, const RequestContext& context) override { return {}; }
+    std::vector<std::string> sopInstanceUids(const std::string& seriesInstanceUid, const RequestContext& context) override {
         count("sop", "");
         const auto it = sops.find(seriesInstanceUid);
         return it == sops.end() ? std::vector<std::string>{} : it->second;
     }
     std::size_t downloadSeries(const std::string&, const tcia::DownloadOptions&, const tcia::InstanceSink&,
-                               const CancelToken&) override {
+                               const RequestContext&) override {
         throw BridgeError(ErrorCode::Unsupported, "fake: no downloads");
     }
-    std::vector<std::uint8_t> singleImage(const std::string&, const std::string&) override {
+    std::vector<std::uint8_t> singleImage(const std::string&, const std::string&, const RequestContext& context) override {
         throw BridgeError(ErrorCode::Unsupported, "fake: no downloads");
     }
 

@@ -125,7 +125,7 @@ struct Fixture {
             tcia::StudyFilter sf{c, "", ""};
             tcia::SeriesFilter ef;
             ef.collection = c;
-            catalog->storeCollectionHarvest(c, fake.patients(pf), fake.studies(sf), fake.series(ef));
+            catalog->storeCollectionHarvest(c, fake.patients(pf, RequestContext()), fake.studies(sf, RequestContext()), fake.series(ef, RequestContext()));
         }
         for (const auto& s : fake.studyRows) studyByUid[s.studyInstanceUid] = s;
         for (const auto& s : fake.seriesRows) modalitiesByStudy[s.studyInstanceUid].insert(s.modality);

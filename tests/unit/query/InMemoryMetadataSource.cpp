@@ -41,12 +41,12 @@ bool InMemoryMetadataSource::unfilteredSeriesCall() const {
     return std::find(calls.begin(), calls.end(), "series()") != calls.end();
 }
 
-std::vector<std::string> InMemoryMetadataSource::collections() {
+std::vector<std::string> InMemoryMetadataSource::collections(const RequestContext& context) {
     log("collections()");
     return collectionList;
 }
 
-std::vector<tcia::PatientRecord> InMemoryMetadataSource::patients(const tcia::PatientFilter& f) {
+std::vector<tcia::PatientRecord> InMemoryMetadataSource::patients(const tcia::PatientFilter& f, const RequestContext& context) {
     log(describe("patients", {{"Collection", f.collection}, {"PatientID", f.patientId}}));
     std::vector<tcia::PatientRecord> out;
     for (const auto& p : patientRows)
@@ -55,7 +55,7 @@ std::vector<tcia::PatientRecord> InMemoryMetadataSource::patients(const tcia::Pa
     return out;
 }
 
-std::vector<tcia::StudyRecord> InMemoryMetadataSource::studies(const tcia::StudyFilter& f) {
+std::vector<tcia::StudyRecord> InMemoryMetadataSource::studies(const tcia::StudyFilter& f, const RequestContext& context) {
     log(describe("studies", {{"Collection", f.collection}, {"PatientID", f.patientId}, {"StudyInstanceUID", f.studyInstanceUid}}));
     std::vector<tcia::StudyRecord> out;
     for (const auto& s : studyRows)
@@ -65,7 +65,7 @@ std::vector<tcia::StudyRecord> InMemoryMetadataSource::studies(const tcia::Study
     return out;
 }
 
-std::vector<tcia::SeriesRecord> InMemoryMetadataSource::series(const tcia::SeriesFilter& f) {
+std::vector<tcia::SeriesRecord> InMemoryMetadataSource::series(const tcia::SeriesFilter& f, const RequestContext& context) {
     log(describe("series", {{"Collection", f.collection},
                             {"PatientID", f.patientId},
                             {"StudyInstanceUID", f.studyInstanceUid},
@@ -85,7 +85,7 @@ std::vector<tcia::SeriesRecord> InMemoryMetadataSource::series(const tcia::Serie
     return out;
 }
 
-std::vector<std::string> InMemoryMetadataSource::sopInstanceUids(const std::string& uid) {
+std::vector<std::string> InMemoryMetadataSource::sopInstanceUids(const std::string& uid, const RequestContext& context) {
     log("sopInstanceUids(" + uid + ")");
     auto it = sopsBySeries.find(uid);
     if (it == sopsBySeries.end()) return {};

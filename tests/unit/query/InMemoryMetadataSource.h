@@ -32,15 +32,15 @@ public:
     /// True when some series() call had no filter at all.
     bool unfilteredSeriesCall() const;
 
-    std::vector<std::string> collections() override;
-    std::set<std::string> restrictedCollections() override { return restricted; }
+    std::vector<std::string> collections(const RequestContext& context) override;
+    std::set<std::string> restrictedCollections(const RequestContext& context) override { return restricted; }
     /// What TCIA lists anonymously; nullopt (default) = this source cannot tell.
     std::optional<std::set<std::string>> publicList;
-    std::optional<std::set<std::string>> publicCollections() override { return publicList; }
-    std::vector<tcia::PatientRecord> patients(const tcia::PatientFilter& filter) override;
-    std::vector<tcia::StudyRecord> studies(const tcia::StudyFilter& filter) override;
-    std::vector<tcia::SeriesRecord> series(const tcia::SeriesFilter& filter) override;
-    std::vector<std::string> sopInstanceUids(const std::string& seriesInstanceUid) override;
+    std::optional<std::set<std::string>> publicCollections(const RequestContext& context) override { return publicList; }
+    std::vector<tcia::PatientRecord> patients(const tcia::PatientFilter& filter, const RequestContext& context) override;
+    std::vector<tcia::StudyRecord> studies(const tcia::StudyFilter& filter, const RequestContext& context) override;
+    std::vector<tcia::SeriesRecord> series(const tcia::SeriesFilter& filter, const RequestContext& context) override;
+    std::vector<std::string> sopInstanceUids(const std::string& seriesInstanceUid, const RequestContext& context) override;
     std::optional<std::vector<tcia::PatientRecord>> scanPatients(const Query&, const std::vector<std::string>&) override;
     std::optional<std::vector<tcia::StudyRecord>> scanStudies(const Query&, const std::vector<std::string>&) override;
     std::optional<std::vector<tcia::SeriesRecord>> scanSeries(const Query&, const std::vector<std::string>&) override;

@@ -1,5 +1,5 @@
 // QueryEngine over the in-memory TCIA double: plans (which TCIA calls), matching, computed keys,
-// scope, limits, cancel.
+// scope, limits, context.
 #include "InMemoryMetadataSource.h"
 
 #include "bridge/common/Error.h"
@@ -31,7 +31,7 @@ struct Cache : InstanceAttributeSource {
         return it->second;
     }
     std::optional<std::vector<DicomRecord>> fetchInstanceAttributes(const std::string& uid, const CollectionScope& scope,
-                                                                   const CancelToken&) override {
+                                                                   const RequestContext&) override {
         fetches.emplace_back(uid, scope);
         if (!bySeries.count(uid) && fetchable.count(uid)) bySeries[uid] = fetchable[uid];
         return instanceAttributes(uid);
@@ -46,7 +46,7 @@ struct EngineFixture {
 
     std::vector<DicomRecord> run(const Query& q, QueryEngineTuning tuning = {}) {
         QueryEngine engine(tcia, &cache, settings, tuning);
-        auto cursor = engine.find(q, CancelToken());
+        auto cursor = engine.find(q, RequestContext());
         std::vector<DicomRecord> out;
         while (auto r = cursor->next()) out.push_back(std::move(*r));
         truncated = cursor->truncated();
@@ -491,7 +491,7 @@ BOOST_AUTO_TEST_CASE(image_level_streams_series_by_series) {
     QueryEngine engine(tcia, nullptr, settings);
     auto cursor = engine.find(makeQuery(QueryLevel::Image, {K(DCM_StudyInstanceUID, kLidcStudy1), K(DCM_SOPInstanceUID),
                                                             K(DCM_SeriesNumber)}),
-                              CancelToken());
+                              RequestContext());
     auto first = cursor->next();
     BOOST_REQUIRE(first);
     BOOST_TEST(first->get(DCM_SeriesNumber) == "2");  // series 2 before series 10
@@ -589,7 +589,7 @@ BOOST_AUTO_TEST_CASE(duplicates_across_steps_are_dropped) {
 BOOST_AUTO_TEST_CASE(cursor_streams_one_step_at_a_time) {
     QueryEngine engine(tcia, nullptr, settings);
     auto cursor = engine.find(makeQuery(QueryLevel::Study, {K(DCM_StudyInstanceUID, kLidcStudy1 + "\\" + kLidcStudy2)}),
-                              CancelToken());
+                              RequestContext());
     BOOST_TEST(tcia.calls.empty());  // planning asks nothing when UIDs narrow the query
     auto first = cursor->next();
     BOOST_REQUIRE(first);
@@ -602,12 +602,12 @@ BOOST_AUTO_TEST_CASE(cursor_streams_one_step_at_a_time) {
 
 BOOST_AUTO_TEST_CASE(cancel_before_find_and_between_calls) {
     QueryEngine engine(tcia, nullptr, settings);
-    CancelToken cancelled;
+    RequestContext cancelled;
     cancelled.cancel();
     const auto early = codeOf([&] { engine.find(makeQuery(QueryLevel::Study, {K(DCM_PatientID, "SHARED-1")}), cancelled); });
     BOOST_TEST(static_cast<int>(early) == static_cast<int>(ErrorCode::Cancelled));
 
-    CancelToken token;
+    RequestContext token;
     auto cursor = engine.find(makeQuery(QueryLevel::Study, {K(DCM_StudyInstanceUID, kLidcStudy1 + "\\" + kLidcStudy2)}), token);
     BOOST_REQUIRE(cursor->next());
     token.cancel();
@@ -618,7 +618,7 @@ BOOST_AUTO_TEST_CASE(cancel_before_find_and_between_calls) {
 
 BOOST_AUTO_TEST_CASE(cancel_inside_a_step_between_tcia_calls) {
     QueryEngine engine(tcia, nullptr, settings);
-    CancelToken token;
+    RequestContext token;
     tcia.onCall = [&](const std::string& call) {
         if (call.rfind("studies", 0) == 0) token.cancel();  // fires during the first call
     };
@@ -631,7 +631,7 @@ BOOST_AUTO_TEST_CASE(cancel_inside_a_step_between_tcia_calls) {
 BOOST_AUTO_TEST_CASE(upstream_errors_propagate_from_next) {
     QueryEngine engine(tcia, nullptr, settings);
     tcia.onCall = [](const std::string&) { throw BridgeError(ErrorCode::UpstreamUnavailable, "TCIA down"); };
-    auto cursor = engine.find(makeQuery(QueryLevel::Study, {K(DCM_PatientID, "SHARED-1")}), CancelToken());
+    auto cursor = engine.find(makeQuery(QueryLevel::Study, {K(DCM_PatientID, "SHARED-1")}), RequestContext());
     const auto code = codeOf([&] { cursor->next(); });
     BOOST_TEST(static_cast<int>(code) == static_cast<int>(ErrorCode::UpstreamUnavailable));
 }

@@ -85,10 +85,10 @@ BOOST_AUTO_TEST_CASE(plan_resolves_each_level_and_counts_instances) {
     b.record.patientId = a.record.patientId;
     rig.tcia.add(a);
     rig.tcia.add(b);
-    CancelToken cancel;
+    RequestContext context;
 
     const auto study = studyRequest(a.record.studyInstanceUid);
-    auto plan = rig.engine.plan(study, cancel);
+    auto plan = rig.engine.plan(study, context);
     BOOST_TEST(plan.series.size() == 2u);
     BOOST_TEST(plan.instanceCount == 5u);
     BOOST_TEST(plan.totalBytes == *a.record.fileSize + *b.record.fileSize);
@@ -96,15 +96,15 @@ BOOST_AUTO_TEST_CASE(plan_resolves_each_level_and_counts_instances) {
     RetrieveRequest patient;
     patient.level = QueryLevel::Patient;
     patient.patientIds = {a.record.patientId};
-    BOOST_TEST(rig.engine.plan(patient, cancel).instanceCount == 5u);
+    BOOST_TEST(rig.engine.plan(patient, context).instanceCount == 5u);
 
-    auto series = rig.engine.plan(seriesRequest(b.record.seriesInstanceUid), cancel);
+    auto series = rig.engine.plan(seriesRequest(b.record.seriesInstanceUid), context);
     BOOST_TEST(series.series.size() == 1u);
     BOOST_TEST(series.series[0].imageCount == 2);
     BOOST_TEST(series.series[0].studyInstanceUid == a.record.studyInstanceUid);
 
     const auto image = imageRequest(a.record.seriesInstanceUid, {a.sopUids[2], a.sopUids[0]});
-    auto imagePlan = rig.engine.plan(image, cancel);
+    auto imagePlan = rig.engine.plan(image, context);
     BOOST_TEST(imagePlan.instanceCount == 2u);
     BOOST_REQUIRE(imagePlan.series[0].sopInstanceUids);
     BOOST_TEST(imagePlan.series[0].sopInstanceUids->size() == 2u);
@@ -114,25 +114,25 @@ BOOST_AUTO_TEST_CASE(plan_rejects_bad_requests_and_unknown_uids) {
     Rig rig;
     auto a = makeSeries("110", 2);
     rig.tcia.add(a);
-    CancelToken cancel;
+    RequestContext context;
     RetrieveRequest noUid;
     noUid.level = QueryLevel::Study;
-    BOOST_CHECK_EXCEPTION(rig.engine.plan(noUid, cancel), BridgeError,
+    BOOST_CHECK_EXCEPTION(rig.engine.plan(noUid, context), BridgeError,
                           [](const BridgeError& e) { return e.code() == ErrorCode::InvalidArgument; });
     RetrieveRequest imageWithoutSeries;
     imageWithoutSeries.level = QueryLevel::Image;
     imageWithoutSeries.sopInstanceUids = {a.sopUids[0]};
-    BOOST_CHECK_EXCEPTION(rig.engine.plan(imageWithoutSeries, cancel), BridgeError,
+    BOOST_CHECK_EXCEPTION(rig.engine.plan(imageWithoutSeries, context), BridgeError,
                           [](const BridgeError& e) { return e.code() == ErrorCode::InvalidArgument; });
-    BOOST_CHECK_EXCEPTION(rig.engine.plan(seriesRequest("1.2.3.404"), cancel), BridgeError,
+    BOOST_CHECK_EXCEPTION(rig.engine.plan(seriesRequest("1.2.3.404"), context), BridgeError,
                           [](const BridgeError& e) { return e.code() == ErrorCode::NotFound; });
     // Inconsistent hierarchy (WADO-RS /studies/X/series/Y with the wrong X).
     auto wrongStudy = seriesRequest(a.record.seriesInstanceUid);
     wrongStudy.studyInstanceUids = {"1.2.3.999"};
-    BOOST_CHECK_EXCEPTION(rig.engine.plan(wrongStudy, cancel), BridgeError,
+    BOOST_CHECK_EXCEPTION(rig.engine.plan(wrongStudy, context), BridgeError,
                           [](const BridgeError& e) { return e.code() == ErrorCode::NotFound; });
     const auto unknownSop = imageRequest(a.record.seriesInstanceUid, {"1.2.3.4.5.404"});
-    BOOST_CHECK_EXCEPTION(rig.engine.plan(unknownSop, cancel), BridgeError,
+    BOOST_CHECK_EXCEPTION(rig.engine.plan(unknownSop, context), BridgeError,
                           [](const BridgeError& e) { return e.code() == ErrorCode::NotFound; });
     BOOST_TEST(rig.tcia.downloadCalls == 0);
 }
@@ -141,26 +141,26 @@ BOOST_AUTO_TEST_CASE(restricted_series_are_not_found_without_a_grant) {
     Rig rig;
     auto secret = makeSeries("120", 2, "Restricted-Demo");
     rig.tcia.add(secret);
-    CancelToken cancel;
+    RequestContext context;
     auto request = seriesRequest(secret.record.seriesInstanceUid);
     request.scope.denied = {"restricted-demo"};  // case-insensitive, like TCIA
-    BOOST_CHECK_EXCEPTION(rig.engine.plan(request, cancel), BridgeError,
+    BOOST_CHECK_EXCEPTION(rig.engine.plan(request, context), BridgeError,
                           [](const BridgeError& e) { return e.code() == ErrorCode::NotFound; });
     request.scope.denied.clear();
     request.scope.only = std::set<std::string>{"Some-Other"};
-    BOOST_CHECK_EXCEPTION(rig.engine.plan(request, cancel), BridgeError,
+    BOOST_CHECK_EXCEPTION(rig.engine.plan(request, context), BridgeError,
                           [](const BridgeError& e) { return e.code() == ErrorCode::NotFound; });
     request.scope.only.reset();
-    BOOST_TEST(rig.engine.plan(request, cancel).instanceCount == 2u);
+    BOOST_TEST(rig.engine.plan(request, context).instanceCount == 2u);
 }
 
 BOOST_AUTO_TEST_CASE(cold_then_warm_from_cache) {
     Rig rig;
     auto s = makeSeries("130", 5);
     rig.tcia.add(s);
-    CancelToken cancel;
-    auto plan = rig.engine.plan(seriesRequest(s.record.seriesInstanceUid), cancel);
-    auto cold = drain(*rig.engine.open(plan, cancel));
+    RequestContext context;
+    auto plan = rig.engine.plan(seriesRequest(s.record.seriesInstanceUid), context);
+    auto cold = drain(*rig.engine.open(plan, context));
     BOOST_TEST(sorted(uidsOf(cold)) == sorted(s.sopUids));
     BOOST_TEST(cold.failedCount == 0u);
     BOOST_TEST((*cold.instances[0].bytes == s.files[0]));
@@ -169,7 +169,7 @@ BOOST_AUTO_TEST_CASE(cold_then_warm_from_cache) {
     BOOST_TEST(rig.cache.isComplete(s.record.seriesInstanceUid));
     BOOST_TEST(rig.tcia.downloadCalls == 1);
 
-    auto warm = drain(*rig.engine.open(plan, cancel));
+    auto warm = drain(*rig.engine.open(plan, context));
     BOOST_TEST(uidsOf(warm) == s.sopUids);  // from the cache, in InstanceNumber order
     BOOST_TEST(warm.instances[2].sopClassUid == "1.2.840.10008.5.1.4.1.1.2");
     BOOST_TEST(rig.tcia.downloadCalls == 1);  // no second download
@@ -184,13 +184,13 @@ BOOST_AUTO_TEST_CASE(n_concurrent_callers_share_one_download) {
     auto s = makeSeries("140", 12);
     rig.tcia.add(s);
     rig.tcia.delayPerInstance = 15ms;
-    CancelToken cancel;
-    auto plan = rig.engine.plan(seriesRequest(s.record.seriesInstanceUid), cancel);
+    RequestContext context;
+    auto plan = rig.engine.plan(seriesRequest(s.record.seriesInstanceUid), context);
     constexpr int kCallers = 8;
     std::vector<Drained> results(kCallers);
     std::vector<std::thread> threads;
     for (int i = 0; i < kCallers; ++i)
-        threads.emplace_back([&, i] { results[i] = drain(*rig.engine.open(plan, cancel), 20ms); });
+        threads.emplace_back([&, i] { results[i] = drain(*rig.engine.open(plan, context), 20ms); });
     for (auto& t : threads) t.join();
     BOOST_TEST(rig.tcia.downloadCalls == 1);
     for (const auto& r : results) {
@@ -205,16 +205,16 @@ BOOST_AUTO_TEST_CASE(late_joiner_gets_the_earlier_instances_then_the_live_ones) 
     auto s = makeSeries("150", 10);
     rig.tcia.add(s);
     rig.tcia.delayPerInstance = 30ms;
-    CancelToken cancel;
-    auto plan = rig.engine.plan(seriesRequest(s.record.seriesInstanceUid), cancel);
-    auto first = rig.engine.open(plan, cancel);
+    RequestContext context;
+    auto plan = rig.engine.plan(seriesRequest(s.record.seriesInstanceUid), context);
+    auto first = rig.engine.open(plan, context);
     DicomInstance out;
     int got = 0;
     while (got < 4) {
         if (first->next(out, 500ms) == InstanceStream::Status::Instance) ++got;
     }
     const auto hitsBefore = rig.cache.stats().hits;
-    auto late = drain(*rig.engine.open(plan, cancel), 50ms);
+    auto late = drain(*rig.engine.open(plan, context), 50ms);
     auto rest = drain(*first);
     BOOST_TEST(rig.tcia.downloadCalls == 1);
     BOOST_TEST(uidsOf(late) == s.sopUids);  // same order as published
@@ -229,8 +229,8 @@ BOOST_AUTO_TEST_CASE(waiting_is_reported_while_nothing_arrives) {
     auto s = makeSeries("160", 2);
     rig.tcia.add(s);
     rig.tcia.delayPerInstance = 1500ms;
-    CancelToken cancel;
-    auto stream = rig.engine.open(rig.engine.plan(seriesRequest(s.record.seriesInstanceUid), cancel), cancel);
+    RequestContext context;
+    auto stream = rig.engine.open(rig.engine.plan(seriesRequest(s.record.seriesInstanceUid), context), context);
     DicomInstance out;
     const auto t0 = std::chrono::steady_clock::now();
     BOOST_TEST((stream->next(out, 50ms) == InstanceStream::Status::Waiting));
@@ -250,12 +250,12 @@ BOOST_AUTO_TEST_CASE(a_failure_reaches_every_waiter_with_the_missing_uids) {
     rig.tcia.add(s);
     rig.tcia.delayPerInstance = 20ms;
     rig.tcia.failAfter = 2;
-    CancelToken cancel;
-    auto plan = rig.engine.plan(seriesRequest(s.record.seriesInstanceUid), cancel);
+    RequestContext context;
+    auto plan = rig.engine.plan(seriesRequest(s.record.seriesInstanceUid), context);
     std::vector<Drained> results(3);
     std::vector<std::thread> threads;
     for (int i = 0; i < 3; ++i)
-        threads.emplace_back([&, i] { results[i] = drain(*rig.engine.open(plan, cancel)); });
+        threads.emplace_back([&, i] { results[i] = drain(*rig.engine.open(plan, context)); });
     for (auto& t : threads) t.join();
     BOOST_TEST(rig.tcia.downloadCalls == 1);
     const std::vector<std::string> missing(s.sopUids.begin() + 2, s.sopUids.end());
@@ -270,7 +270,7 @@ BOOST_AUTO_TEST_CASE(a_failure_reaches_every_waiter_with_the_missing_uids) {
 
     // The next caller starts a fresh download (failures are not cached) and succeeds.
     rig.tcia.failAfter = -1;
-    auto again = drain(*rig.engine.open(plan, cancel));
+    auto again = drain(*rig.engine.open(plan, context));
     BOOST_TEST(again.instances.size() == 6u);
     BOOST_TEST(again.failedCount == 0u);
     BOOST_TEST(rig.tcia.downloadCalls == 2);
@@ -281,9 +281,9 @@ BOOST_AUTO_TEST_CASE(a_short_download_is_a_failure_never_a_silent_success) {
     auto s = makeSeries("180", 5);
     rig.tcia.add(s);
     rig.tcia.stopAfter = 3;  // TCIA's ZIP held 3 of the 5 instances, no error raised
-    CancelToken cancel;
+    RequestContext context;
     auto d =
-        drain(*rig.engine.open(rig.engine.plan(seriesRequest(s.record.seriesInstanceUid), cancel), cancel));
+        drain(*rig.engine.open(rig.engine.plan(seriesRequest(s.record.seriesInstanceUid), context), context));
     BOOST_TEST(d.instances.size() == 3u);
     BOOST_TEST(sorted(d.failed) == sorted(std::vector<std::string>{s.sopUids[3], s.sopUids[4]}));
     BOOST_TEST(d.failedCount == 2u);
@@ -297,14 +297,14 @@ BOOST_AUTO_TEST_CASE(a_stale_image_count_is_not_a_failure_when_every_listed_inst
     s.record.imageCount = 5;  // TCIA's ImageCount says 5, getSOPInstanceUIDs and the ZIP hold 4
     rig.tcia.add(s);
     rig.tcia.throwOnShortfall = true;
-    CancelToken cancel;
-    auto plan = rig.engine.plan(seriesRequest(s.record.seriesInstanceUid), cancel);
+    RequestContext context;
+    auto plan = rig.engine.plan(seriesRequest(s.record.seriesInstanceUid), context);
     BOOST_TEST(plan.instanceCount == 5u);
-    auto d = drain(*rig.engine.open(plan, cancel));
+    auto d = drain(*rig.engine.open(plan, context));
     BOOST_TEST(d.instances.size() == 4u);
     BOOST_TEST(d.failedCount == 0u);
     BOOST_TEST(rig.cache.isComplete(s.record.seriesInstanceUid));
-    drain(*rig.engine.open(plan, cancel));
+    drain(*rig.engine.open(plan, context));
     BOOST_TEST(rig.tcia.downloadCalls == 1);
 }
 
@@ -313,11 +313,11 @@ BOOST_AUTO_TEST_CASE(cancel_stops_promptly_and_cancels_the_download_only_when_al
     auto s = makeSeries("190", 50);
     rig.tcia.add(s);
     rig.tcia.delayPerInstance = 40ms;
-    CancelToken cancel;
-    auto plan = rig.engine.plan(seriesRequest(s.record.seriesInstanceUid), cancel);
+    RequestContext context;
+    auto plan = rig.engine.plan(seriesRequest(s.record.seriesInstanceUid), context);
 
-    auto a = rig.engine.open(plan, cancel);
-    auto b = rig.engine.open(plan, cancel);
+    auto a = rig.engine.open(plan, context);
+    auto b = rig.engine.open(plan, context);
     DicomInstance out;
     while (a->next(out, 500ms) != InstanceStream::Status::Instance) {
     }
@@ -354,8 +354,8 @@ BOOST_AUTO_TEST_CASE(cancel_stops_promptly_and_cancels_the_download_only_when_al
     BOOST_TEST(rig.tcia.cancelledDownloads == 1);
     BOOST_TEST(rig.engine.downloads().stats().cancelled == 1u);
 
-    // The request's own CancelToken works as well.
-    CancelToken mine;
+    // The request's own RequestContext works as well.
+    RequestContext mine;
     auto c = rig.engine.open(plan, mine);
     mine.cancel();
     BOOST_CHECK_THROW(c->next(out, 1s), BridgeError);
@@ -369,14 +369,14 @@ BOOST_AUTO_TEST_CASE(concurrent_downloads_are_bounded) {
         rig.tcia.add(all.back());
     }
     rig.tcia.delayPerInstance = 20ms;
-    CancelToken cancel;
+    RequestContext context;
     std::vector<Drained> results(all.size());
     std::vector<std::thread> threads;
     for (std::size_t i = 0; i < all.size(); ++i)
         threads.emplace_back([&, i] {
             results[i] =
                 drain(*rig.engine.open(
-                          rig.engine.plan(seriesRequest(all[i].record.seriesInstanceUid), cancel), cancel),
+                          rig.engine.plan(seriesRequest(all[i].record.seriesInstanceUid), context), context),
                       20ms);
         });
     // Watch the gauges while the downloads run.
@@ -401,9 +401,9 @@ BOOST_AUTO_TEST_CASE(a_slow_consumer_reads_back_from_disk_instead_of_buffering) 
     Rig rig;
     auto s = makeSeries("210", 30);
     rig.tcia.add(s);
-    CancelToken cancel;
-    auto plan = rig.engine.plan(seriesRequest(s.record.seriesInstanceUid), cancel);
-    auto stream = rig.engine.open(plan, cancel);
+    RequestContext context;
+    auto plan = rig.engine.plan(seriesRequest(s.record.seriesInstanceUid), context);
+    auto stream = rig.engine.open(plan, context);
     DicomInstance out;
     BOOST_REQUIRE(stream->next(out, 2s) == InstanceStream::Status::Instance);
     // Let the whole download finish while this consumer does not read.
@@ -423,10 +423,10 @@ BOOST_AUTO_TEST_CASE(image_level_is_served_from_cache_without_download) {
     Rig rig;
     auto s = makeSeries("220", 4);
     rig.tcia.add(s);
-    CancelToken cancel;
-    drain(*rig.engine.open(rig.engine.plan(seriesRequest(s.record.seriesInstanceUid), cancel), cancel));
+    RequestContext context;
+    drain(*rig.engine.open(rig.engine.plan(seriesRequest(s.record.seriesInstanceUid), context), context));
     const auto image = imageRequest(s.record.seriesInstanceUid, {s.sopUids[1]});
-    auto d = drain(*rig.engine.open(rig.engine.plan(image, cancel), cancel));
+    auto d = drain(*rig.engine.open(rig.engine.plan(image, context), context));
     BOOST_TEST(uidsOf(d) == std::vector<std::string>{s.sopUids[1]});
     BOOST_TEST(rig.tcia.downloadCalls == 1);
 }
@@ -436,16 +436,16 @@ BOOST_AUTO_TEST_CASE(image_level_callers_join_the_series_download_and_get_only_t
     auto s = makeSeries("225", 12);
     rig.tcia.add(s);
     rig.tcia.delayPerInstance = 15ms;
-    CancelToken cancel;
+    RequestContext context;
     // OHIF's pattern: the series (metadata) and per-instance frame requests at the same time.
-    auto whole = rig.engine.open(rig.engine.plan(seriesRequest(s.record.seriesInstanceUid), cancel), cancel);
+    auto whole = rig.engine.open(rig.engine.plan(seriesRequest(s.record.seriesInstanceUid), context), context);
     std::vector<Drained> single(3);
     std::vector<std::thread> threads;
     for (int i = 0; i < 3; ++i) {
         threads.emplace_back([&, i] {
             const auto image =
                 imageRequest(s.record.seriesInstanceUid, {s.sopUids[static_cast<std::size_t>(4 * i + 3)]});
-            single[i] = drain(*rig.engine.open(rig.engine.plan(image, cancel), cancel), 20ms);
+            single[i] = drain(*rig.engine.open(rig.engine.plan(image, context), context), 20ms);
         });
     }
     auto all = drain(*whole);
@@ -463,12 +463,12 @@ BOOST_AUTO_TEST_CASE(a_damaged_cached_file_is_fetched_again) {
     Rig rig;
     auto s = makeSeries("230", 3);
     rig.tcia.add(s);
-    CancelToken cancel;
-    auto plan = rig.engine.plan(seriesRequest(s.record.seriesInstanceUid), cancel);
-    drain(*rig.engine.open(plan, cancel));
+    RequestContext context;
+    auto plan = rig.engine.plan(seriesRequest(s.record.seriesInstanceUid), context);
+    drain(*rig.engine.open(plan, context));
     std::filesystem::resize_file(
         rig.cache.directory() + "/" + s.record.seriesInstanceUid + "/" + s.sopUids[1] + ".dcm", 10);
-    auto d = drain(*rig.engine.open(plan, cancel));
+    auto d = drain(*rig.engine.open(plan, context));
     BOOST_TEST(sorted(uidsOf(d)) == sorted(s.sopUids));
     BOOST_TEST(d.failedCount == 0u);
     BOOST_TEST(rig.tcia.downloadCalls == 2);
@@ -480,9 +480,9 @@ BOOST_AUTO_TEST_CASE(a_series_uid_that_cannot_be_a_file_name_is_delivered_uncach
     auto s = makeSeries("250", 3);
     s.record.seriesInstanceUid = "1.2.3/../../escape";  // hostile upstream data
     rig.tcia.add(s);
-    CancelToken cancel;
-    auto plan = rig.engine.plan(seriesRequest(s.record.seriesInstanceUid), cancel);
-    auto d = drain(*rig.engine.open(plan, cancel));
+    RequestContext context;
+    auto plan = rig.engine.plan(seriesRequest(s.record.seriesInstanceUid), context);
+    auto d = drain(*rig.engine.open(plan, context));
     BOOST_TEST(d.instances.size() == 3u);
     BOOST_TEST(d.failedCount == 0u);
     BOOST_TEST(rig.cache.stats().instances == 0u);
@@ -495,10 +495,10 @@ BOOST_AUTO_TEST_CASE(multi_series_plan_streams_all_in_order) {
     b.record.studyInstanceUid = a.record.studyInstanceUid;
     rig.tcia.add(a);
     rig.tcia.add(b);
-    CancelToken cancel;
+    RequestContext context;
     const auto study = studyRequest(a.record.studyInstanceUid);
-    auto plan = rig.engine.plan(study, cancel);
-    auto d = drain(*rig.engine.open(plan, cancel));
+    auto plan = rig.engine.plan(study, context);
+    auto d = drain(*rig.engine.open(plan, context));
     BOOST_TEST(d.instances.size() == 5u);
     BOOST_TEST(d.instances.front().seriesInstanceUid == plan.series[0].seriesInstanceUid);
     BOOST_TEST(d.instances.back().seriesInstanceUid == plan.series[1].seriesInstanceUid);

@@ -81,7 +81,7 @@ void FakeTcia::add(const FakeSeries& series) {
     series_[series.record.seriesInstanceUid] = series;
 }
 
-std::vector<tcia::SeriesRecord> FakeTcia::series(const tcia::SeriesFilter& filter) {
+std::vector<tcia::SeriesRecord> FakeTcia::series(const tcia::SeriesFilter& filter, const RequestContext& context) {
     std::lock_guard lock(mutex_);
     std::vector<tcia::SeriesRecord> out;
     for (const auto& [uid, s] : series_) {
@@ -95,7 +95,7 @@ std::vector<tcia::SeriesRecord> FakeTcia::series(const tcia::SeriesFilter& filte
     return out;
 }
 
-std::vector<std::string> FakeTcia::sopInstanceUids(const std::string& seriesInstanceUid) {
+std::vector<std::string> FakeTcia::sopInstanceUids(const std::string& seriesInstanceUid, const RequestContext& context) {
     std::lock_guard lock(mutex_);
     auto it = series_.find(seriesInstanceUid);
     return it == series_.end() ? std::vector<std::string>{} : it->second.sopUids;
@@ -103,7 +103,7 @@ std::vector<std::string> FakeTcia::sopInstanceUids(const std::string& seriesInst
 
 std::size_t FakeTcia::downloadSeries(const std::string& seriesInstanceUid,
                                      const tcia::DownloadOptions& options, const tcia::InstanceSink& sink,
-                                     const CancelToken& cancel) {
+                                     const RequestContext& context) {
     downloadCalls++;
     const int now = ++concurrent;
     int seen = maxConcurrent.load();
@@ -123,13 +123,13 @@ std::size_t FakeTcia::downloadSeries(const std::string& seriesInstanceUid,
     }
     std::size_t delivered = 0;
     for (std::size_t i = 0; i < s.files.size(); ++i) {
-        // Pause in small steps so a cancel is noticed quickly (as the real client checks on read).
+        // Pause in small steps so a context is noticed quickly (as the real client checks on read).
         const auto until = std::chrono::steady_clock::now() + delayPerInstance;
         while (std::chrono::steady_clock::now() < until) {
-            if (cancel.cancelled()) break;
+            if (context.cancelled()) break;
             std::this_thread::sleep_for(std::chrono::milliseconds(2));
         }
-        if (cancel.cancelled()) {
+        if (context.cancelled()) {
             cancelledDownloads++;
             throw BridgeError(ErrorCode::Cancelled, "download cancelled");
         }

@@ -33,7 +33,7 @@ FakeSeries makeSeries(const std::string& tag, int count, const std::string& coll
                       std::size_t pixelBytes = 512);
 
 /// TciaApi double: only downloadSeries / sopInstanceUids / series are real. Counts calls,
-/// honours the CancelToken between instances, can be told to pause, fail or stop early.
+/// honours the RequestContext between instances, can be told to pause, fail or stop early.
 class FakeTcia : public tcia::TciaApi {
 public:
     void add(const FakeSeries& series);
@@ -49,31 +49,31 @@ public:
     std::atomic<int> concurrent{0};
     std::atomic<int> maxConcurrent{0};
 
-    std::vector<std::string> collections() override { return {}; }
-    std::vector<std::string> modalityValues(const tcia::ValueFilter&) override { return {}; }
-    std::vector<std::string> bodyPartValues(const tcia::ValueFilter&) override { return {}; }
-    std::vector<std::string> manufacturerValues(const tcia::ValueFilter&) override { return {}; }
-    std::vector<tcia::PatientRecord> patients(const tcia::PatientFilter&) override { return {}; }
+    std::vector<std::string> collections(const RequestContext& context) override { return {}; }
+    std::vector<std::string> modalityValues(const tcia::ValueFilter&, const RequestContext& context) override { return {}; }
+    std::vector<std::string> bodyPartValues(const tcia::ValueFilter&, const RequestContext& context) override { return {}; }
+    std::vector<std::string> manufacturerValues(const tcia::ValueFilter&, const RequestContext& context) override { return {}; }
+    std::vector<tcia::PatientRecord> patients(const tcia::PatientFilter&, const RequestContext& context) override { return {}; }
     std::vector<tcia::PatientRecord> patientsByCollectionAndModality(const std::string&,
-                                                                     const std::string&) override {
+                                                                     const std::string&, const RequestContext& context) override {
         return {};
     }
     std::vector<tcia::PatientRecord> newPatientsInCollection(const std::string&,
-                                                             const std::string&) override {
+                                                             const std::string&, const RequestContext& context) override {
         return {};
     }
-    std::vector<tcia::StudyRecord> studies(const tcia::StudyFilter&) override { return {}; }
+    std::vector<tcia::StudyRecord> studies(const tcia::StudyFilter&, const RequestContext& context) override { return {}; }
     std::vector<tcia::StudyRecord> newStudiesInPatientCollection(const std::string&, const std::string&,
-                                                                 const std::string&) override {
+                                                                 const std::string&, const RequestContext& context) override {
         return {};
     }
-    std::vector<tcia::SeriesRecord> series(const tcia::SeriesFilter& filter) override;
-    std::vector<tcia::SeriesRecord> updatedSeries(const std::string&) override { return {}; }
-    tcia::SeriesSize seriesSize(const std::string&) override { return {}; }
-    std::vector<std::string> sopInstanceUids(const std::string& seriesInstanceUid) override;
+    std::vector<tcia::SeriesRecord> series(const tcia::SeriesFilter& filter, const RequestContext& context) override;
+    std::vector<tcia::SeriesRecord> updatedSeries(const std::string&, const RequestContext& context) override { return {}; }
+    tcia::SeriesSize seriesSize(const std::string&, const RequestContext& context) override { return {}; }
+    std::vector<std::string> sopInstanceUids(const std::string& seriesInstanceUid, const RequestContext& context) override;
     std::size_t downloadSeries(const std::string& seriesInstanceUid, const tcia::DownloadOptions& options,
-                               const tcia::InstanceSink& sink, const CancelToken& cancel) override;
-    std::vector<std::uint8_t> singleImage(const std::string&, const std::string&) override {
+                               const tcia::InstanceSink& sink, const RequestContext& context) override;
+    std::vector<std::uint8_t> singleImage(const std::string&, const std::string&, const RequestContext& context) override {
         throw BridgeError(ErrorCode::Unsupported, "not in the fake");
     }
 
@@ -86,15 +86,15 @@ private:
 class FakeMetadata : public MetadataSource {
 public:
     explicit FakeMetadata(FakeTcia& tcia) : tcia_(tcia) {}
-    std::vector<std::string> collections() override { return {}; }
-    std::set<std::string> restrictedCollections() override { return {}; }
-    std::vector<tcia::PatientRecord> patients(const tcia::PatientFilter&) override { return {}; }
-    std::vector<tcia::StudyRecord> studies(const tcia::StudyFilter&) override { return {}; }
-    std::vector<tcia::SeriesRecord> series(const tcia::SeriesFilter& filter) override {
-        return tcia_.series(filter);
+    std::vector<std::string> collections(const RequestContext& context) override { return {}; }
+    std::set<std::string> restrictedCollections(const RequestContext& context) override { return {}; }
+    std::vector<tcia::PatientRecord> patients(const tcia::PatientFilter&, const RequestContext& context) override { return {}; }
+    std::vector<tcia::StudyRecord> studies(const tcia::StudyFilter&, const RequestContext& context) override { return {}; }
+    std::vector<tcia::SeriesRecord> series(const tcia::SeriesFilter& filter, const RequestContext& context) override {
+        return tcia_.series(filter, RequestContext());
     }
-    std::vector<std::string> sopInstanceUids(const std::string& uid) override {
-        return tcia_.sopInstanceUids(uid);
+    std::vector<std::string> sopInstanceUids(const std::string& uid, const RequestContext& context) override {
+        return tcia_.sopInstanceUids(uid, RequestContext());
     }
 
 private:

@@ -38,11 +38,11 @@ BOOST_AUTO_TEST_CASE(getSeriesWithoutFilterIsRefusedBeforeAnyNetwork) {
     TciaSettings s;
     s.baseUrl = "http://127.0.0.1:1/nbia-api/services/v4";  // nothing listens: no request may be made
     TciaClient client(s);
-    BOOST_CHECK_EXCEPTION(client.series({}), BridgeError,
+    BOOST_CHECK_EXCEPTION(client.series({}, RequestContext()), BridgeError,
                           [](const BridgeError& e) { return e.code() == ErrorCode::QueryTooBroad; });
-    BOOST_CHECK_EXCEPTION(client.sopInstanceUids(""), BridgeError,
+    BOOST_CHECK_EXCEPTION(client.sopInstanceUids("", RequestContext()), BridgeError,
                           [](const BridgeError& e) { return e.code() == ErrorCode::InvalidArgument; });
-    BOOST_CHECK_EXCEPTION(client.newPatientsInCollection("C", "not a date"), BridgeError,
+    BOOST_CHECK_EXCEPTION(client.newPatientsInCollection("C", "not a date", RequestContext()), BridgeError,
                           [](const BridgeError& e) { return e.code() == ErrorCode::InvalidArgument; });
 }
 

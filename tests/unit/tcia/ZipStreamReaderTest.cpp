@@ -206,11 +206,11 @@ BOOST_AUTO_TEST_CASE(garbageIsAnError) {
 BOOST_AUTO_TEST_CASE(cancelStopsBetweenEntries) {
     std::string zip = makeSeriesZip(4, nullptr, false);
     std::istringstream in(zip);
-    CancelToken cancel;
-    ZipStreamReader reader(in, &cancel);
+    RequestContext context;
+    ZipStreamReader reader(in, &context);
     int seen = 0;
     BOOST_CHECK_EXCEPTION(reader.readAll([&](ZipStreamReader::Entry&&) {
-        if (++seen == 2) cancel.cancel();
+        if (++seen == 2) context.cancel();
     }),
                           BridgeError, [](const BridgeError& e) { return e.code() == ErrorCode::Cancelled; });
     BOOST_TEST(seen == 2);

@@ -1,4 +1,4 @@
-// Issue 9, finding 10e: a shared series-metadata build used the first requester's cancel token,
+// Issue 9, finding 10e: a shared series-metadata build used the first requester's context token,
 // so that client's disconnect failed every other requester of the series. Now the build runs
 // under its own token, cancelled only when every requester has gone.
 #include "web/MetadataCache.h"
@@ -34,10 +34,10 @@ BOOST_AUTO_TEST_SUITE(MetadataCacheSharedBuild)
 
 BOOST_AUTO_TEST_CASE(first_requester_leaving_does_not_fail_the_others) {
     MetadataCache cache;
-    CancelToken first, second;
+    RequestContext first, second;
     std::atomic<bool> started{false}, release{false}, sawCancel{false};
     std::atomic<int> builds{0};
-    auto build = [&](const CancelToken& shared) -> std::pair<std::string, bool> {
+    auto build = [&](const RequestContext& shared) -> std::pair<std::string, bool> {
         ++builds;
         started = true;
         while (!release) {
@@ -85,9 +85,9 @@ BOOST_AUTO_TEST_CASE(first_requester_leaving_does_not_fail_the_others) {
 
 BOOST_AUTO_TEST_CASE(build_stops_when_every_requester_has_gone) {
     MetadataCache cache;
-    CancelToken first, second;
+    RequestContext first, second;
     std::atomic<bool> started{false}, sawCancel{false};
-    auto build = [&](const CancelToken& shared) -> std::pair<std::string, bool> {
+    auto build = [&](const RequestContext& shared) -> std::pair<std::string, bool> {
         started = true;
         const auto deadline = std::chrono::steady_clock::now() + 30s;  // bounded even if broken
         while (std::chrono::steady_clock::now() < deadline) {
