@@ -198,7 +198,7 @@ void WebRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& request, Poc
         return;
     }
     // A client that closes its connection while this request waits (on TCIA, mostly) cancels it.
-    if (hangUpWatch_) hangUpWatch_([cancel = exchange->cancel()] { cancel.cancel(); });
+    if (hangUpWatch_) hangUpWatch_([context = exchange->requestContext()] { context.cancel(); });
     if (carriesBody(request)) {
         // The bridge never reads a request body, so after this response it must not stay on
         // the connection to be parsed as the next request (issue 9 finding 7: desync behind a
