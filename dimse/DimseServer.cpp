@@ -9,6 +9,7 @@
 #include <dcmtk/oflog/oflog.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -166,13 +167,29 @@ void DimseServer::start() {
         throw;
     }
     stopping_ = false;
+    wakeFd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (wakeFd_ < 0) {
+        stopping_ = true;
+        stop();
+        throw BridgeError(ErrorCode::Internal, std::string("eventfd: ") + std::strerror(errno));
+    }
     acceptThread_ = std::thread(&DimseServer::acceptLoop, this);
+}
+
+void DimseServer::wakeAcceptLoop() {
+    const std::uint64_t one = 1;
+    if (wakeFd_ >= 0 && ::write(wakeFd_, &one, sizeof one) < 0) {
+        // EAGAIN: the counter is already non-zero, the loop wakes anyway
+    }
 }
 
 void DimseServer::stop() {
     stopping_ = true;
+    wakeAcceptLoop();
     if (acceptThread_.joinable()) acceptThread_.join();
     reapWorkers(true);
+    if (wakeFd_ >= 0) ::close(wakeFd_);  // every association thread that could write it is joined
+    wakeFd_ = -1;
     if (network_) ASC_dropNetwork(&network_);
     network_ = nullptr;
     if (tlsNetwork_) ASC_dropNetwork(&tlsNetwork_);
@@ -199,9 +216,16 @@ void DimseServer::reapWorkers(bool all) {
 void DimseServer::acceptLoop() {
     while (!stopping_) {
         reapWorkers(false);
-        pollfd pfd[2] = {{listenFd_, POLLIN, 0}, {tlsListenFd_, POLLIN, 0}};  // fd -1 is ignored by poll
-        int n = ::poll(pfd, 2, 200);
+        // fd -1 is ignored by poll; no timeout: stop() and finished associations write wakeFd_.
+        pollfd pfd[3] = {{listenFd_, POLLIN, 0}, {tlsListenFd_, POLLIN, 0}, {wakeFd_, POLLIN, 0}};
+        int n = ::poll(pfd, 3, -1);
         if (n <= 0) continue;
+        if (pfd[2].revents & POLLIN) {
+            std::uint64_t value = 0;
+            if (::read(wakeFd_, &value, sizeof value) < 0) {
+                // EAGAIN: drained already
+            }
+        }
         for (int i = 0; i < 2 && !stopping_; ++i) {
             if (pfd[i].fd < 0 || !(pfd[i].revents & POLLIN)) continue;
             int client = ::accept4(pfd[i].fd, nullptr, nullptr, SOCK_CLOEXEC);
@@ -237,6 +261,7 @@ void DimseServer::admit(int client, bool secure) {
                 }
             }
             w->done = true;
+            wakeAcceptLoop();  // to be reaped now, not at the next connection
         });
     } catch (const std::exception& e) {
         // No thread for it (resource exhaustion): nothing was read, so just close.

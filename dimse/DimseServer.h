@@ -91,7 +91,10 @@ private:
         std::thread thread;
         std::atomic<bool> done{false};
     };
+    /// Sleeps in poll(2) on the listening sockets and wakeFd_ (no timeout): accepts, reaps
+    /// finished association threads when one signals, returns when stop() signals.
     void acceptLoop();
+    void wakeAcceptLoop();  ///< writes wakeFd_
     /// Hands an accepted socket to a thread of its own (bounded by the negotiating limit).
     void admit(int client, bool secure);
     /// On the connection's own thread: waits (total deadline acseTimeout) for the whole
@@ -118,6 +121,7 @@ private:
     std::atomic<int> active_{0};
     std::atomic<int> negotiating_{0};  ///< connections whose A-ASSOCIATE-RQ is not yet read
     std::thread acceptThread_;
+    int wakeFd_ = -1;  ///< eventfd: stop() and each finished association thread wake acceptLoop
     std::mutex workersMutex_;
     std::list<std::unique_ptr<Worker>> workers_;
 };

@@ -16,11 +16,13 @@
 
 #include "bridge/common/RequestContext.h"
 #include "bridge/common/Error.h"
+#include "bridge/common/Logging.h"
 #include "bridge/common/MetricsRegistry.h"
 #include "bridge/query/FindAnswerCache.h"
 #include "dimse/DimseObservation.h"
 #include "dimse/DimseStatus.h"
 #include "dimse/IdentifierTranslator.h"
+#include "dimse/PeerWatchedWorker.h"
 
 namespace bridge::dimse {
 namespace {
@@ -92,6 +94,8 @@ struct FindContext {
     std::size_t matches = 0;
     std::uint16_t status = 0;  ///< of the last response sent
     std::string detail;        ///< ErrorComment of a failure
+    /// Runs find()/next() while the association thread watches for a C-CANCEL (issue 11).
+    std::unique_ptr<PeerWatchedWorker> worker;
 };
 
 DcmDataset* commentDetail(const std::string& message) {
@@ -138,18 +142,25 @@ void findCallback(void* data, OFBool cancelled, T_DIMSE_C_FindRQ* request, DcmDa
             return;
         }
         if (responseCount == 1) {
-            auto model = modelForSopClass(request->AffectedSOPClassUID);
-            if (!model) throw BridgeError(ErrorCode::InvalidArgument, "not a Q/R FIND SOP class");
-            if (!identifier) throw BridgeError(ErrorCode::InvalidArgument, "no identifier");
-            std::vector<std::string> warnings;
-            ctx.query = identifierToQuery(*identifier, *model, &warnings);
-            for (const auto& w : warnings)
-                OFLOG_WARN(findLogger, "C-FIND from " << ctx.info.callingAet << ": " << w);
-            ctx.query.caseSensitivePersonNames = ctx.deps.caseSensitivePersonNames;
-            if (ctx.deps.scopeFor)
-                ctx.query.scope = ctx.deps.scopeFor(ctx.info.callingAet, ctx.info.calledAet);
-            ctx.layout = responseLayout(ctx.query);
-            startSearch(ctx);
+            // Scope resolution and find() may call TCIA: on the worker, C-CANCEL watched.
+            ctx.worker->run([&] {
+                auto model = modelForSopClass(request->AffectedSOPClassUID);
+                if (!model) throw BridgeError(ErrorCode::InvalidArgument, "not a Q/R FIND SOP class");
+                if (!identifier) throw BridgeError(ErrorCode::InvalidArgument, "no identifier");
+                std::vector<std::string> warnings;
+                ctx.query = identifierToQuery(*identifier, *model, &warnings);
+                for (const auto& w : warnings)
+                    OFLOG_WARN(findLogger, "C-FIND from " << ctx.info.callingAet << ": " << w);
+                ctx.query.caseSensitivePersonNames = ctx.deps.caseSensitivePersonNames;
+                if (ctx.deps.scopeFor)
+                    ctx.query.scope = ctx.deps.scopeFor(ctx.info.callingAet, ctx.info.calledAet);
+                ctx.layout = responseLayout(ctx.query);
+                startSearch(ctx);
+            });
+            if (ctx.worker->cancelSeen()) {
+                response->DimseStatus = STATUS_FIND_Cancel_MatchingTerminatedDueToCancelRequest;
+                return;
+            }
         }
         if (ctx.cached) {
             if (ctx.cachedNext < ctx.cached->size()) {
@@ -163,7 +174,14 @@ void findCallback(void* data, OFBool cancelled, T_DIMSE_C_FindRQ* request, DcmDa
             response->DimseStatus = STATUS_Success;  // only complete answers are cached
             return;
         }
-        std::optional<DicomRecord> record = ctx.cursor->next();
+        std::optional<DicomRecord> record;
+        ctx.worker->run([&] { record = ctx.cursor->next(); });
+        if (ctx.worker->cancelSeen()) {
+            // A C-CANCEL (or the peer leaving) while the core waited on TCIA: the search was
+            // cancelled; whatever the call returned is dropped.
+            response->DimseStatus = STATUS_FIND_Cancel_MatchingTerminatedDueToCancelRequest;
+            return;
+        }
         if (record) {
             ++ctx.matches;
             *responseIdentifiers = recordToIdentifier(*record, ctx.query, ctx.info.calledAet, ctx.layout).release();
@@ -197,6 +215,10 @@ void findCallback(void* data, OFBool cancelled, T_DIMSE_C_FindRQ* request, DcmDa
         if (ctx.recording) ctx.deps.findCache->store(ctx.cacheKey, ctx.generation, std::move(ctx.recording));
         response->DimseStatus = STATUS_Success;
     } catch (const std::exception& e) {
+        if (ctx.worker->cancelSeen()) {
+            response->DimseStatus = STATUS_FIND_Cancel_MatchingTerminatedDueToCancelRequest;
+            return;
+        }
         ErrorCode code = classifyException(e);
         response->DimseStatus = failureStatus(code, DimseOperation::Find);
         *statusDetail = commentDetail(e.what());
@@ -214,6 +236,9 @@ OFCondition handleFind(T_ASC_Association* assoc, T_ASC_PresentationContextID pre
                        T_DIMSE_C_FindRQ& request, const AssociationInfo& info, const DimseSettings& settings,
                        DimseDependencies& deps) {
     FindContext ctx(assoc, info, settings, deps);
+    ctx.context = RequestContext{currentLogContext(), "AE " + info.callingAet};
+    ctx.worker = std::make_unique<PeerWatchedWorker>(assoc, presId, request.MessageID,
+                                                     [&ctx] { ctx.context.cancel(); });
     Stopwatch watch;
     OFCondition cond = DIMSE_findProvider(assoc, presId, &request, findCallback, &ctx, DIMSE_BLOCKING,
                                           static_cast<int>(settings.dimseTimeout.count()));

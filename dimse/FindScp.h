@@ -1,7 +1,10 @@
 #pragma once
 // C-FIND SCP for one request (PS3.4 C.4.1): identifier -> Query -> QueryService cursor; one
 // Pending per match AS THE CURSOR YIELDS IT (not collected first, unlike Orthanc), C-CANCEL
-// checked by DIMSE_findProvider between matches -> FE00. Final status: 0000; A700 with
+// checked by DIMSE_findProvider between matches -> FE00, and also WHILE the core waits on TCIA:
+// scope, find() and next() run on a PeerWatchedWorker while the association thread poll()s the
+// association socket; a C-CANCEL (or abort) cancels the request context at once -> FE00 (issue 11).
+// Final status: 0000; A700 with
 // ErrorComment when the core's result cap truncated the answer; the mapped failure status
 // (A900 bad identifier, C001 TCIA down...) with ErrorComment otherwise. Blocking; runs on the
 // association's thread.

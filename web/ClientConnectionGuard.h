@@ -10,7 +10,14 @@
 //    request is being served there is no deadline (long WADO streams are fine). When a deadline
 //    passes, a watchdog thread shuts the socket down (shutdown(2) on a dup'ed descriptor, which
 //    wakes the blocked read; Poco itself stops connections this way), and Poco ends the
-//    connection.
+//    connection;
+//  * hang-up detection while a request is served (issue 11 item 1): a handler registers the
+//    request's cancel action (watchHangUp); the watchdog poll(2)s the connection's descriptor
+//    for POLLRDHUP/POLLHUP/POLLERR -- the client closed its end -- and runs the action once, so
+//    a QIDO or metadata request stops its TCIA search at once instead of finishing for nobody.
+//    (A client that half-closes after its request, shutdown(SHUT_WR), counts as gone: HTTP/1.1
+//    clients do not do that while waiting for an answer.) The watchdog sleeps in poll(2) on
+//    those descriptors plus an eventfd that every change writes: signalled, no periodic wake-up.
 // Thread-safe. Owned by DicomWebServer; must outlive every connection it admitted.
 
 #include <Poco/Net/SocketAddress.h>
@@ -19,6 +26,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -64,29 +72,37 @@ public:
     /// deadline while it is served.
     void requestStarted(const Poco::Net::SocketAddress& peer);
     /// Its response is done: the next header is due within keepAliveIdle + headerTimeout.
+    /// Forgets the request's hang-up action.
     void requestFinished(const Poco::Net::SocketAddress& peer);
+    /// While the request on the connection from `peer` is served: run `onHangUp` once (on the
+    /// watchdog thread, without the guard's lock) if the client closes the connection.
+    void watchHangUp(const Poco::Net::SocketAddress& peer, std::function<void()> onHangUp);
 
     int connections() const;                 ///< admitted and open now
     std::size_t refusedConnections() const;  ///< over maxPerClient, since start
     std::size_t droppedSlowClients() const;  ///< header deadline passed, since start
+    std::size_t hungUpRequests() const;      ///< clients gone mid-request (action run), since start
 
 private:
     struct Connection {
         int fd = -1;  ///< dup of the connection's descriptor: stays valid until release()
         std::string client;
         std::optional<Clock::time_point> deadline;
+        std::function<void()> onHangUp;  ///< set while a watched request is served
     };
     void release(const std::string& key);
     void arm(const std::string& key, std::optional<Clock::time_point> deadline);
     void watch();
+    void wake();  ///< makes the watchdog rebuild its poll set (call with or without the lock)
 
     Limits limits_;
     mutable std::mutex mutex_;
-    std::condition_variable changed_;
+    int wakeFd_ = -1;  ///< eventfd the watchdog polls besides the connections
     std::map<std::string, Connection> connections_;  ///< by peer "ip:port"
     std::map<std::string, int> perClient_;           ///< by peer ip
     std::size_t refused_ = 0;
     std::size_t dropped_ = 0;
+    std::size_t hungUp_ = 0;
     bool stopping_ = false;
     std::thread watchdog_;
 };

@@ -39,6 +39,7 @@ public:
     GuardedHandler(WebContext& context, LandingPage& landing, ClientConnectionGuard& guard, Poco::Net::SocketAddress peer)
         : inner_(context, landing), guard_(guard), peer_(std::move(peer)) {
         guard_.requestStarted(peer_);
+        inner_.setHangUpWatch([this](std::function<void()> cancel) { guard_.watchHangUp(peer_, std::move(cancel)); });
     }
     ~GuardedHandler() override { guard_.requestFinished(peer_); }
     void handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override {

@@ -200,6 +200,8 @@ void WebRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& request, Poc
         observe(nullptr, request, response, route, watch, "malformed request URI");
         return;
     }
+    // A client that closes its connection while this request waits (on TCIA, mostly) cancels it.
+    if (hangUpWatch_) hangUpWatch_([context = exchange->requestContext()] { context.cancel(); });
     if (carriesBody(request)) {
         // The bridge never reads a request body, so after this response it must not stay on
         // the connection to be parsed as the next request (issue 9 finding 7: desync behind a

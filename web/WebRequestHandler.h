@@ -7,6 +7,9 @@
 
 #include <Poco/Net/HTTPRequestHandler.h>
 
+#include <functional>
+#include <utility>
+
 namespace bridge::web {
 
 class LandingPage;
@@ -16,7 +19,14 @@ public:
     WebRequestHandler(WebContext& context, LandingPage& landing) : context_(context), landing_(landing) {}
     void handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override;
 
+    /// Receives the request's cancel action once its exchange exists, before it is served
+    /// (DicomWebServer hands it to ClientConnectionGuard::watchHangUp: a client that closes its
+    /// connection cancels its request's context, issue 11 item 1).
+    using HangUpWatch = std::function<void(std::function<void()> cancel)>;
+    void setHangUpWatch(HangUpWatch watch) { hangUpWatch_ = std::move(watch); }
+
 private:
+    HangUpWatch hangUpWatch_;
     WebContext& context_;
     LandingPage& landing_;
 };

@@ -21,6 +21,7 @@
 #include <istream>
 #include <optional>
 #include <random>
+#include <stop_token>
 #include <thread>
 
 #include "bridge/common/Error.h"
@@ -79,11 +80,13 @@ class HttpTransport::HostLimiter {
 public:
     explicit HostLimiter(int slots) : free_(std::max(1, slots)), capacity_(std::max(1, slots)) {}
 
+    /// Blocks until a slot is free; a stop of `context` wakes the wait and throws.
     void acquire(const RequestContext* context) {
         std::unique_lock lock(mutex_);
-        while (free_ == 0) {
-            if (context) context->throwIfCancelled();
-            cv_.wait_for(lock, std::chrono::milliseconds(50));
+        if (context) {
+            if (!context->wait(cv_, lock, [this] { return free_ > 0; })) context->throwIfCancelled();
+        } else {
+            cv_.wait(lock, [this] { return free_ > 0; });
         }
         --free_;
     }
@@ -108,7 +111,7 @@ public:
 
 private:
     std::mutex mutex_;
-    std::condition_variable cv_;
+    std::condition_variable_any cv_;  ///< waits also wake on the caller's stop token
     int free_;
     int capacity_;
     std::vector<std::unique_ptr<Poco::Net::HTTPClientSession>> idle_;
@@ -133,16 +136,6 @@ HttpTransport::HostLimiter& HttpTransport::limiterFor(const std::string& hostKey
     auto& slot = limiters_[hostKey];
     if (!slot) slot = std::make_unique<HostLimiter>(settings_.maxConcurrentRequests);
     return *slot;
-}
-
-void HttpTransport::sleepCancellable(std::chrono::milliseconds delay, const RequestContext* context) {
-    auto until = Clock::now() + delay;
-    while (true) {
-        if (context) context->throwIfCancelled();
-        auto now = Clock::now();
-        if (now >= until) return;
-        std::this_thread::sleep_for(std::min<Clock::duration>(until - now, std::chrono::milliseconds(25)));
-    }
 }
 
 std::string HttpTransport::encodeQueryValue(const std::string& value) {
@@ -218,8 +211,24 @@ HttpResponse HttpTransport::execute(const Request& request) {
     };
     int retries = 0;
     bool staleRetryUsed = false;
+    // The log lines name the request this call serves (it may run on a worker thread).
+    const std::string requestNote = request.context && !request.context->requestId().empty()
+                                        ? " [" + request.context->requestId() + "]"
+                                        : std::string();
+    // Stop (cancel or deadline) ends the call at once, wherever it waits; never retried.
+    auto throwIfStopped = [&] {
+        if (!request.context || !request.context->cancelled()) return;
+        log().information("%s %s -> stopped after %Ld ms (%d retries): %s%s", request.method, request.logName,
+                          static_cast<Poco::Int64>(elapsedMs()), retries,
+                          std::string(request.context->stopReason() == RequestContext::StopReason::DeadlineExceeded
+                                          ? "deadline passed"
+                                          : "cancelled"),
+                          requestNote);
+        observeCall(request.logName, "cancelled", retries, elapsedMs() / 1000.0, false);
+        request.context->throwIfCancelled();
+    };
     for (int attempt = 0;; ++attempt) {
-        if (request.context) request.context->throwIfCancelled();
+        throwIfStopped();
         std::optional<std::chrono::milliseconds> retryAfter;
         ErrorCode failure = ErrorCode::UpstreamUnavailable;
         std::string failureText;
@@ -234,6 +243,9 @@ HttpResponse HttpTransport::execute(const Request& request) {
 
             std::unique_ptr<Poco::Net::HTTPClientSession> session = limiter.takeIdle();
             const bool reused = session != nullptr;
+            // A stop while this attempt waits in connect/read shuts the session's socket down,
+            // which wakes the blocked call at once (Poco throws; throwIfStopped below reports it).
+            std::optional<std::stop_callback<std::function<void()>>> wakeOnStop;
             try {
                 if (!session) {
                     if (https) {
@@ -258,6 +270,16 @@ HttpResponse HttpTransport::execute(const Request& request) {
                                         toTimespan(settings_.readTimeout), toTimespan(settings_.readTimeout));
                     session->setKeepAlive(true);
                 }
+                if (request.context) {
+                    Poco::Net::HTTPClientSession* blocked = session.get();
+                    wakeOnStop.emplace(request.context->stopToken(), std::function<void()>([blocked] {
+                                           try {
+                                               blocked->socket().shutdown();
+                                           } catch (...) {
+                                               // not connected yet: the check after connecting stops it
+                                           }
+                                       }));
+                }
                 Poco::Net::HTTPRequest req(request.method, uri.getPathEtc(),
                                            Poco::Net::HTTPMessage::HTTP_1_1);
                 req.setKeepAlive(true);
@@ -269,6 +291,7 @@ HttpResponse HttpTransport::execute(const Request& request) {
                 }
                 std::ostream& os = session->sendRequest(req);
                 if (!request.formBody.empty()) os << request.formBody;
+                throwIfStopped();  // a stop during connect found no socket to shut down
                 Poco::Net::HTTPResponse resp;
                 std::istream& is = session->receiveResponse(resp);
                 const int status = resp.getStatus();
@@ -279,9 +302,11 @@ HttpResponse HttpTransport::execute(const Request& request) {
                     } catch (...) {
                         bodyError = std::current_exception();
                     }
-                    log().debug("%s %s -> 200 streamed in %Ld ms (%d retries)%s", request.method,
+                    wakeOnStop.reset();
+                    if (bodyError) throwIfStopped();  // a read cut by the stop: Cancelled, not I/O
+                    log().debug("%s %s -> 200 streamed in %Ld ms (%d retries)%s%s", request.method,
                                 request.logName, static_cast<Poco::Int64>(elapsedMs()), retries,
-                                std::string(bodyError ? " body aborted" : ""));
+                                std::string(bodyError ? " body aborted" : ""), requestNote);
                     observeCall(request.logName, bodyError ? "200-aborted" : "200", retries, elapsedMs() / 1000.0,
                                 true);
                     if (bodyError) std::rethrow_exception(bodyError);
@@ -306,11 +331,12 @@ HttpResponse HttpTransport::execute(const Request& request) {
                                  static_cast<Poco::Int64>(out.body.size()) != resp.getContentLength64()))
                     throw Poco::IOException("connection ended inside the response body after " +
                                             std::to_string(out.body.size()) + " bytes");
+                wakeOnStop.reset();  // never shut down a session handed back to the pool
                 if (resp.getKeepAlive()) limiter.giveBack(std::move(session));
 
                 if (!RetryPolicy::isRetryableStatus(status)) {
-                    log().debug("%s %s -> %d in %Ld ms (%d retries)", request.method, request.logName, status,
-                                static_cast<Poco::Int64>(elapsedMs()), retries);
+                    log().debug("%s %s -> %d in %Ld ms (%d retries)%s", request.method, request.logName, status,
+                                static_cast<Poco::Int64>(elapsedMs()), retries, requestNote);
                     observeCall(request.logName, std::to_string(status), retries, elapsedMs() / 1000.0, status < 500);
                     return out;
                 }
@@ -342,6 +368,7 @@ HttpResponse HttpTransport::execute(const Request& request) {
                 staleConnection = reused;
             }
         }
+        throwIfStopped();  // the failure was (or raced with) the stop: no retry
         // A kept-alive connection the server already closed: retry at once on a fresh one (RFC 9112 9.3.1).
         if (staleConnection && !staleRetryUsed) {
             staleRetryUsed = true;
@@ -349,8 +376,8 @@ HttpResponse HttpTransport::execute(const Request& request) {
             continue;
         }
         if (attempt >= settings_.maxRetries) {
-            log().warning("%s %s -> failed in %Ld ms (%d retries): %s", request.method, request.logName,
-                          static_cast<Poco::Int64>(elapsedMs()), retries, failureText);
+            log().warning("%s %s -> failed in %Ld ms (%d retries): %s%s", request.method, request.logName,
+                          static_cast<Poco::Int64>(elapsedMs()), retries, failureText, requestNote);
             observeCall(request.logName, failure == ErrorCode::UpstreamTimeout ? "timeout" : "unavailable", retries,
                         elapsedMs() / 1000.0, false);
             throw BridgeError(failure, "TCIA " + request.logName + " failed after " +
@@ -359,10 +386,19 @@ HttpResponse HttpTransport::execute(const Request& request) {
         auto delay = RetryPolicy::backoffDelay(attempt, settings_.retryBaseDelay, settings_.retryMaxDelay,
                                                uniform01());
         if (retryAfter) delay = std::min(*retryAfter, settings_.retryMaxDelay);  // honoured up to the cap
-        log().information("%s %s: %s; retry %d in %Ld ms", request.method, request.logName, failureText,
-                          retries + 1, static_cast<Poco::Int64>(delay.count()));
+        log().information("%s %s: %s; retry %d in %Ld ms%s", request.method, request.logName, failureText,
+                          retries + 1, static_cast<Poco::Int64>(delay.count()), requestNote);
         ++retries;
-        sleepCancellable(delay, request.context);
+        if (request.context) {
+            try {
+                request.context->sleepFor(delay);  // wakes on stop (no polling)
+            } catch (const BridgeError&) {
+                throwIfStopped();
+                throw;
+            }
+        } else {
+            std::this_thread::sleep_for(delay);
+        }
     }
 }
 

@@ -7,10 +7,16 @@
 //  * retries on connection errors, timeouts, 5xx, 408 and 429 with exponential backoff + full
 //    jitter (RetryPolicy), honouring Retry-After, bounded by maxRetries;
 //  * a per-host concurrency limit (maxConcurrentRequests): excess callers block until a slot frees
-//    (or their RequestContext fires).
+//    (or their RequestContext stops);
+//  * a stop of the caller's RequestContext (cancel() or its deadline) ends the call at once,
+//    signalled: the slot wait (condition_variable_any on the stop token) and the backoff
+//    (RequestContext::sleepFor) wake, and a std::stop_callback shuts the session's socket down so
+//    a blocked connect/read returns; the deadline so bounds the whole call, retries included.
+//    A stopped call throws Cancelled (UpstreamTimeout for the deadline), is never retried, and is
+//    counted as status "cancelled" in tcia_bridge_tcia_requests_total.
 // Other statuses (2xx, 3xx, 4xx except 408/429) are returned to the caller, which maps them.
 // One log line per request on Poco::Logger "bridge.tcia.http" (debug level; retries at info, final
-// failures at warning): method, endpoint path, status, ms, retries; metrics per endpoint
+// failures at warning): method, endpoint path, status, ms, retries, [context requestId]; metrics per endpoint
 // (tcia_bridge_tcia_*, MetricsRegistry.h);
 // never query strings of token calls, form bodies or headers (credentials are redacted).
 // Thread-safe: one HttpTransport serves every thread of the bridge.
@@ -73,8 +79,6 @@ public:
                            const std::function<void(std::istream&)>& onBody,
                            const RequestContext* context = nullptr);
 
-    /// Sleeps `delay` in small steps, throwing BridgeError(Cancelled) as soon as `context` fires.
-    static void sleepCancellable(std::chrono::milliseconds delay, const RequestContext* context);
 
     /// RFC 3986 percent-encoding of a query value (everything but unreserved characters).
     static std::string encodeQueryValue(const std::string& value);

@@ -325,7 +325,7 @@ std::size_t TciaClient::downloadSeries(const std::string& seriesInstanceUid, con
                                           std::uniform_real_distribution<double>(0.0, 1.0)(engine));
             log().information("getImage %s: %s; download retry %d in %Ld ms", seriesInstanceUid, lastProblem,
                               attempt, static_cast<Poco::Int64>(delay.count()));
-            HttpTransport::sleepCancellable(delay, &context);
+            context.sleepFor(delay);  // wakes on stop (no polling)
         }
         context.throwIfCancelled();
 
