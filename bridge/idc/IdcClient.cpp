@@ -55,7 +55,7 @@ void parallelFetch(std::size_t n, int parallel, const std::function<Result(std::
         std::exception_ptr error;
     };
     std::mutex mutex;
-    std::condition_variable cv;
+    std::condition_variable_any cv;  // waits also wake when the request's context stops
     std::deque<Item> ready;
     std::atomic<std::size_t> next{0};
     std::atomic<bool> stop{false};
@@ -97,9 +97,11 @@ void parallelFetch(std::size_t n, int parallel, const std::function<Result(std::
             Item item;
             {
                 std::unique_lock lock(mutex);
-                while (ready.empty()) {
-                    if (context) context->throwIfCancelled();
-                    cv.wait_for(lock, std::chrono::milliseconds(50));
+                const auto arrived = [&] { return !ready.empty(); };
+                if (context) {
+                    if (!context->wait(cv, lock, arrived)) context->throwIfCancelled();
+                } else {
+                    cv.wait(lock, arrived);
                 }
                 item = std::move(ready.front());
                 ready.pop_front();
@@ -794,7 +796,7 @@ std::size_t IdcClient::downloadSeries(const std::string& seriesInstanceUid,
                                                 std::uniform_real_distribution<double>(0.0, 1.0)(engine));
             log().information("IDC series %s: %s; retry %d in %Ld ms", seriesInstanceUid, lastProblem,
                               attempt, static_cast<Poco::Int64>(delay.count()));
-            tcia::HttpTransport::sleepCancellable(delay, &context);
+            context.sleepFor(delay);
         }
         context.throwIfCancelled();
         const std::vector<S3Object> objects = listSeries(location, &context);
