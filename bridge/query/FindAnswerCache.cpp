@@ -63,7 +63,7 @@ std::string queryCacheKey(const Query& query) {
 }
 
 FindAnswerCache::FindAnswerCache(std::size_t maxBytes, std::chrono::milliseconds maxAge)
-    : maxBytes_(maxBytes), maxAge_(maxAge), clock_([] { return std::chrono::steady_clock::now(); }) {}
+    : maxBytes_(maxBytes), maxAge_(maxAge), clock_([] { return std::chrono::steady_clock::now(); }), entries_(maxBytes) {}
 
 std::size_t FindAnswerCache::estimateBytes(const DicomRecord& record) {
     // A vector slot, then per value a std::map node (~64 bytes with key and SSO string) plus
@@ -84,19 +84,18 @@ std::shared_ptr<const FindAnswerCache::Records> FindAnswerCache::find(const std:
     if (!enabled()) return nullptr;
     std::lock_guard<std::mutex> lock(mutex_);
     const auto now = clock_();
-    auto it = entries_.find(key);
-    if (it == entries_.end()) {
+    Entry* entry = entries_.find(key);
+    if (entry == nullptr) {
         ++misses_;
         return nullptr;
     }
-    if (it->second.generation != generation || now - it->second.storedAt >= maxAge_) {
-        eraseLocked(it);
+    if (entry->generation != generation || now - entry->storedAt >= maxAge_) {
+        entries_.erase(key);
         ++misses_;
         return nullptr;
     }
-    lru_.splice(lru_.begin(), lru_, it->second.lru);
     ++hits_;
-    return it->second.records;
+    return entry->records;
 }
 
 void FindAnswerCache::store(const std::string& key, std::uint64_t generation, std::shared_ptr<const Records> records) {
@@ -104,18 +103,7 @@ void FindAnswerCache::store(const std::string& key, std::uint64_t generation, st
     const std::size_t bytes = key.size() + estimateBytes(*records) + 128;
     if (bytes > maxAnswerBytes()) return;
     std::lock_guard<std::mutex> lock(mutex_);
-    const auto now = clock_();
-    if (auto it = entries_.find(key); it != entries_.end()) eraseLocked(it);
-    lru_.push_front(key);
-    entries_.emplace(key, Entry{std::move(records), generation, now, bytes, lru_.begin()});
-    bytes_ += bytes;
-    while (bytes_ > maxBytes_ && !lru_.empty()) eraseLocked(entries_.find(lru_.back()));
-}
-
-void FindAnswerCache::eraseLocked(std::unordered_map<std::string, Entry>::iterator it) {
-    bytes_ -= it->second.bytes;
-    lru_.erase(it->second.lru);
-    entries_.erase(it);
+    entries_.insert(key, Entry{std::move(records), generation, clock_()}, bytes);
 }
 
 std::size_t FindAnswerCache::hits() const {
@@ -135,7 +123,7 @@ std::size_t FindAnswerCache::size() const {
 
 std::size_t FindAnswerCache::bytes() const {
     std::lock_guard<std::mutex> lock(mutex_);
-    return bytes_;
+    return entries_.bytes();
 }
 
 void FindAnswerCache::setClock(Clock clock) {
