@@ -124,7 +124,10 @@ python3 "$HERE/../support/tls_tunnel.py" "$TUN" "$DTLS" ca.pem client.pem client
   > tunnel.log 2>&1 &
 PIDS+=($!)
 LOGS+=("$WORK/tunnel.log")
-wait_port "$TUN" 20 || fail "TLS tunnel did not start"
+# Wait for its "ready" line, not with a probe connection: a probe makes the tunnel open a TLS
+# association attempt of its own that races movescu's (see dimse/README.md, TLS negotiation).
+for _ in $(seq 200); do grep -q '^ready' tunnel.log 2>/dev/null && break; sleep 0.1; done
+grep -q '^ready' tunnel.log || fail "TLS tunnel did not start"
 movescu -S -aec TCIA -aet BBSCU -aem DEST -k QueryRetrieveLevel=STUDY -k StudyInstanceUID="$S1" \
   127.0.0.1 "$TUN" > move.log 2>&1 || fail "movescu through TLS: $(tail -3 move.log)"
 N=$(ls moved | wc -l)
