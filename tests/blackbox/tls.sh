@@ -125,7 +125,7 @@ python3 "$HERE/../support/tls_tunnel.py" "$TUN" "$DTLS" ca.pem client.pem client
 PIDS+=($!)
 LOGS+=("$WORK/tunnel.log")
 # Wait for its "ready" line, not with a probe connection: a probe makes the tunnel open a TLS
-# association attempt of its own that races movescu's (see dimse/README.md, TLS negotiation).
+# association attempt of its own that races movescu's (TLS negotiations are serialised, docs/security.md).
 for _ in $(seq 200); do grep -q '^ready' tunnel.log 2>/dev/null && break; sleep 0.1; done
 grep -q '^ready' tunnel.log || fail "TLS tunnel did not start"
 movescu -S -aec TCIA -aet BBSCU -aem DEST -k QueryRetrieveLevel=STUDY -k StudyInstanceUID="$S1" \
