@@ -13,6 +13,19 @@ using Poco::Data::Session;
 
 namespace bridge::catalog {
 
+namespace {
+
+/// The collection (by upper-case name) is harvested down to series level at `at`: its series
+/// count and the license and DOI found on its series. Inside the caller's transaction.
+void markSeriesLevelHarvested(Session& s, std::string upper, Poco::Int64 at, Poco::Int64 count,
+                              std::string licenseName, std::string licenseUri, std::string doi) {
+    s << "UPDATE collections SET harvested_complete = 1, harvested_at = $1, refreshed_at = $2, series_count = $3,"
+         " license_name = $4, license_uri = $5, doi = $6 WHERE upper(name) = $7",
+        use(at), use(at), use(count), use(licenseName), use(licenseUri), use(doi), use(upper), now;
+}
+
+}  // namespace
+
 void HarvestLedger::storeCollectionHarvest(const std::string& collection,
                                            const std::vector<tcia::PatientRecord>& patients,
                                            const std::vector<tcia::StudyRecord>& studies,
@@ -37,9 +50,7 @@ void HarvestLedger::storeCollectionHarvest(const std::string& collection,
             if (doi.empty()) doi = r.dataDescriptionUri;
         }
         Poco::Int64 at = store_.currentTime(), count = static_cast<Poco::Int64>(series.size());
-        s << "UPDATE collections SET harvested_complete = 1, harvested_at = $1, refreshed_at = $2, series_count = $3,"
-             " license_name = $4, license_uri = $5, doi = $6 WHERE upper(name) = $7",
-            use(at), use(at), use(count), use(licenseName), use(licenseUri), use(doi), use(upper), now;
+        markSeriesLevelHarvested(s, upper, at, count, licenseName, licenseUri, doi);
         store_.recordLevel(s, collection, true, true);
         tx.commit();
         store_.invalidateStates();
@@ -240,9 +251,7 @@ void HarvestLedger::commitSeriesLevel(const std::string& stagingId, const std::s
                     doi = first("data_description_uri");
         Poco::Int64 at = store_.currentTime(), count = 0;
         s << "SELECT count(*) FROM series WHERE upper(collection) = $1", use(upper), into(count), now;
-        s << "UPDATE collections SET harvested_complete = 1, harvested_at = $1, refreshed_at = $2, series_count = $3,"
-             " license_name = $4, license_uri = $5, doi = $6 WHERE upper(name) = $7",
-            use(at), use(at), use(count), use(licenseName), use(licenseUri), use(doi), use(upper), now;
+        markSeriesLevelHarvested(s, upper, at, count, licenseName, licenseUri, doi);
         store_.recordLevel(s, collection, false, true);
         tx.commit();
         store_.invalidateStates();
