@@ -5,6 +5,7 @@
 #include <dcmtk/dcmnet/dcmtrans.h>
 #include <dcmtk/dcmnet/dimse.h>
 #include <dcmtk/dcmnet/dul.h>
+#include <dcmtk/dcmtls/tlscond.h>
 #include <dcmtk/dcmtls/tlslayer.h>
 #include <dcmtk/oflog/oflog.h>
 #include <netinet/in.h>
@@ -29,6 +30,7 @@
 #include "dimse/FindScp.h"
 #include "dimse/GetScp.h"
 #include "dimse/MoveScp.h"
+#include "dimse/TlsNegotiation.h"
 
 namespace bridge::dimse {
 namespace {
@@ -158,7 +160,9 @@ void DimseServer::start() {
         if (settings_.tlsPort) {
             tlsListenFd_ = listenOn(settings_.bindAddress, *settings_.tlsPort, tlsPort_, "dimse.tlsPort");
             tlsNetwork_ = externalNetwork(tlsListenFd_, tlsPort_, acseTimeout);
-            OFCondition cond = ASC_setTransportLayer(tlsNetwork_, tlsLayer_.get(), 0);
+            // dcmnet gets connections already negotiated on their own thread (TlsNegotiation.h).
+            preparedLayer_ = std::make_unique<PreparedConnectionLayer>();
+            OFCondition cond = ASC_setTransportLayer(tlsNetwork_, preparedLayer_.get(), 0);
             if (cond.bad()) throw BridgeError(ErrorCode::Internal, std::string("ASC_setTransportLayer: ") + cond.text());
         }
     } catch (...) {
@@ -199,6 +203,7 @@ void DimseServer::stop() {
     if (tlsListenFd_ >= 0) ::close(tlsListenFd_);
     tlsListenFd_ = -1;
     tlsLayer_.reset();
+    preparedLayer_.reset();
 }
 
 void DimseServer::reapWorkers(bool all) {
@@ -274,6 +279,65 @@ void DimseServer::admit(int client, bool secure) {
     workers_.push_back(std::move(worker));
 }
 
+std::string DimseServer::negotiateTls(int client, std::chrono::steady_clock::time_point deadline,
+                                      PrereadConnection*& negotiated) {
+    negotiated = nullptr;
+    DcmTransportConnection* connection = tlsLayer_->createConnection(client, OFTrue);
+    if (!connection) {
+        ::close(client);
+        return "cannot create a TLS connection";
+    }
+    // Per read: the ACSE timeout (set after createConnection, whose constructor set dcmnet's
+    // 60 s defaults). In total: the watchdog shuts the socket down at the deadline (or at stop()),
+    // which ends any blocked read or write of the handshake at once.
+    const long acse = std::max<long>(1, static_cast<long>(settings_.acseTimeout.count()));
+    setSocketTimeouts(client, acse, acse);
+    std::mutex watchMutex;
+    std::condition_variable watchWake;
+    bool done = false;
+    std::thread watchdog([&] {
+        std::unique_lock lock(watchMutex);
+        while (!done && !stopping_.load() && std::chrono::steady_clock::now() < deadline)
+            watchWake.wait_until(lock, std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(200)));
+        if (!done) ::shutdown(client, SHUT_RDWR);
+    });
+    std::string failure;
+    std::vector<std::uint8_t> pdu;
+    // SSL_accept on a blocking socket stops with WANT_READ/WRITE when a read or write is
+    // interrupted (a signal: EINTR even with SA_RESTART, as the socket has timeouts) or times
+    // out; calling it again resumes the handshake. The watchdog still bounds the total.
+    OFCondition cond;
+    do {
+        cond = connection->serverSideHandshake();
+    } while ((cond == DCMTLS_EC_TLSReadOperationDidNotComplete || cond == DCMTLS_EC_TLSWriteOperationDidNotComplete) &&
+             !stopping_.load() && std::chrono::steady_clock::now() < deadline);
+    if (cond.bad()) {
+        failure = std::string("TLS handshake failed: ") + cond.text();
+    } else {
+        const AssociateRequestWait read = readAssociateRequest(*connection, kMaxAssociateRequestBytes, deadline, pdu);
+        if (read != AssociateRequestWait::Ready) failure = describe(read);
+    }
+    {
+        std::lock_guard lock(watchMutex);
+        done = true;
+    }
+    watchWake.notify_all();
+    watchdog.join();
+    if (failure.empty() && std::chrono::steady_clock::now() >= deadline)
+        failure = "negotiation deadline passed";  // the watchdog may have shut the socket already
+    else if (!failure.empty() && stopping_.load())
+        failure = describe(AssociateRequestWait::Stopped);
+    else if (!failure.empty() && std::chrono::steady_clock::now() >= deadline)
+        failure = "TLS handshake and A-ASSOCIATE-RQ not complete within the negotiation deadline (" + failure + ")";
+    if (!failure.empty()) {
+        delete connection;  // closes the socket
+        return failure;
+    }
+    // Its constructor gives the socket dcmnet's usual timeouts back for the association.
+    negotiated = new PrereadConnection(connection, client, std::move(pdu));
+    return {};
+}
+
 void DimseServer::negotiateAndServe(int client, bool secure) {
     // One TOTAL deadline for the whole A-ASSOCIATE-RQ (dcmnet's own timeout is per read).
     const auto deadline = std::chrono::steady_clock::now() + settings_.acseTimeout;
@@ -287,57 +351,33 @@ void DimseServer::negotiateAndServe(int client, bool secure) {
             return;
         }
     }
-    // TLS: the handshake and the request are encrypted, so nothing can be peeked; dcmnet reads
-    // them inside ASC_receiveAssociation on a blocking socket. Per-read socket timeouts (below)
-    // plus a watchdog that shuts the socket down at the deadline bound it in total.
-    std::mutex watchMutex;
-    std::condition_variable watchWake;
-    bool received = false;
-    std::thread watchdog;
+    // TLS: the handshake and the request are encrypted, so nothing can be peeked. They are read
+    // here, on this thread and outside the mutex (TlsNegotiation.h), on a blocking socket bounded
+    // per read by socket timeouts and in total by a watchdog that shuts the socket down at the
+    // deadline; dcmnet then parses the bytes already read.
+    PrereadConnection* negotiated = nullptr;
     if (secure) {
-        watchdog = std::thread([&] {
-            std::unique_lock lock(watchMutex);
-            if (!watchWake.wait_until(lock, deadline, [&] { return received; }))
-                ::shutdown(client, SHUT_RDWR);
-        });
+        const std::string failure = negotiateTls(client, deadline, negotiated);
+        if (!negotiated) {
+            --negotiating_;
+            OFLOG_INFO(serverLogger, "dropping TLS connection: " << failure);
+            return;  // the connection (and its socket) is closed already
+        }
     }
     T_ASC_Association* assoc = nullptr;
     OFCondition cond;
-    // The TLS handshake (in ASC_receiveAssociation) reads and writes on a blocking socket whose
-    // timeouts dcmnet sets from the process globals dcmSocketReceive/SendTimeout (default 60 s)
-    // just before it: bound it by the ACSE timeout instead, so a peer that connects and stays
-    // silent holds the negotiation mutex no longer, then give the association dcmnet's usual
-    // socket timeouts back. The globals change only under externalSocketMutex, for this call.
-    const Sint32 acse = std::max<Sint32>(1, static_cast<Sint32>(settings_.acseTimeout.count()));
-    Sint32 receiveTimeout = 0, sendTimeout = 0;
     {
-        // Plain: the PDU is buffered, dcmnet reads it without waiting, so the mutex is held
-        // briefly. TLS: at most until the deadline (see dimse/README.md).
+        // Both kinds have the whole A-ASSOCIATE-RQ at hand: dcmnet reads it without waiting, so
+        // the mutex is held briefly.
         std::lock_guard<std::mutex> lock(externalSocketMutex());
-        if (secure) {
-            receiveTimeout = dcmSocketReceiveTimeout.get();
-            sendTimeout = dcmSocketSendTimeout.get();
-            dcmSocketReceiveTimeout.set(acse);
-            dcmSocketSendTimeout.set(acse);
-        }
+        if (secure) preparedLayer_->offer(negotiated);
         dcmExternalSocketHandle.set(client);
         cond = ASC_receiveAssociation(secure ? tlsNetwork_ : network_, &assoc, settings_.maxPdu, nullptr, nullptr,
                                       secure ? OFTrue : OFFalse, DUL_NOBLOCK,
                                       static_cast<int>(settings_.acseTimeout.count()));
         dcmExternalSocketHandle.set(-1);
-        if (secure) {
-            dcmSocketReceiveTimeout.set(receiveTimeout);
-            dcmSocketSendTimeout.set(sendTimeout);
-        }
-    }
-    if (secure) {
-        {
-            std::lock_guard lock(watchMutex);
-            received = true;
-        }
-        watchWake.notify_all();
-        watchdog.join();
-        if (cond.good()) setSocketTimeouts(client, receiveTimeout, sendTimeout);
+        // dcmnet failed before taking it (e.g. getpeername on a reset socket): close it here.
+        if (secure) delete preparedLayer_->takeBack();
     }
     --negotiating_;
     if (cond.bad()) {

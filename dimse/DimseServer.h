@@ -31,19 +31,23 @@
 // whose connections go through a DcmTLSTransportLayer (DCMTK dcmtls) with the Non-downgrading
 // BCP 195 profile of PS3.15 B.9 (TLS 1.2+, the four RFC 7525 suites), certificate and key from
 // TlsSettings; with tls.caFile the peer must present a certificate that verifies against it.
-// Each TLS connection has its handshake bounded by acseTimeout (socket timeouts). After the
-// handshake, associations from both ports are handled identically (limits, AE checks, services).
+// Each TLS connection runs its handshake and reads its whole A-ASSOCIATE-RQ on its own thread,
+// outside the mutex, within the same total deadline (acseTimeout; socket timeouts plus a
+// watchdog), like a plain one (TlsNegotiation.h); dcmnet then parses the bytes already read.
+// After that, associations from both ports are handled identically (limits, AE checks, services).
 // DimseSettings::plainEnabled = false leaves only the TLS port.
 //
 // Threading: start()/stop() from one owner thread; one accept thread; one thread per connection
 // (negotiation, then the association).
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <list>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 
 #include "bridge/common/Config.h"
@@ -54,6 +58,9 @@ struct T_ASC_Association;
 class DcmTLSTransportLayer;
 
 namespace bridge::dimse {
+
+class PreparedConnectionLayer;
+class PrereadConnection;
 
 class DimseServer {
 public:
@@ -101,6 +108,11 @@ private:
     /// A-ASSOCIATE-RQ (plain: peeked; TLS: a watchdog), lets dcmnet read it, enforces
     /// maxAssociations, then serve().
     void negotiateAndServe(int client, bool secure);
+    /// TLS: on the calling thread, without any lock, the handshake and the whole A-ASSOCIATE-RQ
+    /// (TlsNegotiation.h) by `deadline`. Success: `negotiated` (new, owns `client`) and "";
+    /// failure: `client` closed, `negotiated` null and the reason.
+    std::string negotiateTls(int client, std::chrono::steady_clock::time_point deadline,
+                             PrereadConnection*& negotiated);
     void serve(T_ASC_Association* assoc);
     int maxNegotiating() const { return settings_.maxAssociations; }
     void reapWorkers(bool all);
@@ -113,7 +125,8 @@ private:
     std::uint16_t port_ = 0;
     T_ASC_Network* network_ = nullptr;
     TlsSettings tls_;
-    std::unique_ptr<DcmTLSTransportLayer> tlsLayer_;
+    std::unique_ptr<DcmTLSTransportLayer> tlsLayer_;  ///< TLS contexts; handshakes run on it (TlsNegotiation.h)
+    std::unique_ptr<PreparedConnectionLayer> preparedLayer_;  ///< tlsNetwork_'s layer: hands over negotiated connections
     int tlsListenFd_ = -1;
     std::uint16_t tlsPort_ = 0;
     T_ASC_Network* tlsNetwork_ = nullptr;
