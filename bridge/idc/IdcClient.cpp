@@ -640,8 +640,7 @@ std::vector<std::string> IdcClient::listedSeriesUids(const std::string& collecti
         if (it == names.idByName.end()) return out;  // IDC no longer lists the collection
         id = it->second;
     }
-    // By id and, for rows whose DOI names the collection, by that too: the same rows the
-    // searches attribute to this TCIA name.
+    // The rows of its collection_id: what the searches filter by for this TCIA name.
     pages(
         "SeriesInstanceUID, collection_id, source_DOI", {{"collection_id", id}}, "SeriesInstanceUID",
         [&](std::vector<SqlRow>&& rows) {
