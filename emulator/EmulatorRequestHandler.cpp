@@ -386,6 +386,11 @@ int EmulatorRequestHandler::handleAdmin(HTTPServerRequest& request, HTTPServerRe
             else
                 form.load(request);
             state_->idc->catalog().setVersion(form.get("idc_version", ""), form.get("idc_index_data_version", ""));
+            // withdraw=<SeriesInstanceUID> (repeatable): the new release no longer lists them.
+            std::vector<std::string> withdraw;
+            for (auto it = form.find("withdraw"); it != form.end() && it->first == "withdraw"; ++it)
+                withdraw.push_back(it->second);
+            if (!withdraw.empty()) state_->idc->catalog().withdraw(withdraw);
         }
         const auto [idcVersion, dataVersion] = state_->idc->catalog().version();
         body = "{\"idc_version\":" + idc::jsonQuote(idcVersion) + ",\"idc_index_data_version\":" +

@@ -161,11 +161,23 @@ std::string jsonNumber(double v) {
 }
 
 namespace {
+// TCIA renames collections; IDC may keep another name (API.md 4). The emulator's IDC face
+// names one collection differently from its TCIA (NBIA face) name, with the same DOI, so the
+// bridge's join on DOI is exercised: TCIA name -> IDC collection_name.
+const std::map<std::string, std::string>& idcRenamed() {
+    static const std::map<std::string, std::string> renamed{{"Phantom-Mixed", "Mixed-Phantom-Demo"}};
+    return renamed;
+}
+std::string idcName(const std::string& tciaName) {
+    auto it = idcRenamed().find(tciaName);
+    return it == idcRenamed().end() ? tciaName : it->second;
+}
+
 // The idc_index columns of one series, all but instanceCount and series_size_MB.
 IndexRow baseRow(const SeriesRecord& r, const std::string& licenseUri, const std::string& licenseName,
                  const std::string& doi, bool headScans, int version) {
     IndexRow row;
-    row.collection_id = collectionId(r.collection);
+    row.collection_id = collectionId(idcName(r.collection));
     row.PatientID = r.patientId;
     row.SeriesInstanceUID = r.seriesUid;
     row.StudyInstanceUID = r.studyUid;
@@ -297,10 +309,10 @@ IdcCatalog::IdcCatalog(const DataIndex& data, Options options) : options_(std::m
 
     for (const auto& c : data.collections()) {
         if (c.restricted) continue;
-        const std::string id = collectionId(c.name);
+        const std::string id = collectionId(idcName(c.name));
         if (!patients.count(id)) continue;
         CollectionRow row;
-        row.collection_name = c.name;
+        row.collection_name = idcName(c.name);
         row.collection_id = id;
         row.source_doi = bareDoi(c.doi);
         row.source_url = "https://doi.org/" + row.source_doi;
@@ -440,6 +452,33 @@ void IdcCatalog::setVersion(const std::string& idcVersion, const std::string& in
     std::lock_guard<std::mutex> lock(versionMutex_);
     if (!idcVersion.empty()) options_.idcVersion = idcVersion;
     if (!indexDataVersion.empty()) options_.indexDataVersion = indexDataVersion;
+}
+
+std::size_t IdcCatalog::withdraw(const std::vector<std::string>& uids) {
+    std::size_t count = 0;
+    {
+        std::lock_guard<std::mutex> lock(versionMutex_);
+        for (const auto& uid : uids)
+            for (const auto& r : rows_)
+                if (r.SeriesInstanceUID == uid && withdrawn_.insert(uid).second) ++count;
+    }
+    std::lock_guard<std::mutex> lock(sqlMutex_);
+    sqlite3_set_authorizer(db_, nullptr, nullptr);  // the one write after loading
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db_, "DELETE FROM \"index\" WHERE SeriesInstanceUID = ?", -1, &st, nullptr);
+    for (const auto& uid : uids) {
+        bindText(st, 1, uid);
+        sqlite3_step(st);
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    sqlite3_set_authorizer(db_, readOnlyAuthorizer, nullptr);
+    return count;
+}
+
+bool IdcCatalog::withdrawn(const std::string& uid) const {
+    std::lock_guard<std::mutex> lock(versionMutex_);
+    return withdrawn_.count(uid) > 0;
 }
 
 SqlOutcome IdcCatalog::sql(const std::string& query, int maxRows) const {

@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -80,6 +81,13 @@ public:
     /// The current {idc_version, idc_index_data_version}; settable for re-harvest tests.
     std::pair<std::string, std::string> version() const;
     void setVersion(const std::string& idcVersion, const std::string& indexDataVersion);
+    /// A release that no longer lists these series (API.md 4: withdrawn series leave `index`
+    /// for prior_versions_index; their objects stay in the buckets). They leave the /sql
+    /// `index` table and the manifest/collection answers; unknown UIDs are ignored. Returns
+    /// how many were withdrawn now. Not undoable (restart the emulator).
+    std::size_t withdraw(const std::vector<std::string>& seriesInstanceUids);
+    /// Whether a series was withdrawn by withdraw().
+    bool withdrawn(const std::string& seriesInstanceUid) const;
 
 private:
     void buildDatabase();
@@ -92,6 +100,7 @@ private:
     sqlite3* db_ = nullptr;
     mutable std::mutex sqlMutex_;
     mutable std::mutex versionMutex_;
+    std::set<std::string> withdrawn_;  ///< guarded by versionMutex_
 };
 
 /// JSON string literal (RFC 8259 escaping; UTF-8 passed through).

@@ -279,6 +279,7 @@ ApiResponse IdcService::manifest(const std::string& body, bool countsOnly) const
     Counts counts;
     std::vector<const IndexRow*> matched;
     for (const auto& r : catalog_->rows()) {  // already in collection/patient/study/series order
+        if (catalog_->withdrawn(r.SeriesInstanceUID)) continue;
         if (!std::all_of(predicates.begin(), predicates.end(), [&](const Predicate& p) { return p(r); }))
             continue;
         counts.add(r);
@@ -343,7 +344,7 @@ ApiResponse IdcService::collection(const std::string& id) const {
     std::set<std::string> modalities;
     std::map<std::string, std::pair<std::int64_t, double>> licenses;
     for (const auto& r : catalog_->rows()) {
-        if (r.collection_id != id) continue;
+        if (r.collection_id != id || catalog_->withdrawn(r.SeriesInstanceUID)) continue;
         counts.add(r);
         if (!r.Modality.empty()) modalities.insert(r.Modality);
         auto& l = licenses[r.license_short_name];

@@ -28,6 +28,7 @@ struct Catalog::Impl {
     catalog::CatalogScans scans;
     catalog::IncrementalRefresh refresh;
     catalog::HarvestLedger ledger;
+    std::function<void(const std::vector<std::string>&)> onWithdrawn;
 };
 
 Catalog::Catalog(const CatalogSettings& settings, const CacheSettings& cache, tcia::TciaApi& tcia)
@@ -117,7 +118,15 @@ void Catalog::setPartialScans(bool enabled) { impl_->scans.setPartialScans(enabl
 
 // ---- incremental refresh (IncrementalRefresh)
 
-RefreshResult Catalog::refreshIncremental(const RequestContext& context) { return impl_->refresh.run(context); }
+RefreshResult Catalog::refreshIncremental(const RequestContext& context) {
+    RefreshResult result = impl_->refresh.run(context);
+    if (!result.withdrawnSeries.empty() && impl_->onWithdrawn) impl_->onWithdrawn(result.withdrawnSeries);
+    return result;
+}
+
+void Catalog::setWithdrawalListener(std::function<void(const std::vector<std::string>&)> listener) {
+    impl_->onWithdrawn = std::move(listener);
+}
 
 // ---- harvests and their ledger (HarvestLedger)
 

@@ -72,6 +72,9 @@ struct RefreshResult {
     std::string fromDate;  ///< DA sent to TCIA
     std::size_t series = 0, studies = 0, patients = 0;
     std::set<std::string> collections;  ///< affected collections (caches invalidated)
+    /// Series removed because the source's new release no longer lists them (IDC; see
+    /// TciaApi::withdrawalCheckPending): gone from every answer, their cached instances dropped.
+    std::vector<std::string> withdrawnSeries;
 };
 
 /// Row counts, for tests, `sync` summaries and gauges.
@@ -151,6 +154,9 @@ public:
     /// TTL ago) and invalidates affected caches. Blocking; one TCIA call for the series plus two
     /// per affected collection.
     RefreshResult refreshIncremental(const RequestContext& context = RequestContext());
+    /// Called by refreshIncremental() with the series a new release withdrew (after they left
+    /// the catalog): the composition root drops their cached instances. Set before sharing.
+    void setWithdrawalListener(std::function<void(const std::vector<std::string>& seriesUids)> listener);
 
     // ---- Harvest support (used by runSync, CatalogSync.h) ----
     /// Replaces everything stored for `collection` by the given records, in one transaction,

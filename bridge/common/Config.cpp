@@ -374,6 +374,10 @@ void parseIdc(IdcSettings& d, const Json::Value& v, const std::string& path) {
     });
     s.on("seriesCacheEntries",
          [&](auto& x, auto& p) { d.seriesCacheEntries = static_cast<int>(asInt(x, p, 1, 1'000'000)); });
+    s.on("tciaNames", [&](auto& x, auto& p) {
+        if (!x.isObject()) fail(p, "must be an object {\"TCIA collection name\": \"DOI\"}");
+        for (const auto& name : x.getMemberNames()) d.tciaNames[name] = asString(x[name], p + "." + name);
+    });
     s.run();
 }
 

@@ -51,6 +51,9 @@ struct IdcSettings {
     std::uint64_t maxHeaderBytes = 4ull << 20;  ///< Range GETs for an instance header double up to this
     std::uint64_t maxObjectBytes = 2ull << 30;  ///< one object; beyond: the download fails
     int seriesCacheEntries = 4096;      ///< series whose bucket/uuid/instance list stay cached in memory
+    /// TCIA collection name -> its DOI, for collections IDC names differently (TCIA renamed
+    /// them): joined on the DOI, IDC's collection is shown under this name (docs/idc.md).
+    std::map<std::string, std::string> tciaNames;
 };
 
 struct DicomPeer {

@@ -39,8 +39,9 @@ const char* const kSeriesColumns =
     "analysis_result_id, "
     "series_revised_idc_version";
 const char* const kStudyColumns =
-    "collection_id, PatientID, PatientSex, PatientAge, StudyInstanceUID, StudyDate, StudyDescription, "
-    "SeriesInstanceUID";
+    "collection_id, source_DOI, PatientID, PatientSex, PatientAge, StudyInstanceUID, StudyDate, "
+    "StudyDescription, SeriesInstanceUID";
+const char* const kPatientColumns = "collection_id, source_DOI, PatientID, PatientSex, SeriesInstanceUID";
 
 /// Runs fetch(i) for i in [0, n) on up to `parallel` worker threads and hands each result to
 /// consume() on the calling thread, in completion order. At most `parallel` results wait. The
@@ -229,25 +230,23 @@ void IdcClient::pages(const std::string& columns,
     }
 }
 
-CollectionNames IdcClient::namesById(const RequestContext& context) {
+CollectionDirectory IdcClient::directory(const RequestContext& context) {
     {
         std::lock_guard lock(mutex_);
-        if (!idToName_.empty()) return idToName_;
+        if (!directory_.nameById.empty()) return directory_;
     }
     collections(context);
     std::lock_guard lock(mutex_);
-    return idToName_;
+    return directory_;
 }
 
 std::string IdcClient::collectionId(const std::string& tciaName, const RequestContext& context) {
     if (tciaName.empty()) return "";
     {
         std::lock_guard lock(mutex_);
-        if (nameToId_.empty()) {
-            // first use: load the list below
-        } else {
-            auto it = nameToId_.find(upper(tciaName));
-            return it != nameToId_.end() ? it->second : collectionIdFromName(tciaName);
+        if (!directory_.nameById.empty()) {
+            auto it = directory_.idByName.find(upper(tciaName));
+            return it != directory_.idByName.end() ? it->second : collectionIdFromName(tciaName);
         }
     }
     try {
@@ -256,8 +255,8 @@ std::string IdcClient::collectionId(const std::string& tciaName, const RequestCo
         if (e.code() == ErrorCode::Cancelled) throw;
     }
     std::lock_guard lock(mutex_);
-    auto it = nameToId_.find(upper(tciaName));
-    return it != nameToId_.end() ? it->second : collectionIdFromName(tciaName);
+    auto it = directory_.idByName.find(upper(tciaName));
+    return it != directory_.idByName.end() ? it->second : collectionIdFromName(tciaName);
 }
 
 std::vector<std::string> IdcClient::collections(const RequestContext& context) {
@@ -271,22 +270,14 @@ std::vector<std::string> IdcClient::collections(const RequestContext& context) {
                           std::string(e.what()));
         }
     }
-    std::vector<std::pair<std::string, std::string>> list;  // (name, id)
+    std::vector<CollectionInfo> infos;
     try {
         SqlPage page =
             sql("SELECT collection_name, collection_id, sources FROM collections_index ORDER BY "
                 "collection_name LIMIT 10000 OFFSET 0",
                 &context);
-        std::map<std::string, CollectionInfo> infos;
-        for (const auto& row : page.rows) {
-            const std::string id = column(row, "collection_id");
-            if (id.empty()) continue;
-            const std::string name = column(row, "collection_name");
-            list.emplace_back(name.empty() ? id : name, id);
-            infos[upper(name.empty() ? id : name)] = collectionInfoFromRow(row);
-        }
-        std::lock_guard lock(mutex_);
-        infoByName_ = std::move(infos);
+        for (const auto& row : page.rows)
+            if (!column(row, "collection_id").empty()) infos.push_back(collectionInfoFromRow(row));
     } catch (const BridgeError& e) {
         if (e.code() != ErrorCode::UpstreamBadResponse && e.code() != ErrorCode::NotFound) throw;
         log().information("IDC collections_index through /sql failed (%s); using GET /collections",
@@ -296,26 +287,33 @@ std::vector<std::string> IdcClient::collections(const RequestContext& context) {
             throw BridgeError(
                 r.status >= 500 ? ErrorCode::UpstreamUnavailable : ErrorCode::UpstreamBadResponse,
                 "IDC /collections -> HTTP " + std::to_string(r.status) + ": " + describeApiError(r.body));
-        list = parseCollectionList(r.body);
+        for (const auto& [name, id] : parseCollectionList(r.body)) {
+            CollectionInfo info;
+            info.name = info.idcName = name;
+            info.id = id;
+            infos.push_back(std::move(info));
+        }
     }
+    CollectionDirectory joined = joinCollections(infos, idc_.tciaNames);
     std::vector<std::string> names;
+    std::set<std::string> seen;
+    for (const auto& info : infos)
+        if (auto it = joined.nameById.find(info.id); it != joined.nameById.end() && seen.insert(upper(it->second)).second)
+            names.push_back(it->second);
     std::lock_guard lock(mutex_);
-    nameToId_.clear();
-    idToName_.clear();
-    for (const auto& [name, id] : list) {
-        nameToId_[upper(name)] = id;
-        nameToId_.emplace(upper(id), id);
-        idToName_[id] = name;
-        names.push_back(name);
-    }
+    directory_ = std::move(joined);
     return names;
 }
 
 std::vector<CollectionInfo> IdcClient::collectionInfos(const RequestContext& context) {
     SqlPage page =
         sql("SELECT * FROM collections_index ORDER BY collection_name LIMIT 10000 OFFSET 0", &context);
+    std::vector<CollectionInfo> rows;
+    for (const auto& row : page.rows) rows.push_back(collectionInfoFromRow(row));
+    // Named as the bridge names them (the TCIA name, joined on DOI).
+    const CollectionDirectory joined = joinCollections(rows, idc_.tciaNames);
     std::vector<CollectionInfo> out;
-    for (const auto& row : page.rows) out.push_back(collectionInfoFromRow(row));
+    for (const auto& [upperName, info] : joined.infoByName) out.push_back(info);
     return out;
 }
 
@@ -358,7 +356,7 @@ std::vector<std::string> IdcClient::manufacturerValues(const tcia::ValueFilter& 
 void IdcClient::patientBatches(const tcia::PatientFilter& f, std::size_t batchSize,
                                const tcia::BatchSink<tcia::PatientRecord>& sink, const RequestContext& context) {
     if (batchSize == 0) batchSize = 1;
-    const CollectionNames names = namesById(context);
+    const CollectionDirectory names = directory(context);
     std::vector<std::pair<std::string, std::string>> where{{"collection_id", collectionId(f.collection, context)},
                                                            {"PatientID", f.patientId}};
     std::vector<tcia::PatientRecord> batch;
@@ -368,11 +366,11 @@ void IdcClient::patientBatches(const tcia::PatientFilter& f, std::size_t batchSi
         if (batch.size() >= batchSize) sink(std::exchange(batch, {}));
     };
     pages(
-        "collection_id, PatientID, PatientSex, SeriesInstanceUID", where,
+        kPatientColumns, where,
         "collection_id, PatientID, SeriesInstanceUID",
         [&](std::vector<SqlRow>&& rows) {
             for (const auto& row : rows) {
-                tcia::PatientRecord p = patientFromRow(row, names);
+                tcia::PatientRecord p = joinedPatientFromRow(row, names);
                 if (open && open->patientId == p.patientId && open->collection == p.collection) continue;
                 if (open) emit(std::move(*open));
                 open = std::move(p);
@@ -386,7 +384,7 @@ void IdcClient::patientBatches(const tcia::PatientFilter& f, std::size_t batchSi
 void IdcClient::studyBatches(const tcia::StudyFilter& f, std::size_t batchSize,
                              const tcia::BatchSink<tcia::StudyRecord>& sink, const RequestContext& context) {
     if (batchSize == 0) batchSize = 1;
-    const CollectionNames names = namesById(context);
+    const CollectionDirectory names = directory(context);
     std::vector<std::pair<std::string, std::string>> where{{"collection_id", collectionId(f.collection, context)},
                                                            {"PatientID", f.patientId},
                                                            {"StudyInstanceUID", f.studyInstanceUid}};
@@ -400,7 +398,7 @@ void IdcClient::studyBatches(const tcia::StudyFilter& f, std::size_t batchSize,
         kStudyColumns, where, "StudyInstanceUID, SeriesInstanceUID",
         [&](std::vector<SqlRow>&& rows) {
             for (const auto& row : rows) {
-                tcia::StudyRecord s = studyFromRow(row, names);
+                tcia::StudyRecord s = joinedStudyFromRow(row, names);
                 if (open && open->studyInstanceUid == s.studyInstanceUid) {
                     open->seriesCount = open->seriesCount.value_or(1) + 1;
                     if (open->studyDate.empty()) open->studyDate = s.studyDate;
@@ -440,8 +438,16 @@ std::vector<std::pair<std::string, std::string>> IdcClient::seriesWhere(const tc
 void IdcClient::addLicenceUrl(tcia::SeriesRecord& record) {
     if (!record.licenseUri.empty()) return;
     std::lock_guard lock(mutex_);
-    auto it = infoByName_.find(upper(record.collection));
-    if (it == infoByName_.end()) return;
+    // The licence of the source the series came from (its source_DOI), else the collection's.
+    if (auto s = directory_.sourceByDoi.find(normalDoi(record.dataDescriptionUri));
+        s != directory_.sourceByDoi.end() && !s->second.licenseUrl.empty() &&
+        (record.licenseName.empty() || record.licenseName == s->second.licenseShortName)) {
+        record.licenseUri = s->second.licenseUrl;
+        if (record.licenseName.empty()) record.licenseName = s->second.licenseShortName;
+        return;
+    }
+    auto it = directory_.infoByName.find(upper(record.collection));
+    if (it == directory_.infoByName.end()) return;
     if (record.licenseName.empty() || record.licenseName == it->second.licenseShortName) {
         record.licenseUri = it->second.licenseUrl;
         if (record.licenseName.empty()) record.licenseName = it->second.licenseShortName;
@@ -451,13 +457,13 @@ void IdcClient::addLicenceUrl(tcia::SeriesRecord& record) {
 void IdcClient::seriesBatches(const tcia::SeriesFilter& f, std::size_t batchSize,
                               const tcia::BatchSink<tcia::SeriesRecord>& sink, const RequestContext& context) {
     if (batchSize == 0) batchSize = 1;
-    const CollectionNames names = namesById(context);
+    const CollectionDirectory names = directory(context);
     std::vector<tcia::SeriesRecord> batch;
     pages(
         kSeriesColumns, seriesWhere(f, true, context), "SeriesInstanceUID",
         [&](std::vector<SqlRow>&& rows) {
             for (const auto& row : rows) {
-                batch.push_back(seriesFromRow(row, names));
+                batch.push_back(joinedSeriesFromRow(row, names));
                 addLicenceUrl(batch.back());
                 if (batch.size() >= batchSize) sink(std::exchange(batch, {}));
             }
@@ -480,15 +486,15 @@ std::vector<tcia::PatientRecord> IdcClient::patients(const tcia::PatientFilter& 
 std::vector<tcia::PatientRecord> IdcClient::patientsByCollectionAndModality(const std::string& collection,
                                                                             const std::string& modality,
                                                                             const RequestContext& context) {
-    const CollectionNames names = namesById(context);
+    const CollectionDirectory names = directory(context);
     std::vector<tcia::PatientRecord> out;
     pages(
-        "collection_id, PatientID, PatientSex, SeriesInstanceUID",
+        kPatientColumns,
         {{"collection_id", collectionId(collection, context)}, {"Modality", modality}},
         "collection_id, PatientID, SeriesInstanceUID",
         [&](std::vector<SqlRow>&& rows) {
             for (const auto& row : rows) {
-                auto p = patientFromRow(row, names);
+                auto p = joinedPatientFromRow(row, names);
                 if (out.empty() || out.back().patientId != p.patientId) out.push_back(std::move(p));
             }
         },
@@ -502,14 +508,14 @@ std::vector<tcia::PatientRecord> IdcClient::newPatientsInCollection(const std::s
     // IDC has no submission dates: "new" = in a series revised after the pinned release.
     const std::string condition = revisedCondition();
     if (condition.empty()) return {};
-    const CollectionNames names = namesById(context);
+    const CollectionDirectory names = directory(context);
     std::vector<tcia::PatientRecord> out;
     pages(
-        "collection_id, PatientID, PatientSex, SeriesInstanceUID",
+        kPatientColumns,
         {{"collection_id", collectionId(collection, context)}}, "collection_id, PatientID, SeriesInstanceUID",
         [&](std::vector<SqlRow>&& rows) {
             for (const auto& row : rows) {
-                auto p = patientFromRow(row, names);
+                auto p = joinedPatientFromRow(row, names);
                 if (out.empty() || out.back().patientId != p.patientId) out.push_back(std::move(p));
             }
         },
@@ -534,14 +540,14 @@ std::vector<tcia::StudyRecord> IdcClient::newStudiesInPatientCollection(const st
                                                                         const RequestContext& context) {
     const std::string condition = revisedCondition();
     if (condition.empty()) return {};
-    const CollectionNames names = namesById(context);
+    const CollectionDirectory names = directory(context);
     std::vector<tcia::StudyRecord> out;
     pages(
         kStudyColumns, {{"collection_id", collectionId(collection, context)}, {"PatientID", patientId}},
         "StudyInstanceUID, SeriesInstanceUID",
         [&](std::vector<SqlRow>&& rows) {
             for (const auto& row : rows) {
-                auto st = studyFromRow(row, names);
+                auto st = joinedStudyFromRow(row, names);
                 if (!out.empty() && out.back().studyInstanceUid == st.studyInstanceUid) continue;
                 out.push_back(std::move(st));
             }
@@ -577,20 +583,27 @@ std::vector<tcia::SeriesRecord> IdcClient::updatedSeries(const std::string&, con
     log().information("IDC release changed from %s to %s: refreshing the series revised since", pinned,
                       current);
     if (!from) {
+        {
+            std::lock_guard lock(mutex_);
+            withdrawalCheck_ = true;
+            directory_ = {};
+        }
         pin(current);
         return {};
     }
     {
         std::lock_guard lock(mutex_);
         refreshFrom_ = *from;
+        withdrawalCheck_ = true;  // the new release may no longer list what the catalog holds
+        directory_ = {};          // collections_index may have changed too
     }
-    const CollectionNames names = namesById(context);
+    const CollectionDirectory names = directory(context);
     std::vector<tcia::SeriesRecord> out;
     pages(
         kSeriesColumns, {}, "SeriesInstanceUID",
         [&](std::vector<SqlRow>&& rows) {
             for (const auto& row : rows) {
-                out.push_back(seriesFromRow(row, names));
+                out.push_back(joinedSeriesFromRow(row, names));
                 addLicenceUrl(out.back());
             }
         },
@@ -607,6 +620,39 @@ std::vector<tcia::SeriesRecord> IdcClient::updatedSeries(const std::string&, con
     return out;
 }
 
+bool IdcClient::withdrawalCheckPending() {
+    std::lock_guard lock(mutex_);
+    return withdrawalCheck_;
+}
+
+void IdcClient::withdrawalsApplied() {
+    std::lock_guard lock(mutex_);
+    withdrawalCheck_ = false;
+}
+
+std::vector<std::string> IdcClient::listedSeriesUids(const std::string& collection, const RequestContext& context) {
+    std::vector<std::string> out;
+    if (collection.empty()) return out;
+    const CollectionDirectory names = directory(context);
+    std::string id;
+    {
+        auto it = names.idByName.find(upper(collection));
+        if (it == names.idByName.end()) return out;  // IDC no longer lists the collection
+        id = it->second;
+    }
+    // The rows of its collection_id: what the searches filter by for this TCIA name.
+    pages(
+        "SeriesInstanceUID, collection_id, source_DOI", {{"collection_id", id}}, "SeriesInstanceUID",
+        [&](std::vector<SqlRow>&& rows) {
+            for (const auto& row : rows) {
+                const std::string uid = column(row, "SeriesInstanceUID");
+                if (!uid.empty()) out.push_back(uid);
+            }
+        },
+        &context);
+    return out;
+}
+
 tcia::SeriesSize IdcClient::seriesSize(const std::string& seriesInstanceUid, const RequestContext& context) {
     if (seriesInstanceUid.empty())
         throw BridgeError(ErrorCode::InvalidArgument, "SeriesInstanceUID is required");
@@ -615,7 +661,7 @@ tcia::SeriesSize IdcClient::seriesSize(const std::string& seriesInstanceUid, con
             &context);
     tcia::SeriesSize size;
     if (page.rows.empty()) return size;
-    auto record = seriesFromRow(page.rows.front(), {});
+    auto record = seriesFromRow(page.rows.front(), CollectionNames{});
     size.totalSizeInBytes = record.fileSize;
     size.objectCount = record.imageCount;
     return size;
@@ -638,7 +684,7 @@ IdcClient::SeriesLocation IdcClient::locate(const std::string& seriesInstanceUid
     SeriesLocation location;
     location.bucket = column(page.rows.front(), "aws_bucket");
     location.uuid = column(page.rows.front(), "crdc_series_uuid");
-    location.instanceCount = seriesFromRow(page.rows.front(), {}).imageCount;
+    location.instanceCount = seriesFromRow(page.rows.front(), CollectionNames{}).imageCount;
     if (location.uuid.empty())
         throw BridgeError(ErrorCode::UpstreamBadResponse,
                           "IDC has no crdc_series_uuid for series " + seriesInstanceUid);

@@ -7,7 +7,10 @@
 // harvest holds one page at a time. Study and patient records are folded from series rows in
 // key order (a study split across two pages is carried over). Collections come from
 // `collections_index` (TCIA's collection_name; GET /collections as the fallback); a TCIA name
-// is mapped to IDC's collection_id through that list (then by IDC's naming pattern).
+// is mapped to IDC's collection_id through that list (then by IDC's naming pattern). Where
+// TCIA's name differs from IDC's (IdcSettings::tciaNames: TCIA name -> DOI), the collection is
+// found by joining on the DOI (joinCollections in IdcParsers.h): its series, studies, patients,
+// licence and citation then carry the TCIA name.
 // IDC has no submission dates: newPatients/newStudies/updatedSeries answer empty; change is
 // detected by GET /version (idcVersion(), see CatalogVersionPin in docs/idc.md).
 //
@@ -81,6 +84,13 @@ public:
     void seriesBatches(const tcia::SeriesFilter& filter, std::size_t batchSize,
                        const tcia::BatchSink<tcia::SeriesRecord>& sink, const RequestContext& context) override;
 
+    /// True after updatedSeries() moved the pin to a new release, until withdrawalsApplied().
+    bool withdrawalCheckPending() override;
+    /// Every SeriesInstanceUID IDC's current release lists in `collection` (a TCIA name), in
+    /// ascending order, read in /sql pages. A collection IDC no longer lists -> empty.
+    std::vector<std::string> listedSeriesUids(const std::string& collection, const RequestContext& context) override;
+    void withdrawalsApplied() override;
+
     /// GET /version: IDC's release ("v24"). Throws as the searches do.
     std::string idcVersion(const RequestContext& context = RequestContext());
     /// Licence and citation of every collection (collections_index through /sql).
@@ -122,7 +132,7 @@ private:
     /// "series_revised_idc_version > N" while a refresh after a release change runs, else "".
     std::string revisedCondition();
     std::string collectionId(const std::string& tciaName, const RequestContext& context);
-    CollectionNames namesById(const RequestContext& context);
+    CollectionDirectory directory(const RequestContext& context);
     std::vector<std::pair<std::string, std::string>> seriesWhere(const tcia::SeriesFilter& f,
                                                                  bool requireOne, const RequestContext& context);
     std::vector<std::string> distinctValues(const std::string& column, const tcia::ValueFilter& f,
@@ -140,9 +150,12 @@ private:
     std::mutex mutex_;
     std::string pinned_;
     std::optional<int> refreshFrom_;               ///< the release a running refresh started from
-    std::map<std::string, std::string> nameToId_;  ///< upper-case TCIA name -> collection_id
-    CollectionNames idToName_;
-    std::map<std::string, CollectionInfo> infoByName_;  ///< licence URL and citation per TCIA name
+    /// TCIA names <-> collection_id, licences and citations (collections_index joined on DOI
+    /// with IdcSettings::tciaNames); empty until collections() loaded it.
+    CollectionDirectory directory_;
+    /// Set by updatedSeries() when it saw a release newer than the one harvested; cleared by
+    /// withdrawalsApplied() (see TciaApi::withdrawalCheckPending).
+    bool withdrawalCheck_ = false;
     std::map<std::string, SeriesLocation> locations_;
     std::list<std::string> locationOrder_;
     std::map<std::string, std::vector<InstanceKey>> instances_;

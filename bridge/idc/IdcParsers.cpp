@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cctype>
 #include <memory>
+#include <set>
 #include <sstream>
 
 #include "bridge/common/Error.h"
@@ -406,12 +407,16 @@ CollectionInfo collectionInfoFromRow(const SqlRow& row) {
     info.name = column(row, "collection_name");
     info.id = column(row, "collection_id");
     if (info.name.empty()) info.name = info.id;
+    info.idcName = info.name;
     Json::Value sources;
     if (parseJson(column(row, "sources"), sources) && sources.isArray()) {
         for (const auto& s : sources) {
             if (!s.isObject()) continue;
             const Json::Value& license = s["license"];
             const std::string shortName = license.isObject() ? textOf(license["license_short_name"]) : "";
+            info.sources.push_back(CollectionSource{textOf(s["source_doi"]), shortName,
+                                                    license.isObject() ? textOf(license["license_url"]) : "",
+                                                    textOf(s["citation"])});
             if (info.sourceDoi.empty()) info.sourceDoi = textOf(s["source_doi"]);
             if (info.citation.empty()) info.citation = textOf(s["citation"]);
             if (info.licenseShortName.empty() && !shortName.empty()) {
@@ -428,6 +433,96 @@ CollectionInfo collectionInfoFromRow(const SqlRow& row) {
     info.nonCommercial =
         upper.find("BY-NC") != std::string::npos || upper.find("NON-COMMERCIAL") != std::string::npos;
     return info;
+}
+
+std::string normalDoi(std::string_view doiOrUrl) {
+    std::string s(doiOrUrl);
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.erase(0, 1);
+    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (const char* prefix : {"https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "http://dx.doi.org/", "doi:"})
+        if (s.rfind(prefix, 0) == 0) {
+            s.erase(0, std::string(prefix).size());
+            break;
+        }
+    return s;
+}
+
+namespace {
+std::string upperOf(std::string s) {
+    for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return s;
+}
+}  // namespace
+
+CollectionDirectory joinCollections(const std::vector<CollectionInfo>& idc,
+                                    const std::map<std::string, std::string>& tciaNames) {
+    std::map<std::string, std::string> tciaByDoi;  // normalDoi -> TCIA name
+    for (const auto& [name, doi] : tciaNames)
+        if (!name.empty() && !normalDoi(doi).empty()) tciaByDoi[normalDoi(doi)] = name;
+    // How many collections list each DOI: a shared DOI names no collection by itself.
+    std::map<std::string, int> owners;
+    for (const auto& c : idc) {
+        std::set<std::string> mine;
+        for (const auto& s : c.sources)
+            if (!normalDoi(s.doi).empty()) mine.insert(normalDoi(s.doi));
+        if (mine.empty() && !normalDoi(c.sourceDoi).empty()) mine.insert(normalDoi(c.sourceDoi));
+        for (const auto& d : mine) ++owners[d];
+    }
+    CollectionDirectory out;
+    for (const auto& c : idc) {
+        if (c.id.empty()) continue;
+        std::vector<std::string> dois;
+        for (const auto& s : c.sources)
+            if (!normalDoi(s.doi).empty()) dois.push_back(normalDoi(s.doi));
+        if (dois.empty() && !normalDoi(c.sourceDoi).empty()) dois.push_back(normalDoi(c.sourceDoi));
+        std::string name = c.name.empty() ? c.id : c.name;
+        for (const auto& d : dois)
+            if (owners[d] == 1)
+                if (auto it = tciaByDoi.find(d); it != tciaByDoi.end()) {
+                    name = it->second;
+                    break;
+                }
+        CollectionInfo info = c;
+        info.idcName = c.idcName.empty() ? c.name : c.idcName;
+        info.name = name;
+        out.nameById[c.id] = name;
+        out.idByName[upperOf(name)] = c.id;
+        out.idByName.emplace(upperOf(info.idcName.empty() ? c.id : info.idcName), c.id);
+        out.idByName.emplace(upperOf(c.id), c.id);
+        for (const auto& d : dois)
+            if (owners[d] == 1) out.nameByDoi[d] = name;
+        for (const auto& s : c.sources)
+            if (!normalDoi(s.doi).empty() && owners[normalDoi(s.doi)] == 1) out.sourceByDoi[normalDoi(s.doi)] = s;
+        out.infoByName[upperOf(name)] = std::move(info);
+    }
+    return out;
+}
+
+std::string tciaCollectionName(const CollectionDirectory& directory, const std::string& collectionId,
+                               const std::string& sourceDoi) {
+    if (const std::string doi = normalDoi(sourceDoi); !doi.empty())
+        if (auto it = directory.nameByDoi.find(doi); it != directory.nameByDoi.end()) return it->second;
+    if (auto it = directory.nameById.find(collectionId); it != directory.nameById.end()) return it->second;
+    return collectionId;
+}
+
+tcia::SeriesRecord joinedSeriesFromRow(const SqlRow& row, const CollectionDirectory& directory) {
+    tcia::SeriesRecord s = seriesFromRow(row, directory.nameById);
+    s.collection = tciaCollectionName(directory, column(row, "collection_id"), column(row, "source_DOI"));
+    return s;
+}
+
+tcia::StudyRecord joinedStudyFromRow(const SqlRow& row, const CollectionDirectory& directory) {
+    tcia::StudyRecord s = studyFromRow(row, directory.nameById);
+    s.collection = tciaCollectionName(directory, column(row, "collection_id"), column(row, "source_DOI"));
+    return s;
+}
+
+tcia::PatientRecord joinedPatientFromRow(const SqlRow& row, const CollectionDirectory& directory) {
+    tcia::PatientRecord p = patientFromRow(row, directory.nameById);
+    p.collection = tciaCollectionName(directory, column(row, "collection_id"), column(row, "source_DOI"));
+    return p;
 }
 
 }  // namespace bridge::idc

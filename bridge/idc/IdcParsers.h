@@ -104,19 +104,61 @@ tcia::SeriesRecord seriesFromRow(const SqlRow& row, const CollectionNames& names
 tcia::StudyRecord studyFromRow(const SqlRow& row, const CollectionNames& names);
 tcia::PatientRecord patientFromRow(const SqlRow& row, const CollectionNames& names);
 
+/// One entry of a collections_index row's `sources[]`.
+struct CollectionSource {
+    std::string doi;  ///< bare, as IDC spells it
+    std::string licenseShortName;
+    std::string licenseUrl;
+    std::string citation;
+};
+
 /// Licence and citation of one collection, from collections_index (for the landing page).
 struct CollectionInfo {
-    std::string name;  ///< collection_name (TCIA's)
+    std::string name;  ///< collection_name (TCIA's); after joinCollections() the bridge's TCIA name
     std::string id;    ///< collection_id
     std::string licenseShortName;
     std::string licenseUrl;
     std::string citation;
     std::string sourceDoi;
     bool nonCommercial = false;  ///< a CC BY-NC licence
+    std::vector<CollectionSource> sources;  ///< every source, in IDC's order
+    std::string idcName;  ///< collection_name as IDC spells it (differs from `name` after a DOI join)
 };
 /// A collections_index row whose `sources` column is the JSON array (or its text) of
 /// {source_doi, source_url, license{license_url, license_long_name, license_short_name}, citation}.
 /// The first source with a licence wins.
 CollectionInfo collectionInfoFromRow(const SqlRow& row);
+
+/// "https://doi.org/10.7937/X" / "doi:10.7937/X" / "10.7937/x" -> "10.7937/x" (bare, lower case:
+/// DOIs are case-insensitive). Pure.
+std::string normalDoi(std::string_view doiOrUrl);
+
+/// How the bridge names IDC's collections: TCIA names joined on DOI (API.md 4). Built by
+/// joinCollections(); read by the row mappers below.
+struct CollectionDirectory {
+    CollectionNames nameById;                          ///< collection_id -> TCIA name
+    std::map<std::string, std::string> nameByDoi;      ///< normalDoi -> TCIA name (unambiguous DOIs only)
+    std::map<std::string, std::string> idByName;       ///< upper-case TCIA name, IDC name and id -> collection_id
+    std::map<std::string, CollectionInfo> infoByName;  ///< upper-case TCIA name -> licence, citation, sources
+    std::map<std::string, CollectionSource> sourceByDoi;  ///< normalDoi -> the source (licence of its series)
+};
+
+/// Joins collections_index with the TCIA names the operator knows (`tciaNames`: TCIA name ->
+/// DOI, IdcSettings::tciaNames). A collection one of whose sources[].source_doi equals a given
+/// DOI takes that TCIA name (the join on DOI: TCIA renamed it, IDC kept another name or id);
+/// every other collection keeps collection_name (TCIA's name as IDC records it), then its id.
+/// A DOI listed by two collections joins neither by DOI. Pure.
+CollectionDirectory joinCollections(const std::vector<CollectionInfo>& idc,
+                                    const std::map<std::string, std::string>& tciaNames);
+
+/// The TCIA collection name of an index row: the collection of its source_DOI, else of its
+/// collection_id, else the id itself. Pure.
+std::string tciaCollectionName(const CollectionDirectory& directory, const std::string& collectionId,
+                               const std::string& sourceDoi);
+
+/// As the CollectionNames overloads, named through the directory (tciaCollectionName).
+tcia::SeriesRecord joinedSeriesFromRow(const SqlRow& row, const CollectionDirectory& directory);
+tcia::StudyRecord joinedStudyFromRow(const SqlRow& row, const CollectionDirectory& directory);
+tcia::PatientRecord joinedPatientFromRow(const SqlRow& row, const CollectionDirectory& directory);
 
 }  // namespace bridge::idc

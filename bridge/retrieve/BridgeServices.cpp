@@ -1,8 +1,13 @@
 #include "bridge/retrieve/BridgeServices.h"
 
 #include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 
 #include "bridge/catalog/Catalog.h"
+#include "bridge/common/Error.h"
 #include "bridge/common/AuditLog.h"
 #include "bridge/query/AccessPolicy.h"
 #include "bridge/query/QueryEngine.h"
@@ -18,10 +23,45 @@ namespace bridge {
 // threads), query, instanceCache, metadata, tcia -- each before what it refers to.
 BridgeServices::~BridgeServices() = default;
 
+void claimCacheDirectory(const std::string& directory, const std::string& source) {
+    namespace fs = std::filesystem;
+    const fs::path dir(directory);
+    const fs::path marker = dir / "source";
+    std::string recorded;
+    std::error_code ec;
+    if (std::ifstream in(marker); in) {
+        std::getline(in, recorded);
+        while (!recorded.empty() && std::isspace(static_cast<unsigned char>(recorded.back()))) recorded.pop_back();
+    } else if (fs::exists(dir / "idc-version", ec)) {
+        recorded = "idc";  // a directory from before the marker: the IDC pin says who filled it
+    } else if (fs::exists(dir / "catalog.db", ec) ||
+               (fs::is_directory(dir / "instances", ec) && !fs::is_empty(dir / "instances", ec))) {
+        recorded = "nbia";  // the only source there was
+    }
+    if (!recorded.empty() && recorded != source)
+        throw BridgeError(ErrorCode::InvalidArgument,
+                          "cache directory " + directory + " holds a catalog and instances filled from " + recorded +
+                              " (" + marker.string() + "); this bridge runs --source " + source +
+                              ". Give each source its own --cache-dir (docs/idc.md, \"Cache directory per source\")");
+    if (recorded == source && fs::exists(marker, ec)) return;
+    fs::create_directories(dir, ec);
+    // Written whole, then renamed: never half a marker.
+    const fs::path tmp = dir / "source.tmp";
+    {
+        std::ofstream out(tmp, std::ios::trunc);
+        out << source << "\n";
+        if (!out)
+            throw BridgeError(ErrorCode::InvalidArgument, "cannot write " + tmp.string() + " (cache directory)");
+    }
+    fs::rename(tmp, marker, ec);
+    if (ec) throw BridgeError(ErrorCode::InvalidArgument, "cannot write " + marker.string() + ": " + ec.message());
+}
+
 std::unique_ptr<BridgeServices> makeBridgeServices(const Config& config) {
     auto services = std::make_unique<BridgeServices>();
     services->config = config;
     const Config& c = services->config;
+    claimCacheDirectory(c.cache.directory, c.source == "idc" ? "idc" : "nbia");
 
     // The source seam (issue 12, docs/idc.md): NBIA (default) or IDC behind the same TciaApi.
     const bool idc = c.source == "idc";
@@ -45,6 +85,11 @@ std::unique_ptr<BridgeServices> makeBridgeServices(const Config& config) {
     services->metadata = std::move(catalog);
 
     services->instanceCache = std::make_unique<InstanceCache>(c.cache);
+    // A new release that withdrew series (IDC): their cached instances are not current any more.
+    if (auto* cat = dynamic_cast<Catalog*>(services->metadata.get()))
+        cat->setWithdrawalListener([cache = services->instanceCache.get()](const std::vector<std::string>& uids) {
+            for (const auto& uid : uids) cache->removeSeries(uid);
+        });
     // One getImage per download; keep a request slot of the per-host limit free for searches.
     const int downloads = std::max(1, c.tcia.maxConcurrentRequests - 1);
     services->retrieve = std::make_unique<RetrieveEngine>(*services->metadata, *services->tcia,

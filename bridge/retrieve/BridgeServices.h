@@ -48,7 +48,16 @@ struct BridgeServices {
 };
 
 /// Builds the whole core from a configuration. Does not contact TCIA. Throws BridgeError.
+/// Claims the cache directory for the configured source first (claimCacheDirectory).
 std::unique_ptr<BridgeServices> makeBridgeServices(const Config& config);
+
+/// One cache directory, one source (docs/idc.md "Cache directory per source"): the catalog
+/// and instance cache in `directory` were filled from the source recorded in
+/// `<directory>/source` ("nbia" or "idc"). Without that file the source is inferred (an
+/// `idc-version` pin: idc; a catalog.db or instances/: nbia; nothing: new) and then recorded.
+/// A directory of the other source throws BridgeError(InvalidArgument) naming both and the
+/// remedy; nothing in it is touched. Creates `directory` when missing.
+void claimCacheDirectory(const std::string& directory, const std::string& source);
 
 /// Serve mode: starts the background harvest (CatalogHarvester) into services.harvester when
 /// the metadata source is a catalog. Returns false (and starts nothing) otherwise. Call once,

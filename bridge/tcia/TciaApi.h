@@ -107,6 +107,20 @@ public:
         splitIntoBatches(series(filter, context), batchSize, sink, context);
     }
 
+    // ---- Withdrawals (sources with releases: IDC; docs/idc.md). NBIA: never pending. ----
+    /// True when the last updatedSeries() saw a new release of the source, so records the
+    /// catalog holds may have been withdrawn; stays true until withdrawalsApplied().
+    virtual bool withdrawalCheckPending() { return false; }
+    /// Every SeriesInstanceUID the source's current release lists in `collection`; a
+    /// collection the source no longer lists -> empty. Called only while a check is pending.
+    virtual std::vector<std::string> listedSeriesUids(const std::string& collection, const RequestContext& context) {
+        (void)collection;
+        (void)context;
+        return {};
+    }
+    /// The catalog removed what the current release no longer lists.
+    virtual void withdrawalsApplied() {}
+
 protected:
     template <class Record>
     static void splitIntoBatches(std::vector<Record>&& all, std::size_t batchSize, const BatchSink<Record>& sink,

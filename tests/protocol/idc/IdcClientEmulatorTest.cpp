@@ -89,8 +89,18 @@ BOOST_AUTO_TEST_SUITE(IdcClientEmulator)
 
 BOOST_AUTO_TEST_CASE(metadata_matches_the_nbia_face_of_the_same_data) {
     EmulatorProcess emulator;
-    idc::IdcClient client(faultRetrySettings(emulator), idcSettings(emulator));
     tcia::TciaClient nbia(faultRetrySettings(emulator));
+    // TCIA's names and DOIs (the NBIA face): the emulator's IDC face names one collection
+    // differently, and the client joins it on its DOI.
+    IdcSettings settings = idcSettings(emulator);
+    for (const auto& name : nbia.collections(ctx())) {
+        tcia::SeriesFilter f;
+        f.collection = name;
+        const auto rows = nbia.series(f, ctx());
+        if (!rows.empty() && !rows.front().dataDescriptionUri.empty())
+            settings.tciaNames[name] = rows.front().dataDescriptionUri;
+    }
+    idc::IdcClient client(faultRetrySettings(emulator), settings);
 
     const auto names = client.collections(ctx());
     BOOST_REQUIRE(!names.empty());

@@ -216,4 +216,96 @@ BOOST_AUTO_TEST_CASE(collection_licences_and_citations) {
     BOOST_TEST(plain.licenseShortName == "CC BY 4.0");
 }
 
+BOOST_AUTO_TEST_CASE(doi_normalisation) {
+    BOOST_TEST(normalDoi("https://doi.org/10.7937/TCIA.X") == "10.7937/tcia.x");
+    BOOST_TEST(normalDoi("http://dx.doi.org/10.7937/a") == "10.7937/a");
+    BOOST_TEST(normalDoi("doi:10.7937/A ") == "10.7937/a");
+    BOOST_TEST(normalDoi("10.7937/a") == "10.7937/a");
+    BOOST_TEST(normalDoi("") == "");
+}
+
+namespace {
+CollectionInfo idcCollection(const std::string& name, const std::string& id,
+                             std::vector<CollectionSource> sources) {
+    CollectionInfo c;
+    c.name = c.idcName = name;
+    c.id = id;
+    c.sources = std::move(sources);
+    if (!c.sources.empty()) {
+        c.sourceDoi = c.sources.front().doi;
+        c.licenseShortName = c.sources.front().licenseShortName;
+        c.licenseUrl = c.sources.front().licenseUrl;
+    }
+    return c;
+}
+const char* const kByNc = "https://creativecommons.org/licenses/by-nc/4.0/";
+const char* const kBy = "https://creativecommons.org/licenses/by/4.0/";
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(collections_join_on_doi_where_names_differ) {
+    // IDC kept an older name and id for TCIA's "Phantom-Mixed"; same DOI (API.md 4).
+    const std::vector<CollectionInfo> idc{
+        idcCollection("Mixed-Phantom-Demo", "mixed_phantom_demo",
+                      {{"10.7937/TCIA.DEMO.PH03", "CC BY-NC 4.0", kByNc, "Phantom citation"}}),
+        idcCollection("TCGA-DEMO-CT", "tcga_demo_ct", {{"10.7937/TCIA.DEMO.CT01", "CC BY 4.0", kBy, "CT citation"}}),
+    };
+    const auto dir = joinCollections(idc, {{"Phantom-Mixed", "https://doi.org/10.7937/tcia.demo.ph03"}});
+    BOOST_TEST(dir.nameById.at("mixed_phantom_demo") == "Phantom-Mixed");
+    BOOST_TEST(dir.nameById.at("tcga_demo_ct") == "TCGA-DEMO-CT", "names that agree need no DOI");
+    // Queries by the TCIA name, IDC's name or the id reach the same collection_id.
+    BOOST_TEST(dir.idByName.at("PHANTOM-MIXED") == "mixed_phantom_demo");
+    BOOST_TEST(dir.idByName.at("MIXED-PHANTOM-DEMO") == "mixed_phantom_demo");
+    BOOST_TEST(dir.idByName.at("MIXED_PHANTOM_DEMO") == "mixed_phantom_demo");
+    // The licence and citation stay with the collection, under its TCIA name.
+    const auto& info = dir.infoByName.at("PHANTOM-MIXED");
+    BOOST_TEST(info.licenseUrl == kByNc);
+    BOOST_TEST(info.idcName == "Mixed-Phantom-Demo");
+    BOOST_TEST(dir.infoByName.count("MIXED-PHANTOM-DEMO") == 0u);
+    BOOST_TEST(dir.infoByName.at("TCGA-DEMO-CT").licenseUrl == kBy);
+    // Rows: the DOI first, then the id, then the id itself.
+    BOOST_TEST(tciaCollectionName(dir, "mixed_phantom_demo", "10.7937/TCIA.DEMO.PH03") == "Phantom-Mixed");
+    BOOST_TEST(tciaCollectionName(dir, "renamed_again", "10.7937/TCIA.DEMO.PH03") == "Phantom-Mixed",
+               "an id IDC no longer lists, joined on the series' source_DOI");
+    BOOST_TEST(tciaCollectionName(dir, "mixed_phantom_demo", "") == "Phantom-Mixed");
+    BOOST_TEST(tciaCollectionName(dir, "unknown_id", "10.9999/other") == "unknown_id");
+    SqlRow row{{"collection_id", "mixed_phantom_demo"},
+               {"source_DOI", "10.7937/TCIA.DEMO.PH03"},
+               {"SeriesInstanceUID", "1.2.3"},
+               {"license_short_name", "CC BY-NC 4.0"}};
+    BOOST_TEST(joinedSeriesFromRow(row, dir).collection == "Phantom-Mixed");
+    BOOST_TEST(joinedStudyFromRow(row, dir).collection == "Phantom-Mixed");
+    BOOST_TEST(joinedPatientFromRow(row, dir).collection == "Phantom-Mixed");
+    BOOST_TEST(dir.sourceByDoi.at("10.7937/tcia.demo.ph03").licenseUrl == kByNc);
+
+    // Without TCIA names, IDC's collection_name is the name.
+    const auto plain = joinCollections(idc, {});
+    BOOST_TEST(plain.nameById.at("mixed_phantom_demo") == "Mixed-Phantom-Demo");
+    BOOST_TEST(plain.idByName.count("PHANTOM-MIXED") == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_doi_two_collections_list_names_neither) {
+    const std::vector<CollectionInfo> idc{
+        idcCollection("A-Old", "a_old", {{"10.1/shared", "CC BY 4.0", kBy, ""}}),
+        idcCollection("B-Old", "b_old", {{"10.1/shared", "CC BY 4.0", kBy, ""}, {"10.1/b", "CC BY 4.0", kBy, ""}}),
+    };
+    const auto dir = joinCollections(idc, {{"A-New", "10.1/shared"}, {"B-New", "10.1/b"}});
+    BOOST_TEST(dir.nameById.at("a_old") == "A-Old", "ambiguous DOI: no rename");
+    BOOST_TEST(dir.nameById.at("b_old") == "B-New", "joined on its own DOI");
+    BOOST_TEST(dir.nameByDoi.count("10.1/shared") == 0u);
+    BOOST_TEST(tciaCollectionName(dir, "a_old", "10.1/shared") == "A-Old");
+}
+
+BOOST_AUTO_TEST_CASE(collection_sources_are_all_kept) {
+    SqlRow row{{"collection_name", "X"},
+               {"collection_id", "x"},
+               {"sources", R"js([{"source_doi":"10.1/a","license":null,"citation":"first"},
+                 {"source_doi":"10.1/b","license":{"license_url":"u","license_short_name":"CC BY 4.0"},"citation":"c"}])js"}};
+    auto info = collectionInfoFromRow(row);
+    BOOST_REQUIRE(info.sources.size() == 2u);
+    BOOST_TEST(info.sources[0].doi == "10.1/a");
+    BOOST_TEST(info.sources[1].licenseUrl == "u");
+    BOOST_TEST(info.sourceDoi == "10.1/b", "the licensed source is the collection's");
+    BOOST_TEST(info.idcName == "X");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
