@@ -1,7 +1,7 @@
 // Regression (fuzz/dicom_json_record): a non-finite FL/FD value in a record -- TCIA text such as
 // "1e999" put into an FD -- made DCMTK 3.6.7 write a bare `inf`, which is not JSON: OHIF's
-// JSON.parse then fails on the whole QIDO response. (A NaN stored in an instance's binary FD makes
-// DCMTK refuse datasetToJson altogether: a 500 for the series metadata; not fixed yet.)
+// JSON.parse then fails on the whole QIDO response. (A NaN stored in an instance's binary FD made
+// DCMTK refuse datasetToJson altogether: tests/protocol/web/MetadataNonFiniteTest.cpp.)
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <json/json.h>
