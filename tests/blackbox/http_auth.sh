@@ -70,6 +70,13 @@ code=$(curl -sS -m 30 -o /dev/null -w '%{http_code}' "$BASE/wado?requestType=WAD
 [ "$code" = 401 ] || fail "WADO-URI without credentials: HTTP $code"
 ok "preflight 204, / and /health open, WADO-URI 401"
 
+# /status: liveness for anyone (monitoring without a token), details only with credentials.
+[ "$(curl -sS -m 30 -w ' %{http_code}' "$BASE/status")" = '{"status":"ok"} 200' ] || fail "anonymous /status: $(curl -sS -m 30 "$BASE/status" | head -c 200)"
+curl -sS -m 30 "$BASE/" | grep -q '<h2>Connect</h2>' && fail "anonymous landing page shows the DIMSE connection details"
+curl -sf -m 30 -H "Authorization: Bearer $FLAG_TOKEN" "$BASE/status" | jq -e 'has("collections") and has("dimse")' >/dev/null \
+  || fail "authenticated /status lacks the details"
+ok "/status: {\"status\":\"ok\"} without credentials, full document with a token"
+
 expect() {  # label expected-code curl-args...
   local label=$1 want=$2; shift 2
   local code; code=$(curl -sS -m 60 -o body.json -w '%{http_code}' "$@" "$Q")
