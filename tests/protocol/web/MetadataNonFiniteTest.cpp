@@ -14,6 +14,7 @@
 #include <limits>
 
 #include "WebFixture.h"
+#include "tests/support/JsonAsserts.h"
 
 using namespace bridge;
 using namespace bridge::test;
@@ -58,16 +59,6 @@ std::string poisonedCopy(const TempDir& dir) {
     return dir.path();
 }
 
-Json::Value strictParse(const std::string& text) {
-    Json::CharReaderBuilder builder;
-    Json::CharReaderBuilder::strictMode(&builder.settings_);
-    std::unique_ptr<Json::CharReader> reader(builder.newCharReader());
-    Json::Value value;
-    std::string errors;
-    BOOST_REQUIRE_MESSAGE(reader->parse(text.data(), text.data() + text.size(), &value, &errors),
-                          "not strict JSON (" << errors << "): " << text.substr(0, 400));
-    return value;
-}
 
 void checkPoisonedInstance(const Json::Value& instance) {
     BOOST_TEST(instance["00120052"]["vr"].asString() == "FD");
@@ -96,7 +87,7 @@ BOOST_AUTO_TEST_CASE(metadata_with_nan_and_infinite_floats_is_200_and_strict_jso
     const HttpResult r = f.get(series + "/metadata");
     BOOST_REQUIRE_MESSAGE(r.status == 200, "status " << r.status << ": " << r.body.substr(0, 400));
     BOOST_TEST(r.header("Content-Type").rfind("application/dicom+json", 0) == 0u);
-    const Json::Value all = strictParse(r.body);
+    const Json::Value all = strictParseJson(r.body);
     BOOST_REQUIRE(all.isArray());
     BOOST_REQUIRE_EQUAL(all.size(), 5u);
     for (const auto& instance : all) checkPoisonedInstance(instance);
@@ -105,7 +96,7 @@ BOOST_AUTO_TEST_CASE(metadata_with_nan_and_infinite_floats_is_200_and_strict_jso
     const std::string sop = all[0]["00080018"]["Value"][0].asString();
     const HttpResult one = f.get(series + "/instances/" + sop + "/metadata");
     BOOST_REQUIRE_MESSAGE(one.status == 200, "status " << one.status << ": " << one.body.substr(0, 400));
-    const Json::Value single = strictParse(one.body);
+    const Json::Value single = strictParseJson(one.body);
     BOOST_REQUIRE_EQUAL(single.size(), 1u);
     checkPoisonedInstance(single[0]);
 }
