@@ -10,14 +10,10 @@ DATA=${DATA:-$B/sample-data}
 WORK=$(mktemp -d /tmp/auth-bb-XXXXXX)
 source "$(dirname "${BASH_SOURCE[0]}")/common.bash"
 fail() { echo "FAIL: $*" >&2; echo "--- bridge log" >&2; tail -20 "$WORK/bridge.log" >&2 || true; exit 1; }
-ok() { echo "ok: [$SECONDS s] $*"; }
-[ -f "$DATA/.complete" ] || "$B/emulator/tcia-emulator" generate --out "$DATA" >/dev/null
+ensure_sample_data
 cd "$WORK"
 
-EMU=$(free_port)
-"$B/emulator/tcia-emulator" serve --data "$DATA" --port "$EMU" --bind 127.0.0.1 --quiet > emulator.log 2>&1 &
-PIDS+=($!)
-wait_port "$EMU" || fail "emulator did not start"
+start_emulator || fail "emulator did not start"
 
 FLAG_TOKEN=$(openssl rand -hex 24)
 RESEARCH_TOKEN=$(openssl rand -hex 24)
@@ -44,7 +40,7 @@ grep -q "$RESEARCH_TOKEN" bridge.json && fail "the config holds a token in clear
 BB_PIPELINE_TOKEN=$ENV_TOKEN "$B/tcia-bridge" --config bridge.json --tcia-url "http://127.0.0.1:$EMU/nbia-api/services/v4" \
   --no-dimse --http-port 0 --cache-dir "$WORK/cache" --bearer-token "$FLAG_TOKEN" > bridge.log 2>&1 &
 PIDS+=($!)
-for _ in $(seq 300); do grep -q "listening on" bridge.log 2>/dev/null && break; sleep 0.1; done
+wait_log bridge.log "listening on" 30 || true
 PORT=$(grep -o 'listening on http://127.0.0.1:[0-9]*' bridge.log | sed 's/.*://') || true
 [ -n "$PORT" ] || fail "bridge did not start"
 grep -q "authentication required" bridge.log || fail "start line does not say authentication is on"
