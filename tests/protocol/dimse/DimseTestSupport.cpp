@@ -243,9 +243,9 @@ std::vector<std::string> StoreScpProcess::files() const {
     return out;
 }
 
-OFCondition connectToBridge(DcmSCU& scu, unsigned short port, const char* sopClass) {
+OFCondition connectToBridge(DcmSCU& scu, unsigned short port, const char* sopClass, const char* called) {
     scu.setAETitle("PACS");
-    scu.setPeerAETitle("TCIA");
+    scu.setPeerAETitle(called);
     scu.setPeerHostName("127.0.0.1");
     scu.setPeerPort(port);
     scu.setDIMSEBlockingMode(DIMSE_BLOCKING);

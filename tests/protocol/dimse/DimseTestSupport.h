@@ -98,10 +98,10 @@ private:
     int pid_ = -1;
 };
 
-/// Sets `scu` up as AE "PACS" calling AE "TCIA" at 127.0.0.1:port (blocking DIMSE, 120 s
+/// Sets `scu` up as AE "PACS" calling AE `called` at 127.0.0.1:port (blocking DIMSE, 120 s
 /// timeout), proposes `sopClass` with Explicit VR LE next to any context the caller added before,
 /// and negotiates the association. EC_IllegalCall when initNetwork fails.
-OFCondition connectToBridge(DcmSCU& scu, unsigned short port, const char* sopClass);
+OFCondition connectToBridge(DcmSCU& scu, unsigned short port, const char* sopClass, const char* called = "TCIA");
 
 /// The real DimseServer over the real core (makeBridgeServices) in front of a TCIA emulator
 /// child, with a storescp child as C-MOVE destination "DEST" (its files in `out`). The config:
