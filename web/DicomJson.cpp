@@ -8,6 +8,8 @@
 #include <dcmtk/dcmdata/dcjson.h>
 #include <dcmtk/dcmdata/dcvrpobw.h>
 
+#include <Poco/Logger.h>
+
 #include <cctype>
 #include <map>
 #include <set>
@@ -53,10 +55,13 @@ void putValue(DcmDataset& ds, const DcmTagKey& key, const std::string& value) {
     }
 }
 
-// DCMTK 3.6.7 writes a non-finite FL/FD value as a bare `nan` / `inf`, which is not JSON (OHIF's
-// JSON.parse fails on the whole response; fuzz/dicom_json_record found it). JSON has no NaN or
-// Infinity: such a value becomes null, as an empty value is (PS3.18 F.2.5). Strings are skipped.
-std::string nullNonFiniteNumbers(std::string json) {
+// JSON has no NaN or Infinity (RFC 8259 6), and PS3.18 F.2.3 FL/FD values are JSON numbers. DCMTK
+// 3.6.7 either refuses the whole dataset (EC_CannotWriteJsonNumber: the series metadata was a 500)
+// or, with its JSON extension enabled (jsonFormat below), writes a bare `nan` / `inf` / `-inf`,
+// which OHIF's JSON.parse rejects (fuzz/dicom_json_record). We enable the extension and turn each
+// such token into null, the DICOM JSON form of an empty value in a Value array (PS3.18 F.2.5), so
+// every other value keeps its position. Strings are skipped. `replaced` counts the tokens.
+std::string nullNonFiniteNumbers(std::string json, std::size_t& replaced) {
     std::string out;
     out.reserve(json.size());
     bool inString = false;
@@ -87,13 +92,28 @@ std::string nullNonFiniteNumbers(std::string json) {
         if (k > j) {
             const std::string word = json.substr(j, k - j);
             if (j == start && (word == "true" || word == "false" || word == "null")) out += word;
-            else out += "null";
+            else {
+                out += "null";
+                ++replaced;
+            }
             i = k - 1;
             continue;
         }
         out += c;
     }
     return out;
+}
+
+// Writes the members of `ds` with `format` (its JSON extension on, see above) inside braces.
+std::string writeJsonObject(DcmItem& ds, DcmJsonFormat& format, std::size_t& replaced) {
+    format.setJsonExtensionEnabled(OFTrue);
+    // DcmDataset::writeJson (3.6.7) writes the members only; the braces are ours.
+    std::ostringstream out;
+    out << '{';
+    OFCondition cond = ds.writeJson(out, format);
+    if (cond.bad()) throw BridgeError(ErrorCode::Internal, std::string("DICOM JSON encoding failed: ") + cond.text());
+    out << '}';
+    return nullNonFiniteNumbers(out.str(), replaced);
 }
 
 }  // namespace
@@ -106,14 +126,9 @@ std::unique_ptr<DcmDataset> recordToDataset(const DicomRecord& record) {
 
 std::string recordToJson(const DicomRecord& record) {
     auto ds = recordToDataset(record);
-    // DcmDataset::writeJson (3.6.7) writes the members only; the braces are ours.
-    std::ostringstream out;
-    out << '{';
     DcmJsonFormatCompact format(OFFalse);
-    OFCondition cond = ds->writeJson(out, format);
-    if (cond.bad()) throw BridgeError(ErrorCode::Internal, std::string("DICOM JSON encoding failed: ") + cond.text());
-    out << '}';
-    return nullNonFiniteNumbers(out.str());
+    std::size_t replaced = 0;
+    return writeJsonObject(*ds, format, replaced);
 }
 
 std::string recordsToJsonArray(const std::vector<DicomRecord>& records) {
@@ -147,12 +162,15 @@ std::string datasetToJson(DcmDataset& dataset, const BulkDataUriFunction& bulkDa
         }
     }
     BulkDataFormat format(std::move(uris));
-    std::ostringstream out;
-    out << '{';
-    OFCondition cond = dataset.writeJson(out, format);
-    if (cond.bad()) throw BridgeError(ErrorCode::Internal, std::string("DICOM JSON encoding failed: ") + cond.text());
-    out << '}';
-    return nullNonFiniteNumbers(out.str());
+    std::size_t replaced = 0;
+    std::string json = writeJsonObject(dataset, format, replaced);
+    if (replaced > 0) {
+        OFString sop;
+        dataset.findAndGetOFString(DCM_SOPInstanceUID, sop);
+        Poco::Logger::get("bridge.web")
+            .warning("instance %s: %z NaN/infinite FL/FD value(s) sent as null in DICOM JSON", std::string(sop.c_str()), replaced);
+    }
+    return json;
 }
 
 }  // namespace bridge::web

@@ -33,6 +33,8 @@ using BulkDataUriFunction = std::function<std::string(const DcmTagKey& tag)>;
 /// DoubleFloatPixelData and any other binary (OB/OW/OF/OD/OL/OV/UN) top-level value longer than
 /// `inlineLimit` bytes become {"vr":..,"BulkDataURI": uri(tag)}; smaller ones stay InlineBinary.
 /// Text is converted to UTF-8 first when the dataset declares another character set.
+/// A NaN or infinite FL/FD value (JSON has none) becomes a null array element, logged as a warning;
+/// the same holds for recordToJson (without the warning).
 /// The dataset is modified only by the character set conversion.
 std::string datasetToJson(DcmDataset& dataset, const BulkDataUriFunction& bulkDataUri, std::size_t inlineLimit = 1024);
 

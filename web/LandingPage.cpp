@@ -144,10 +144,10 @@ std::vector<CollectionInfo> LandingPage::visibleCollections(WebExchange& exchang
     return visible;
 }
 
-void LandingPage::serveHtml(WebExchange& exchange) {
+void LandingPage::serveHtml(WebExchange& exchange, bool withStatus) {
     auto page = renderLandingHtml(visibleCollections(exchange), exchange.dicomWebRoot(),
                                   exchange.context().source == "idc");
-    if (const auto& source = exchange.context().status) {
+    if (const auto& source = exchange.context().status; source && withStatus) {
         const auto at = page.find("<h2>Collections</h2>");
         if (at != std::string::npos)
             page.insert(at, renderStatusHtml(source(), exchange.scope(), exchange.dicomWebRoot()));

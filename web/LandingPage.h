@@ -33,7 +33,9 @@ bool isNonCommercialLicence(const std::string& licenseName);
 
 class LandingPage {
 public:
-    void serveHtml(WebExchange& exchange);
+    /// `withStatus`: include the connection help, harvest and cache sections (off for an
+    /// anonymous caller when auth is on, like /status; docs/security.md).
+    void serveHtml(WebExchange& exchange, bool withStatus = true);
     void serveJson(WebExchange& exchange);
 
 private:

@@ -40,13 +40,21 @@ void dispatch(WebExchange& exchange, LandingPage& landing) {
         response.send();
         return;
     }
+    // Auth on and no valid credentials: public paths are served, /status only as liveness
+    // ({"status":"ok"}) unless listed in auth.publicPaths, the landing page without the
+    // operational sections (DIMSE address, harvest, cache): docs/security.md.
+    bool anonymousUnderAuth = false;
+    bool statusDetailsPublic = false;
     if (const auto& auth = exchange.context().auth) {
         // Auth on (docs/security.md): preflight above stays open; public paths are served
         // anonymously unless valid credentials come along; everything else needs them.
         AuthDecision decision = auth->authenticate(request.get("Authorization", ""));
+        statusDetailsPublic = auth->isPublic("/status");
         if (decision.authenticated) {
             exchange.setPrincipal(std::move(decision.principal));
-        } else if (!auth->isPublic(path)) {
+        } else if (auth->isPublic(path) || path == "/status") {
+            anonymousUnderAuth = true;
+        } else {
             for (const auto& challenge : auth->challenges(decision)) request.response().add("WWW-Authenticate", challenge);
             throw BridgeError(ErrorCode::Unauthenticated, decision.reason);
         }
@@ -58,8 +66,10 @@ void dispatch(WebExchange& exchange, LandingPage& landing) {
         throw BridgeError(ErrorCode::Unsupported, "method " + method + " not allowed: this bridge is read-only");
     }
 
-    if (path == "/" || path.empty()) return landing.serveHtml(exchange);
+    if (path == "/" || path.empty()) return landing.serveHtml(exchange, !anonymousUnderAuth || statusDetailsPublic);
     if (path == "/collections") return landing.serveJson(exchange);
+    if (path == "/status" && anonymousUnderAuth && !statusDetailsPublic)
+        return exchange.sendJson(200, "{\"status\":\"ok\"}", "application/json");
     if (path == "/status") {
         const auto& source = exchange.context().status;
         const StatusSnapshot snapshot = source ? source() : StatusSnapshot{};

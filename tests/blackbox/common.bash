@@ -2,7 +2,8 @@
 # only tests/blackbox/*.sh). Usage, after WORK is set:
 #   source "$(dirname "${BASH_SOURCE[0]}")/common.bash"
 # Gives: PIDS (append "$!" after starting each background child) and an EXIT trap that kills
-# and reaps every child, then removes $WORK; free_port, wait_port, wait_http.
+# and reaps every child, then removes $WORK; free_port, wait_port, wait_http; ok,
+# ensure_sample_data, start_emulator, start_storescp, wait_log (below).
 PIDS=()
 bb_cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -30,4 +31,42 @@ wait_port() {
 wait_http() {
   for _ in $(seq 1 $(( $2 * 10 ))); do curl -sf -o /dev/null "$1" && return 0; sleep 0.1; done
   echo "not reachable: $1" >&2; return 1
+}
+
+# The scripts' shared start-up. They use B (the build dir), DATA (the sample data) and WORK;
+# each start_* appends its child to PIDS and returns 1 when it did not come up in time, e.g.
+#   start_emulator --fault "getImage:truncate:100" || fail "emulator did not start"
+
+# ok MESSAGE: a progress line with the seconds since the script started.
+ok() { echo "ok: [$SECONDS s] $*"; }
+
+# ensure_sample_data: generates $DATA with the build's tcia-emulator unless already complete.
+ensure_sample_data() {
+  [ -f "$DATA/.complete" ] || "$B/emulator/tcia-emulator" generate --out "$DATA" >/dev/null
+}
+
+# start_emulator [SERVE-ARGS...]: `tcia-emulator serve` over $DATA on a free loopback port,
+# log in $WORK/emulator.log; sets EMU (its port); waits up to 20 s for the port.
+start_emulator() {
+  EMU=$(free_port)
+  "$B/emulator/tcia-emulator" serve --data "$DATA" --port "$EMU" --bind 127.0.0.1 --quiet "$@" \
+    > "$WORK/emulator.log" 2>&1 &
+  PIDS+=($!)
+  wait_port "$EMU" 20
+}
+
+# start_storescp AET DIR: DCMTK's storescp as AE AET writing into DIR (created), log in
+# $WORK/storescp.log; sets STORE_PORT; waits up to 20 s for the port.
+start_storescp() {
+  STORE_PORT=$(free_port)
+  mkdir -p "$2"
+  storescp -aet "$1" -od "$2" "$STORE_PORT" > "$WORK/storescp.log" 2>&1 &
+  PIDS+=($!)
+  wait_port "$STORE_PORT" 20
+}
+
+# wait_log FILE PATTERN [SECONDS=10]: until grep finds PATTERN (basic regex) in FILE; 1 on timeout.
+wait_log() {
+  for _ in $(seq $(( ${3:-10} * 10 ))); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
+  return 1
 }

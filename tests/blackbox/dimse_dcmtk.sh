@@ -10,25 +10,19 @@ export TCP_NODELAY=1
 WORK=$(mktemp -d /tmp/dimse-bb-XXXXXX)
 source "$(dirname "${BASH_SOURCE[0]}")/common.bash"
 fail() { echo "FAIL: $*" >&2; echo "--- bridge log" >&2; tail -30 "$WORK/bridge.log" >&2 || true; exit 1; }
-ok() { echo "ok: [$SECONDS s] $*"; }
 
-[ -f "$DATA/.complete" ] || "$B/emulator/tcia-emulator" generate --out "$DATA" >/dev/null
+ensure_sample_data
 
-EMU=$(free_port)
-"$B/emulator/tcia-emulator" serve --data "$DATA" --port "$EMU" --bind 127.0.0.1 --quiet > "$WORK/emulator.log" 2>&1 &
-PIDS+=($!)
-wait_port "$EMU" || fail "emulator did not start"
+start_emulator || fail "emulator did not start"
 
-DEST=$(free_port)
-mkdir -p "$WORK/moved" "$WORK/got"
-storescp -aet DEST -od "$WORK/moved" "$DEST" > "$WORK/storescp.log" 2>&1 &
-PIDS+=($!)
-wait_port "$DEST" || fail "storescp did not start"
+mkdir -p "$WORK/got"
+start_storescp DEST "$WORK/moved" || fail "storescp did not start"
+DEST=$STORE_PORT
 
 "$B/tcia-bridge" --tcia-url "http://127.0.0.1:$EMU/nbia-api/services/v4" --aet TCIA --dimse-port 0 --no-web \
   --cache-dir "$WORK/cache" --destination "DEST=127.0.0.1:$DEST" > "$WORK/bridge.log" 2>&1 &
 PIDS+=($!)
-for _ in $(seq 100); do grep -q "DIMSE listening on" "$WORK/bridge.log" 2>/dev/null && break; sleep 0.1; done
+wait_log "$WORK/bridge.log" "DIMSE listening on" 10 || true
 PORT=$(grep -o 'DIMSE listening on 127.0.0.1:[0-9]*' "$WORK/bridge.log" | sed 's/.*://') || true
 [ -n "$PORT" ] || fail "bridge did not print its DIMSE port"
 ok "bridge listening on 127.0.0.1:$PORT"

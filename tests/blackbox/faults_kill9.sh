@@ -20,9 +20,8 @@ export TCP_NODELAY=1
 WORK=$(mktemp -d /tmp/faults-kill9-XXXXXX)
 source "$(dirname "${BASH_SOURCE[0]}")/common.bash"
 fail() { echo "FAIL: $*" >&2; for l in "$WORK"/*.log; do echo "--- $l" >&2; tail -15 "$l" >&2; done; exit 1; }
-ok() { echo "ok: [$SECONDS s] $*"; }
 
-[ -f "$DATA/.complete" ] || "$B/emulator/tcia-emulator" generate --out "$DATA" >/dev/null
+ensure_sample_data
 
 STUDY=1.2.826.0.1.3680043.10.1234.1.1
 SERIES=1.2.826.0.1.3680043.10.1234.2.1  # TCGA-DEMO-CT, CT 10 x 64x64, Explicit VR LE
@@ -30,20 +29,14 @@ SERIES_DIR=$(find "$DATA" -type d -name "$SERIES" | head -1)
 [ -d "$SERIES_DIR" ] || fail "series $SERIES not in $DATA"
 N=$(ls "$SERIES_DIR"/*.dcm | wc -l)
 
-EMU=$(free_port)
-"$B/emulator/tcia-emulator" serve --data "$DATA" --port "$EMU" --bind 127.0.0.1 --quiet > "$WORK/emulator.log" 2>&1 &
-PIDS+=($!)
-wait_port "$EMU" || fail "emulator did not start"
+start_emulator || fail "emulator did not start"
 EMU_URL=http://127.0.0.1:$EMU
 fault() { curl -sf -X DELETE "$EMU_URL/emulator/faults" >/dev/null; [ -z "${1:-}" ] || curl -sf -X POST -H "Content-Length: 0" "$EMU_URL/emulator/faults?spec=$1" >/dev/null; }
 get_images() { curl -sf "$EMU_URL/emulator/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["endpoints"].get("getImage",0))'; }
 
-DEST=$(free_port)
 RECV=$WORK/recv
-mkdir -p "$RECV"
-storescp -aet DEST -od "$RECV" "$DEST" > "$WORK/storescp.log" 2>&1 &
-PIDS+=($!)
-wait_port "$DEST" || fail "storescp did not start"
+start_storescp DEST "$RECV" || fail "storescp did not start"
+DEST=$STORE_PORT
 
 PORT=$(free_port)
 BRIDGE_PID=""
@@ -132,7 +125,7 @@ fault "getSeries:slow:20:delay-ms=2000"
 "$B/tcia-bridge" sync --tcia-url "$EMU_URL/nbia-api/services/v4" --cache-dir "$SYNC_CACHE" > "$WORK/sync-killed.out" 2> "$WORK/sync-killed.log" &
 SYNC_PID=$!
 PIDS+=($SYNC_PID)
-for _ in $(seq 600); do grep -q "sync: 1/$COLLECTIONS collections" "$WORK/sync-killed.log" 2>/dev/null && break; sleep 0.1; done
+wait_log "$WORK/sync-killed.log" "sync: 1/$COLLECTIONS collections" 60 || true
 grep -q "sync: 1/$COLLECTIONS collections" "$WORK/sync-killed.log" || fail "sync showed no finished collection"
 kill -9 "$SYNC_PID"; wait "$SYNC_PID" 2>/dev/null || true
 grep -q "collections harvested" "$WORK/sync-killed.out" && fail "sync finished before the kill"

@@ -11,19 +11,14 @@ DATA=${DATA:-$B/sample-data}
 WORK=$(mktemp -d /tmp/faults-wado-XXXXXX)
 source "$(dirname "${BASH_SOURCE[0]}")/common.bash"
 fail() { echo "FAIL: $*" >&2; tail -15 "$WORK/bridge.log" >&2 || true; exit 1; }
-ok() { echo "ok: [$SECONDS s] $*"; }
-[ -f "$DATA/.complete" ] || "$B/emulator/tcia-emulator" generate --out "$DATA" >/dev/null
+ensure_sample_data
 
 STUDY=1.2.826.0.1.3680043.10.1234.1.1
 SERIES=1.2.826.0.1.3680043.10.1234.2.1
 SERIES_DIR=$(find "$DATA" -type d -name "$SERIES" | head -1)
 N=$(ls "$SERIES_DIR"/*.dcm | wc -l)
 
-EMU=$(free_port)
-"$B/emulator/tcia-emulator" serve --data "$DATA" --port "$EMU" --bind 127.0.0.1 --quiet --fault "getImage:truncate:100" \
-  > "$WORK/emulator.log" 2>&1 &
-PIDS+=($!)
-wait_port "$EMU" || fail "emulator did not start"
+start_emulator --fault "getImage:truncate:100" || fail "emulator did not start"
 HTTP=$(free_port)
 "$B/tcia-bridge" --tcia-url "http://127.0.0.1:$EMU/nbia-api/services/v4" --no-dimse --http-port "$HTTP" \
   --cache-dir "$WORK/cache" > "$WORK/bridge.log" 2>&1 &

@@ -12,13 +12,9 @@ export TCP_NODELAY=1
 WORK=$(mktemp -d /tmp/harvest-bb-XXXXXX)
 source "$(dirname "${BASH_SOURCE[0]}")/common.bash"
 fail() { echo "FAIL: $*" >&2; echo "--- bridge log" >&2; tail -30 "$WORK/bridge.log" >&2 || true; exit 1; }
-ok() { echo "ok: [$SECONDS s] $*"; }
-[ -f "$DATA/.complete" ] || "$B/emulator/tcia-emulator" generate --out "$DATA" >/dev/null
+ensure_sample_data
 
-EMU=$(free_port)
-"$B/emulator/tcia-emulator" serve --data "$DATA" --port "$EMU" --bind 127.0.0.1 --quiet > "$WORK/emulator.log" 2>&1 &
-PIDS+=($!)
-wait_port "$EMU" 20 || fail "emulator did not start"
+start_emulator || fail "emulator did not start"
 TCIA="http://127.0.0.1:$EMU/nbia-api/services/v4"
 # Ground truth straight from TCIA (the emulator): every study UID of every collection.
 : > "$WORK/truth.txt"

@@ -10,14 +10,10 @@ DATA=${DATA:-$B/sample-data}
 WORK=$(mktemp -d /tmp/auth-bb-XXXXXX)
 source "$(dirname "${BASH_SOURCE[0]}")/common.bash"
 fail() { echo "FAIL: $*" >&2; echo "--- bridge log" >&2; tail -20 "$WORK/bridge.log" >&2 || true; exit 1; }
-ok() { echo "ok: [$SECONDS s] $*"; }
-[ -f "$DATA/.complete" ] || "$B/emulator/tcia-emulator" generate --out "$DATA" >/dev/null
+ensure_sample_data
 cd "$WORK"
 
-EMU=$(free_port)
-"$B/emulator/tcia-emulator" serve --data "$DATA" --port "$EMU" --bind 127.0.0.1 --quiet > emulator.log 2>&1 &
-PIDS+=($!)
-wait_port "$EMU" || fail "emulator did not start"
+start_emulator || fail "emulator did not start"
 
 FLAG_TOKEN=$(openssl rand -hex 24)
 RESEARCH_TOKEN=$(openssl rand -hex 24)
@@ -44,7 +40,7 @@ grep -q "$RESEARCH_TOKEN" bridge.json && fail "the config holds a token in clear
 BB_PIPELINE_TOKEN=$ENV_TOKEN "$B/tcia-bridge" --config bridge.json --tcia-url "http://127.0.0.1:$EMU/nbia-api/services/v4" \
   --no-dimse --http-port 0 --cache-dir "$WORK/cache" --bearer-token "$FLAG_TOKEN" > bridge.log 2>&1 &
 PIDS+=($!)
-for _ in $(seq 300); do grep -q "listening on" bridge.log 2>/dev/null && break; sleep 0.1; done
+wait_log bridge.log "listening on" 30 || true
 PORT=$(grep -o 'listening on http://127.0.0.1:[0-9]*' bridge.log | sed 's/.*://') || true
 [ -n "$PORT" ] || fail "bridge did not start"
 grep -q "authentication required" bridge.log || fail "start line does not say authentication is on"
@@ -69,6 +65,13 @@ done
 code=$(curl -sS -m 30 -o /dev/null -w '%{http_code}' "$BASE/wado?requestType=WADO&studyUID=1&seriesUID=1&objectUID=1")
 [ "$code" = 401 ] || fail "WADO-URI without credentials: HTTP $code"
 ok "preflight 204, / and /health open, WADO-URI 401"
+
+# /status: liveness for anyone (monitoring without a token), details only with credentials.
+[ "$(curl -sS -m 30 -w ' %{http_code}' "$BASE/status")" = '{"status":"ok"} 200' ] || fail "anonymous /status: $(curl -sS -m 30 "$BASE/status" | head -c 200)"
+curl -sS -m 30 "$BASE/" | grep -q '<h2>Connect</h2>' && fail "anonymous landing page shows the DIMSE connection details"
+curl -sf -m 30 -H "Authorization: Bearer $FLAG_TOKEN" "$BASE/status" | jq -e 'has("collections") and has("dimse")' >/dev/null \
+  || fail "authenticated /status lacks the details"
+ok "/status: {\"status\":\"ok\"} without credentials, full document with a token"
 
 expect() {  # label expected-code curl-args...
   local label=$1 want=$2; shift 2

@@ -11,13 +11,9 @@ DATA=${DATA:-$B/sample-data}
 WORK=$(mktemp -d /tmp/idc-emulator-XXXXXX)
 source "$(dirname "${BASH_SOURCE[0]}")/common.bash"
 fail() { echo "FAIL: $*" >&2; tail -15 "$WORK/emulator.log" >&2 || true; exit 1; }
-ok() { echo "ok: [$SECONDS s] $*"; }
-[ -f "$DATA/.complete" ] || "$B/emulator/tcia-emulator" generate --out "$DATA" >/dev/null
+ensure_sample_data
 
-EMU=$(free_port)
-"$B/emulator/tcia-emulator" serve --data "$DATA" --port "$EMU" --bind 127.0.0.1 --quiet > "$WORK/emulator.log" 2>&1 &
-PIDS+=($!)
-wait_port "$EMU" || fail "emulator did not start"
+start_emulator || fail "emulator did not start"
 BASE=http://127.0.0.1:$EMU
 
 # 1. Snapshot the index with LIMIT/OFFSET pages of 5 rows (API.md 2, "Without Arrow" (b)).

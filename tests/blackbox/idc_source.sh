@@ -11,22 +11,16 @@ export TCP_NODELAY=1
 WORK=$(mktemp -d /tmp/idc-bb-XXXXXX)
 source "$(dirname "${BASH_SOURCE[0]}")/common.bash"
 fail() { echo "FAIL: $*" >&2; echo "--- bridge log" >&2; tail -30 "$WORK/bridge.log" >&2 || true; exit 1; }
-ok() { echo "ok: [$SECONDS s] $*"; }
 sop_of() { dcmdump -s +P SOPInstanceUID "$1" | sed 's/.*\[\(.*\)\].*/\1/' | tr -d '\0 '; }
 sops_in() { for f in "$1"/*; do [ -f "$f" ] && sop_of "$f"; done | sort; }
 
-[ -f "$DATA/.complete" ] || "$B/emulator/tcia-emulator" generate --out "$DATA" >/dev/null
+ensure_sample_data
 
-EMU=$(free_port)
-"$B/emulator/tcia-emulator" serve --data "$DATA" --port "$EMU" --bind 127.0.0.1 --quiet > "$WORK/emulator.log" 2>&1 &
-PIDS+=($!)
-wait_port "$EMU" || fail "emulator did not start"
+start_emulator || fail "emulator did not start"
 
-DEST=$(free_port)
-mkdir -p "$WORK/moved" "$WORK/got"
-storescp -aet DEST -od "$WORK/moved" "$DEST" > "$WORK/storescp.log" 2>&1 &
-PIDS+=($!)
-wait_port "$DEST" || fail "storescp did not start"
+mkdir -p "$WORK/got"
+start_storescp DEST "$WORK/moved" || fail "storescp did not start"
+DEST=$STORE_PORT
 
 # NBIA's URL points nowhere: every answer must come from IDC.
 "$B/tcia-bridge" --source idc --idc-api-url "http://127.0.0.1:$EMU/v3" \
@@ -34,7 +28,7 @@ wait_port "$DEST" || fail "storescp did not start"
   --aet TCIA --dimse-port 0 --http-port 0 --cache-dir "$WORK/cache" --destination "DEST=127.0.0.1:$DEST" \
   > "$WORK/bridge.log" 2>&1 &
 PIDS+=($!)
-for _ in $(seq 100); do grep -q "DICOMweb listening on" "$WORK/bridge.log" 2>/dev/null && break; sleep 0.1; done
+wait_log "$WORK/bridge.log" "DICOMweb listening on" 10 || true
 PORT=$(grep -o 'DIMSE listening on 127.0.0.1:[0-9]*' "$WORK/bridge.log" | sed 's/.*://') || true
 WEB=$(grep -o 'DICOMweb listening on http://127.0.0.1:[0-9]*' "$WORK/bridge.log" | sed 's/.*://') || true
 [ -n "$PORT" ] && [ -n "$WEB" ] || fail "bridge did not print its ports"

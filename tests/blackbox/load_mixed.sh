@@ -13,7 +13,7 @@ DATA=${DATA:-$B/sample-data}
 export TCP_NODELAY=1
 WORK=$(mktemp -d /tmp/load-mixed-XXXXXX)
 source "$(dirname "${BASH_SOURCE[0]}")/common.bash"
-[ -f "$DATA/.complete" ] || "$B/emulator/tcia-emulator" generate --out "$DATA" >/dev/null
+ensure_sample_data
 
 rc=0
 J=$(timeout 300 bash "$S/bench/load_mix.sh" --build "$B" --work "$WORK" --data "$DATA" --seconds 10 \

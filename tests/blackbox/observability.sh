@@ -18,14 +18,13 @@ fail() {
   for f in bridge.out bridge.log prometheus.log; do echo "--- $f" >&2; tail -20 "$WORK/$f" >&2 2>/dev/null || true; done
   exit 1
 }
-ok() { echo "ok: [$SECONDS s] $*"; }
 # poll SECONDS COMMAND...: until COMMAND succeeds; 1 on timeout.
 poll() {
   local deadline=$((SECONDS + $1)); shift
   until "$@" >/dev/null 2>&1; do [ $SECONDS -lt $deadline ] || return 1; sleep 0.2; done
 }
 command -v prometheus >/dev/null && command -v promtool >/dev/null || fail "prometheus/promtool not installed (scripts/install-deps.sh)"
-[ -f "$DATA/.complete" ] || "$B/emulator/tcia-emulator" generate --out "$DATA" >/dev/null
+ensure_sample_data
 
 # ---- --version and configuration errors naming the key
 project_version=$(sed -n 's/^project(tcia_bridge VERSION \([0-9.]*\).*/\1/p' "$S/CMakeLists.txt")
@@ -39,16 +38,10 @@ if "$B/tcia-bridge" --config "$WORK/bad2.json" > "$WORK/bad2.out" 2>&1; then fai
 grep -q 'config.web.port: same address and port' "$WORK/bad2.out" || fail "port clash message: $(cat "$WORK/bad2.out")"
 ok "bad configurations refused naming the key"
 
-EMU=$(free_port)
-"$B/emulator/tcia-emulator" serve --data "$DATA" --port "$EMU" --bind 127.0.0.1 --quiet > "$WORK/emulator.log" 2>&1 &
-PIDS+=($!)
-wait_port "$EMU" || fail "emulator did not start"
+start_emulator || fail "emulator did not start"
 
-NEW=$(free_port)
-mkdir -p "$WORK/moved"
-storescp -aet NEWPACS -od "$WORK/moved" "$NEW" > "$WORK/storescp.log" 2>&1 &
-PIDS+=($!)
-wait_port "$NEW" || fail "storescp did not start"
+start_storescp NEWPACS "$WORK/moved" || fail "storescp did not start"
+NEW=$STORE_PORT
 
 DIMSE=$(free_port); HTTP=$(free_port)
 write_config() {  # write_config PEERS_JSON

@@ -14,9 +14,8 @@ WORK=$(mktemp -d /tmp/tls-bb-XXXXXX)
 source "$(dirname "${BASH_SOURCE[0]}")/common.bash"
 LOGS=()
 fail() { echo "FAIL: $*" >&2; for l in "${LOGS[@]}"; do echo "--- $l" >&2; tail -20 "$l" >&2 || true; done; exit 1; }
-ok() { echo "ok: [$SECONDS s] $*"; }
 DEADLINE=$(( $(date +%s) + 600 ))
-[ -f "$DATA/.complete" ] || "$B/emulator/tcia-emulator" generate --out "$DATA" >/dev/null
+ensure_sample_data
 
 # ---- certificates (2048-bit RSA, valid 2 days)
 cd "$WORK"
@@ -33,16 +32,10 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout rogue.key -out rogue.pem -days
 ok "throw-away CA, server, client and rogue certificates"
 
 # ---- emulator, plain storescp as C-MOVE destination
-EMU=$(free_port)
-"$B/emulator/tcia-emulator" serve --data "$DATA" --port "$EMU" --bind 127.0.0.1 --quiet > emulator.log 2>&1 &
-PIDS+=($!)
-wait_port "$EMU" || fail "emulator did not start"
+start_emulator || fail "emulator did not start"
 TCIA="http://127.0.0.1:$EMU/nbia-api/services/v4"
-DEST=$(free_port)
-mkdir -p moved
-storescp -aet DEST -od moved "$DEST" > storescp.log 2>&1 &
-PIDS+=($!)
-wait_port "$DEST" || fail "storescp did not start"
+start_storescp DEST moved || fail "storescp did not start"
+DEST=$STORE_PORT
 
 # start_bridge LOG ARGS...: starts the bridge, waits for its "listening" line.
 start_bridge() {

@@ -24,49 +24,27 @@ namespace {
 
 const char* const kStudy = "1.2.826.0.1.3680043.10.1234.1.1";  // TCGA-DEMO-CT, TCGA-DM-0001, 2 CT series
 
-struct CoreFixture {
-    EmulatorProcess emulator;
-    TempDir cache;
-    TempDir out;
-    StoreScpProcess dest{"DEST", out.path()};
-    std::unique_ptr<BridgeServices> services;
-    std::unique_ptr<dimse::DimseServer> server;
-
-    CoreFixture() {
-        Config config;
-        config.tcia.baseUrl = emulator.baseUrl("v4");
-        config.tcia.apiVersion = "v4";
-        config.tcia.retryBaseDelay = 20ms;
-        config.cache.directory = cache.path();
-        config.dimse.aeTitle = "TCIA";
-        config.dimse.port = 0;
-        config.dimse.pendingInterval = 1s;
-        config.dimse.peers["DEST"] = DicomPeer{"DEST", "127.0.0.1", dest.port()};
-        config.dimse.collectionAets["TCIA-MR"] = {"RIDER-Demo-MR"};
-        services = makeBridgeServices(config);
-        server = std::make_unique<dimse::DimseServer>(config.dimse, dimse::makeDimseDependencies(*services));
-        server->start();
-    }
+struct CoreFixture : EmulatorDimseFixture {
+    CoreFixture()
+        : EmulatorDimseFixture({}, [](Config& config) {
+              const std::string baseUrl = config.tcia.baseUrl;  // the emulator's v4; default retries
+              config.tcia = TciaSettings{};
+              config.tcia.baseUrl = baseUrl;
+              config.tcia.apiVersion = "v4";
+              config.tcia.retryBaseDelay = 20ms;
+              config.dimse.collectionAets["TCIA-MR"] = {"RIDER-Demo-MR"};
+          }) {}
 };
 
 struct Scu : DcmSCU {
+    /// `sopClass` plus CT and MR Storage in the SCP role (C-GET answers on this association).
     OFCondition connect(unsigned short port, const char* sopClass, const char* called = "TCIA") {
-        setAETitle("PACS");
-        setPeerAETitle(called);
-        setPeerHostName("127.0.0.1");
-        setPeerPort(port);
-        setDIMSEBlockingMode(DIMSE_BLOCKING);
-        setDIMSETimeout(60);
-        OFList<OFString> ts;
-        ts.push_back(UID_LittleEndianExplicitTransferSyntax);
-        addPresentationContext(sopClass, ts);
         OFList<OFString> storeTs;
         storeTs.push_back(UID_LittleEndianExplicitTransferSyntax);
         storeTs.push_back(UID_LittleEndianImplicitTransferSyntax);
         addPresentationContext(UID_CTImageStorage, storeTs, ASC_SC_ROLE_SCP);
         addPresentationContext(UID_MRImageStorage, storeTs, ASC_SC_ROLE_SCP);
-        if (initNetwork().bad()) return EC_IllegalCall;
-        return negotiateAssociation();
+        return connectToBridge(*this, port, sopClass, called);
     }
 };
 

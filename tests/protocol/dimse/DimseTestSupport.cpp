@@ -15,7 +15,9 @@
 #include <thread>
 
 #include "bridge/common/Error.h"
+#include "dimse/BridgeDimse.h"
 #include "tests/support/ChildProcess.h"
+#include "tests/support/EmulatorControl.h"
 #include "tests/support/TestSupport.h"
 
 namespace bridge::test {
@@ -239,6 +241,39 @@ std::vector<std::string> StoreScpProcess::files() const {
     for (const auto& e : std::filesystem::directory_iterator(dir_))
         if (e.is_regular_file()) out.push_back(e.path().string());
     return out;
+}
+
+OFCondition connectToBridge(DcmSCU& scu, unsigned short port, const char* sopClass, const char* called) {
+    scu.setAETitle("PACS");
+    scu.setPeerAETitle(called);
+    scu.setPeerHostName("127.0.0.1");
+    scu.setPeerPort(port);
+    scu.setDIMSEBlockingMode(DIMSE_BLOCKING);
+    scu.setDIMSETimeout(120);
+    OFList<OFString> ts;
+    ts.push_back(UID_LittleEndianExplicitTransferSyntax);
+    scu.addPresentationContext(sopClass, ts);
+    if (scu.initNetwork().bad()) return EC_IllegalCall;
+    return scu.negotiateAssociation();
+}
+
+EmulatorDimseFixture::EmulatorDimseFixture(std::vector<std::string> emulatorArgs,
+                                           const std::function<void(Config&)>& tweak)
+    : emulator(std::move(emulatorArgs)) {
+    config.tcia = faultRetrySettings(emulator);
+    config.cache.directory = cache.path();
+    config.dimse.aeTitle = "TCIA";
+    config.dimse.port = 0;
+    config.dimse.pendingInterval = std::chrono::seconds(1);
+    config.dimse.peers["DEST"] = DicomPeer{"DEST", "127.0.0.1", dest.port()};
+    if (tweak) tweak(config);
+    services = makeBridgeServices(config);
+    server = std::make_unique<dimse::DimseServer>(config.dimse, dimse::makeDimseDependencies(*services));
+    server->start();
+}
+
+EmulatorDimseFixture::~EmulatorDimseFixture() {
+    if (server) server->stop();
 }
 
 }  // namespace bridge::test

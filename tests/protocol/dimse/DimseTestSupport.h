@@ -9,15 +9,21 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <initializer_list>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "bridge/common/Config.h"
 #include "bridge/common/Error.h"
 #include "bridge/query/QueryService.h"
+#include "bridge/retrieve/BridgeServices.h"
 #include "bridge/retrieve/RetrieveService.h"
+#include "dimse/DimseServer.h"
+#include "tests/support/TestSupport.h"
 
 namespace bridge::test {
 
@@ -90,6 +96,29 @@ private:
     std::string dir_;
     unsigned short port_;
     int pid_ = -1;
+};
+
+/// Sets `scu` up as AE "PACS" calling AE `called` at 127.0.0.1:port (blocking DIMSE, 120 s
+/// timeout), proposes `sopClass` with Explicit VR LE next to any context the caller added before,
+/// and negotiates the association. EC_IllegalCall when initNetwork fails.
+OFCondition connectToBridge(DcmSCU& scu, unsigned short port, const char* sopClass, const char* called = "TCIA");
+
+/// The real DimseServer over the real core (makeBridgeServices) in front of a TCIA emulator
+/// child, with a storescp child as C-MOVE destination "DEST" (its files in `out`). The config:
+/// faultRetrySettings(emulator), AE "TCIA" on port 0, pendingInterval 1 s, then `tweak`.
+/// Destruction stops the server before the services, the storescp and the emulator.
+struct EmulatorDimseFixture {
+    EmulatorProcess emulator;
+    TempDir cache;
+    TempDir out;
+    StoreScpProcess dest{"DEST", out.path()};
+    Config config;
+    std::unique_ptr<BridgeServices> services;
+    std::unique_ptr<dimse::DimseServer> server;
+
+    explicit EmulatorDimseFixture(std::vector<std::string> emulatorArgs = {"--quiet"},
+                                  const std::function<void(Config&)>& tweak = {});
+    ~EmulatorDimseFixture();
 };
 
 }  // namespace bridge::test

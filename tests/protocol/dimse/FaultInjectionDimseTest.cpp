@@ -39,49 +39,18 @@ namespace {
 const char* const kStudy = "1.2.826.0.1.3680043.10.1234.1.1";
 const char* const kSeries = "1.2.826.0.1.3680043.10.1234.2.1";
 
-struct FaultFixture {
-    EmulatorProcess emulator{{"--quiet"}};
-    TempDir cache;
-    TempDir out;
-    StoreScpProcess dest{"DEST", out.path()};
-    std::unique_ptr<BridgeServices> services;
-    std::unique_ptr<dimse::DimseServer> server;
-
-    FaultFixture() {
-        Config config;
-        config.tcia = faultRetrySettings(emulator);
-        config.cache.directory = cache.path();
-        config.dimse.aeTitle = "TCIA";
-        config.dimse.port = 0;
-        config.dimse.pendingInterval = 1s;
-        config.dimse.peers["DEST"] = DicomPeer{"DEST", "127.0.0.1", dest.port()};
-        services = makeBridgeServices(config);
-        server = std::make_unique<dimse::DimseServer>(config.dimse, dimse::makeDimseDependencies(*services));
-        server->start();
-    }
-
-    void setFault(const std::string& spec) {
-        BOOST_REQUIRE_NO_THROW(replaceFaults(emulator, spec));
-    }
+struct FaultFixture : EmulatorDimseFixture {
+    void setFault(const std::string& spec) { BOOST_REQUIRE_NO_THROW(replaceFaults(emulator, spec)); }
 };
 
 struct Scu : DcmSCU {
+    /// `sopClass` plus CT Storage in the SCP role (C-GET answers on this association).
     OFCondition connect(unsigned short port, const char* sopClass) {
-        setAETitle("PACS");
-        setPeerAETitle("TCIA");
-        setPeerHostName("127.0.0.1");
-        setPeerPort(port);
-        setDIMSEBlockingMode(DIMSE_BLOCKING);
-        setDIMSETimeout(120);
-        OFList<OFString> ts;
-        ts.push_back(UID_LittleEndianExplicitTransferSyntax);
-        addPresentationContext(sopClass, ts);
         OFList<OFString> storeTs;
         storeTs.push_back(UID_LittleEndianExplicitTransferSyntax);
         storeTs.push_back(UID_LittleEndianImplicitTransferSyntax);
         addPresentationContext(UID_CTImageStorage, storeTs, ASC_SC_ROLE_SCP);
-        if (initNetwork().bad()) return EC_IllegalCall;
-        return negotiateAssociation();
+        return connectToBridge(*this, port, sopClass);
     }
 };
 

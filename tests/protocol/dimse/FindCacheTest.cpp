@@ -55,17 +55,7 @@ struct CacheFixture {
 
 struct Scu : DcmSCU {
     OFCondition connect(unsigned short port, const char* called = "TCIA") {
-        setAETitle("PACS");
-        setPeerAETitle(called);
-        setPeerHostName("127.0.0.1");
-        setPeerPort(port);
-        setDIMSEBlockingMode(DIMSE_BLOCKING);
-        setDIMSETimeout(60);
-        OFList<OFString> ts;
-        ts.push_back(UID_LittleEndianExplicitTransferSyntax);
-        addPresentationContext(UID_FINDStudyRootQueryRetrieveInformationModel, ts);
-        if (initNetwork().bad()) return EC_IllegalCall;
-        return negotiateAssociation();
+        return connectToBridge(*this, port, UID_FINDStudyRootQueryRetrieveInformationModel, called);
     }
 };
 

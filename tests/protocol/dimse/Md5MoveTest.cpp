@@ -25,17 +25,7 @@ const char* const kSeries = "1.2.826.0.1.3680043.10.1234.2.1";  // 10 CT instanc
 
 struct MoveScu : DcmSCU {
     OFCondition connect(unsigned short port) {
-        setAETitle("PACS");
-        setPeerAETitle("TCIA");
-        setPeerHostName("127.0.0.1");
-        setPeerPort(port);
-        setDIMSEBlockingMode(DIMSE_BLOCKING);
-        setDIMSETimeout(120);
-        OFList<OFString> ts;
-        ts.push_back(UID_LittleEndianExplicitTransferSyntax);
-        addPresentationContext(UID_MOVEStudyRootQueryRetrieveInformationModel, ts);
-        if (initNetwork().bad()) return EC_IllegalCall;
-        return negotiateAssociation();
+        return connectToBridge(*this, port, UID_MOVEStudyRootQueryRetrieveInformationModel);
     }
 };
 
@@ -44,22 +34,16 @@ struct MoveScu : DcmSCU {
 BOOST_AUTO_TEST_SUITE(Md5Move)
 
 BOOST_AUTO_TEST_CASE(instance_failing_md5_is_a_failed_sub_operation) {
-    EmulatorProcess emulator({"--quiet", "--fault", "getImage:corrupt:1:entry=4"});
-    TempDir cache, out;
-    StoreScpProcess dest("DEST", out.path());
-    Config config;
-    config.tcia.baseUrl = emulator.baseUrl("v4");
-    config.tcia.apiVersion = "v4";
-    config.tcia.retryBaseDelay = 20ms;
-    config.cache.directory = cache.path();
-    config.catalog.refreshInterval = std::chrono::seconds(0);
-    config.dimse.aeTitle = "TCIA";
-    config.dimse.port = 0;
-    config.dimse.pendingInterval = 1s;
-    config.dimse.peers["DEST"] = DicomPeer{"DEST", "127.0.0.1", dest.port()};
-    auto services = makeBridgeServices(config);
-    dimse::DimseServer server(config.dimse, dimse::makeDimseDependencies(*services));
-    server.start();
+    EmulatorDimseFixture f({"--quiet", "--fault", "getImage:corrupt:1:entry=4"}, [](Config& config) {
+        const std::string baseUrl = config.tcia.baseUrl;  // the emulator's v4; default retries
+        config.tcia = TciaSettings{};
+        config.tcia.baseUrl = baseUrl;
+        config.tcia.apiVersion = "v4";
+        config.tcia.retryBaseDelay = 20ms;
+        config.catalog.refreshInterval = std::chrono::seconds(0);
+    });
+    auto& services = f.services;
+    auto& server = *f.server;
 
     MoveScu scu;
     BOOST_REQUIRE(scu.connect(server.port()).good());

@@ -40,25 +40,9 @@ const char* const kStudy = "1.2.826.0.1.3680043.10.1234.1.1";
 const char* const kSeries = "1.2.826.0.1.3680043.10.1234.2.1";
 constexpr auto kPendingInterval = 1s;
 
-struct SlowFixture {
-    EmulatorProcess emulator{{"--quiet"}};
-    TempDir cache;
-    TempDir out;
-    StoreScpProcess dest{"DEST", out.path()};
-    std::unique_ptr<BridgeServices> services;
-    std::unique_ptr<dimse::DimseServer> server;
-
-    SlowFixture() {
-        Config config;
-        config.tcia = faultRetrySettings(emulator);
-        config.cache.directory = cache.path();
-        config.dimse.aeTitle = "TCIA";
-        config.dimse.port = 0;
-        config.dimse.pendingInterval = kPendingInterval;
-        config.dimse.peers["DEST"] = DicomPeer{"DEST", "127.0.0.1", dest.port()};
-        services = makeBridgeServices(config);
-        server = std::make_unique<dimse::DimseServer>(config.dimse, dimse::makeDimseDependencies(*services));
-        server->start();
+struct SlowFixture : EmulatorDimseFixture {
+    SlowFixture()
+        : EmulatorDimseFixture({"--quiet"}, [](Config& c) { c.dimse.pendingInterval = kPendingInterval; }) {
         if (std::getenv("TIMELINE")) {  // TIMELINE=1: the bridge's debug log incl. bridge.retrieve.timeline
             LogSettings log;
             configureLogging(log, "debug");
@@ -79,17 +63,7 @@ struct TimingScu : DcmSCU {
     std::optional<Clock::time_point> cancelSentAt;
 
     OFCondition connect(unsigned short port) {
-        setAETitle("PACS");
-        setPeerAETitle("TCIA");
-        setPeerHostName("127.0.0.1");
-        setPeerPort(port);
-        setDIMSEBlockingMode(DIMSE_BLOCKING);
-        setDIMSETimeout(120);
-        OFList<OFString> ts;
-        ts.push_back(UID_LittleEndianExplicitTransferSyntax);
-        addPresentationContext(UID_MOVEStudyRootQueryRetrieveInformationModel, ts);
-        if (initNetwork().bad()) return EC_IllegalCall;
-        return negotiateAssociation();
+        return connectToBridge(*this, port, UID_MOVEStudyRootQueryRetrieveInformationModel);
     }
     OFCondition handleMOVEResponse(const T_ASC_PresentationContextID presID, RetrieveResponse* response,
                                    OFBool& waitForNextResponse) override {

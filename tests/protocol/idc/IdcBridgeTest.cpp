@@ -2,31 +2,20 @@
 // DIMSE) against the emulator's IDC face, with real DCMTK peers for C-MOVE (storescp as the
 // destination, movescu) and C-GET (getscu), DcmSCU for C-FIND, and HTTP for QIDO and WADO-RS.
 // The answers are checked against the emulator's NBIA face of the same data.
-#include <dcmtk/config/osconfig.h>
-#include <dcmtk/dcmdata/dcdeftag.h>
-#include <dcmtk/dcmdata/dcuid.h>
-#include <dcmtk/dcmnet/scu.h>
-#include <json/json.h>
-
 #include <boost/test/unit_test.hpp>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
-#include <functional>
+#include <fstream>
 #include <set>
-#include <thread>
 
-#include "bridge/catalog/CatalogHarvester.h"
-#include "bridge/retrieve/BridgeServices.h"
 #include "bridge/tcia/InstanceMetaReader.h"
 #include "bridge/tcia/TciaClient.h"
-#include "dimse/BridgeDimse.h"
-#include "dimse/DimseServer.h"
-#include "tests/protocol/web/WebFixture.h"
 #include "tests/support/ChildProcess.h"
 #include "tests/support/EmulatorControl.h"
+#include "tests/support/JsonAsserts.h"
 #include "tests/support/TestSupport.h"
-#include "web/DicomWebServer.h"
+#include "tests/support/WholeBridge.h"
 
 using namespace bridge;
 using namespace bridge::test;
@@ -35,99 +24,42 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool eventually(const std::function<bool()>& condition, std::chrono::seconds deadline = 180s) {
-    const auto end = std::chrono::steady_clock::now() + deadline;
-    while (std::chrono::steady_clock::now() < end) {
-        if (condition()) return true;
-        std::this_thread::sleep_for(100ms);
-    }
-    return condition();
+/// A whole bridge (WholeBridge) on source = idc, C-MOVE destination "STORE" at storePort.
+Config idcBridgeConfig(const EmulatorProcess& emulator, const std::string& cacheDir, unsigned short storePort) {
+    Config config;
+    config.source = "idc";
+    config.tcia = faultRetrySettings(emulator);
+    config.tcia.baseUrl = "http://127.0.0.1:1/not-used";  // NBIA must never be called
+    const std::string base = "http://127.0.0.1:" + std::to_string(emulator.port());
+    config.idc.apiUrl = base + "/v3";
+    config.idc.bucketUrl = base + "/s3/{bucket}";
+    config.idc.sqlPageRows = 5;
+    config.cache.directory = cacheDir;
+    config.dimse.aeTitle = "TCIA";
+    config.dimse.port = 0;
+    config.dimse.peers["STORE"] = DicomPeer{"STORE", "127.0.0.1", storePort};
+    config.web.port = 0;
+    config.web.bindAddress = "127.0.0.1";
+    return config;
 }
 
-struct IdcBridgeFixture {
-    std::unique_ptr<BridgeServices> services;
-    std::unique_ptr<web::DicomWebServer> web;
-    std::unique_ptr<dimse::DimseServer> dimse;
-
-    IdcBridgeFixture(const EmulatorProcess& emulator, const std::string& cacheDir, unsigned short storePort) {
-        Config config;
-        config.source = "idc";
-        config.tcia = faultRetrySettings(emulator);
-        config.tcia.baseUrl = "http://127.0.0.1:1/not-used";  // NBIA must never be called
-        const std::string base = "http://127.0.0.1:" + std::to_string(emulator.port());
-        config.idc.apiUrl = base + "/v3";
-        config.idc.bucketUrl = base + "/s3/{bucket}";
-        config.idc.sqlPageRows = 5;
-        config.cache.directory = cacheDir;
-        config.dimse.aeTitle = "TCIA";
-        config.dimse.port = 0;
-        config.dimse.peers["STORE"] = DicomPeer{"STORE", "127.0.0.1", storePort};
-        config.web.port = 0;
-        config.web.bindAddress = "127.0.0.1";
-        services = makeBridgeServices(config);
-        HarvestOptions options;
-        options.retryDelay = 500ms;
-        options.batchSize = 3;
-        BOOST_REQUIRE(startHarvest(*services, options));
-        dimse = std::make_unique<dimse::DimseServer>(config.dimse, dimse::makeDimseDependencies(*services));
-        dimse->start();
-        services->dimsePort = dimse->port();
-        web = std::make_unique<web::DicomWebServer>(*services);
-        web->start();
-    }
-    ~IdcBridgeFixture() {
-        services->harvester.reset();
-        if (web) web->stop();
-        if (dimse) dimse->stop();
-    }
-    HttpResult get(const std::string& uri, const std::map<std::string, std::string>& headers = {}) {
-        return httpRequest(web->port(), "GET", uri, headers);
-    }
-};
-
-Json::Value parseJson(const std::string& text) {
-    Json::Value v;
-    Json::CharReaderBuilder b;
-    std::string errors;
-    std::istringstream in(text);
-    BOOST_REQUIRE_MESSAGE(Json::parseFromStream(b, in, &v, &errors), "not JSON: " + text.substr(0, 200));
-    return v;
+HarvestOptions idcHarvestOptions() {
+    HarvestOptions options;
+    options.retryDelay = 500ms;
+    options.batchSize = 3;
+    return options;
 }
 
 /// Study Root C-FIND at SERIES level for one study: the SeriesInstanceUIDs of the Pendings.
 std::set<std::string> cfindSeries(unsigned short port, const std::string& study, std::uint16_t& status) {
-    DcmSCU scu;
-    scu.setAETitle("PACS");
-    scu.setPeerAETitle("TCIA");
-    scu.setPeerHostName("127.0.0.1");
-    scu.setPeerPort(port);
-    scu.setDIMSEBlockingMode(DIMSE_BLOCKING);
-    scu.setDIMSETimeout(120);
-    OFList<OFString> ts;
-    ts.push_back(UID_LittleEndianExplicitTransferSyntax);
-    scu.addPresentationContext(UID_FINDStudyRootQueryRetrieveInformationModel, ts);
-    BOOST_REQUIRE(scu.initNetwork().good());
-    BOOST_REQUIRE(scu.negotiateAssociation().good());
-    const auto pc = scu.findPresentationContextID(UID_FINDStudyRootQueryRetrieveInformationModel, "");
-    DcmDataset request;
-    request.putAndInsertString(DCM_QueryRetrieveLevel, "SERIES");
-    request.putAndInsertString(DCM_StudyInstanceUID, study.c_str());
-    request.putAndInsertString(DCM_SeriesInstanceUID, "");
-    request.putAndInsertString(DCM_Modality, "");
-    OFList<QRResponse*> responses;
-    BOOST_REQUIRE(scu.sendFINDRequest(pc, &request, &responses).good());
-    std::set<std::string> out;
-    for (auto* r : responses) {
-        if (r->m_status == 0xFF00 && r->m_dataset) {
-            OFString v;
-            r->m_dataset->findAndGetOFString(DCM_SeriesInstanceUID, v);
-            out.insert(v.c_str());
-        }
-    }
-    status = responses.back()->m_status;
-    for (auto* r : responses) delete r;
-    scu.releaseAssociation();
-    return out;
+    const auto found = cfind(port,
+                             {{DCM_QueryRetrieveLevel, "SERIES"},
+                              {DCM_StudyInstanceUID, study},
+                              {DCM_SeriesInstanceUID, ""},
+                              {DCM_Modality, ""}},
+                             DCM_SeriesInstanceUID);
+    status = found.status;
+    return found.values;
 }
 
 /// The SOP Instance UIDs of the DICOM files in `dir`.
@@ -167,7 +99,7 @@ BOOST_AUTO_TEST_CASE(dimse_and_dicomweb_answer_from_idc) {
     } stopStore{storePid};
     waitUntilListening(storePid, storePort, 20s, "storescp");
 
-    IdcBridgeFixture bridge(emulator, dir.path() + "/cache", storePort);
+    WholeBridge bridge(idcBridgeConfig(emulator, dir.path() + "/cache", storePort), idcHarvestOptions());
     BOOST_REQUIRE(eventually([&] { return bridge.services->harvester->status().complete; }));
     BOOST_TEST(endpointCount(emulator, "getSeries") == 0, "the NBIA face is never called");
     // /status names the source and the IDC release the catalog was harvested from.

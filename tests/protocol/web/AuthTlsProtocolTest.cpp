@@ -143,6 +143,30 @@ BOOST_AUTO_TEST_CASE(preflight_and_public_paths_stay_open) {
     BOOST_TEST(f.get("/wado?requestType=WADO&studyUID=1&seriesUID=2&objectUID=3").status == 401);
 }
 
+// /status without credentials is a liveness answer only (monitoring needs no token), the details
+// (collections, harvest, DIMSE address, cache) need credentials; the landing page likewise.
+BOOST_AUTO_TEST_CASE(status_without_credentials_is_liveness_only) {
+    auto& f = AuthFixture::shared();
+    for (const std::string authorization : {"", "Bearer guessed"}) {
+        std::map<std::string, std::string> headers;
+        if (!authorization.empty()) headers["Authorization"] = authorization;
+        const auto r = f.get("/status", headers);
+        BOOST_TEST(r.status == 200, "'" << authorization << "': " << r.status);
+        BOOST_TEST(r.body == "{\"status\":\"ok\"}", "'" << authorization << "': " << r.body.substr(0, 200));
+        BOOST_TEST(r.header("Content-Type") == "application/json");
+        const auto landing = f.get("/", headers);
+        BOOST_TEST(landing.status == 200);
+        BOOST_TEST(landing.body.find("<h2>Connect</h2>") == std::string::npos, "anonymous landing page shows the DIMSE address");
+        BOOST_TEST(landing.body.find("<h2>Collections</h2>") != std::string::npos);
+    }
+    const std::map<std::string, std::string> viewer{{"Authorization", "Bearer viewer-token"}};
+    const auto full = f.get("/status", viewer);
+    BOOST_TEST(full.status == 200);
+    BOOST_TEST(full.body.find("\"collections\"") != std::string::npos, full.body.substr(0, 200));
+    BOOST_TEST(full.body.find("\"dimse\"") != std::string::npos);
+    BOOST_TEST(f.get("/", viewer).body.find("<h2>Connect</h2>") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(decisions_by_credential) {
     auto& f = AuthFixture::shared();
     struct Row {

@@ -5,28 +5,16 @@
 // with complete results -- equal to what TCIA itself lists -- once it is done. A restart on the
 // same cache directory resumes: nothing harvested is fetched again.
 #include "bridge/catalog/Catalog.h"
-#include "bridge/catalog/CatalogHarvester.h"
-#include "bridge/retrieve/BridgeServices.h"
 #include "bridge/tcia/TciaClient.h"
-#include "dimse/BridgeDimse.h"
-#include "dimse/DimseServer.h"
-#include "tests/protocol/web/WebFixture.h"
 #include "tests/support/EmulatorControl.h"
+#include "tests/support/JsonAsserts.h"
 #include "tests/support/TestSupport.h"
-#include "web/DicomWebServer.h"
-
-#include <dcmtk/config/osconfig.h>
-#include <dcmtk/dcmdata/dcdeftag.h>
-#include <dcmtk/dcmdata/dcuid.h>
-#include <dcmtk/dcmnet/scu.h>
-#include <json/json.h>
+#include "tests/support/WholeBridge.h"
 
 #include <boost/test/unit_test.hpp>
 
 #include <chrono>
-#include <functional>
 #include <set>
-#include <thread>
 
 using namespace bridge;
 using namespace bridge::test;
@@ -34,110 +22,37 @@ using namespace std::chrono_literals;
 
 namespace {
 
-/// Polls `condition` every 100 ms until it holds or `deadline` passes.
-bool eventually(const std::function<bool()>& condition, std::chrono::seconds deadline = 180s) {
-    const auto end = std::chrono::steady_clock::now() + deadline;
-    while (std::chrono::steady_clock::now() < end) {
-        if (condition()) return true;
-        std::this_thread::sleep_for(100ms);
-    }
-    return condition();
+/// A bridge as `tcia-bridge` serve mode composes it (WholeBridge) over the NBIA emulator.
+Config bridgeConfig(const EmulatorProcess& emulator, const std::string& cacheDir) {
+    Config config;
+    config.tcia.baseUrl = emulator.baseUrl("v4");
+    config.tcia.apiVersion = "v4";
+    config.tcia.retryBaseDelay = 20ms;
+    config.cache.directory = cacheDir;
+    config.dimse.aeTitle = "TCIA";
+    config.dimse.port = 0;
+    config.web.port = 0;
+    config.web.bindAddress = "127.0.0.1";
+    return config;
 }
 
-/// A bridge as `tcia-bridge` serve mode composes it: core, harvest on start, web, DIMSE.
-struct Bridge {
-    std::unique_ptr<BridgeServices> services;
-    std::unique_ptr<web::DicomWebServer> web;
-    std::unique_ptr<dimse::DimseServer> dimse;
+HarvestOptions harvestOptions() {
+    HarvestOptions options;
+    options.retryDelay = 500ms;
+    options.batchSize = 7;  // several batches per collection: the batched path is exercised
+    return options;
+}
 
-    Bridge(const EmulatorProcess& emulator, const std::string& cacheDir) {
-        Config config;
-        config.tcia.baseUrl = emulator.baseUrl("v4");
-        config.tcia.apiVersion = "v4";
-        config.tcia.retryBaseDelay = 20ms;
-        config.cache.directory = cacheDir;
-        config.dimse.aeTitle = "TCIA";
-        config.dimse.port = 0;
-        config.web.port = 0;
-        config.web.bindAddress = "127.0.0.1";
-        services = makeBridgeServices(config);
-        HarvestOptions options;
-        options.retryDelay = 500ms;
-        options.batchSize = 7;  // several batches per collection: the batched path is exercised
-        BOOST_REQUIRE(startHarvest(*services, options));
-        dimse = std::make_unique<dimse::DimseServer>(config.dimse, dimse::makeDimseDependencies(*services));
-        dimse->start();
-        services->dimsePort = dimse->port();
-        web = std::make_unique<web::DicomWebServer>(*services);
-        web->start();
-    }
-    ~Bridge() {
-        services->harvester.reset();
-        if (web) web->stop();
-        if (dimse) dimse->stop();
-    }
-    HttpResult get(const std::string& uri) { return httpRequest(web->port(), "GET", uri); }
-    HarvestStatus status() { return services->harvester->status(); }
+struct Bridge : WholeBridge {
+    Bridge(const EmulatorProcess& emulator, const std::string& cacheDir)
+        : WholeBridge(bridgeConfig(emulator, cacheDir), harvestOptions()) {}
 };
-
-Json::Value parseJson(const std::string& text) {
-    Json::Value v;
-    Json::CharReaderBuilder b;
-    std::string errors;
-    std::istringstream in(text);
-    BOOST_REQUIRE_MESSAGE(Json::parseFromStream(b, in, &v, &errors), "not JSON: " + text.substr(0, 200));
-    return v;
-}
 
 /// The values of one tag ("0020000D") across a QIDO answer.
 std::set<std::string> qidoValues(const HttpResult& r, const std::string& tag) {
     std::set<std::string> out;
     const auto v = parseJson(r.body);
     for (const auto& item : v) out.insert(item[tag]["Value"][0].asString());
-    return out;
-}
-
-struct FindResult {
-    std::uint16_t status = 0;
-    std::string comment;
-    std::set<std::string> values;
-};
-
-/// A Study Root C-FIND over a fresh association; `valueTag` collected from each Pending.
-FindResult cfind(unsigned short port, std::vector<std::pair<DcmTagKey, std::string>> keys, const DcmTagKey& valueTag) {
-    DcmSCU scu;
-    scu.setAETitle("PACS");
-    scu.setPeerAETitle("TCIA");
-    scu.setPeerHostName("127.0.0.1");
-    scu.setPeerPort(port);
-    scu.setDIMSEBlockingMode(DIMSE_BLOCKING);
-    scu.setDIMSETimeout(120);
-    OFList<OFString> ts;
-    ts.push_back(UID_LittleEndianExplicitTransferSyntax);
-    scu.addPresentationContext(UID_FINDStudyRootQueryRetrieveInformationModel, ts);
-    BOOST_REQUIRE(scu.initNetwork().good());
-    BOOST_REQUIRE(scu.negotiateAssociation().good());
-    const auto pc = scu.findPresentationContextID(UID_FINDStudyRootQueryRetrieveInformationModel, "");
-    DcmDataset request;
-    for (const auto& [tag, value] : keys) request.putAndInsertString(tag, value.c_str());
-    OFList<QRResponse*> responses;
-    BOOST_REQUIRE(scu.sendFINDRequest(pc, &request, &responses).good());
-    FindResult out;
-    for (auto* r : responses) {
-        if (r->m_status == 0xFF00 && r->m_dataset) {
-            OFString v;
-            r->m_dataset->findAndGetOFString(valueTag, v);
-            out.values.insert(v.c_str());
-        }
-    }
-    out.status = responses.back()->m_status;
-    if (responses.back()->m_statusDetail) {
-        OFString c;
-        responses.back()->m_statusDetail->findAndGetOFString(DCM_ErrorComment, c);
-        out.comment = c.c_str();
-    }
-    for (auto* r : responses) delete r;
-    scu.releaseAssociation();
     return out;
 }
 

@@ -51,7 +51,8 @@ struct WebFixture {
     std::unique_ptr<BridgeServices> services;
     std::unique_ptr<web::DicomWebServer> server;
 
-    WebFixture() {
+    /// `dataDir`: the emulator's data (default: the generated sample data).
+    explicit WebFixture(const std::string& dataDir = sampleDataDir()) : emulator({"--quiet"}, dataDir) {
         config.tcia.baseUrl = emulator.baseUrl("v4");
         config.tcia.tokenUrl = "http://127.0.0.1:" + std::to_string(emulator.port()) + "/nbia-api/oauth/token";
         config.tcia.username = "emulator-user";

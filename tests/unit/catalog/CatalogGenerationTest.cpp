@@ -1,43 +1,22 @@
 // Catalog::generation(): what the DICOMweb QIDO response cache keys on. Every write of metadata
 // (lazy fill, TTL-driven refetch, harvest, restriction mark) must change it; answers served
 // from the database without a write must not.
-#include "FakeTciaApi.h"
-#include "bridge/catalog/Catalog.h"
-#include "tests/support/TestSupport.h"
+#include "CatalogFixture.h"
 
 #include <boost/test/unit_test.hpp>
 
 using namespace bridge;
+using test::seriesOf;
 
 namespace {
 
-struct GenerationFixture {
-    test::TempDir dir;
-    test::FakeTciaApi fake;
-    std::int64_t clock = 1'700'000'000;
-    CatalogSettings settings;
-    CacheSettings cache;
-    std::unique_ptr<Catalog> catalog;
-
-    GenerationFixture() {
-        fake.generate(1, 3, 5);
-        settings.ttl = std::chrono::seconds(3600);
-        cache.directory = dir.path();
-        catalog = std::make_unique<Catalog>(settings, cache, fake);
-        catalog->setClock([this] { return clock; });
-    }
+struct GenerationFixture : test::CatalogFixture {
     std::uint64_t generation() {
         auto g = catalog->generation();
         BOOST_REQUIRE(g.has_value());  // the catalog tracks its changes
         return *g;
     }
 };
-
-tcia::SeriesFilter seriesOf(const std::string& collection) {
-    tcia::SeriesFilter f;
-    f.collection = collection;
-    return f;
-}
 
 }  // namespace
 

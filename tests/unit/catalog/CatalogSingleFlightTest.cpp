@@ -1,10 +1,8 @@
 // Single flight for identical concurrent lazy fills (bridge/catalog/SingleFlight.h, LazyFill):
 // N concurrent identical misses make one TCIA call; a cancelled follower leaves at once while
 // the leader finishes; a leader's failure is not cached; a cancelled leader hands over.
-#include "FakeTciaApi.h"
-#include "bridge/catalog/Catalog.h"
+#include "CatalogFixture.h"
 #include "bridge/catalog/SingleFlight.h"
-#include "tests/support/TestSupport.h"
 
 #include <boost/test/unit_test.hpp>
 
@@ -15,6 +13,7 @@
 #include <thread>
 
 using namespace bridge;
+using test::seriesOf;
 using namespace std::chrono_literals;
 
 namespace {
@@ -57,26 +56,7 @@ struct Gate {
     }
 };
 
-struct Fixture {
-    test::TempDir dir;
-    test::FakeTciaApi fake;
-    CatalogSettings settings;
-    CacheSettings cache;
-    std::unique_ptr<Catalog> catalog;
-
-    Fixture() {
-        fake.generate(1, 3, 5);
-        settings.ttl = std::chrono::seconds(3600);
-        cache.directory = dir.path();
-        catalog = std::make_unique<Catalog>(settings, cache, fake);
-    }
-};
-
-tcia::SeriesFilter seriesOf(const std::string& collection) {
-    tcia::SeriesFilter f;
-    f.collection = collection;
-    return f;
-}
+using Fixture = test::CatalogFixture;
 
 }  // namespace
 

@@ -1,8 +1,6 @@
 // Lazy fill, TTL, upsert idempotence, harvested answers, restricted collections and the
 // incremental refresh of the catalog, against the in-memory FakeTciaApi.
-#include "FakeTciaApi.h"
-#include "bridge/catalog/Catalog.h"
-#include "tests/support/TestSupport.h"
+#include "CatalogFixture.h"
 
 #include <boost/test/unit_test.hpp>
 
@@ -10,41 +8,11 @@
 #include <thread>
 
 using namespace bridge;
+using test::seriesOf;
 
 namespace {
 
-struct Fixture {
-    test::TempDir dir;
-    test::FakeTciaApi fake;
-    std::int64_t clock = 1'700'000'000;  // 2023-11-14
-    CatalogSettings settings;
-    CacheSettings cache;
-    std::unique_ptr<Catalog> catalog;
-
-    Fixture() {
-        fake.generate(1, 3, 5);
-        settings.ttl = std::chrono::seconds(3600);
-        cache.directory = dir.path();
-        open();
-    }
-    void open() {
-        catalog.reset();
-        catalog = std::make_unique<Catalog>(settings, cache, fake);
-        catalog->setClock([this] { return clock; });
-    }
-    void harvest(const std::string& collection) {
-        tcia::SeriesFilter sf;
-        sf.collection = collection;
-        catalog->storeCollectionHarvest(collection, fake.patients({collection, ""}, RequestContext()), fake.studies({collection, "", ""}, RequestContext()),
-                                        fake.series(sf, RequestContext()));
-    }
-};
-
-tcia::SeriesFilter seriesOf(const std::string& collection) {
-    tcia::SeriesFilter f;
-    f.collection = collection;
-    return f;
-}
+using Fixture = test::CatalogFixture;
 
 }  // namespace
 
