@@ -202,7 +202,9 @@ std::optional<StoreTarget::Result> sendStoredDataset(T_ASC_Association* assoc, c
                                                      int dimseTimeoutSeconds, bool* associationLost) {
     if (!instance.bytes || instance.sopClassUid.empty() || instance.sopInstanceUid.empty()) return std::nullopt;
     const auto layout = locatePart10Dataset(instance.bytes->data(), instance.bytes->size());
-    if (!layout) return std::nullopt;
+    // PS3.5 7.1: every element has an even length, so a well-formed dataset does too; an odd
+    // one is re-encoded (padded) by DCMTK rather than sent as is.
+    if (!layout || (instance.bytes->size() - layout->datasetOffset) % 2 != 0) return std::nullopt;
     // Only a context whose ACCEPTED syntax is the stored one (ASC_findAcceptedPresentationContextID
     // falls back to any context of the class, which would need a transcode).
     const T_ASC_PresentationContextID presId = ASC_findAcceptedPresentationContextID(
