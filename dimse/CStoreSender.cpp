@@ -8,9 +8,19 @@
 #include <dcmtk/dcmjpls/djdecode.h>
 #include <dcmtk/dcmnet/dimse.h>
 
+#include <dcmtk/dcmdata/dcostrmb.h>
+#include <dcmtk/dcmnet/dcmtrans.h>
+#include <dcmtk/dcmnet/dul.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <cstdio>
 #include <mutex>
+#include <vector>
 
 #include "bridge/common/Error.h"
+#include "dimse/Part10Layout.h"
 
 namespace bridge::dimse {
 
@@ -40,9 +50,193 @@ std::unique_ptr<DcmFileFormat> loadInstance(const DicomInstance& instance) {
     return file;
 }
 
+namespace {
+
+/// The socket of a transport connection. DcmTransportConnection::getSocket() is protected; a
+/// pointer to it taken inside a derived class is an ordinary member pointer of the base.
+struct SocketOf : DcmTransportConnection {
+    static DcmNativeSocketType of(DcmTransportConnection& connection) {
+        DcmNativeSocketType (DcmTransportConnection::*get)() = &SocketOf::getSocket;
+        return (connection.*get)();
+    }
+};
+
+/// While alive, holds back partial TCP segments of the association (Linux TCP_CORK): DUL writes
+/// every P-DATA PDU as two write()s (its 6+6 byte header, then the fragment), and with
+/// TCP_NODELAY each would leave as its own segment and wake the peer. Released (flushed) on
+/// destruction, i.e. before the C-STORE-RSP is awaited. No-op elsewhere.
+class Cork {
+public:
+    explicit Cork(T_ASC_Association* assoc) {
+#if defined(__linux__) && defined(TCP_CORK)
+        DcmTransportConnection* connection =
+            assoc && assoc->DULassociation ? DUL_getTransportConnection(assoc->DULassociation) : nullptr;
+        if (!connection) return;
+        const int fd = static_cast<int>(SocketOf::of(*connection));
+        const int on = 1;
+        if (fd >= 0 && setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof on) == 0) fd_ = fd;
+#else
+        (void)assoc;
+#endif
+    }
+    ~Cork() {
+#if defined(__linux__) && defined(TCP_CORK)
+        const int off = 0;
+        if (fd_ >= 0) setsockopt(fd_, IPPROTO_TCP, TCP_CORK, &off, sizeof off);
+#endif
+    }
+    Cork(const Cork&) = delete;
+    Cork& operator=(const Cork&) = delete;
+
+private:
+    int fd_ = -1;
+};
+
+/// The C-STORE-RQ command set (PS3.7 9.3.1.1), encoded as every command is: Implicit VR Little
+/// Endian with its group length (0000,0000). Empty on an encoding failure.
+std::vector<std::uint8_t> encodeStoreCommand(const T_DIMSE_C_StoreRQ& request) {
+    DcmDataset command;
+    command.putAndInsertString(DCM_AffectedSOPClassUID, request.AffectedSOPClassUID);
+    command.putAndInsertUint16(DCM_CommandField, DIMSE_C_STORE_RQ);
+    command.putAndInsertUint16(DCM_MessageID, request.MessageID);
+    command.putAndInsertUint16(DCM_Priority, static_cast<Uint16>(request.Priority));
+    command.putAndInsertUint16(DCM_CommandDataSetType, static_cast<Uint16>(DIMSE_DATASET_PRESENT));
+    command.putAndInsertString(DCM_AffectedSOPInstanceUID, request.AffectedSOPInstanceUID);
+    if (request.opts & O_STORE_MOVEORIGINATORAETITLE)
+        command.putAndInsertString(DCM_MoveOriginatorApplicationEntityTitle,
+                                   request.MoveOriginatorApplicationEntityTitle);
+    if (request.opts & O_STORE_MOVEORIGINATORID)
+        command.putAndInsertUint16(DCM_MoveOriginatorMessageID, request.MoveOriginatorID);
+    std::vector<std::uint8_t> bytes(4096);  // a C-STORE-RQ is ~200 bytes; UIDs and AE are bounded
+    DcmOutputBufferStream out(bytes.data(), static_cast<offile_off_t>(bytes.size()));
+    command.transferInit();
+    const OFCondition cond = command.write(out, EXS_LittleEndianImplicit, EET_ExplicitLength, nullptr,
+                                           EGL_withGL, EPD_withoutPadding);
+    command.transferEnd();
+    if (cond.bad()) return {};
+    void* buffer = nullptr;
+    offile_off_t length = 0;
+    out.flushBuffer(buffer, length);
+    bytes.resize(static_cast<std::size_t>(length));
+    return bytes;
+}
+
+/// Writes one PDV (DUL cuts it into P-DATA PDUs of the peer's maximum length itself, reading
+/// straight from `data`: no copy).
+OFCondition writePdv(T_ASC_Association* assoc, T_ASC_PresentationContextID presId, DUL_DATAPDV type,
+                     const std::uint8_t* data, std::size_t size) {
+    DUL_PDV pdv{};
+    pdv.fragmentLength = static_cast<unsigned long>(size);
+    pdv.presentationContextID = presId;
+    pdv.pdvType = type;
+    pdv.lastPDV = OFTrue;
+    pdv.data = const_cast<std::uint8_t*>(data);  // DUL only reads it
+    DUL_PDVLIST list{};
+    list.count = 1;
+    list.pdv = &pdv;
+    return DUL_WritePDVs(&assoc->DULassociation, &list);
+}
+
+/// The C-STORE-RSP to `messageId`; DIMSE_storeUser's wait, without its send.
+OFCondition receiveStoreResponse(T_ASC_Association* assoc, T_ASC_PresentationContextID presId,
+                                 std::uint16_t messageId, int timeoutSeconds, T_DIMSE_C_StoreRSP& response) {
+    T_DIMSE_Message message{};
+    DcmDataset* statusDetail = nullptr;
+    T_ASC_PresentationContextID responsePresId = presId;
+    OFCondition cond =
+        DIMSE_receiveCommand(assoc, DIMSE_BLOCKING, timeoutSeconds, &responsePresId, &message, &statusDetail);
+    delete statusDetail;
+    if (cond.bad()) return cond;
+    if (message.CommandField != DIMSE_C_STORE_RSP)
+        return makeOFCondition(OFM_dcmnet, DIMSEC_UNEXPECTEDRESPONSE, OF_error,
+                               "DIMSE: unexpected response command field");
+    response = message.msg.CStoreRSP;
+    if (response.MessageIDBeingRespondedTo != messageId)
+        return makeOFCondition(OFM_dcmnet, DIMSEC_UNEXPECTEDRESPONSE, OF_error,
+                               "DIMSE: unexpected response message ID");
+    return EC_Normal;
+}
+
+void fillRequest(T_DIMSE_C_StoreRQ& request, T_ASC_Association* assoc, const std::string& sopClass,
+                 const std::string& sopInstance, const std::optional<MoveOriginator>& originator) {
+    request = T_DIMSE_C_StoreRQ{};
+    request.MessageID = assoc->nextMsgID++;
+    OFStandard::strlcpy(request.AffectedSOPClassUID, sopClass.c_str(), sizeof(request.AffectedSOPClassUID));
+    OFStandard::strlcpy(request.AffectedSOPInstanceUID, sopInstance.c_str(),
+                        sizeof(request.AffectedSOPInstanceUID));
+    request.DataSetType = DIMSE_DATASET_PRESENT;
+    request.Priority = DIMSE_PRIORITY_MEDIUM;
+    if (originator) {
+        request.opts = O_STORE_MOVEORIGINATORAETITLE | O_STORE_MOVEORIGINATORID;
+        OFStandard::strlcpy(request.MoveOriginatorApplicationEntityTitle, originator->aeTitle.c_str(),
+                            sizeof(request.MoveOriginatorApplicationEntityTitle));
+        request.MoveOriginatorID = originator->messageId;
+    }
+}
+
+StoreTarget::Result resultOf(const OFCondition& cond, const T_DIMSE_C_StoreRSP& response, bool* associationLost) {
+    StoreTarget::Result result;
+    if (cond.bad()) {
+        if (associationLost) *associationLost = true;
+        result.reason = std::string("C-STORE failed: ") + cond.text();
+        return result;
+    }
+    const Uint16 status = response.DimseStatus;
+    if (status == STATUS_Success) {
+        result.outcome = StoreTarget::Outcome::Success;
+    } else if ((status & 0xF000) == 0xB000) {  // PS3.4 B.2.3: B000, B006, B007 are warnings
+        result.outcome = StoreTarget::Outcome::Warning;
+        result.reason = "C-STORE warning status";
+    } else {
+        char buf[16];
+        std::snprintf(buf, sizeof buf, "%04X", status);
+        result.reason = std::string("C-STORE refused with status ") + buf;
+    }
+    return result;
+}
+
+}  // namespace
+
+std::optional<StoreTarget::Result> sendStoredDataset(T_ASC_Association* assoc, const DicomInstance& instance,
+                                                     const std::optional<MoveOriginator>& originator,
+                                                     int dimseTimeoutSeconds, bool* associationLost) {
+    if (!instance.bytes || instance.sopClassUid.empty() || instance.sopInstanceUid.empty()) return std::nullopt;
+    const auto layout = locatePart10Dataset(instance.bytes->data(), instance.bytes->size());
+    // PS3.5 7.1: every element has an even length, so a well-formed dataset does too; an odd
+    // one is re-encoded (padded) by DCMTK rather than sent as is.
+    if (!layout || (instance.bytes->size() - layout->datasetOffset) % 2 != 0) return std::nullopt;
+    // Only a context whose ACCEPTED syntax is the stored one (ASC_findAcceptedPresentationContextID
+    // falls back to any context of the class, which would need a transcode).
+    const T_ASC_PresentationContextID presId = ASC_findAcceptedPresentationContextID(
+        assoc, instance.sopClassUid.c_str(), layout->transferSyntaxUid.c_str());
+    if (presId == 0) return std::nullopt;
+    T_ASC_PresentationContext pc;
+    if (ASC_findAcceptedPresentationContext(assoc->params, presId, &pc).bad() ||
+        layout->transferSyntaxUid != pc.acceptedTransferSyntax)
+        return std::nullopt;
+
+    T_DIMSE_C_StoreRQ request;
+    fillRequest(request, assoc, instance.sopClassUid, instance.sopInstanceUid, originator);
+    const std::vector<std::uint8_t> command = encodeStoreCommand(request);
+    if (command.empty()) return std::nullopt;
+    OFCondition cond;
+    {
+        Cork cork(assoc);
+        cond = writePdv(assoc, presId, DUL_COMMANDPDV, command.data(), command.size());
+        if (cond.good())
+            cond = writePdv(assoc, presId, DUL_DATASETPDV, instance.bytes->data() + layout->datasetOffset,
+                            instance.bytes->size() - layout->datasetOffset);
+    }
+    T_DIMSE_C_StoreRSP response{};
+    if (cond.good()) cond = receiveStoreResponse(assoc, presId, request.MessageID, dimseTimeoutSeconds, response);
+    return resultOf(cond, response, associationLost);
+}
+
 StoreTarget::Result sendCStore(T_ASC_Association* assoc, const DicomInstance& instance,
                                const std::optional<MoveOriginator>& originator, int dimseTimeoutSeconds,
                                bool* associationLost) {
+    if (auto sent = sendStoredDataset(assoc, instance, originator, dimseTimeoutSeconds, associationLost))
+        return *sent;
     StoreTarget::Result result;
     std::unique_ptr<DcmFileFormat> file;
     try {
@@ -83,42 +277,15 @@ StoreTarget::Result sendCStore(T_ASC_Association* assoc, const DicomInstance& in
         }
     }
 
-    T_DIMSE_C_StoreRQ request{};
-    request.MessageID = assoc->nextMsgID++;
-    OFStandard::strlcpy(request.AffectedSOPClassUID, sopClass.c_str(), sizeof(request.AffectedSOPClassUID));
-    OFStandard::strlcpy(request.AffectedSOPInstanceUID, sopInstance.c_str(),
-                        sizeof(request.AffectedSOPInstanceUID));
-    request.DataSetType = DIMSE_DATASET_PRESENT;
-    request.Priority = DIMSE_PRIORITY_MEDIUM;
-    if (originator) {
-        request.opts = O_STORE_MOVEORIGINATORAETITLE | O_STORE_MOVEORIGINATORID;
-        OFStandard::strlcpy(request.MoveOriginatorApplicationEntityTitle, originator->aeTitle.c_str(),
-                            sizeof(request.MoveOriginatorApplicationEntityTitle));
-        request.MoveOriginatorID = originator->messageId;
-    }
+    T_DIMSE_C_StoreRQ request;
+    fillRequest(request, assoc, sopClass, sopInstance, originator);
     T_DIMSE_C_StoreRSP response{};
     DcmDataset* statusDetail = nullptr;
     OFCondition cond =
         DIMSE_storeUser(assoc, presId, &request, nullptr, dataset, nullptr, nullptr, DIMSE_BLOCKING,
                         dimseTimeoutSeconds, &response, &statusDetail, nullptr, 0);
     delete statusDetail;
-    if (cond.bad()) {
-        if (associationLost) *associationLost = true;
-        result.reason = std::string("C-STORE failed: ") + cond.text();
-        return result;
-    }
-    const Uint16 status = response.DimseStatus;
-    if (status == STATUS_Success) {
-        result.outcome = StoreTarget::Outcome::Success;
-    } else if ((status & 0xF000) == 0xB000) {  // PS3.4 B.2.3: B000, B006, B007 are warnings
-        result.outcome = StoreTarget::Outcome::Warning;
-        result.reason = "C-STORE warning status";
-    } else {
-        char buf[16];
-        std::snprintf(buf, sizeof buf, "%04X", status);
-        result.reason = std::string("C-STORE refused with status ") + buf;
-    }
-    return result;
+    return resultOf(cond, response, associationLost);
 }
 
 }  // namespace bridge::dimse

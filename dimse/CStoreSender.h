@@ -1,9 +1,10 @@
 #pragma once
-// One C-STORE sub-operation over an established association (PS3.4 C.4.2.2 / C.4.3.2):
-// picks the accepted presentation context for the instance's SOP class, preferring its own
-// transfer syntax; otherwise decodes it with the registered DCMTK codecs (JPEG, JPEG-LS, RLE)
-// into the accepted uncompressed syntax. Blocking; the association must not be used by another
-// thread meanwhile.
+// One C-STORE sub-operation over an established association (PS3.4 C.4.2.2 / C.4.3.2).
+// When the destination accepted the instance's stored transfer syntax, the dataset bytes that
+// follow the Part-10 meta header are sent as they are -- no DCMTK parse, no re-encoding, no copy
+// (sendStoredDataset). Otherwise the instance is parsed and decoded with the registered DCMTK
+// codecs (JPEG, JPEG-LS, RLE) into the accepted syntax of a context of its SOP class.
+// Blocking; the association must not be used by another thread meanwhile.
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
@@ -30,6 +31,14 @@ std::unique_ptr<DcmFileFormat> loadInstance(const DicomInstance& instance);
 /// Registers the DCMTK decoders once per process (thread-safe).
 void registerDecoders();
 
+/// The pass-through: sends the C-STORE-RQ and the instance's dataset bytes unchanged when the
+/// bytes are Part-10 and the association has a context for its SOP class whose ACCEPTED syntax
+/// is the stored one; nullopt (nothing sent) otherwise. Needs sopClassUid and sopInstanceUid.
+std::optional<StoreTarget::Result> sendStoredDataset(T_ASC_Association* assoc, const DicomInstance& instance,
+                                                     const std::optional<MoveOriginator>& originator,
+                                                     int dimseTimeoutSeconds, bool* associationLost = nullptr);
+
+/// sendStoredDataset when it applies, else parse + transcode + DIMSE_storeUser.
 StoreTarget::Result sendCStore(T_ASC_Association* assoc, const DicomInstance& instance,
                                const std::optional<MoveOriginator>& originator, int dimseTimeoutSeconds,
                                bool* associationLost = nullptr);

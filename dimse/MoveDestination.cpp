@@ -8,11 +8,6 @@
 namespace bridge::dimse {
 namespace {
 
-bool isUncompressedLittleEndian(const std::string& ts) {
-    return ts == UID_LittleEndianExplicitTransferSyntax || ts == UID_LittleEndianImplicitTransferSyntax ||
-           ts == UID_BigEndianExplicitTransferSyntax;
-}
-
 // PS3.8 9.3.2.2: presentation context IDs are odd numbers 1..255, so at most 128 contexts.
 constexpr std::size_t kMaxContexts = 128;
 
@@ -28,7 +23,9 @@ MoveDestination::~MoveDestination() {
 
 bool MoveDestination::covers(const std::string& sopClass, const std::string& ts) const {
     if (!proposed_.count({sopClass, UID_LittleEndianExplicitTransferSyntax})) return false;
-    return isUncompressedLittleEndian(ts) || proposed_.count({sopClass, ts});
+    // Explicit VR LE rides in the shared context (peers pick it first of the two); any other
+    // stored syntax needs a context of its own, so that it can be sent unchanged.
+    return ts.empty() || ts == UID_LittleEndianExplicitTransferSyntax || exact_.count({sopClass, ts});
 }
 
 void MoveDestination::propose(const std::string& sopClass, const std::string& ts) {
@@ -38,9 +35,13 @@ void MoveDestination::propose(const std::string& sopClass, const std::string& ts
         proposed_.insert({sopClass, UID_LittleEndianExplicitTransferSyntax});
         proposed_.insert({sopClass, UID_LittleEndianImplicitTransferSyntax});
     }
-    if (!isUncompressedLittleEndian(ts) && !ts.empty() && !proposed_.count({sopClass, ts})) {
+    // The stored syntax alone in a context (compressed, Implicit VR LE, Big Endian): the peer
+    // either accepts it -- the dataset then leaves byte for byte as cached, no transcode -- or
+    // refuses it and the shared context above carries a decoded copy.
+    if (!ts.empty() && ts != UID_LittleEndianExplicitTransferSyntax && !exact_.count({sopClass, ts})) {
         contexts_.push_back({sopClass, {ts}});
         proposed_.insert({sopClass, ts});
+        exact_.insert({sopClass, ts});
     }
     if (contexts_.size() <= kMaxContexts) return;
     // Drop the oldest contexts, and forget them in proposed_ too: covers() must not claim a SOP
@@ -48,8 +49,11 @@ void MoveDestination::propose(const std::string& sopClass, const std::string& ts
     // an association that cannot carry it instead of re-opening one that can.
     contexts_.erase(contexts_.begin(), contexts_.end() - static_cast<std::ptrdiff_t>(kMaxContexts));
     proposed_.clear();
-    for (const auto& [sop, syntaxes] : contexts_)
+    exact_.clear();
+    for (const auto& [sop, syntaxes] : contexts_) {
         for (const auto& syntax : syntaxes) proposed_.insert({sop, syntax});
+        if (syntaxes.size() == 1) exact_.insert({sop, syntaxes.front()});
+    }
 }
 
 void MoveDestination::release() {

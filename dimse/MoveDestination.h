@@ -2,11 +2,12 @@
 // The C-STORE SCU side of one C-MOVE: ONE association to the destination, reused for every
 // sub-operation (Orthanc's DicomStoreUserConnection; a new association per instance is what
 // makes GIA slow). Opened lazily at the first instance, because only then are its SOP class and
-// transfer syntax known; when an instance brings a SOP class (or a compressed transfer syntax)
-// not proposed yet, the association is released and re-opened with the union. For each SOP
-// class it proposes the instance's own compressed syntax (when it is one) in one context and
-// Explicit + Implicit VR Little Endian in another, so a peer that refuses compression still
-// gets a decoded copy. Not thread-safe: one C-MOVE thread owns it.
+// transfer syntax known; when an instance brings a SOP class (or a stored transfer syntax) not
+// proposed yet, the association is released and re-opened with the union. For each SOP class it
+// proposes the instance's stored syntax alone in one context (unless it is Explicit VR Little
+// Endian) and Explicit + Implicit VR Little Endian in another: the stored bytes leave unchanged
+// when the peer takes their syntax (CStoreSender's pass-through), and a peer that refuses it
+// still gets a decoded copy. Not thread-safe: one C-MOVE thread owns it.
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmnet/assoc.h>
@@ -52,6 +53,7 @@ private:
     T_ASC_Association* association_ = nullptr;
     std::vector<std::pair<std::string, std::vector<std::string>>> contexts_;  ///< proposed (SOP class, TSs)
     std::set<std::pair<std::string, std::string>> proposed_;
+    std::set<std::pair<std::string, std::string>> exact_;  ///< (SOP class, TS) proposed alone in a context
     bool broken_ = false;
     std::string brokenReason_;
 };

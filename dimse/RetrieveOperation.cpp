@@ -11,6 +11,8 @@ using namespace std::chrono_literals;
 namespace {
 /// How often the association socket is read for a C-CANCEL-RQ while waiting for an instance.
 constexpr std::chrono::milliseconds kCancelCheck{250};
+/// Longest run of back-to-back C-STOREs answered by a single Pending.
+constexpr std::chrono::milliseconds kPendingBatch{150};
 }  // namespace
 
 RetrieveOperation::RetrieveOperation(RetrieveService& service, std::chrono::milliseconds pendingInterval,
@@ -85,6 +87,41 @@ RetrieveResponse RetrieveOperation::next(bool cancelled) {
         return finish(false);
     }
 
+    // Keep the sub-association busy: instances that are ready at once (a cached series, a burst
+    // of a download) are stored back to back, with one Pending per batch instead of one per
+    // instance -- a C-MOVE-RSP/C-GET-RSP written, and an SCU woken, between every two C-STOREs.
+    // A Pending reports progress with cumulative counts, so fewer of them lose nothing; a batch ends
+    // within kPendingBatch, far inside pendingInterval.
+    const auto batchEnd = std::chrono::steady_clock::now() + std::min(kPendingBatch, pendingInterval_);
+    for (;;) {
+        store(instance);
+        if (target_->broken()) {
+            // Destination refused or lost: no point downloading the rest (PS3.4 A702 / B000).
+            if (firstFailure_.empty()) firstFailure_ = target_->brokenReason();
+            return finish(false);
+        }
+        if (std::chrono::steady_clock::now() >= batchEnd) break;
+        if (cancelRequested_ && cancelRequested_()) return finish(true);
+        InstanceStream::Status status;
+        try {
+            status = stream_->next(instance, std::chrono::milliseconds(0));  // only what is ready now
+        } catch (const BridgeError& e) {
+            if (e.code() == ErrorCode::Cancelled) return finish(true);
+            if (firstFailure_.empty()) firstFailure_ = e.what();
+            return finish(false);
+        } catch (const std::exception& e) {
+            if (firstFailure_.empty()) firstFailure_ = e.what();
+            return finish(false);
+        }
+        if (status == InstanceStream::Status::End) return finish(false);
+        if (status == InstanceStream::Status::Waiting) break;
+    }
+    RetrieveResponse r;
+    r.counts = counts_;
+    return r;
+}
+
+void RetrieveOperation::store(const DicomInstance& instance) {
     if (counts_.remaining() == 0) ++counts_.planned;  // more than planned arrived: keep counts honest
     StoreTarget::Result stored = target_->store(instance);
     switch (stored.outcome) {
@@ -102,14 +139,6 @@ RetrieveResponse RetrieveOperation::next(bool cancelled) {
             if (firstFailure_.empty()) firstFailure_ = stored.reason;
             break;
     }
-    if (target_->broken()) {
-        // Destination refused or lost: no point downloading the rest (PS3.4 A702 / B000).
-        if (firstFailure_.empty()) firstFailure_ = target_->brokenReason();
-        return finish(false);
-    }
-    RetrieveResponse r;
-    r.counts = counts_;
-    return r;
 }
 
 RetrieveResponse RetrieveOperation::finish(bool cancelled) {

@@ -4,6 +4,8 @@
 // instance as it comes out of the InstanceStream -> final status with honest counts.
 // Each call to next() produces exactly one response (Pending or final) and returns within
 // about pendingInterval, so an SCU never waits longer than that for a Pending (pynetdicom #792).
+// Instances that are ready at once are stored back to back in one next() (for up to 150 ms),
+// so a cached series is not slowed by a Pending between every two C-STOREs.
 // Owned and driven by one association thread.
 
 #include <chrono>
@@ -40,7 +42,8 @@ public:
     /// Plans and opens the retrieval. Pending with the planned count, or a final response
     /// (success with zero sub-operations, or the mapped failure of a BridgeError).
     RetrieveResponse begin(const RetrieveRequest& request, StoreTarget& target);
-    /// One step: stores the next instance, or reports progress while waiting, or finishes.
+    /// One step: stores the next instance (and those ready right after it), or reports progress
+    /// while waiting, or finishes.
     /// `cancelled`: the DIMSE provider saw a C-CANCEL.
     RetrieveResponse next(bool cancelled);
     /// A final failure response (used before begin(): bad identifier, unknown destination).
@@ -48,6 +51,7 @@ public:
 
 private:
     RetrieveResponse finish(bool cancelled);
+    void store(const DicomInstance& instance);  ///< one C-STORE; counts its outcome
 
     RetrieveService& service_;
     std::chrono::milliseconds pendingInterval_;

@@ -60,6 +60,9 @@ void RetrieveStream::startSeries() {
     if (fromCache) {
         for (auto& info : cache_.instances(locator.seriesInstanceUid))
             if (!wanted_ || wanted_->count(info.sopInstanceUid)) cacheList_.push_back(std::move(info));
+        // The reads start now: the first instance is read while the adapter opens its association.
+        if (!cacheList_.empty())
+            readAhead_ = std::make_unique<CacheReadAhead>(cache_, locator.seriesInstanceUid, cacheList_);
         phase_ = Phase::FromCache;
         return;
     }
@@ -74,6 +77,7 @@ void RetrieveStream::startSeries() {
 void RetrieveStream::finishSeries(const std::optional<std::string>& failure) {
     const SeriesLocator& locator = plan_.series[seriesIndex_];
     subscription_.reset();
+    readAhead_.reset();  // before the pin goes: its reader thread reads this series' files
     std::optional<std::set<std::string>> expected = wanted_;
     const bool shortfall = locator.imageCount > 0 && delivered_.size() + failedHere_.size() <
                                                          static_cast<std::size_t>(locator.imageCount);
@@ -121,6 +125,7 @@ InstanceStream::Status RetrieveStream::next(DicomInstance& out, std::chrono::mil
     while (true) {
         if (context_.cancelled()) {
             subscription_.reset();  // the download is cancelled if nobody else waits for it
+            readAhead_.reset();
             pin_ = InstanceCache::Pin();
             phase_ = Phase::Done;
             throw BridgeError(ErrorCode::Cancelled, "retrieval cancelled");
@@ -162,6 +167,7 @@ std::optional<InstanceStream::Status> RetrieveStream::step(DicomInstance& out, C
 
         case Phase::FromCache: {
             if (cacheIndex_ >= cacheList_.size()) {
+                readAhead_.reset();
                 if (cacheMissed_) {
                     // A cached file failed verification: fetch the series again for what is missing.
                     try {
@@ -175,13 +181,18 @@ std::optional<InstanceStream::Status> RetrieveStream::step(DicomInstance& out, C
                 }
                 return std::nullopt;
             }
-            const CachedInstanceInfo& info = cacheList_[cacheIndex_++];
-            auto bytes = cache_.read(plan_.series[seriesIndex_].seriesInstanceUid, info.sopInstanceUid);
+            // Read (and verified) by the read-ahead thread while the previous one was sent.
+            auto bytes = readAhead_->next(context_, deadline);
             if (!bytes) {
+                if (context_.cancelled() || Clock::now() < deadline) return std::nullopt;
+                return Status::Waiting;  // a slow disk: the adapter keeps its Pending cadence
+            }
+            const CachedInstanceInfo& info = cacheList_[cacheIndex_++];
+            if (!*bytes) {
                 cacheMissed_ = true;
                 return std::nullopt;
             }
-            fill(out, info.sopInstanceUid, info.sopClassUid(), info.transferSyntaxUid(), std::move(bytes));
+            fill(out, info.sopInstanceUid, info.sopClassUid(), info.transferSyntaxUid(), std::move(*bytes));
             return Status::Instance;
         }
 

@@ -3,6 +3,7 @@
 // comes from the InstanceCache when complete there (or when every wanted instance is cached),
 // otherwise from a DownloadCoordinator subscription. Instances a series should have held but
 // that never arrived are recorded as failures (never "success with an instance missing").
+// A cached series is read ahead of next() by a CacheReadAhead (a few instances, bounded).
 //
 // Threading: next() from one thread; cancel() from any thread: it stops the stream's own child
 // context, whose stop token wakes next()'s wait at once (no polling).
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "bridge/query/MetadataSource.h"
+#include "bridge/retrieve/CacheReadAhead.h"
 #include "bridge/retrieve/DownloadCoordinator.h"
 #include "bridge/retrieve/InstanceCache.h"
 #include "bridge/retrieve/RetrieveService.h"
@@ -69,6 +71,7 @@ private:
     std::vector<CachedInstanceInfo> cacheList_;
     std::size_t cacheIndex_ = 0;
     bool cacheMissed_ = false;
+    std::unique_ptr<CacheReadAhead> readAhead_;  ///< reads cacheList_ ahead of cacheIndex_
     std::unique_ptr<DownloadCoordinator::Subscription> subscription_;
 
     std::vector<std::string> failedUids_;
