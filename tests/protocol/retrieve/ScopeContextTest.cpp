@@ -5,19 +5,18 @@
 // collections), so without the context it would wait the full 20 s; with it, a deadline or a
 // cancel (C-CANCEL, HTTP hang-up) ends it at once, as an error -- never a scope built from a
 // list that was not read.
+#include <boost/test/unit_test.hpp>
+#include <chrono>
+#include <future>
+#include <optional>
+#include <thread>
+
 #include "bridge/common/Error.h"
 #include "bridge/common/RequestContext.h"
 #include "bridge/query/AccessPolicy.h"
 #include "bridge/retrieve/BridgeServices.h"
 #include "tests/support/EmulatorControl.h"
 #include "tests/support/TestSupport.h"
-
-#include <boost/test/unit_test.hpp>
-
-#include <chrono>
-#include <future>
-#include <optional>
-#include <thread>
 
 using namespace bridge;
 using namespace bridge::test;
@@ -69,7 +68,8 @@ BOOST_FIXTURE_TEST_CASE(the_deadline_ends_an_http_scope_resolution_waiting_on_tc
     const auto start = Clock::now();
     const auto code = codeOf([&] { services->access->forHttp(std::nullopt, context); });
     const auto took = since(start);
-    BOOST_TEST_MESSAGE("deadline 500 ms, scope resolution ended after " << took.count() << " ms (TCIA: 20 s)");
+    BOOST_TEST_MESSAGE("deadline 500 ms, scope resolution ended after " << took.count()
+                                                                        << " ms (TCIA: 20 s)");
     BOOST_TEST((code == ErrorCode::UpstreamTimeout), "not reported as the deadline");
     BOOST_TEST(took < 3000ms);
 }
@@ -84,7 +84,8 @@ BOOST_FIXTURE_TEST_CASE(a_cancel_ends_a_dimse_scope_resolution_waiting_on_tcia, 
     BOOST_TEST((resolution.wait_for(300ms) == std::future_status::timeout), "resolved without the slow list");
     const auto cancelledAt = Clock::now();
     context.cancel();
-    BOOST_REQUIRE_MESSAGE(resolution.wait_for(10s) == std::future_status::ready, "the cancel did not wake it");
+    BOOST_REQUIRE_MESSAGE(resolution.wait_for(10s) == std::future_status::ready,
+                          "the cancel did not wake it");
     const auto took = since(cancelledAt);
     BOOST_TEST_MESSAGE("cancel to return: " << took.count() << " ms");
     BOOST_TEST((resolution.get() == ErrorCode::Cancelled));

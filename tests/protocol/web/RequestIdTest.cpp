@@ -5,17 +5,17 @@
 //    scope resolution's (AccessPolicy runs under the request's context) -- carry it;
 //  * a malformed or oversized one is replaced by a generated "h-<n>" id (never echoed, never
 //    logged), and a request without one gets a generated id too.
-#include "bridge/common/Logging.h"
-#include "tests/protocol/web/WebFixture.h"
-#include "web/RequestId.h"
-
 #include <Poco/String.h>
-#include <boost/test/unit_test.hpp>
 
+#include <boost/test/unit_test.hpp>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <string>
+
+#include "bridge/common/Logging.h"
+#include "tests/protocol/web/WebFixture.h"
+#include "web/RequestId.h"
 
 using namespace bridge;
 using namespace bridge::test;
@@ -93,7 +93,8 @@ BOOST_AUTO_TEST_CASE(client_request_id_is_echoed_exposed_and_in_the_log_lines) {
     BOOST_TEST_MESSAGE(headers);
     BOOST_REQUIRE_MESSAGE(headers.rfind("HTTP/1.1 200", 0) == 0, "curl did not get a 200: " << headers);
     BOOST_TEST(headerValue(headers, "X-Request-ID") == id);
-    BOOST_TEST(headerValue(headers, "Access-Control-Expose-Headers").find("X-Request-ID") != std::string::npos);
+    BOOST_TEST(headerValue(headers, "Access-Control-Expose-Headers").find("X-Request-ID") !=
+               std::string::npos);
 
     const std::string lines = readFile(log.path);
     BOOST_TEST_MESSAGE(lines);
@@ -105,7 +106,8 @@ BOOST_AUTO_TEST_CASE(client_request_id_is_echoed_exposed_and_in_the_log_lines) {
 BOOST_AUTO_TEST_CASE(malformed_oversized_or_missing_ids_are_replaced_by_generated_ones) {
     auto& f = WebFixture::shared();
     LogToFile log;
-    const std::string url = "http://127.0.0.1:" + std::to_string(f.server->port()) + "/dicom-web/studies?PatientID=TCGA-DM-0001&limit=1";
+    const std::string url = "http://127.0.0.1:" + std::to_string(f.server->port()) +
+                            "/dicom-web/studies?PatientID=TCGA-DM-0001&limit=1";
     const std::string forged = "x] INFO bridge.web [admin";
     const std::string oversized(web::kMaxRequestIdLength + 1, 'a');
     for (const std::string* id : {&forged, &oversized, static_cast<const std::string*>(nullptr)}) {
@@ -114,8 +116,10 @@ BOOST_AUTO_TEST_CASE(malformed_oversized_or_missing_ids_are_replaced_by_generate
         const std::string echoed = headerValue(headers, "X-Request-ID");
         BOOST_TEST_CONTEXT((id ? *id : std::string("(none)"))) {
             BOOST_TEST(echoed.rfind("h-", 0) == 0u, "not a generated id: " << echoed);
-            BOOST_TEST(readFile(log.path).find("[" + echoed + "] GET /dicom-web/studies") != std::string::npos);
-            if (id) BOOST_TEST(readFile(log.path).find(*id) == std::string::npos, "the refused id was logged");
+            BOOST_TEST(readFile(log.path).find("[" + echoed + "] GET /dicom-web/studies") !=
+                       std::string::npos);
+            if (id)
+                BOOST_TEST(readFile(log.path).find(*id) == std::string::npos, "the refused id was logged");
         }
     }
 }

@@ -1,18 +1,17 @@
 // X-Request-ID: which client ids the bridge honours (web/RequestId.h), table-driven.
-#include "web/RequestId.h"
-
 #include <boost/test/unit_test.hpp>
-
 #include <string>
+
+#include "web/RequestId.h"
 
 using namespace bridge::web;
 
 BOOST_AUTO_TEST_SUITE(RequestId)
 
 BOOST_AUTO_TEST_CASE(well_formed_ids_are_honoured_verbatim) {
-    for (const std::string id :
-         {std::string("f47ac10b-58cc-4372-a567-0e02b2c3d479"), std::string("req-1"), std::string("a"),
-          std::string("abc.def:ghi/jkl+mno="), std::string("user@host_42"), std::string(kMaxRequestIdLength, 'x')}) {
+    for (const std::string id : {std::string("f47ac10b-58cc-4372-a567-0e02b2c3d479"), std::string("req-1"),
+                                 std::string("a"), std::string("abc.def:ghi/jkl+mno="),
+                                 std::string("user@host_42"), std::string(kMaxRequestIdLength, 'x')}) {
         BOOST_TEST_CONTEXT(id) {
             const auto accepted = acceptedRequestId(id);
             BOOST_TEST(accepted.has_value());
@@ -23,10 +22,11 @@ BOOST_AUTO_TEST_CASE(well_formed_ids_are_honoured_verbatim) {
 }
 
 BOOST_AUTO_TEST_CASE(malformed_or_unbounded_ids_are_replaced) {
-    for (const std::string id : {std::string(), std::string(kMaxRequestIdLength + 1, 'x'), std::string("has space"),
-                                 std::string("[h-1] forged"), std::string("line\nbreak"), std::string("quote\""),
-                                 std::string("tab\t"), std::string("nul\0x", 5), std::string("caf\xc3\xa9"),
-                                 std::string("semi;colon"), std::string("<script>")}) {
+    for (const std::string id :
+         {std::string(), std::string(kMaxRequestIdLength + 1, 'x'), std::string("has space"),
+          std::string("[h-1] forged"), std::string("line\nbreak"), std::string("quote\""),
+          std::string("tab\t"), std::string("nul\0x", 5), std::string("caf\xc3\xa9"),
+          std::string("semi;colon"), std::string("<script>")}) {
         BOOST_TEST_CONTEXT(id) {
             BOOST_TEST(!acceptedRequestId(id).has_value());
             const std::string made = requestIdFor(id);
@@ -36,8 +36,6 @@ BOOST_AUTO_TEST_CASE(malformed_or_unbounded_ids_are_replaced) {
     }
 }
 
-BOOST_AUTO_TEST_CASE(generated_ids_are_unique) {
-    BOOST_TEST(requestIdFor("") != requestIdFor(""));
-}
+BOOST_AUTO_TEST_CASE(generated_ids_are_unique) { BOOST_TEST(requestIdFor("") != requestIdFor("")); }
 
 BOOST_AUTO_TEST_SUITE_END()
