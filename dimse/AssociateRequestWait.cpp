@@ -78,7 +78,8 @@ AssociateRequestWait awaitAssociateRequest(int fd, std::chrono::steady_clock::ti
             }
             // Readable, but still short of the PDU: poll() reports that at once every time, so
             // pace the loop while nothing new arrives.
-            if (availableBytes(fd) == available) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            if (availableBytes(fd) == available)
+                std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling-guard: paces poll(2) on a partial PDU
         }
     }
 }

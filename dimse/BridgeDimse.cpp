@@ -15,8 +15,9 @@ DimseDependencies makeDimseDependencies(BridgeServices& services) {
     deps.retrieve = services.retrieve.get();
     AccessPolicy* access = services.access.get();
     if (access) {
-        deps.scopeFor = [access](const std::string& calling, const std::string& called) {
-            return access->forDimse(calling, called);
+        deps.scopeFor = [access](const std::string& calling, const std::string& called,
+                                 const RequestContext& context) {
+            return access->forDimse(calling, called, context);
         };
         deps.isKnownCalledAet = [access](const std::string& called) {
             return access->isKnownCalledAet(called);

@@ -22,8 +22,11 @@ namespace bridge::dimse {
 struct DimseDependencies {
     QueryService* query = nullptr;
     RetrieveService* retrieve = nullptr;
-    /// Which collections a caller sees (AccessPolicy::forDimse). Empty function = everything.
-    std::function<CollectionScope(const std::string& callingAet, const std::string& calledAet)> scopeFor;
+    /// Which collections a caller sees (AccessPolicy::forDimse), resolved under the operation's
+    /// request context (stops with it). Empty function = everything.
+    std::function<CollectionScope(const std::string& callingAet, const std::string& calledAet,
+                                  const RequestContext& context)>
+        scopeFor;
     /// Extra called AE titles (collection AEs) besides DimseSettings::aeTitle
     /// (AccessPolicy::isKnownCalledAet). Empty function = none.
     std::function<bool(const std::string& calledAet)> isKnownCalledAet;

@@ -153,7 +153,7 @@ void findCallback(void* data, OFBool cancelled, T_DIMSE_C_FindRQ* request, DcmDa
                     OFLOG_WARN(findLogger, "C-FIND from " << ctx.info.callingAet << ": " << w);
                 ctx.query.caseSensitivePersonNames = ctx.deps.caseSensitivePersonNames;
                 if (ctx.deps.scopeFor)
-                    ctx.query.scope = ctx.deps.scopeFor(ctx.info.callingAet, ctx.info.calledAet);
+                    ctx.query.scope = ctx.deps.scopeFor(ctx.info.callingAet, ctx.info.calledAet, ctx.context);
                 ctx.layout = responseLayout(ctx.query);
                 startSearch(ctx);
             });

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "bridge/common/Error.h"
+#include "bridge/common/Logging.h"
 #include "dimse/CStoreSender.h"
 #include "bridge/common/MetricsRegistry.h"
 #include "dimse/DimseObservation.h"
@@ -56,7 +57,9 @@ struct GetContext {
 
 RetrieveResponse firstStep(GetContext& ctx, T_DIMSE_C_GetRQ* request, DcmDataset* identifier) {
     RetrieveResponse failure;
-    auto retrieve = readRetrieveRequest(request->AffectedSOPClassUID, identifier, ctx.info, ctx.deps,
+    // One context for the whole operation: scope resolution, planning and the download.
+    const RequestContext context{currentLogContext(), "AE " + ctx.info.callingAet};
+    auto retrieve = readRetrieveRequest(request->AffectedSOPClassUID, identifier, ctx.info, ctx.deps, context,
                                         "bad C-GET request", failure);
     if (!retrieve) return failure;
     ctx.request = *retrieve;
@@ -65,7 +68,7 @@ RetrieveResponse firstStep(GetContext& ctx, T_DIMSE_C_GetRQ* request, DcmDataset
     // could also be a late C-STORE-RSP; DIMSE_getProvider checks C-CANCEL between responses.
     ctx.operation.emplace(*ctx.deps.retrieve,
                           std::chrono::duration_cast<std::chrono::milliseconds>(ctx.settings.pendingInterval),
-                          [&stopping] { return stopping.load(); });
+                          [&stopping] { return stopping.load(); }, context);
     OFLOG_INFO(getLogger, "C-GET from " << ctx.info.callingAet << " level " << toString(retrieve->level));
     RetrieveResponse first = ctx.operation->begin(*retrieve, ctx.target);
     if (!first.final()) observeRetrieveBegin(ctx.deps, ctx.info, *retrieve, ctx.info.callingAet, first.counts.planned);

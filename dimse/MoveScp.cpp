@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "bridge/common/Error.h"
+#include "bridge/common/Logging.h"
 #include "dimse/MoveDestination.h"
 #include "bridge/common/MetricsRegistry.h"
 #include "dimse/DimseObservation.h"
@@ -33,7 +34,9 @@ struct MoveContext {
 
 RetrieveResponse firstStep(MoveContext& ctx, T_DIMSE_C_MoveRQ* request, DcmDataset* identifier) {
     RetrieveResponse failure;
-    auto retrieve = readRetrieveRequest(request->AffectedSOPClassUID, identifier, ctx.info, ctx.deps,
+    // One context for the whole operation: scope resolution, planning and the download.
+    const RequestContext context{currentLogContext(), "AE " + ctx.info.callingAet};
+    auto retrieve = readRetrieveRequest(request->AffectedSOPClassUID, identifier, ctx.info, ctx.deps, context,
                                         "bad C-MOVE request", failure);
     if (!retrieve) return failure;
     ctx.request = *retrieve;
@@ -62,7 +65,8 @@ RetrieveResponse firstStep(MoveContext& ctx, T_DIMSE_C_MoveRQ* request, DcmDatas
                               // PS3.7 9.3.2.3: C-CANCEL-RQ may arrive while we wait for TCIA.
                               return stopping.load() ||
                                      DIMSE_checkForCancelRQ(assoc, presId, messageId) == EC_Normal;
-                          });
+                          },
+                          context, RetrieveOperation::CancelWatch{assoc, presId, messageId});
     OFLOG_INFO(moveLogger, "C-MOVE " << ctx.info.callingAet << " -> " << destinationAet << " level "
                                      << toString(retrieve->level));
     RetrieveResponse first = ctx.operation->begin(*retrieve, *ctx.destination);

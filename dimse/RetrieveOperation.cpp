@@ -3,23 +3,28 @@
 #include <algorithm>
 
 #include "bridge/common/Error.h"
+#include "dimse/PeerWatchedWorker.h"
 
 namespace bridge::dimse {
 
 using namespace std::chrono_literals;
 
 namespace {
-/// How often the association socket is read for a C-CANCEL-RQ while waiting for an instance.
-constexpr std::chrono::milliseconds kCancelCheck{250};
 /// Longest run of back-to-back C-STOREs answered by a single Pending.
 constexpr std::chrono::milliseconds kPendingBatch{150};
 }  // namespace
 
 RetrieveOperation::RetrieveOperation(RetrieveService& service, std::chrono::milliseconds pendingInterval,
-                                     std::function<bool()> cancelRequested)
+                                     std::function<bool()> cancelRequested, RequestContext context,
+                                     std::optional<CancelWatch> watch)
     : service_(service),
       pendingInterval_(std::max(pendingInterval, std::chrono::milliseconds(100))),
-      cancelRequested_(std::move(cancelRequested)) {}
+      cancelRequested_(std::move(cancelRequested)),
+      context_(std::move(context)) {
+    if (watch && watch->association)
+        watcher_ = std::make_unique<PeerWatchedWorker>(watch->association, watch->presentationContextId,
+                                                       watch->messageId, [this] { context_.cancel(); });
+}
 
 RetrieveOperation::~RetrieveOperation() {
     if (stream_) {
@@ -57,29 +62,18 @@ RetrieveResponse RetrieveOperation::begin(const RetrieveRequest& request, StoreT
 RetrieveResponse RetrieveOperation::next(bool cancelled) {
     if (cancelled || (cancelRequested_ && cancelRequested_())) return finish(true);
     if (!stream_) return finish(false);
-    auto deadline = std::chrono::steady_clock::now() + pendingInterval_;
     DicomInstance instance;
     try {
-        for (;;) {
-            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                deadline - std::chrono::steady_clock::now());
-            // The stream's wait is a condition-variable wait that wakes on an instance, the end
-            // or a stop of context_. Only the C-CANCEL-RQ cannot wake it: it arrives on the
-            // association's socket, which this (the association) thread alone may read, so the
-            // wait is cut into kCancelCheck slices and cancelRequested_ reads the socket between.
-            auto slice = std::clamp(left, std::chrono::milliseconds(1), kCancelCheck);
-            InstanceStream::Status status = stream_->next(instance, slice);
-            if (status == InstanceStream::Status::End) return finish(false);
-            if (status == InstanceStream::Status::Instance) break;
-            if (cancelRequested_ && cancelRequested_()) return finish(true);
-            if (std::chrono::steady_clock::now() >= deadline) {
-                RetrieveResponse r;  // Waiting: keep the SCU's DIMSE timer alive
-                r.counts = counts_;
-                return r;
-            }
+        InstanceStream::Status status = waitForInstance(instance);
+        if (watcher_ && watcher_->cancelSeen()) return finish(true);  // C-CANCEL or the peer left
+        if (status == InstanceStream::Status::End) return finish(false);
+        if (status == InstanceStream::Status::Waiting) {
+            RetrieveResponse r;  // Waiting: keep the SCU's DIMSE timer alive
+            r.counts = counts_;
+            return r;
         }
     } catch (const BridgeError& e) {
-        if (e.code() == ErrorCode::Cancelled) return finish(true);
+        if (e.code() == ErrorCode::Cancelled || (watcher_ && watcher_->cancelSeen())) return finish(true);
         if (firstFailure_.empty()) firstFailure_ = e.what();
         return finish(false);
     } catch (const std::exception& e) {
@@ -139,6 +133,20 @@ void RetrieveOperation::store(const DicomInstance& instance) {
             if (firstFailure_.empty()) firstFailure_ = stored.reason;
             break;
     }
+}
+
+InstanceStream::Status RetrieveOperation::waitForInstance(DicomInstance& instance) {
+    // Already there (read-ahead, the cache): no hand-off to the watcher's thread.
+    InstanceStream::Status status = stream_->next(instance, 0ms);
+    if (status != InstanceStream::Status::Waiting) return status;
+    // One wait of at most pendingInterval that wakes on an instance, the end or a stop of
+    // context_ (the stream's condition variable). A C-CANCEL-RQ arrives on the association's
+    // socket, which only this thread may read: with a watcher, this thread sleeps in poll(2) on
+    // that socket and the worker's eventfd while the worker waits on the stream, and a C-CANCEL
+    // cancels context_, which ends the stream's wait at once.
+    if (!watcher_) return stream_->next(instance, pendingInterval_);
+    watcher_->run([&] { status = stream_->next(instance, pendingInterval_); });
+    return status;
 }
 
 RetrieveResponse RetrieveOperation::finish(bool cancelled) {

@@ -8,9 +8,13 @@
 // so a cached series is not slowed by a Pending between every two C-STOREs.
 // Owned and driven by one association thread.
 
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmnet/assoc.h>
+
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -31,12 +35,29 @@ struct RetrieveResponse {
     bool final() const { return status != kStatusPending; }
 };
 
+class PeerWatchedWorker;
+
 class RetrieveOperation {
 public:
-    /// `cancelRequested` reads the association for a C-CANCEL-RQ (and server shutdown) every
-    /// 250 ms while waiting for instances; everything else wakes the wait (RequestContext).
+    /// The requester's association to watch for a C-CANCEL-RQ while next() waits for an
+    /// instance (C-MOVE). C-GET passes none: on its association the next message may also be a
+    /// late C-STORE-RSP, and DIMSE_getProvider checks for C-CANCEL between responses.
+    struct CancelWatch {
+        T_ASC_Association* association = nullptr;
+        T_ASC_PresentationContextID presentationContextId = 0;
+        DIC_US messageId = 0;
+    };
+    /// `cancelRequested` is asked at the start of each next() (server shutdown, a C-CANCEL that
+    /// arrived between responses). `context` is the operation's request context (id, caller;
+    /// scope resolution ran under it); the operation cancels it when it ends early.
+    /// While next() waits for an instance nothing polls: the wait is the stream's condition
+    /// variable wait (instance, end, stop of `context`, pendingInterval), run on a
+    /// PeerWatchedWorker when `watch` is given so that the association thread sleeps in poll(2)
+    /// on the association's socket and the worker's eventfd -- a C-CANCEL-RQ cancels `context`,
+    /// which ends the stream's wait at once (issue 11 item 1).
     RetrieveOperation(RetrieveService& service, std::chrono::milliseconds pendingInterval,
-                      std::function<bool()> cancelRequested);
+                      std::function<bool()> cancelRequested, RequestContext context = RequestContext(),
+                      std::optional<CancelWatch> watch = std::nullopt);
     ~RetrieveOperation();
 
     /// Plans and opens the retrieval. Pending with the planned count, or a final response
@@ -52,6 +73,8 @@ public:
 private:
     RetrieveResponse finish(bool cancelled);
     void store(const DicomInstance& instance);  ///< one C-STORE; counts its outcome
+    /// The next instance, End, or Waiting after pendingInterval; signalled, never sliced.
+    InstanceStream::Status waitForInstance(DicomInstance& instance);
 
     RetrieveService& service_;
     std::chrono::milliseconds pendingInterval_;
@@ -64,6 +87,9 @@ private:
     std::set<std::string> completedUids_;  ///< counted completed: moved to failed if the core rejects them later
     std::set<std::string> warningUids_;
     std::string firstFailure_;
+    /// C-MOVE: runs the stream's wait while the association thread watches the socket.
+    /// Declared last: joined before anything its calls use is destroyed.
+    std::unique_ptr<PeerWatchedWorker> watcher_;
 };
 
 }  // namespace bridge::dimse

@@ -7,6 +7,7 @@ namespace bridge::dimse {
 
 std::optional<RetrieveRequest> readRetrieveRequest(const std::string& sopClassUid, DcmDataset* identifier,
                                                    const AssociationInfo& info, const DimseDependencies& deps,
+                                                   const RequestContext& context,
                                                    const std::string& badRequestComment,
                                                    RetrieveResponse& failure) {
     auto model = modelForSopClass(sopClassUid);
@@ -21,7 +22,7 @@ std::optional<RetrieveRequest> readRetrieveRequest(const std::string& sopClassUi
         failure = RetrieveOperation::failure(kStatusIdentifierDoesNotMatch, e.what());
         return std::nullopt;
     }
-    if (deps.scopeFor) retrieve.scope = deps.scopeFor(info.callingAet, info.calledAet);
+    if (deps.scopeFor) retrieve.scope = deps.scopeFor(info.callingAet, info.calledAet, context);
     return retrieve;
 }
 

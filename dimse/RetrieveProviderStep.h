@@ -19,10 +19,12 @@
 namespace bridge::dimse {
 
 /// Parses a C-MOVE/C-GET identifier for `sopClassUid` and applies the calling AE's collection
-/// scope. On a missing identifier, an unknown SOP class or an unreadable identifier returns
+/// scope, resolved under the operation's `context` (throws Cancelled / UpstreamTimeout once it
+/// stops). On a missing identifier, an unknown SOP class or an unreadable identifier returns
 /// nullopt and sets `failure` to the final response (`badRequestComment` for the first two).
 std::optional<RetrieveRequest> readRetrieveRequest(const std::string& sopClassUid, DcmDataset* identifier,
                                                    const AssociationInfo& info, const DimseDependencies& deps,
+                                                   const RequestContext& context,
                                                    const std::string& badRequestComment,
                                                    RetrieveResponse& failure);
 

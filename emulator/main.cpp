@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <pthread.h>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -65,8 +66,14 @@ const char* const kUsage = R"(Usage:
       GET|POST /emulator/idc/version[?idc_version=V&idc_index_data_version=W].
 )";
 
-std::atomic<bool> stopRequested{false};
-void onSignal(int) { stopRequested = true; }
+/// SIGINT/SIGTERM, blocked in every thread of `serve` and taken by sigwait (no flag to poll).
+sigset_t stopSignals() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    return set;
+}
 
 int usage(const std::string& error) {
     if (!error.empty()) std::fprintf(stderr, "tcia-emulator: %s\n\n", error.c_str());
@@ -133,14 +140,17 @@ int main(int argc, char** argv) {
             const auto started = std::chrono::steady_clock::now();
             auto index = emulator::DataIndex::load(data);
             emulator::EmulatorServer server(index, options);
+            // Blocked before the server's threads start, so they inherit the mask and only
+            // sigwait below takes the signal.
+            const sigset_t stop = stopSignals();
+            pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+            std::signal(SIGPIPE, SIG_IGN);
             server.start();
             const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
             std::fprintf(stderr, "tcia-emulator: %zu series indexed in %lld ms; listening on %s:%u\n",
                          index->seriesCount(), static_cast<long long>(ms.count()), options.bind.c_str(), server.port());
-            std::signal(SIGTERM, onSignal);
-            std::signal(SIGINT, onSignal);
-            std::signal(SIGPIPE, SIG_IGN);
-            while (!stopRequested) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            int signal = 0;
+            sigwait(&stop, &signal);
             server.stop();
             return 0;
         }

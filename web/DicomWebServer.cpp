@@ -128,7 +128,9 @@ private:
 
 ScopeResolver scopeFrom(AccessPolicy* policy) {
     if (policy == nullptr) return {};
-    return [policy](const HttpPrincipal& caller) { return policy->forPrincipal(caller); };
+    return [policy](const HttpPrincipal& caller, const RequestContext& context) {
+        return policy->forPrincipal(caller, context);
+    };
 }
 
 // BCP 195 (RFC 7525 4.2) TLS 1.2 suites, the same set as DCMTK's TSP_Profile_BCP195 for DICOM;

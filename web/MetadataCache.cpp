@@ -63,25 +63,14 @@ std::shared_ptr<const std::string> MetadataCache::findOrBuild(const std::string&
     }
 }
 
-MetadataCache::~MetadataCache() {
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        stopping_ = true;
-    }
-    watcherWake_.notify_all();
-    if (watcher_.joinable()) watcher_.join();
-}
+MetadataCache::~MetadataCache() = default;
 
-void MetadataCache::watch() {
-    std::unique_lock<std::mutex> lock(mutex_);
-    while (!stopping_) {
-        watcherWake_.wait_for(lock, kPollInterval);
-        for (auto& [key, build] : sharedBuilding_) {
-            bool anyone = false;
-            for (const auto& [id, token] : build->requesters) anyone = anyone || !token.cancelled();
-            if (!anyone) build->shared.cancel();
-        }
-    }
+void MetadataCache::abandonIfNobodyWaits(const std::shared_ptr<SharedBuild>& build) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (build->finished) return;
+    for (const auto& [id, requester] : build->requesters)
+        if (!requester.cancelled()) return;
+    build->shared.cancel();  // wakes whatever the build waits on (its TCIA call)
 }
 
 std::shared_ptr<const std::string> MetadataCache::findOrBuild(
@@ -96,7 +85,6 @@ std::shared_ptr<const std::string> MetadataCache::findOrBuild(
             ++hits_;
             return *gz;
         }
-        if (!watcher_.joinable()) watcher_ = std::thread([this] { watch(); });
         id = nextRequester_++;
         auto running = sharedBuilding_.find(key);
         if (running != sharedBuilding_.end() && !running->second->shared.cancelled()) {
@@ -105,17 +93,13 @@ std::shared_ptr<const std::string> MetadataCache::findOrBuild(
             build->requesters.emplace(id, requester);
             auto future = build->future;
             lock.unlock();
-            const auto leave = [&] {
-                std::lock_guard<std::mutex> relock(mutex_);
-                build->requesters.erase(id);
-            };
-            while (future.wait_for(kPollInterval) != std::future_status::ready) {
-                if (requester.cancelled()) {
-                    leave();
-                    throw BridgeError(ErrorCode::Cancelled, "request cancelled");
-                }
-            }
-            leave();
+            // Registered without the lock: it runs at once (taking the lock) if already stopped.
+            std::stop_callback stillWaiting(requester.stopToken(), [this, build] { abandonIfNobodyWaits(build); });
+            lock.lock();
+            const bool finished = requester.wait(build->finishedCv, lock, [&] { return build->finished; });
+            build->requesters.erase(id);
+            lock.unlock();
+            if (!finished) throw BridgeError(ErrorCode::Cancelled, "request cancelled");
             return future.get();  // rethrows the builder's exception
         }
         ++misses_;
@@ -125,10 +109,16 @@ std::shared_ptr<const std::string> MetadataCache::findOrBuild(
         sharedBuilding_[key] = mine;
     }
     const auto done = [&] {
-        std::lock_guard<std::mutex> lock(mutex_);
-        auto it = sharedBuilding_.find(key);
-        if (it != sharedBuilding_.end() && it->second == mine) sharedBuilding_.erase(it);
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            mine->finished = true;
+            auto it = sharedBuilding_.find(key);
+            if (it != sharedBuilding_.end() && it->second == mine) sharedBuilding_.erase(it);
+        }
+        mine->finishedCv.notify_all();
     };
+    // The builder is a requester too: when it stops and nobody else waits, the build stops.
+    std::stop_callback stillWaiting(requester.stopToken(), [this, mine] { abandonIfNobodyWaits(mine); });
     try {
         auto [json, complete] = build(mine->shared);
         std::shared_ptr<const std::string> gz =

@@ -43,12 +43,13 @@ public:
     /// build's own token, not any requester's: it is cancelled only when EVERY requester of the
     /// key (the builder's and each waiter's `requester`) has been cancelled, so one client's
     /// disconnect never fails the others. A waiter whose own token is cancelled stops waiting
-    /// (BridgeError Cancelled) and no longer counts. Checked every kPollInterval by one watcher
-    /// thread, started on first use and joined by the destructor.
+    /// (BridgeError Cancelled) and no longer counts. Signalled, never polled: a std::stop_callback
+    /// on each requester's token re-counts the requesters when it stops (so the build's token
+    /// is cancelled inside the last requester's cancel()), and a waiter sleeps on a condition
+    /// variable that wakes on the build's end or its own stop.
     std::shared_ptr<const std::string> findOrBuild(
         const std::string& key, const std::function<std::pair<std::string, bool>(const RequestContext& shared)>& build,
         const RequestContext& requester);
-    static constexpr std::chrono::milliseconds kPollInterval{100};
 
     std::size_t hits() const;
     std::size_t misses() const;
@@ -68,13 +69,13 @@ private:
         std::shared_future<std::shared_ptr<const std::string>> future;
         RequestContext shared;                  ///< handed to build(); cancelled when nobody waits
         std::map<int, RequestContext> requesters;
+        bool finished = false;                  ///< the future is ready (guarded by mutex_)
+        std::condition_variable_any finishedCv;  ///< notified when `finished` is set
     };
     std::map<std::string, std::shared_ptr<SharedBuild>> sharedBuilding_;
     int nextRequester_ = 0;
-    std::thread watcher_;
-    std::condition_variable watcherWake_;
-    bool stopping_ = false;
-    void watch();
+    /// Cancels build->shared when none of its requesters is still waiting (takes mutex_).
+    void abandonIfNobodyWaits(const std::shared_ptr<SharedBuild>& build);
 };
 
 }  // namespace bridge::web

@@ -12,7 +12,10 @@ const std::string& QidoResponseCache::Answer::gzip() const {
 }
 
 QidoResponseCache::QidoResponseCache(std::size_t maxBytes, std::chrono::milliseconds maxAge)
-    : maxBytes_(maxBytes), maxAge_(maxAge), clock_([] { return std::chrono::steady_clock::now(); }) {}
+    : maxBytes_(maxBytes),
+      maxAge_(maxAge),
+      clock_([] { return std::chrono::steady_clock::now(); }),
+      entries_(maxBytes) {}
 
 std::string QidoResponseCache::key(const Query& query, const std::string& dicomWebRoot) {
     // The root (RetrieveURLs are built from it), then the query part C-FIND's cache shares.
@@ -27,19 +30,18 @@ std::shared_ptr<const QidoResponseCache::Answer> QidoResponseCache::find(const s
                                                                          std::uint64_t generation) {
     std::lock_guard<std::mutex> lock(mutex_);
     const auto now = clock_();
-    auto it = entries_.find(key);
-    if (it == entries_.end()) {
+    Entry* entry = entries_.find(key);
+    if (!entry) {
         ++misses_;
         return nullptr;
     }
-    if (it->second.generation != generation || now - it->second.storedAt >= maxAge_) {
-        eraseLocked(it);
+    if (entry->generation != generation || now - entry->storedAt >= maxAge_) {
+        entries_.erase(key);
         ++misses_;
         return nullptr;
     }
-    lru_.splice(lru_.begin(), lru_, it->second.lru);
     ++hits_;
-    return it->second.answer;
+    return entry->answer;
 }
 
 void QidoResponseCache::store(const std::string& key, std::uint64_t generation, std::shared_ptr<const Answer> answer) {
@@ -47,18 +49,7 @@ void QidoResponseCache::store(const std::string& key, std::uint64_t generation, 
     const std::size_t bytes = key.size() + 2 * answer->json.size() + 128;
     if (bytes > maxBytes_ / 4) return;
     std::lock_guard<std::mutex> lock(mutex_);
-    const auto now = clock_();
-    if (auto it = entries_.find(key); it != entries_.end()) eraseLocked(it);
-    lru_.push_front(key);
-    entries_.emplace(key, Entry{std::move(answer), generation, now, bytes, lru_.begin()});
-    bytes_ += bytes;
-    while (bytes_ > maxBytes_ && !lru_.empty()) eraseLocked(entries_.find(lru_.back()));
-}
-
-void QidoResponseCache::eraseLocked(std::unordered_map<std::string, Entry>::iterator it) {
-    bytes_ -= it->second.bytes;
-    lru_.erase(it->second.lru);
-    entries_.erase(it);
+    entries_.insert(key, Entry{std::move(answer), generation, clock_()}, bytes);
 }
 
 std::size_t QidoResponseCache::hits() const {

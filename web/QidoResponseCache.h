@@ -17,15 +17,15 @@
 //  * Bounded by bytes (plain + gzip), least recently used first out.
 // Thread-safe; never blocks beyond a short mutex.
 
+#include "bridge/common/BoundedLruCache.h"
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <list>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <unordered_map>
 
 namespace bridge {
 struct Query;
@@ -77,19 +77,14 @@ private:
         std::shared_ptr<const Answer> answer;
         std::uint64_t generation = 0;
         std::chrono::steady_clock::time_point storedAt;
-        std::size_t bytes = 0;
-        std::list<std::string>::iterator lru;
     };
-    void eraseLocked(std::unordered_map<std::string, Entry>::iterator it);
 
     mutable std::mutex mutex_;
     std::size_t maxBytes_;
     std::chrono::milliseconds maxAge_;
     Clock clock_;
-    std::size_t bytes_ = 0;
     std::size_t hits_ = 0, misses_ = 0;
-    std::unordered_map<std::string, Entry> entries_;
-    std::list<std::string> lru_;  ///< front = most recent
+    BoundedLruCache<std::string, Entry> entries_;  ///< byte budget maxBytes_ (the shared LRU)
 };
 
 }  // namespace bridge::web

@@ -24,8 +24,9 @@ namespace bridge::web {
 class HttpAuthenticator;
 
 /// The caller (anonymous, a bare bearer token, or an authenticated principal) to the collections
-/// it may see. In the product this is AccessPolicy::forPrincipal.
-using ScopeResolver = std::function<CollectionScope(const HttpPrincipal& caller)>;
+/// it may see, resolved under the request's context (stops with it: hang-up, deadline). In the
+/// product this is AccessPolicy::forPrincipal.
+using ScopeResolver = std::function<CollectionScope(const HttpPrincipal& caller, const RequestContext& context)>;
 
 struct WebContext {
     WebContext(QueryService& q, RetrieveService& r, ScopeResolver s, MetadataSource* m, WebSettings w)

@@ -17,8 +17,12 @@
 
 namespace bridge::web {
 
-WebExchange::WebExchange(WebContext& context, Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response)
-    : context_(context), request_(request), response_(response) {
+WebExchange::WebExchange(WebContext& context, Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
+                         const std::string& requestId)
+    : context_(context),
+      request_(request),
+      response_(response),
+      requestContext_(requestId, "HTTP from " + request.clientAddress().host().toString()) {
     addCommonHeaders();
     Poco::URI uri(request.getURI());
     path_ = uri.getPath();
@@ -93,7 +97,7 @@ const CollectionScope& WebExchange::scope() {
                 if (!t.empty()) principal_->bearerToken = t;
             }
         }
-        scope_ = context_.scope ? context_.scope(*principal_) : CollectionScope{};
+        scope_ = context_.scope ? context_.scope(*principal_, requestContext_) : CollectionScope{};
     }
     return *scope_;
 }
@@ -102,7 +106,7 @@ void WebExchange::addCommonHeaders() {
     // CORS on every response, errors included (OHIF #517; MS dicom-server #2021).
     response_.set("Access-Control-Allow-Origin", context_.settings.allowedOrigin);
     if (context_.settings.allowedOrigin != "*") response_.set("Vary", "Origin");
-    response_.set("Access-Control-Expose-Headers", "Content-Type, Content-Length, Content-Encoding, Warning, WWW-Authenticate");
+    response_.set("Access-Control-Expose-Headers", "Content-Type, Content-Length, Content-Encoding, Warning, WWW-Authenticate, X-Request-ID");
     // OHIF pages with COEP require-corp may embed /rendered and thumbnails (anchors.md 3.3).
     response_.set("Cross-Origin-Resource-Policy", "cross-origin");
 }

@@ -27,7 +27,9 @@ namespace bridge::web {
 
 class WebExchange {
 public:
-    WebExchange(WebContext& context, Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response);
+    /// `requestId` names the request in its RequestContext (web/RequestId.h; empty = none).
+    WebExchange(WebContext& context, Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
+                const std::string& requestId = {});
     ~WebExchange();
 
     WebContext& context() { return context_; }
@@ -46,7 +48,8 @@ public:
     const CollectionScope& scope();
     /// Sets the caller authenticated by HttpAuthenticator (before the first scope()).
     void setPrincipal(HttpPrincipal principal) { principal_ = std::move(principal); }
-    /// The request's context (stop signal, id): what the core calls of this request take.
+    /// The request's context (stop signal, request id, caller "HTTP from <address>"): what the
+    /// core calls of this request take, scope resolution included.
     const RequestContext& requestContext() const { return requestContext_; }
 
     bool headersSent() const { return sent_; }

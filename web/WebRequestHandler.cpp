@@ -14,6 +14,7 @@
 #include "web/HttpAuthenticator.h"
 #include "web/LandingPage.h"
 #include "web/QidoResource.h"
+#include "web/RequestId.h"
 #include "web/WadoResource.h"
 #include "web/WebExchange.h"
 #include "web/WebRoute.h"
@@ -192,14 +193,17 @@ void answerError(WebExchange& exchange, ErrorCode code, const std::string& messa
 }  // namespace
 
 void WebRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) {
-    LogScope scope(nextLogContextId('h'));
-    response.set("X-Request-Id", currentLogContext());
+    // The request id (the client's X-Request-ID if well-formed, else "h-<n>"): every log line of
+    // this request, its RequestContext and its audit record carry it; the response echoes it.
+    const std::string requestId = requestIdFor(request.get("X-Request-ID", ""));
+    LogScope scope(requestId);
+    response.set("X-Request-ID", requestId);
     Stopwatch watch;
     std::string route = "other";
     std::string detail;
     std::unique_ptr<WebExchange> exchange;
     try {
-        exchange = std::make_unique<WebExchange>(context_, request, response);
+        exchange = std::make_unique<WebExchange>(context_, request, response, requestId);
         route = request.getMethod() == "OPTIONS" ? "preflight" : routeLabel(exchange->path());
     } catch (const std::exception& e) {
         // A URI Poco cannot even parse.

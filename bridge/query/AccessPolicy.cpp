@@ -1,6 +1,9 @@
 #include "bridge/query/AccessPolicy.h"
 
+#include <Poco/Logger.h>
 #include <Poco/String.h>
+
+#include "bridge/common/Logging.h"
 
 namespace bridge {
 namespace {
@@ -14,6 +17,32 @@ std::string trimAe(const std::string& s) {
 
 // TCIA compares collection names case-insensitively (API.md 2.4).
 bool sameName(const std::string& a, const std::string& b) { return Poco::icompare(a, b) == 0; }
+
+/// The log lines of one resolution carry the request id of its context (the adapter's thread
+/// usually has it already; a worker thread or a tool may not).
+std::string logIdOf(const RequestContext& context) {
+    return context.requestId().empty() ? currentLogContext() : context.requestId();
+}
+
+/// Logs the resolved scope (debug) or why it could not be resolved (info), then rethrows.
+template <class Resolve>
+CollectionScope resolveLogged(const char* who, const std::string& caller, const RequestContext& context,
+                              Resolve&& resolve) {
+    LogScope scope(logIdOf(context));
+    Poco::Logger& log = Poco::Logger::get("bridge.access");
+    try {
+        context.throwIfCancelled();
+        CollectionScope out = resolve();
+        context.throwIfCancelled();  // a list cut short by the stop must not become a scope
+        if (log.debug())
+            log.debug("scope of %s %s: %z denied, %s", std::string(who), caller, out.denied.size(),
+                      out.visible ? std::to_string(out.visible->size()) + " visible" : std::string("no public list"));
+        return out;
+    } catch (const std::exception& e) {
+        log.information("scope of %s %s not resolved: %s", std::string(who), caller, std::string(e.what()));
+        throw;
+    }
+}
 
 }  // namespace
 
@@ -31,8 +60,8 @@ std::shared_ptr<const AccessSettings> AccessPolicy::access() const {
     return access_;
 }
 
-std::set<std::string> AccessPolicy::restricted() const {
-    std::set<std::string> out = metadata_.restrictedCollections(RequestContext());
+std::set<std::string> AccessPolicy::restricted(const RequestContext& context) const {
+    std::set<std::string> out = metadata_.restrictedCollections(context);
     auto a = access();
     out.insert(a->restrictedCollections.begin(), a->restrictedCollections.end());
     return out;
@@ -45,13 +74,20 @@ bool AccessPolicy::granted(const std::map<std::string, std::set<std::string>>& g
     return false;
 }
 
-CollectionScope AccessPolicy::forDimse(const std::string& callingAet, const std::string& calledAet) const {
+CollectionScope AccessPolicy::forDimse(const std::string& callingAet, const std::string& calledAet,
+                                       const RequestContext& context) const {
+    return resolveLogged("AE", trimAe(callingAet) + " -> " + trimAe(calledAet), context,
+                         [&] { return dimseScope(callingAet, calledAet, context); });
+}
+
+CollectionScope AccessPolicy::dimseScope(const std::string& callingAet, const std::string& calledAet,
+                                         const RequestContext& context) const {
     CollectionScope scope;
     const std::string called = trimAe(calledAet), calling = trimAe(callingAet);
     for (const auto& [ae, collections] : config_.dimse.collectionAets)
         if (trimAe(ae) == called) scope.only = collections;
     auto a = access();
-    for (const auto& c : restricted()) {
+    for (const auto& c : restricted(context)) {
         bool ok = false;
         for (const auto& [collection, aets] : a->grantsByAet)
             if (sameName(collection, c))
@@ -59,7 +95,7 @@ CollectionScope AccessPolicy::forDimse(const std::string& callingAet, const std:
                     if (trimAe(ae) == calling) ok = true;
         if (!ok) scope.denied.insert(c);
     }
-    if (auto pub = metadata_.publicCollections(RequestContext())) {
+    if (auto pub = metadata_.publicCollections(context)) {
         // Fail closed: what TCIA does not list anonymously is visible only when granted.
         scope.visible = std::move(*pub);
         for (const auto& [collection, aets] : config_.access.grantsByAet)
@@ -69,18 +105,27 @@ CollectionScope AccessPolicy::forDimse(const std::string& callingAet, const std:
     return scope;
 }
 
-CollectionScope AccessPolicy::forHttp(const std::optional<std::string>& bearerToken) const {
+CollectionScope AccessPolicy::forHttp(const std::optional<std::string>& bearerToken,
+                                      const RequestContext& context) const {
     HttpPrincipal anonymous;
     anonymous.bearerToken = bearerToken;
-    return forPrincipal(anonymous);
+    return forPrincipal(anonymous, context);
 }
 
-CollectionScope AccessPolicy::forPrincipal(const HttpPrincipal& principal) const {
+CollectionScope AccessPolicy::forPrincipal(const HttpPrincipal& principal, const RequestContext& context) const {
+    // Never the token itself in a log line: the principal's name, or "anonymous"/"token".
+    const std::string who = !principal.name.empty() ? principal.name
+                            : principal.bearerToken ? std::string("(bearer token)")
+                                                    : std::string("(anonymous)");
+    return resolveLogged("principal", who, context, [&] { return principalScope(principal, context); });
+}
+
+CollectionScope AccessPolicy::principalScope(const HttpPrincipal& principal, const RequestContext& context) const {
     CollectionScope scope;
     scope.only = principal.only;
     auto a = access();
     const auto& token = principal.bearerToken;
-    for (const auto& c : restricted()) {
+    for (const auto& c : restricted(context)) {
         bool ok = token && !token->empty() && granted(a->grantsByToken, c, *token);
         for (const auto& g : principal.grants)
             if (sameName(g, c)) ok = true;
@@ -88,7 +133,7 @@ CollectionScope AccessPolicy::forPrincipal(const HttpPrincipal& principal) const
     }
     // Fail closed: only what TCIA lists anonymously, plus what this caller was granted, is
     // visible -- whatever a foreign or stale cache holds (issue 9 finding 1).
-    if (auto pub = metadata_.publicCollections(RequestContext())) {
+    if (auto pub = metadata_.publicCollections(context)) {
         scope.visible = std::move(*pub);
         if (token && !token->empty())
             for (const auto& [collection, tokens] : a->grantsByToken)

@@ -15,10 +15,17 @@
 //    collections granted to the caller; anything else is hidden even if no list ever marked
 //    it restricted (a stale or foreign cache can never widen access).
 //
+// Each resolution runs under the caller's RequestContext (issue 11 item 1: the context carries
+// caller and scope): the restricted/public collection lists it reads may call TCIA, and that
+// call stops with the request (C-CANCEL, HTTP hang-up, deadline: BridgeError Cancelled /
+// UpstreamTimeout, never a scope computed from a half-read list); its log lines carry the
+// context's request id. The default context (tests, tools) has no id and never stops.
+//
 // Thread-safe if the MetadataSource is; forDimse/forHttp call restrictedCollections() each time
 // (the sources cache it). The Config is copied; the MetadataSource must outlive the policy.
 
 #include "bridge/common/Config.h"
+#include "bridge/common/RequestContext.h"
 #include "bridge/query/MetadataSource.h"
 #include "bridge/query/Query.h"
 
@@ -43,14 +50,17 @@ class AccessPolicy {
 public:
     AccessPolicy(const Config& config, MetadataSource& metadata);
 
-    /// Scope of a DIMSE association from callingAet to calledAet.
-    CollectionScope forDimse(const std::string& callingAet, const std::string& calledAet) const;
+    /// Scope of a DIMSE association from callingAet to calledAet, resolved under `context`.
+    /// Throws BridgeError Cancelled / UpstreamTimeout once `context` stops.
+    CollectionScope forDimse(const std::string& callingAet, const std::string& calledAet,
+                             const RequestContext& context = RequestContext()) const;
     /// Scope of an HTTP request with this bearer token (nullopt = anonymous).
-    CollectionScope forHttp(const std::optional<std::string>& bearerToken) const;
+    CollectionScope forHttp(const std::optional<std::string>& bearerToken,
+                            const RequestContext& context = RequestContext()) const;
     /// Scope of an HTTP principal: restricted collections are denied unless granted by
     /// principal.grants or by access.grantsByToken for its bearer token; `only` limits the scope.
-    /// forHttp(t) == forPrincipal({.bearerToken = t}).
-    CollectionScope forPrincipal(const HttpPrincipal& principal) const;
+    /// forHttp(t) == forPrincipal({.bearerToken = t}). Stops like forDimse.
+    CollectionScope forPrincipal(const HttpPrincipal& principal, const RequestContext& context = RequestContext()) const;
     /// True when calledAet is the bridge's main AE title or one of its collection AE titles.
     bool isKnownCalledAet(const std::string& calledAet) const;
     /// SIGHUP: replaces the grants and configured restricted collections (access.*). Calls
@@ -59,7 +69,10 @@ public:
 
 private:
     std::shared_ptr<const AccessSettings> access() const;
-    std::set<std::string> restricted() const;
+    std::set<std::string> restricted(const RequestContext& context) const;
+    CollectionScope dimseScope(const std::string& callingAet, const std::string& calledAet,
+                               const RequestContext& context) const;
+    CollectionScope principalScope(const HttpPrincipal& principal, const RequestContext& context) const;
     static bool granted(const std::map<std::string, std::set<std::string>>& grants, const std::string& collection,
                         const std::string& who);
 

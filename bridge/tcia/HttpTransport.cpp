@@ -397,7 +397,7 @@ HttpResponse HttpTransport::execute(const Request& request) {
                 throw;
             }
         } else {
-            std::this_thread::sleep_for(delay);
+            std::this_thread::sleep_for(delay);  // polling-guard: backoff of a call nobody can stop (no context)
         }
     }
 }

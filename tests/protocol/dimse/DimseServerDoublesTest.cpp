@@ -50,7 +50,7 @@ struct Fixture {
         deps.query = &query;
         deps.retrieve = &retrieve;
         deps.isKnownCalledAet = [](const std::string& aet) { return aet == "TCIA-COLL"; };
-        deps.scopeFor = [this](const std::string& calling, const std::string& called) {
+        deps.scopeFor = [this](const std::string& calling, const std::string& called, const RequestContext&) {
             std::lock_guard<std::mutex> lock(scopeMutex);
             scopeCalls.emplace_back(calling, called);
             CollectionScope s;

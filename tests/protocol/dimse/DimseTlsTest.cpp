@@ -51,7 +51,7 @@ struct TlsFixture {
         deps.query = &query;
         deps.retrieve = &retrieve;
         deps.isKnownCalledAet = [](const std::string&) { return false; };
-        deps.scopeFor = [](const std::string&, const std::string&) { return CollectionScope{}; };
+        deps.scopeFor = [](const std::string&, const std::string&, const RequestContext&) { return CollectionScope{}; };
         deps.maxResults = 10;
         server = std::make_unique<dimse::DimseServer>(settings, deps, tls);
         server->start();

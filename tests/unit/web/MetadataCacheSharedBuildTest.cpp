@@ -1,6 +1,8 @@
 // Issue 9, finding 10e: a shared series-metadata build used the first requester's context token,
 // so that client's disconnect failed every other requester of the series. Now the build runs
-// under its own token, cancelled only when every requester has gone.
+// under its own token, cancelled only when every requester has gone. Issue 11: that decision is
+// signalled (a stop_callback on each requester's token), not taken by a 100 ms watcher loop, so
+// it is already made when the last requester's cancel() returns.
 #include "web/MetadataCache.h"
 
 #include "bridge/common/Error.h"
@@ -9,6 +11,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <optional>
 #include <thread>
 
 using namespace bridge;
@@ -37,8 +40,10 @@ BOOST_AUTO_TEST_CASE(first_requester_leaving_does_not_fail_the_others) {
     RequestContext first, second;
     std::atomic<bool> started{false}, release{false}, sawCancel{false};
     std::atomic<int> builds{0};
+    std::optional<RequestContext> sharedSeen;  // the build's own context (written before `started`)
     auto build = [&](const RequestContext& shared) -> std::pair<std::string, bool> {
         ++builds;
+        sharedSeen = shared;
         started = true;
         while (!release) {
             if (shared.cancelled()) {
@@ -70,8 +75,8 @@ BOOST_AUTO_TEST_CASE(first_requester_leaving_does_not_fail_the_others) {
     });
     BOOST_REQUIRE(eventually([&] { return cache.hits() == 1u; }));  // the waiter joined
     first.cancel();  // the first client disconnects
-    // Several watcher rounds later the build is still running for the second client.
-    std::this_thread::sleep_for(5 * MetadataCache::kPollInterval);
+    // The second client still waits: the build's own context was not cancelled.
+    BOOST_TEST(!sharedSeen->cancelled());
     BOOST_TEST(!sawCancel.load());
     release = true;
     builder.join();
@@ -87,7 +92,9 @@ BOOST_AUTO_TEST_CASE(build_stops_when_every_requester_has_gone) {
     MetadataCache cache;
     RequestContext first, second;
     std::atomic<bool> started{false}, sawCancel{false};
+    std::optional<RequestContext> sharedSeen;  // the build's own context (written before `started`)
     auto build = [&](const RequestContext& shared) -> std::pair<std::string, bool> {
+        sharedSeen = shared;
         started = true;
         const auto deadline = std::chrono::steady_clock::now() + 30s;  // bounded even if broken
         while (std::chrono::steady_clock::now() < deadline) {
@@ -119,7 +126,10 @@ BOOST_AUTO_TEST_CASE(build_stops_when_every_requester_has_gone) {
     waiter.join();  // leaves promptly on its own token
     BOOST_TEST(waiterError == "cancelled");
     BOOST_TEST(!sawCancel.load());  // the first requester is still there
+    BOOST_TEST(!sharedSeen->cancelled());
     first.cancel();
+    // Signalled: the last requester's cancel() itself cancelled the build (no watcher round).
+    BOOST_TEST(sharedSeen->cancelled());
     BOOST_TEST(eventually([&] { return sawCancel.load(); }, 10s));
     builder.join();
     BOOST_TEST(cache.find("k") == nullptr);
