@@ -158,12 +158,14 @@ void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
         };
 
         // Two-stage pipeline: this thread reads the ZIP, a writer thread stores each instance
-        // in the cache (parse, MD5, write, fsync, rename) and then publishes it. A download
+        // in the cache (header parse, write, rename; the MD5 comes from the ZIP reader, the fsync
+        // once per series in markComplete) and then publishes it. A download
         // therefore costs max(network, disk) rather than their sum; the queue between the two
         // is bounded (back-pressure slows the socket read, so memory stays bounded).
         struct Pending {
             PublishedInstance published;
             std::shared_ptr<const std::vector<std::uint8_t>> bytes;
+            InstanceCache::StoreHints hints;  ///< the ZIP reader's MD5 (hash once)
             std::chrono::steady_clock::time_point received;  ///< out of the ZIP (timeline)
             std::optional<std::size_t> publishedAt;  ///< already published (index), else after the store
         };
@@ -195,7 +197,7 @@ void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
                 if (item.publishedAt) {
                     // Already with the subscribers (C-STORE runs beside this write): cache it.
                     try {
-                        cache_.store(locator.seriesInstanceUid, *item.bytes);
+                        cache_.store(locator.seriesInstanceUid, *item.bytes, item.hints);
                         download->markCached(*item.publishedAt);
                     } catch (const std::exception& e) {
                         // Stays buffered for the subscribers (SeriesDownload); only the cache misses it.
@@ -211,7 +213,8 @@ void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
                     continue;
                 }
                 try {
-                    const CachedInstanceInfo info = cache_.store(locator.seriesInstanceUid, *item.bytes);
+                    const CachedInstanceInfo info =
+                        cache_.store(locator.seriesInstanceUid, *item.bytes, item.hints);
                     item.published.cached = true;
                     if (item.published.sopInstanceUid.empty())
                         item.published.sopInstanceUid = info.sopInstanceUid;
@@ -257,6 +260,7 @@ void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
             item.published.sopClassUid = instance.sopClassUid;
             item.published.transferSyntaxUid = instance.transferSyntaxUid;
             item.bytes = std::make_shared<const std::vector<std::uint8_t>>(std::move(instance.bytes));
+            item.hints.md5 = std::move(instance.md5);
             item.received = std::chrono::steady_clock::now();
             if (!item.published.sopInstanceUid.empty()) {
                 // Issue 11 item 2: hand it to the subscribers (C-STORE) now, uncached (buffered for
