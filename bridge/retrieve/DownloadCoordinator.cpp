@@ -147,6 +147,7 @@ void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
     ErrorCode code = ErrorCode::Internal;
     std::set<std::string> delivered;  // SOP Instance UIDs published; guarded by queueMutex until the writer is joined
     std::vector<std::string> corrupt;  // delivered, then found not to match md5hashes.csv
+    bool persist = false;              // complete: fsync the series and write its marker after finish()
     try {
         InstanceCache::Pin pin = cache_.pin(locator.seriesInstanceUid);
         tcia::DownloadOptions options;
@@ -298,11 +299,16 @@ void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
         }
         closeAndJoin();  // before dropCorrupt: the writer may still be storing a corrupt one
         dropCorrupt();
+        if (timeline.debug())
+            timeline.debug("%s download done %ld ms: %z instances published and cached", locator.seriesInstanceUid,
+                           sinceStart(std::chrono::steady_clock::now()), delivered.size());
         // The series is complete in the cache when TCIA delivered all ImageCount instances
         // (or, when ImageCount is unknown, whatever the full getImage ZIP held).
         if (!delivered.empty() &&
-            (locator.imageCount <= 0 || delivered.size() >= std::size_t(locator.imageCount)))
-            cache_.markComplete(locator.seriesInstanceUid, delivered.size());
+            (locator.imageCount <= 0 || delivered.size() >= std::size_t(locator.imageCount))) {
+            cache_.recordComplete(locator.seriesInstanceUid, delivered.size());
+            persist = true;
+        }
     } catch (const BridgeError& e) {
         failure = e.what();
         code = e.code();
@@ -322,7 +328,8 @@ void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
                 Poco::Logger::get("bridge.retrieve")
                     .warning("series %s: %s; but all %z listed instances arrived", locator.seriesInstanceUid,
                              *failure, listed.size());
-                cache_.markComplete(locator.seriesInstanceUid, delivered.size());
+                cache_.recordComplete(locator.seriesInstanceUid, delivered.size());
+                persist = true;
                 failure.reset();
             }
         } catch (const std::exception&) {
@@ -337,6 +344,25 @@ void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
     }
     slotFreed_.notify_all();
     finish(download, failure, code);
+    // Issue 11: one fsync pass per series, after the subscribers learnt the download ended (a
+    // C-MOVE's final response does not wait for the disk). The series is complete in memory
+    // already; a crash before the marker leaves it verify-on-read (InstanceCache header).
+    if (persist) {
+        try {
+            const auto t0 = std::chrono::steady_clock::now();
+            cache_.persistComplete(locator.seriesInstanceUid);
+            Poco::Logger& timeline = Poco::Logger::get("bridge.retrieve.timeline");
+            if (timeline.debug())
+                timeline.debug("%s durable in %ld ms (one fsync pass after the subscribers' end)",
+                               locator.seriesInstanceUid,
+                               static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                     std::chrono::steady_clock::now() - t0)
+                                                     .count()));
+        } catch (const std::exception& e) {
+            Poco::Logger::get("bridge.retrieve")
+                .warning("series %s: not made durable: %s", locator.seriesInstanceUid, std::string(e.what()));
+        }
+    }
 }
 
 void DownloadCoordinator::finish(const std::shared_ptr<SeriesDownload>& download,

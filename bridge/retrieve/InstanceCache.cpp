@@ -464,14 +464,25 @@ std::vector<CachedInstanceInfo> InstanceCache::instances(const std::string& seri
 }
 
 void InstanceCache::markComplete(const std::string& seriesInstanceUid, std::size_t instanceCount) {
+    recordComplete(seriesInstanceUid, instanceCount);
+    persistComplete(seriesInstanceUid);
+}
+
+void InstanceCache::recordComplete(const std::string& seriesInstanceUid, std::size_t instanceCount) {
+    std::lock_guard lock(mutex_);
+    auto it = series_.find(seriesInstanceUid);
+    if (it != series_.end()) it->second.completeCount = instanceCount;
+}
+
+void InstanceCache::persistComplete(const std::string& seriesInstanceUid) {
     if (!isSafeUid(seriesInstanceUid)) return;  // never stored either
     std::vector<std::string> sops;
+    std::size_t instanceCount = 0;
     {
         std::lock_guard lock(mutex_);
         auto it = series_.find(seriesInstanceUid);
-        if (it == series_.end()) return;
-        // Complete for this process at once (its reads see the page cache); durable below.
-        it->second.completeCount = instanceCount;
+        if (it == series_.end() || !it->second.completeCount) return;
+        instanceCount = *it->second.completeCount;
         for (const auto& [sop, info] : it->second.instances) sops.push_back(sop);
     }
     // Durable before the marker claims it (store() does not fsync): every instance file, the

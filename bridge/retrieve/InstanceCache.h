@@ -109,6 +109,13 @@ public:
     /// cached the series is complete and is served without TCIA. Makes the series durable first:
     /// fsyncs each of its instance files, the sidecar and the directory, then writes the marker.
     void markComplete(const std::string& seriesInstanceUid, std::size_t instanceCount);
+    /// markComplete in two halves, so that a download can tell its subscribers it ended between
+    /// them (the fsyncs then run after the C-MOVE's last C-STORE, not before its final response):
+    /// recordComplete() makes the series complete for this process at once (its reads see the
+    /// page cache); persistComplete() then syncs it and writes the marker (a restart before that
+    /// finds it incomplete: verified on read, see the header). No-ops for an unknown series.
+    void recordComplete(const std::string& seriesInstanceUid, std::size_t instanceCount);
+    void persistComplete(const std::string& seriesInstanceUid);
     /// True when the series was marked complete and all its instances are still cached.
     bool isComplete(const std::string& seriesInstanceUid) const;
 

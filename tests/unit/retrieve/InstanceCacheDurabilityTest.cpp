@@ -4,12 +4,15 @@
 
 #include <dcmtk/dcmdata/dcdeftag.h>
 
+#include <algorithm>
 #include <boost/test/unit_test.hpp>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <thread>
 
 #include "bridge/common/Error.h"
+#include "bridge/retrieve/DownloadCoordinator.h"
 #include "bridge/retrieve/InstanceCache.h"
 #include "bridge/retrieve/InstanceHeader.h"
 #include "bridge/tcia/Md5.h"
@@ -178,6 +181,53 @@ BOOST_AUTO_TEST_CASE(peek_reads_the_same_attributes_as_the_full_parse_without_th
     BOOST_CHECK_THROW(readInstanceHeader(big.data(), big.size()), BridgeError);
     std::vector<std::uint8_t> junk(200 * 1024, 'x');
     BOOST_CHECK_THROW(peekInstanceHeader(junk.data(), junk.size()), BridgeError);
+}
+
+BOOST_AUTO_TEST_CASE(a_download_is_complete_at_its_end_and_durable_right_after) {
+    using namespace std::chrono_literals;
+    TempDir dir;
+    InstanceCache cache(settingsFor(dir));
+    FakeTcia tcia;
+    const FakeSeries series = makeSeries("44", 6, "TEST-COLL", 16 * 1024);
+    tcia.add(series);
+    const std::string marker = cache.directory() + "/" + series.record.seriesInstanceUid + "/complete";
+    {
+        DownloadCoordinator downloads(tcia, cache, 2);
+        SeriesLocator locator;
+        locator.collection = series.record.collection;
+        locator.seriesInstanceUid = series.record.seriesInstanceUid;
+        locator.imageCount = 6;
+        auto subscription = downloads.subscribe(locator);
+        std::size_t got = 0;
+        bool ended = false;
+        const auto deadline = std::chrono::steady_clock::now() + 60s;
+        while (!ended && std::chrono::steady_clock::now() < deadline) {
+            PublishedInstance instance;
+            std::shared_ptr<const std::vector<std::uint8_t>> bytes;
+            switch (subscription->next(instance, bytes, 200ms)) {
+                case SeriesDownload::Poll::Instance: ++got; break;
+                case SeriesDownload::Poll::Waiting: break;
+                case SeriesDownload::Poll::End: ended = true; break;
+            }
+        }
+        BOOST_REQUIRE(ended);
+        BOOST_TEST(got == 6u);
+        // Complete for this process when the subscribers see End (a warm request right after
+        // must not download again); the fsync pass and the marker follow on the download thread.
+        BOOST_TEST(cache.isComplete(series.record.seriesInstanceUid));
+        const auto markerDeadline = std::chrono::steady_clock::now() + 60s;
+        while (!fs::exists(marker) && std::chrono::steady_clock::now() < markerDeadline)
+            std::this_thread::sleep_for(10ms);
+    }
+    BOOST_TEST(fs::exists(marker));
+    InstanceCache reopened(settingsFor(dir));
+    BOOST_TEST(reopened.isComplete(series.record.seriesInstanceUid));
+    for (const auto& info : reopened.instances(series.record.seriesInstanceUid)) {
+        const auto i = static_cast<std::size_t>(
+            std::find(series.sopUids.begin(), series.sopUids.end(), info.sopInstanceUid) - series.sopUids.begin());
+        BOOST_REQUIRE(i < series.files.size());
+        BOOST_TEST(info.md5 == tcia::Md5::hex(series.files[i].data(), series.files[i].size()));
+    }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
