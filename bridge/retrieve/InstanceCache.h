@@ -23,8 +23,8 @@
 //  * Size bound: when the cached bytes exceed maxBytes, least-recently-used SERIES are evicted
 //    whole (TCIA downloads whole series, so a partial series is worth little). Pinned series
 //    (being downloaded or served) are never evicted; the bound may be exceeded while they are.
-//  * Restart: the in-memory index is reloaded from the sidecars; a missing/damaged sidecar is
-//    rebuilt by scanning the series directory.
+//  * Restart: the in-memory index is reloaded from the sidecars; torn sidecar lines are dropped;
+//    a missing sidecar of a complete (synced) series is rebuilt by scanning its directory.
 //
 // Thread-safe: one mutex guards the in-memory index; file contents are read and written outside it.
 
