@@ -166,7 +166,7 @@ void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
         struct Pending {
             PublishedInstance published;
             std::shared_ptr<const std::vector<std::uint8_t>> bytes;
-            InstanceCache::StoreHints hints;  ///< the ZIP reader's MD5 (hash once)
+            InstanceCache::StoreHints hints;                 ///< the ZIP reader's MD5 (hash once)
             std::chrono::steady_clock::time_point received;  ///< out of the ZIP (timeline)
             std::optional<std::size_t> publishedAt;  ///< already published (index), else after the store
         };
@@ -300,8 +300,9 @@ void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
         closeAndJoin();  // before dropCorrupt: the writer may still be storing a corrupt one
         dropCorrupt();
         if (timeline.debug())
-            timeline.debug("%s download done %ld ms: %z instances published and cached", locator.seriesInstanceUid,
-                           sinceStart(std::chrono::steady_clock::now()), delivered.size());
+            timeline.debug("%s download done %ld ms: %z instances published and cached",
+                           locator.seriesInstanceUid, sinceStart(std::chrono::steady_clock::now()),
+                           delivered.size());
         // The series is complete in the cache when TCIA delivered all ImageCount instances
         // (or, when ImageCount is unknown, whatever the full getImage ZIP held).
         if (!delivered.empty() &&

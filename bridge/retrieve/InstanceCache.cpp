@@ -100,8 +100,8 @@ void fsyncDirectory(const std::string& dir) { fsyncPath(dir, true); }
 /// Writes `size` bytes to `path` through `tempPath`: write, fsync when `sync`, rename (POSIX
 /// rename is atomic within one filesystem, so a reader sees the old file or the whole new one,
 /// never a part; without the fsync a power cut may still leave it torn: see markComplete).
-void writeAtomically(const std::string& tempPath, const std::string& path, const void* data,
-                     std::size_t size, bool sync = true) {
+void writeAtomically(const std::string& tempPath, const std::string& path, const void* data, std::size_t size,
+                     bool sync = true) {
     const int fd = ::open(tempPath.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) throwIo("cannot create", tempPath);
     const auto* p = static_cast<const char*>(data);

@@ -90,8 +90,7 @@ DicomRecord peekInstanceHeader(const std::uint8_t* data, std::size_t size) {
         if (status.bad() && status != EC_StreamNotifyClient) break;  // the full read below says why
         DcmDataset* dataset = file.getDataset();
         const unsigned long count = dataset ? dataset->card() : 0;
-        if (count > 0 && last < dataset->getElement(count - 1)->getTag().getXTag())
-            return attributesOf(file);
+        if (count > 0 && last < dataset->getElement(count - 1)->getTag().getXTag()) return attributesOf(file);
     }
     return readInstanceHeader(data, size);  // small, unusual or damaged: the full parse decides
 }

@@ -70,7 +70,8 @@ BOOST_AUTO_TEST_CASE(torn_files_of_an_unsynced_series_are_never_served_after_a_r
     fs::resize_file(seriesDir + "/" + s.sopUids[1] + ".dcm", s.files[1].size() / 3);
     // 2. a file of the right size whose blocks never reached the disk (zeros);
     {
-        std::fstream f(seriesDir + "/" + s.sopUids[2] + ".dcm", std::ios::in | std::ios::out | std::ios::binary);
+        std::fstream f(seriesDir + "/" + s.sopUids[2] + ".dcm",
+                       std::ios::in | std::ios::out | std::ios::binary);
         f.seekp(static_cast<std::streamoff>(s.files[2].size() / 2));
         const std::string zeros(4096, '\0');
         f.write(zeros.data(), static_cast<std::streamsize>(zeros.size()));
@@ -208,9 +209,14 @@ BOOST_AUTO_TEST_CASE(a_download_is_complete_at_its_end_and_durable_right_after) 
             PublishedInstance instance;
             std::shared_ptr<const std::vector<std::uint8_t>> bytes;
             switch (subscription->next(instance, bytes, 200ms)) {
-                case SeriesDownload::Poll::Instance: ++got; break;
-                case SeriesDownload::Poll::Waiting: break;
-                case SeriesDownload::Poll::End: ended = true; break;
+                case SeriesDownload::Poll::Instance:
+                    ++got;
+                    break;
+                case SeriesDownload::Poll::Waiting:
+                    break;
+                case SeriesDownload::Poll::End:
+                    ended = true;
+                    break;
             }
         }
         BOOST_REQUIRE(ended);
@@ -227,7 +233,8 @@ BOOST_AUTO_TEST_CASE(a_download_is_complete_at_its_end_and_durable_right_after) 
     BOOST_TEST(reopened.isComplete(series.record.seriesInstanceUid));
     for (const auto& info : reopened.instances(series.record.seriesInstanceUid)) {
         const auto i = static_cast<std::size_t>(
-            std::find(series.sopUids.begin(), series.sopUids.end(), info.sopInstanceUid) - series.sopUids.begin());
+            std::find(series.sopUids.begin(), series.sopUids.end(), info.sopInstanceUid) -
+            series.sopUids.begin());
         BOOST_REQUIRE(i < series.files.size());
         BOOST_TEST(info.md5 == tcia::Md5::hex(series.files[i].data(), series.files[i].size()));
     }
@@ -266,7 +273,8 @@ BOOST_AUTO_TEST_CASE(a_torn_file_of_an_unsynced_series_is_downloaded_again_not_s
     BOOST_REQUIRE(fs::exists(seriesDir + "/" + s.sopUids[1] + ".dcm"));
     BOOST_TEST(!fs::exists(seriesDir + "/complete"));
     {
-        std::fstream f(seriesDir + "/" + s.sopUids[1] + ".dcm", std::ios::in | std::ios::out | std::ios::binary);
+        std::fstream f(seriesDir + "/" + s.sopUids[1] + ".dcm",
+                       std::ios::in | std::ios::out | std::ios::binary);
         f.seekp(static_cast<std::streamoff>(s.files[1].size() - 8192));
         const std::string zeros(4096, '\0');
         f.write(zeros.data(), static_cast<std::streamsize>(zeros.size()));
@@ -275,16 +283,19 @@ BOOST_AUTO_TEST_CASE(a_torn_file_of_an_unsynced_series_is_downloaded_again_not_s
     whole.add(s);
     // IMAGE level, all three cached: the cache serves them (the path where a torn file could
     // leak) -- never the torn bytes.
-    const auto images = retrieve(whole, imageRequest(s.record.seriesInstanceUid, {s.sopUids[0], s.sopUids[1], s.sopUids[2]}));
+    const auto images =
+        retrieve(whole, imageRequest(s.record.seriesInstanceUid, {s.sopUids[0], s.sopUids[1], s.sopUids[2]}));
     BOOST_TEST(images.size() == 3u);
     for (const auto& [sop, bytes] : images) {
-        const auto i = static_cast<std::size_t>(std::find(s.sopUids.begin(), s.sopUids.end(), sop) - s.sopUids.begin());
+        const auto i =
+            static_cast<std::size_t>(std::find(s.sopUids.begin(), s.sopUids.end(), sop) - s.sopUids.begin());
         BOOST_REQUIRE(i < s.files.size());
         BOOST_TEST((bytes == s.files[i]), "instance " << i);
     }
     const auto got = retrieve(whole, seriesRequest(s.record.seriesInstanceUid));
     BOOST_REQUIRE(got.size() == s.files.size());
-    for (std::size_t i = 0; i < s.files.size(); ++i) BOOST_TEST((got.at(s.sopUids[i]) == s.files[i]), "instance " << i);
+    for (std::size_t i = 0; i < s.files.size(); ++i)
+        BOOST_TEST((got.at(s.sopUids[i]) == s.files[i]), "instance " << i);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
