@@ -147,6 +147,7 @@ void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
     ErrorCode code = ErrorCode::Internal;
     std::set<std::string> delivered;  // SOP Instance UIDs published; guarded by queueMutex until the writer is joined
     std::vector<std::string> corrupt;  // delivered, then found not to match md5hashes.csv
+    bool persist = false;              // complete: fsync the series and write its marker after finish()
     try {
         InstanceCache::Pin pin = cache_.pin(locator.seriesInstanceUid);
         tcia::DownloadOptions options;
@@ -158,12 +159,14 @@ void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
         };
 
         // Two-stage pipeline: this thread reads the ZIP, a writer thread stores each instance
-        // in the cache (parse, MD5, write, fsync, rename) and then publishes it. A download
+        // in the cache (header parse, write, rename; the MD5 comes from the ZIP reader, the fsync
+        // once per series in markComplete) and then publishes it. A download
         // therefore costs max(network, disk) rather than their sum; the queue between the two
         // is bounded (back-pressure slows the socket read, so memory stays bounded).
         struct Pending {
             PublishedInstance published;
             std::shared_ptr<const std::vector<std::uint8_t>> bytes;
+            InstanceCache::StoreHints hints;                 ///< the ZIP reader's MD5 (hash once)
             std::chrono::steady_clock::time_point received;  ///< out of the ZIP (timeline)
             std::optional<std::size_t> publishedAt;  ///< already published (index), else after the store
         };
@@ -195,7 +198,7 @@ void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
                 if (item.publishedAt) {
                     // Already with the subscribers (C-STORE runs beside this write): cache it.
                     try {
-                        cache_.store(locator.seriesInstanceUid, *item.bytes);
+                        cache_.store(locator.seriesInstanceUid, *item.bytes, item.hints);
                         download->markCached(*item.publishedAt);
                     } catch (const std::exception& e) {
                         // Stays buffered for the subscribers (SeriesDownload); only the cache misses it.
@@ -211,7 +214,8 @@ void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
                     continue;
                 }
                 try {
-                    const CachedInstanceInfo info = cache_.store(locator.seriesInstanceUid, *item.bytes);
+                    const CachedInstanceInfo info =
+                        cache_.store(locator.seriesInstanceUid, *item.bytes, item.hints);
                     item.published.cached = true;
                     if (item.published.sopInstanceUid.empty())
                         item.published.sopInstanceUid = info.sopInstanceUid;
@@ -257,6 +261,7 @@ void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
             item.published.sopClassUid = instance.sopClassUid;
             item.published.transferSyntaxUid = instance.transferSyntaxUid;
             item.bytes = std::make_shared<const std::vector<std::uint8_t>>(std::move(instance.bytes));
+            item.hints.md5 = std::move(instance.md5);
             item.received = std::chrono::steady_clock::now();
             if (!item.published.sopInstanceUid.empty()) {
                 // Issue 11 item 2: hand it to the subscribers (C-STORE) now, uncached (buffered for
@@ -294,11 +299,17 @@ void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
         }
         closeAndJoin();  // before dropCorrupt: the writer may still be storing a corrupt one
         dropCorrupt();
+        if (timeline.debug())
+            timeline.debug("%s download done %ld ms: %z instances published and cached",
+                           locator.seriesInstanceUid, sinceStart(std::chrono::steady_clock::now()),
+                           delivered.size());
         // The series is complete in the cache when TCIA delivered all ImageCount instances
         // (or, when ImageCount is unknown, whatever the full getImage ZIP held).
         if (!delivered.empty() &&
-            (locator.imageCount <= 0 || delivered.size() >= std::size_t(locator.imageCount)))
-            cache_.markComplete(locator.seriesInstanceUid, delivered.size());
+            (locator.imageCount <= 0 || delivered.size() >= std::size_t(locator.imageCount))) {
+            cache_.recordComplete(locator.seriesInstanceUid, delivered.size());
+            persist = true;
+        }
     } catch (const BridgeError& e) {
         failure = e.what();
         code = e.code();
@@ -318,7 +329,8 @@ void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
                 Poco::Logger::get("bridge.retrieve")
                     .warning("series %s: %s; but all %z listed instances arrived", locator.seriesInstanceUid,
                              *failure, listed.size());
-                cache_.markComplete(locator.seriesInstanceUid, delivered.size());
+                cache_.recordComplete(locator.seriesInstanceUid, delivered.size());
+                persist = true;
                 failure.reset();
             }
         } catch (const std::exception&) {
@@ -333,6 +345,25 @@ void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
     }
     slotFreed_.notify_all();
     finish(download, failure, code);
+    // Issue 11: one fsync pass per series, after the subscribers learnt the download ended (a
+    // C-MOVE's final response does not wait for the disk). The series is complete in memory
+    // already; a crash before the marker leaves it verify-on-read (InstanceCache header).
+    if (persist) {
+        try {
+            const auto t0 = std::chrono::steady_clock::now();
+            cache_.persistComplete(locator.seriesInstanceUid);
+            Poco::Logger& timeline = Poco::Logger::get("bridge.retrieve.timeline");
+            if (timeline.debug())
+                timeline.debug("%s durable in %ld ms (one fsync pass after the subscribers' end)",
+                               locator.seriesInstanceUid,
+                               static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                     std::chrono::steady_clock::now() - t0)
+                                                     .count()));
+        } catch (const std::exception& e) {
+            Poco::Logger::get("bridge.retrieve")
+                .warning("series %s: not made durable: %s", locator.seriesInstanceUid, std::string(e.what()));
+        }
+    }
 }
 
 void DownloadCoordinator::finish(const std::shared_ptr<SeriesDownload>& download,

@@ -4,8 +4,10 @@
 // However many callers (C-MOVE, C-GET, WADO-RS...) want one series at once, ONE
 // TciaApi::downloadSeries runs for it; each caller holds a Subscription and receives every
 // instance as it arrives (late joiners first get the ones already downloaded, read back from the
-// instance cache). Each instance is written to the InstanceCache as it arrives; a download that
-// delivered the whole series marks it complete there. A failure is propagated to every
+// instance cache). Each instance is published to the subscribers as it leaves the ZIP and
+// written to the InstanceCache beside the send (with the ZIP reader's MD5, no fsync); a download
+// that delivered the whole series marks it complete there before its subscribers see End, and
+// fsyncs it once (InstanceCache::persistComplete) after they did. A failure is propagated to every
 // subscriber. When the last subscriber leaves before the end, the download is cancelled.
 // MD5s are verified (TciaApi DownloadOptions::verifyMd5): an instance that fails is removed from
 // the cache, reported failed to every subscriber (SeriesDownload::rejected) and the series is not

@@ -2,7 +2,6 @@
 
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,6 +19,7 @@
 
 #include "bridge/common/Error.h"
 #include "bridge/retrieve/InstanceHeader.h"
+#include "bridge/tcia/Md5.h"
 
 namespace fs = std::filesystem;
 
@@ -31,18 +31,7 @@ constexpr const char* kCompleteFile = "complete";
 constexpr const char* kTempMarker = ".tmp-";
 
 std::string md5Hex(const std::uint8_t* data, std::size_t size) {
-    // OpenSSL's MD5 (~3x Poco::MD5Engine here): every served instance is hashed once more.
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    if (EVP_Digest(data, size, digest, &length, EVP_md5(), nullptr) != 1) return {};
-    static const char* hex = "0123456789abcdef";
-    std::string out;
-    out.reserve(length * 2);
-    for (unsigned int i = 0; i < length; ++i) {
-        out += hex[digest[i] >> 4];
-        out += hex[digest[i] & 15];
-    }
-    return out;
+    return tcia::Md5::hex(data, size);  // the download path's one MD5 (OpenSSL EVP)
 }
 
 std::string sanitizeField(std::string value) {
@@ -98,18 +87,23 @@ void throwIo(const std::string& what, const std::string& path) {
                       "instance cache: " + what + " " + path + ": " + std::strerror(errno));
 }
 
-void fsyncDirectory(const std::string& dir) {
-    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-    if (fd >= 0) {
-        ::fsync(fd);
-        ::close(fd);
-    }
+/// fsyncs a file or directory by path (fsync acts on the inode: the data written through
+/// another descriptor is flushed too). False when it cannot be opened or synced.
+bool fsyncPath(const std::string& path, bool directory = false) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | (directory ? O_DIRECTORY : 0));
+    if (fd < 0) return false;
+    const bool ok = ::fsync(fd) == 0;
+    ::close(fd);
+    return ok;
 }
 
-/// Writes `size` bytes to `path` through `tempPath`: write, fsync, rename (POSIX rename is atomic
-/// within one filesystem, so a reader sees the old file or the whole new one, never a part).
-void writeAtomically(const std::string& tempPath, const std::string& path, const void* data,
-                     std::size_t size) {
+void fsyncDirectory(const std::string& dir) { fsyncPath(dir, true); }
+
+/// Writes `size` bytes to `path` through `tempPath`: write, fsync when `sync`, rename (POSIX
+/// rename is atomic within one filesystem, so a reader sees the old file or the whole new one,
+/// never a part; without the fsync a power cut may still leave it torn: see markComplete).
+void writeAtomically(const std::string& tempPath, const std::string& path, const void* data, std::size_t size,
+                     bool sync = true) {
     const int fd = ::open(tempPath.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) throwIo("cannot create", tempPath);
     const auto* p = static_cast<const char*>(data);
@@ -127,7 +121,7 @@ void writeAtomically(const std::string& tempPath, const std::string& path, const
         p += n;
         left -= static_cast<std::size_t>(n);
     }
-    if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    if ((sync && ::fsync(fd) != 0) || ::close(fd) != 0) {
         const int saved = errno;
         ::unlink(tempPath.c_str());
         errno = saved;
@@ -289,6 +283,11 @@ void InstanceCache::loadSeries(const std::string& series) {
 
     // 1. The sidecar (later lines for one SOP replace earlier ones).
     std::ifstream index(dir + "/" + kIndexFile);
+    // Files the sidecar does not list are trusted (indexed by scanning) only when they were
+    // synced: the series has its marker (markComplete fsyncs first) and lost its whole sidecar.
+    // Otherwise one may be torn (a power cut between rename and sync): deleted, downloaded again.
+    std::error_code markerError;
+    const bool scanUnlisted = !index && fs::exists(dir + "/" + kCompleteFile, markerError);
     if (index) {
         std::string line;
         while (std::getline(index, line)) {
@@ -304,7 +303,8 @@ void InstanceCache::loadSeries(const std::string& series) {
     }
 
     // 2. The files: delete crash leftovers, drop entries whose file is gone or has the wrong
-    //    size, index files the sidecar does not know (crash between rename and sidecar append).
+    //    size, delete (or, see scanUnlisted, index) files the sidecar does not know (a crash
+    //    between rename and sidecar append).
     std::set<std::string> seen;
     std::error_code ec;
     for (const auto& file : fs::directory_iterator(dir, ec)) {
@@ -326,6 +326,11 @@ void InstanceCache::loadSeries(const std::string& series) {
                 continue;
             }
             seen.insert(sop);
+            continue;
+        }
+        if (!scanUnlisted) {
+            fs::remove(file.path(), ec);
+            dirty = true;
             continue;
         }
         auto bytes = readWholeFile(file.path().string());
@@ -390,17 +395,19 @@ void InstanceCache::touchLocked(const std::string& series, SeriesEntry& entry) {
 }
 
 CachedInstanceInfo InstanceCache::store(const std::string& seriesInstanceUid,
-                                        const std::vector<std::uint8_t>& bytes) {
+                                        const std::vector<std::uint8_t>& bytes, const StoreHints& hints) {
     if (!isSafeUid(seriesInstanceUid))
         throw BridgeError(ErrorCode::InvalidArgument, "not a usable SeriesInstanceUID: " + seriesInstanceUid);
     CachedInstanceInfo info;
-    info.attributes = readInstanceHeader(bytes.data(), bytes.size());
+    // Issue 11: the header only (Pixel Data is neither parsed nor copied), and the MD5 the ZIP
+    // reader computed while the bytes inflated when the caller has it (hash once).
+    info.attributes = peekInstanceHeader(bytes.data(), bytes.size());
     info.sopInstanceUid = info.attributes.get(DCM_SOPInstanceUID);
     if (!isSafeUid(info.sopInstanceUid))
         throw BridgeError(ErrorCode::UpstreamBadResponse,
                           "not a usable SOPInstanceUID: " + info.sopInstanceUid);
     info.size = bytes.size();
-    info.md5 = md5Hex(bytes.data(), bytes.size());
+    info.md5 = hints.md5.empty() ? md5Hex(bytes.data(), bytes.size()) : hints.md5;
 
     Pin guard = pin(seriesInstanceUid);  // no eviction of this series while its file is written
     const std::string dir = seriesDir(seriesInstanceUid);
@@ -411,9 +418,10 @@ CachedInstanceInfo InstanceCache::store(const std::string& seriesInstanceUid,
     const std::string finalPath = dir + "/" + info.sopInstanceUid + ".dcm";
     const std::string temp =
         finalPath + kTempMarker + std::to_string(::getpid()) + "-" + std::to_string(tempCounter_++);
-    writeAtomically(temp, finalPath, bytes.data(), bytes.size());
-    // The directory is not fsync'd per instance (it doubled the cost of a store): a rename lost
-    // in a power cut only makes the instance a miss. markComplete() syncs it before the marker.
+    // Not fsync'd (issue 11: one fsync per instance cost more than the rest of the store):
+    // markComplete() syncs the series' files and directory before its marker; until then a file
+    // torn by a power cut fails its size/MD5 check after the restart (see the header).
+    writeAtomically(temp, finalPath, bytes.data(), bytes.size(), /*sync=*/false);
 
     std::lock_guard lock(mutex_);
     SeriesEntry& entry = series_[seriesInstanceUid];
@@ -521,14 +529,38 @@ std::vector<CachedInstanceInfo> InstanceCache::instances(const std::string& seri
 }
 
 void InstanceCache::markComplete(const std::string& seriesInstanceUid, std::size_t instanceCount) {
-    if (!isSafeUid(seriesInstanceUid)) return;  // never stored either
+    recordComplete(seriesInstanceUid, instanceCount);
+    persistComplete(seriesInstanceUid);
+}
+
+void InstanceCache::recordComplete(const std::string& seriesInstanceUid, std::size_t instanceCount) {
     std::lock_guard lock(mutex_);
     auto it = series_.find(seriesInstanceUid);
-    if (it == series_.end()) return;
-    it->second.completeCount = instanceCount;
-    const std::string text = std::to_string(instanceCount) + "\n";
+    if (it != series_.end()) it->second.completeCount = instanceCount;
+}
+
+void InstanceCache::persistComplete(const std::string& seriesInstanceUid) {
+    if (!isSafeUid(seriesInstanceUid)) return;  // never stored either
+    std::vector<std::string> sops;
+    std::size_t instanceCount = 0;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = series_.find(seriesInstanceUid);
+        if (it == series_.end() || !it->second.completeCount) return;
+        instanceCount = *it->second.completeCount;
+        for (const auto& [sop, info] : it->second.instances) sops.push_back(sop);
+    }
+    // Durable before the marker claims it (store() does not fsync): every instance file, the
+    // sidecar, then the directory (the renames) -- outside the mutex, reads go on meanwhile. A
+    // file that cannot be synced (evicted meanwhile, I/O error) is not vouched for: no marker,
+    // the series stays verify-on-read after a restart (see the header).
     const std::string dir = seriesDir(seriesInstanceUid);
-    fsyncDirectory(dir);  // the renames of every instance are durable before the marker claims them
+    bool synced = true;
+    for (const auto& sop : sops) synced = fsyncPath(dir + "/" + sop + ".dcm") && synced;
+    synced = fsyncPath(dir + "/" + kIndexFile) && synced;
+    fsyncDirectory(dir);
+    if (!synced) return;
+    const std::string text = std::to_string(instanceCount) + "\n";
     try {
         writeAtomically(dir + "/" + kCompleteFile + kTempMarker + std::to_string(tempCounter_++),
                         dir + "/" + kCompleteFile, text.data(), text.size());

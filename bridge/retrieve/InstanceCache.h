@@ -9,15 +9,22 @@
 //            complete               present once the whole series is cached (holds the count)
 //
 // Guarantees:
-//  * Atomic writes: an instance is written to a temporary file in the same directory, fsync'd,
-//    then renamed. Temporary files left by a crash are deleted at start and are never served.
+//  * Atomic writes: an instance is written to a temporary file in the same directory, then
+//    renamed. Temporary files left by a crash are deleted at start and are never served.
+//  * Durability once per series (issue 11): store() does not fsync. markComplete() fsyncs every
+//    instance file of the series, the sidecar and the directory, and only then writes the
+//    `complete` marker (itself fsync'd). A series without the marker may hold files torn by a
+//    power cut: after a restart every instance is checked against its sidecar size at load and
+//    its sidecar MD5 on its first read (md5Verified starts false), a mismatch deletes the file
+//    (a miss: downloaded again); a file the sidecar does not list is deleted, unless the series
+//    has the marker and lost its whole sidecar (then its files were synced: rebuilt by scanning).
 //  * Verified reads: size (and MD5, recorded at write) are checked before an instance is
 //    served; a file that fails is deleted and reported as a miss.
 //  * Size bound: when the cached bytes exceed maxBytes, least-recently-used SERIES are evicted
 //    whole (TCIA downloads whole series, so a partial series is worth little). Pinned series
 //    (being downloaded or served) are never evicted; the bound may be exceeded while they are.
-//  * Restart: the in-memory index is reloaded from the sidecars; a missing/damaged sidecar is
-//    rebuilt by scanning the series directory.
+//  * Restart: the in-memory index is reloaded from the sidecars; torn sidecar lines are dropped;
+//    a missing sidecar of a complete (synced) series is rebuilt by scanning its directory.
 //
 // Thread-safe: one mutex guards the in-memory index; file contents are read and written outside it.
 
@@ -73,11 +80,20 @@ public:
     InstanceCache(const InstanceCache&) = delete;
     InstanceCache& operator=(const InstanceCache&) = delete;
 
-    /// Stores one instance of a series atomically (temp file, fsync, rename) and records its
-    /// sidecar line. The SOP Instance UID is read from the bytes. May evict other series.
-    /// Throws BridgeError(UpstreamBadResponse) when the bytes are not DICOM,
-    /// BridgeError(Internal) on I/O errors (disk full...).
-    CachedInstanceInfo store(const std::string& seriesInstanceUid, const std::vector<std::uint8_t>& bytes);
+    /// What the caller already knows about the bytes it stores (issue 11: hash once).
+    struct StoreHints {
+        /// Lower-case hex MD5 of exactly these bytes (e.g. computed by the ZIP reader as they
+        /// inflated); empty = the cache computes it.
+        std::string md5;
+    };
+
+    /// Stores one instance of a series atomically (temp file, rename; not fsync'd: see
+    /// markComplete) and records its sidecar line. The SOP Instance UID and the sidecar
+    /// attributes are read from the header (one DCMTK parse that does not load Pixel Data).
+    /// May evict other series. Throws BridgeError(UpstreamBadResponse) when the bytes are not
+    /// DICOM, BridgeError(Internal) on I/O errors (disk full...).
+    CachedInstanceInfo store(const std::string& seriesInstanceUid, const std::vector<std::uint8_t>& bytes,
+                             const StoreHints& hints = {});
 
     /// Reads and verifies one instance. nullptr on a miss (absent, or failed verification, in
     /// which case the file is deleted and the series is no longer complete). Never throws for
@@ -90,8 +106,16 @@ public:
     std::vector<CachedInstanceInfo> instances(const std::string& seriesInstanceUid) const;
 
     /// Records that the series has `instanceCount` instances in total; once that many are
-    /// cached the series is complete and is served without TCIA.
+    /// cached the series is complete and is served without TCIA. Makes the series durable first:
+    /// fsyncs each of its instance files, the sidecar and the directory, then writes the marker.
     void markComplete(const std::string& seriesInstanceUid, std::size_t instanceCount);
+    /// markComplete in two halves, so that a download can tell its subscribers it ended between
+    /// them (the fsyncs then run after the C-MOVE's last C-STORE, not before its final response):
+    /// recordComplete() makes the series complete for this process at once (its reads see the
+    /// page cache); persistComplete() then syncs it and writes the marker (a restart before that
+    /// finds it incomplete: verified on read, see the header). No-ops for an unknown series.
+    void recordComplete(const std::string& seriesInstanceUid, std::size_t instanceCount);
+    void persistComplete(const std::string& seriesInstanceUid);
     /// True when the series was marked complete and all its instances are still cached.
     bool isComplete(const std::string& seriesInstanceUid) const;
 

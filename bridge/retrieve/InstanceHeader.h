@@ -21,4 +21,11 @@ const std::vector<DcmTagKey>& instanceHeaderTags();
 /// are not DICOM.
 DicomRecord readInstanceHeader(const std::uint8_t* data, std::size_t size);
 
+/// As readInstanceHeader, but parses only the file's first bytes (up to 64 KiB, more only when
+/// the attributes lie beyond them): Pixel Data is neither parsed nor copied (issue 11: ~5-10x
+/// cheaper for a 512x512 CT slice). It proves the header is DICOM, NOT that the rest of the file
+/// is whole -- for bytes whose integrity the caller knows otherwise (their MD5). Throws
+/// BridgeError(UpstreamBadResponse) when the header is not DICOM.
+DicomRecord peekInstanceHeader(const std::uint8_t* data, std::size_t size);
+
 }  // namespace bridge

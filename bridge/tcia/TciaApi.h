@@ -28,6 +28,9 @@ struct DownloadedInstance {
     std::string sopClassUid;
     std::string transferSyntaxUid;
     std::vector<std::uint8_t> bytes;  ///< the whole Part-10 file
+    /// Lower-case hex MD5 of `bytes`, computed where they were produced (the ZIP reader, as they
+    /// inflated); empty when the source computed none. Consumers keep it instead of re-hashing.
+    std::string md5;
 };
 
 struct DownloadOptions {

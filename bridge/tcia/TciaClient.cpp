@@ -348,8 +348,12 @@ std::size_t TciaClient::downloadSeries(const std::string& seriesInstanceUid, con
                     sopOfEntry[entry.name] = uids->sopInstanceUid;
                     if (delivered.count(uids->sopInstanceUid)) return;  // delivered by an earlier attempt
                     std::string md5 = entry.md5Hex;
-                    DownloadedInstance instance{entry.name, uids->sopInstanceUid, uids->sopClassUid,
-                                                uids->transferSyntaxUid, std::move(entry.bytes)};
+                    DownloadedInstance instance{entry.name,
+                                                uids->sopInstanceUid,
+                                                uids->sopClassUid,
+                                                uids->transferSyntaxUid,
+                                                std::move(entry.bytes),
+                                                md5};
                     try {
                         sink(std::move(instance));
                     } catch (...) {

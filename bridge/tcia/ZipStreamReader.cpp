@@ -1,8 +1,6 @@
 #include "bridge/tcia/ZipStreamReader.h"
 
-#include <Poco/DigestEngine.h>
 #include <Poco/Exception.h>
-#include <Poco/MD5Engine.h>
 #include <archive.h>
 #include <archive_entry.h>
 
@@ -12,6 +10,7 @@
 #include <memory>
 
 #include "bridge/common/Error.h"
+#include "bridge/tcia/Md5.h"
 
 namespace bridge::tcia {
 
@@ -156,7 +155,7 @@ std::size_t ZipStreamReader::readAll(const std::function<void(Entry&&)>& onEntry
             // (a 100-byte response declaring 1 GiB reserved 1 GiB; fuzz/zip_stream found it).
             e.bytes.reserve(static_cast<std::size_t>(std::min<la_int64_t>(archive_entry_size(entry), 16LL << 20)));
         }
-        Poco::MD5Engine md5;
+        Md5 md5;  // the instance's one MD5 (issue 11): the cache keeps it, never re-hashes
         while (true) {
             la_ssize_t n = archive_read_data(a.get(), chunk.data(), chunk.size());
             if (n < 0) fail("entry '" + name + "' is truncated or corrupt");
@@ -171,7 +170,7 @@ std::size_t ZipStreamReader::readAll(const std::function<void(Entry&&)>& onEntry
                 parseMd5Csv(std::string_view(reinterpret_cast<const char*>(e.bytes.data()), e.bytes.size()));
             continue;
         }
-        e.md5Hex = Poco::DigestEngine::digestToHex(md5.digest());
+        e.md5Hex = md5.hexDigest();
         ++delivered;
         onEntry(std::move(e));
     }

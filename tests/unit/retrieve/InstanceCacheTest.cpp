@@ -145,7 +145,8 @@ BOOST_AUTO_TEST_CASE(crash_mid_write_leaves_nothing_servable) {
         std::ofstream index(seriesDir + "/index.tsv", std::ios::app);
         index << s.sopUids[2] << "\t12";  // no newline, no md5: torn
     }
-    // And a file that bypassed the temp+rename protocol: must be parsed, and rejected when bad.
+    // And a file the sidecar does not list (bypassed the temp+rename protocol, or its sidecar line
+    // was lost): in a series without its complete marker it is deleted (issue 11: never trusted).
     const std::string bogus = seriesDir + "/1.2.3.4.5.6.dcm";
     {
         std::ofstream out(bogus, std::ios::binary);
