@@ -159,7 +159,7 @@ ROWS = [
      "idc_move_first_s", "idc_first_floor_s", "s", "abs_lt", 0.3),
     ("12c", "Issue 12: IDC source: bridge start -> complete catalog, harvest of the synthetic IDC index (emulator --idc-synthetic), vs the same /v3/sql pages read back to back",
      "idc_harvest_s", "idc_replay_s", "s", "info", None),
-    ("12d", "Issue 12: IDC source: bridge start -> complete study level (same harvest), vs the same replay",
+    ("12d", "Issue 12: IDC source: bridge start -> complete study level (same harvest), vs the whole replay of 12c (all three passes; information)",
      "idc_harvest_study_s", "idc_replay_s", "s", "info", None),
     ("12e", "Issue 12: IDC source: peak RSS (VmHWM) of the bridge harvesting the synthetic IDC index",
      "idc_harvest_rss_mb", None, "MB", "abs_lt", 150.0),

@@ -50,10 +50,14 @@ struct PoolTask : Poco::Runnable {
 
 /// Runs fetch(i) for i in [0, n) on up to `parallel` workers taken from `pool` and hands each
 /// result to consume() on the calling thread, in completion order. At most `parallel` results
-/// wait. Workers the pool cannot give (all its threads busy with other series) are not waited
-/// for: the series runs on fewer, and with none at all the calling thread fetches one object at
-/// a time itself, so a full pool slows a download down but never blocks it. The first exception
-/// (from a worker or consume) stops the workers and propagates once every worker has returned.
+/// wait. Slow start: fetch(0) runs alone until it returns, then all workers run -- N objects
+/// started at once share the bandwidth (and, on a loaded host, the CPU) and all complete late,
+/// which delays the first instance at the destination by a factor of up to N; the cost is one
+/// object's time of less parallelism per series. Workers the pool cannot give (all its threads
+/// busy with other series) are not waited for: the series runs on fewer, and with none at all
+/// the calling thread fetches one object at a time itself, so a full pool slows a download down
+/// but never blocks it. The first exception (from a worker or consume) stops the workers and
+/// propagates once every worker has returned.
 template <class Result>
 void parallelFetch(std::size_t n, int parallel, Poco::ThreadPool& pool,
                    const std::function<Result(std::size_t)>& fetch,
@@ -73,7 +77,13 @@ void parallelFetch(std::size_t n, int parallel, Poco::ThreadPool& pool,
     std::size_t running = 0;  // workers started and not yet returned, under mutex
     const std::size_t window = static_cast<std::size_t>(std::max(1, parallel));
     const std::size_t wanted = std::min(n, window);
-    auto work = [&] {
+    bool firstArrived = false;  // under mutex
+    auto work = [&](bool opener) {
+        if (!opener) {  // slow start: the first object alone (see above)
+            std::unique_lock lock(mutex);
+            cv.wait(lock, [&] { return stop || firstArrived; });
+            if (stop) return;
+        }
         for (;;) {
             {
                 std::unique_lock lock(mutex);
@@ -92,6 +102,7 @@ void parallelFetch(std::size_t n, int parallel, Poco::ThreadPool& pool,
             {
                 std::lock_guard lock(mutex);
                 ready.push_back(std::move(item));
+                firstArrived = true;
             }
             cv.notify_all();
         }
@@ -99,10 +110,10 @@ void parallelFetch(std::size_t n, int parallel, Poco::ThreadPool& pool,
     std::vector<std::unique_ptr<PoolTask>> tasks;
     for (std::size_t w = 0; w < wanted; ++w) {
         auto task = std::make_unique<PoolTask>();
-        task->body = [&] {
+        task->body = [&, opener = w == 0] {
             bool died = false;
             try {
-                work();
+                work(opener);
             } catch (...) {
                 died = true;  // only an allocation failure can land here: its item is missing
             }
