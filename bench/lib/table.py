@@ -153,6 +153,16 @@ ROWS = [
      "load_peak_rss_mb", None, "MB", "abs_lt", 150.0),
     ("9e", "Issue #9: mixed load, bridge RSS growth (peak VmRSS of the last 10 s minus that of the first 10 s)",
      "load_rss_growth_mb", None, "MB", "abs_lt", 16.0),
+    ("12a", "Issue 12: IDC source (bridge --source idc on the emulator's /v3 + /s3): cold C-MOVE of the 300-slice series vs limit = max(ListObjectsV2 + curl --parallel-max K of the objects, storescu alone)",
+     "idc_move_cold_s", "idc_move_limit_s", "s", "ratio_le", 1.15),
+    ("12b", "Issue 12: IDC source: C-MOVE request -> first file at destination, cold (baseline: ListObjectsV2 + one object GET + storescu's first file)",
+     "idc_move_first_s", "idc_first_floor_s", "s", "abs_lt", 0.3),
+    ("12c", "Issue 12: IDC source: bridge start -> complete catalog, harvest of the synthetic IDC index (emulator --idc-synthetic), vs the same /v3/sql pages read back to back",
+     "idc_harvest_s", "idc_replay_s", "s", "info", None),
+    ("12d", "Issue 12: IDC source: bridge start -> complete study level (same harvest), vs the whole replay of 12c (all three passes; information)",
+     "idc_harvest_study_s", "idc_replay_s", "s", "info", None),
+    ("12e", "Issue 12: IDC source: peak RSS (VmHWM) of the bridge harvesting the synthetic IDC index",
+     "idc_harvest_rss_mb", None, "MB", "abs_lt", 150.0),
 ]
 
 

@@ -3,6 +3,7 @@
 #include <Poco/DigestEngine.h>
 #include <Poco/Logger.h>
 #include <Poco/MD5Engine.h>
+#include <Poco/Runnable.h>
 #include <json/json.h>
 
 #include <algorithm>
@@ -14,7 +15,6 @@
 #include <fstream>
 #include <random>
 #include <set>
-#include <thread>
 
 #include "bridge/common/Error.h"
 #include "bridge/tcia/InstanceMetaReader.h"
@@ -43,11 +43,25 @@ const char* const kStudyColumns =
     "StudyDescription, SeriesInstanceUID";
 const char* const kPatientColumns = "collection_id, source_DOI, PatientID, PatientSex, SeriesInstanceUID";
 
-/// Runs fetch(i) for i in [0, n) on up to `parallel` worker threads and hands each result to
-/// consume() on the calling thread, in completion order. At most `parallel` results wait. The
-/// first exception (from a worker or consume) stops the workers and propagates after they joined.
+/// A task for the shared pool (Poco::ThreadPool runs Runnables, not lambdas).
+struct PoolTask : Poco::Runnable {
+    std::function<void()> body;
+    void run() override { body(); }
+};
+
+/// Runs fetch(i) for i in [0, n) on up to `parallel` workers taken from `pool` and hands each
+/// result to consume() on the calling thread, in completion order. At most `parallel` results
+/// wait. Slow start: fetch(0) runs alone until it returns, then all workers run -- N objects
+/// started at once share the bandwidth (and, on a loaded host, the CPU) and all complete late,
+/// which delays the first instance at the destination by a factor of up to N; the cost is one
+/// object's time of less parallelism per series. Workers the pool cannot give (all its threads
+/// busy with other series) are not waited for: the series runs on fewer, and with none at all
+/// the calling thread fetches one object at a time itself, so a full pool slows a download down
+/// but never blocks it. The first exception (from a worker or consume) stops the workers and
+/// propagates once every worker has returned.
 template <class Result>
-void parallelFetch(std::size_t n, int parallel, const std::function<Result(std::size_t)>& fetch,
+void parallelFetch(std::size_t n, int parallel, Poco::ThreadPool& pool,
+                   const std::function<Result(std::size_t)>& fetch,
                    const std::function<void(std::size_t, Result&&)>& consume, const RequestContext* context) {
     if (n == 0) return;
     struct Item {
@@ -59,63 +73,105 @@ void parallelFetch(std::size_t n, int parallel, const std::function<Result(std::
     std::condition_variable_any cv;  // waits also wake when the request's context stops
     std::deque<Item> ready;
     std::atomic<std::size_t> next{0};
-    std::atomic<bool> stop{false};
+    bool stop = false;        // under mutex
+    bool lost = false;        // a worker died outside fetch() (allocation failure), under mutex
+    std::size_t running = 0;  // workers started and not yet returned, under mutex
     const std::size_t window = static_cast<std::size_t>(std::max(1, parallel));
-    const std::size_t workers = std::min(n, window);
-    std::vector<std::thread> threads;
-    auto joinAll = [&] {
+    const std::size_t wanted = std::min(n, window);
+    bool firstArrived = false;  // under mutex
+    auto work = [&](bool opener) {
+        if (!opener) {  // slow start: the first object alone (see above)
+            std::unique_lock lock(mutex);
+            cv.wait(lock, [&] { return stop || firstArrived; });
+            if (stop) return;
+        }
+        for (;;) {
+            {
+                std::unique_lock lock(mutex);
+                cv.wait(lock, [&] { return stop || ready.size() < window; });
+                if (stop) return;
+            }
+            if (context && context->cancelled()) return;
+            const std::size_t i = next++;
+            if (i >= n) return;
+            Item item{i, std::nullopt, nullptr};
+            try {
+                item.result = fetch(i);
+            } catch (...) {
+                item.error = std::current_exception();
+            }
+            {
+                std::lock_guard lock(mutex);
+                ready.push_back(std::move(item));
+                firstArrived = true;
+            }
+            cv.notify_all();
+        }
+    };
+    std::vector<std::unique_ptr<PoolTask>> tasks;
+    for (std::size_t w = 0; w < wanted; ++w) {
+        auto task = std::make_unique<PoolTask>();
+        task->body = [&, opener = w == 0] {
+            bool died = false;
+            try {
+                work(opener);
+            } catch (...) {
+                died = true;  // only an allocation failure can land here: its item is missing
+            }
+            std::lock_guard lock(mutex);  // notify under the lock: the frame may end right after
+            --running;
+            if (died) lost = true;
+            cv.notify_all();
+        };
+        {
+            std::lock_guard lock(mutex);
+            ++running;
+        }
+        try {
+            pool.start(*task);
+        } catch (const Poco::Exception&) {  // NoThreadAvailableException: the pool is busy
+            std::lock_guard lock(mutex);
+            --running;
+            break;
+        }
+        tasks.push_back(std::move(task));
+    }
+    const bool inline_ = tasks.empty();
+    auto stopAndWait = [&] {
+        std::unique_lock lock(mutex);
         stop = true;
         cv.notify_all();
-        for (auto& t : threads)
-            if (t.joinable()) t.join();
+        cv.wait(lock, [&] { return running == 0; });  // workers reference this frame
     };
-    for (std::size_t w = 0; w < workers; ++w) {
-        threads.emplace_back([&] {
-            for (;;) {
-                {
-                    std::unique_lock lock(mutex);
-                    cv.wait(lock, [&] { return stop || ready.size() < window; });
-                }
-                if (stop || (context && context->cancelled())) return;
-                const std::size_t i = next++;
-                if (i >= n) return;
-                Item item{i, std::nullopt, nullptr};
-                try {
-                    item.result = fetch(i);
-                } catch (...) {
-                    item.error = std::current_exception();
-                }
-                {
-                    std::lock_guard lock(mutex);
-                    ready.push_back(std::move(item));
-                }
-                cv.notify_all();
-            }
-        });
-    }
     try {
         for (std::size_t done = 0; done < n; ++done) {
             Item item;
-            {
+            if (inline_) {
+                if (context) context->throwIfCancelled();
+                item.index = next++;
+                item.result = fetch(item.index);
+            } else {
                 std::unique_lock lock(mutex);
-                const auto arrived = [&] { return !ready.empty(); };
+                const auto arrived = [&] { return !ready.empty() || lost; };
                 if (context) {
                     if (!context->wait(cv, lock, arrived)) context->throwIfCancelled();
                 } else {
                     cv.wait(lock, arrived);
                 }
+                if (ready.empty()) throw BridgeError(ErrorCode::Internal, "an IDC fetch worker failed");
                 item = std::move(ready.front());
                 ready.pop_front();
+                lock.unlock();
+                cv.notify_all();
             }
-            cv.notify_all();
             if (item.error) std::rethrow_exception(item.error);
             consume(item.index, std::move(*item.result));
         }
     } catch (...) {
-        joinAll();
+        stopAndWait();
         throw;
     }
-    joinAll();
+    stopAndWait();
 }
 
 std::string md5Hex(const std::string& bytes) {
@@ -127,7 +183,12 @@ std::string md5Hex(const std::string& bytes) {
 }  // namespace
 
 IdcClient::IdcClient(const TciaSettings& http, const IdcSettings& idc, std::string pinFile)
-    : http_(http), idc_(idc), transport_(http_), pinFile_(std::move(pinFile)) {
+    : http_(http),
+      idc_(idc),
+      transport_(http_),
+      buckets_(bucketSettings(http_, idc_)),
+      pinFile_(std::move(pinFile)),
+      pool_(std::make_unique<Poco::ThreadPool>(1, poolCapacity(idc_), 60)) {
     while (!idc_.apiUrl.empty() && idc_.apiUrl.back() == '/') idc_.apiUrl.pop_back();
     if (!pinFile_.empty()) {
         std::ifstream in(pinFile_);
@@ -136,6 +197,14 @@ IdcClient::IdcClient(const TciaSettings& http, const IdcSettings& idc, std::stri
             pinned_.pop_back();
     }
 }
+
+TciaSettings IdcClient::bucketSettings(const TciaSettings& http, const IdcSettings& idc) {
+    TciaSettings s = http;
+    s.maxConcurrentRequests = std::max(http.maxConcurrentRequests, idc.maxParallelGets);
+    return s;
+}
+
+int IdcClient::poolCapacity(const IdcSettings& idc) { return 2 * std::max(1, idc.maxParallelGets); }
 
 std::optional<int> IdcClient::versionNumber(const std::string& v) {
     std::size_t i = 0;
@@ -706,7 +775,7 @@ std::vector<S3Object> IdcClient::listSeries(const SeriesLocation& location, cons
     for (;;) {
         if (context) context->throwIfCancelled();
         const std::string url = listObjectsUrl(idc_.bucketUrl, location.bucket, location.uuid + "/", token);
-        tcia::HttpResponse r = transport_.get(url, {}, context);
+        tcia::HttpResponse r = buckets_.get(url, {}, context);
         if (r.status != 200) {
             auto error = parseS3Error(r.body);
             throw BridgeError(r.status == 404 ? ErrorCode::NotFound : ErrorCode::UpstreamBadResponse,
@@ -732,7 +801,7 @@ std::vector<S3Object> IdcClient::listSeries(const SeriesLocation& location, cons
 
 std::string IdcClient::getObject(const std::string& bucket, const std::string& key,
                                  const RequestContext* context) {
-    tcia::HttpResponse r = transport_.get(bucketObjectUrl(idc_.bucketUrl, bucket, key), {}, context);
+    tcia::HttpResponse r = buckets_.get(bucketObjectUrl(idc_.bucketUrl, bucket, key), {}, context);
     if (r.status != 200) {
         auto error = parseS3Error(r.body);
         throw BridgeError(ErrorCode::UpstreamBadResponse,
@@ -757,14 +826,14 @@ std::vector<IdcClient::InstanceKey> IdcClient::instanceKeys(const std::string& s
                                                               std::to_string(*location.instanceCount));
     std::vector<InstanceKey> keys;
     parallelFetch<std::optional<InstanceKey>>(
-        objects.size(), idc_.maxParallelGets,
+        objects.size(), idc_.maxParallelGets, *pool_,
         [&](std::size_t i) -> std::optional<InstanceKey> {
             const S3Object& o = objects[i];
             std::uint64_t want = 64 << 10;
             for (;;) {
                 const std::uint64_t last = o.size ? std::min<std::uint64_t>(want, *o.size) - 1 : want - 1;
-                tcia::HttpResponse r = transport_.get(bucketObjectUrl(idc_.bucketUrl, location.bucket, o.key),
-                                                      {{"Range", "bytes=0-" + std::to_string(last)}}, &context);
+                tcia::HttpResponse r = buckets_.get(bucketObjectUrl(idc_.bucketUrl, location.bucket, o.key),
+                                                    {{"Range", "bytes=0-" + std::to_string(last)}}, &context);
                 if (r.status != 200 && r.status != 206)
                     throw BridgeError(ErrorCode::UpstreamBadResponse,
                                       "IDC object " + o.key + " header -> HTTP " + std::to_string(r.status));
@@ -857,22 +926,23 @@ std::size_t IdcClient::downloadSeries(const std::string& seriesInstanceUid,
                                                                       std::to_string(*o.size) +
                                                                       " bytes, beyond idc.maxObjectBytes");
         struct Fetched {
-            std::string bytes;
+            std::vector<std::uint8_t> bytes;  // the sink's type, filled on the worker thread
             std::optional<tcia::InstanceUids> uids;
         };
         keys.clear();
         std::size_t notDicom = 0;
         parallelFetch<Fetched>(
-            objects.size(), idc_.maxParallelGets,
+            objects.size(), idc_.maxParallelGets, *pool_,
             [&](std::size_t i) {
                 const S3Object& o = objects[i];
                 Fetched f;
+                std::string body;
                 for (int tries = 0;; ++tries) {
-                    f.bytes = getObject(location.bucket, o.key, &context);
+                    body = getObject(location.bucket, o.key, &context);
                     if (!verifyMd5 || !isMd5Etag(o.etag)) break;
                     std::string lower = o.etag;
                     for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-                    if (md5Hex(f.bytes) == lower) break;
+                    if (md5Hex(body) == lower) break;
                     if (tries >= 1)
                         throw BridgeError(ErrorCode::UpstreamBadResponse,
                                           "IDC object " + o.key +
@@ -880,8 +950,11 @@ std::size_t IdcClient::downloadSeries(const std::string& seriesInstanceUid,
                                               " (twice)");
                     log().warning("IDC object %s: MD5 differs from its ETag; fetching it again", o.key);
                 }
-                f.uids = tcia::InstanceMetaReader::read(reinterpret_cast<const std::uint8_t*>(f.bytes.data()),
-                                                        f.bytes.size());
+                const auto* data = reinterpret_cast<const std::uint8_t*>(body.data());
+                f.uids = tcia::InstanceMetaReader::read(data, body.size());
+                // The copy into the sink's vector happens here, beside the other GETs, not on
+                // the calling thread that feeds the sink one instance at a time.
+                if (f.uids) f.bytes.assign(data, data + body.size());
                 return f;
             },
             [&](std::size_t i, Fetched&& f) {
@@ -894,10 +967,7 @@ std::size_t IdcClient::downloadSeries(const std::string& seriesInstanceUid,
                 keys.push_back(InstanceKey{f.uids->sopInstanceUid, o.key});
                 if (delivered.count(f.uids->sopInstanceUid)) return;  // delivered by an earlier attempt
                 tcia::DownloadedInstance instance{o.key, f.uids->sopInstanceUid, f.uids->sopClassUid,
-                                                  f.uids->transferSyntaxUid,
-                                                  std::vector<std::uint8_t>(f.bytes.begin(), f.bytes.end())};
-                f.bytes.clear();
-                f.bytes.shrink_to_fit();
+                                                  f.uids->transferSyntaxUid, std::move(f.bytes)};
                 sink(std::move(instance));
                 delivered.insert(f.uids->sopInstanceUid);
             },

@@ -24,14 +24,22 @@
 // (UpstreamBadResponse). Each SOP Instance UID reaches the sink at most once across retries.
 // sopInstanceUids() reads each object's header with Range GETs (64 KiB, doubling up to
 // maxHeaderBytes); the SOP Instance UID -> key map of a series is cached (seriesCacheEntries).
-// HTTP goes through tcia::HttpTransport (timeouts, retries with backoff, 503 SlowDown retried,
-// per-host limit from TciaSettings).
+// HTTP goes through tcia::HttpTransport (timeouts, retries with backoff, 503 SlowDown retried):
+// the REST API with TciaSettings' per-host limit, the buckets (listings, object and header GETs)
+// through a second transport whose per-host limit is max(that, maxParallelGets), so a series
+// really gets its maxParallelGets GETs in flight (S3 serves thousands per second per prefix;
+// the NBIA-sized limit of 4 halved them, and on one host the API calls shared its slots).
+// The GET workers come from one bounded Poco::ThreadPool per client (2 x maxParallelGets
+// threads); a download that finds it busy runs on fewer workers, at worst on its own thread.
 //
 // Thread-safe; every call blocks the calling thread. Errors: BridgeError as for TciaClient.
+
+#include <Poco/ThreadPool.h>
 
 #include <cstdint>
 #include <list>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -121,6 +129,11 @@ private:
         std::string key;
     };
 
+    /// `http` with the per-host limit raised to maxParallelGets (the bucket transport). Pure.
+    static TciaSettings bucketSettings(const TciaSettings& http, const IdcSettings& idc);
+    /// Threads of the GET worker pool: 2 x maxParallelGets. Pure.
+    static int poolCapacity(const IdcSettings& idc);
+
     SqlPage sql(const std::string& query, const RequestContext* context);
     /// Every page of `select ... where ... order by`, one page at a time, to onPage.
     void pages(const std::string& columns, const std::vector<std::pair<std::string, std::string>>& where,
@@ -144,7 +157,8 @@ private:
 
     TciaSettings http_;
     IdcSettings idc_;
-    tcia::HttpTransport transport_;
+    tcia::HttpTransport transport_;  ///< the REST API (/v3)
+    tcia::HttpTransport buckets_;    ///< S3 listings and objects (bucketSettings)
 
     std::string pinFile_;
     std::mutex mutex_;
@@ -160,6 +174,8 @@ private:
     std::list<std::string> locationOrder_;
     std::map<std::string, std::vector<InstanceKey>> instances_;
     std::list<std::string> instanceOrder_;
+    /// GET workers of parallelFetch (declared last: destroyed first, after every fetch returned).
+    std::unique_ptr<Poco::ThreadPool> pool_;
 };
 
 }  // namespace bridge::idc

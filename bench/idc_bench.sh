@@ -1,0 +1,226 @@
+# bench/idc_bench.sh -- bench/run step `idc` (issue 12, "Done when"): the IDC source's figures,
+# each against a baseline measured in the same run. Sourced by bench/run (uses its helpers:
+# put/put_runs/na/note, spawn/stop, timed_move, dest_start, wait_http/wait_tcp, bridge_hwm_mb,
+# median/calc/since/now, and its variables EMULATOR, BRIDGE, DATA, SE, ST, IMAGES, ports).
+#
+# Rows (bench/lib/table.py, 12a-12e):
+#  12a  cold C-MOVE of the 300-slice series from a bridge on `--source idc` (pointed at the
+#       emulator's /v3 and /s3/{bucket}) into storescp, fresh bridge + empty cache each run,
+#       against the limit max(download, send):
+#         download = curl ListObjectsV2 of the series prefix + `curl --parallel --parallel-max K`
+#                    of the listed objects (K = the bridge's bound on object GETs in flight),
+#         send     = storescu alone of the same files into the same storescp.
+#  12b  C-MOVE request -> first file at storescp; baseline: ListObjectsV2 + one object GET
+#       (curl) + storescu's first file (association + one C-STORE).
+#  12c  harvest on start of the 1,000,000-series synthetic IDC index (`tcia-emulator serve
+#       --idc-synthetic`): bridge start -> GET /status "complete":true; baseline: the same
+#       /v3/sql pages read back to back without parsing or storing (idc_measure.py
+#       harvest-replay).
+#  12d  bridge start -> study level complete (`studyLevelComplete`), same baseline (info).
+#  12e  peak RSS (VmHWM) of the bridge during that harvest; goal < 150 MB as for NBIA (6d).
+# Repeated figures are medians of N_RUNS (--runs); IDC_HARVEST_RUNS (environment) overrides the
+# number of harvest runs (each reads ~330 pages of 10,000 rows: minutes on a loaded machine).
+
+IDC_MEASURE=(python3 "$LIB/idc_measure.py")
+
+# The bridge's bound on object GETs in flight per series: idc.maxParallelGets (default in
+# bridge/common/Config.h; the bench runs the bridge on its defaults).
+idc_parallel_bound() {
+  local k
+  k=$(grep -oE 'int maxParallelGets = [0-9]+' "$REPO/bridge/common/Config.h" | grep -oE '[0-9]+$')
+  echo "${k:-8}"
+}
+
+idc_bridge_start() {  # idc_bridge_start CACHE_DIR API_URL BUCKET_TEMPLATE: fresh bridge on --source idc
+  local cache=$1 api=$2 bucket=$3
+  stop bridge
+  spawn bridge env TCP_NODELAY=1 "$BRIDGE" --source idc --idc-api-url "$api" --idc-bucket-url "$bucket" \
+    --tcia-url "http://127.0.0.1:1/nbia-api/services/v4" --aet TCIA \
+    --dimse-port "$BR_DIMSE" --http-port "$BR_HTTP" --bind 127.0.0.1 --cache-dir "$cache" \
+    --destination "DEST0=127.0.0.1:${DEST_PORT[0]}"
+  wait_tcp "$BR_DIMSE" 60 bridge && wait_tcp "$BR_HTTP" 30 bridge
+}
+
+# idc_wait_harvest SECONDS T0: polls GET /status; sets IDC_ST (study level) and IDC_DONE (complete)
+# as seconds since T0 ("" when not reached).
+idc_wait_harvest() {
+  local end=$(( $(date +%s) + $1 )) t0=$2 body
+  IDC_ST=""; IDC_DONE=""
+  while (( $(date +%s) < end )) && alive bridge; do
+    body=$(curl -sf --max-time 10 "http://127.0.0.1:$BR_HTTP/status" 2>/dev/null) || body=""
+    if [[ -z $IDC_ST && $body == *'"studyLevelComplete":true'* ]]; then IDC_ST=$(since "$t0"); fi
+    if [[ $body == *'"complete":true'* ]]; then IDC_DONE=$(since "$t0"); [[ -n $IDC_ST ]] || IDC_ST=$IDC_DONE; return 0; fi
+    sleep 0.2
+  done
+  return 1
+}
+
+# --- 12a, 12b: cold C-MOVE of the 300-slice series from the IDC face -------------------------
+idc_move_rows() {
+  local keys=(idc_move_cold_s idc_move_limit_s idc_move_first_s idc_first_floor_s) k why=""
+  [[ $HAVE_EMU == 1 ]] || why=$EMU_WHY
+  [[ -n $why || $HAVE_BRIDGE == 1 ]] || why=$BRIDGE_WHY
+  [[ -n $why || -z $DEST_WHY ]] || why=$DEST_WHY
+  [[ -n $why || -n $SE ]] || why="no large series"
+  if [[ -n $why ]]; then for k in "${keys[@]}"; do na "$k" "$why"; done; return; fi
+  local api="http://127.0.0.1:$EMU_PORT/v3" tmpl="http://127.0.0.1:$EMU_PORT/s3/{bucket}"
+  local L bucket uuid K d=$WORK/idc-baseline
+  if ! L=$("${IDC_MEASURE[@]}" locate --api "$api" --series "$SE" 2>"$WORK/logs/idc-locate.err"); then
+    why="the emulator's /v3/sql does not locate $SE: $(head -c 150 "$WORK/logs/idc-locate.err")"
+    for k in "${keys[@]}"; do na "$k" "$why"; done; return
+  fi
+  bucket=$(jget "$L" aws_bucket); uuid=$(jget "$L" crdc_series_uuid)
+  K=$(idc_parallel_bound)
+  local base=${tmpl/\{bucket\}/$bucket}
+  local listurl="$base/?list-type=2&prefix=$uuid%2F&max-keys=1000"
+  # Warm-up: the object list and one whole download, so both sides read the emulator's files
+  # from the page cache.
+  "${IDC_MEASURE[@]}" object-urls --bucket-url "$tmpl" --bucket "$bucket" --prefix "$uuid/" >"$WORK/logs/idc-urls.txt" 2>"$WORK/logs/idc-urls.err" ||
+    { why="ListObjectsV2 of $bucket/$uuid/ failed: $(head -c 150 "$WORK/logs/idc-urls.err")"; for k in "${keys[@]}"; do na "$k" "$why"; done; return; }
+  local nobj; nobj=$(wc -l <"$WORK/logs/idc-urls.txt")
+  rm -rf "$d"; mkdir -p "$d/files"
+  idc_curl_cfg "$WORK/logs/idc-urls.txt" "$d/files" >"$d/curl.cfg"
+  curl -sS -f --parallel --parallel-max "$K" -K "$d/curl.cfg" >/dev/null 2>"$WORK/logs/idc-curl-warm.err"
+  put label_12a "$nobj objects, K=$K"
+
+  local r t0 dl send first n J lt gt
+  local dls=() sends=() limits=() floors=() lists=()
+  for r in $(seq "$N_COLD"); do
+    rm -rf "$d/files"; mkdir -p "$d/files"
+    # Download: listing (every page; one for 300 keys) + the objects, K in flight.
+    t0=$(now)
+    if ! curl -sS -f -o "$d/list.xml" "$listurl" 2>>"$WORK/logs/idc-curl.err"; then why="curl ListObjectsV2 failed"; break; fi
+    grep -o '<Key>[^<]*</Key>' "$d/list.xml" | sed -e 's/<Key>//' -e 's/<\/Key>//' | grep -v '/$' |
+      sed "s|^|$base/|" >"$d/urls.txt"
+    idc_curl_cfg "$d/urls.txt" "$d/files" >"$d/curl.cfg"
+    if ! curl -sS -f --parallel --parallel-max "$K" -K "$d/curl.cfg" 2>>"$WORK/logs/idc-curl.err"; then why="curl --parallel failed (logs/idc-curl.err)"; break; fi
+    dl=$(since "$t0")
+    n=$(find "$d/files" -name '*.dcm' | wc -l)
+    ((n == nobj)) || { why="curl fetched $n of $nobj objects"; break; }
+    # First-file floor: one listing + one object (curl's own timers) ...
+    lt=$(curl -sS -f -o /dev/null -w '%{time_total}' "$listurl" 2>>"$WORK/logs/idc-curl.err") || lt=""
+    gt=$(curl -sS -f -o /dev/null -w '%{time_total}' "$(head -1 "$d/urls.txt")" 2>>"$WORK/logs/idc-curl.err") || gt=""
+    # ... and storescu alone of the same files.
+    dest_start 0 "$WORK/recv/idc-baseline" || { why="storescp did not start"; break; }
+    "${MEASURE[@]}" timed-move --dest "$WORK/recv/idc-baseline" --expect "$n" --timeout 600 --log "$WORK/logs/idc-baseline$r.storescu.log" \
+        -- storescu -aec DEST0 -aet BENCH +sd +sp '*.dcm' -to 60 -ta 60 -td 300 127.0.0.1 "${DEST_PORT[0]}" "$d/files" \
+        >"$WORK/logs/idc-baseline$r.json" 2>>"$WORK/logs/idc-baseline.err" || { why="storescu failed (logs/idc-baseline$r.storescu.log)"; break; }
+    J=$(head -1 "$WORK/logs/idc-baseline$r.json")
+    send=$(jget "$J" total_s); first=$(jget "$J" first_file_s)
+    log "idc baseline $r: list + curl --parallel-max $K $dl s, storescu $send s ($n files); list $lt s, one GET $gt s, storescu first file $first s"
+    dls+=("$dl"); sends+=("$send"); lists+=("$lt")
+    limits+=("$(calc "($dl > $send) ? $dl : $send")")
+    [[ -n $lt && -n $gt && -n $first ]] && floors+=("$(calc "$lt + $gt + $first")")
+    recv_cleanup "$WORK/recv/idc-baseline"
+  done
+  stop storescp0
+  rm -rf "$d"
+  if ((${#limits[@]} == 0)); then
+    na idc_move_limit_s "$why"; na idc_first_floor_s "$why"
+  else
+    put_runs idc_move_limit_s "${limits[@]}"
+    if ((${#floors[@]})); then put_runs idc_first_floor_s "${floors[@]}"; else na idc_first_floor_s "curl -w time_total failed"; fi
+    note idc_base "IDC baseline, median of ${#limits[@]}: ListObjectsV2 + curl --parallel --parallel-max $K of the $nobj objects $(median "${dls[@]}") s (runs ${dls[*]}), storescu alone $(median "${sends[@]}") s (runs ${sends[*]}); limit = max(download, storescu) per run. K = idc.maxParallelGets (bridge default). First-file floor = curl ListObjectsV2 time + one object GET + storescu's first file."
+  fi
+
+  # The bridge: fresh bridge on --source idc and an empty cache per run.
+  local cts=() cfs=() cwhy="" hs=()
+  for r in $(seq "$N_COLD"); do
+    rm -rf "$WORK/cache-idc"
+    t0=$(now)
+    if ! idc_bridge_start "$WORK/cache-idc" "$api" "$tmpl"; then
+      cwhy="tcia-bridge --source idc did not start (logs/bridge.log: $(tail -c 200 "$WORK/logs/bridge.log" | tr '\n|' '  '))"; break
+    fi
+    # The (small) emulator catalog is harvested first, so the move measures the instance path
+    # (S3 listing + object GETs + C-STOREs), not a harvest running beside it.
+    if idc_wait_harvest 120 "$t0"; then hs+=("$IDC_DONE"); else note idc_harvest_small "the IDC harvest of the emulator data did not complete within 120 s before run $r"; fi
+    log "bridge (idc): cold C-MOVE of $SE ($r/$N_COLD)"
+    if timed_move "idc_move_cold$r" 0 "$WORK/recv/idc-cold" "$IMAGES" TCIA "$BR_DIMSE" "$SE" "$ST"; then
+      cts+=("$(jget "$J" total_s)"); cfs+=("$(jget "$J" first_file_s)")
+      log "bridge (idc) cold move: $J"
+      cp "$WORK/logs/bridge.log" "$WORK/logs/idc-bridge-move$r.log" 2>/dev/null
+    else
+      cwhy="C-MOVE incomplete: $J (logs/idc_move_cold$r.movescu.log)"
+      cp "$WORK/logs/bridge.log" "$WORK/logs/idc-bridge-move$r.log" 2>/dev/null
+    fi
+    recv_cleanup "$WORK/recv/idc-cold"
+  done
+  stop storescp0
+  stop bridge
+  recv_cleanup "$WORK/cache-idc"
+  if ((${#cts[@]})); then
+    put_runs idc_move_cold_s "${cts[@]}"; put_runs idc_move_first_s "${cfs[@]}"
+    note idc_move "IDC cold C-MOVE, median of ${#cts[@]} (fresh tcia-bridge --source idc + empty cache each, catalog of the emulator data harvested first: ${hs[*]:-?} s): runs ${cts[*]} s; first file ${cfs[*]} s."
+  else
+    na idc_move_cold_s "$cwhy"; na idc_move_first_s "$cwhy"
+  fi
+}
+
+# idc_curl_cfg URL_FILE OUT_DIR: a curl config fetching each URL into OUT_DIR/<n>.dcm.
+idc_curl_cfg() {
+  awk -v dir="$2" '{printf "url = \"%s\"\noutput = \"%s/%05d.dcm\"\n", $0, dir, NR}' "$1"
+}
+
+# --- 12c-12e: harvest of the 1,000,000-series synthetic IDC index ------------------------------
+idc_harvest_rows() {
+  local keys=(idc_harvest_s idc_harvest_study_s idc_harvest_rss_mb idc_replay_s) k why=""
+  [[ $SKIP_SYN == 0 ]] || why="skipped (--skip-synthetic)"
+  [[ -n $why || -x $EMULATOR ]] || why=$EMU_WHY
+  [[ -n $why || $HAVE_BRIDGE == 1 ]] || why=$BRIDGE_WHY
+  if [[ -n $why ]]; then for k in "${keys[@]}"; do na "$k" "$why"; done; return; fi
+  local sd=$WORK/synthetic
+  if [[ $REGEN == 1 || ! -e $sd/.complete ]]; then
+    rm -rf "$sd"
+    log "generating the synthetic catalog (100000 studies x 10 series)"
+    timeout 1800 "$EMULATOR" generate --out "$sd" --synthetic-studies 100000 --series-per-study 10 \
+      >"$WORK/logs/generate-synthetic.log" 2>&1 || { for k in "${keys[@]}"; do na "$k" "generate failed"; done; return; }
+  fi
+  local api="http://127.0.0.1:$SYN_PORT/v3" t0
+  t0=$(now)
+  spawn synemu "$EMULATOR" serve --data "$sd" --port "$SYN_PORT" --bind 127.0.0.1 --quiet --idc-synthetic
+  if ! wait_http "$api/version" 900 synemu; then
+    for k in "${keys[@]}"; do na "$k" "emulator --idc-synthetic did not answer (logs/synemu.log)"; done; stop synemu; return
+  fi
+  local nser
+  nser=$(curl -sf --max-time 120 -H 'Content-Type: application/json' -d '{"sql":"SELECT count(*) AS n FROM index"}' "$api/sql" |
+    python3 -c 'import json,sys; r=json.load(sys.stdin)["rows"][0]; print(r["n"] if isinstance(r,dict) else r[0])' 2>/dev/null)
+  log "emulator --idc-synthetic up after $(since "$t0") s: ${nser:-?} series in /v3/sql's index"
+  put label_12c "${nser:-?} series"
+  local runs=${IDC_HARVEST_RUNS:-$N_RUNS} r J
+  local hs=() ss=() rss=() reps=() hwm cache=$WORK/cache-idc-harvest
+  for r in $(seq "$runs"); do
+    # Baseline: the same pages, read back to back (one keep-alive connection, no parsing).
+    if J=$("${IDC_MEASURE[@]}" harvest-replay --api "$api" --max-seconds 3600 2>"$WORK/logs/idc-replay$r.err"); then
+      reps+=("$(jget "$J" seconds)"); log "idc harvest replay $r: $J"
+    else
+      log "idc harvest replay $r failed: $(head -c 200 "$WORK/logs/idc-replay$r.err")"
+    fi
+    rm -rf "$cache"; mkdir -p "$cache"
+    log "tcia-bridge --source idc: harvest on start of the synthetic index ($r/$runs)"
+    t0=$(now)
+    if ! idc_bridge_start "$cache" "$api" "http://127.0.0.1:$SYN_PORT/s3/{bucket}"; then
+      why="tcia-bridge --source idc did not start"; break
+    fi
+    idc_wait_harvest 3600 "$t0"
+    hwm=$(bridge_hwm_mb)
+    cp "$WORK/logs/bridge.log" "$WORK/logs/idc-bridge-harvest$r.log" 2>/dev/null
+    log "idc harvest $r: study level ${IDC_ST:-?} s, complete ${IDC_DONE:-?} s, VmHWM ${hwm:-?} MB"
+    [[ -n $IDC_ST ]] && ss+=("$IDC_ST")
+    [[ -n $IDC_DONE ]] && hs+=("$IDC_DONE")
+    [[ -n $hwm ]] && rss+=("$hwm")
+    stop bridge
+    recv_cleanup "$cache"
+    [[ -n $IDC_DONE ]] || { why="harvest not complete within 1 h (logs/idc-bridge-harvest$r.log)"; break; }
+  done
+  stop synemu
+  if ((${#hs[@]})); then put_runs idc_harvest_s "${hs[@]}"; else na idc_harvest_s "${why:-harvest not complete}"; fi
+  if ((${#ss[@]})); then put_runs idc_harvest_study_s "${ss[@]}"; else na idc_harvest_study_s "${why:-study level not complete}"; fi
+  if ((${#rss[@]})); then put_runs idc_harvest_rss_mb "${rss[@]}"; else na idc_harvest_rss_mb "no VmHWM"; fi
+  if ((${#reps[@]})); then put_runs idc_replay_s "${reps[@]}"; else na idc_replay_s "harvest replay failed (logs/idc-replay1.err)"; fi
+  note idc_harvest "IDC harvest on start of the synthetic index (${nser:-?} series, emulator --idc-synthetic, SQLite behind /v3/sql): fresh bridge + empty cache each run; complete ${hs[*]:-?} s, study level ${ss[*]:-?} s, VmHWM ${rss[*]:-?} MB (sampled at completion). Baseline: the same /v3/sql pages (patients, studies, series per collection; 10,000 rows each) read back to back on one connection without parsing: ${reps[*]:-?} s."
+}
+
+idc_rows() {
+  idc_move_rows
+  idc_harvest_rows
+}
