@@ -69,7 +69,7 @@ struct ConcurrencyFixture {
         deps.query = &query;
         deps.retrieve = &retrieve;
         deps.isKnownCalledAet = [](const std::string&) { return false; };
-        deps.scopeFor = [](const std::string&, const std::string&) { return CollectionScope{}; };
+        deps.scopeFor = [](const std::string&, const std::string&, const RequestContext&) { return CollectionScope{}; };
         deps.maxResults = 10;
         server = std::make_unique<dimse::DimseServer>(
             settings, deps, TlsSettings{file("server.pem"), file("server.key"), file("ca.pem")});
