@@ -1,8 +1,7 @@
 #include "bridge/idc/IdcClient.h"
 
-#include <Poco/DigestEngine.h>
 #include <Poco/Logger.h>
-#include <Poco/MD5Engine.h>
+#include <Poco/String.h>
 #include <Poco/Runnable.h>
 #include <json/json.h>
 
@@ -18,6 +17,7 @@
 
 #include "bridge/common/Error.h"
 #include "bridge/tcia/InstanceMetaReader.h"
+#include "bridge/tcia/Md5.h"
 #include "bridge/tcia/RetryPolicy.h"
 
 namespace bridge::idc {
@@ -172,12 +172,6 @@ void parallelFetch(std::size_t n, int parallel, Poco::ThreadPool& pool,
         throw;
     }
     stopAndWait();
-}
-
-std::string md5Hex(const std::string& bytes) {
-    Poco::MD5Engine md5;
-    md5.update(bytes.data(), bytes.size());
-    return Poco::DigestEngine::digestToHex(md5.digest());
 }
 
 }  // namespace
@@ -928,6 +922,7 @@ std::size_t IdcClient::downloadSeries(const std::string& seriesInstanceUid,
         struct Fetched {
             std::vector<std::uint8_t> bytes;  // the sink's type, filled on the worker thread
             std::optional<tcia::InstanceUids> uids;
+            std::string md5;  ///< of `bytes`, computed once here (the cache keeps it: hash once)
         };
         keys.clear();
         std::size_t notDicom = 0;
@@ -939,10 +934,11 @@ std::size_t IdcClient::downloadSeries(const std::string& seriesInstanceUid,
                 std::string body;
                 for (int tries = 0;; ++tries) {
                     body = getObject(location.bucket, o.key, &context);
+                    // One MD5 per object, on this worker (OpenSSL, as the ZIP path): the ETag
+                    // check uses it and the instance cache keeps it instead of hashing again.
+                    f.md5 = tcia::Md5::hex(body.data(), body.size());
                     if (!verifyMd5 || !isMd5Etag(o.etag)) break;
-                    std::string lower = o.etag;
-                    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-                    if (md5Hex(body) == lower) break;
+                    if (f.md5 == Poco::toLower(o.etag)) break;
                     if (tries >= 1)
                         throw BridgeError(ErrorCode::UpstreamBadResponse,
                                           "IDC object " + o.key +
@@ -967,7 +963,8 @@ std::size_t IdcClient::downloadSeries(const std::string& seriesInstanceUid,
                 keys.push_back(InstanceKey{f.uids->sopInstanceUid, o.key});
                 if (delivered.count(f.uids->sopInstanceUid)) return;  // delivered by an earlier attempt
                 tcia::DownloadedInstance instance{o.key, f.uids->sopInstanceUid, f.uids->sopClassUid,
-                                                  f.uids->transferSyntaxUid, std::move(f.bytes)};
+                                                  f.uids->transferSyntaxUid, std::move(f.bytes),
+                                                  std::move(f.md5)};
                 sink(std::move(instance));
                 delivered.insert(f.uids->sopInstanceUid);
             },

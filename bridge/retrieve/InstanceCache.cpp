@@ -423,6 +423,11 @@ CachedInstanceInfo InstanceCache::store(const std::string& seriesInstanceUid,
     // torn by a power cut fails its size/MD5 check after the restart (see the header).
     writeAtomically(temp, finalPath, bytes.data(), bytes.size(), /*sync=*/false);
 
+    // The MD5 describes the very bytes just written by this process (computed here, or by the
+    // source from the same buffer): its first read needs no re-hash. A file torn by a crash is
+    // only ever seen by a later process, whose load starts every file unverified.
+    info.md5Verified = !info.md5.empty();
+
     std::lock_guard lock(mutex_);
     SeriesEntry& entry = series_[seriesInstanceUid];
     auto old = entry.instances.find(info.sopInstanceUid);

@@ -217,10 +217,15 @@ BOOST_AUTO_TEST_CASE(sigkill_during_stores_never_leaves_a_servable_partial_file)
 
 BOOST_AUTO_TEST_CASE(a_file_that_fails_verification_is_deleted_and_a_miss) {
     TempDir dir;
-    InstanceCache cache(settingsFor(dir));
     auto s = makeSeries("15", 3);
-    storeAll(cache, s);
-    cache.markComplete(s.record.seriesInstanceUid, 3);
+    {
+        // Stored by an earlier process: the files this process wrote itself are trusted (their
+        // MD5 was computed from the bytes written); a later process verifies each on first read.
+        InstanceCache writer(settingsFor(dir));
+        storeAll(writer, s);
+        writer.markComplete(s.record.seriesInstanceUid, 3);
+    }
+    InstanceCache cache(settingsFor(dir));
     const std::string seriesDir = cache.directory() + "/" + s.record.seriesInstanceUid;
     // Same size, one byte flipped: only the MD5 catches it.
     {
@@ -240,6 +245,18 @@ BOOST_AUTO_TEST_CASE(a_file_that_fails_verification_is_deleted_and_a_miss) {
     BOOST_TEST(cache.read(s.record.seriesInstanceUid, s.sopUids[0]) != nullptr);
     BOOST_TEST(cache.stats().verifyFailures == 2u);
     BOOST_TEST(cache.stats().instances == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(an_instance_this_process_stored_is_read_without_a_second_md5) {
+    // Issue 11 (hash once): the first warm read after a cold download does not hash the file
+    // again -- its MD5 was computed from the very bytes this process wrote.
+    TempDir dir;
+    InstanceCache cache(settingsFor(dir));
+    auto s = makeSeries("16", 2);
+    storeAll(cache, s);
+    cache.markComplete(s.record.seriesInstanceUid, 2);
+    for (const auto& info : cache.instances(s.record.seriesInstanceUid)) BOOST_TEST(info.md5Verified);
+    BOOST_TEST(cache.read(s.record.seriesInstanceUid, s.sopUids[0]) != nullptr);
 }
 
 BOOST_AUTO_TEST_CASE(lru_evicts_least_recently_used_series_and_keeps_the_bound) {
