@@ -159,7 +159,7 @@ BOOST_AUTO_TEST_CASE(version_is_settable_and_collections_follow_the_tcia_names) 
             BOOST_TEST(c->has(key), key);
     }
     // The restricted collection is not mirrored by IDC.
-    BOOST_TEST((ids == std::set<std::string>{"phantom_mixed", "rider_demo_mr", "tcga_demo_ct"}));
+    BOOST_TEST((ids == std::set<std::string>{"mixed_phantom_demo", "rider_demo_mr", "tcga_demo_ct"}));
     a = http(root(emu) + "/v3/collections/tcga_demo_ct");
     const auto c = obj(a.body);
     BOOST_TEST(c->getValue<std::string>("collection_name") == "TCGA-DEMO-CT");
@@ -202,7 +202,7 @@ BOOST_AUTO_TEST_CASE(sql_pages_the_same_series_nbia_serves) {
     BOOST_TEST(std::regex_match(row->getValue<std::string>("StudyDate"), std::regex("\\d{4}-\\d{2}-\\d{2}")));
     a = post(root(emu) + "/v3/sql",
              "{\"sql\":\"SELECT DISTINCT aws_bucket, license_short_name FROM index WHERE collection_id = "
-             "'phantom_mixed'\"}");
+             "'mixed_phantom_demo'\"}");
     o = obj(a.body);
     BOOST_TEST(o->getValue<int>("max_rows") == 5000);
     BOOST_TEST(o->getArray("rows")->getObject(0)->getValue<std::string>("aws_bucket") == "idc-open-data-cr");
