@@ -51,6 +51,7 @@ RefreshResult IncrementalRefresh::run(const RequestContext& context) {
     std::vector<std::string> withdrawn;
     std::set<std::string> cleanup;  // upper-case collections that lost series
     const bool checkWithdrawals = tcia_.withdrawalCheckPending();
+    bool undecided = false;  // a collection the source could not answer for: checked again next time
     if (checkWithdrawals) {
         std::set<std::string> revised;
         for (const auto& s : updated) revised.insert(s.seriesInstanceUid);
@@ -63,7 +64,11 @@ RefreshResult IncrementalRefresh::run(const RequestContext& context) {
         for (const auto& name : held) {
             context.throwIfCancelled();
             const auto listedNow = tcia_.listedSeriesUids(name, context);
-            const std::set<std::string> listed(listedNow.begin(), listedNow.end());
+            if (!listedNow) {
+                undecided = true;  // unknown is not "withdrawn": nothing of it is removed
+                continue;
+            }
+            const std::set<std::string> listed(listedNow->begin(), listedNow->end());
             std::vector<std::string> mine = guarded("refresh", [&] {
                 Session s = store_.session();
                 std::vector<std::string> uids;
@@ -121,7 +126,7 @@ RefreshResult IncrementalRefresh::run(const RequestContext& context) {
         tx.commit();
         store_.invalidateStates();
     });
-    if (checkWithdrawals) tcia_.withdrawalsApplied();
+    if (checkWithdrawals && !undecided) tcia_.withdrawalsApplied();
     result.withdrawnSeries = std::move(withdrawn);
     result.series = updated.size();
     result.patients = patients.size();

@@ -334,6 +334,7 @@ std::vector<std::string> IdcClient::collections(const RequestContext& context) {
         }
     }
     std::vector<CollectionInfo> infos;
+    bool fromIndex = true;
     try {
         SqlPage page =
             sql("SELECT collection_name, collection_id, sources FROM collections_index ORDER BY "
@@ -345,6 +346,7 @@ std::vector<std::string> IdcClient::collections(const RequestContext& context) {
         if (e.code() != ErrorCode::UpstreamBadResponse && e.code() != ErrorCode::NotFound) throw;
         log().information("IDC collections_index through /sql failed (%s); using GET /collections",
                           std::string(e.what()));
+        fromIndex = false;
         tcia::HttpResponse r = transport_.get(idc_.apiUrl + "/collections", {}, &context);
         if (r.status != 200)
             throw BridgeError(
@@ -358,6 +360,7 @@ std::vector<std::string> IdcClient::collections(const RequestContext& context) {
         }
     }
     CollectionDirectory joined = joinCollections(infos, idc_.tciaNames);
+    joined.fromIndex = fromIndex;
     std::vector<std::string> names;
     std::set<std::string> seen;
     for (const auto& info : infos)
@@ -693,27 +696,40 @@ void IdcClient::withdrawalsApplied() {
     withdrawalCheck_ = false;
 }
 
-std::vector<std::string> IdcClient::listedSeriesUids(const std::string& collection, const RequestContext& context) {
-    std::vector<std::string> out;
-    if (collection.empty()) return out;
-    const CollectionDirectory names = directory(context);
-    std::string id;
-    {
-        auto it = names.idByName.find(upper(collection));
-        if (it == names.idByName.end()) return out;  // IDC no longer lists the collection
-        id = it->second;
+std::optional<std::vector<std::string>> IdcClient::listedSeriesUids(const std::string& collection,
+                                                                   const RequestContext& context) {
+    if (collection.empty()) return std::nullopt;
+    CollectionDirectory names = directory(context);
+    if (!names.fromIndex) {
+        // The directory came from the /collections fallback: try collections_index once more.
+        try {
+            collections(context);
+        } catch (const BridgeError& e) {
+            if (e.code() == ErrorCode::Cancelled) throw;
+        }
+        names = directory(context);
     }
-    // The rows of its collection_id: what the searches filter by for this TCIA name.
-    pages(
-        "SeriesInstanceUID, collection_id, source_DOI", {{"collection_id", id}}, "SeriesInstanceUID",
-        [&](std::vector<SqlRow>&& rows) {
-            for (const auto& row : rows) {
-                const std::string uid = column(row, "SeriesInstanceUID");
-                if (!uid.empty()) out.push_back(uid);
-            }
-        },
-        &context);
-    return out;
+    // Without collections_index a collection the catalog holds under its TCIA name may simply be
+    // missing from the directory: unknown, never "withdrawn".
+    if (!names.fromIndex) return std::nullopt;
+    std::set<std::string> out;
+    const auto collect = [&](std::vector<SqlRow>&& rows) {
+        for (const auto& row : rows)
+            if (const std::string uid = column(row, "SeriesInstanceUID"); !uid.empty()) out.insert(uid);
+    };
+    // The series the catalog files under this name: the rows of its collection_id, and the rows
+    // whose source_DOI joins to this name (a series is named by its source DOI first).
+    if (auto it = names.idByName.find(upper(collection)); it != names.idByName.end())
+        pages("SeriesInstanceUID, collection_id, source_DOI", {{"collection_id", it->second}}, "SeriesInstanceUID",
+              collect, &context);
+    for (const auto& [doi, name] : names.nameByDoi) {
+        if (upper(name) != upper(collection)) continue;
+        auto source = names.sourceByDoi.find(doi);
+        if (source == names.sourceByDoi.end() || source->second.doi.empty()) continue;
+        pages("SeriesInstanceUID, collection_id, source_DOI", {{"source_DOI", source->second.doi}},
+              "SeriesInstanceUID", collect, &context);
+    }
+    return std::vector<std::string>(out.begin(), out.end());
 }
 
 tcia::SeriesSize IdcClient::seriesSize(const std::string& seriesInstanceUid, const RequestContext& context) {

@@ -96,7 +96,8 @@ public:
     bool withdrawalCheckPending() override;
     /// Every SeriesInstanceUID IDC's current release lists in `collection` (a TCIA name), in
     /// ascending order, read in /sql pages. A collection IDC no longer lists -> empty.
-    std::vector<std::string> listedSeriesUids(const std::string& collection, const RequestContext& context) override;
+    std::optional<std::vector<std::string>> listedSeriesUids(const std::string& collection,
+                                                             const RequestContext& context) override;
     void withdrawalsApplied() override;
 
     /// GET /version: IDC's release ("v24"). Throws as the searches do.

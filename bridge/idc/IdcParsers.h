@@ -141,6 +141,9 @@ struct CollectionDirectory {
     std::map<std::string, std::string> idByName;       ///< upper-case TCIA name, IDC name and id -> collection_id
     std::map<std::string, CollectionInfo> infoByName;  ///< upper-case TCIA name -> licence, citation, sources
     std::map<std::string, CollectionSource> sourceByDoi;  ///< normalDoi -> the source (licence of its series)
+    /// Built from collections_index (sources and DOIs known); false after the GET /collections
+    /// fallback, which cannot say which series a renamed collection holds.
+    bool fromIndex = false;
 };
 
 /// Joins collections_index with the TCIA names the operator knows (`tciaNames`: TCIA name ->

@@ -115,11 +115,14 @@ public:
     /// catalog holds may have been withdrawn; stays true until withdrawalsApplied().
     virtual bool withdrawalCheckPending() { return false; }
     /// Every SeriesInstanceUID the source's current release lists in `collection`; a
-    /// collection the source no longer lists -> empty. Called only while a check is pending.
-    virtual std::vector<std::string> listedSeriesUids(const std::string& collection, const RequestContext& context) {
+    /// collection the source positively no longer lists -> empty; nullopt when the source cannot
+    /// tell (e.g. its collection directory came from a fallback without DOIs): nothing of that
+    /// collection may be withdrawn then. Called only while a check is pending.
+    virtual std::optional<std::vector<std::string>> listedSeriesUids(const std::string& collection,
+                                                                     const RequestContext& context) {
         (void)collection;
         (void)context;
-        return {};
+        return std::nullopt;
     }
     /// The catalog removed what the current release no longer lists.
     virtual void withdrawalsApplied() {}

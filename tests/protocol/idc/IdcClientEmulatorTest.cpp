@@ -344,4 +344,41 @@ BOOST_AUTO_TEST_CASE(a_new_release_refreshes_the_series_revised_since_the_pinned
     BOOST_TEST(!idc::IdcClient::versionNumber("current").has_value());
 }
 
+BOOST_AUTO_TEST_CASE(a_collection_directory_without_collections_index_withdraws_nothing) {
+    // Review finding: when collections_index through /sql fails, the client falls back to GET
+    // /collections, which has no DOIs -- a collection the catalog holds under its TCIA name
+    // (idc.tciaNames) is then missing from the directory. That must read as "cannot tell", not
+    // as "IDC no longer lists it" (which would withdraw every series of the collection).
+    EmulatorProcess emulator;
+    tcia::TciaClient nbia(faultRetrySettings(emulator));
+    IdcSettings settings = idcSettings(emulator);
+    settings.tciaNames["Phantom-Mixed"] = "10.7937/TCIA.DEMO.PH03";
+    tcia::SeriesFilter filter;
+    filter.collection = "Phantom-Mixed";
+    std::set<std::string> nbiaSeries;
+    for (const auto& s : nbia.series(filter, ctx())) nbiaSeries.insert(s.seriesInstanceUid);
+    BOOST_REQUIRE(!nbiaSeries.empty());
+
+    // collections_index answered: the renamed collection lists its series.
+    idc::IdcClient client(faultRetrySettings(emulator), settings);
+    const auto listed = client.listedSeriesUids("Phantom-Mixed", ctx());
+    BOOST_REQUIRE(listed.has_value());
+    BOOST_TEST(asSet(*listed) == nbiaSeries);
+    // A name IDC's full directory does not hold: positively not listed.
+    const auto absent = client.listedSeriesUids("No-Such-Collection", ctx());
+    BOOST_REQUIRE(absent.has_value());
+    BOOST_TEST(absent->empty());
+
+    // collections_index fails (a 400 from /sql, twice: the load and the one retry of the call):
+    // the /collections fallback cannot tell.
+    replaceFaults(emulator, "v3/sql:400:2");
+    idc::IdcClient fallback(faultRetrySettings(emulator), settings);
+    BOOST_TEST(!fallback.listedSeriesUids("Phantom-Mixed", ctx()).has_value());
+    // Once /sql answers again, the next call reloads collections_index and can tell.
+    const auto recovered = fallback.listedSeriesUids("Phantom-Mixed", ctx());
+    BOOST_REQUIRE(recovered.has_value());
+    BOOST_TEST(asSet(*recovered) == nbiaSeries);
+    replaceFaults(emulator, "");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
