@@ -546,6 +546,9 @@ void InstanceCache::recordComplete(const std::string& seriesInstanceUid, std::si
 
 void InstanceCache::persistComplete(const std::string& seriesInstanceUid) {
     if (!isSafeUid(seriesInstanceUid)) return;  // never stored either
+    // Not evicted (and so not re-downloaded into the same directory) while its files are synced
+    // and the marker written: the marker vouches only for files this pass synced.
+    Pin guard = pin(seriesInstanceUid);
     std::vector<std::string> sops;
     std::size_t instanceCount = 0;
     {
