@@ -19,6 +19,9 @@ DimseDependencies makeDimseDependencies(BridgeServices& services) {
                                  const RequestContext& context) {
             return access->forDimse(calling, called, context);
         };
+        deps.memoizedScopeFor = [access](const std::string& calling, const std::string& called) {
+            return access->memoizedDimseScope(calling, called);
+        };
         deps.isKnownCalledAet = [access](const std::string& called) {
             return access->isKnownCalledAet(called);
         };

@@ -27,6 +27,12 @@ struct DimseDependencies {
     std::function<CollectionScope(const std::string& callingAet, const std::string& calledAet,
                                   const RequestContext& context)>
         scopeFor;
+    /// The scope scopeFor would answer, when it is at hand without blocking (a scope resolved
+    /// moments ago under the same catalog generation: AccessPolicy::memoizedDimseScope), else
+    /// nullopt. Lets a C-FIND whose answer is cached be answered on the association thread,
+    /// with no hand-off to the watched worker. Empty function = never at hand.
+    std::function<std::optional<CollectionScope>(const std::string& callingAet, const std::string& calledAet)>
+        memoizedScopeFor;
     /// Extra called AE titles (collection AEs) besides DimseSettings::aeTitle
     /// (AccessPolicy::isKnownCalledAet). Empty function = none.
     std::function<bool(const std::string& calledAet)> isKnownCalledAet;

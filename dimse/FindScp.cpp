@@ -104,23 +104,37 @@ DcmDataset* commentDetail(const std::string& message) {
     return detail;
 }
 
-// The cursor, or the cached answer when the cache holds this query under the current
-// generation. IMAGE level also reads the instance cache, which has no generation: never cached.
-void startSearch(FindContext& ctx) {
+// The identifier as a Query of this association, with its scope and response layout.
+void prepareQuery(FindContext& ctx, const T_DIMSE_C_FindRQ* request, DcmDataset* identifier, CollectionScope scope) {
+    auto model = modelForSopClass(request->AffectedSOPClassUID);
+    if (!model) throw BridgeError(ErrorCode::InvalidArgument, "not a Q/R FIND SOP class");
+    if (!identifier) throw BridgeError(ErrorCode::InvalidArgument, "no identifier");
+    std::vector<std::string> warnings;
+    ctx.query = identifierToQuery(*identifier, *model, &warnings);
+    for (const auto& w : warnings) OFLOG_WARN(findLogger, "C-FIND from " << ctx.info.callingAet << ": " << w);
+    ctx.query.caseSensitivePersonNames = ctx.deps.caseSensitivePersonNames;
+    ctx.query.scope = std::move(scope);
+    ctx.layout = responseLayout(ctx.query);
+}
+
+// True when the cache holds this query under the current generation (ctx.cached is set: replay
+// it). Otherwise prepares the recording of the answer. Never blocks. IMAGE level also reads the
+// instance cache, which has no generation: never cached.
+bool answerFromCache(FindContext& ctx) {
     const auto& deps = ctx.deps;
-    if (deps.findCache && deps.findCache->enabled() && deps.generation && ctx.query.level != QueryLevel::Image) {
-        if (std::optional<std::uint64_t> generation = deps.generation()) {
-            ctx.generation = *generation;
-            ctx.cacheKey = queryCacheKey(ctx.query);
-            ctx.cached = deps.findCache->find(ctx.cacheKey, ctx.generation);
-            if (ctx.cached) {
-                ctx.cork = std::make_unique<Cork>(ctx.assoc);
-                return;
-            }
-            ctx.recording = std::make_shared<FindAnswerCache::Records>();
-        }
+    if (!deps.findCache || !deps.findCache->enabled() || !deps.generation || ctx.query.level == QueryLevel::Image)
+        return false;
+    std::optional<std::uint64_t> generation = deps.generation();
+    if (!generation) return false;
+    ctx.generation = *generation;
+    ctx.cacheKey = queryCacheKey(ctx.query);
+    ctx.cached = deps.findCache->find(ctx.cacheKey, ctx.generation);
+    if (ctx.cached) {
+        ctx.cork = std::make_unique<Cork>(ctx.assoc);
+        return true;
     }
-    ctx.cursor = deps.query->find(ctx.query, ctx.context);
+    ctx.recording = std::make_shared<FindAnswerCache::Records>();
+    return false;
 }
 
 void findCallback(void* data, OFBool cancelled, T_DIMSE_C_FindRQ* request, DcmDataset* identifier,
@@ -142,21 +156,29 @@ void findCallback(void* data, OFBool cancelled, T_DIMSE_C_FindRQ* request, DcmDa
             return;
         }
         if (responseCount == 1) {
-            // Scope resolution and find() may call TCIA: on the worker, C-CANCEL watched.
-            ctx.worker->run([&] {
-                auto model = modelForSopClass(request->AffectedSOPClassUID);
-                if (!model) throw BridgeError(ErrorCode::InvalidArgument, "not a Q/R FIND SOP class");
-                if (!identifier) throw BridgeError(ErrorCode::InvalidArgument, "no identifier");
-                std::vector<std::string> warnings;
-                ctx.query = identifierToQuery(*identifier, *model, &warnings);
-                for (const auto& w : warnings)
-                    OFLOG_WARN(findLogger, "C-FIND from " << ctx.info.callingAet << ": " << w);
-                ctx.query.caseSensitivePersonNames = ctx.deps.caseSensitivePersonNames;
-                if (ctx.deps.scopeFor)
-                    ctx.query.scope = ctx.deps.scopeFor(ctx.info.callingAet, ctx.info.calledAet, ctx.context);
-                ctx.layout = responseLayout(ctx.query);
-                startSearch(ctx);
-            });
+            // A scope at hand and a cached answer: replayed from this thread, no hand-off (issue
+            // 11: the worker round trip was most of a cached C-FIND's latency). Anything that
+            // may block -- scope resolution and find() may call TCIA -- runs on the worker,
+            // C-CANCEL watched.
+            std::optional<CollectionScope> scope;
+            if (ctx.deps.memoizedScopeFor) scope = ctx.deps.memoizedScopeFor(ctx.info.callingAet, ctx.info.calledAet);
+            else if (!ctx.deps.scopeFor) scope = CollectionScope{};  // no policy: everything
+            bool answered = false;
+            if (scope) {
+                prepareQuery(ctx, request, identifier, std::move(*scope));
+                answered = answerFromCache(ctx);
+            }
+            if (!answered)
+                ctx.worker->run([&] {
+                    if (!scope) {
+                        prepareQuery(ctx, request, identifier,
+                                     ctx.deps.scopeFor ? ctx.deps.scopeFor(ctx.info.callingAet, ctx.info.calledAet,
+                                                                           ctx.context)
+                                                       : CollectionScope{});
+                        if (answerFromCache(ctx)) return;
+                    }
+                    ctx.cursor = ctx.deps.query->find(ctx.query, ctx.context);
+                });
             if (ctx.worker->cancelSeen()) {
                 response->DimseStatus = STATUS_FIND_Cancel_MatchingTerminatedDueToCancelRequest;
                 return;

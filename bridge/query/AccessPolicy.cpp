@@ -29,7 +29,7 @@ template <class Resolve>
 CollectionScope resolveLogged(const char* who, const std::string& caller, const RequestContext& context,
                               Resolve&& resolve) {
     LogScope scope(logIdOf(context));
-    Poco::Logger& log = Poco::Logger::get("bridge.access");
+    static Poco::Logger& log = Poco::Logger::get("bridge.access");  // looked up once (a global lock)
     try {
         context.throwIfCancelled();
         CollectionScope out = resolve();
@@ -74,10 +74,41 @@ bool AccessPolicy::granted(const std::map<std::string, std::set<std::string>>& g
     return false;
 }
 
+namespace {
+std::string memoKey(const std::string& callingAet, const std::string& calledAet) {
+    return trimAe(callingAet) + '\n' + trimAe(calledAet);
+}
+}  // namespace
+
+std::optional<CollectionScope> AccessPolicy::memoizedDimseScope(const std::string& callingAet,
+                                                                const std::string& calledAet) const {
+    const std::optional<std::uint64_t> generation = metadata_.generation();
+    if (!generation) return std::nullopt;  // the source tracks no changes: nothing may be reused
+    const auto grants = access();
+    std::lock_guard lock(memoMutex_);
+    auto it = dimseMemo_.find(memoKey(callingAet, calledAet));
+    if (it == dimseMemo_.end() || it->second.generation != *generation || it->second.access != grants ||
+        std::chrono::steady_clock::now() - it->second.resolvedAt >= kScopeMemoAge)
+        return std::nullopt;
+    return it->second.scope;
+}
+
 CollectionScope AccessPolicy::forDimse(const std::string& callingAet, const std::string& calledAet,
                                        const RequestContext& context) const {
-    return resolveLogged("AE", trimAe(callingAet) + " -> " + trimAe(calledAet), context,
-                         [&] { return dimseScope(callingAet, calledAet, context); });
+    if (auto memo = memoizedDimseScope(callingAet, calledAet)) return *memo;
+    // Generation and grants read before the lists: a write that lands meanwhile makes the memo
+    // stale at once (its generation no longer matches), never a newer list under an old number.
+    const std::optional<std::uint64_t> generation = metadata_.generation();
+    const auto grants = access();
+    const auto resolvedAt = std::chrono::steady_clock::now();
+    CollectionScope scope = resolveLogged("AE", trimAe(callingAet) + " -> " + trimAe(calledAet), context,
+                                          [&] { return dimseScope(callingAet, calledAet, context); });
+    if (generation) {
+        std::lock_guard lock(memoMutex_);
+        if (dimseMemo_.size() >= kScopeMemoEntries) dimseMemo_.clear();  // bounded; refilled on use
+        dimseMemo_[memoKey(callingAet, calledAet)] = ScopeMemo{*generation, grants, resolvedAt, scope};
+    }
+    return scope;
 }
 
 CollectionScope AccessPolicy::dimseScope(const std::string& callingAet, const std::string& calledAet,

@@ -21,14 +21,20 @@
 // UpstreamTimeout, never a scope computed from a half-read list); its log lines carry the
 // context's request id. The default context (tests, tools) has no id and never stops.
 //
-// Thread-safe if the MetadataSource is; forDimse/forHttp call restrictedCollections() each time
-// (the sources cache it). The Config is copied; the MetadataSource must outlive the policy.
+// Thread-safe if the MetadataSource is; forHttp calls restrictedCollections() each time (the
+// sources cache it). forDimse keeps each (calling, called) scope for at most kScopeMemoAge while
+// the MetadataSource's generation() and the grants in force stay the same -- the rule the C-FIND
+// answer cache already follows -- so a C-FIND needs no catalog read for its scope
+// (memoizedDimseScope() answers it without blocking). The Config is copied; the MetadataSource
+// must outlive the policy.
 
 #include "bridge/common/Config.h"
 #include "bridge/common/RequestContext.h"
 #include "bridge/query/MetadataSource.h"
 #include "bridge/query/Query.h"
 
+#include <chrono>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -61,6 +67,13 @@ public:
     /// principal.grants or by access.grantsByToken for its bearer token; `only` limits the scope.
     /// forHttp(t) == forPrincipal({.bearerToken = t}). Stops like forDimse.
     CollectionScope forPrincipal(const HttpPrincipal& principal, const RequestContext& context = RequestContext()) const;
+    /// The scope forDimse() resolved for this pair under the current generation and grants, no
+    /// older than kScopeMemoAge; nullopt otherwise. Never blocks, never calls the source's lists.
+    std::optional<CollectionScope> memoizedDimseScope(const std::string& callingAet,
+                                                      const std::string& calledAet) const;
+    static constexpr std::chrono::seconds kScopeMemoAge{2};
+    static constexpr std::size_t kScopeMemoEntries = 1024;  ///< (calling, called) pairs kept
+
     /// True when calledAet is the bridge's main AE title or one of its collection AE titles.
     bool isKnownCalledAet(const std::string& calledAet) const;
     /// SIGHUP: replaces the grants and configured restricted collections (access.*). Calls
@@ -80,6 +93,15 @@ private:
     MetadataSource& metadata_;
     mutable std::mutex accessMutex_;
     std::shared_ptr<const AccessSettings> access_;  ///< the grants in force (reload() swaps them)
+
+    struct ScopeMemo {
+        std::uint64_t generation = 0;
+        std::shared_ptr<const AccessSettings> access;  ///< the grants it was resolved with
+        std::chrono::steady_clock::time_point resolvedAt;
+        CollectionScope scope;
+    };
+    mutable std::mutex memoMutex_;
+    mutable std::map<std::string, ScopeMemo> dimseMemo_;  ///< trimmed calling AE + '\n' + called AE -> scope
 };
 
 }  // namespace bridge
