@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "bridge/common/Error.h"
+#include "dimse/AssociationSocket.h"
 #include "dimse/Part10Layout.h"
 
 namespace bridge::dimse {
@@ -51,46 +52,6 @@ std::unique_ptr<DcmFileFormat> loadInstance(const DicomInstance& instance) {
 }
 
 namespace {
-
-/// The socket of a transport connection. DcmTransportConnection::getSocket() is protected; a
-/// pointer to it taken inside a derived class is an ordinary member pointer of the base.
-struct SocketOf : DcmTransportConnection {
-    static DcmNativeSocketType of(DcmTransportConnection& connection) {
-        DcmNativeSocketType (DcmTransportConnection::*get)() = &SocketOf::getSocket;
-        return (connection.*get)();
-    }
-};
-
-/// While alive, holds back partial TCP segments of the association (Linux TCP_CORK): DUL writes
-/// every P-DATA PDU as two write()s (its 6+6 byte header, then the fragment), and with
-/// TCP_NODELAY each would leave as its own segment and wake the peer. Released (flushed) on
-/// destruction, i.e. before the C-STORE-RSP is awaited. No-op elsewhere.
-class Cork {
-public:
-    explicit Cork(T_ASC_Association* assoc) {
-#if defined(__linux__) && defined(TCP_CORK)
-        DcmTransportConnection* connection =
-            assoc && assoc->DULassociation ? DUL_getTransportConnection(assoc->DULassociation) : nullptr;
-        if (!connection) return;
-        const int fd = static_cast<int>(SocketOf::of(*connection));
-        const int on = 1;
-        if (fd >= 0 && setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof on) == 0) fd_ = fd;
-#else
-        (void)assoc;
-#endif
-    }
-    ~Cork() {
-#if defined(__linux__) && defined(TCP_CORK)
-        const int off = 0;
-        if (fd_ >= 0) setsockopt(fd_, IPPROTO_TCP, TCP_CORK, &off, sizeof off);
-#endif
-    }
-    Cork(const Cork&) = delete;
-    Cork& operator=(const Cork&) = delete;
-
-private:
-    int fd_ = -1;
-};
 
 /// The C-STORE-RQ command set (PS3.7 9.3.1.1), encoded as every command is: Implicit VR Little
 /// Endian with its group length (0000,0000). Empty on an encoding failure.

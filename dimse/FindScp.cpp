@@ -19,6 +19,7 @@
 #include "bridge/common/Logging.h"
 #include "bridge/common/MetricsRegistry.h"
 #include "bridge/query/FindAnswerCache.h"
+#include "dimse/AssociationSocket.h"
 #include "dimse/DimseObservation.h"
 #include "dimse/DimseStatus.h"
 #include "dimse/IdentifierTranslator.h"
@@ -28,47 +29,6 @@ namespace bridge::dimse {
 namespace {
 
 OFLogger findLogger = OFLog::getLogger("bridge.dimse.find");
-
-/// The socket of a transport connection. DcmTransportConnection::getSocket() is protected; a
-/// pointer to it taken inside a derived class is an ordinary member pointer of the base.
-struct SocketOf : DcmTransportConnection {
-    static DcmNativeSocketType of(DcmTransportConnection& connection) {
-        DcmNativeSocketType (DcmTransportConnection::*get)() = &SocketOf::getSocket;
-        return (connection.*get)();
-    }
-};
-
-/// While alive, holds back the association's partial TCP segments (Linux TCP_CORK), so that
-/// an answer replayed from the cache -- every response known at once -- leaves in a few full
-/// segments instead of one segment per PDU write (each DIMSE response is two writes; with
-/// TCP_NODELAY each write is a segment and a wake-up of the peer). Released (flushed) on
-/// destruction. Never used while a search streams: a Pending must not wait. No-op elsewhere.
-class Cork {
-public:
-    explicit Cork(T_ASC_Association* assoc) {
-#if defined(__linux__) && defined(TCP_CORK)
-        DcmTransportConnection* connection =
-            assoc && assoc->DULassociation ? DUL_getTransportConnection(assoc->DULassociation) : nullptr;
-        if (!connection) return;
-        const int fd = static_cast<int>(SocketOf::of(*connection));
-        const int on = 1;
-        if (fd >= 0 && setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof on) == 0) fd_ = fd;
-#else
-        (void)assoc;
-#endif
-    }
-    ~Cork() {
-#if defined(__linux__) && defined(TCP_CORK)
-        const int off = 0;
-        if (fd_ >= 0) setsockopt(fd_, IPPROTO_TCP, TCP_CORK, &off, sizeof off);
-#endif
-    }
-    Cork(const Cork&) = delete;
-    Cork& operator=(const Cork&) = delete;
-
-private:
-    int fd_ = -1;
-};
 
 struct FindContext {
     FindContext(T_ASC_Association* a, const AssociationInfo& i, const DimseSettings& s, DimseDependencies& d)

@@ -1,5 +1,7 @@
 #include "dimse/PeerWatchedWorker.h"
 
+#include "dimse/AssociationSocket.h"
+
 #include <dcmtk/dcmnet/dcmtrans.h>
 #include <dcmtk/dcmnet/dimse.h>
 #include <dcmtk/dcmnet/dul.h>
@@ -16,15 +18,6 @@
 namespace bridge::dimse {
 namespace {
 OFLogger watchLogger = OFLog::getLogger("bridge.dimse.find");
-
-/// DcmTransportConnection::getSocket() is protected in DCMTK 3.6.7; a derived class may name it,
-/// and the member pointer it yields calls it on any connection. Only read, never closed here.
-struct SocketOf : DcmTransportConnection {
-    static int get(DcmTransportConnection& connection) {
-        DcmNativeSocketType (DcmTransportConnection::*getter)() = &SocketOf::getSocket;
-        return static_cast<int>((connection.*getter)());
-    }
-};
 }  // namespace
 
 PeerWatchedWorker::PeerWatchedWorker(T_ASC_Association* assoc, T_ASC_PresentationContextID presId,
@@ -32,10 +25,7 @@ PeerWatchedWorker::PeerWatchedWorker(T_ASC_Association* assoc, T_ASC_Presentatio
     : assoc_(assoc), presId_(presId), messageId_(messageId), onCancel_(std::move(onCancel)),
       logContext_(currentLogContext()) {
     done_ = ::eventfd(0, EFD_CLOEXEC);
-    if (assoc_ && assoc_->DULassociation) {
-        if (DcmTransportConnection* connection = DUL_getTransportConnection(assoc_->DULassociation))
-            socket_ = SocketOf::get(*connection);
-    }
+    socket_ = associationSocket(assoc_);
     thread_ = std::thread([this] { work(); });
 }
 
