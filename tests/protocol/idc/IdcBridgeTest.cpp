@@ -16,6 +16,7 @@
 #include "tests/support/JsonAsserts.h"
 #include "tests/support/TestSupport.h"
 #include "tests/support/WholeBridge.h"
+#include "tests/protocol/idc/IdcBridgeFixture.h"
 
 using namespace bridge;
 using namespace bridge::test;
@@ -23,44 +24,6 @@ using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
 namespace {
-
-/// A whole bridge (WholeBridge) on source = idc, C-MOVE destination "STORE" at storePort.
-Config idcBridgeConfig(const EmulatorProcess& emulator, const std::string& cacheDir, unsigned short storePort) {
-    Config config;
-    config.source = "idc";
-    config.tcia = faultRetrySettings(emulator);
-    config.tcia.baseUrl = "http://127.0.0.1:1/not-used";  // NBIA must never be called
-    const std::string base = "http://127.0.0.1:" + std::to_string(emulator.port());
-    config.idc.apiUrl = base + "/v3";
-    config.idc.bucketUrl = base + "/s3/{bucket}";
-    config.idc.sqlPageRows = 5;
-    config.cache.directory = cacheDir;
-    config.dimse.aeTitle = "TCIA";
-    config.dimse.port = 0;
-    config.dimse.peers["STORE"] = DicomPeer{"STORE", "127.0.0.1", storePort};
-    config.web.port = 0;
-    config.web.bindAddress = "127.0.0.1";
-    return config;
-}
-
-HarvestOptions idcHarvestOptions() {
-    HarvestOptions options;
-    options.retryDelay = 500ms;
-    options.batchSize = 3;
-    return options;
-}
-
-/// Study Root C-FIND at SERIES level for one study: the SeriesInstanceUIDs of the Pendings.
-std::set<std::string> cfindSeries(unsigned short port, const std::string& study, std::uint16_t& status) {
-    const auto found = cfind(port,
-                             {{DCM_QueryRetrieveLevel, "SERIES"},
-                              {DCM_StudyInstanceUID, study},
-                              {DCM_SeriesInstanceUID, ""},
-                              {DCM_Modality, ""}},
-                             DCM_SeriesInstanceUID);
-    status = found.status;
-    return found.values;
-}
 
 /// The SOP Instance UIDs of the DICOM files in `dir`.
 std::set<std::string> sopsIn(const std::string& dir) {

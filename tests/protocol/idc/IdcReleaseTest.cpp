@@ -32,6 +32,8 @@
 #include "tests/support/EmulatorControl.h"
 #include "tests/support/ErrorCodeOf.h"
 #include "tests/support/TestSupport.h"
+#include "tests/support/JsonAsserts.h"
+#include "tests/protocol/idc/IdcBridgeFixture.h"
 #include "web/DicomWebServer.h"
 
 using namespace bridge;
@@ -41,102 +43,19 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool eventually(const std::function<bool()>& condition, std::chrono::seconds deadline = 180s) {
-    const auto end = std::chrono::steady_clock::now() + deadline;
-    while (std::chrono::steady_clock::now() < end) {
-        if (condition()) return true;
-        std::this_thread::sleep_for(100ms);
-    }
-    return condition();
-}
-
-Config idcConfig(const EmulatorProcess& emulator, const std::string& cacheDir) {
-    Config config;
-    config.source = "idc";
-    config.tcia = faultRetrySettings(emulator);
-    config.tcia.baseUrl = "http://127.0.0.1:1/not-used";  // NBIA must never be called
-    const std::string base = "http://127.0.0.1:" + std::to_string(emulator.port());
-    config.idc.apiUrl = base + "/v3";
-    config.idc.bucketUrl = base + "/s3/{bucket}";
-    config.idc.sqlPageRows = 5;
-    config.cache.directory = cacheDir;
-    config.dimse.aeTitle = "TCIA";
-    config.dimse.port = 0;
-    config.web.port = 0;
-    config.web.bindAddress = "127.0.0.1";
-    return config;
-}
-
-struct Bridge {
-    std::unique_ptr<BridgeServices> services;
-    std::unique_ptr<web::DicomWebServer> web;
-    std::unique_ptr<dimse::DimseServer> dimse;
-
-    explicit Bridge(const Config& config) {
-        services = makeBridgeServices(config);
-        HarvestOptions options;
-        options.retryDelay = 500ms;
-        options.batchSize = 3;
-        BOOST_REQUIRE(startHarvest(*services, options));
-        dimse = std::make_unique<dimse::DimseServer>(config.dimse, dimse::makeDimseDependencies(*services));
-        dimse->start();
-        services->dimsePort = dimse->port();
-        web = std::make_unique<web::DicomWebServer>(*services);
-        web->start();
+/// A whole bridge on source = idc, its harvest complete.
+struct Bridge : WholeBridge {
+    explicit Bridge(const Config& config) : WholeBridge(config, idcHarvestOptions()) {
         BOOST_REQUIRE(eventually([&] { return services->harvester->status().complete; }));
-    }
-    ~Bridge() {
-        services->harvester.reset();
-        if (web) web->stop();
-        if (dimse) dimse->stop();
-    }
-    HttpResult get(const std::string& uri, const std::map<std::string, std::string>& headers = {}) {
-        return httpRequest(web->port(), "GET", uri, headers);
     }
     Catalog& catalog() { return dynamic_cast<Catalog&>(*services->metadata); }
 };
 
-Json::Value parseJson(const std::string& text) {
-    Json::Value v;
-    Json::CharReaderBuilder b;
-    std::string errors;
-    std::istringstream in(text);
-    BOOST_REQUIRE_MESSAGE(Json::parseFromStream(b, in, &v, &errors), "not JSON: " + text.substr(0, 200));
-    return v;
-}
-
-/// Study Root C-FIND at SERIES level for one study: the SeriesInstanceUIDs of the Pendings.
+/// The SeriesInstanceUIDs a SERIES-level C-FIND for `study` answers (status Success required).
 std::set<std::string> cfindSeries(unsigned short port, const std::string& study) {
-    DcmSCU scu;
-    scu.setAETitle("PACS");
-    scu.setPeerAETitle("TCIA");
-    scu.setPeerHostName("127.0.0.1");
-    scu.setPeerPort(port);
-    scu.setDIMSEBlockingMode(DIMSE_BLOCKING);
-    scu.setDIMSETimeout(120);
-    OFList<OFString> ts;
-    ts.push_back(UID_LittleEndianExplicitTransferSyntax);
-    scu.addPresentationContext(UID_FINDStudyRootQueryRetrieveInformationModel, ts);
-    BOOST_REQUIRE(scu.initNetwork().good());
-    BOOST_REQUIRE(scu.negotiateAssociation().good());
-    const auto pc = scu.findPresentationContextID(UID_FINDStudyRootQueryRetrieveInformationModel, "");
-    DcmDataset request;
-    request.putAndInsertString(DCM_QueryRetrieveLevel, "SERIES");
-    request.putAndInsertString(DCM_StudyInstanceUID, study.c_str());
-    request.putAndInsertString(DCM_SeriesInstanceUID, "");
-    OFList<QRResponse*> responses;
-    BOOST_REQUIRE(scu.sendFINDRequest(pc, &request, &responses).good());
-    std::set<std::string> out;
-    BOOST_TEST(responses.back()->m_status == 0x0000);
-    for (auto* r : responses) {
-        if (r->m_status == 0xFF00 && r->m_dataset) {
-            OFString v;
-            r->m_dataset->findAndGetOFString(DCM_SeriesInstanceUID, v);
-            out.insert(v.c_str());
-        }
-        delete r;
-    }
-    scu.releaseAssociation();
+    std::uint16_t status = 0;
+    auto out = bridge::test::cfindSeries(port, study, status);
+    BOOST_TEST(status == 0x0000);
     return out;
 }
 
@@ -168,14 +87,14 @@ BOOST_AUTO_TEST_CASE(a_collection_idc_names_differently_is_shown_by_its_tcia_nam
     TempDir dir;
     {
         // Without the TCIA name: IDC's own name is what the bridge can show (documented).
-        Bridge plain(idcConfig(emulator, dir.path() + "/plain"));
+        Bridge plain(idcBridgeConfig(emulator, dir.path() + "/plain"));
         std::set<std::string> names;
         const Json::Value landing = parseJson(plain.get("/collections").body);
         for (const auto& c : landing["collections"]) names.insert(c["name"].asString());
         BOOST_TEST(names.count("Mixed-Phantom-Demo") == 1u);
         BOOST_TEST(names.count("Phantom-Mixed") == 0u);
     }
-    Config config = idcConfig(emulator, dir.path() + "/joined");
+    Config config = idcBridgeConfig(emulator, dir.path() + "/joined");
     config.idc.tciaNames["Phantom-Mixed"] = doi;  // as https://doi.org/..., the join normalises
     Bridge bridge(config);
     const auto doc = parseJson(bridge.get("/collections").body);
@@ -235,7 +154,7 @@ BOOST_AUTO_TEST_CASE(a_series_withdrawn_by_a_new_release_leaves_cfind_qido_and_t
     after.erase(gone);
 
     TempDir dir;
-    Bridge bridge(idcConfig(emulator, dir.path() + "/cache"));
+    Bridge bridge(idcBridgeConfig(emulator, dir.path() + "/cache"));
     BOOST_TEST(cfindSeries(bridge.dimse->port(), study) == before);
     BOOST_TEST(qidoSeries(bridge, study) == before);
     // Cache the series that will be withdrawn.
