@@ -7,6 +7,7 @@
 
 #include "bridge/retrieve/CacheReadAhead.h"
 #include "tests/support/TestSupport.h"
+#include "tests/unit/retrieve/CacheTestSupport.h"
 #include "tests/unit/retrieve/RetrieveTestDoubles.h"
 
 using namespace bridge;
@@ -15,13 +16,6 @@ using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
 namespace {
-
-CacheSettings settingsFor(const TempDir& dir) {
-    CacheSettings s;
-    s.directory = dir.path();
-    s.maxBytes = 1ull << 30;
-    return s;
-}
 
 /// Polls `pred` until true or `limit` passes (no fixed sleep as synchronisation).
 template <typename Pred>

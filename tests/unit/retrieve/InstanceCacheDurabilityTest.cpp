@@ -20,6 +20,7 @@
 #include "bridge/tcia/Md5.h"
 #include "tests/support/RetrieveRequests.h"
 #include "tests/support/TestSupport.h"
+#include "tests/unit/retrieve/CacheTestSupport.h"
 #include "tests/unit/retrieve/RetrieveTestDoubles.h"
 
 using namespace bridge;
@@ -27,13 +28,6 @@ using namespace bridge::test;
 namespace fs = std::filesystem;
 
 namespace {
-
-CacheSettings settingsFor(const TempDir& dir) {
-    CacheSettings s;
-    s.directory = dir.path();
-    s.maxBytes = 1ull << 30;
-    return s;
-}
 
 std::string readText(const std::string& path) {
     std::ifstream in(path);

@@ -14,6 +14,7 @@
 #include "bridge/retrieve/InstanceCache.h"
 #include "bridge/retrieve/InstanceHeader.h"
 #include "tests/support/TestSupport.h"
+#include "tests/unit/retrieve/CacheTestSupport.h"
 #include "tests/unit/retrieve/RetrieveTestDoubles.h"
 
 using namespace bridge;
@@ -21,17 +22,6 @@ using namespace bridge::test;
 namespace fs = std::filesystem;
 
 namespace {
-
-CacheSettings settingsFor(const TempDir& dir, std::uint64_t maxBytes = 1ull << 30) {
-    CacheSettings s;
-    s.directory = dir.path();
-    s.maxBytes = maxBytes;
-    return s;
-}
-
-void storeAll(InstanceCache& cache, const FakeSeries& s) {
-    for (const auto& f : s.files) cache.store(s.record.seriesInstanceUid, f);
-}
 
 }  // namespace
 
