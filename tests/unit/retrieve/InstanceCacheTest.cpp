@@ -21,10 +21,6 @@ using namespace bridge;
 using namespace bridge::test;
 namespace fs = std::filesystem;
 
-namespace {
-
-}  // namespace
-
 BOOST_AUTO_TEST_SUITE(InstanceCacheTests)
 
 BOOST_AUTO_TEST_CASE(header_reader_extracts_the_sidecar_attributes) {
