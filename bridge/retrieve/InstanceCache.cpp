@@ -541,7 +541,7 @@ void InstanceCache::markComplete(const std::string& seriesInstanceUid, std::size
 void InstanceCache::recordComplete(const std::string& seriesInstanceUid, std::size_t instanceCount) {
     std::lock_guard lock(mutex_);
     auto it = series_.find(seriesInstanceUid);
-    if (it != series_.end()) it->second.completeCount = instanceCount;
+    if (it != series_.end() && !it->second.removeWhenUnpinned) it->second.completeCount = instanceCount;
 }
 
 void InstanceCache::persistComplete(const std::string& seriesInstanceUid) {
@@ -587,7 +587,16 @@ bool InstanceCache::isComplete(const std::string& seriesInstanceUid) const {
 bool InstanceCache::removeSeries(const std::string& seriesInstanceUid) {
     std::lock_guard lock(mutex_);
     auto it = series_.find(seriesInstanceUid);
-    if (it == series_.end() || it->second.pins > 0) return false;
+    if (it == series_.end()) return false;
+    if (it->second.pins > 0) {
+        // In use (a download, its sync, a send): no longer complete at once -- here and after a
+        // restart -- and gone when the last pin is released (Pin::release).
+        it->second.completeCount.reset();
+        it->second.removeWhenUnpinned = true;
+        std::error_code ec;
+        fs::remove(seriesDir(seriesInstanceUid) + "/" + kCompleteFile, ec);
+        return false;
+    }
     removeSeriesLocked(seriesInstanceUid);
     return true;
 }
@@ -650,7 +659,9 @@ void InstanceCache::Pin::release() {
     auto it = cache_->series_.find(series_);
     if (it != cache_->series_.end()) {
         it->second.pins--;
-        if (it->second.pins == 0 && it->second.instances.empty()) {
+        if (it->second.pins == 0 && it->second.removeWhenUnpinned) {
+            cache_->removeSeriesLocked(series_);  // removeSeries() while it was pinned
+        } else if (it->second.pins == 0 && it->second.instances.empty()) {
             cache_->series_.erase(it);  // pinned but never stored into
         } else if (it->second.pins == 0) {
             cache_->evictLocked();

@@ -119,7 +119,9 @@ public:
     /// True when the series was marked complete and all its instances are still cached.
     bool isComplete(const std::string& seriesInstanceUid) const;
 
-    /// Removes a series (files and index). No-op when absent or pinned (returns false).
+    /// Removes a series (files and index); true when it is gone now. A pinned series (being
+    /// downloaded, synced or served) is no longer complete from now on (its marker is deleted)
+    /// and is removed when its last pin is released (false). No-op when absent (false).
     bool removeSeries(const std::string& seriesInstanceUid);
     /// Removes one instance (file and index line), pinned or not: used when TCIA's MD5 says the
     /// stored bytes are wrong. The series is then no longer complete. No-op when absent.
@@ -160,6 +162,7 @@ private:
         std::uint64_t lastAccess = 0;  ///< logical clock (higher = more recent)
         int pins = 0;
         std::int64_t lastTouchSecond = 0;  ///< last time the sidecar mtime was refreshed
+        bool removeWhenUnpinned = false;   ///< removeSeries() while pinned
     };
 
     void loadSeries(const std::string& series);

@@ -245,6 +245,31 @@ BOOST_AUTO_TEST_CASE(an_instance_this_process_stored_is_read_without_a_second_md
     BOOST_TEST(cache.read(s.record.seriesInstanceUid, s.sopUids[0]) != nullptr);
 }
 
+BOOST_AUTO_TEST_CASE(a_series_removed_while_pinned_is_incomplete_at_once_and_gone_at_unpin) {
+    // A series withdrawn by its source while a download, its sync or a send pins it: never
+    // complete again (not even after a restart), its files removed when the last pin goes.
+    TempDir dir;
+    auto s = makeSeries("17", 2);
+    {
+        InstanceCache cache(settingsFor(dir));
+        const std::string seriesDir = cache.directory() + "/" + s.record.seriesInstanceUid;
+        storeAll(cache, s);
+        cache.markComplete(s.record.seriesInstanceUid, 2);
+        {
+            InstanceCache::Pin pin = cache.pin(s.record.seriesInstanceUid);
+            BOOST_TEST(!cache.removeSeries(s.record.seriesInstanceUid));
+            BOOST_TEST(!cache.isComplete(s.record.seriesInstanceUid));
+            cache.recordComplete(s.record.seriesInstanceUid, 2);  // a download ending meanwhile
+            BOOST_TEST(!cache.isComplete(s.record.seriesInstanceUid));
+            BOOST_TEST(fs::exists(seriesDir), "still pinned: the files stay for the reader");
+            InstanceCache restarted(settingsFor(dir));
+            BOOST_TEST(!restarted.isComplete(s.record.seriesInstanceUid), "its marker is gone already");
+        }
+        BOOST_TEST(!fs::exists(seriesDir));
+        BOOST_TEST(cache.instances(s.record.seriesInstanceUid).empty());
+    }
+}
+
 BOOST_AUTO_TEST_CASE(lru_evicts_least_recently_used_series_and_keeps_the_bound) {
     TempDir dir;
     auto a = makeSeries("20", 2), b = makeSeries("21", 2), c = makeSeries("22", 2), d = makeSeries("23", 2);
