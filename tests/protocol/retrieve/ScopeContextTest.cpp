@@ -17,6 +17,7 @@
 #include "bridge/retrieve/BridgeServices.h"
 #include "tests/support/EmulatorControl.h"
 #include "tests/support/TestSupport.h"
+#include "tests/support/ErrorCodeOf.h"
 
 using namespace bridge;
 using namespace bridge::test;
@@ -48,16 +49,6 @@ struct SlowListFixture {
     }
 };
 
-/// The BridgeError code `call` threw; nullopt when it returned.
-std::optional<ErrorCode> codeOf(const std::function<void()>& call) {
-    try {
-        call();
-    } catch (const BridgeError& e) {
-        return e.code();
-    }
-    return std::nullopt;
-}
-
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(scope_context)
@@ -66,7 +57,7 @@ BOOST_FIXTURE_TEST_CASE(the_deadline_ends_an_http_scope_resolution_waiting_on_tc
     RequestContext context("scope-deadline", "HTTP from 127.0.0.1");
     context.setTimeout(500ms);
     const auto start = Clock::now();
-    const auto code = codeOf([&] { services->access->forHttp(std::nullopt, context); });
+    const auto code = thrownCode([&] { services->access->forHttp(std::nullopt, context); });
     const auto took = since(start);
     BOOST_TEST_MESSAGE("deadline 500 ms, scope resolution ended after " << took.count()
                                                                         << " ms (TCIA: 20 s)");
@@ -77,7 +68,7 @@ BOOST_FIXTURE_TEST_CASE(the_deadline_ends_an_http_scope_resolution_waiting_on_tc
 BOOST_FIXTURE_TEST_CASE(a_cancel_ends_a_dimse_scope_resolution_waiting_on_tcia, SlowListFixture) {
     RequestContext context("scope-cancel", "AE PACS");
     auto resolution = std::async(std::launch::async, [&] {
-        return codeOf([&] { services->access->forDimse("PACS", "TCIA", context); });
+        return thrownCode([&] { services->access->forDimse("PACS", "TCIA", context); });
     });
     // The stimulus, not a synchronisation: whether the cancel lands before or during the TCIA
     // call, the resolution must end as Cancelled; the bound is on cancel -> return.

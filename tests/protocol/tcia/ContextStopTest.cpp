@@ -17,6 +17,7 @@
 #include "bridge/common/Error.h"
 #include "bridge/common/RequestContext.h"
 #include "bridge/tcia/HttpTransport.h"
+#include "tests/support/ErrorCodeOf.h"
 
 using namespace bridge;
 using namespace bridge::tcia;
@@ -75,16 +76,6 @@ struct HoldingServer {
     ~HoldingServer() { release(); }
 };
 
-/// The BridgeError code `call` threw; nullopt when it returned.
-std::optional<ErrorCode> codeOf(const std::function<void()>& call) {
-    try {
-        call();
-    } catch (const BridgeError& e) {
-        return e.code();
-    }
-    return std::nullopt;
-}
-
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(context_stop)
@@ -102,7 +93,7 @@ BOOST_AUTO_TEST_CASE(deadline_stops_a_call_mid_backoff) {
     RequestContext context("h-test");
     context.setTimeout(500ms);
     const auto start = Clock::now();
-    const auto code = codeOf([&] { transport.get(server.url("/getSeries"), {}, &context); });
+    const auto code = thrownCode([&] { transport.get(server.url("/getSeries"), {}, &context); });
     const auto took = since(start);
     BOOST_TEST_MESSAGE("deadline 500 ms, call ended after " << took.count() << " ms");
     BOOST_TEST((code == ErrorCode::UpstreamTimeout), "the deadline is reported as a timeout");
@@ -115,7 +106,7 @@ BOOST_AUTO_TEST_CASE(cancel_wakes_a_read_the_server_never_answers) {
     HttpTransport transport(slowRetrySettings());
     RequestContext context;
     auto call = std::async(std::launch::async, [&] {
-        return codeOf([&] { transport.get(holding.server.url("/getSeries"), {}, &context); });
+        return thrownCode([&] { transport.get(holding.server.url("/getSeries"), {}, &context); });
     });
     BOOST_REQUIRE(waitUntil([&] { return holding.requests.load() >= 1; }, 10s));
     const auto cancelledAt = Clock::now();
@@ -136,11 +127,11 @@ BOOST_AUTO_TEST_CASE(cancel_wakes_a_caller_waiting_for_a_slot) {
     RequestContext first;
     RequestContext second;
     auto holder = std::async(std::launch::async, [&] {
-        return codeOf([&] { transport.get(holding.server.url("/getSeries"), {}, &first); });
+        return thrownCode([&] { transport.get(holding.server.url("/getSeries"), {}, &first); });
     });
     BOOST_REQUIRE(waitUntil([&] { return holding.requests.load() >= 1; }, 10s));
     auto waiter = std::async(std::launch::async, [&] {
-        return codeOf([&] { transport.get(holding.server.url("/getSeries"), {}, &second); });
+        return thrownCode([&] { transport.get(holding.server.url("/getSeries"), {}, &second); });
     });
     BOOST_TEST((waiter.wait_for(300ms) == std::future_status::timeout), "the slot limit did not hold");
     const auto cancelledAt = Clock::now();
