@@ -18,6 +18,7 @@
 #include "tests/support/EmulatorControl.h"
 #include "tests/support/TestSupport.h"
 #include "tests/support/ErrorCodeOf.h"
+#include "tests/support/Elapsed.h"
 
 using namespace bridge;
 using namespace bridge::test;
@@ -26,10 +27,6 @@ using namespace std::chrono_literals;
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::chrono::milliseconds since(Clock::time_point start) {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
-}
 
 struct SlowListFixture {
     EmulatorProcess emulator{{"--quiet"}};

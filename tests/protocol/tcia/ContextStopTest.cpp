@@ -18,6 +18,7 @@
 #include "bridge/common/RequestContext.h"
 #include "bridge/tcia/HttpTransport.h"
 #include "tests/support/ErrorCodeOf.h"
+#include "tests/support/Elapsed.h"
 
 using namespace bridge;
 using namespace bridge::tcia;
@@ -27,10 +28,6 @@ using namespace std::chrono_literals;
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::chrono::milliseconds since(Clock::time_point start) {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
-}
 
 TciaSettings slowRetrySettings() {
     TciaSettings s;

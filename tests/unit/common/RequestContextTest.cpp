@@ -10,16 +10,14 @@
 
 #include "bridge/common/Error.h"
 #include "bridge/common/RequestContext.h"
+#include "tests/support/Elapsed.h"
 
 using namespace bridge;
+using namespace bridge::test;
 using namespace std::chrono_literals;
 
 namespace {
 using Clock = std::chrono::steady_clock;
-
-std::chrono::milliseconds since(Clock::time_point start) {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
-}
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(request_context)
