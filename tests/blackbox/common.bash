@@ -12,12 +12,19 @@ bb_cleanup() {
 }
 trap bb_cleanup EXIT
 
-# A currently unused loopback port (racy but adequate; pure bash, no python needed).
+# A currently unused loopback port (racy but adequate; pure bash, no python needed). It comes
+# from 10000-32767, below Linux's ephemeral range (32768-60999), so no outgoing connection can
+# hold it as its local port, and never twice in one script ($WORK/.ports), so two peers started
+# back to back cannot both be handed the port the first has not bound yet.
 free_port() {
   local p
   while :; do
-    p=$((20000 + RANDOM % 40000))
-    (echo > /dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo $p; return; }
+    p=$((10000 + RANDOM % 22768))
+    grep -qx "$p" "$WORK/.ports" 2>/dev/null && continue
+    (echo > /dev/tcp/127.0.0.1/$p) 2>/dev/null && continue
+    echo "$p" >> "$WORK/.ports" 2>/dev/null || true
+    echo $p
+    return
   done
 }
 
@@ -55,14 +62,29 @@ start_emulator() {
   wait_port "$EMU" 20
 }
 
-# start_storescp AET DIR: DCMTK's storescp as AE AET writing into DIR (created), log in
-# $WORK/storescp.log; sets STORE_PORT; waits up to 20 s for the port.
+# start_storescp AET DIR [STORESCP-ARGS...]: DCMTK's storescp as AE AET writing into DIR
+# (created), log in $WORK/storescp-AET.log; sets STORE_PORT; waits up to 20 s for the port. When
+# storescp exits before listening (the port was taken after free_port chose it), it tries another
+# port, three times at most; on failure the log is printed to stderr.
 start_storescp() {
-  STORE_PORT=$(free_port)
-  mkdir -p "$2"
-  storescp -aet "$1" -od "$2" "$STORE_PORT" > "$WORK/storescp.log" 2>&1 &
-  PIDS+=($!)
-  wait_port "$STORE_PORT" 20
+  local aet=$1 dir=$2 log="$WORK/storescp-$1.log" try pid
+  shift 2
+  mkdir -p "$dir"
+  for try in 1 2 3; do
+    STORE_PORT=$(free_port)
+    storescp "$@" -aet "$aet" -od "$dir" "$STORE_PORT" > "$log" 2>&1 &
+    pid=$!
+    PIDS+=($pid)
+    for _ in $(seq 200); do
+      (echo > /dev/tcp/127.0.0.1/"$STORE_PORT") 2>/dev/null && return 0
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -0 "$pid" 2>/dev/null && break   # alive but not listening after 20 s: give up
+  done
+  echo "storescp $aet did not start; its log:" >&2
+  cat "$log" >&2 || true
+  return 1
 }
 
 # wait_log FILE PATTERN [SECONDS=10]: until grep finds PATTERN (basic regex) in FILE; 1 on timeout.

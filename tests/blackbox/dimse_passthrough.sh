@@ -23,15 +23,13 @@ EMU=$(free_port)
 PIDS+=($!)
 wait_port "$EMU" || fail "emulator did not start"
 
-ALL=$(free_port)   # accepts every syntax, writes the received dataset as it came (+B)
-mkdir -p "$WORK/all" "$WORK/plain" "$WORK/got"
-storescp +xa +B -aet ALL -od "$WORK/all" "$ALL" > "$WORK/storescp-all.log" 2>&1 &
-PIDS+=($!)
-PLAIN=$(free_port)  # default storescp: uncompressed syntaxes only
-storescp -aet PLAIN -od "$WORK/plain" "$PLAIN" > "$WORK/storescp-plain.log" 2>&1 &
-PIDS+=($!)
-wait_port "$ALL" || fail "storescp +xa did not start"
-wait_port "$PLAIN" || fail "storescp did not start"
+# ALL accepts every syntax and writes the received dataset as it came (+B); PLAIN is a default
+# storescp: uncompressed syntaxes only
+start_storescp ALL "$WORK/all" +xa +B || fail "storescp +xa did not start"
+ALL=$STORE_PORT
+start_storescp PLAIN "$WORK/plain" || fail "storescp did not start"
+PLAIN=$STORE_PORT
+mkdir -p "$WORK/got"
 
 "$B/tcia-bridge" --tcia-url "http://127.0.0.1:$EMU/nbia-api/services/v4" --aet TCIA --dimse-port 0 --no-web \
   --cache-dir "$WORK/cache" --destination "ALL=127.0.0.1:$ALL" --destination "PLAIN=127.0.0.1:$PLAIN" \
