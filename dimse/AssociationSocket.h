@@ -11,6 +11,19 @@ namespace bridge::dimse {
 /// reading state and socket options; never closed or read from by the caller.
 int associationSocket(T_ASC_Association* assoc);
 
+/// The socket when the association runs over plain TCP (DcmTCPConnection), else -1 (TLS, none):
+/// for writing DIMSE messages past DUL (PDataWriter), which TLS must not bypass.
+int plainAssociationSocket(T_ASC_Association* assoc);
+
+/// Waits up to `timeoutMs` for the peer's next bytes on a plain-TCP association, then has the
+/// kernel acknowledge them at once (Linux TCP_QUICKACK). Returns false on a timeout; true when
+/// bytes are there, and at once over TLS (its buffered records are invisible to poll) or when the
+/// socket is unknown. Why: a peer with Nagle on (DCMTK without TCP_NODELAY=1 writes each PDU's
+/// header and body separately) holds the body until its header is ACKed, and Linux delays that
+/// ACK up to 40 ms -- per C-STORE-RSP or request. TCP_QUICKACK set before the bytes arrive is
+/// undone by our own still-draining writes (they re-enter delayed-ACK mode), hence after.
+bool awaitPeerAndAcknowledge(T_ASC_Association* assoc, int timeoutMs);
+
 /// While alive, holds back the association's partial TCP segments (Linux TCP_CORK), so that data
 /// written in several small writes (DUL writes each PDU header and fragment separately; a
 /// replayed C-FIND answer is many PDUs) leaves in full segments instead of one segment per write

@@ -9,11 +9,6 @@
 #include <dcmtk/dcmnet/dimse.h>
 
 #include <dcmtk/dcmdata/dcostrmb.h>
-#include <dcmtk/dcmnet/dcmtrans.h>
-#include <dcmtk/dcmnet/dul.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
 
 #include <cstdio>
 #include <mutex>
@@ -21,6 +16,7 @@
 
 #include "bridge/common/Error.h"
 #include "dimse/AssociationSocket.h"
+#include "dimse/PDataWriter.h"
 #include "dimse/Part10Layout.h"
 
 namespace bridge::dimse {
@@ -82,28 +78,16 @@ std::vector<std::uint8_t> encodeStoreCommand(const T_DIMSE_C_StoreRQ& request) {
     return bytes;
 }
 
-/// Writes one PDV (DUL cuts it into P-DATA PDUs of the peer's maximum length itself, reading
-/// straight from `data`: no copy).
-OFCondition writePdv(T_ASC_Association* assoc, T_ASC_PresentationContextID presId, DUL_DATAPDV type,
-                     const std::uint8_t* data, std::size_t size) {
-    DUL_PDV pdv{};
-    pdv.fragmentLength = static_cast<unsigned long>(size);
-    pdv.presentationContextID = presId;
-    pdv.pdvType = type;
-    pdv.lastPDV = OFTrue;
-    pdv.data = const_cast<std::uint8_t*>(data);  // DUL only reads it
-    DUL_PDVLIST list{};
-    list.count = 1;
-    list.pdv = &pdv;
-    return DUL_WritePDVs(&assoc->DULassociation, &list);
-}
-
-/// The C-STORE-RSP to `messageId`; DIMSE_storeUser's wait, without its send.
+/// The C-STORE-RSP to `messageId` (DIMSE_storeUser's wait, without its send), its first bytes
+/// acknowledged at once: a peer with Nagle on would otherwise stall 40 ms on each response.
 OFCondition receiveStoreResponse(T_ASC_Association* assoc, T_ASC_PresentationContextID presId,
                                  std::uint16_t messageId, int timeoutSeconds, T_DIMSE_C_StoreRSP& response) {
     T_DIMSE_Message message{};
     DcmDataset* statusDetail = nullptr;
     T_ASC_PresentationContextID responsePresId = presId;
+    // DIMSE_BLOCKING with a timeout waits at most that long for each PDU as well.
+    if (!awaitPeerAndAcknowledge(assoc, timeoutSeconds > 0 ? timeoutSeconds * 1000 : -1))
+        return makeOFCondition(OFM_dcmnet, DIMSEC_NODATAAVAILABLE, OF_error, "DIMSE: no C-STORE-RSP within the timeout");
     OFCondition cond =
         DIMSE_receiveCommand(assoc, DIMSE_BLOCKING, timeoutSeconds, &responsePresId, &message, &statusDetail);
     delete statusDetail;
@@ -180,14 +164,9 @@ std::optional<StoreTarget::Result> sendStoredDataset(T_ASC_Association* assoc, c
     fillRequest(request, assoc, instance.sopClassUid, instance.sopInstanceUid, originator);
     const std::vector<std::uint8_t> command = encodeStoreCommand(request);
     if (command.empty()) return std::nullopt;
-    OFCondition cond;
-    {
-        Cork cork(assoc);
-        cond = writePdv(assoc, presId, DUL_COMMANDPDV, command.data(), command.size());
-        if (cond.good())
-            cond = writePdv(assoc, presId, DUL_DATASETPDV, instance.bytes->data() + layout->datasetOffset,
-                            instance.bytes->size() - layout->datasetOffset);
-    }
+    OFCondition cond = writeDimseMessage(
+        assoc, presId, command,
+        std::span(instance.bytes->data() + layout->datasetOffset, instance.bytes->size() - layout->datasetOffset));
     T_DIMSE_C_StoreRSP response{};
     if (cond.good()) cond = receiveStoreResponse(assoc, presId, request.MessageID, dimseTimeoutSeconds, response);
     return resultOf(cond, response, associationLost);
@@ -241,11 +220,12 @@ StoreTarget::Result sendCStore(T_ASC_Association* assoc, const DicomInstance& in
     T_DIMSE_C_StoreRQ request;
     fillRequest(request, assoc, sopClass, sopInstance, originator);
     T_DIMSE_C_StoreRSP response{};
-    DcmDataset* statusDetail = nullptr;
+    T_DIMSE_Message message{};
+    message.CommandField = DIMSE_C_STORE_RQ;
+    message.msg.CStoreRQ = request;
     OFCondition cond =
-        DIMSE_storeUser(assoc, presId, &request, nullptr, dataset, nullptr, nullptr, DIMSE_BLOCKING,
-                        dimseTimeoutSeconds, &response, &statusDetail, nullptr, 0);
-    delete statusDetail;
+        DIMSE_sendMessageUsingMemoryData(assoc, presId, &message, nullptr, dataset, nullptr, nullptr);
+    if (cond.good()) cond = receiveStoreResponse(assoc, presId, request.MessageID, dimseTimeoutSeconds, response);
     return resultOf(cond, response, associationLost);
 }
 

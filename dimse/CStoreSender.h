@@ -38,7 +38,8 @@ std::optional<StoreTarget::Result> sendStoredDataset(T_ASC_Association* assoc, c
                                                      const std::optional<MoveOriginator>& originator,
                                                      int dimseTimeoutSeconds, bool* associationLost = nullptr);
 
-/// sendStoredDataset when it applies, else parse + transcode + DIMSE_storeUser.
+/// sendStoredDataset when it applies, else parse + transcode + DIMSE send of the dataset; both
+/// read the C-STORE-RSP with prompt ACKs (acknowledgePromptly).
 StoreTarget::Result sendCStore(T_ASC_Association* assoc, const DicomInstance& instance,
                                const std::optional<MoveOriginator>& originator, int dimseTimeoutSeconds,
                                bool* associationLost = nullptr);

@@ -25,6 +25,7 @@
 #include "bridge/common/Text.h"
 #include "dimse/AssociateRequestWait.h"
 #include "dimse/AssociationPolicy.h"
+#include "dimse/AssociationSocket.h"
 #include "dimse/CStoreSender.h"
 #include "dimse/DimseObservation.h"
 #include "dimse/FindScp.h"
@@ -465,7 +466,11 @@ void DimseServer::serve(T_ASC_Association* assoc) {
         T_ASC_PresentationContextID presId = 0;
         T_DIMSE_Message msg;
         DcmDataset* statusDetail = nullptr;
-        cond = DIMSE_receiveCommand(assoc, DIMSE_NONBLOCKING, 1, &presId, &msg, &statusDetail);
+        // The first bytes of a request are acknowledged at once (a requester with Nagle on stalls
+        // 40 ms per request otherwise). Nothing within the second: DIMSE still looks (0 s) for a
+        // PDV DUL already holds.
+        const bool arrived = awaitPeerAndAcknowledge(assoc, 1000);
+        cond = DIMSE_receiveCommand(assoc, DIMSE_NONBLOCKING, arrived ? 1 : 0, &presId, &msg, &statusDetail);
         delete statusDetail;
         if (cond == DIMSE_NODATAAVAILABLE) {
             if (++idleSeconds >= settings_.networkTimeout.count()) {

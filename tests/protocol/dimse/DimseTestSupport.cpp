@@ -225,12 +225,12 @@ OFList<RetrieveResponse*> runGet(DcmSCU& scu, const char* sopClass, IdentifierKe
 }
 
 StoreScpProcess::StoreScpProcess(const std::string& aeTitle, const std::string& outputDir,
-                                 std::vector<std::string> extraArgs)
+                                 std::vector<std::string> extraArgs, bool nagle)
     : dir_(outputDir), port_(freePort()) {
     std::vector<std::string> args{"/usr/bin/storescp", "-aet", aeTitle, "-od", outputDir};
     args.insert(args.end(), extraArgs.begin(), extraArgs.end());
     args.push_back(std::to_string(port_));
-    pid_ = spawnProcess(args, {{"TCP_NODELAY", "1"}});
+    pid_ = spawnProcess(args, {{"TCP_NODELAY", nagle ? "0" : "1"}});
     waitUntilListening(pid_, port_, std::chrono::seconds(10), "storescp");
 }
 

@@ -82,11 +82,12 @@ void freeList(OFList<T*>& list) {
     list.clear();
 }
 
-/// `storescp -aet AET -od DIR PORT` as a child process; killed on destruction.
+/// `storescp -aet AET -od DIR PORT` as a child process; killed on destruction. `nagle`: started
+/// with TCP_NODELAY=0 (DCMTK's default without the variable: Nagle on), else TCP_NODELAY=1.
 class StoreScpProcess {
 public:
     StoreScpProcess(const std::string& aeTitle, const std::string& outputDir,
-                    std::vector<std::string> extraArgs = {});
+                    std::vector<std::string> extraArgs = {}, bool nagle = false);
     ~StoreScpProcess();
     unsigned short port() const { return port_; }
     /// Regular files in the output directory.
