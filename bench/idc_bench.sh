@@ -126,7 +126,8 @@ idc_move_rows() {
   # The bridge: fresh bridge on --source idc and an empty cache per run.
   local cts=() cfs=() cwhy="" hs=()
   for r in $(seq "$N_COLD"); do
-    rm -rf "$WORK/cache-idc"
+    # moved aside, deleted after the runs (see bench/run's cold loop: ext4 recently_deleted)
+    if [[ -e $WORK/cache-idc ]]; then rm -rf "$WORK/cache-idc.prev$r"; mv "$WORK/cache-idc" "$WORK/cache-idc.prev$r"; fi
     t0=$(now)
     if ! idc_bridge_start "$WORK/cache-idc" "$api" "$tmpl"; then
       cwhy="tcia-bridge --source idc did not start (logs/bridge.log: $(tail -c 200 "$WORK/logs/bridge.log" | tr '\n|' '  '))"; break
@@ -148,6 +149,7 @@ idc_move_rows() {
   stop storescp0
   stop bridge
   recv_cleanup "$WORK/cache-idc"
+  rm -rf "$WORK"/cache-idc.prev*
   if ((${#cts[@]})); then
     put_runs idc_move_cold_s "${cts[@]}"; put_runs idc_move_first_s "${cfs[@]}"
     note idc_move "IDC cold C-MOVE, median of ${#cts[@]} (fresh tcia-bridge --source idc + empty cache each, catalog of the emulator data harvested first: ${hs[*]:-?} s): runs ${cts[*]} s; first file ${cfs[*]} s."
