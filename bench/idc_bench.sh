@@ -179,7 +179,7 @@ idc_harvest_rows() {
   fi
   local api="http://127.0.0.1:$SYN_PORT/v3" t0
   t0=$(now)
-  spawn synemu "$EMULATOR" serve --data "$sd" --port "$SYN_PORT" --bind 127.0.0.1 --quiet --idc-synthetic
+  spawn synemu "${EMU_PIN[@]}" "$EMULATOR" serve --data "$sd" --port "$SYN_PORT" --bind 127.0.0.1 --quiet --idc-synthetic
   if ! wait_http "$api/version" 900 synemu; then
     for k in "${keys[@]}"; do na "$k" "emulator --idc-synthetic did not answer (logs/synemu.log)"; done; stop synemu; return
   fi
