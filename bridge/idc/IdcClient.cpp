@@ -809,16 +809,16 @@ std::vector<S3Object> IdcClient::listSeries(const SeriesLocation& location, cons
     return out;
 }
 
-std::string IdcClient::getObject(const std::string& bucket, const std::string& key,
-                                 const RequestContext* context) {
-    tcia::HttpResponse r = buckets_.get(bucketObjectUrl(idc_.bucketUrl, bucket, key), {}, context);
+void IdcClient::getObjectBytes(const std::string& bucket, const std::string& key, std::vector<std::uint8_t>& bytes,
+                               const RequestContext* context) {
+    tcia::HttpResponse r =
+        buckets_.getBytes(bucketObjectUrl(idc_.bucketUrl, bucket, key), {}, bytes, idc_.maxObjectBytes, context);
     if (r.status != 200) {
         auto error = parseS3Error(r.body);
         throw BridgeError(ErrorCode::UpstreamBadResponse,
                           "IDC object " + key + " -> HTTP " + std::to_string(r.status) +
                               (error ? " " + error->code + ": " + error->message : std::string()));
     }
-    return std::move(r.body);
 }
 
 std::vector<IdcClient::InstanceKey> IdcClient::instanceKeys(const std::string& seriesInstanceUid,
@@ -894,10 +894,11 @@ std::vector<std::uint8_t> IdcClient::singleImage(const std::string& seriesInstan
     if (it == keys.end())
         throw BridgeError(ErrorCode::NotFound,
                           "instance " + sopInstanceUid + " is not in IDC series " + seriesInstanceUid);
-    const std::string bytes = getObject(locate(seriesInstanceUid, context).bucket, it->key, &context);
-    if (!tcia::InstanceMetaReader::read(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()))
+    std::vector<std::uint8_t> bytes;
+    getObjectBytes(locate(seriesInstanceUid, context).bucket, it->key, bytes, &context);
+    if (!tcia::InstanceMetaReader::read(bytes.data(), bytes.size()))
         throw BridgeError(ErrorCode::UpstreamBadResponse, "IDC object " + it->key + " is not DICOM");
-    return std::vector<std::uint8_t>(bytes.begin(), bytes.end());
+    return bytes;
 }
 
 std::size_t IdcClient::downloadSeries(const std::string& seriesInstanceUid,
@@ -947,12 +948,12 @@ std::size_t IdcClient::downloadSeries(const std::string& seriesInstanceUid,
             [&](std::size_t i) {
                 const S3Object& o = objects[i];
                 Fetched f;
-                std::string body;
                 for (int tries = 0;; ++tries) {
-                    body = getObject(location.bucket, o.key, &context);
+                    // Straight into the sink's vector, sized from Content-Length (no string, no copy).
+                    getObjectBytes(location.bucket, o.key, f.bytes, &context);
                     // One MD5 per object, on this worker (OpenSSL, as the ZIP path): the ETag
                     // check uses it and the instance cache keeps it instead of hashing again.
-                    f.md5 = tcia::Md5::hex(body.data(), body.size());
+                    f.md5 = tcia::Md5::hex(f.bytes.data(), f.bytes.size());
                     if (!verifyMd5 || !isMd5Etag(o.etag)) break;
                     if (f.md5 == Poco::toLower(o.etag)) break;
                     if (tries >= 1)
@@ -962,11 +963,8 @@ std::size_t IdcClient::downloadSeries(const std::string& seriesInstanceUid,
                                               " (twice)");
                     log().warning("IDC object %s: MD5 differs from its ETag; fetching it again", o.key);
                 }
-                const auto* data = reinterpret_cast<const std::uint8_t*>(body.data());
-                f.uids = tcia::InstanceMetaReader::read(data, body.size());
-                // The copy into the sink's vector happens here, beside the other GETs, not on
-                // the calling thread that feeds the sink one instance at a time.
-                if (f.uids) f.bytes.assign(data, data + body.size());
+                f.uids = tcia::InstanceMetaReader::read(f.bytes.data(), f.bytes.size());
+                if (!f.uids) f.bytes = {};
                 return f;
             },
             [&](std::size_t i, Fetched&& f) {

@@ -154,7 +154,10 @@ private:
     SeriesLocation locate(const std::string& seriesInstanceUid, const RequestContext& context);
     std::vector<S3Object> listSeries(const SeriesLocation& location, const RequestContext* context);
     std::vector<InstanceKey> instanceKeys(const std::string& seriesInstanceUid, const RequestContext& context);
-    std::string getObject(const std::string& bucket, const std::string& key, const RequestContext* context);
+    /// One whole object into `bytes` (at most idc.maxObjectBytes); a non-200 answer throws
+    /// BridgeError(UpstreamBadResponse) with S3's error code.
+    void getObjectBytes(const std::string& bucket, const std::string& key, std::vector<std::uint8_t>& bytes,
+                        const RequestContext* context);
 
     TciaSettings http_;
     IdcSettings idc_;

@@ -126,7 +126,43 @@ struct HttpTransport::Request {
     const std::function<void(std::istream&)>* onBody = nullptr;
     const RequestContext* context = nullptr;
     std::string contentType;  // POST only; empty = form
+    std::vector<std::uint8_t>* bytesOut = nullptr;  // getBytes: where a 200 body goes
+    std::uint64_t maxBytes = 0;                      // getBytes: its bound
 };
+
+namespace {
+
+/// Reads the rest of `is` into `bytes` (replaced): one read of the declared length, or (chunked)
+/// one istream::read per 1 MiB. Over `maxBytes` throws BridgeError(UpstreamBadResponse).
+void readBody(std::istream& is, const Poco::Net::HTTPResponse& resp, std::vector<std::uint8_t>& bytes,
+              std::uint64_t maxBytes, const std::string& logName) {
+    const auto tooLarge = [&](const std::string& what) {
+        throw BridgeError(ErrorCode::UpstreamBadResponse, logName + ": the response body " + what + " " +
+                                                               std::to_string(maxBytes) + " bytes: refused");
+    };
+    bytes.clear();
+    std::size_t size = 0;
+    if (resp.hasContentLength()) {
+        const Poco::Int64 declared = resp.getContentLength64();
+        if (declared < 0 || static_cast<std::uint64_t>(declared) > maxBytes) tooLarge("is declared larger than");
+        bytes.resize(static_cast<std::size_t>(declared));
+        is.read(reinterpret_cast<char*>(bytes.data()), declared);
+        // Poco's fixed-length stream ends at the declared length; a short read is checked (and
+        // retried) by the caller.
+        bytes.resize(static_cast<std::size_t>(is.gcount()));
+        return;
+    }
+    constexpr std::size_t kChunk = 1 << 20;
+    while (is) {
+        if (bytes.size() < size + kChunk) bytes.resize(size + kChunk);
+        is.read(reinterpret_cast<char*>(bytes.data() + size), static_cast<std::streamsize>(kChunk));
+        size += static_cast<std::size_t>(is.gcount());
+        if (size > maxBytes) tooLarge("is larger than");
+    }
+    bytes.resize(size);
+}
+
+}  // namespace
 
 HttpTransport::HttpTransport(const TciaSettings& settings) : settings_(settings) {}
 HttpTransport::~HttpTransport() = default;
@@ -182,6 +218,15 @@ HttpResponse HttpTransport::postBody(const std::string& url, const std::string& 
                                      const std::string& body, const std::string& logName,
                                      const RequestContext* context) {
     Request r{"POST", url, logName, {}, body, nullptr, context, contentType};
+    return execute(r);
+}
+
+HttpResponse HttpTransport::getBytes(const std::string& url, const HttpHeaders& headers,
+                                     std::vector<std::uint8_t>& bytes, std::uint64_t maxBytes,
+                                     const RequestContext* context) {
+    Request r{"GET", url, pathForLog(url), headers, {}, nullptr, context};
+    r.bytesOut = &bytes;
+    r.maxBytes = maxBytes;
     return execute(r);
 }
 
@@ -322,15 +367,22 @@ HttpResponse HttpTransport::execute(const Request& request) {
                 out.reason = resp.getReason();
                 out.contentType = resp.getContentType();
                 out.retries = retries;
-                Poco::StreamCopier::copyToString(is, out.body);
+                std::size_t bodySize = 0;
+                if (status == 200 && request.bytesOut) {
+                    readBody(is, resp, *request.bytesOut, request.maxBytes, request.logName);
+                    bodySize = request.bytesOut->size();
+                } else {
+                    Poco::StreamCopier::copyToString(is, out.body);
+                    bodySize = out.body.size();
+                }
                 // istream swallows the read error of a connection cut inside the body (badbit,
                 // and libstdc++ then reports 0 bytes read), and Poco ends a cut fixed-length or
                 // chunked body like a whole one: without this check a cut answer becomes an empty
                 // or short one -- an empty TCIA answer means "no results" (API.md 2.3).
-                if (is.bad() || (resp.hasContentLength() &&
-                                 static_cast<Poco::Int64>(out.body.size()) != resp.getContentLength64()))
+                if (is.bad() ||
+                    (resp.hasContentLength() && static_cast<Poco::Int64>(bodySize) != resp.getContentLength64()))
                     throw Poco::IOException("connection ended inside the response body after " +
-                                            std::to_string(out.body.size()) + " bytes");
+                                            std::to_string(bodySize) + " bytes");
                 wakeOnStop.reset();  // never shut down a session handed back to the pool
                 if (resp.getKeepAlive()) limiter.giveBack(std::move(session));
 

@@ -27,6 +27,7 @@
 #include <chrono>
 #include <functional>
 #include <iosfwd>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -70,6 +71,13 @@ public:
     /// the URL in the log line; the body is never logged. Same errors and retries as get().
     HttpResponse postBody(const std::string& url, const std::string& contentType, const std::string& body,
                           const std::string& logName, const RequestContext* context = nullptr);
+
+    /// GET whose 200 body is read into `bytes` (replaced) instead of HttpResponse::body: sized once
+    /// from Content-Length, one copy out of Poco's stream buffer, no reallocation. A body longer
+    /// than `maxBytes` (declared or read) throws BridgeError(UpstreamBadResponse) naming the bound,
+    /// never retried. Other statuses, errors and retries (a cut body included) as get().
+    HttpResponse getBytes(const std::string& url, const HttpHeaders& headers, std::vector<std::uint8_t>& bytes,
+                          std::uint64_t maxBytes, const RequestContext* context = nullptr);
 
     /// GET whose 200 body is handed to `onBody` as a stream while it arrives (the concurrency
     /// slot is held until onBody returns; the session is not reused afterwards). Exceptions from
