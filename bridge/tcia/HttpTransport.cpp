@@ -125,39 +125,47 @@ struct HttpTransport::Request {
     std::string formBody;  // POST only
     const std::function<void(std::istream&)>* onBody = nullptr;
     const RequestContext* context = nullptr;
-    std::string contentType;  // POST only; empty = form
+    std::string contentType{};  // POST only; empty = form
     std::vector<std::uint8_t>* bytesOut = nullptr;  // getBytes: where a 200 body goes
     std::uint64_t maxBytes = 0;                      // getBytes: its bound
 };
 
 namespace {
 
-/// Reads the rest of `is` into `bytes` (replaced): one read of the declared length, or (chunked)
-/// one istream::read per 1 MiB. Over `maxBytes` throws BridgeError(UpstreamBadResponse).
+/// Reads the rest of `is` into `bytes` (replaced). With a declared length: one read of it when it
+/// is at most 16 MiB (an object's usual case: sized once, no reallocation); the declared length is
+/// the sender's word, so beyond that the buffer grows as bytes really arrive (doubling). Over
+/// `maxBytes`, declared or read, throws BridgeError(UpstreamBadResponse).
 void readBody(std::istream& is, const Poco::Net::HTTPResponse& resp, std::vector<std::uint8_t>& bytes,
               std::uint64_t maxBytes, const std::string& logName) {
     const auto tooLarge = [&](const std::string& what) {
         throw BridgeError(ErrorCode::UpstreamBadResponse, logName + ": the response body " + what + " " +
                                                                std::to_string(maxBytes) + " bytes: refused");
     };
+    constexpr std::size_t kFirst = 16u << 20;
+    constexpr std::size_t kChunk = 1u << 20;
+    std::optional<std::uint64_t> declared;
+    if (resp.hasContentLength()) {
+        const Poco::Int64 length = resp.getContentLength64();
+        if (length < 0 || static_cast<std::uint64_t>(length) > maxBytes) tooLarge("is declared larger than");
+        declared = static_cast<std::uint64_t>(length);
+    }
     bytes.clear();
     std::size_t size = 0;
-    if (resp.hasContentLength()) {
-        const Poco::Int64 declared = resp.getContentLength64();
-        if (declared < 0 || static_cast<std::uint64_t>(declared) > maxBytes) tooLarge("is declared larger than");
-        bytes.resize(static_cast<std::size_t>(declared));
-        is.read(reinterpret_cast<char*>(bytes.data()), declared);
-        // Poco's fixed-length stream ends at the declared length; a short read is checked (and
-        // retried) by the caller.
-        bytes.resize(static_cast<std::size_t>(is.gcount()));
-        return;
-    }
-    constexpr std::size_t kChunk = 1 << 20;
-    while (is) {
-        if (bytes.size() < size + kChunk) bytes.resize(size + kChunk);
-        is.read(reinterpret_cast<char*>(bytes.data() + size), static_cast<std::streamsize>(kChunk));
-        size += static_cast<std::size_t>(is.gcount());
+    for (;;) {
+        if (declared && size == *declared) break;  // Poco's fixed-length stream ends there
+        if (size == bytes.size()) {
+            std::size_t next = declared ? static_cast<std::size_t>(std::min<std::uint64_t>(*declared, kFirst))
+                                        : kChunk;
+            if (size > 0) next = size * 2;
+            if (declared) next = static_cast<std::size_t>(std::min<std::uint64_t>(next, *declared));
+            bytes.resize(std::max(next, size + 1));
+        }
+        is.read(reinterpret_cast<char*>(bytes.data() + size), static_cast<std::streamsize>(bytes.size() - size));
+        const auto got = static_cast<std::size_t>(is.gcount());
+        size += got;
         if (size > maxBytes) tooLarge("is larger than");
+        if (!is) break;  // end of the body (or a cut one: the caller compares the declared length)
     }
     bytes.resize(size);
 }

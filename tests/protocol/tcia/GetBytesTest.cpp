@@ -108,6 +108,21 @@ BOOST_AUTO_TEST_CASE(a_body_beyond_the_bound_is_refused_once_declared_or_read) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(a_declared_length_is_not_allocated_before_the_bytes_arrive) {
+    // 64 MiB declared (within the bound), 10 bytes sent, connection closed: a cut body, retried
+    // and then failed -- with at most the first 16 MiB ever reserved, not the declared 64.
+    FakeTciaServer server([&](Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& resp) {
+        resp.setContentLength64(64ll << 20);
+        resp.setKeepAlive(false);
+        resp.send() << "0123456789";
+    });
+    HttpTransport http(settings());
+    std::vector<std::uint8_t> bytes;
+    BOOST_TEST((thrownCode([&] { http.getBytes(server.url("/liar"), {}, bytes, 128ull << 20); }) ==
+                ErrorCode::UpstreamUnavailable));
+    BOOST_TEST(bytes.capacity() <= (16u << 20));
+}
+
 BOOST_AUTO_TEST_CASE(another_status_answers_like_get_and_leaves_the_bytes_alone) {
     FakeTciaServer server([&](Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& resp) {
         resp.setStatus(Poco::Net::HTTPResponse::HTTP_NOT_FOUND);
