@@ -86,7 +86,7 @@ idc_move_rows() {
   local r t0 dl send first n J lt gt
   local dls=() sends=() limits=() floors=() lists=()
   for r in $(seq "$N_COLD"); do
-    rm -rf "$d/files"; mkdir -p "$d/files"
+    retire "$d/files"; mkdir -p "$d/files"
     # Download: listing (every page; one for 300 keys) + the objects, K in flight.
     t0=$(now)
     if ! curl -sS -f -o "$d/list.xml" "$listurl" 2>>"$WORK/logs/idc-curl.err"; then why="curl ListObjectsV2 failed"; break; fi
@@ -114,7 +114,7 @@ idc_move_rows() {
     recv_cleanup "$WORK/recv/idc-baseline"
   done
   stop storescp0
-  rm -rf "$d"
+  retire "$d"
   if ((${#limits[@]} == 0)); then
     na idc_move_limit_s "$why"; na idc_first_floor_s "$why"
   else
@@ -126,8 +126,7 @@ idc_move_rows() {
   # The bridge: fresh bridge on --source idc and an empty cache per run.
   local cts=() cfs=() cwhy="" hs=()
   for r in $(seq "$N_COLD"); do
-    # moved aside, deleted after the runs (see bench/run's cold loop: ext4 recently_deleted)
-    if [[ -e $WORK/cache-idc ]]; then rm -rf "$WORK/cache-idc.prev$r"; mv "$WORK/cache-idc" "$WORK/cache-idc.prev$r"; fi
+    retire "$WORK/cache-idc"  # moved aside, deleted when the bench ends (bench/run: retire)
     t0=$(now)
     if ! idc_bridge_start "$WORK/cache-idc" "$api" "$tmpl"; then
       cwhy="tcia-bridge --source idc did not start (logs/bridge.log: $(tail -c 200 "$WORK/logs/bridge.log" | tr '\n|' '  '))"; break
@@ -149,7 +148,6 @@ idc_move_rows() {
   stop storescp0
   stop bridge
   recv_cleanup "$WORK/cache-idc"
-  rm -rf "$WORK"/cache-idc.prev*
   if ((${#cts[@]})); then
     put_runs idc_move_cold_s "${cts[@]}"; put_runs idc_move_first_s "${cfs[@]}"
     note idc_move "IDC cold C-MOVE, median of ${#cts[@]} (fresh tcia-bridge --source idc + empty cache each, catalog of the emulator data harvested first: ${hs[*]:-?} s): runs ${cts[*]} s; first file ${cfs[*]} s."
