@@ -14,9 +14,12 @@
 #include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
+
+#include "bridge/common/Config.h"
 
 namespace bridge::test {
 
@@ -77,5 +80,19 @@ private:
     std::unique_ptr<Poco::Net::ServerSocket> socket_;
     std::unique_ptr<Poco::Net::HTTPServer> server_;
 };
+
+/// Client settings for talking to `server`: v4 under /nbia-api/services/v4, short timeouts,
+/// 2 retries 10-100 ms apart.
+inline TciaSettings settingsFor(const FakeTciaServer& server) {
+    TciaSettings s;
+    s.baseUrl = server.url("/nbia-api/services/v4");
+    s.apiVersion = "v4";
+    s.connectTimeout = std::chrono::seconds(2);
+    s.readTimeout = std::chrono::seconds(5);
+    s.maxRetries = 2;
+    s.retryBaseDelay = std::chrono::milliseconds(10);
+    s.retryMaxDelay = std::chrono::milliseconds(100);
+    return s;
+}
 
 }  // namespace bridge::test

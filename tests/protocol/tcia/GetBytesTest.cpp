@@ -29,16 +29,6 @@ std::string patternBody(std::size_t n) {
     return s;
 }
 
-TciaSettings settings() {
-    TciaSettings s;
-    s.connectTimeout = std::chrono::seconds(2);
-    s.readTimeout = std::chrono::seconds(10);
-    s.maxRetries = 2;
-    s.retryBaseDelay = std::chrono::milliseconds(10);
-    s.retryMaxDelay = std::chrono::milliseconds(100);
-    return s;
-}
-
 std::vector<std::uint8_t> bytesOf(const std::string& s) { return {s.begin(), s.end()}; }
 
 }  // namespace
@@ -52,7 +42,7 @@ BOOST_AUTO_TEST_CASE(fixed_length_and_chunked_bodies_arrive_whole_on_one_connect
         else resp.setContentLength64(static_cast<Poco::Int64>(body.size()));
         resp.send().write(body.data(), static_cast<std::streamsize>(body.size()));
     });
-    HttpTransport http(settings());
+    HttpTransport http(settingsFor(server));
     std::vector<std::uint8_t> bytes{1, 2, 3};  // replaced, not appended to
     for (const char* path : {"/fixed", "/chunked", "/fixed"}) {
         BOOST_TEST_CONTEXT(path) {
@@ -77,7 +67,7 @@ BOOST_AUTO_TEST_CASE(a_cut_body_is_retried_and_arrives_whole) {
         }
         resp.send().write(body.data(), static_cast<std::streamsize>(body.size()));
     });
-    HttpTransport http(settings());
+    HttpTransport http(settingsFor(server));
     std::vector<std::uint8_t> bytes;
     const HttpResponse r = http.getBytes(server.url("/object"), {}, bytes, 1'000'000);
     BOOST_TEST(r.status == 200);
@@ -95,7 +85,7 @@ BOOST_AUTO_TEST_CASE(a_body_beyond_the_bound_is_refused_once_declared_or_read) {
         else resp.setContentLength64(static_cast<Poco::Int64>(body.size()));
         resp.send().write(body.data(), static_cast<std::streamsize>(body.size()));
     });
-    HttpTransport http(settings());
+    HttpTransport http(settingsFor(server));
     for (const char* path : {"/declared", "/chunked"}) {
         BOOST_TEST_CONTEXT(path) {
             requests = 0;
@@ -116,7 +106,7 @@ BOOST_AUTO_TEST_CASE(a_declared_length_is_not_allocated_before_the_bytes_arrive)
         resp.setKeepAlive(false);
         resp.send() << "0123456789";
     });
-    HttpTransport http(settings());
+    HttpTransport http(settingsFor(server));
     std::vector<std::uint8_t> bytes;
     BOOST_TEST((thrownCode([&] { http.getBytes(server.url("/liar"), {}, bytes, 128ull << 20); }) ==
                 ErrorCode::UpstreamUnavailable));
@@ -129,7 +119,7 @@ BOOST_AUTO_TEST_CASE(another_status_answers_like_get_and_leaves_the_bytes_alone)
         resp.setContentType("application/xml");
         resp.send() << "<Error><Code>NoSuchKey</Code></Error>";
     });
-    HttpTransport http(settings());
+    HttpTransport http(settingsFor(server));
     std::vector<std::uint8_t> bytes{7};
     const HttpResponse r = http.getBytes(server.url("/missing"), {}, bytes, 1000);
     BOOST_TEST(r.status == 404);

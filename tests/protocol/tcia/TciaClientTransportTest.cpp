@@ -30,18 +30,6 @@ using namespace bridge::test;
 
 namespace {
 
-TciaSettings settingsFor(const FakeTciaServer& server) {
-    TciaSettings s;
-    s.baseUrl = server.url("/nbia-api/services/v4");
-    s.apiVersion = "v4";
-    s.connectTimeout = std::chrono::seconds(2);
-    s.readTimeout = std::chrono::seconds(5);
-    s.maxRetries = 2;
-    s.retryBaseDelay = std::chrono::milliseconds(10);
-    s.retryMaxDelay = std::chrono::milliseconds(100);
-    return s;
-}
-
 void sendJson(Poco::Net::HTTPServerResponse& resp, const std::string& body, int status = 200) {
     resp.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
     resp.setContentType("application/json");
