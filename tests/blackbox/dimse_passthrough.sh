@@ -14,14 +14,9 @@ export TCP_NODELAY=1
 WORK=$(mktemp -d /tmp/passthrough-bb-XXXXXX)
 source "$(dirname "${BASH_SOURCE[0]}")/common.bash"
 fail() { echo "FAIL: $*" >&2; echo "--- bridge log" >&2; tail -30 "$WORK/bridge.log" >&2 || true; exit 1; }
-ok() { echo "ok: [$SECONDS s] $*"; }
 
-[ -f "$DATA/.complete" ] || "$B/emulator/tcia-emulator" generate --out "$DATA" >/dev/null
-
-EMU=$(free_port)
-"$B/emulator/tcia-emulator" serve --data "$DATA" --port "$EMU" --bind 127.0.0.1 --quiet > "$WORK/emulator.log" 2>&1 &
-PIDS+=($!)
-wait_port "$EMU" || fail "emulator did not start"
+ensure_sample_data
+start_emulator || fail "emulator did not start"
 
 # ALL accepts every syntax and writes the received dataset as it came (+B); PLAIN is a default
 # storescp: uncompressed syntaxes only

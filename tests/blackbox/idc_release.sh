@@ -13,15 +13,9 @@ export TCP_NODELAY=1
 WORK=$(mktemp -d /tmp/idc-release-XXXXXX)
 source "$(dirname "${BASH_SOURCE[0]}")/common.bash"
 fail() { echo "FAIL: $*" >&2; echo "--- bridge log" >&2; tail -30 "$WORK/bridge.log" >&2 || true; exit 1; }
-ok() { echo "ok: [$SECONDS s] $*"; }
 
-[ -f "$DATA/.complete" ] || "$B/emulator/tcia-emulator" generate --out "$DATA" >/dev/null
-
-EMU=$(free_port)
-"$B/emulator/tcia-emulator" serve --data "$DATA" --port "$EMU" --bind 127.0.0.1 --quiet --idc-version v24 \
-  > "$WORK/emulator.log" 2>&1 &
-PIDS+=($!)
-wait_port "$EMU" || fail "emulator did not start"
+ensure_sample_data
+start_emulator --idc-version v24 || fail "emulator did not start"
 
 cat > "$WORK/bridge.json" <<JSON
 {"catalog": {"refreshIntervalSeconds": 1}}
