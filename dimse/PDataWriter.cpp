@@ -37,6 +37,7 @@ void appendFragments(PDataPlan& plan, std::uint8_t presId, std::span<const std::
         putBigEndian32(&header[6], static_cast<std::uint32_t>(length + 2));  // PDV item: id + MCH + data
         header[10] = presId;
         header[11] = static_cast<std::uint8_t>(typeBit | (last ? kLastBit : 0));
+        plan.iov.push_back({header.data(), header.size()});  // headers never reallocate (reserved)
         plan.iov.push_back({const_cast<std::uint8_t*>(bytes.data() + offset), length});
         plan.totalBytes += header.size() + length;
         offset += length;
@@ -102,14 +103,6 @@ PDataPlan planPData(std::uint8_t presId, std::span<const std::uint8_t> command,
     plan.iov.reserve(2 * pdus);
     appendFragments(plan, presId, command, kCommandBit, maxFragment);
     appendFragments(plan, presId, dataset, 0, maxFragment);
-    // Interleave: iov[2i] = headers[i], iov[2i+1] = fragment i.
-    std::vector<iovec> interleaved;
-    interleaved.reserve(2 * plan.headers.size());
-    for (std::size_t i = 0; i < plan.headers.size(); ++i) {
-        interleaved.push_back({plan.headers[i].data(), plan.headers[i].size()});
-        interleaved.push_back(plan.iov[i]);
-    }
-    plan.iov = std::move(interleaved);
     return plan;
 }
 

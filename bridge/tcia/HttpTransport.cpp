@@ -142,8 +142,8 @@ void readBody(std::istream& is, const Poco::Net::HTTPResponse& resp, std::vector
         throw BridgeError(ErrorCode::UpstreamBadResponse, logName + ": the response body " + what + " " +
                                                                std::to_string(maxBytes) + " bytes: refused");
     };
-    constexpr std::size_t kFirst = 16u << 20;
-    constexpr std::size_t kChunk = 1u << 20;
+    constexpr std::uint64_t kFirst = 16u << 20;
+    constexpr std::uint64_t kChunk = 1u << 20;
     std::optional<std::uint64_t> declared;
     if (resp.hasContentLength()) {
         const Poco::Int64 length = resp.getContentLength64();
@@ -154,12 +154,10 @@ void readBody(std::istream& is, const Poco::Net::HTTPResponse& resp, std::vector
     std::size_t size = 0;
     for (;;) {
         if (declared && size == *declared) break;  // Poco's fixed-length stream ends there
-        if (size == bytes.size()) {
-            std::size_t next = declared ? static_cast<std::size_t>(std::min<std::uint64_t>(*declared, kFirst))
-                                        : kChunk;
-            if (size > 0) next = size * 2;
-            if (declared) next = static_cast<std::size_t>(std::min<std::uint64_t>(next, *declared));
-            bytes.resize(std::max(next, size + 1));
+        if (size == bytes.size()) {  // full: the first buffer, or twice the bytes so far
+            std::uint64_t next = size > 0 ? 2 * size : (declared ? kFirst : kChunk);
+            if (declared) next = std::min(next, *declared);  // > size: not yet at the declared end
+            bytes.resize(static_cast<std::size_t>(next));
         }
         is.read(reinterpret_cast<char*>(bytes.data() + size), static_cast<std::streamsize>(bytes.size() - size));
         const auto got = static_cast<std::size_t>(is.gcount());

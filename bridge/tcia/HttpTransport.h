@@ -26,8 +26,8 @@
 
 #include <chrono>
 #include <functional>
-#include <iosfwd>
 #include <cstdint>
+#include <iosfwd>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -72,8 +72,9 @@ public:
     HttpResponse postBody(const std::string& url, const std::string& contentType, const std::string& body,
                           const std::string& logName, const RequestContext* context = nullptr);
 
-    /// GET whose 200 body is read into `bytes` (replaced) instead of HttpResponse::body: sized once
-    /// from Content-Length, one copy out of Poco's stream buffer, no reallocation. A body longer
+    /// GET whose 200 body is read into `bytes` (replaced) instead of HttpResponse::body: one copy
+    /// out of Poco's stream buffer, sized once from a Content-Length of up to 16 MiB (beyond that,
+    /// and for chunked bodies, the buffer doubles as bytes arrive). A body longer
     /// than `maxBytes` (declared or read) throws BridgeError(UpstreamBadResponse) naming the bound,
     /// never retried. Other statuses, errors and retries (a cut body included) as get().
     HttpResponse getBytes(const std::string& url, const HttpHeaders& headers, std::vector<std::uint8_t>& bytes,
