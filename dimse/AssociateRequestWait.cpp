@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstdint>
 #include <thread>
 
@@ -38,11 +39,10 @@ const char* describe(AssociateRequestWait result) {
 }
 
 AssociateRequestWait awaitAssociateRequest(int fd, std::chrono::steady_clock::time_point deadline,
-                                           std::size_t maxPduBytes, const std::atomic<bool>& stopping) {
+                                           std::size_t maxPduBytes, int stopFd) {
     using Clock = std::chrono::steady_clock;
     std::size_t needed = 0;  // whole PDU length once the header is known
     for (;;) {
-        if (stopping.load()) return AssociateRequestWait::Stopped;
         long available = availableBytes(fd);
         if (available < 0) return AssociateRequestWait::Closed;
         if (needed == 0 && available >= static_cast<long>(kHeaderBytes)) {
@@ -65,9 +65,12 @@ AssociateRequestWait awaitAssociateRequest(int fd, std::chrono::steady_clock::ti
         const auto now = Clock::now();
         if (now >= deadline) return AssociateRequestWait::DeadlineExpired;
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count();
-        pollfd pfd{fd, POLLIN | POLLRDHUP, 0};
-        int r = ::poll(&pfd, 1, static_cast<int>(std::min<long long>(left + 1, 100)));
+        // One sleep until the peer sends, the server stops (stopFd) or the deadline: no slices.
+        pollfd pfds[2] = {{fd, POLLIN | POLLRDHUP, 0}, {stopFd, POLLIN, 0}};  // fd -1 is ignored
+        const pollfd& pfd = pfds[0];
+        int r = ::poll(pfds, 2, static_cast<int>(std::min<long long>(left + 1, INT_MAX)));
         if (r < 0 && errno != EINTR) return AssociateRequestWait::Closed;
+        if (r > 0 && pfds[1].revents != 0) return AssociateRequestWait::Stopped;
         if (r > 0) {
             if (pfd.revents & (POLLERR | POLLHUP | POLLRDHUP | POLLNVAL)) {
                 // The peer is gone; what it sent may still be complete.

@@ -10,9 +10,9 @@
 // on its own thread, bounds a slow or hostile peer to `deadline` and keeps it from holding the
 // mutex. Plain TCP only: a TLS connection cannot be inspected before its handshake.
 //
-// Blocking (polls every <= 100 ms to notice `stopping`); thread-safe (touches only `fd`).
+// Blocking: sleeps in poll(2) on `fd` and `stopFd` (the server's StopSignal), nothing polled;
+// thread-safe (touches only `fd`).
 
-#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <string>
@@ -25,7 +25,7 @@ enum class AssociateRequestWait {
     TooLarge,            ///< the announced length exceeds the bound
     Closed,              ///< the peer closed (or reset) before the PDU was complete
     DeadlineExpired,     ///< the PDU was not complete by the deadline
-    Stopped              ///< `stopping` became true
+    Stopped              ///< `stopFd` became readable (the server stops)
 };
 
 /// Short human-readable reason for a log line. Pure.
@@ -33,8 +33,9 @@ const char* describe(AssociateRequestWait result);
 
 /// Waits until the whole A-ASSOCIATE-RQ is readable on `fd` (see the file comment), at most
 /// until `deadline`. `maxPduBytes` bounds the announced PDU length (header excluded). The caller
-/// must make the socket's receive buffer large enough for maxPduBytes (SO_RCVBUF).
+/// must make the socket's receive buffer large enough for maxPduBytes (SO_RCVBUF). `stopFd`
+/// (-1: none) is a descriptor that becomes readable, and stays so, when the wait must end.
 AssociateRequestWait awaitAssociateRequest(int fd, std::chrono::steady_clock::time_point deadline,
-                                           std::size_t maxPduBytes, const std::atomic<bool>& stopping);
+                                           std::size_t maxPduBytes, int stopFd);
 
 }  // namespace bridge::dimse

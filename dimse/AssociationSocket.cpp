@@ -7,7 +7,9 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 
 namespace bridge::dimse {
 namespace {
@@ -35,19 +37,34 @@ int plainAssociationSocket(T_ASC_Association* assoc) {
     return connection ? SocketOf::get(*connection) : -1;
 }
 
-bool awaitPeerAndAcknowledge(T_ASC_Association* assoc, int timeoutMs) {
-    const int fd = plainAssociationSocket(assoc);
-    if (fd < 0) return true;
-    pollfd p{fd, POLLIN, 0};
-    int ready;
-    do ready = ::poll(&p, 1, timeoutMs);
-    while (ready < 0 && errno == EINTR);
-    if (ready == 0) return false;
+PeerWait awaitPeer(T_ASC_Association* assoc, int stopFd, int timeoutMs) {
+    const int fd = associationSocket(assoc);
+    if (fd < 0) return PeerWait::Arrived;
+    const bool plain = plainAssociationSocket(assoc) >= 0;
+    // TLS: a record OpenSSL already read is invisible to poll(2) (SSL_pending, via DUL).
+    if (!plain && DUL_dataWaiting(assoc->DULassociation, 0)) return PeerWait::Arrived;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
+    pollfd p[2] = {{fd, POLLIN, 0}, {stopFd, POLLIN, 0}};  // fd -1 is ignored by poll
+    for (;;) {
+        int wait = timeoutMs;
+        if (timeoutMs > 0) {
+            const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+            wait = static_cast<int>(std::max<std::chrono::milliseconds::rep>(0, left.count()));
+        }
+        const int ready = ::poll(p, 2, wait);
+        if (ready < 0 && errno == EINTR) continue;
+        if (ready == 0) return PeerWait::TimedOut;
+        if (ready < 0) return PeerWait::Arrived;  // let the read report the failure
+        if (p[1].revents != 0) return PeerWait::Stopped;
+        break;
+    }
 #if defined(__linux__) && defined(TCP_QUICKACK)
-    const int on = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &on, sizeof on);
+    if (plain) {
+        const int on = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &on, sizeof on);
+    }
 #endif
-    return true;
+    return PeerWait::Arrived;
 }
 
 Cork::Cork(T_ASC_Association* assoc) {

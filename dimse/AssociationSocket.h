@@ -15,14 +15,23 @@ int associationSocket(T_ASC_Association* assoc);
 /// for writing DIMSE messages past DUL (PDataWriter), which TLS must not bypass.
 int plainAssociationSocket(T_ASC_Association* assoc);
 
-/// Waits up to `timeoutMs` for the peer's next bytes on a plain-TCP association, then has the
-/// kernel acknowledge them at once (Linux TCP_QUICKACK). Returns false on a timeout; true when
-/// bytes are there, and at once over TLS (its buffered records are invisible to poll) or when the
-/// socket is unknown. Why: a peer with Nagle on (DCMTK without TCP_NODELAY=1 writes each PDU's
-/// header and body separately) holds the body until its header is ACKed, and Linux delays that
-/// ACK up to 40 ms -- per C-STORE-RSP or request. TCP_QUICKACK set before the bytes arrive is
-/// undone by our own still-draining writes (they re-enter delayed-ACK mode), hence after.
-bool awaitPeerAndAcknowledge(T_ASC_Association* assoc, int timeoutMs);
+/// What awaitPeer() saw.
+enum class PeerWait {
+    Arrived,   ///< bytes from the peer are there (or it closed: the read will tell)
+    TimedOut,  ///< nothing within the timeout
+    Stopped    ///< `stopFd` became readable first
+};
+
+/// Sleeps in poll(2) -- no slices, nothing polled -- until the peer's next bytes arrive on the
+/// association's socket, `stopFd` (an eventfd that stays readable once stopped; -1: none)
+/// becomes readable, or `timeoutMs` passes (-1: no timeout). Over TLS, records OpenSSL holds
+/// already count as arrived. On a plain-TCP association the arrived bytes are then acknowledged
+/// at once (Linux TCP_QUICKACK). Why: a peer with Nagle on (DCMTK without TCP_NODELAY=1 writes
+/// each PDU's header and body separately) holds the body until its header is ACKed, and Linux
+/// delays that ACK up to 40 ms -- per C-STORE-RSP or request. TCP_QUICKACK set before the bytes
+/// arrive is undone by our own still-draining writes (they re-enter delayed-ACK mode), hence
+/// after. Arrived at once when the socket is unknown.
+PeerWait awaitPeer(T_ASC_Association* assoc, int stopFd, int timeoutMs);
 
 /// While alive, holds back the association's partial TCP segments (Linux TCP_CORK), so that data
 /// written in several small writes (DUL writes each PDU header and fragment separately; a

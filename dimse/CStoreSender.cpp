@@ -86,7 +86,7 @@ OFCondition receiveStoreResponse(T_ASC_Association* assoc, T_ASC_PresentationCon
     DcmDataset* statusDetail = nullptr;
     T_ASC_PresentationContextID responsePresId = presId;
     // DIMSE_BLOCKING with a timeout waits at most that long for each PDU as well.
-    if (!awaitPeerAndAcknowledge(assoc, timeoutSeconds > 0 ? timeoutSeconds * 1000 : -1))
+    if (awaitPeer(assoc, -1, timeoutSeconds > 0 ? timeoutSeconds * 1000 : -1) == PeerWait::TimedOut)
         return makeOFCondition(OFM_dcmnet, DIMSEC_NODATAAVAILABLE, OF_error, "DIMSE: no C-STORE-RSP within the timeout");
     OFCondition cond =
         DIMSE_receiveCommand(assoc, DIMSE_BLOCKING, timeoutSeconds, &responsePresId, &message, &statusDetail);

@@ -39,7 +39,7 @@ std::optional<StoreTarget::Result> sendStoredDataset(T_ASC_Association* assoc, c
                                                      int dimseTimeoutSeconds, bool* associationLost = nullptr);
 
 /// sendStoredDataset when it applies, else parse + transcode + DIMSE send of the dataset; both
-/// read the C-STORE-RSP with prompt ACKs (awaitPeerAndAcknowledge).
+/// read the C-STORE-RSP with prompt ACKs (awaitPeer).
 StoreTarget::Result sendCStore(T_ASC_Association* assoc, const DicomInstance& instance,
                                const std::optional<MoveOriginator>& originator, int dimseTimeoutSeconds,
                                bool* associationLost = nullptr);

@@ -124,6 +124,35 @@ void setSocketTimeouts(int fd, long receiveSeconds, long sendSeconds) {
     ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &send, sizeof send);
 }
 
+enum class RequestWait { Received, Idle, Stopped };
+
+/// The association's next command into `presId`/`msg`, DIMSE's condition in `cond` (Received);
+/// Idle after `idle` without a byte from the peer; Stopped when `stopFd` (the server's stop)
+/// became readable first. One sleep in poll(2), no slices.
+RequestWait receiveRequest(T_ASC_Association* assoc, int stopFd, std::chrono::seconds idle,
+                           T_ASC_PresentationContextID& presId, T_DIMSE_Message& msg, OFCondition& cond) {
+    DcmDataset* statusDetail = nullptr;
+    PeerWait wait = awaitPeer(assoc, stopFd, 0);
+    if (wait == PeerWait::Stopped) return RequestWait::Stopped;
+    if (wait == PeerWait::TimedOut) {
+        // Nothing on the socket, but DUL may hold a PDV already (a PDU that carried more than one
+        // message): DIMSE looks without waiting.
+        cond = DIMSE_receiveCommand(assoc, DIMSE_NONBLOCKING, 0, &presId, &msg, &statusDetail);
+        delete statusDetail;
+        if (cond != DIMSE_NODATAAVAILABLE) return RequestWait::Received;
+        const auto idleMs = std::chrono::duration_cast<std::chrono::milliseconds>(idle).count();
+        wait = awaitPeer(assoc, stopFd, static_cast<int>(std::clamp<long long>(idleMs, 0, INT_MAX)));
+        if (wait == PeerWait::Stopped) return RequestWait::Stopped;
+        if (wait == PeerWait::TimedOut) return RequestWait::Idle;
+    }
+    // The request's first bytes are there (acknowledged at once: a requester with Nagle on
+    // stalls 40 ms per request otherwise); the rest of the message within DIMSE's second.
+    statusDetail = nullptr;
+    cond = DIMSE_receiveCommand(assoc, DIMSE_NONBLOCKING, 1, &presId, &msg, &statusDetail);
+    delete statusDetail;
+    return RequestWait::Received;
+}
+
 }  // namespace
 
 DimseServer::DimseServer(DimseSettings settings, DimseDependencies dependencies, TlsSettings tls)
@@ -148,6 +177,7 @@ DimseServer::~DimseServer() { stop(); }
 
 void DimseServer::start() {
     if (acceptThread_.joinable()) return;
+    stop_ = std::make_unique<StopSignal>();  // a fresh one: a stopped server may start again
     registerDecoders();
     // DUL reads dcmDisableGethostbyaddr: no reverse DNS per association (slow, useless here).
     dcmDisableGethostbyaddr.set(OFTrue);
@@ -167,14 +197,11 @@ void DimseServer::start() {
             if (cond.bad()) throw BridgeError(ErrorCode::Internal, std::string("ASC_setTransportLayer: ") + cond.text());
         }
     } catch (...) {
-        stopping_ = true;
         stop();
         throw;
     }
-    stopping_ = false;
     wakeFd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (wakeFd_ < 0) {
-        stopping_ = true;
         stop();
         throw BridgeError(ErrorCode::Internal, std::string("eventfd: ") + std::strerror(errno));
     }
@@ -189,8 +216,7 @@ void DimseServer::wakeAcceptLoop() {
 }
 
 void DimseServer::stop() {
-    stopping_ = true;
-    wakeAcceptLoop();
+    if (stop_) stop_->request();  // wakes the accept loop and every association thread's wait
     if (acceptThread_.joinable()) acceptThread_.join();
     reapWorkers(true);
     if (wakeFd_ >= 0) ::close(wakeFd_);  // every association thread that could write it is joined
@@ -220,11 +246,12 @@ void DimseServer::reapWorkers(bool all) {
 }
 
 void DimseServer::acceptLoop() {
-    while (!stopping_) {
+    while (!stopRequested()) {
         reapWorkers(false);
-        // fd -1 is ignored by poll; no timeout: stop() and finished associations write wakeFd_.
-        pollfd pfd[3] = {{listenFd_, POLLIN, 0}, {tlsListenFd_, POLLIN, 0}, {wakeFd_, POLLIN, 0}};
-        int n = ::poll(pfd, 3, -1);
+        // fd -1 is ignored by poll; no timeout: finished associations write wakeFd_, stop() the
+        // stop signal's descriptor.
+        pollfd pfd[4] = {{listenFd_, POLLIN, 0}, {tlsListenFd_, POLLIN, 0}, {wakeFd_, POLLIN, 0}, {stop_->fd(), POLLIN, 0}};
+        int n = ::poll(pfd, 4, -1);
         if (n <= 0) continue;
         if (pfd[2].revents & POLLIN) {
             std::uint64_t value = 0;
@@ -232,7 +259,7 @@ void DimseServer::acceptLoop() {
                 // EAGAIN: drained already
             }
         }
-        for (int i = 0; i < 2 && !stopping_; ++i) {
+        for (int i = 0; i < 2 && !stopRequested(); ++i) {
             if (pfd[i].fd < 0 || !(pfd[i].revents & POLLIN)) continue;
             int client = ::accept4(pfd[i].fd, nullptr, nullptr, SOCK_CLOEXEC);
             if (client >= 0) admit(client, i == 1);
@@ -294,12 +321,12 @@ std::string DimseServer::negotiateTls(int client, std::chrono::steady_clock::tim
     const long acse = std::max<long>(1, static_cast<long>(settings_.acseTimeout.count()));
     setSocketTimeouts(client, acse, acse);
     std::mutex watchMutex;
-    std::condition_variable watchWake;
+    std::condition_variable_any watchWake;
     bool done = false;
-    std::thread watchdog([&] {
+    std::thread watchdog([&, stopToken = stop_->context().stopToken()] {
+        // One wait: the negotiation's end, the deadline or the server's stop (its token).
         std::unique_lock lock(watchMutex);
-        while (!done && !stopping_.load() && std::chrono::steady_clock::now() < deadline)
-            watchWake.wait_until(lock, std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(200)));
+        watchWake.wait_until(lock, stopToken, deadline, [&] { return done; });
         if (!done) ::shutdown(client, SHUT_RDWR);
     });
     std::string failure;
@@ -311,7 +338,7 @@ std::string DimseServer::negotiateTls(int client, std::chrono::steady_clock::tim
     do {
         cond = connection->serverSideHandshake();
     } while ((cond == DCMTLS_EC_TLSReadOperationDidNotComplete || cond == DCMTLS_EC_TLSWriteOperationDidNotComplete) &&
-             !stopping_.load() && std::chrono::steady_clock::now() < deadline);
+             !stopRequested() && std::chrono::steady_clock::now() < deadline);
     if (cond.bad()) {
         failure = std::string("TLS handshake failed: ") + cond.text();
     } else {
@@ -326,7 +353,7 @@ std::string DimseServer::negotiateTls(int client, std::chrono::steady_clock::tim
     watchdog.join();
     if (failure.empty() && std::chrono::steady_clock::now() >= deadline)
         failure = "negotiation deadline passed";  // the watchdog may have shut the socket already
-    else if (!failure.empty() && stopping_.load())
+    else if (!failure.empty() && stopRequested())
         failure = describe(AssociateRequestWait::Stopped);
     else if (!failure.empty() && std::chrono::steady_clock::now() >= deadline)
         failure = "TLS handshake and A-ASSOCIATE-RQ not complete within the negotiation deadline (" + failure + ")";
@@ -344,7 +371,7 @@ void DimseServer::negotiateAndServe(int client, bool secure) {
     const auto deadline = std::chrono::steady_clock::now() + settings_.acseTimeout;
     if (!secure) {
         const AssociateRequestWait wait =
-            awaitAssociateRequest(client, deadline, kMaxAssociateRequestBytes, stopping_);
+            awaitAssociateRequest(client, deadline, kMaxAssociateRequestBytes, stop_->fd());
         if (wait != AssociateRequestWait::Ready) {
             --negotiating_;
             OFLOG_INFO(serverLogger, "dropping connection: " << describe(wait));
@@ -453,35 +480,24 @@ void DimseServer::serve(T_ASC_Association* assoc) {
     OFLOG_DEBUG(serverLogger,
                 "association from " << info.callingAet << " (" << peerHost << ") to " << info.calledAet);
 
-    long idleSeconds = 0;
     bool aborted = false;
     for (;;) {
-        if (stopping_) {
+        T_ASC_PresentationContextID presId = 0;
+        T_DIMSE_Message msg;
+        const RequestWait wait = receiveRequest(assoc, stop_->fd(), settings_.networkTimeout, presId, msg, cond);
+        if (wait == RequestWait::Stopped) {
             // Shutdown: close the transport without A-ABORT. DUL_AbortAssociation waits for the
             // peer to close (ARTIM, ~30 s) and would stall stop() on an unresponsive peer; a
             // closed connection is an A-P-ABORT for the peer (PS3.8 9.1.8).
             aborted = true;
             break;
         }
-        T_ASC_PresentationContextID presId = 0;
-        T_DIMSE_Message msg;
-        DcmDataset* statusDetail = nullptr;
-        // The first bytes of a request are acknowledged at once (a requester with Nagle on stalls
-        // 40 ms per request otherwise). Nothing within the second: DIMSE still looks (0 s) for a
-        // PDV DUL already holds.
-        const bool arrived = awaitPeerAndAcknowledge(assoc, 1000);
-        cond = DIMSE_receiveCommand(assoc, DIMSE_NONBLOCKING, arrived ? 1 : 0, &presId, &msg, &statusDetail);
-        delete statusDetail;
-        if (cond == DIMSE_NODATAAVAILABLE) {
-            if (++idleSeconds >= settings_.networkTimeout.count()) {
-                OFLOG_INFO(serverLogger, "aborting idle association from " << info.callingAet);
-                ASC_abortAssociation(assoc);
-                aborted = true;
-                break;
-            }
-            continue;
+        if (wait == RequestWait::Idle) {
+            OFLOG_INFO(serverLogger, "aborting idle association from " << info.callingAet);
+            ASC_abortAssociation(assoc);
+            aborted = true;
+            break;
         }
-        idleSeconds = 0;
         if (cond == DUL_PEERREQUESTEDRELEASE) {
             ASC_acknowledgeRelease(assoc);
             break;
@@ -506,13 +522,13 @@ void DimseServer::serve(T_ASC_Association* assoc) {
                 break;
             }
             case DIMSE_C_FIND_RQ:
-                cond = handleFind(assoc, presId, msg.msg.CFindRQ, info, *snapshot, deps_);
+                cond = handleFind(assoc, presId, msg.msg.CFindRQ, info, *snapshot, deps_, stop_->context());
                 break;
             case DIMSE_C_MOVE_RQ:
-                cond = handleMove(assoc, presId, msg.msg.CMoveRQ, info, *snapshot, deps_, stopping_);
+                cond = handleMove(assoc, presId, msg.msg.CMoveRQ, info, *snapshot, deps_, stop_->context());
                 break;
             case DIMSE_C_GET_RQ:
-                cond = handleGet(assoc, presId, msg.msg.CGetRQ, info, *snapshot, deps_, stopping_);
+                cond = handleGet(assoc, presId, msg.msg.CGetRQ, info, *snapshot, deps_, stop_->context());
                 break;
             case DIMSE_C_CANCEL_RQ:
                 // A C-CANCEL after the final response (Weasis sends one after every response): ignore.

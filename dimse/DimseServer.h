@@ -52,6 +52,7 @@
 
 #include "bridge/common/Config.h"
 #include "dimse/DimseDependencies.h"
+#include "dimse/StopSignal.h"
 
 struct T_ASC_Network;
 struct T_ASC_Association;
@@ -98,8 +99,8 @@ private:
         std::thread thread;
         std::atomic<bool> done{false};
     };
-    /// Sleeps in poll(2) on the listening sockets and wakeFd_ (no timeout): accepts, reaps
-    /// finished association threads when one signals, returns when stop() signals.
+    /// Sleeps in poll(2) on the listening sockets, wakeFd_ and the stop signal (no timeout):
+    /// accepts, reaps finished association threads when one signals, returns on stop().
     void acceptLoop();
     void wakeAcceptLoop();  ///< writes wakeFd_
     /// Hands an accepted socket to a thread of its own (bounded by the negotiating limit).
@@ -130,11 +131,13 @@ private:
     int tlsListenFd_ = -1;
     std::uint16_t tlsPort_ = 0;
     T_ASC_Network* tlsNetwork_ = nullptr;
-    std::atomic<bool> stopping_{false};
+    /// Created by start(), requested by stop(): every wait of the server's threads wakes on it.
+    std::unique_ptr<StopSignal> stop_;
+    bool stopRequested() const { return !stop_ || stop_->requested(); }
     std::atomic<int> active_{0};
     std::atomic<int> negotiating_{0};  ///< connections whose A-ASSOCIATE-RQ is not yet read
     std::thread acceptThread_;
-    int wakeFd_ = -1;  ///< eventfd: stop() and each finished association thread wake acceptLoop
+    int wakeFd_ = -1;  ///< eventfd: each finished association thread wakes acceptLoop
     std::mutex workersMutex_;
     std::list<std::unique_ptr<Worker>> workers_;
 };

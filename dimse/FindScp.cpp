@@ -216,9 +216,9 @@ void findCallback(void* data, OFBool cancelled, T_DIMSE_C_FindRQ* request, DcmDa
 
 OFCondition handleFind(T_ASC_Association* assoc, T_ASC_PresentationContextID presId,
                        T_DIMSE_C_FindRQ& request, const AssociationInfo& info, const DimseSettings& settings,
-                       DimseDependencies& deps) {
+                       DimseDependencies& deps, const RequestContext& server) {
     FindContext ctx(assoc, info, settings, deps);
-    ctx.context = RequestContext{currentLogContext(), "AE " + info.callingAet};
+    ctx.context = server.child(currentLogContext(), "AE " + info.callingAet);  // stops with the server
     ctx.worker = std::make_unique<PeerWatchedWorker>(assoc, presId, request.MessageID,
                                                      [&ctx] { ctx.context.cancel(); });
     Stopwatch watch;

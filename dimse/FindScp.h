@@ -17,12 +17,13 @@
 #include <dcmtk/dcmnet/dimse.h>
 
 #include "bridge/common/Config.h"
+#include "bridge/common/RequestContext.h"
 #include "dimse/DimseDependencies.h"
 
 namespace bridge::dimse {
 
 OFCondition handleFind(T_ASC_Association* assoc, T_ASC_PresentationContextID presId,
                        T_DIMSE_C_FindRQ& request, const AssociationInfo& info, const DimseSettings& settings,
-                       DimseDependencies& deps);
+                       DimseDependencies& deps, const RequestContext& server);
 
 }  // namespace bridge::dimse

@@ -47,7 +47,7 @@ struct GetContext {
     const AssociationInfo& info;
     const DimseSettings& settings;
     DimseDependencies& deps;
-    const std::atomic<bool>& stopping;
+    const RequestContext& server;
     RequesterStoreTarget target;
     std::optional<RetrieveOperation> operation;
     RetrieveResponse last;
@@ -58,17 +58,16 @@ struct GetContext {
 RetrieveResponse firstStep(GetContext& ctx, T_DIMSE_C_GetRQ* request, DcmDataset* identifier) {
     RetrieveResponse failure;
     // One context for the whole operation: scope resolution, planning and the download.
-    const RequestContext context{currentLogContext(), "AE " + ctx.info.callingAet};
+    const RequestContext context = ctx.server.child(currentLogContext(), "AE " + ctx.info.callingAet);
     auto retrieve = readRetrieveRequest(request->AffectedSOPClassUID, identifier, ctx.info, ctx.deps, context,
                                         "bad C-GET request", failure);
     if (!retrieve) return failure;
     ctx.request = *retrieve;
-    auto& stopping = ctx.stopping;
     // No C-CANCEL polling here while waiting: on the requester's association the next message
     // could also be a late C-STORE-RSP; DIMSE_getProvider checks C-CANCEL between responses.
     ctx.operation.emplace(*ctx.deps.retrieve,
                           std::chrono::duration_cast<std::chrono::milliseconds>(ctx.settings.pendingInterval),
-                          [&stopping] { return stopping.load(); }, context);
+                          nullptr, context);
     OFLOG_INFO(getLogger, "C-GET from " << ctx.info.callingAet << " level " << toString(retrieve->level));
     RetrieveResponse first = ctx.operation->begin(*retrieve, ctx.target);
     if (!first.final()) observeRetrieveBegin(ctx.deps, ctx.info, *retrieve, ctx.info.callingAet, first.counts.planned);
@@ -89,13 +88,13 @@ void getCallback(void* data, OFBool cancelled, T_DIMSE_C_GetRQ* request, DcmData
 
 OFCondition handleGet(T_ASC_Association* assoc, T_ASC_PresentationContextID presId, T_DIMSE_C_GetRQ& request,
                       const AssociationInfo& info, const DimseSettings& settings, DimseDependencies& deps,
-                      const std::atomic<bool>& stopping) {
+                      const RequestContext& server) {
     GetContext ctx{assoc,
                    presId,
                    info,
                    settings,
                    deps,
-                   stopping,
+                   server,
                    RequesterStoreTarget(assoc, static_cast<int>(settings.dimseTimeout.count())),
                    std::nullopt,
                    {},

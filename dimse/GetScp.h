@@ -6,15 +6,15 @@
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmnet/dimse.h>
 
-#include <atomic>
 
 #include "bridge/common/Config.h"
+#include "bridge/common/RequestContext.h"
 #include "dimse/DimseDependencies.h"
 
 namespace bridge::dimse {
 
 OFCondition handleGet(T_ASC_Association* assoc, T_ASC_PresentationContextID presId, T_DIMSE_C_GetRQ& request,
                       const AssociationInfo& info, const DimseSettings& settings, DimseDependencies& deps,
-                      const std::atomic<bool>& stopping);
+                      const RequestContext& server);
 
 }  // namespace bridge::dimse

@@ -24,7 +24,7 @@ struct MoveContext {
     const AssociationInfo& info;
     const DimseSettings& settings;
     DimseDependencies& deps;
-    const std::atomic<bool>& stopping;
+    const RequestContext& server;
     std::optional<MoveDestination> destination;
     std::optional<RetrieveOperation> operation;
     RetrieveResponse last;
@@ -35,7 +35,7 @@ struct MoveContext {
 RetrieveResponse firstStep(MoveContext& ctx, T_DIMSE_C_MoveRQ* request, DcmDataset* identifier) {
     RetrieveResponse failure;
     // One context for the whole operation: scope resolution, planning and the download.
-    const RequestContext context{currentLogContext(), "AE " + ctx.info.callingAet};
+    const RequestContext context = ctx.server.child(currentLogContext(), "AE " + ctx.info.callingAet);
     auto retrieve = readRetrieveRequest(request->AffectedSOPClassUID, identifier, ctx.info, ctx.deps, context,
                                         "bad C-MOVE request", failure);
     if (!retrieve) return failure;
@@ -58,13 +58,11 @@ RetrieveResponse firstStep(MoveContext& ctx, T_DIMSE_C_MoveRQ* request, DcmDatas
     auto assoc = ctx.assoc;
     auto presId = ctx.presId;
     auto messageId = request->MessageID;
-    auto& stopping = ctx.stopping;
     ctx.operation.emplace(*ctx.deps.retrieve,
                           std::chrono::duration_cast<std::chrono::milliseconds>(ctx.settings.pendingInterval),
-                          [assoc, presId, messageId, &stopping] {
+                          [assoc, presId, messageId] {
                               // PS3.7 9.3.2.3: C-CANCEL-RQ may arrive while we wait for TCIA.
-                              return stopping.load() ||
-                                     DIMSE_checkForCancelRQ(assoc, presId, messageId) == EC_Normal;
+                              return DIMSE_checkForCancelRQ(assoc, presId, messageId) == EC_Normal;
                           },
                           context, RetrieveOperation::CancelWatch{assoc, presId, messageId});
     OFLOG_INFO(moveLogger, "C-MOVE " << ctx.info.callingAet << " -> " << destinationAet << " level "
@@ -89,8 +87,8 @@ void moveCallback(void* data, OFBool cancelled, T_DIMSE_C_MoveRQ* request, DcmDa
 
 OFCondition handleMove(T_ASC_Association* assoc, T_ASC_PresentationContextID presId,
                        T_DIMSE_C_MoveRQ& request, const AssociationInfo& info, const DimseSettings& settings,
-                       DimseDependencies& deps, const std::atomic<bool>& stopping) {
-    MoveContext ctx{assoc, presId, info, settings, deps, stopping, std::nullopt, std::nullopt, {}, std::nullopt, {}};
+                       DimseDependencies& deps, const RequestContext& server) {
+    MoveContext ctx{assoc, presId, info, settings, deps, server, std::nullopt, std::nullopt, {}, std::nullopt, {}};
     Stopwatch watch;
     OFCondition cond = DIMSE_moveProvider(assoc, presId, &request, moveCallback, &ctx, DIMSE_BLOCKING,
                                           static_cast<int>(settings.dimseTimeout.count()));

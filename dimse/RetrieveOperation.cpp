@@ -60,7 +60,8 @@ RetrieveResponse RetrieveOperation::begin(const RetrieveRequest& request, StoreT
 }
 
 RetrieveResponse RetrieveOperation::next(bool cancelled) {
-    if (cancelled || (cancelRequested_ && cancelRequested_())) return finish(true);
+    // The context stops with a C-CANCEL seen by the watcher, the server's stop or the deadline.
+    if (cancelled || context_.cancelled() || (cancelRequested_ && cancelRequested_())) return finish(true);
     if (!stream_) return finish(false);
     DicomInstance instance;
     try {
@@ -95,7 +96,7 @@ RetrieveResponse RetrieveOperation::next(bool cancelled) {
             return finish(false);
         }
         if (std::chrono::steady_clock::now() >= batchEnd) break;
-        if (cancelRequested_ && cancelRequested_()) return finish(true);
+        if (context_.cancelled() || (cancelRequested_ && cancelRequested_())) return finish(true);
         InstanceStream::Status status;
         try {
             status = stream_->next(instance, std::chrono::milliseconds(0));  // only what is ready now

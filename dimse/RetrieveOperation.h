@@ -47,8 +47,9 @@ public:
         T_ASC_PresentationContextID presentationContextId = 0;
         DIC_US messageId = 0;
     };
-    /// `cancelRequested` is asked at the start of each next() (server shutdown, a C-CANCEL that
-    /// arrived between responses). `context` is the operation's request context (id, caller;
+    /// `cancelRequested` (may be empty) is asked at the start of each next() and between the
+    /// C-STOREs of a batch (a C-CANCEL that arrived between responses), as is `context` (stopped
+    /// by the server's stop: it is a child of the server's lifetime context, or by a deadline). `context` is the operation's request context (id, caller;
     /// scope resolution ran under it); the operation cancels it when it ends early.
     /// While next() waits for an instance nothing polls: the wait is the stream's condition
     /// variable wait (instance, end, stop of `context`, pendingInterval), run on a

@@ -132,8 +132,10 @@ const std::string& RequestContext::requestId() const { return state_->requestId;
 
 const std::string& RequestContext::caller() const { return state_->caller; }
 
-RequestContext RequestContext::child() const {
-    RequestContext c(state_->requestId, state_->caller);
+RequestContext RequestContext::child() const { return child(state_->requestId, state_->caller); }
+
+RequestContext RequestContext::child(std::string requestId, std::string caller) const {
+    RequestContext c(std::move(requestId), std::move(caller));
     if (auto d = deadline()) c.setDeadline(*d);
     std::weak_ptr<State> weakChild = c.state_;
     std::weak_ptr<State> weakParent = state_;

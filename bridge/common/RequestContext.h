@@ -77,6 +77,9 @@ public:
     /// A new context with its own stop signal that is also stopped when this one is (never the
     /// other way round), with the same id, caller and deadline.
     RequestContext child() const;
+    /// The same, under a request id and caller of its own (an operation under a server's
+    /// lifetime context: the server's stop stops it).
+    RequestContext child(std::string requestId, std::string caller) const;
 
     struct State;  ///< implementation detail (RequestContext.cpp)
 

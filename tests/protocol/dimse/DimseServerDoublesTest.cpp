@@ -499,3 +499,95 @@ BOOST_AUTO_TEST_CASE(stop_is_clean_with_an_open_association) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// stop() is signalled to every wait (dimse/StopSignal.h), none of which sleeps in slices: an
+// association waiting for its next request, a C-FIND waiting on a slow search and a C-MOVE
+// waiting for its first instance all end at once. Before, the request wait slept in 1 s slices,
+// and searches and downloads did not stop with the server (they ran to their end or to the next
+// pendingInterval).
+BOOST_AUTO_TEST_SUITE(DimseServerStop)
+
+template <class Pred>
+bool eventually(Pred pred, std::chrono::seconds budget = 20s) {
+    const auto until = std::chrono::steady_clock::now() + budget;
+    while (!pred()) {
+        if (std::chrono::steady_clock::now() >= until) return false;
+        std::this_thread::sleep_for(5ms);  // polls a test-side predicate with a deadline
+    }
+    return true;
+}
+
+/// Stops the server and returns how long stop() took.
+std::chrono::steady_clock::duration timedStop(dimse::DimseServer& server) {
+    const auto t0 = std::chrono::steady_clock::now();
+    server.stop();
+    return std::chrono::steady_clock::now() - t0;
+}
+
+BOOST_AUTO_TEST_CASE(an_idle_association_does_not_delay_stop) {
+    Fixture f;
+    f.start();
+    Scu scu;
+    BOOST_REQUIRE(scu.connect(f.server->port(), {UID_VerificationSOPClass}).good());
+    BOOST_REQUIRE(scu.sendECHORequest(0).good());  // the association thread now waits for the next request
+    BOOST_REQUIRE(eventually([&] { return f.server->activeAssociations() == 1; }));
+    const auto took = timedStop(*f.server);
+    BOOST_TEST((took < 500ms), "stop() took " << std::chrono::duration<double>(took).count() << " s");
+    BOOST_TEST(f.server->activeAssociations() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(stop_ends_a_cfind_waiting_on_a_slow_search) {
+    Fixture f;
+    f.query.records = {studyRecord("1.9", "SLOW^SEARCH")};
+    f.query.delayPerRecord = 60s;  // TCIA answering slowly
+    f.start();
+    Scu scu;
+    BOOST_REQUIRE(scu.connect(f.server->port(), {UID_FINDStudyRootQueryRetrieveInformationModel}).good());
+    std::thread requester([&] {
+        DcmDataset keys;
+        keys.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
+        keys.putAndInsertString(DCM_StudyInstanceUID, "");
+        OFList<QRResponse*> responses;
+        scu.sendFINDRequest(scu.findPresentationContextID(UID_FINDStudyRootQueryRetrieveInformationModel, ""),
+                            &keys, &responses);
+        freeList(responses);
+    });
+    BOOST_REQUIRE(eventually([&] {
+        std::lock_guard<std::mutex> lock(f.query.mutex);
+        return f.query.lastQuery.has_value();
+    }));
+    const auto took = timedStop(*f.server);
+    requester.join();
+    BOOST_TEST((took < 3s), "stop() took " << std::chrono::duration<double>(took).count() << " s");
+}
+
+BOOST_AUTO_TEST_CASE(stop_ends_a_cmove_waiting_for_its_first_instance) {
+    Fixture f;
+    f.settings.pendingInterval = 30s;  // nothing else would wake the wait for half a minute
+    f.retrieve.instances = {makeCtInstance("1.10", "1.10.1", "1.10.1.1")};
+    f.retrieve.delayBeforeFirst = 60s;  // a slow TCIA download
+    const StoreScpProcess& dest = f.addStoreScpDestination();
+    f.start();
+    Scu scu;
+    BOOST_REQUIRE(scu.connect(f.server->port(), {UID_MOVEStudyRootQueryRetrieveInformationModel}).good());
+    std::thread requester([&] {
+        DcmDataset keys;
+        keys.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
+        keys.putAndInsertString(DCM_StudyInstanceUID, "1.10");
+        OFList<RetrieveResponse*> responses;
+        scu.sendMOVERequest(scu.findPresentationContextID(UID_MOVEStudyRootQueryRetrieveInformationModel, ""),
+                            "DEST", &keys, &responses);
+        freeList(responses);
+    });
+    BOOST_REQUIRE(eventually([&] {
+        std::lock_guard<std::mutex> lock(f.retrieve.mutex);
+        return f.retrieve.lastRequest.has_value();
+    }));
+    const auto took = timedStop(*f.server);
+    requester.join();
+    BOOST_TEST((took < 3s), "stop() took " << std::chrono::duration<double>(took).count() << " s");
+    BOOST_TEST(f.retrieve.streamCancelled.load());
+    BOOST_TEST(dest.files().empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()

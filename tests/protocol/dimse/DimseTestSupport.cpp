@@ -30,7 +30,7 @@ public:
         : records_(std::move(records)), truncated_(truncated), delay_(delay), context_(context) {}
     std::optional<DicomRecord> next() override {
         context_.throwIfCancelled();
-        if (delay_.count()) std::this_thread::sleep_for(delay_);
+        if (delay_.count()) context_.sleepFor(delay_);  // a slow search that stops with its context
         if (index_ >= records_.size()) return std::nullopt;
         return records_[index_++];
     }
@@ -55,7 +55,8 @@ public:
         if (cancelled_ || context_.cancelled()) throw BridgeError(ErrorCode::Cancelled, "cancelled");
         auto now = std::chrono::steady_clock::now();
         if (now < readyAt_) {
-            std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(readyAt_ - now, wait));
+            // A slow download: wakes (throwing Cancelled) as soon as the context stops.
+            context_.sleepFor(std::min<std::chrono::steady_clock::duration>(readyAt_ - now, wait));
             if (std::chrono::steady_clock::now() < readyAt_) return Status::Waiting;
         }
         if (index_ >= instances_.size()) return Status::End;

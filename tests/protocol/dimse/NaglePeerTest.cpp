@@ -1,6 +1,6 @@
 // Peers with Nagle's algorithm on (DCMTK tools without TCP_NODELAY=1, the default) write each PDU
 // header and body separately and hold the body until the header is ACKed; Linux delays that ACK
-// up to 40 ms. Before dimse/AssociationSocket's awaitPeerAndAcknowledge, every C-STORE-RSP of a
+// up to 40 ms. Before dimse/AssociationSocket's awaitPeer, every C-STORE-RSP of a
 // C-MOVE destination and every request of a C-FIND requester cost those 40 ms (a 300-instance
 // C-MOVE to a default storescp took 13 s instead of 0.3 s). Each test runs the same exchange with
 // the peer's Nagle off and on: on may not cost more than twice off plus a margin far below

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "dimse/AssociateRequestWait.h"
+#include "dimse/StopSignal.h"
 
 using namespace bridge::dimse;
 using namespace std::chrono_literals;
@@ -48,8 +49,7 @@ std::vector<unsigned char> pdu(std::uint32_t length, std::size_t body, unsigned 
 }
 
 AssociateRequestWait waitOn(const Pair& p, std::chrono::milliseconds budget, std::size_t max = 1024) {
-    std::atomic<bool> stopping{false};
-    return awaitAssociateRequest(p.ours, std::chrono::steady_clock::now() + budget, max, stopping);
+    return awaitAssociateRequest(p.ours, std::chrono::steady_clock::now() + budget, max, -1);
 }
 
 }  // namespace
@@ -128,14 +128,25 @@ BOOST_AUTO_TEST_CASE(trickle_is_cut_by_the_total_deadline) {
 
 BOOST_AUTO_TEST_CASE(stopping_ends_the_wait) {
     Pair p;
-    std::atomic<bool> stopping{false};
+    StopSignal stop;
     std::thread stopper([&] {
-        std::this_thread::sleep_for(200ms);
-        stopping = true;
+        std::this_thread::sleep_for(200ms);  // lets the wait start; the result does not depend on it
+        stop.request();
     });
-    const auto result = awaitAssociateRequest(p.ours, std::chrono::steady_clock::now() + 60s, 1024, stopping);
+    const auto result = awaitAssociateRequest(p.ours, std::chrono::steady_clock::now() + 60s, 1024, stop.fd());
     stopper.join();
     BOOST_TEST((result == AssociateRequestWait::Stopped));
+}
+
+BOOST_AUTO_TEST_CASE(a_partial_pdu_does_not_hide_the_stop) {
+    Pair p;
+    p.send(pdu(100, 10));  // header and part of the body: the wait paces on the rest
+    StopSignal stop;
+    stop.request();
+    const auto start = std::chrono::steady_clock::now();
+    const auto result = awaitAssociateRequest(p.ours, start + 60s, 1024, stop.fd());
+    BOOST_TEST((result == AssociateRequestWait::Stopped));
+    BOOST_TEST((std::chrono::steady_clock::now() - start < 10s));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
