@@ -67,6 +67,12 @@ PeerWait awaitPeer(T_ASC_Association* assoc, int stopFd, int timeoutMs) {
     return PeerWait::Arrived;
 }
 
+ShutdownOnStop::ShutdownOnStop(T_ASC_Association* assoc, const std::stop_token& token) {
+    const int fd = associationSocket(assoc);
+    if (fd < 0 || !token.stop_possible()) return;
+    callback_.emplace(token, std::function<void()>([fd] { ::shutdown(fd, SHUT_RDWR); }));
+}
+
 Cork::Cork(T_ASC_Association* assoc) {
 #if defined(__linux__) && defined(TCP_CORK)
     const int fd = associationSocket(assoc);

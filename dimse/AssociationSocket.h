@@ -5,6 +5,10 @@
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmnet/assoc.h>
 
+#include <functional>
+#include <optional>
+#include <stop_token>
+
 namespace bridge::dimse {
 
 /// The association's socket descriptor (plain or TLS: the TCP socket below), or -1. Only for
@@ -32,6 +36,21 @@ enum class PeerWait {
 /// arrive is undone by our own still-draining writes (they re-enter delayed-ACK mode), hence
 /// after. Arrived at once when the socket is unknown.
 PeerWait awaitPeer(T_ASC_Association* assoc, int stopFd, int timeoutMs);
+
+/// While alive, a stop of `token` shuts the association's TCP socket down (both directions):
+/// a read, write or poll(2) blocked on it -- a C-STORE-RSP that does not come, a destination
+/// that stopped reading -- ends at once with an error. Destroy it before the association is
+/// dropped (std::stop_callback's destructor waits for a running callback, so the descriptor is
+/// never shut after it was closed and reused). No-op for an unknown socket or an empty token.
+class ShutdownOnStop {
+public:
+    ShutdownOnStop(T_ASC_Association* assoc, const std::stop_token& token);
+    ShutdownOnStop(const ShutdownOnStop&) = delete;
+    ShutdownOnStop& operator=(const ShutdownOnStop&) = delete;
+
+private:
+    std::optional<std::stop_callback<std::function<void()>>> callback_;
+};
 
 /// While alive, holds back the association's partial TCP segments (Linux TCP_CORK), so that data
 /// written in several small writes (DUL writes each PDU header and fragment separately; a

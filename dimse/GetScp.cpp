@@ -6,6 +6,7 @@
 
 #include "bridge/common/Error.h"
 #include "bridge/common/Logging.h"
+#include "dimse/AssociationSocket.h"
 #include "dimse/CStoreSender.h"
 #include "bridge/common/MetricsRegistry.h"
 #include "dimse/DimseObservation.h"
@@ -100,6 +101,8 @@ OFCondition handleGet(T_ASC_Association* assoc, T_ASC_PresentationContextID pres
                    {},
                    std::nullopt,
                    {}};
+    // A requester that stopped reading (or answering its C-STORE-RSPs) does not hold stop().
+    const ShutdownOnStop onStop(assoc, server.stopToken());
     Stopwatch watch;
     OFCondition cond = DIMSE_getProvider(assoc, presId, &request, getCallback, &ctx, DIMSE_BLOCKING,
                                          static_cast<int>(settings.dimseTimeout.count()));

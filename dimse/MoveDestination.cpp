@@ -57,6 +57,7 @@ void MoveDestination::propose(const std::string& sopClass, const std::string& ts
 }
 
 void MoveDestination::release() {
+    onStop_.reset();  // before the socket can be closed (and its number reused)
     if (!association_) return;
     if (ASC_releaseAssociation(association_).bad()) ASC_abortAssociation(association_);
     ASC_destroyAssociation(&association_);
@@ -106,6 +107,7 @@ bool MoveDestination::connect() {
         broken_ = true;
         return false;
     }
+    onStop_ = std::make_unique<ShutdownOnStop>(association_, options_.stop);
     return true;
 }
 

@@ -12,12 +12,15 @@
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmnet/assoc.h>
 
+#include <memory>
 #include <set>
+#include <stop_token>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "bridge/common/Config.h"
+#include "dimse/AssociationSocket.h"
 #include "dimse/CStoreSender.h"
 #include "dimse/StoreTarget.h"
 
@@ -30,6 +33,9 @@ public:
         std::uint32_t maxPdu = 116794;
         int acseTimeoutSeconds = 30;
         int dimseTimeoutSeconds = 60;
+        /// The server's stop: shuts the open sub-association's socket down (ShutdownOnStop), so
+        /// a destination that stopped answering does not hold stop() for dimseTimeoutSeconds.
+        std::stop_token stop;
     };
     MoveDestination(DicomPeer peer, Options options, MoveOriginator originator);
     ~MoveDestination() override;  ///< releases the association
@@ -51,6 +57,7 @@ private:
     MoveOriginator originator_;
     T_ASC_Network* network_ = nullptr;
     T_ASC_Association* association_ = nullptr;
+    std::unique_ptr<ShutdownOnStop> onStop_;  ///< while association_ is open
     std::vector<std::pair<std::string, std::vector<std::string>>> contexts_;  ///< proposed (SOP class, TSs)
     std::set<std::pair<std::string, std::string>> proposed_;
     std::set<std::pair<std::string, std::string>> exact_;  ///< (SOP class, TS) proposed alone in a context

@@ -54,6 +54,7 @@ RetrieveResponse firstStep(MoveContext& ctx, T_DIMSE_C_MoveRQ* request, DcmDatas
     options.maxPdu = ctx.settings.maxPdu;
     options.acseTimeoutSeconds = static_cast<int>(ctx.settings.acseTimeout.count());
     options.dimseTimeoutSeconds = static_cast<int>(ctx.settings.dimseTimeout.count());
+    options.stop = ctx.server.stopToken();  // not the operation's: a C-CANCEL releases the sub-association
     ctx.destination.emplace(target, options, MoveOriginator{ctx.info.callingAet, request->MessageID});
     auto assoc = ctx.assoc;
     auto presId = ctx.presId;

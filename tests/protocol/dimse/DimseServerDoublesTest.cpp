@@ -4,6 +4,8 @@
 #include <dcmtk/dcmdata/dcuid.h>
 #include <dcmtk/dcmnet/scu.h>
 
+#include <signal.h>
+
 #include <algorithm>
 #include <boost/test/unit_test.hpp>
 #include <filesystem>
@@ -588,6 +590,40 @@ BOOST_AUTO_TEST_CASE(stop_ends_a_cmove_waiting_for_its_first_instance) {
     BOOST_TEST((took < 3s), "stop() took " << std::chrono::duration<double>(took).count() << " s");
     BOOST_TEST(f.retrieve.streamCancelled.load());
     BOOST_TEST(dest.files().empty());
+}
+
+BOOST_AUTO_TEST_CASE(stop_ends_a_cmove_whose_destination_stopped_answering) {
+    Fixture f;
+    f.settings.dimseTimeout = 120s;  // the C-STORE-RSP wait nothing else would end
+    for (int i = 1; i <= 5; ++i)
+        f.retrieve.instances.push_back(makeCtInstance("1.11", "1.11.1", "1.11.1." + std::to_string(i)));
+    f.retrieve.delayBetween = 200ms;
+    const StoreScpProcess& dest = f.addStoreScpDestination();
+    f.start();
+    struct Resume {  // a stopped storescp would not see the fixture's SIGTERM
+        int pid;
+        ~Resume() { ::kill(pid, SIGCONT); }
+    } resume{dest.pid()};
+    Scu scu;
+    BOOST_REQUIRE(scu.connect(f.server->port(), {UID_MOVEStudyRootQueryRetrieveInformationModel}).good());
+    std::thread requester([&] {
+        DcmDataset keys;
+        keys.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
+        keys.putAndInsertString(DCM_StudyInstanceUID, "1.11");
+        OFList<RetrieveResponse*> responses;
+        scu.sendMOVERequest(scu.findPresentationContextID(UID_MOVEStudyRootQueryRetrieveInformationModel, ""),
+                            "DEST", &keys, &responses);
+        freeList(responses);
+    });
+    // The first instance is stored, then the destination freezes (SIGSTOP: its socket stays
+    // open, nothing answers); the second is handed to the sub-association, whose C-STORE-RSP
+    // never comes.
+    BOOST_REQUIRE(eventually([&] { return !dest.files().empty(); }));
+    BOOST_REQUIRE(::kill(dest.pid(), SIGSTOP) == 0);
+    BOOST_REQUIRE(eventually([&] { return f.retrieve.delivered.load() >= 2; }));
+    const auto took = timedStop(*f.server);
+    requester.join();
+    BOOST_TEST((took < 3s), "stop() took " << std::chrono::duration<double>(took).count() << " s");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

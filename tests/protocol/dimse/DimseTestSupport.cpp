@@ -61,6 +61,7 @@ public:
         }
         if (index_ >= instances_.size()) return Status::End;
         out = instances_[index_++];
+        ++owner_.delivered;
         readyAt_ = std::chrono::steady_clock::now() + owner_.delayBetween;
         return Status::Instance;
     }

@@ -57,6 +57,7 @@ public:
     std::chrono::milliseconds delayBetween{0};
     std::optional<ErrorCode> planFailsWith;
     std::atomic<bool> streamCancelled{false};
+    std::atomic<int> delivered{0};  ///< instances handed out by the streams
     std::mutex mutex;
     std::optional<RetrieveRequest> lastRequest;
 
@@ -90,6 +91,7 @@ public:
                     std::vector<std::string> extraArgs = {}, bool nagle = false);
     ~StoreScpProcess();
     unsigned short port() const { return port_; }
+    int pid() const { return pid_; }
     /// Regular files in the output directory.
     std::vector<std::string> files() const;
 
