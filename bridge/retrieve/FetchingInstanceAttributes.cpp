@@ -34,9 +34,12 @@ std::optional<std::vector<DicomRecord>> FetchingInstanceAttributes::fetchInstanc
     if (plan.totalBytes > maxSeriesBytes_) return cache_.instanceAttributes(seriesInstanceUid);
     // Drain the stream: every instance lands in the cache on its way (failures stay unknown).
     auto stream = retrieve_.open(plan, context);
+    // One wait per instance, no slices: the stream wakes on an instance, the end or a stop of
+    // `context` (it then throws Cancelled). The hour only keeps the wait's arithmetic finite.
     DicomInstance instance;
-    while (stream->next(instance, std::chrono::milliseconds(250)) != InstanceStream::Status::End)
-        context.throwIfCancelled();
+    while (stream->next(instance, std::chrono::hours(1)) != InstanceStream::Status::End) {
+    }
+    context.throwIfCancelled();
     return cache_.instanceAttributes(seriesInstanceUid);
 }
 
