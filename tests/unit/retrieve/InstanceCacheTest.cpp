@@ -163,14 +163,18 @@ BOOST_AUTO_TEST_CASE(sigkill_during_stores_never_leaves_a_servable_partial_file)
             for (const auto& f : s.files) cache.store(s.record.seriesInstanceUid, f);
         _exit(0);
     }
-    // Kill once stores are under way: a finished (non-temporary) file is in the series directory
-    // (polled, with a deadline; a fixed 300 ms sleep failed under TSan on a loaded machine before
-    // the first store had finished).
-    const std::string childSeriesDir = dir.path() + "/instances/" + s.record.seriesInstanceUid;
+    // Kill once stores are under way: the sidecar lists a finished instance (polled, with a
+    // deadline; a fixed 300 ms sleep failed under TSan on a loaded machine before the first store
+    // had finished). Not merely "a non-temporary file exists": killed between an instance's
+    // rename and its sidecar line, the series holds one unlisted file, which the reopened cache
+    // rightly deletes -- with the directory, which this test then could not list (seen under ASan
+    // on a loaded machine).
+    const std::string sidecar = dir.path() + "/instances/" + s.record.seriesInstanceUid + "/index.tsv";
     const auto storedOne = [&] {
-        std::error_code ec;
-        for (fs::directory_iterator it(childSeriesDir, ec), end; !ec && it != end; it.increment(ec))
-            if (it->path().filename().string().find(".tmp-") == std::string::npos) return true;
+        std::ifstream in(sidecar);
+        std::string line;
+        while (std::getline(in, line))
+            if (!in.eof()) return true;  // a whole line (ended by its newline)
         return false;
     };
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
