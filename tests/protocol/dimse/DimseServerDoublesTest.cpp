@@ -519,6 +519,19 @@ bool eventually(Pred pred, std::chrono::seconds budget = 20s) {
     return true;
 }
 
+/// A study-level C-MOVE to DEST on its own thread (which ends when the server answers or goes).
+std::thread moveInBackground(Scu& scu, std::string studyUid) {
+    return std::thread([&scu, studyUid] {
+        DcmDataset keys;
+        keys.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
+        keys.putAndInsertString(DCM_StudyInstanceUID, studyUid.c_str());
+        OFList<RetrieveResponse*> responses;
+        scu.sendMOVERequest(scu.findPresentationContextID(UID_MOVEStudyRootQueryRetrieveInformationModel, ""),
+                            "DEST", &keys, &responses);
+        freeList(responses);
+    });
+}
+
 /// Stops the server and returns how long stop() took.
 std::chrono::steady_clock::duration timedStop(dimse::DimseServer& server) {
     const auto t0 = std::chrono::steady_clock::now();
@@ -572,15 +585,7 @@ BOOST_AUTO_TEST_CASE(stop_ends_a_cmove_waiting_for_its_first_instance) {
     f.start();
     Scu scu;
     BOOST_REQUIRE(scu.connect(f.server->port(), {UID_MOVEStudyRootQueryRetrieveInformationModel}).good());
-    std::thread requester([&] {
-        DcmDataset keys;
-        keys.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
-        keys.putAndInsertString(DCM_StudyInstanceUID, "1.10");
-        OFList<RetrieveResponse*> responses;
-        scu.sendMOVERequest(scu.findPresentationContextID(UID_MOVEStudyRootQueryRetrieveInformationModel, ""),
-                            "DEST", &keys, &responses);
-        freeList(responses);
-    });
+    std::thread requester = moveInBackground(scu, "1.10");
     BOOST_REQUIRE(eventually([&] {
         std::lock_guard<std::mutex> lock(f.retrieve.mutex);
         return f.retrieve.lastRequest.has_value();
@@ -606,15 +611,7 @@ BOOST_AUTO_TEST_CASE(stop_ends_a_cmove_whose_destination_stopped_answering) {
     } resume{dest.pid()};
     Scu scu;
     BOOST_REQUIRE(scu.connect(f.server->port(), {UID_MOVEStudyRootQueryRetrieveInformationModel}).good());
-    std::thread requester([&] {
-        DcmDataset keys;
-        keys.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
-        keys.putAndInsertString(DCM_StudyInstanceUID, "1.11");
-        OFList<RetrieveResponse*> responses;
-        scu.sendMOVERequest(scu.findPresentationContextID(UID_MOVEStudyRootQueryRetrieveInformationModel, ""),
-                            "DEST", &keys, &responses);
-        freeList(responses);
-    });
+    std::thread requester = moveInBackground(scu, "1.11");
     // The first instance is stored, then the destination freezes (SIGSTOP: its socket stays
     // open, nothing answers); the second is handed to the sub-association, whose C-STORE-RSP
     // never comes.
