@@ -410,12 +410,14 @@ void DimseServer::negotiateAndServe(int client, bool secure) {
     --negotiating_;
     if (cond.bad()) {
         OFLOG_INFO(serverLogger, (secure ? "TLS " : "") << "association receive failed: " << cond.text());
+        // Without a DUL association (e.g. getpeername failed: the peer reset the connection)
+        // dcmnet never took the plain socket: close it here (TLS: takeBack() above did).
+        const bool dulOwnsSocket = assoc && assoc->DULassociation;
         if (assoc) {
             ASC_dropAssociation(assoc);
             ASC_destroyAssociation(&assoc);
-        } else {
-            ::close(client);
         }
+        if (!dulOwnsSocket && !secure) ::close(client);
         return;
     }
     if (active_.fetch_add(1) >= settings_.maxAssociations) {
