@@ -261,7 +261,18 @@ void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
             item.published.sopInstanceUid = instance.sopInstanceUid;
             item.published.sopClassUid = instance.sopClassUid;
             item.published.transferSyntaxUid = instance.transferSyntaxUid;
-            item.bytes = std::make_shared<const std::vector<std::uint8_t>>(std::move(instance.bytes));
+            if (instance.recycle) {
+                // The buffer goes back to its source (IdcClient's pool) when the last subscriber
+                // and the cache writer are done with it.
+                item.bytes = std::shared_ptr<const std::vector<std::uint8_t>>(
+                    new std::vector<std::uint8_t>(std::move(instance.bytes)),
+                    [recycle = std::move(instance.recycle)](const std::vector<std::uint8_t>* bytes) {
+                        std::unique_ptr<std::vector<std::uint8_t>> owned(const_cast<std::vector<std::uint8_t>*>(bytes));
+                        recycle(std::move(*owned));
+                    });
+            } else {
+                item.bytes = std::make_shared<const std::vector<std::uint8_t>>(std::move(instance.bytes));
+            }
             item.hints.md5 = std::move(instance.md5);
             item.received = std::chrono::steady_clock::now();
             if (!item.published.sopInstanceUid.empty()) {
