@@ -1014,8 +1014,12 @@ std::size_t IdcClient::downloadSeries(const std::string& seriesInstanceUid,
                 keys.push_back(InstanceKey{f.uids->sopInstanceUid, o.key});
                 if (delivered.count(f.uids->sopInstanceUid)) return;  // delivered by an earlier attempt
                 tcia::DownloadedInstance instance{
-                    o.key, f.uids->sopInstanceUid, f.uids->sopClassUid, f.uids->transferSyntaxUid,
-                    std::move(f.bytes), std::move(f.md5),
+                    o.key,
+                    f.uids->sopInstanceUid,
+                    f.uids->sopClassUid,
+                    f.uids->transferSyntaxUid,
+                    std::move(f.bytes),
+                    std::move(f.md5),
                     [pool = buffers_](std::vector<std::uint8_t>&& bytes) { pool->give(std::move(bytes)); }};
                 sink(std::move(instance));
                 delivered.insert(f.uids->sopInstanceUid);

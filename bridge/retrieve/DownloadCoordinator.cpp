@@ -267,7 +267,8 @@ void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
                 item.bytes = std::shared_ptr<const std::vector<std::uint8_t>>(
                     new std::vector<std::uint8_t>(std::move(instance.bytes)),
                     [recycle = std::move(instance.recycle)](const std::vector<std::uint8_t>* bytes) {
-                        std::unique_ptr<std::vector<std::uint8_t>> owned(const_cast<std::vector<std::uint8_t>*>(bytes));
+                        std::unique_ptr<std::vector<std::uint8_t>> owned(
+                            const_cast<std::vector<std::uint8_t>*>(bytes));
                         recycle(std::move(*owned));
                     });
             } else {
@@ -374,7 +375,8 @@ void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
                 if (!shuttingDown) draining_.insert(download);
             }
             if (!shuttingDown) {
-                download->waitDrained(std::chrono::duration_cast<std::chrono::milliseconds>(kMaxDurabilityDelay));
+                download->waitDrained(
+                    std::chrono::duration_cast<std::chrono::milliseconds>(kMaxDurabilityDelay));
                 std::lock_guard lock(mutex_);
                 draining_.erase(download);
             }
@@ -385,9 +387,10 @@ void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
                 return static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
             };
             if (timeline.debug())
-                timeline.debug("%s durable in %ld ms (one fsync pass, started %ld ms after the download's "
-                               "end, once its subscribers were done)",
-                               locator.seriesInstanceUid, ms(std::chrono::steady_clock::now() - t1), ms(t1 - t0));
+                timeline.debug(
+                    "%s durable in %ld ms (one fsync pass, started %ld ms after the download's "
+                    "end, once its subscribers were done)",
+                    locator.seriesInstanceUid, ms(std::chrono::steady_clock::now() - t1), ms(t1 - t0));
         } catch (const std::exception& e) {
             Poco::Logger::get("bridge.retrieve")
                 .warning("series %s: not made durable: %s", locator.seriesInstanceUid, std::string(e.what()));

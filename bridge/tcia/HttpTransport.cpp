@@ -353,11 +353,10 @@ HttpResponse HttpTransport::execute(const Request& request) {
                                     Poco::Net::Context::VERIFY_RELAXED, 9, settings_.caFile.empty());
                             }
                         }
-                        session = std::make_unique<DirectHttpsSession>(uri.getHost(),
-                                                                                  uri.getPort(), sslContext_);
-                    } else {
                         session =
-                            std::make_unique<DirectHttpSession>(uri.getHost(), uri.getPort());
+                            std::make_unique<DirectHttpsSession>(uri.getHost(), uri.getPort(), sslContext_);
+                    } else {
+                        session = std::make_unique<DirectHttpSession>(uri.getHost(), uri.getPort());
                     }
                     session->setTimeout(toTimespan(settings_.connectTimeout),
                                         toTimespan(settings_.readTimeout), toTimespan(settings_.readTimeout));

@@ -5,9 +5,8 @@
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
 
-#include <boost/test/unit_test.hpp>
-
 #include <atomic>
+#include <boost/test/unit_test.hpp>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -133,10 +132,8 @@ BOOST_AUTO_TEST_CASE(another_status_answers_like_get_and_leaves_the_bytes_alone)
 // smaller, junk -- the result is exactly the body, also for bodies small enough to arrive in the
 // same read as the header, one after another on one kept-alive connection.
 BOOST_AUTO_TEST_CASE(a_reused_buffer_holds_exactly_each_body) {
-    std::map<std::string, std::string> bodies{{"/tiny", "x"},
-                                              {"/small", patternBody(3000)},
-                                              {"/large", patternBody(700'001)},
-                                              {"/empty", ""}};
+    std::map<std::string, std::string> bodies{
+        {"/tiny", "x"}, {"/small", patternBody(3000)}, {"/large", patternBody(700'001)}, {"/empty", ""}};
     FakeTciaServer server([&](Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& resp) {
         const std::string& body = bodies.at(req.getURI());
         resp.setContentLength64(static_cast<Poco::Int64>(body.size()));

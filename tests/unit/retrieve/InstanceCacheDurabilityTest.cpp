@@ -300,7 +300,8 @@ namespace {
 
 /// Subscribes to `series` (6 instances) and returns the subscription after taking `take` of them.
 std::unique_ptr<DownloadCoordinator::Subscription> subscribeAndTake(DownloadCoordinator& downloads,
-                                                                    const FakeSeries& series, std::size_t take) {
+                                                                    const FakeSeries& series,
+                                                                    std::size_t take) {
     using namespace std::chrono_literals;
     SeriesLocator locator;
     locator.collection = series.record.collection;
