@@ -1,5 +1,7 @@
 #include "dimse/RetrieveOperation.h"
 
+#include <Poco/Logger.h>
+
 #include <algorithm>
 
 #include "bridge/common/Error.h"
@@ -118,7 +120,22 @@ RetrieveResponse RetrieveOperation::next(bool cancelled) {
 
 void RetrieveOperation::store(const DicomInstance& instance) {
     if (counts_.remaining() == 0) ++counts_.planned;  // more than planned arrived: keep counts honest
+    // Debug timeline: how long the sub-association was idle before this C-STORE (waiting for
+    // the instance, or sending a Pending) and how long the C-STORE took (sent + answered).
+    Poco::Logger& timeline = Poco::Logger::get("bridge.dimse.timeline");
+    const bool timed = timeline.debug();
+    const auto started = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     StoreTarget::Result stored = target_->store(instance);
+    if (timed) {
+        const auto ended = std::chrono::steady_clock::now();
+        const auto us = [](auto d) {
+            return static_cast<long>(std::chrono::duration_cast<std::chrono::microseconds>(d).count());
+        };
+        timeline.debug("C-STORE %s idle-before %ld us store %ld us", instance.sopInstanceUid,
+                       lastStoreEnd_.time_since_epoch().count() ? us(started - lastStoreEnd_) : -1L,
+                       us(ended - started));
+        lastStoreEnd_ = ended;
+    }
     switch (stored.outcome) {
         case StoreTarget::Outcome::Success:
             ++counts_.completed;

@@ -88,6 +88,8 @@ private:
     std::set<std::string> completedUids_;  ///< counted completed: moved to failed if the core rejects them later
     std::set<std::string> warningUids_;
     std::string firstFailure_;
+    /// Debug timeline (logger bridge.dimse.timeline): when the last C-STORE ended (idle gaps).
+    std::chrono::steady_clock::time_point lastStoreEnd_{};
     /// C-MOVE: runs the stream's wait while the association thread watches the socket.
     /// Declared last: joined before anything its calls use is destroyed.
     std::unique_ptr<PeerWatchedWorker> watcher_;

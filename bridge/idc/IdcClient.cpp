@@ -176,12 +176,48 @@ void parallelFetch(std::size_t n, int parallel, Poco::ThreadPool& pool,
 
 }  // namespace
 
+/// Object buffers for reuse (see the header). Only buffers of up to kLargest bytes are kept (the
+/// direct-read bound of HttpTransport::getBytes), and at most kBufferPoolBytes of them in all.
+/// Thread-safe; give() never throws.
+class IdcClient::BufferPool {
+public:
+    static constexpr std::size_t kBufferPoolBytes = 32u << 20;
+    static constexpr std::size_t kLargest = 16u << 20;
+
+    std::vector<std::uint8_t> take() {
+        std::lock_guard lock(mutex_);
+        if (free_.empty()) return {};
+        std::vector<std::uint8_t> out = std::move(free_.back());
+        free_.pop_back();
+        bytes_ -= out.capacity();
+        return out;
+    }
+    void give(std::vector<std::uint8_t>&& buffer) noexcept {
+        const std::size_t capacity = buffer.capacity();
+        if (capacity == 0 || capacity > kLargest) return;  // freed by the caller's vector
+        try {
+            std::lock_guard lock(mutex_);
+            if (bytes_ + capacity > kBufferPoolBytes) return;
+            free_.push_back(std::move(buffer));
+            bytes_ += capacity;
+        } catch (...) {
+            // no room for the entry: the buffer is simply freed
+        }
+    }
+
+private:
+    std::mutex mutex_;
+    std::vector<std::vector<std::uint8_t>> free_;
+    std::size_t bytes_ = 0;  ///< capacity of free_'s buffers
+};
+
 IdcClient::IdcClient(const TciaSettings& http, const IdcSettings& idc, std::string pinFile)
     : http_(http),
       idc_(idc),
       transport_(http_),
       buckets_(bucketSettings(http_, idc_)),
       pinFile_(std::move(pinFile)),
+      buffers_(std::make_shared<BufferPool>()),
       pool_(std::make_unique<Poco::ThreadPool>(1, poolCapacity(idc_), 60)) {
     while (!idc_.apiUrl.empty() && idc_.apiUrl.back() == '/') idc_.apiUrl.pop_back();
     if (!pinFile_.empty()) {
@@ -948,6 +984,7 @@ std::size_t IdcClient::downloadSeries(const std::string& seriesInstanceUid,
             [&](std::size_t i) {
                 const S3Object& o = objects[i];
                 Fetched f;
+                f.bytes = buffers_->take();  // a buffer of an earlier object, when one came back
                 for (int tries = 0;; ++tries) {
                     // Straight into the sink's vector, sized from Content-Length (no string, no copy).
                     getObjectBytes(location.bucket, o.key, f.bytes, &context);
@@ -976,9 +1013,14 @@ std::size_t IdcClient::downloadSeries(const std::string& seriesInstanceUid,
                 }
                 keys.push_back(InstanceKey{f.uids->sopInstanceUid, o.key});
                 if (delivered.count(f.uids->sopInstanceUid)) return;  // delivered by an earlier attempt
-                tcia::DownloadedInstance instance{o.key, f.uids->sopInstanceUid, f.uids->sopClassUid,
-                                                  f.uids->transferSyntaxUid, std::move(f.bytes),
-                                                  std::move(f.md5)};
+                tcia::DownloadedInstance instance{
+                    o.key,
+                    f.uids->sopInstanceUid,
+                    f.uids->sopClassUid,
+                    f.uids->transferSyntaxUid,
+                    std::move(f.bytes),
+                    std::move(f.md5),
+                    [pool = buffers_](std::vector<std::uint8_t>&& bytes) { pool->give(std::move(bytes)); }};
                 sink(std::move(instance));
                 delivered.insert(f.uids->sopInstanceUid);
             },

@@ -31,6 +31,9 @@
 // the NBIA-sized limit of 4 halved them, and on one host the API calls shared its slots).
 // The GET workers come from one bounded Poco::ThreadPool per client (2 x maxParallelGets
 // threads); a download that finds it busy runs on fewer workers, at worst on its own thread.
+// Object buffers are reused: the sink's owner hands each back when done with it
+// (DownloadedInstance::recycle) to a pool of at most kBufferPoolBytes, and the next GET reads into
+// it without the zero-fill and page faults of a fresh vector.
 //
 // Thread-safe; every call blocks the calling thread. Errors: BridgeError as for TciaClient.
 
@@ -178,6 +181,10 @@ private:
     std::list<std::string> locationOrder_;
     std::map<std::string, std::vector<InstanceKey>> instances_;
     std::list<std::string> instanceOrder_;
+    /// Object buffers handed back by the sink's owner (DownloadedInstance::recycle) for the next
+    /// GETs (shared: a buffer may come back after this client is gone).
+    class BufferPool;
+    std::shared_ptr<BufferPool> buffers_;
     /// GET workers of parallelFetch (declared last: destroyed first, after every fetch returned).
     std::unique_ptr<Poco::ThreadPool> pool_;
 };

@@ -7,7 +7,9 @@
 // instance cache). Each instance is published to the subscribers as it leaves the ZIP and
 // written to the InstanceCache beside the send (with the ZIP reader's MD5, no fsync); a download
 // that delivered the whole series marks it complete there before its subscribers see End, and
-// fsyncs it once (InstanceCache::persistComplete) after they did. A failure is propagated to every
+// fsyncs it once (InstanceCache::persistComplete) after every subscriber has been handed End or
+// left (at most kMaxDurabilityDelay later; at once at shutdown): the fsync pass -- writeback of
+// the whole series -- then never competes with C-STOREs still being sent. A failure is propagated to every
 // subscriber. When the last subscriber leaves before the end, the download is cancelled.
 // MD5s are verified (TciaApi DownloadOptions::verifyMd5): an instance that fails is removed from
 // the cache, reported failed to every subscriber (SeriesDownload::rejected) and the series is not
@@ -18,12 +20,14 @@
 // destructor (which cancels whatever still runs). Thread-safe.
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <list>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "bridge/retrieve/InstanceCache.h"
@@ -37,6 +41,9 @@ public:
     static constexpr int kDefaultMaxConcurrentDownloads = 3;
     /// Instances read from TCIA but not yet written to the cache, per download.
     static constexpr std::size_t kWriteQueueDepth = 4;
+    /// Longest wait of a complete download's fsync pass for its subscribers to drain (a slow
+    /// destination): then the series is made durable anyway.
+    static constexpr std::chrono::seconds kMaxDurabilityDelay{120};
 
     /// `tcia` and `cache` must outlive the coordinator.
     DownloadCoordinator(tcia::TciaApi& tcia, InstanceCache& cache,
@@ -113,6 +120,8 @@ private:
     std::condition_variable_any slotFreed_;  ///< waits also wake on the download's stop
     std::map<std::string, std::shared_ptr<SeriesDownload>> inFlight_;
     std::list<Worker> workers_;
+    /// Complete downloads whose fsync pass waits for their subscribers (released at shutdown).
+    std::set<std::shared_ptr<SeriesDownload>> draining_;
     bool shuttingDown_ = false;
     int active_ = 0;
     int waiting_ = 0;

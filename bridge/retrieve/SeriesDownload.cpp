@@ -71,9 +71,14 @@ int SeriesDownload::addSubscriber(std::optional<std::set<std::string>> wanted) {
 }
 
 std::size_t SeriesDownload::removeSubscriber(int id) {
-    std::lock_guard lock(mutex_);
-    subscribers_.erase(id);
-    return subscribers_.size();
+    std::size_t left = 0;
+    {
+        std::lock_guard lock(mutex_);
+        subscribers_.erase(id);
+        left = subscribers_.size();
+    }
+    changed_.notify_all();  // waitDrained
+    return left;
 }
 
 SeriesDownload::Poll SeriesDownload::next(int id, PublishedInstance& instance,
@@ -97,7 +102,13 @@ SeriesDownload::Poll SeriesDownload::next(int id, PublishedInstance& instance,
     };
     // Wakes on a publish/finish (notify), on the caller's stop (its stop token) or at `wait`.
     if (!caller.waitFor(changed_, lock, wait, ready)) return Poll::Waiting;
-    if (subscriber.cursor >= log_.size()) return Poll::End;  // finished (or cancelled) and drained
+    if (subscriber.cursor >= log_.size()) {  // finished (or cancelled) and drained
+        if (!subscriber.ended) {
+            subscriber.ended = true;
+            changed_.notify_all();  // waitDrained
+        }
+        return Poll::End;
+    }
     const std::size_t index = subscriber.cursor++;
     instance = log_[index];
     auto buffered = subscriber.buffered.find(index);
@@ -111,6 +122,24 @@ SeriesDownload::Poll SeriesDownload::next(int id, PublishedInstance& instance,
 }
 
 void SeriesDownload::wakeAll() { changed_.notify_all(); }
+
+bool SeriesDownload::waitDrained(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, timeout, [&] {
+        if (drainReleased_) return true;
+        for (const auto& [id, subscriber] : subscribers_)
+            if (!subscriber.ended) return false;
+        return true;
+    });
+}
+
+void SeriesDownload::releaseDrainWait() {
+    {
+        std::lock_guard lock(mutex_);
+        drainReleased_ = true;
+    }
+    changed_.notify_all();
+}
 
 bool SeriesDownload::finished() const {
     std::lock_guard lock(mutex_);

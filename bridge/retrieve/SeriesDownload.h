@@ -80,6 +80,13 @@ public:
     /// Wakes all waiting subscribers.
     void wakeAll();
 
+    /// After finish(): blocks until every subscriber has been handed End or has left (a C-MOVE
+    /// has then sent its last C-STORE), `timeout` passed, or releaseDrainWait() was called.
+    /// True when drained. Used to keep the series' fsync pass off the subscribers' critical path.
+    bool waitDrained(std::chrono::milliseconds timeout);
+    /// Ends every waitDrained() at once, now and later (shutdown).
+    void releaseDrainWait();
+
     bool finished() const;
     /// Set once finished with a failure.
     std::optional<std::string> failureReason() const;
@@ -91,6 +98,7 @@ private:
         std::optional<std::set<std::string>> wanted;
         std::size_t cursor = 0;
         std::map<std::size_t, std::shared_ptr<const std::vector<std::uint8_t>>> buffered;
+        bool ended = false;  ///< next() has returned End to it
     };
 
     SeriesLocator locator_;
@@ -107,6 +115,7 @@ private:
     std::optional<std::string> failure_;
     ErrorCode failureCode_ = ErrorCode::Internal;
     std::set<std::string> rejected_;
+    bool drainReleased_ = false;
 };
 
 }  // namespace bridge

@@ -72,9 +72,11 @@ public:
     HttpResponse postBody(const std::string& url, const std::string& contentType, const std::string& body,
                           const std::string& logName, const RequestContext* context = nullptr);
 
-    /// GET whose 200 body is read into `bytes` (replaced) instead of HttpResponse::body: one copy
-    /// out of Poco's stream buffer, sized once from a Content-Length of up to 16 MiB (beyond that,
-    /// and for chunked bodies, the buffer doubles as bytes arrive). A body longer
+    /// GET whose 200 body is read into `bytes` (replaced) instead of HttpResponse::body. With a
+    /// Content-Length of up to 16 MiB: sized once (a `bytes` already that large is not cleared
+    /// first, so a recycled buffer costs no zero-fill) and read from the socket straight into it
+    /// in large reads (Poco's HTTPSession::read, not the response stream's 4 KiB buffer). Beyond
+    /// that, and for chunked bodies: through the stream, the buffer doubling as bytes arrive. A body longer
     /// than `maxBytes` (declared or read) throws BridgeError(UpstreamBadResponse) naming the bound,
     /// never retried. Other statuses, errors and retries (a cut body included) as get().
     HttpResponse getBytes(const std::string& url, const HttpHeaders& headers, std::vector<std::uint8_t>& bytes,

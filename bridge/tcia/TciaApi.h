@@ -31,6 +31,10 @@ struct DownloadedInstance {
     /// Lower-case hex MD5 of `bytes`, computed where they were produced (the ZIP reader, as they
     /// inflated); empty when the source computed none. Consumers keep it instead of re-hashing.
     std::string md5;
+    /// Optional: where `bytes` may go back once nobody needs them (the source reuses the
+    /// buffer for a later instance: no fresh allocation, zero-fill and page faults). Never
+    /// throws. Empty = just free them.
+    std::function<void(std::vector<std::uint8_t>&&)> recycle;
 };
 
 struct DownloadOptions {

@@ -353,7 +353,8 @@ std::size_t TciaClient::downloadSeries(const std::string& seriesInstanceUid, con
                                                 uids->sopClassUid,
                                                 uids->transferSyntaxUid,
                                                 std::move(entry.bytes),
-                                                md5};
+                                                md5,
+                                                {}};
                     try {
                         sink(std::move(instance));
                     } catch (...) {

@@ -100,7 +100,9 @@ got=$(check_received)
 [ "$got" = "$N" ] || fail "after the restart: $got of $N instances"
 [ "$(get_images)" -gt "$before" ] || fail "the partial series was served from the cache without asking TCIA"
 grep -q "Received Final Move Response (Success)" "$WORK/move-after-restart.log" || fail "final C-MOVE status is not Success"
-[ -e "$CACHE/instances/$SERIES/complete" ] || fail "series not complete in the cache after a whole C-MOVE"
+# The marker follows the fsync pass, which starts once the C-MOVE's last C-STORE was sent: poll.
+for _ in $(seq 300); do [ -e "$CACHE/instances/$SERIES/complete" ] && break; sleep 0.1; done
+[ -e "$CACHE/instances/$SERIES/complete" ] || fail "series not complete in the cache 30 s after a whole C-MOVE"
 ok "after restart on the same cache: C-MOVE delivered $got/$N intact instances, status Success"
 
 # ---- 2. a torn cache file (cut while the bridge is down) is never sent

@@ -14,6 +14,7 @@
 #include "bridge/common/Error.h"
 #include "bridge/idc/IdcClient.h"
 #include "bridge/tcia/InstanceMetaReader.h"
+#include "bridge/tcia/Md5.h"
 #include "bridge/tcia/TciaClient.h"
 #include "tests/support/EmulatorControl.h"
 #include "tests/support/ErrorCodeOf.h"
@@ -183,6 +184,35 @@ BOOST_AUTO_TEST_CASE(download_delivers_every_instance_once_and_matches_nbia) {
     BOOST_TEST(uids->sopInstanceUid == sop);
     BOOST_TEST(int(codeOf([&] { fresh.singleImage(series.seriesInstanceUid, "1.2.3.999", ctx()); })) ==
                int(ErrorCode::NotFound));
+}
+
+// Issue 12: object buffers handed back through DownloadedInstance::recycle are reused by the next
+// GETs (no zero-fill, no fresh pages); a reused buffer -- larger or smaller than the next object,
+// holding another object's bytes -- must carry exactly the next object.
+BOOST_AUTO_TEST_CASE(recycled_buffers_carry_the_next_objects_whole) {
+    EmulatorProcess emulator;
+    idc::IdcClient client(faultRetrySettings(emulator), idcSettings(emulator));
+    const auto series = largestSeries(client);
+    tcia::DownloadOptions options;
+    options.expectedCount = series.imageCount;
+    const auto digests = [&](bool recycle) {
+        std::map<std::string, std::string> out;
+        RequestContext context;
+        client.downloadSeries(
+            series.seriesInstanceUid, options,
+            [&](tcia::DownloadedInstance&& i) {
+                BOOST_TEST(static_cast<bool>(i.recycle));
+                out[i.sopInstanceUid] = tcia::Md5::hex(i.bytes.data(), i.bytes.size());
+                BOOST_TEST(i.md5 == out[i.sopInstanceUid]);
+                if (recycle && i.recycle) i.recycle(std::move(i.bytes));
+            },
+            context);
+        return out;
+    };
+    const auto fresh = digests(false);
+    BOOST_REQUIRE(fresh.size() > 1u);
+    BOOST_TEST((digests(true) == fresh));
+    BOOST_TEST((digests(true) == fresh), "every buffer of this download was recycled");
 }
 
 BOOST_AUTO_TEST_CASE(s3_slowdown_is_retried) {

@@ -5,10 +5,10 @@
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
 
-#include <boost/test/unit_test.hpp>
-
 #include <atomic>
+#include <boost/test/unit_test.hpp>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -125,6 +125,30 @@ BOOST_AUTO_TEST_CASE(another_status_answers_like_get_and_leaves_the_bytes_alone)
     BOOST_TEST(r.status == 404);
     BOOST_TEST(r.body.find("NoSuchKey") != std::string::npos);
     BOOST_TEST((bytes == std::vector<std::uint8_t>{7}));
+}
+
+// Issue 12: a fixed-length body is read from the socket straight into the caller's vector, which
+// is not cleared first (a recycled buffer costs no zero-fill): whatever it held before -- larger,
+// smaller, junk -- the result is exactly the body, also for bodies small enough to arrive in the
+// same read as the header, one after another on one kept-alive connection.
+BOOST_AUTO_TEST_CASE(a_reused_buffer_holds_exactly_each_body) {
+    std::map<std::string, std::string> bodies{
+        {"/tiny", "x"}, {"/small", patternBody(3000)}, {"/large", patternBody(700'001)}, {"/empty", ""}};
+    FakeTciaServer server([&](Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& resp) {
+        const std::string& body = bodies.at(req.getURI());
+        resp.setContentLength64(static_cast<Poco::Int64>(body.size()));
+        resp.send().write(body.data(), static_cast<std::streamsize>(body.size()));
+    });
+    HttpTransport http(settingsFor(server));
+    std::vector<std::uint8_t> bytes(1'000'000, 0xEE);  // a recycled buffer, larger than every body
+    for (const char* path : {"/large", "/small", "/tiny", "/large", "/empty", "/large", "/large", "/small"}) {
+        BOOST_TEST_CONTEXT(path) {
+            const HttpResponse r = http.getBytes(server.url(path), {}, bytes, 1'000'000);
+            BOOST_TEST(r.status == 200);
+            BOOST_TEST((bytes == bytesOf(bodies.at(path))));
+        }
+    }
+    BOOST_TEST(server.totalConnections() == 1);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

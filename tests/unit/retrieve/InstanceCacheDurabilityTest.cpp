@@ -296,4 +296,91 @@ BOOST_AUTO_TEST_CASE(a_torn_file_of_an_unsynced_series_is_downloaded_again_not_s
         BOOST_TEST((got.at(s.sopUids[i]) == s.files[i]), "instance " << i);
 }
 
+namespace {
+
+/// Subscribes to `series` (6 instances) and returns the subscription after taking `take` of them.
+std::unique_ptr<DownloadCoordinator::Subscription> subscribeAndTake(DownloadCoordinator& downloads,
+                                                                    const FakeSeries& series,
+                                                                    std::size_t take) {
+    using namespace std::chrono_literals;
+    SeriesLocator locator;
+    locator.collection = series.record.collection;
+    locator.seriesInstanceUid = series.record.seriesInstanceUid;
+    locator.imageCount = static_cast<int>(series.files.size());
+    auto subscription = downloads.subscribe(locator);
+    std::size_t got = 0;
+    const auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (got < take && std::chrono::steady_clock::now() < deadline) {
+        PublishedInstance instance;
+        std::shared_ptr<const std::vector<std::uint8_t>> bytes;
+        if (subscription->next(instance, bytes, 200ms) == SeriesDownload::Poll::Instance) ++got;
+    }
+    BOOST_REQUIRE(got == take);
+    return subscription;
+}
+
+/// Polls until `done()` or `limit` passed; true when done.
+template <class Done>
+bool pollFor(std::chrono::milliseconds limit, Done done) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!done()) {
+        if (std::chrono::steady_clock::now() >= deadline) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return true;
+}
+
+}  // namespace
+
+// Issue 12: a subscriber trails the download (its C-STOREs are slower than the GETs); the fsync
+// pass of the series (writeback of every file) must not run beside its last C-STOREs. It starts
+// once every subscriber has been handed End -- and the series is complete in memory before.
+BOOST_AUTO_TEST_CASE(the_fsync_pass_waits_until_the_subscribers_are_done) {
+    using namespace std::chrono_literals;
+    TempDir dir;
+    InstanceCache cache(settingsFor(dir));
+    FakeTcia tcia;
+    const FakeSeries series = makeSeries("45", 6, "TEST-COLL", 16 * 1024);
+    tcia.add(series);
+    const std::string marker = cache.directory() + "/" + series.record.seriesInstanceUid + "/complete";
+    DownloadCoordinator downloads(tcia, cache, 2);
+    auto subscription = subscribeAndTake(downloads, series, 1);
+    // The download ends (complete for this process) while the subscriber still has 5 to go.
+    BOOST_REQUIRE(pollFor(60s, [&] { return cache.isComplete(series.record.seriesInstanceUid); }));
+    // Before: the marker (written after the fsync pass) followed within milliseconds.
+    BOOST_TEST(!pollFor(1500ms, [&] { return fs::exists(marker); }),
+               "the series was synced while its subscriber was still sending");
+    std::size_t got = 1;
+    bool ended = false;
+    const auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (!ended && std::chrono::steady_clock::now() < deadline) {
+        PublishedInstance instance;
+        std::shared_ptr<const std::vector<std::uint8_t>> bytes;
+        const auto poll = subscription->next(instance, bytes, 200ms);
+        if (poll == SeriesDownload::Poll::Instance) ++got;
+        ended = poll == SeriesDownload::Poll::End;
+    }
+    BOOST_REQUIRE(ended);
+    BOOST_TEST(got == 6u);
+    BOOST_TEST(pollFor(60s, [&] { return fs::exists(marker); }), "no marker after the subscriber's End");
+    BOOST_TEST(InstanceCache(settingsFor(dir)).isComplete(series.record.seriesInstanceUid));
+}
+
+// A subscriber that leaves without reading to the end (C-CANCEL, destination gone) releases
+// the fsync pass as End does.
+BOOST_AUTO_TEST_CASE(a_subscriber_that_leaves_releases_the_fsync_pass) {
+    using namespace std::chrono_literals;
+    TempDir dir;
+    InstanceCache cache(settingsFor(dir));
+    FakeTcia tcia;
+    const FakeSeries series = makeSeries("46", 6, "TEST-COLL", 16 * 1024);
+    tcia.add(series);
+    const std::string marker = cache.directory() + "/" + series.record.seriesInstanceUid + "/complete";
+    DownloadCoordinator downloads(tcia, cache, 2);
+    auto subscription = subscribeAndTake(downloads, series, 1);
+    BOOST_REQUIRE(pollFor(60s, [&] { return cache.isComplete(series.record.seriesInstanceUid); }));
+    subscription.reset();
+    BOOST_TEST(pollFor(60s, [&] { return fs::exists(marker); }), "no marker after the subscriber left");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

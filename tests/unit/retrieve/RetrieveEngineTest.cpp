@@ -451,6 +451,35 @@ BOOST_AUTO_TEST_CASE(a_slow_consumer_reads_back_from_disk_instead_of_buffering) 
         BOOST_TEST((*rest.instances[i].bytes == s.files[i + 1]));
 }
 
+// Issue 12: a source that offers its buffers back (DownloadedInstance::recycle, IdcClient's pool)
+// gets each one back, whole, once the subscribers and the cache writer are done with it -- and
+// not before: the instances arrive intact.
+BOOST_AUTO_TEST_CASE(each_buffer_goes_back_to_its_source_once_sent_and_cached) {
+    Rig rig;
+    auto s = makeSeries("215", 12);
+    rig.tcia.add(s);
+    rig.tcia.offerRecycle = true;
+    RequestContext context;
+    auto plan = rig.engine.plan(seriesRequest(s.record.seriesInstanceUid), context);
+    std::size_t total = 0;
+    for (const auto& f : s.files) total += f.size();
+    {
+        auto cold = drain(*rig.engine.open(plan, context));
+        BOOST_TEST(sorted(uidsOf(cold)) == sorted(s.sopUids));
+        for (const auto& instance : cold.instances) {
+            const auto i = static_cast<std::size_t>(
+                std::find(s.sopUids.begin(), s.sopUids.end(), instance.sopInstanceUid) - s.sopUids.begin());
+            BOOST_REQUIRE(i < s.files.size());
+            BOOST_TEST((*instance.bytes == s.files[i]));
+        }
+    }  // the drained instances (the last references to the buffers) are gone
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (rig.tcia.recycled.load() < 12 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(10ms);
+    BOOST_TEST(rig.tcia.recycled.load() == 12);
+    BOOST_TEST(rig.tcia.recycledBytes.load() == total);
+}
+
 BOOST_AUTO_TEST_CASE(image_level_is_served_from_cache_without_download) {
     Rig rig;
     auto s = makeSeries("220", 4);

@@ -143,6 +143,11 @@ std::size_t FakeTcia::downloadSeries(const std::string& seriesInstanceUid,
         instance.sopClassUid = UID_CTImageStorage;
         instance.transferSyntaxUid = UID_LittleEndianExplicitTransferSyntax;
         instance.bytes = s.files[i];
+        if (offerRecycle)
+            instance.recycle = [this](std::vector<std::uint8_t>&& bytes) {
+                recycledBytes += bytes.size();
+                ++recycled;
+            };
         sink(std::move(instance));
         ++delivered;
     }

@@ -44,6 +44,10 @@ public:
     int stopAfter = -1;             ///< return normally after this many (partial download)
     bool throwOnShortfall = false;  ///< like TciaClient: fewer than expectedCount -> UpstreamBadResponse
 
+    /// Sets DownloadedInstance::recycle, which counts the buffers handed back (and their bytes).
+    bool offerRecycle = false;
+    std::atomic<int> recycled{0};
+    std::atomic<std::size_t> recycledBytes{0};
     std::atomic<int> downloadCalls{0};
     std::atomic<int> cancelledDownloads{0};
     std::atomic<int> concurrent{0};
