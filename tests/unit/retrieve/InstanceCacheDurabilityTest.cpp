@@ -330,6 +330,25 @@ bool pollFor(std::chrono::milliseconds limit, Done done) {
     return true;
 }
 
+/// A 6-instance series downloaded for one subscriber that has taken only its first instance
+/// (a C-MOVE whose C-STOREs trail the GETs); `marker` is the series' on-disk `complete` file.
+struct TrailingSubscriber {
+    TempDir dir;
+    InstanceCache cache{settingsFor(dir)};
+    FakeTcia tcia;
+    FakeSeries series;
+    std::string marker;
+    DownloadCoordinator downloads{tcia, cache, 2};
+    std::unique_ptr<DownloadCoordinator::Subscription> subscription;
+
+    explicit TrailingSubscriber(const std::string& id)
+        : series(makeSeries(id, 6, "TEST-COLL", 16 * 1024)),
+          marker(cache.directory() + "/" + series.record.seriesInstanceUid + "/complete") {
+        tcia.add(series);
+        subscription = subscribeAndTake(downloads, series, 1);
+    }
+};
+
 }  // namespace
 
 // Issue 12: a subscriber trails the download (its C-STOREs are slower than the GETs); the fsync
@@ -337,14 +356,11 @@ bool pollFor(std::chrono::milliseconds limit, Done done) {
 // once every subscriber has been handed End -- and the series is complete in memory before.
 BOOST_AUTO_TEST_CASE(the_fsync_pass_waits_until_the_subscribers_are_done) {
     using namespace std::chrono_literals;
-    TempDir dir;
-    InstanceCache cache(settingsFor(dir));
-    FakeTcia tcia;
-    const FakeSeries series = makeSeries("45", 6, "TEST-COLL", 16 * 1024);
-    tcia.add(series);
-    const std::string marker = cache.directory() + "/" + series.record.seriesInstanceUid + "/complete";
-    DownloadCoordinator downloads(tcia, cache, 2);
-    auto subscription = subscribeAndTake(downloads, series, 1);
+    TrailingSubscriber t("45");
+    InstanceCache& cache = t.cache;
+    const FakeSeries& series = t.series;
+    const std::string& marker = t.marker;
+    auto& subscription = t.subscription;
     // The download ends (complete for this process) while the subscriber still has 5 to go.
     BOOST_REQUIRE(pollFor(60s, [&] { return cache.isComplete(series.record.seriesInstanceUid); }));
     // Before: the marker (written after the fsync pass) followed within milliseconds.
@@ -363,21 +379,18 @@ BOOST_AUTO_TEST_CASE(the_fsync_pass_waits_until_the_subscribers_are_done) {
     BOOST_REQUIRE(ended);
     BOOST_TEST(got == 6u);
     BOOST_TEST(pollFor(60s, [&] { return fs::exists(marker); }), "no marker after the subscriber's End");
-    BOOST_TEST(InstanceCache(settingsFor(dir)).isComplete(series.record.seriesInstanceUid));
+    BOOST_TEST(InstanceCache(settingsFor(t.dir)).isComplete(series.record.seriesInstanceUid));
 }
 
 // A subscriber that leaves without reading to the end (C-CANCEL, destination gone) releases
 // the fsync pass as End does.
 BOOST_AUTO_TEST_CASE(a_subscriber_that_leaves_releases_the_fsync_pass) {
     using namespace std::chrono_literals;
-    TempDir dir;
-    InstanceCache cache(settingsFor(dir));
-    FakeTcia tcia;
-    const FakeSeries series = makeSeries("46", 6, "TEST-COLL", 16 * 1024);
-    tcia.add(series);
-    const std::string marker = cache.directory() + "/" + series.record.seriesInstanceUid + "/complete";
-    DownloadCoordinator downloads(tcia, cache, 2);
-    auto subscription = subscribeAndTake(downloads, series, 1);
+    TrailingSubscriber t("46");
+    InstanceCache& cache = t.cache;
+    const FakeSeries& series = t.series;
+    const std::string& marker = t.marker;
+    auto& subscription = t.subscription;
     BOOST_REQUIRE(pollFor(60s, [&] { return cache.isComplete(series.record.seriesInstanceUid); }));
     subscription.reset();
     BOOST_TEST(pollFor(60s, [&] { return fs::exists(marker); }), "no marker after the subscriber left");
