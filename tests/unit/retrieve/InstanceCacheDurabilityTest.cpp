@@ -357,14 +357,10 @@ struct TrailingSubscriber {
 BOOST_AUTO_TEST_CASE(the_fsync_pass_waits_until_the_subscribers_are_done) {
     using namespace std::chrono_literals;
     TrailingSubscriber t("45");
-    InstanceCache& cache = t.cache;
-    const FakeSeries& series = t.series;
-    const std::string& marker = t.marker;
-    auto& subscription = t.subscription;
     // The download ends (complete for this process) while the subscriber still has 5 to go.
-    BOOST_REQUIRE(pollFor(60s, [&] { return cache.isComplete(series.record.seriesInstanceUid); }));
+    BOOST_REQUIRE(pollFor(60s, [&] { return t.cache.isComplete(t.series.record.seriesInstanceUid); }));
     // Before: the marker (written after the fsync pass) followed within milliseconds.
-    BOOST_TEST(!pollFor(1500ms, [&] { return fs::exists(marker); }),
+    BOOST_TEST(!pollFor(1500ms, [&] { return fs::exists(t.marker); }),
                "the series was synced while its subscriber was still sending");
     std::size_t got = 1;
     bool ended = false;
@@ -372,14 +368,14 @@ BOOST_AUTO_TEST_CASE(the_fsync_pass_waits_until_the_subscribers_are_done) {
     while (!ended && std::chrono::steady_clock::now() < deadline) {
         PublishedInstance instance;
         std::shared_ptr<const std::vector<std::uint8_t>> bytes;
-        const auto poll = subscription->next(instance, bytes, 200ms);
+        const auto poll = t.subscription->next(instance, bytes, 200ms);
         if (poll == SeriesDownload::Poll::Instance) ++got;
         ended = poll == SeriesDownload::Poll::End;
     }
     BOOST_REQUIRE(ended);
     BOOST_TEST(got == 6u);
-    BOOST_TEST(pollFor(60s, [&] { return fs::exists(marker); }), "no marker after the subscriber's End");
-    BOOST_TEST(InstanceCache(settingsFor(t.dir)).isComplete(series.record.seriesInstanceUid));
+    BOOST_TEST(pollFor(60s, [&] { return fs::exists(t.marker); }), "no marker after the subscriber's End");
+    BOOST_TEST(InstanceCache(settingsFor(t.dir)).isComplete(t.series.record.seriesInstanceUid));
 }
 
 // A subscriber that leaves without reading to the end (C-CANCEL, destination gone) releases
@@ -387,13 +383,9 @@ BOOST_AUTO_TEST_CASE(the_fsync_pass_waits_until_the_subscribers_are_done) {
 BOOST_AUTO_TEST_CASE(a_subscriber_that_leaves_releases_the_fsync_pass) {
     using namespace std::chrono_literals;
     TrailingSubscriber t("46");
-    InstanceCache& cache = t.cache;
-    const FakeSeries& series = t.series;
-    const std::string& marker = t.marker;
-    auto& subscription = t.subscription;
-    BOOST_REQUIRE(pollFor(60s, [&] { return cache.isComplete(series.record.seriesInstanceUid); }));
-    subscription.reset();
-    BOOST_TEST(pollFor(60s, [&] { return fs::exists(marker); }), "no marker after the subscriber left");
+    BOOST_REQUIRE(pollFor(60s, [&] { return t.cache.isComplete(t.series.record.seriesInstanceUid); }));
+    t.subscription.reset();
+    BOOST_TEST(pollFor(60s, [&] { return fs::exists(t.marker); }), "no marker after the subscriber left");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
