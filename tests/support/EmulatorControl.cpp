@@ -9,6 +9,7 @@
 #include <chrono>
 #include <memory>
 #include <stdexcept>
+#include <utility>
 
 namespace bridge::test {
 
@@ -44,27 +45,29 @@ void resetStats(const EmulatorProcess& emulator) {
     httpBody(emulator.port(), "POST", "/emulator/stats/reset");
 }
 
-TciaSettings singleRetrySettings(const EmulatorProcess& emulator, const std::string& version) {
+TciaSettings testClientSettings(std::string baseUrl, std::string version, const TestClientTiming& timing) {
     TciaSettings s;
-    s.baseUrl = emulator.baseUrl(version);
-    s.apiVersion = version;
-    s.connectTimeout = std::chrono::seconds(2);
-    s.readTimeout = std::chrono::seconds(10);
-    s.maxRetries = 1;
-    s.retryBaseDelay = std::chrono::milliseconds(10);
-    s.retryMaxDelay = std::chrono::milliseconds(50);
+    s.baseUrl = std::move(baseUrl);
+    s.apiVersion = std::move(version);
+    s.connectTimeout = timing.connectTimeout;
+    s.readTimeout = timing.readTimeout;
+    s.maxRetries = timing.maxRetries;
+    s.retryBaseDelay = timing.retryBaseDelay;
+    s.retryMaxDelay = timing.retryMaxDelay;
     return s;
 }
 
+TciaSettings singleRetrySettings(const EmulatorProcess& emulator, const std::string& version) {
+    using namespace std::chrono_literals;
+    return testClientSettings(emulator.baseUrl(version), version,
+                              {.readTimeout = 10s, .maxRetries = 1, .retryBaseDelay = 10ms, .retryMaxDelay = 50ms,
+                               .connectTimeout = 2s});
+}
+
 TciaSettings faultRetrySettings(const EmulatorProcess& emulator) {
-    TciaSettings s;
-    s.baseUrl = emulator.baseUrl("v4");
-    s.apiVersion = "v4";
-    s.maxRetries = 2;
-    s.retryBaseDelay = std::chrono::milliseconds(20);
-    s.retryMaxDelay = std::chrono::milliseconds(200);
-    s.readTimeout = std::chrono::seconds(20);
-    return s;
+    using namespace std::chrono_literals;
+    return testClientSettings(emulator.baseUrl("v4"), "v4",
+                              {.readTimeout = 20s, .maxRetries = 2, .retryBaseDelay = 20ms, .retryMaxDelay = 200ms});
 }
 
 void replaceFaults(const EmulatorProcess& emulator, const std::string& spec) {

@@ -29,6 +29,20 @@ int totalCalls(const EmulatorProcess& emulator);
 /// POST /emulator/stats/reset: zero every counter.
 void resetStats(const EmulatorProcess& emulator);
 
+/// How a test's TCIA client waits and retries; each caller names its own values.
+struct TestClientTiming {
+    std::chrono::milliseconds readTimeout;
+    int maxRetries;
+    std::chrono::milliseconds retryBaseDelay;
+    std::chrono::milliseconds retryMaxDelay;
+    std::chrono::milliseconds connectTimeout = TciaSettings{}.connectTimeout;
+};
+
+/// TciaSettings for a test client of `baseUrl` speaking API `version`, with `timing`; the rest as
+/// TciaSettings' defaults. The one builder behind the named settings below and the fake
+/// servers' settingsFor().
+TciaSettings testClientSettings(std::string baseUrl, std::string version, const TestClientTiming& timing);
+
 /// TciaSettings aimed at the emulator for tests that count calls: one retry, 10-50 ms backoff,
 /// 2 s connect / 10 s read timeouts.
 TciaSettings singleRetrySettings(const EmulatorProcess& emulator, const std::string& version = "v4");

@@ -20,6 +20,7 @@
 #include <string>
 
 #include "bridge/common/Config.h"
+#include "tests/support/EmulatorControl.h"
 
 namespace bridge::test {
 
@@ -84,15 +85,10 @@ private:
 /// Client settings for talking to `server`: v4 under /nbia-api/services/v4, short timeouts,
 /// 2 retries 10-100 ms apart.
 inline TciaSettings settingsFor(const FakeTciaServer& server) {
-    TciaSettings s;
-    s.baseUrl = server.url("/nbia-api/services/v4");
-    s.apiVersion = "v4";
-    s.connectTimeout = std::chrono::seconds(2);
-    s.readTimeout = std::chrono::seconds(5);
-    s.maxRetries = 2;
-    s.retryBaseDelay = std::chrono::milliseconds(10);
-    s.retryMaxDelay = std::chrono::milliseconds(100);
-    return s;
+    using namespace std::chrono_literals;
+    return testClientSettings(server.url("/nbia-api/services/v4"), "v4",
+                              {.readTimeout = 5s, .maxRetries = 2, .retryBaseDelay = 10ms, .retryMaxDelay = 100ms,
+                               .connectTimeout = 2s});
 }
 
 }  // namespace bridge::test

@@ -20,15 +20,10 @@
 namespace bridge::test {
 
 inline TciaSettings fastSettings(const EmulatorProcess& emulator, const std::string& version = "v4") {
-    TciaSettings s;
-    s.baseUrl = emulator.baseUrl(version);
-    s.apiVersion = version;
-    s.connectTimeout = std::chrono::seconds(2);
-    s.readTimeout = std::chrono::seconds(10);
-    s.maxRetries = 3;
-    s.retryBaseDelay = std::chrono::milliseconds(20);
-    s.retryMaxDelay = std::chrono::milliseconds(2000);
-    return s;
+    using namespace std::chrono_literals;
+    return testClientSettings(emulator.baseUrl(version), version,
+                              {.readTimeout = 10s, .maxRetries = 3, .retryBaseDelay = 20ms, .retryMaxDelay = 2000ms,
+                               .connectTimeout = 2s});
 }
 
 /// Collects every message (debug and up) logged on the Poco loggers "bridge.tcia*" between
