@@ -122,7 +122,7 @@ void RetrieveOperation::store(const DicomInstance& instance) {
     if (counts_.remaining() == 0) ++counts_.planned;  // more than planned arrived: keep counts honest
     // Debug timeline: how long the sub-association was idle before this C-STORE (waiting for
     // the instance, or sending a Pending) and how long the C-STORE took (sent + answered).
-    Poco::Logger& timeline = Poco::Logger::get("bridge.dimse.timeline");
+    static Poco::Logger& timeline = Poco::Logger::get("bridge.dimse.timeline");  // looked up once (a global lock)
     const bool timed = timeline.debug();
     const auto started = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     StoreTarget::Result stored = target_->store(instance);
