@@ -264,11 +264,10 @@ void DownloadCoordinator::run(const std::shared_ptr<SeriesDownload>& download) {
             if (instance.recycle) {
                 // The buffer goes back to its source (IdcClient's pool) when the last subscriber
                 // and the cache writer are done with it.
-                item.bytes = std::shared_ptr<const std::vector<std::uint8_t>>(
+                item.bytes = std::shared_ptr<std::vector<std::uint8_t>>(
                     new std::vector<std::uint8_t>(std::move(instance.bytes)),
-                    [recycle = std::move(instance.recycle)](const std::vector<std::uint8_t>* bytes) {
-                        std::unique_ptr<std::vector<std::uint8_t>> owned(
-                            const_cast<std::vector<std::uint8_t>*>(bytes));
+                    [recycle = std::move(instance.recycle)](std::vector<std::uint8_t>* bytes) {
+                        std::unique_ptr<std::vector<std::uint8_t>> owned(bytes);
                         recycle(std::move(*owned));
                     });
             } else {
