@@ -132,13 +132,13 @@ struct HttpTransport::Request {
 
 namespace {
 
+/// Bodies up to this declared length are allocated in one piece (readBody, readBodyDirect).
+constexpr std::uint64_t kDirectReadMaxBytes = 16u << 20;
+
 /// Reads the rest of `is` into `bytes` (replaced). With a declared length: one read of it when it
 /// is at most 16 MiB (an object's usual case: sized once, no reallocation); the declared length is
 /// the sender's word, so beyond that the buffer grows as bytes really arrive (doubling). Over
 /// `maxBytes`, declared or read, throws BridgeError(UpstreamBadResponse).
-/// Bodies up to this declared length are allocated in one piece (readBody, readBodyDirect).
-constexpr std::uint64_t kDirectReadMaxBytes = 16u << 20;
-
 void readBody(std::istream& is, const Poco::Net::HTTPResponse& resp, std::vector<std::uint8_t>& bytes,
               std::uint64_t maxBytes, const std::string& logName) {
     const auto tooLarge = [&](const std::string& what) {
