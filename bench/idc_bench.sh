@@ -56,6 +56,9 @@ idc_wait_harvest() {
 }
 
 # --- 12a, 12b: cold C-MOVE of the 300-slice series from the IDC face -------------------------
+# The baseline's runs and the bridge's cold moves are interleaved pair by pair, as rows 1a-1b are
+# (bench/run, baseline_run): pair r is baseline r then bridge r for odd r, bridge r then baseline r
+# for even r, so the machine's drift over the runs favours neither side of the ratio.
 idc_move_rows() {
   local keys=(idc_move_cold_s idc_move_limit_s idc_move_first_s idc_first_floor_s) k why=""
   [[ $HAVE_EMU == 1 ]] || why=$EMU_WHY
@@ -63,97 +66,111 @@ idc_move_rows() {
   [[ -n $why || -z $DEST_WHY ]] || why=$DEST_WHY
   [[ -n $why || -n $SE ]] || why="no large series"
   if [[ -n $why ]]; then for k in "${keys[@]}"; do na "$k" "$why"; done; return; fi
-  local api="http://127.0.0.1:$EMU_PORT/v3" tmpl="http://127.0.0.1:$EMU_PORT/s3/{bucket}"
-  local L bucket uuid K d=$WORK/idc-baseline
-  if ! L=$("${IDC_MEASURE[@]}" locate --api "$api" --series "$SE" 2>"$WORK/logs/idc-locate.err"); then
+  IDC_API="http://127.0.0.1:$EMU_PORT/v3"; IDC_TMPL="http://127.0.0.1:$EMU_PORT/s3/{bucket}"
+  local L bucket uuid d=$WORK/idc-baseline
+  if ! L=$("${IDC_MEASURE[@]}" locate --api "$IDC_API" --series "$SE" 2>"$WORK/logs/idc-locate.err"); then
     why="the emulator's /v3/sql does not locate $SE: $(head -c 150 "$WORK/logs/idc-locate.err")"
     for k in "${keys[@]}"; do na "$k" "$why"; done; return
   fi
   bucket=$(jget "$L" aws_bucket); uuid=$(jget "$L" crdc_series_uuid)
-  K=$(idc_parallel_bound)
-  local base=${tmpl/\{bucket\}/$bucket}
-  local listurl="$base/?list-type=2&prefix=$uuid%2F&max-keys=1000"
+  IDC_K=$(idc_parallel_bound)
+  IDC_BASE=${IDC_TMPL/\{bucket\}/$bucket}
+  IDC_LISTURL="$IDC_BASE/?list-type=2&prefix=$uuid%2F&max-keys=1000"
   # Warm-up: the object list and one whole download, so both sides read the emulator's files
   # from the page cache.
-  "${IDC_MEASURE[@]}" object-urls --bucket-url "$tmpl" --bucket "$bucket" --prefix "$uuid/" >"$WORK/logs/idc-urls.txt" 2>"$WORK/logs/idc-urls.err" ||
+  "${IDC_MEASURE[@]}" object-urls --bucket-url "$IDC_TMPL" --bucket "$bucket" --prefix "$uuid/" >"$WORK/logs/idc-urls.txt" 2>"$WORK/logs/idc-urls.err" ||
     { why="ListObjectsV2 of $bucket/$uuid/ failed: $(head -c 150 "$WORK/logs/idc-urls.err")"; for k in "${keys[@]}"; do na "$k" "$why"; done; return; }
-  local nobj; nobj=$(wc -l <"$WORK/logs/idc-urls.txt")
+  IDC_NOBJ=$(wc -l <"$WORK/logs/idc-urls.txt")
   rm -rf "$d"; mkdir -p "$d/files"
   idc_curl_cfg "$WORK/logs/idc-urls.txt" "$d/files" >"$d/curl.cfg"
-  curl -sS -f --parallel --parallel-max "$K" -K "$d/curl.cfg" >/dev/null 2>"$WORK/logs/idc-curl-warm.err"
-  put label_12a "$nobj objects, K=$K"
+  curl -sS -f --parallel --parallel-max "$IDC_K" -K "$d/curl.cfg" >/dev/null 2>"$WORK/logs/idc-curl-warm.err"
+  put label_12a "$IDC_NOBJ objects, K=$IDC_K"
 
-  local r t0 dl send first n J lt gt
-  local dls=() sends=() limits=() floors=() lists=()
+  IDC_BWHY=""; IDC_DLS=(); IDC_SENDS=(); IDC_LIMITS=(); IDC_FLOORS=()
+  IDC_CWHY=""; IDC_CTS=(); IDC_CFS=(); IDC_HS=()
+  local r
   for r in $(seq "$N_COLD"); do
-    retire "$d/files"; mkdir -p "$d/files"
-    # Download: listing (every page; one for 300 keys) + the objects, K in flight.
-    t0=$(now)
-    if ! curl -sS -f -o "$d/list.xml" "$listurl" 2>>"$WORK/logs/idc-curl.err"; then why="curl ListObjectsV2 failed"; break; fi
-    grep -o '<Key>[^<]*</Key>' "$d/list.xml" | sed -e 's/<Key>//' -e 's/<\/Key>//' | grep -v '/$' |
-      sed "s|^|$base/|" >"$d/urls.txt"
-    idc_curl_cfg "$d/urls.txt" "$d/files" >"$d/curl.cfg"
-    if ! curl -sS -f --parallel --parallel-max "$K" -K "$d/curl.cfg" 2>>"$WORK/logs/idc-curl.err"; then why="curl --parallel failed (logs/idc-curl.err)"; break; fi
-    dl=$(since "$t0")
-    n=$(find "$d/files" -name '*.dcm' | wc -l)
-    ((n == nobj)) || { why="curl fetched $n of $nobj objects"; break; }
-    # First-file floor: one listing + one object (curl's own timers) ...
-    lt=$(curl -sS -f -o /dev/null -w '%{time_total}' "$listurl" 2>>"$WORK/logs/idc-curl.err") || lt=""
-    gt=$(curl -sS -f -o /dev/null -w '%{time_total}' "$(head -1 "$d/urls.txt")" 2>>"$WORK/logs/idc-curl.err") || gt=""
-    # ... and storescu alone of the same files.
-    dest_start 0 "$WORK/recv/idc-baseline" || { why="storescp did not start"; break; }
-    "${MEASURE[@]}" timed-move --dest "$WORK/recv/idc-baseline" --expect "$n" --timeout 600 --log "$WORK/logs/idc-baseline$r.storescu.log" \
-        -- storescu -aec DEST0 -aet BENCH +sd +sp '*.dcm' -to 60 -ta 60 -td 300 127.0.0.1 "${DEST_PORT[0]}" "$d/files" \
-        >"$WORK/logs/idc-baseline$r.json" 2>>"$WORK/logs/idc-baseline.err" || { why="storescu failed (logs/idc-baseline$r.storescu.log)"; break; }
-    J=$(head -1 "$WORK/logs/idc-baseline$r.json")
-    send=$(jget "$J" total_s); first=$(jget "$J" first_file_s)
-    log "idc baseline $r: list + curl --parallel-max $K $dl s, storescu $send s ($n files); list $lt s, one GET $gt s, storescu first file $first s"
-    dls+=("$dl"); sends+=("$send"); lists+=("$lt")
-    limits+=("$(calc "($dl > $send) ? $dl : $send")")
-    [[ -n $lt && -n $gt && -n $first ]] && floors+=("$(calc "$lt + $gt + $first")")
-    recv_cleanup "$WORK/recv/idc-baseline"
-  done
-  stop storescp0
-  retire "$d"
-  if ((${#limits[@]} == 0)); then
-    na idc_move_limit_s "$why"; na idc_first_floor_s "$why"
-  else
-    put_runs idc_move_limit_s "${limits[@]}"
-    if ((${#floors[@]})); then put_runs idc_first_floor_s "${floors[@]}"; else na idc_first_floor_s "curl -w time_total failed"; fi
-    note idc_base "IDC baseline, median of ${#limits[@]}: ListObjectsV2 + curl --parallel --parallel-max $K of the $nobj objects $(median "${dls[@]}") s (runs ${dls[*]}), storescu alone $(median "${sends[@]}") s (runs ${sends[*]}); limit = max(download, storescu) per run. K = idc.maxParallelGets (bridge default). First-file floor = curl ListObjectsV2 time + one object GET + storescu's first file."
-  fi
-
-  # The bridge: fresh bridge on --source idc and an empty cache per run.
-  local cts=() cfs=() cwhy="" hs=()
-  for r in $(seq "$N_COLD"); do
-    retire "$WORK/cache-idc"  # moved aside, deleted when the bench ends (bench/run: retire)
-    t0=$(now)
-    if ! idc_bridge_start "$WORK/cache-idc" "$api" "$tmpl"; then
-      cwhy="tcia-bridge --source idc did not start (logs/bridge.log: $(tail -c 200 "$WORK/logs/bridge.log" | tr '\n|' '  '))"; break
-    fi
-    # The (small) emulator catalog is harvested first, so the move measures the instance path
-    # (S3 listing + object GETs + C-STOREs), not a harvest running beside it.
-    if idc_wait_harvest 120 "$t0"; then hs+=("$IDC_DONE"); else note idc_harvest_small "the IDC harvest of the emulator data did not complete within 120 s before run $r"; fi
-    log "bridge (idc): cold C-MOVE of $SE ($r/$N_COLD)"
-    if timed_move "idc_move_cold$r" 0 "$WORK/recv/idc-cold" "$IMAGES" TCIA "$BR_DIMSE" "$SE" "$ST"; then
-      cts+=("$(jget "$J" total_s)"); cfs+=("$(jget "$J" first_file_s)")
-      log "bridge (idc) cold move: $J"
-      cp "$WORK/logs/bridge.log" "$WORK/logs/idc-bridge-move$r.log" 2>/dev/null
-    else
-      cwhy="C-MOVE incomplete: $J (logs/idc_move_cold$r.movescu.log)"
-      cp "$WORK/logs/bridge.log" "$WORK/logs/idc-bridge-move$r.log" 2>/dev/null
-    fi
-    recv_cleanup "$WORK/recv/idc-cold"
+    if ((r % 2 == 1)); then idc_baseline_run "$r"; idc_cold_run "$r" || break
+    else idc_cold_run "$r" || break; idc_baseline_run "$r"; fi
   done
   stop storescp0
   stop bridge
+  retire "$d"
   recv_cleanup "$WORK/cache-idc"
-  if ((${#cts[@]})); then
-    put_runs idc_move_cold_s "${cts[@]}"; put_runs idc_move_first_s "${cfs[@]}"
-    note idc_move "IDC cold C-MOVE, median of ${#cts[@]} (fresh tcia-bridge --source idc + empty cache each, catalog of the emulator data harvested first: ${hs[*]:-?} s): runs ${cts[*]} s; first file ${cfs[*]} s."
+  if ((${#IDC_LIMITS[@]} == 0)); then
+    na idc_move_limit_s "$IDC_BWHY"; na idc_first_floor_s "$IDC_BWHY"
   else
-    na idc_move_cold_s "$cwhy"; na idc_move_first_s "$cwhy"
+    put_runs idc_move_limit_s "${IDC_LIMITS[@]}"
+    if ((${#IDC_FLOORS[@]})); then put_runs idc_first_floor_s "${IDC_FLOORS[@]}"; else na idc_first_floor_s "curl -w time_total failed"; fi
+    note idc_base "IDC baseline, median of ${#IDC_LIMITS[@]} (each run paired with a cold C-MOVE run, interleaved): ListObjectsV2 + curl --parallel --parallel-max $IDC_K of the $IDC_NOBJ objects $(median "${IDC_DLS[@]}") s (runs ${IDC_DLS[*]}), storescu alone $(median "${IDC_SENDS[@]}") s (runs ${IDC_SENDS[*]}); limit = max(download, storescu) per run. K = idc.maxParallelGets (bridge default). First-file floor = curl ListObjectsV2 time + one object GET + storescu's first file."
   fi
+  if ((${#IDC_CTS[@]})); then
+    put_runs idc_move_cold_s "${IDC_CTS[@]}"; put_runs idc_move_first_s "${IDC_CFS[@]}"
+    note idc_move "IDC cold C-MOVE, median of ${#IDC_CTS[@]} (fresh tcia-bridge --source idc + empty cache each, catalog of the emulator data harvested first: ${IDC_HS[*]:-?} s): runs ${IDC_CTS[*]} s; first file ${IDC_CFS[*]} s."
+  else
+    na idc_move_cold_s "$IDC_CWHY"; na idc_move_first_s "$IDC_CWHY"
+  fi
+}
+
+# idc_baseline_run R: one baseline run (list + parallel curl, then storescu alone); on failure
+# IDC_BWHY says why and later runs are skipped.
+idc_baseline_run() {
+  [[ -z $IDC_BWHY ]] || return 1
+  local r=$1 d=$WORK/idc-baseline t0 dl send first n J lt gt
+  stop bridge  # idle, but its series' fsync pass may still be writing back: not beside the baseline
+  retire "$d/files"; mkdir -p "$d/files"
+  # Download: listing (every page; one for 300 keys) + the objects, K in flight.
+  t0=$(now)
+  if ! curl -sS -f -o "$d/list.xml" "$IDC_LISTURL" 2>>"$WORK/logs/idc-curl.err"; then IDC_BWHY="curl ListObjectsV2 failed"; return 1; fi
+  grep -o '<Key>[^<]*</Key>' "$d/list.xml" | sed -e 's/<Key>//' -e 's/<\/Key>//' | grep -v '/$' |
+    sed "s|^|$IDC_BASE/|" >"$d/urls.txt"
+  idc_curl_cfg "$d/urls.txt" "$d/files" >"$d/curl.cfg"
+  if ! curl -sS -f --parallel --parallel-max "$IDC_K" -K "$d/curl.cfg" 2>>"$WORK/logs/idc-curl.err"; then IDC_BWHY="curl --parallel failed (logs/idc-curl.err)"; return 1; fi
+  dl=$(since "$t0")
+  n=$(find "$d/files" -name '*.dcm' | wc -l)
+  ((n == IDC_NOBJ)) || { IDC_BWHY="curl fetched $n of $IDC_NOBJ objects"; return 1; }
+  # First-file floor: one listing + one object (curl's own timers) ...
+  lt=$(curl -sS -f -o /dev/null -w '%{time_total}' "$IDC_LISTURL" 2>>"$WORK/logs/idc-curl.err") || lt=""
+  gt=$(curl -sS -f -o /dev/null -w '%{time_total}' "$(head -1 "$d/urls.txt")" 2>>"$WORK/logs/idc-curl.err") || gt=""
+  # ... and storescu alone of the same files.
+  dest_start 0 "$WORK/recv/idc-baseline" || { IDC_BWHY="storescp did not start"; return 1; }
+  "${MEASURE[@]}" timed-move --dest "$WORK/recv/idc-baseline" --expect "$n" --timeout 600 --log "$WORK/logs/idc-baseline$r.storescu.log" \
+      -- storescu -aec DEST0 -aet BENCH +sd +sp '*.dcm' -to 60 -ta 60 -td 300 127.0.0.1 "${DEST_PORT[0]}" "$d/files" \
+      >"$WORK/logs/idc-baseline$r.json" 2>>"$WORK/logs/idc-baseline.err" || { IDC_BWHY="storescu failed (logs/idc-baseline$r.storescu.log)"; return 1; }
+  stop storescp0
+  J=$(head -1 "$WORK/logs/idc-baseline$r.json")
+  send=$(jget "$J" total_s); first=$(jget "$J" first_file_s)
+  log "idc baseline $r: list + curl --parallel-max $IDC_K $dl s, storescu $send s ($n files); list $lt s, one GET $gt s, storescu first file $first s"
+  IDC_DLS+=("$dl"); IDC_SENDS+=("$send")
+  IDC_LIMITS+=("$(calc "($dl > $send) ? $dl : $send")")
+  [[ -n $lt && -n $gt && -n $first ]] && IDC_FLOORS+=("$(calc "$lt + $gt + $first")")
+  recv_cleanup "$WORK/recv/idc-baseline"
+  retire "$d/files"
+}
+
+# idc_cold_run R: one cold C-MOVE from a fresh bridge on --source idc and an empty cache; non-zero
+# (IDC_CWHY set) when the bridge did not start, which ends the runs.
+idc_cold_run() {
+  local r=$1 t0
+  retire "$WORK/cache-idc"  # moved aside, deleted when the bench ends (bench/run: retire)
+  t0=$(now)
+  if ! idc_bridge_start "$WORK/cache-idc" "$IDC_API" "$IDC_TMPL"; then
+    IDC_CWHY="tcia-bridge --source idc did not start (logs/bridge.log: $(tail -c 200 "$WORK/logs/bridge.log" | tr '\n|' '  '))"; return 1
+  fi
+  # The (small) emulator catalog is harvested first, so the move measures the instance path
+  # (S3 listing + object GETs + C-STOREs), not a harvest running beside it.
+  if idc_wait_harvest 120 "$t0"; then IDC_HS+=("$IDC_DONE"); else note idc_harvest_small "the IDC harvest of the emulator data did not complete within 120 s before run $r"; fi
+  log "bridge (idc): cold C-MOVE of $SE ($r/$N_COLD)"
+  if timed_move "idc_move_cold$r" 0 "$WORK/recv/idc-cold" "$IMAGES" TCIA "$BR_DIMSE" "$SE" "$ST"; then
+    IDC_CTS+=("$(jget "$J" total_s)"); IDC_CFS+=("$(jget "$J" first_file_s)")
+    log "bridge (idc) cold move: $J"
+  else
+    IDC_CWHY="C-MOVE incomplete: $J (logs/idc_move_cold$r.movescu.log)"
+  fi
+  cp "$WORK/logs/bridge.log" "$WORK/logs/idc-bridge-move$r.log" 2>/dev/null
+  stop storescp0
+  recv_cleanup "$WORK/recv/idc-cold"
+  return 0
 }
 
 # idc_curl_cfg URL_FILE OUT_DIR: a curl config fetching each URL into OUT_DIR/<n>.dcm.
