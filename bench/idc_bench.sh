@@ -10,6 +10,9 @@
 #         download = curl ListObjectsV2 of the series prefix + `curl --parallel --parallel-max K`
 #                    of the listed objects (K = the bridge's bound on object GETs in flight),
 #         send     = storescu alone of the same files into the same storescp.
+#  12f  the limit's two tools at once, with no bridge: the same listing + parallel download while
+#       storescu sends the same files (information: what the 12a limit's own tools reach when they
+#       share the machine, as a bridge's two jobs must); 12g is 12a's cold C-MOVE against it.
 #  12b  C-MOVE request -> first file at storescp; baseline: ListObjectsV2 + one object GET
 #       (curl) + storescu's first file (association + one C-STORE).
 #  12c  harvest on start of the 1,000,000-series synthetic IDC index (`tcia-emulator serve
@@ -60,7 +63,7 @@ idc_wait_harvest() {
 # (bench/run, baseline_run): pair r is baseline r then bridge r for odd r, bridge r then baseline r
 # for even r, so the machine's drift over the runs favours neither side of the ratio.
 idc_move_rows() {
-  local keys=(idc_move_cold_s idc_move_limit_s idc_move_first_s idc_first_floor_s) k why=""
+  local keys=(idc_move_cold_s idc_move_limit_s idc_move_first_s idc_first_floor_s idc_both_s) k why=""
   [[ $HAVE_EMU == 1 ]] || why=$EMU_WHY
   [[ -n $why || $HAVE_BRIDGE == 1 ]] || why=$BRIDGE_WHY
   [[ -n $why || -z $DEST_WHY ]] || why=$DEST_WHY
@@ -86,7 +89,7 @@ idc_move_rows() {
   curl -sS -f --parallel --parallel-max "$IDC_K" -K "$d/curl.cfg" >/dev/null 2>"$WORK/logs/idc-curl-warm.err"
   put label_12a "$IDC_NOBJ objects, K=$IDC_K"
 
-  IDC_BWHY=""; IDC_DLS=(); IDC_SENDS=(); IDC_LIMITS=(); IDC_FLOORS=()
+  IDC_BWHY=""; IDC_DLS=(); IDC_SENDS=(); IDC_LIMITS=(); IDC_FLOORS=(); IDC_BOTH=()
   IDC_CWHY=""; IDC_CTS=(); IDC_CFS=(); IDC_HS=()
   local r
   for r in $(seq "$N_COLD"); do
@@ -98,10 +101,11 @@ idc_move_rows() {
   retire "$d"
   recv_cleanup "$WORK/cache-idc"
   if ((${#IDC_LIMITS[@]} == 0)); then
-    na idc_move_limit_s "$IDC_BWHY"; na idc_first_floor_s "$IDC_BWHY"
+    na idc_move_limit_s "$IDC_BWHY"; na idc_first_floor_s "$IDC_BWHY"; na idc_both_s "$IDC_BWHY"
   else
     put_runs idc_move_limit_s "${IDC_LIMITS[@]}"
     if ((${#IDC_FLOORS[@]})); then put_runs idc_first_floor_s "${IDC_FLOORS[@]}"; else na idc_first_floor_s "curl -w time_total failed"; fi
+    if ((${#IDC_BOTH[@]})); then put_runs idc_both_s "${IDC_BOTH[@]}"; else na idc_both_s "download + storescu at once did not complete (logs/idc-both*.storescu.log)"; fi
     note idc_base "IDC baseline, median of ${#IDC_LIMITS[@]} (each run paired with a cold C-MOVE run, interleaved): ListObjectsV2 + curl --parallel --parallel-max $IDC_K of the $IDC_NOBJ objects $(median "${IDC_DLS[@]}") s (runs ${IDC_DLS[*]}), storescu alone $(median "${IDC_SENDS[@]}") s (runs ${IDC_SENDS[*]}); limit = max(download, storescu) per run. K = idc.maxParallelGets (bridge default). First-file floor = curl ListObjectsV2 time + one object GET + storescu's first file."
   fi
   if ((${#IDC_CTS[@]})); then
@@ -140,12 +144,32 @@ idc_baseline_run() {
   stop storescp0
   J=$(head -1 "$WORK/logs/idc-baseline$r.json")
   send=$(jget "$J" total_s); first=$(jget "$J" first_file_s)
-  log "idc baseline $r: list + curl --parallel-max $IDC_K $dl s, storescu $send s ($n files); list $lt s, one GET $gt s, storescu first file $first s"
+  # Both tools at once, with no bridge (row 12f): the same listing + parallel download (into a
+  # second directory) while storescu sends the files of the first -- the limit's two jobs sharing
+  # the two cores, as they must inside any bridge (which adds an MD5 per object, the cache write
+  # and the DICOM header parse, and sends from memory instead of files).
+  local both="" nb nr
+  if dest_start 0 "$WORK/recv/idc-both"; then
+    retire "$d/both"; mkdir -p "$d/both"
+    idc_curl_cfg "$d/urls.txt" "$d/both" >"$d/both.cfg"
+    t0=$(now)
+    { curl -sS -f -o /dev/null "$IDC_LISTURL" && curl -sS -f --parallel --parallel-max "$IDC_K" -K "$d/both.cfg"; } 2>>"$WORK/logs/idc-curl.err" &
+    local cpid=$!
+    storescu -aec DEST0 -aet BENCH +sd +sp '*.dcm' -to 60 -ta 60 -td 300 127.0.0.1 "${DEST_PORT[0]}" "$d/files" \
+      >"$WORK/logs/idc-both$r.storescu.log" 2>&1 && wait "$cpid" && both=$(since "$t0")
+    wait "$cpid" 2>/dev/null
+    nb=$(find "$d/both" -name '*.dcm' | wc -l); nr=$(find "$WORK/recv/idc-both" -type f | wc -l)
+    if [[ -n $both ]] && ((nb == n && nr == n)); then IDC_BOTH+=("$both")
+    else note idc_both "run $r: download + storescu at once incomplete ($nb downloaded, $nr received of $n)"; both=""; fi
+    stop storescp0
+    recv_cleanup "$WORK/recv/idc-both"
+  fi
+  log "idc baseline $r: list + curl --parallel-max $IDC_K $dl s, storescu $send s ($n files); both at once ${both:-n/a} s; list $lt s, one GET $gt s, storescu first file $first s"
   IDC_DLS+=("$dl"); IDC_SENDS+=("$send")
   IDC_LIMITS+=("$(calc "($dl > $send) ? $dl : $send")")
   [[ -n $lt && -n $gt && -n $first ]] && IDC_FLOORS+=("$(calc "$lt + $gt + $first")")
   recv_cleanup "$WORK/recv/idc-baseline"
-  retire "$d/files"
+  retire "$d/files" "$d/both"
 }
 
 # idc_cold_run R: one cold C-MOVE from a fresh bridge on --source idc and an empty cache; non-zero

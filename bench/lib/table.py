@@ -163,6 +163,10 @@ ROWS = [
      "idc_harvest_study_s", "idc_replay_s", "s", "info", None),
     ("12e", "Issue 12: IDC source: peak RSS (VmHWM) of the bridge harvesting the synthetic IDC index",
      "idc_harvest_rss_mb", None, "MB", "abs_lt", 150.0),
+    ("12f", "Issue 12: the 12a limit's two tools at once, no bridge (ListObjectsV2 + curl --parallel-max K into one directory while storescu sends the same files from another) vs the 12a limit (each tool alone): the two jobs sharing this machine's cores, as they must inside a bridge",
+     "idc_both_s", "idc_move_limit_s", "s", "info", None),
+    ("12g", "Issue 12: IDC cold C-MOVE (12a) vs the two tools at once (12f): both jobs in one bridge (plus an MD5 per object, the cache write, the DICOM header parse; sending from memory) against the same two jobs as separate tools",
+     "idc_move_cold_s", "idc_both_s", "s", "info", None),
 ]
 
 
