@@ -1,16 +1,5 @@
 // Md5Lanes' kernel compiled with -mavx512f -mavx512vl: AVX-512VL on ymm registers (vprold
 // rotates, vpternlogd for F..I). CMakeLists.txt sets the flags on this file alone, and
 // Md5Lanes.cpp calls it only when the CPU has them.
-#include "bridge/tcia/Md5LanesKernels.h"
-
-#if defined(__x86_64__)
-namespace {
-#include "bridge/tcia/Md5LanesKernel.inc"
-}  // namespace
-
-namespace bridge::tcia::md5lanes {
-void compressLanesAvx512(unsigned state[4][8], const unsigned char* const lanes[8], unsigned long blocks) {
-    md5CompressLanes(state, lanes, blocks);
-}
-}  // namespace bridge::tcia::md5lanes
-#endif
+#define MD5_LANES_ENTRY compressLanesAvx512
+#include "bridge/tcia/Md5LanesEntry.inc"
