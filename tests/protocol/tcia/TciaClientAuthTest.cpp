@@ -55,7 +55,7 @@ BOOST_AUTO_TEST_CASE(restrictedCollectionOnlyWithToken) {
             RequestContext context;
             const auto& s = restricted.front();
             std::size_t n = authenticated.downloadSeries(
-                s.seriesInstanceUid, {false, s.imageCount}, [](DownloadedInstance&&) {}, context);
+                s.seriesInstanceUid, {false, s.imageCount, {}}, [](DownloadedInstance&&) {}, context);
             BOOST_TEST(static_cast<std::int64_t>(n) == s.imageCount.value_or(-1));
             BOOST_CHECK_EXCEPTION(anonymous.downloadSeries(
                                       s.seriesInstanceUid, {}, [](DownloadedInstance&&) {}, context),

@@ -55,7 +55,7 @@ BOOST_AUTO_TEST_CASE(firstInstanceArrivesBeforeTheDownloadEnds) {
     RequestContext context;
     auto started = Clock::now();
     std::size_t n =
-        client.downloadSeries(target.seriesInstanceUid, {false, target.imageCount}, got.sink(), context);
+        client.downloadSeries(target.seriesInstanceUid, {false, target.imageCount, {}}, got.sink(), context);
     auto ended = Clock::now();
     BOOST_TEST(static_cast<std::int64_t>(n) == *target.imageCount);
     BOOST_REQUIRE(!got.times.empty());
@@ -81,7 +81,7 @@ BOOST_AUTO_TEST_CASE(truncatedDownloadIsRepeatedWithoutDuplicates) {
             auto expected = client.sopInstanceUids(target.seriesInstanceUid, RequestContext());
             Collected got;
             RequestContext context;
-            std::size_t n = client.downloadSeries(target.seriesInstanceUid, {false, target.imageCount},
+            std::size_t n = client.downloadSeries(target.seriesInstanceUid, {false, target.imageCount, {}},
                                                   got.sink(), context);
             BOOST_TEST(n == expected.size());
             BOOST_TEST(got.unique());
@@ -101,7 +101,7 @@ BOOST_AUTO_TEST_CASE(persistentTruncationFailsAfterTheRetries) {
     Collected got;
     RequestContext context;
     BOOST_CHECK_EXCEPTION(
-        client.downloadSeries(target.seriesInstanceUid, {false, target.imageCount}, got.sink(), context),
+        client.downloadSeries(target.seriesInstanceUid, {false, target.imageCount, {}}, got.sink(), context),
         BridgeError, [](const BridgeError& e) { return e.code() == ErrorCode::UpstreamBadResponse; });
     BOOST_TEST(imageCalls(emulator, target.seriesInstanceUid) == 3);
     BOOST_TEST(got.unique());
@@ -116,7 +116,7 @@ BOOST_AUTO_TEST_CASE(md5VerifiedInBothVersions) {
             auto target = largestSeries(client);
             Collected got;
             RequestContext context;
-            std::size_t n = client.downloadSeries(target.seriesInstanceUid, {true, target.imageCount},
+            std::size_t n = client.downloadSeries(target.seriesInstanceUid, {true, target.imageCount, {}},
                                                   got.sink(), context);
             BOOST_TEST(static_cast<std::int64_t>(n) == *target.imageCount);
             BOOST_TEST(got.unique());
@@ -135,7 +135,7 @@ BOOST_AUTO_TEST_CASE(cancelMidDownload) {
     std::atomic<int> delivered{0};
     auto started = Clock::now();
     BOOST_CHECK_EXCEPTION(client.downloadSeries(
-                              target.seriesInstanceUid, {false, target.imageCount},
+                              target.seriesInstanceUid, {false, target.imageCount, {}},
                               [&](DownloadedInstance&&) {
                                   if (++delivered == 1) {
                                       // Cancel from another thread, as a C-CANCEL would.

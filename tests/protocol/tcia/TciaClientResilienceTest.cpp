@@ -32,7 +32,7 @@ BOOST_AUTO_TEST_CASE(serverErrorsAreRetried) {
     auto series = client.series(kCtSeries, RequestContext());
     RequestContext context;
     std::size_t n = client.downloadSeries(
-        series.front().seriesInstanceUid, {false, series.front().imageCount}, [](DownloadedInstance&&) {},
+        series.front().seriesInstanceUid, {false, series.front().imageCount, {}}, [](DownloadedInstance&&) {},
         context);
     BOOST_TEST(static_cast<std::int64_t>(n) == series.front().imageCount.value_or(-1));
 }

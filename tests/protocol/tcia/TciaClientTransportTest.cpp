@@ -150,14 +150,14 @@ BOOST_AUTO_TEST_CASE(md5MismatchFailsTheDownloadWithoutRetry) {
     RequestContext context;
     int delivered = 0;
     BOOST_TEST(client.downloadSeries(
-                   "good", {true, 3}, [&](DownloadedInstance&&) { ++delivered; }, context) == 3u);
+                   "good", {true, 3, {}}, [&](DownloadedInstance&&) { ++delivered; }, context) == 3u);
     BOOST_TEST(lastQuery.find("IncludeMD5=Yes") != std::string::npos, lastQuery);
     BOOST_TEST(lastQuery.find("NewFileNames=Yes") != std::string::npos, lastQuery);
     delivered = 0;
     requests = 0;
     try {
         client.downloadSeries(
-            "bad", {true, 3}, [&](DownloadedInstance&&) { ++delivered; }, context);
+            "bad", {true, 3, {}}, [&](DownloadedInstance&&) { ++delivered; }, context);
         BOOST_FAIL("an MD5 mismatch must fail the download");
     } catch (const BridgeError& e) {
         BOOST_TEST((e.code() == ErrorCode::UpstreamBadResponse));
@@ -168,7 +168,7 @@ BOOST_AUTO_TEST_CASE(md5MismatchFailsTheDownloadWithoutRetry) {
     BOOST_TEST(requests.load() == 1);
     // Without verifyMd5 the same archive is accepted.
     BOOST_TEST(client.downloadSeries(
-                   "bad", {false, 3}, [](DownloadedInstance&&) {}, context) == 3u);
+                   "bad", {false, 3, {}}, [](DownloadedInstance&&) {}, context) == 3u);
 }
 
 BOOST_AUTO_TEST_CASE(refreshRefusedFallsBackToPasswordGrant) {
