@@ -12,6 +12,7 @@
 #include <deque>
 #include <exception>
 #include <fstream>
+#include <future>
 #include <random>
 #include <set>
 
@@ -293,10 +294,10 @@ std::string IdcClient::indexQuery(const std::string& columns,
     return q;
 }
 
-SqlPage IdcClient::sql(const std::string& query, const RequestContext* context) {
+SqlPage IdcClient::sql(const std::string& query, const RequestContext* context, int maxRows) {
     Json::Value body;
     body["sql"] = query;
-    body["max_rows"] = idc_.sqlPageRows;
+    body["max_rows"] = maxRows > 0 ? maxRows : idc_.sqlPageRows;
     Json::StreamWriterBuilder w;
     w["indentation"] = "";
     tcia::HttpResponse r = transport_.postBody(idc_.apiUrl + "/sql", "application/json",
@@ -316,15 +317,34 @@ void IdcClient::pages(const std::string& columns,
                       const std::string& orderBy, const std::function<void(std::vector<SqlRow>&&)>& onPage,
                       const RequestContext* context, const std::string& condition) {
     const std::size_t pageRows = static_cast<std::size_t>(std::max(1, idc_.sqlPageRows));
+    // The page ahead runs under a child of the caller's context: the caller's stop stops it, and
+    // leaving early (onPage threw) stops it too, before the future's destructor waits for it.
+    const RequestContext aheadContext = context ? context->child() : RequestContext();
+    struct Ahead {
+        const RequestContext& context;
+        std::future<SqlPage> page;
+        std::size_t offset = 0;
+        ~Ahead() {
+            if (page.valid()) context.cancel();
+        }
+    } ahead{aheadContext, {}};
+    const auto fetch = [&](std::size_t offset, const RequestContext* under) {
+        return sql(indexQuery(columns, where, orderBy, pageRows, offset, condition), under);
+    };
     for (std::size_t offset = 0;;) {
         if (context) context->throwIfCancelled();
-        SqlPage page = sql(indexQuery(columns, where, orderBy, pageRows, offset, condition), context);
+        SqlPage page = ahead.page.valid() && ahead.offset == offset ? ahead.page.get() : fetch(offset, context);
         const std::size_t got = page.rows.size();
         if (got > pageRows)
             throw BridgeError(ErrorCode::UpstreamBadResponse, "IDC /sql answered more rows than LIMIT");
-        if (got > 0) onPage(std::move(page.rows));
         // A page IDC cut below LIMIT (`truncated`: its own row cap) continues where it stopped.
-        if (got == 0 || (got < pageRows && !page.truncated)) return;
+        const bool last = got == 0 || (got < pageRows && !page.truncated);
+        if (!last) {
+            ahead.offset = offset + got;
+            ahead.page = std::async(std::launch::async, fetch, ahead.offset, &aheadContext);
+        }
+        if (got > 0) onPage(std::move(page.rows));
+        if (last) return;
         offset += got;
     }
 }
@@ -375,7 +395,7 @@ std::vector<std::string> IdcClient::collections(const RequestContext& context) {
         SqlPage page =
             sql("SELECT collection_name, collection_id, sources FROM collections_index ORDER BY "
                 "collection_name LIMIT 10000 OFFSET 0",
-                &context);
+                &context, 10000);  // every collection in one answer, whatever the page size
         for (const auto& row : page.rows)
             if (!column(row, "collection_id").empty()) infos.push_back(collectionInfoFromRow(row));
     } catch (const BridgeError& e) {
@@ -409,7 +429,7 @@ std::vector<std::string> IdcClient::collections(const RequestContext& context) {
 
 std::vector<CollectionInfo> IdcClient::collectionInfos(const RequestContext& context) {
     SqlPage page =
-        sql("SELECT * FROM collections_index ORDER BY collection_name LIMIT 10000 OFFSET 0", &context);
+        sql("SELECT * FROM collections_index ORDER BY collection_name LIMIT 10000 OFFSET 0", &context, 10000);
     std::vector<CollectionInfo> rows;
     for (const auto& row : page.rows) rows.push_back(collectionInfoFromRow(row));
     // Named as the bridge names them (the TCIA name, joined on DOI).

@@ -138,8 +138,12 @@ private:
     /// Threads of the GET worker pool: 2 x maxParallelGets. Pure.
     static int poolCapacity(const IdcSettings& idc);
 
-    SqlPage sql(const std::string& query, const RequestContext* context);
-    /// Every page of `select ... where ... order by`, one page at a time, to onPage.
+    /// One /v3/sql call; `maxRows` is the body's max_rows (default: idc.sqlPageRows, the LIMIT of
+    /// every paged query).
+    SqlPage sql(const std::string& query, const RequestContext* context, int maxRows = 0);
+    /// Every page of `select ... where ... order by`, one page at a time, to onPage. The next page
+    /// is fetched and parsed while onPage takes this one (one page ahead, at most one more page
+    /// in memory; the harvest's three passes spent as long waiting for pages as storing them).
     void pages(const std::string& columns, const std::vector<std::pair<std::string, std::string>>& where,
                const std::string& orderBy, const std::function<void(std::vector<SqlRow>&&)>& onPage,
                const RequestContext* context, const std::string& condition = {});

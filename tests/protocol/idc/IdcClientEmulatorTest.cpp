@@ -10,6 +10,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 
 #include "bridge/common/Error.h"
 #include "bridge/idc/IdcClient.h"
@@ -52,6 +53,16 @@ std::vector<tcia::SeriesRecord> allSeries(idc::IdcClient& client) {
         out.insert(out.end(), rows.begin(), rows.end());
     }
     return out;
+}
+
+/// The collection with the most series (several /sql pages when pages are small).
+std::string busiestCollection(idc::IdcClient& client) {
+    std::map<std::string, int> series;
+    for (const auto& s : allSeries(client)) ++series[s.collection];
+    BOOST_REQUIRE(!series.empty());
+    return std::max_element(series.begin(), series.end(), [](const auto& a, const auto& b) {
+               return a.second < b.second;
+           })->first;
 }
 
 /// The series with the most instances (several objects, so parallel GETs overlap).
@@ -306,6 +317,64 @@ BOOST_AUTO_TEST_CASE(a_listing_shorter_than_the_expected_count_fails) {
     BOOST_TEST(delivered == 0u, "nothing fetched from a short listing");
     BOOST_TEST(endpointCount(emulator, "ListObjectsV2") == 3, "listed again on each of the 2 retries");
     BOOST_TEST(endpointCount(emulator, "GetObject") == 0);
+}
+
+BOOST_AUTO_TEST_CASE(the_next_sql_page_is_asked_for_while_this_one_is_consumed) {
+    // The harvest's passes page through /v3/sql; the next page is fetched while the consumer
+    // stores this one. The sink of the first page waits for the emulator to have answered a
+    // second /v3/sql request (its counter): with pages fetched only after the sink returned, that
+    // never happens and the wait runs out.
+    EmulatorProcess emulator;
+    IdcSettings settings = idcSettings(emulator);
+    settings.sqlPageRows = 1;  // a page per series
+    idc::IdcClient client(faultRetrySettings(emulator), settings);
+    tcia::SeriesFilter f;
+    f.collection = busiestCollection(client);  // also fills the collection directory
+    std::vector<std::string> all;
+    for (const auto& s : client.series(f, ctx())) all.push_back(s.seriesInstanceUid);
+    BOOST_REQUIRE(all.size() >= 3u);
+    resetStats(emulator);
+    std::vector<std::string> got;
+    bool secondAskedDuringFirst = false;
+    client.seriesBatches(
+        f, 1,
+        [&](std::vector<tcia::SeriesRecord>&& rows) {
+            if (got.empty()) {
+                const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+                while (!(secondAskedDuringFirst = endpointCount(emulator, "v3/sql") >= 2) &&
+                       std::chrono::steady_clock::now() < until)
+                    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // bounded wait on a counter
+            }
+            for (auto& r : rows) got.push_back(r.seriesInstanceUid);
+        },
+        ctx());
+    BOOST_TEST(secondAskedDuringFirst);
+    std::sort(all.begin(), all.end());
+    BOOST_TEST(got == all);  // every series once, in key order
+    // One request per page and one for the empty page after the last: none twice.
+    BOOST_TEST(endpointCount(emulator, "v3/sql") == static_cast<int>(all.size() + 1));
+}
+
+BOOST_AUTO_TEST_CASE(a_consumer_that_throws_leaves_no_page_request_behind) {
+    EmulatorProcess emulator;
+    IdcSettings settings = idcSettings(emulator);
+    settings.sqlPageRows = 1;
+    idc::IdcClient client(faultRetrySettings(emulator), settings);
+    tcia::SeriesFilter f;
+    f.collection = busiestCollection(client);
+    resetStats(emulator);
+    BOOST_CHECK_THROW(
+        client.seriesBatches(
+            f, 1, [&](std::vector<tcia::SeriesRecord>&&) { throw std::runtime_error("consumer failed"); }, ctx()),
+        std::runtime_error);
+    // seriesBatches returned only after the page ahead had ended: the first page and at most the
+    // one ahead were asked for, and nothing of the call is still in flight to be counted later.
+    const int after = endpointCount(emulator, "v3/sql");
+    BOOST_TEST(after >= 1);
+    BOOST_TEST(after <= 2);
+    const RequestContext settle;
+    client.collections(settle);  // one more round trip to the emulator (answered from the directory cache or not)
+    BOOST_TEST(endpointCount(emulator, "v3/sql") <= after + 1);
 }
 
 BOOST_AUTO_TEST_CASE(version_and_collection_licences) {
