@@ -141,6 +141,9 @@ private:
     /// One /v3/sql call; `maxRows` is the body's max_rows (default: idc.sqlPageRows, the LIMIT of
     /// every paged query).
     SqlPage sql(const std::string& query, const RequestContext* context, int maxRows = 0);
+    /// sql() in two steps: the request, and the answer's status and rows (parsed).
+    tcia::HttpResponse postSql(const std::string& query, const RequestContext* context, int maxRows = 0);
+    static SqlPage sqlAnswer(const tcia::HttpResponse& response);
     /// Every page of `select ... where ... order by`, one page at a time, to onPage. The next page
     /// is fetched and parsed while onPage takes this one (one page ahead, at most one more page
     /// in memory; the harvest's three passes spent as long waiting for pages as storing them).
