@@ -145,8 +145,8 @@ private:
     tcia::HttpResponse postSql(const std::string& query, const RequestContext* context, int maxRows = 0);
     static SqlPage sqlAnswer(const tcia::HttpResponse& response);
     /// Every page of `select ... where ... order by`, one page at a time, to onPage. The next page
-    /// is fetched and parsed while onPage takes this one (one page ahead, at most one more page
-    /// in memory; the harvest's three passes spent as long waiting for pages as storing them).
+    /// is fetched (not parsed) while onPage takes this one: one request ahead, one more page body
+    /// in memory (the harvest's passes waited for each page as long as they took to store it).
     void pages(const std::string& columns, const std::vector<std::pair<std::string, std::string>>& where,
                const std::string& orderBy, const std::function<void(std::vector<SqlRow>&&)>& onPage,
                const RequestContext* context, const std::string& condition = {});
