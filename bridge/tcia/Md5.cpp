@@ -6,21 +6,6 @@
 
 namespace bridge::tcia {
 
-namespace {
-
-std::string toHex(const unsigned char* digest, unsigned int length) {
-    static const char* hex = "0123456789abcdef";
-    std::string out;
-    out.reserve(length * 2);
-    for (unsigned int i = 0; i < length; ++i) {
-        out += hex[digest[i] >> 4];
-        out += hex[digest[i] & 15];
-    }
-    return out;
-}
-
-}  // namespace
-
 void Md5::Free::operator()(evp_md_ctx_st* ctx) const { EVP_MD_CTX_free(ctx); }
 
 Md5::Md5() : ctx_(EVP_MD_CTX_new()) {
@@ -42,6 +27,17 @@ std::string Md5::hexDigest() {
         EVP_DigestInit_ex(ctx_.get(), EVP_md5(), nullptr) != 1)
         throw BridgeError(ErrorCode::Internal, "OpenSSL: MD5 digest failed");
     return toHex(digest, length);
+}
+
+std::string Md5::toHex(const unsigned char* digest, std::size_t length) {
+    static const char* hex = "0123456789abcdef";
+    std::string out;
+    out.reserve(length * 2);
+    for (std::size_t i = 0; i < length; ++i) {
+        out += hex[digest[i] >> 4];
+        out += hex[digest[i] & 15];
+    }
+    return out;
 }
 
 std::string Md5::hex(const void* data, std::size_t size) {

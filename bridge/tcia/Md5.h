@@ -26,6 +26,8 @@ public:
 
     /// Lower-case hex MD5 of one buffer; empty only if OpenSSL fails.
     static std::string hex(const void* data, std::size_t size);
+    /// A digest's bytes as lower-case hex (what hex() and hexDigest() return; Md5Lanes too).
+    static std::string toHex(const unsigned char* digest, std::size_t length);
 
 private:
     struct Free {

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "bridge/tcia/Md5.h"
 #include "bridge/tcia/Md5LanesKernels.h"
 
 namespace {
@@ -67,7 +68,7 @@ std::string Md5Lanes::hex(const void* data, std::size_t size) {
     queue_.push_back(&job);
     await(lock, job);
     lock.unlock();
-    return toHex(job.digest);
+    return Md5::toHex(job.digest, sizeof job.digest);
 }
 
 std::vector<std::string> Md5Lanes::hexMany(const std::vector<std::pair<const void*, std::size_t>>& buffers) {
@@ -80,7 +81,7 @@ std::vector<std::string> Md5Lanes::hexMany(const std::vector<std::pair<const voi
     lock.unlock();
     std::vector<std::string> out;
     out.reserve(jobs.size());
-    for (const Job& job : jobs) out.push_back(toHex(job.digest));
+    for (const Job& job : jobs) out.push_back(Md5::toHex(job.digest, sizeof job.digest));
     return out;
 }
 
@@ -100,16 +101,6 @@ void Md5Lanes::await(std::unique_lock<std::mutex>& lock, const Job& job) {
         combining_ = false;
         changed_.notify_all();  // a waiter whose buffer is still in a lane takes over
     }
-}
-
-std::string Md5Lanes::toHex(const unsigned char digest[16]) {
-    static const char* digits = "0123456789abcdef";
-    std::string out(32, '0');
-    for (int i = 0; i < 16; ++i) {
-        out[2 * i] = digits[digest[i] >> 4];
-        out[2 * i + 1] = digits[digest[i] & 15];
-    }
-    return out;
 }
 
 void Md5Lanes::start(int l, Job* job) {

@@ -79,7 +79,6 @@ private:
     void combine(std::unique_lock<std::mutex>& lock, const Job& mine);
     /// Until `job` is done: waits, or takes the combining role when it is free.
     void await(std::unique_lock<std::mutex>& lock, const Job& job);
-    static std::string toHex(const unsigned char digest[16]);
     void start(int lane, Job* job);
     /// Advances every busy lane by `blocks`; returns whether any buffer finished (its digest set).
     bool advance(std::size_t blocks);
