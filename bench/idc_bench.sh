@@ -1,6 +1,6 @@
 # bench/idc_bench.sh -- bench/run step `idc` (issue 12, "Done when"): the IDC source's figures,
 # each against a baseline measured in the same run. Sourced by bench/run (uses its helpers:
-# put/put_runs/na/note, spawn/stop, timed_move, dest_start, wait_http/wait_tcp, bridge_hwm_mb,
+# put/put_runs/na/note, spawn/stop, timed_move, dest_start, STORESCU, wait_http/wait_tcp, bridge_hwm_mb,
 # median/calc/since/now, and its variables EMULATOR, BRIDGE, DATA, SE, ST, IMAGES, ports).
 #
 # Rows (bench/lib/table.py, 12a-12e):
@@ -139,7 +139,7 @@ idc_baseline_run() {
   # ... and storescu alone of the same files.
   dest_start 0 "$WORK/recv/idc-baseline" || { IDC_BWHY="storescp did not start"; return 1; }
   "${MEASURE[@]}" timed-move --dest "$WORK/recv/idc-baseline" --expect "$n" --timeout 600 --log "$WORK/logs/idc-baseline$r.storescu.log" \
-      -- storescu -aec DEST0 -aet BENCH +sd +sp '*.dcm' -to 60 -ta 60 -td 300 127.0.0.1 "${DEST_PORT[0]}" "$d/files" \
+      -- "${STORESCU[@]}" "$d/files" \
       >"$WORK/logs/idc-baseline$r.json" 2>>"$WORK/logs/idc-baseline.err" || { IDC_BWHY="storescu failed (logs/idc-baseline$r.storescu.log)"; return 1; }
   stop storescp0
   J=$(head -1 "$WORK/logs/idc-baseline$r.json")
@@ -155,7 +155,7 @@ idc_baseline_run() {
     t0=$(now)
     { curl -sS -f -o /dev/null "$IDC_LISTURL" && curl -sS -f --parallel --parallel-max "$IDC_K" -K "$d/both.cfg"; } 2>>"$WORK/logs/idc-curl.err" &
     local cpid=$!
-    storescu -aec DEST0 -aet BENCH +sd +sp '*.dcm' -to 60 -ta 60 -td 300 127.0.0.1 "${DEST_PORT[0]}" "$d/files" \
+    "${STORESCU[@]}" "$d/files" \
       >"$WORK/logs/idc-both$r.storescu.log" 2>&1 && wait "$cpid" && both=$(since "$t0")
     wait "$cpid" 2>/dev/null
     nb=$(find "$d/both" -name '*.dcm' | wc -l); nr=$(find "$WORK/recv/idc-both" -type f | wc -l)
