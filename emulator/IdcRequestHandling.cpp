@@ -9,12 +9,19 @@
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/SocketImpl.h>
 #include <Poco/Net/StreamSocket.h>
 #include <Poco/URI.h>
 
+#include <fcntl.h>
+#include <sys/sendfile.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <thread>
 
@@ -42,6 +49,30 @@ void closeConnection(HTTPServerRequest& request, bool reset) {
         socket.close();
     } catch (...) {
     }
+}
+
+/// Sends bytes [first, first + length) of the file at `path` on the request's connection with
+/// sendfile(2), after the response's headers went out; throws when the file cannot be read or
+/// the client went away (the server then drops the connection, as for a failed write).
+void sendFileRange(HTTPServerRequest& request, const std::string& path, std::int64_t first, std::int64_t length) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw std::runtime_error("cannot open " + path + ": " + std::strerror(errno));
+    auto& impl = static_cast<Poco::Net::HTTPServerRequestImpl&>(request);
+    const int sock = impl.socket().impl()->sockfd();
+    off_t offset = static_cast<off_t>(first);
+    std::int64_t left = length;
+    while (left > 0) {
+        const ssize_t n = ::sendfile(sock, fd, &offset, static_cast<std::size_t>(left));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            const int saved = errno;
+            ::close(fd);
+            throw std::runtime_error(n == 0 ? std::string("file shorter than its listing: ") + path
+                                            : std::string("client went away: ") + std::strerror(saved));
+        }
+        left -= n;
+    }
+    ::close(fd);
 }
 
 std::string requestId() {
@@ -246,6 +277,14 @@ int EmulatorRequestHandler::handleS3(HTTPServerRequest& request, HTTPServerRespo
     std::int64_t budget = length;
     if (truncate)
         budget = std::min<std::int64_t>(length, truncate->option("bytes", static_cast<int>(length / 2)));
+    if (!truncate && !o.path.empty() && budget > 0) {
+        // The whole body, from the page cache to the socket in the kernel (sendfile(2)): S3's
+        // serving costs this machine nothing in reality, so the emulator should cost it little
+        // (bench/run times the bridge and the curl baseline against it on the same cores).
+        out.flush();  // the status line and headers, buffered in the fixed-length stream
+        sendFileRange(request, o.path, first, budget);
+        return status;
+    }
     if (!o.path.empty() && budget > 0) {
         std::ifstream in(o.path, std::ios::binary);
         in.seekg(first);

@@ -73,6 +73,16 @@ bucket=$last_bucket uuid=$last_uuid
 key=$(head -1 "$WORK/dcm")
 size=$(curl -sfI "$BASE/s3/$bucket/$key" | tr -d '\r' | sed -n 's/^Content-Length: //Ip') || fail "HEAD $key"
 [ -n "$size" ] || fail "HEAD $key: no Content-Length"
+# The bytes themselves: the whole object's MD5 is its ETag, and a range from inside it (at an
+# odd offset, across the body's first 64 KiB) is exactly that slice of the whole.
+etag=$(curl -sfI "$BASE/s3/$bucket/$key" | tr -d '\r"' | sed -n 's/^ETag: //Ip')
+curl -sf -o "$WORK/whole.dcm" "$BASE/s3/$bucket/$key" || fail "GET $key"
+[ "$(stat -c %s "$WORK/whole.dcm")" = "$size" ] || fail "GET $key: $(stat -c %s "$WORK/whole.dcm") bytes, Content-Length $size"
+[ "$(md5sum < "$WORK/whole.dcm" | cut -d' ' -f1)" = "$etag" ] || fail "GET $key: MD5 differs from ETag $etag"
+code=$(curl -s -o "$WORK/mid.bin" -w '%{http_code}' -H "Range: bytes=1001-$((size / 2))" "$BASE/s3/$bucket/$key")
+[ "$code" = 206 ] || fail "mid-object range: HTTP $code"
+tail -c +1002 "$WORK/whole.dcm" | head -c $((size / 2 - 1000)) | cmp -s - "$WORK/mid.bin" || fail "mid-object range: bytes differ"
+ok "GET $key: $size bytes, MD5 = ETag; Range bytes=1001-$((size / 2)) is that slice"
 code=$(curl -s -o "$WORK/err.xml" -w '%{http_code}' -H "Range: bytes=$size-" "$BASE/s3/$bucket/$key")
 [ "$code" = 416 ] && grep -q '<Code>InvalidRange</Code>' "$WORK/err.xml" || fail "unsatisfiable range: $code"
 code=$(curl -s -o "$WORK/err.xml" -w '%{http_code}' "$BASE/s3/$bucket/$uuid/missing.dcm")
