@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
@@ -17,6 +18,7 @@
 #include <set>
 
 #include "bridge/common/Error.h"
+#include "bridge/idc/ParallelFetch.h"
 #include "bridge/tcia/InstanceMetaReader.h"
 #include "bridge/tcia/Md5Lanes.h"
 #include "bridge/tcia/RetryPolicy.h"
@@ -44,136 +46,11 @@ const char* const kStudyColumns =
     "StudyDescription, SeriesInstanceUID";
 const char* const kPatientColumns = "collection_id, source_DOI, PatientID, PatientSex, SeriesInstanceUID";
 
-/// A task for the shared pool (Poco::ThreadPool runs Runnables, not lambdas).
-struct PoolTask : Poco::Runnable {
-    std::function<void()> body;
-    void run() override { body(); }
-};
-
-/// Runs fetch(i) for i in [0, n) on up to `parallel` workers taken from `pool` and hands each
-/// result to consume() on the calling thread, in completion order. At most `parallel` results
-/// wait. Slow start: fetch(0) runs alone until it returns, then all workers run -- N objects
-/// started at once share the bandwidth (and, on a loaded host, the CPU) and all complete late,
-/// which delays the first instance at the destination by a factor of up to N; the cost is one
-/// object's time of less parallelism per series. Workers the pool cannot give (all its threads
-/// busy with other series) are not waited for: the series runs on fewer, and with none at all
-/// the calling thread fetches one object at a time itself, so a full pool slows a download down
-/// but never blocks it. The first exception (from a worker or consume) stops the workers and
-/// propagates once every worker has returned.
-template <class Result>
-void parallelFetch(std::size_t n, int parallel, Poco::ThreadPool& pool,
-                   const std::function<Result(std::size_t)>& fetch,
-                   const std::function<void(std::size_t, Result&&)>& consume, const RequestContext* context) {
-    if (n == 0) return;
-    struct Item {
-        std::size_t index;
-        std::optional<Result> result;
-        std::exception_ptr error;
-    };
-    std::mutex mutex;
-    std::condition_variable_any cv;  // waits also wake when the request's context stops
-    std::deque<Item> ready;
-    std::atomic<std::size_t> next{0};
-    bool stop = false;        // under mutex
-    bool lost = false;        // a worker died outside fetch() (allocation failure), under mutex
-    std::size_t running = 0;  // workers started and not yet returned, under mutex
-    const std::size_t window = static_cast<std::size_t>(std::max(1, parallel));
-    const std::size_t wanted = std::min(n, window);
-    bool firstArrived = false;  // under mutex
-    auto work = [&](bool opener) {
-        if (!opener) {  // slow start: the first object alone (see above)
-            std::unique_lock lock(mutex);
-            cv.wait(lock, [&] { return stop || firstArrived; });
-            if (stop) return;
-        }
-        for (;;) {
-            {
-                std::unique_lock lock(mutex);
-                cv.wait(lock, [&] { return stop || ready.size() < window; });
-                if (stop) return;
-            }
-            if (context && context->cancelled()) return;
-            const std::size_t i = next++;
-            if (i >= n) return;
-            Item item{i, std::nullopt, nullptr};
-            try {
-                item.result = fetch(i);
-            } catch (...) {
-                item.error = std::current_exception();
-            }
-            {
-                std::lock_guard lock(mutex);
-                ready.push_back(std::move(item));
-                firstArrived = true;
-            }
-            cv.notify_all();
-        }
-    };
-    std::vector<std::unique_ptr<PoolTask>> tasks;
-    for (std::size_t w = 0; w < wanted; ++w) {
-        auto task = std::make_unique<PoolTask>();
-        task->body = [&, opener = w == 0] {
-            bool died = false;
-            try {
-                work(opener);
-            } catch (...) {
-                died = true;  // only an allocation failure can land here: its item is missing
-            }
-            std::lock_guard lock(mutex);  // notify under the lock: the frame may end right after
-            --running;
-            if (died) lost = true;
-            cv.notify_all();
-        };
-        {
-            std::lock_guard lock(mutex);
-            ++running;
-        }
-        try {
-            pool.start(*task);
-        } catch (const Poco::Exception&) {  // NoThreadAvailableException: the pool is busy
-            std::lock_guard lock(mutex);
-            --running;
-            break;
-        }
-        tasks.push_back(std::move(task));
-    }
-    const bool inline_ = tasks.empty();
-    auto stopAndWait = [&] {
-        std::unique_lock lock(mutex);
-        stop = true;
-        cv.notify_all();
-        cv.wait(lock, [&] { return running == 0; });  // workers reference this frame
-    };
-    try {
-        for (std::size_t done = 0; done < n; ++done) {
-            Item item;
-            if (inline_) {
-                if (context) context->throwIfCancelled();
-                item.index = next++;
-                item.result = fetch(item.index);
-            } else {
-                std::unique_lock lock(mutex);
-                const auto arrived = [&] { return !ready.empty() || lost; };
-                if (context) {
-                    if (!context->wait(cv, lock, arrived)) context->throwIfCancelled();
-                } else {
-                    cv.wait(lock, arrived);
-                }
-                if (ready.empty()) throw BridgeError(ErrorCode::Internal, "an IDC fetch worker failed");
-                item = std::move(ready.front());
-                ready.pop_front();
-                lock.unlock();
-                cv.notify_all();
-            }
-            if (item.error) std::rethrow_exception(item.error);
-            consume(item.index, std::move(*item.result));
-        }
-    } catch (...) {
-        stopAndWait();
-        throw;
-    }
-    stopAndWait();
-}
+/// How long a series download's consumer waits for more objects to hash beside the one it has,
+/// so that Md5Lanes' lanes fill up (parallelFetch's `gather`). Each object waits at most this
+/// long; the first of a series not at all. Objects arrive every 1-2 ms from the emulator on two
+/// cores, every few ms from S3 with eight GETs in flight.
+constexpr std::chrono::milliseconds kMd5Gather{10};
 
 }  // namespace
 
@@ -927,8 +804,9 @@ std::vector<IdcClient::InstanceKey> IdcClient::instanceKeys(const std::string& s
                 want = std::min<std::uint64_t>(want * 2, idc_.maxHeaderBytes);
             }
         },
-        [&](std::size_t, std::optional<InstanceKey>&& k) {
-            if (k) keys.push_back(std::move(*k));
+        [&](std::vector<std::pair<std::size_t, std::optional<InstanceKey>>>&& got) {
+            for (auto& [i, k] : got)
+                if (k) keys.push_back(std::move(*k));
         },
         &context);
     std::sort(keys.begin(), keys.end(),
@@ -1008,55 +886,72 @@ std::size_t IdcClient::downloadSeries(const std::string& seriesInstanceUid,
             std::optional<tcia::InstanceUids> uids;
             std::string md5;  ///< of `bytes`, computed once here (the cache keeps it: hash once)
         };
+        const auto get = [&](const S3Object& o, Fetched& f) {
+            // Straight into the sink's vector, sized from Content-Length (no string, no copy).
+            getObjectBytes(location.bucket, o.key, f.bytes, &context);
+            f.uids = tcia::InstanceMetaReader::read(f.bytes.data(), f.bytes.size());
+        };
+        const auto md5Matches = [&](const S3Object& o, const Fetched& f) {
+            return !verifyMd5 || !isMd5Etag(o.etag) || f.md5 == Poco::toLower(o.etag);
+        };
         keys.clear();
         std::size_t notDicom = 0;
         parallelFetch<Fetched>(
             objects.size(), idc_.maxParallelGets, *pool_,
             [&](std::size_t i) {
-                const S3Object& o = objects[i];
                 Fetched f;
                 f.bytes = buffers_->take();  // a buffer of an earlier object, when one came back
-                for (int tries = 0;; ++tries) {
-                    // Straight into the sink's vector, sized from Content-Length (no string, no copy).
-                    getObjectBytes(location.bucket, o.key, f.bytes, &context);
-                    // One MD5 per object: the ETag check uses it and the instance cache keeps it
-                    // instead of hashing again. The workers that finish a body together share
-                    // Md5Lanes' SIMD lanes (about 3.5x OpenSSL's MD5 when eight are in).
-                    f.md5 = tcia::Md5Lanes::shared().hex(f.bytes.data(), f.bytes.size());
-                    if (!verifyMd5 || !isMd5Etag(o.etag)) break;
-                    if (f.md5 == Poco::toLower(o.etag)) break;
-                    if (tries >= 1)
-                        throw BridgeError(ErrorCode::UpstreamBadResponse,
-                                          "IDC object " + o.key +
-                                              ": MD5 of the bytes received differs from its ETag " + o.etag +
-                                              " (twice)");
-                    log().warning("IDC object %s: MD5 differs from its ETag; fetching it again", o.key);
-                }
-                f.uids = tcia::InstanceMetaReader::read(f.bytes.data(), f.bytes.size());
-                if (!f.uids) f.bytes = {};
+                get(objects[i], f);
                 return f;
             },
-            [&](std::size_t i, Fetched&& f) {
-                const S3Object& o = objects[i];
-                if (!f.uids) {
-                    ++notDicom;
-                    log().warning("IDC object %s is not a DICOM file; skipped", o.key);
-                    return;
+            [&](std::vector<std::pair<std::size_t, Fetched>>&& got) {
+                // One MD5 per object: the ETag check uses it and the instance cache keeps it
+                // instead of hashing again. The objects of a batch are hashed side by side in
+                // Md5Lanes' SIMD lanes (about 3.5x OpenSSL's MD5 with eight in; one object
+                // alone goes at OpenSSL's speed).
+                std::vector<std::pair<const void*, std::size_t>> buffers;
+                buffers.reserve(got.size());
+                for (const auto& [i, f] : got) buffers.emplace_back(f.bytes.data(), f.bytes.size());
+                std::vector<std::string> md5s = tcia::Md5Lanes::shared().hexMany(buffers);
+                for (std::size_t k = 0; k < got.size(); ++k) {
+                    const std::size_t i = got[k].first;
+                    Fetched& f = got[k].second;
+                    const S3Object& o = objects[i];
+                    f.md5 = std::move(md5s[k]);
+                    if (!md5Matches(o, f)) {
+                        log().warning("IDC object %s: MD5 differs from its ETag; fetching it again", o.key);
+                        get(o, f);
+                        f.md5 = tcia::Md5Lanes::shared().hex(f.bytes.data(), f.bytes.size());
+                        if (!md5Matches(o, f))
+                            throw BridgeError(ErrorCode::UpstreamBadResponse,
+                                              "IDC object " + o.key +
+                                                  ": MD5 of the bytes received differs from its ETag " +
+                                                  o.etag + " (twice)");
+                    }
+                    if (!f.uids) {
+                        ++notDicom;
+                        log().warning("IDC object %s is not a DICOM file; skipped", o.key);
+                        buffers_->give(std::move(f.bytes));
+                        continue;
+                    }
+                    keys.push_back(InstanceKey{f.uids->sopInstanceUid, o.key});
+                    if (delivered.count(f.uids->sopInstanceUid)) {  // delivered by an earlier attempt
+                        buffers_->give(std::move(f.bytes));
+                        continue;
+                    }
+                    tcia::DownloadedInstance instance{
+                        o.key,
+                        f.uids->sopInstanceUid,
+                        f.uids->sopClassUid,
+                        f.uids->transferSyntaxUid,
+                        std::move(f.bytes),
+                        std::move(f.md5),
+                        [pool = buffers_](std::vector<std::uint8_t>&& bytes) { pool->give(std::move(bytes)); }};
+                    sink(std::move(instance));
+                    delivered.insert(f.uids->sopInstanceUid);
                 }
-                keys.push_back(InstanceKey{f.uids->sopInstanceUid, o.key});
-                if (delivered.count(f.uids->sopInstanceUid)) return;  // delivered by an earlier attempt
-                tcia::DownloadedInstance instance{
-                    o.key,
-                    f.uids->sopInstanceUid,
-                    f.uids->sopClassUid,
-                    f.uids->transferSyntaxUid,
-                    std::move(f.bytes),
-                    std::move(f.md5),
-                    [pool = buffers_](std::vector<std::uint8_t>&& bytes) { pool->give(std::move(bytes)); }};
-                sink(std::move(instance));
-                delivered.insert(f.uids->sopInstanceUid);
             },
-            &context);
+            &context, tcia::Md5Lanes::kLanes, kMd5Gather);
         if (expected && static_cast<std::int64_t>(delivered.size()) < *expected) {
             lastProblem = "only " + std::to_string(delivered.size()) + " of " + std::to_string(*expected) +
                           " instances arrived" +

@@ -1,0 +1,184 @@
+#pragma once
+// parallelFetch: n fetches on a bounded number of pool workers, results handed to one consumer
+// (on the calling thread) one at a time or in batches. IdcClient's object and header GETs run
+// on it; it knows nothing of HTTP.
+
+#include <Poco/Runnable.h>
+#include <Poco/ThreadPool.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "bridge/common/Error.h"
+#include "bridge/common/RequestContext.h"
+
+namespace bridge::idc {
+
+/// A task for the shared pool (Poco::ThreadPool runs Runnables, not lambdas).
+struct PoolTask : Poco::Runnable {
+    std::function<void()> body;
+    void run() override { body(); }
+};
+
+/// Runs fetch(i) for i in [0, n) on up to `parallel` workers taken from `pool` and hands each
+/// result to consume() on the calling thread, in completion order. At most `parallel` results
+/// wait. Slow start: fetch(0) runs alone until it returns, then all workers run -- N objects
+/// started at once share the bandwidth (and, on a loaded host, the CPU) and all complete late,
+/// which delays the first instance at the destination by a factor of up to N; the cost is one
+/// object's time of less parallelism per series. Workers the pool cannot give (all its threads
+/// busy with other series) are not waited for: the series runs on fewer, and with none at all
+/// the calling thread fetches one object at a time itself, so a full pool slows a download down
+/// but never blocks it. The first exception (from a worker or consume) stops the workers and
+/// propagates once every worker has returned.
+///
+/// Batches: with `batch` > 1, consume() gets up to `batch` results at once -- after the first
+/// result (alone, for the time to the first instance), it waits up to `gather` for more to
+/// arrive, and takes what is there then. A failed result is handed over alone (its exception).
+template <class Result>
+void parallelFetch(std::size_t n, int parallel, Poco::ThreadPool& pool,
+                   const std::function<Result(std::size_t)>& fetch,
+                   const std::function<void(std::vector<std::pair<std::size_t, Result>>&&)>& consume,
+                   const RequestContext* context, std::size_t batch = 1,
+                   std::chrono::milliseconds gather = std::chrono::milliseconds(0)) {
+    if (n == 0) return;
+    struct Item {
+        std::size_t index;
+        std::optional<Result> result;
+        std::exception_ptr error;
+    };
+    std::mutex mutex;
+    std::condition_variable_any cv;  // waits also wake when the request's context stops
+    std::deque<Item> ready;
+    std::atomic<std::size_t> next{0};
+    bool stop = false;        // under mutex
+    bool lost = false;        // a worker died outside fetch() (allocation failure), under mutex
+    std::size_t running = 0;  // workers started and not yet returned, under mutex
+    const std::size_t window = static_cast<std::size_t>(std::max(1, parallel));
+    const std::size_t wanted = std::min(n, window);
+    bool firstArrived = false;  // under mutex
+    auto work = [&](bool opener) {
+        if (!opener) {  // slow start: the first object alone (see above)
+            std::unique_lock lock(mutex);
+            cv.wait(lock, [&] { return stop || firstArrived; });
+            if (stop) return;
+        }
+        for (;;) {
+            {
+                std::unique_lock lock(mutex);
+                cv.wait(lock, [&] { return stop || ready.size() < window; });
+                if (stop) return;
+            }
+            if (context && context->cancelled()) return;
+            const std::size_t i = next++;
+            if (i >= n) return;
+            Item item{i, std::nullopt, nullptr};
+            try {
+                item.result = fetch(i);
+            } catch (...) {
+                item.error = std::current_exception();
+            }
+            {
+                std::lock_guard lock(mutex);
+                ready.push_back(std::move(item));
+                firstArrived = true;
+            }
+            cv.notify_all();
+        }
+    };
+    std::vector<std::unique_ptr<PoolTask>> tasks;
+    for (std::size_t w = 0; w < wanted; ++w) {
+        auto task = std::make_unique<PoolTask>();
+        task->body = [&, opener = w == 0] {
+            bool died = false;
+            try {
+                work(opener);
+            } catch (...) {
+                died = true;  // only an allocation failure can land here: its item is missing
+            }
+            std::lock_guard lock(mutex);  // notify under the lock: the frame may end right after
+            --running;
+            if (died) lost = true;
+            cv.notify_all();
+        };
+        {
+            std::lock_guard lock(mutex);
+            ++running;
+        }
+        try {
+            pool.start(*task);
+        } catch (const Poco::Exception&) {  // NoThreadAvailableException: the pool is busy
+            std::lock_guard lock(mutex);
+            --running;
+            break;
+        }
+        tasks.push_back(std::move(task));
+    }
+    const bool inline_ = tasks.empty();
+    auto stopAndWait = [&] {
+        std::unique_lock lock(mutex);
+        stop = true;
+        cv.notify_all();
+        cv.wait(lock, [&] { return running == 0; });  // workers reference this frame
+    };
+    try {
+        for (std::size_t done = 0; done < n;) {
+            std::vector<std::pair<std::size_t, Result>> got;
+            if (inline_) {
+                if (context) context->throwIfCancelled();
+                const std::size_t i = next++;
+                got.emplace_back(i, fetch(i));
+            } else {
+                std::unique_lock lock(mutex);
+                const auto arrived = [&] { return !ready.empty() || lost; };
+                if (context) {
+                    if (!context->wait(cv, lock, arrived)) context->throwIfCancelled();
+                } else {
+                    cv.wait(lock, arrived);
+                }
+                if (ready.empty()) throw BridgeError(ErrorCode::Internal, "an IDC fetch worker failed");
+                // The first result alone; later ones gathered up to `want` for up to `gather`.
+                const std::size_t want = done == 0 ? 1 : std::min(std::max<std::size_t>(batch, 1), n - done);
+                if (want > 1 && ready.size() < want && !ready.front().error && gather.count() > 0) {
+                    const auto enough = [&] { return ready.size() >= want || lost || stop; };
+                    if (context)
+                        context->waitFor(cv, lock, gather, enough);
+                    else
+                        cv.wait_for(lock, gather, enough);
+                }
+                while (!ready.empty() && got.size() < want) {
+                    Item& front = ready.front();
+                    if (front.error) {
+                        if (!got.empty()) break;  // handed over alone, next turn
+                        const std::exception_ptr error = front.error;
+                        ready.pop_front();
+                        lock.unlock();
+                        cv.notify_all();
+                        std::rethrow_exception(error);
+                    }
+                    got.emplace_back(front.index, std::move(*front.result));
+                    ready.pop_front();
+                }
+                lock.unlock();
+                cv.notify_all();
+            }
+            done += got.size();
+            consume(std::move(got));
+        }
+    } catch (...) {
+        stopAndWait();
+        throw;
+    }
+    stopAndWait();
+}
+
+}  // namespace bridge::idc
