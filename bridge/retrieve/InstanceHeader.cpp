@@ -6,7 +6,12 @@
 #include <dcmtk/dcmdata/dcistrmb.h>
 #include <dcmtk/dcmdata/dcmetinf.h>
 
+#include <dcmtk/dcmdata/dctag.h>
+
+#include <algorithm>
+
 #include "bridge/common/Error.h"
+#include "bridge/tcia/Part10Scan.h"
 
 namespace bridge {
 
@@ -72,7 +77,32 @@ DicomRecord readInstanceHeader(const std::uint8_t* data, std::size_t size) {
     return attributesOf(file);
 }
 
+std::optional<DicomRecord> scanInstanceHeader(const std::uint8_t* data, std::size_t size) {
+    // The wanted tags with their dictionary VRs, sorted; empty (no fast path at all) when one of
+    // them has a VR whose DCMTK string form the walk does not reproduce.
+    static const std::vector<tcia::Part10Wanted> wanted = [] {
+        std::vector<tcia::Part10Wanted> out;
+        for (const DcmTagKey& key : instanceHeaderTags()) {
+            const std::string vr = DcmTag(key).getVR().getVRName();
+            if (vr != "UI" && vr != "IS" && vr != "DA" && vr != "TM" && vr != "CS" && vr != "US") return std::vector<tcia::Part10Wanted>{};
+            out.push_back({(static_cast<std::uint32_t>(key.getGroup()) << 16) | key.getElement(), {vr[0], vr[1], 0}});
+        }
+        std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.tag < b.tag; });
+        return out;
+    }();
+    if (wanted.empty()) return std::nullopt;
+    auto scan = tcia::scanPart10(data, size, wanted);
+    if (!scan) return std::nullopt;
+    DicomRecord record;
+    for (auto& [tag, value] : scan->values)
+        record.set(DcmTagKey(static_cast<Uint16>(tag >> 16), static_cast<Uint16>(tag & 0xFFFF)), std::move(value));
+    record.set(DCM_TransferSyntaxUID, scan->transferSyntaxUid);
+    if (record.get(DCM_SOPInstanceUID).empty()) return std::nullopt;  // DCMTK decides (and says why)
+    return record;
+}
+
 DicomRecord peekInstanceHeader(const std::uint8_t* data, std::size_t size) {
+    if (auto record = scanInstanceHeader(data, size)) return std::move(*record);
     // DCMTK's suspendable read (the one DIMSE uses for PDVs): given a prefix without end-of-stream
     // it parses every element that is whole and returns EC_StreamNotifyClient. Elements are read
     // in order, so when the last one reached lies beyond lastHeaderTag() (Pixel Data, typically),

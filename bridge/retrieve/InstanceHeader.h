@@ -4,6 +4,7 @@
 // Pure functions; thread-safe.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,12 @@ DicomRecord readInstanceHeader(const std::uint8_t* data, std::size_t size);
 /// cheaper for a 512x512 CT slice). It proves the header is DICOM, NOT that the rest of the file
 /// is whole -- for bytes whose integrity the caller knows otherwise (their MD5). Throws
 /// BridgeError(UpstreamBadResponse) when the header is not DICOM.
+/// Tries scanInstanceHeader() first, then DCMTK.
 DicomRecord peekInstanceHeader(const std::uint8_t* data, std::size_t size);
+
+/// The same record as readInstanceHeader() without DCMTK (tcia::scanPart10), for the files that
+/// walk handles -- TCIA's and IDC's usual ones; nullopt for any other (and for one without a
+/// SOP Instance UID), which DCMTK must then read.
+std::optional<DicomRecord> scanInstanceHeader(const std::uint8_t* data, std::size_t size);
 
 }  // namespace bridge

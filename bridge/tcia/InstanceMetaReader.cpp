@@ -10,6 +10,8 @@
 
 #include <cstring>
 
+#include "bridge/tcia/Part10Scan.h"
+
 namespace bridge::tcia {
 
 namespace {
@@ -24,6 +26,10 @@ std::string getString(DcmItem& item, const DcmTagKey& tag) {
 
 std::optional<InstanceUids> InstanceMetaReader::read(const std::uint8_t* data, std::size_t size) {
     if (!data || size < 8) return std::nullopt;
+    // The meta group by the walk (no DCMTK objects, no dictionary lock), when it reads it.
+    if (auto meta = scanPart10(data, size, {}, /*metaOnly=*/true); meta && !meta->mediaSopInstanceUid.empty())
+        return InstanceUids{std::move(meta->mediaSopInstanceUid), std::move(meta->mediaSopClassUid),
+                            std::move(meta->transferSyntaxUid)};
     const bool partTen = size >= 132 && std::memcmp(data + 128, "DICM", 4) == 0;
     DcmInputBufferStream in;
     in.setBuffer(data, static_cast<offile_off_t>(size));

@@ -1,0 +1,219 @@
+#include "bridge/tcia/Part10Scan.h"
+
+#include <cstring>
+
+namespace bridge::tcia {
+
+namespace {
+
+constexpr std::uint32_t kUndefinedLength = 0xFFFFFFFFu;
+constexpr std::uint32_t kItem = 0xFFFEE000u;
+constexpr std::uint32_t kItemEnd = 0xFFFEE00Du;
+constexpr std::uint32_t kSequenceEnd = 0xFFFEE0DDu;
+constexpr std::uint32_t kPixelData = 0x7FE00010u;
+constexpr int kMaxDepth = 16;  ///< nested undefined-length sequences (deeper: not handled)
+
+std::uint16_t u16(const std::uint8_t* p) { return static_cast<std::uint16_t>(p[0] | (p[1] << 8)); }
+std::uint32_t u32(const std::uint8_t* p) {
+    return static_cast<std::uint32_t>(p[0]) | (static_cast<std::uint32_t>(p[1]) << 8) |
+           (static_cast<std::uint32_t>(p[2]) << 16) | (static_cast<std::uint32_t>(p[3]) << 24);
+}
+
+bool isVr(const char* vr, const char* name) { return vr[0] == name[0] && vr[1] == name[1]; }
+
+/// PS3.5 7.1.2: the VRs whose explicit length field is 4 bytes (after two reserved bytes).
+bool hasLongLength(const char* vr) {
+    static const char* const kLong[] = {"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"};
+    for (const char* name : kLong)
+        if (isVr(vr, name)) return true;
+    return false;
+}
+
+bool isKnownVr(const char* vr) {
+    static const char* const kAll[] = {"AE", "AS", "AT", "CS", "DA", "DS", "DT", "FL", "FD", "IS", "LO",
+                                       "LT", "OB", "OD", "OF", "OL", "OV", "OW", "PN", "SH", "SL", "SQ",
+                                       "SS", "ST", "SV", "TM", "UC", "UI", "UL", "UN", "UR", "US", "UT", "UV"};
+    for (const char* name : kAll)
+        if (isVr(vr, name)) return true;
+    return false;
+}
+
+struct Cursor {
+    const std::uint8_t* p;
+    const std::uint8_t* end;
+    std::size_t left() const { return static_cast<std::size_t>(end - p); }
+};
+
+struct Header {
+    std::uint32_t tag = 0;
+    char vr[2] = {0, 0};  ///< {0, 0} when the syntax carries none (implicit VR, item tags)
+    std::uint32_t length = 0;
+};
+
+/// One element header; false when truncated or when an explicit VR is not a VR.
+bool readHeader(Cursor& c, bool explicitVr, Header& h) {
+    if (c.left() < 8) return false;
+    h.tag = (static_cast<std::uint32_t>(u16(c.p)) << 16) | u16(c.p + 2);
+    h.vr[0] = h.vr[1] = 0;
+    if (!explicitVr || (h.tag >> 16) == 0xFFFE) {  // item tags carry no VR in any syntax
+        h.length = u32(c.p + 4);
+        c.p += 8;
+        return true;
+    }
+    h.vr[0] = static_cast<char>(c.p[4]);
+    h.vr[1] = static_cast<char>(c.p[5]);
+    if (!isKnownVr(h.vr)) return false;
+    if (hasLongLength(h.vr)) {
+        if (c.left() < 12) return false;
+        h.length = u32(c.p + 8);
+        c.p += 12;
+    } else {
+        h.length = u16(c.p + 6);
+        c.p += 8;
+    }
+    return true;
+}
+
+bool skipValue(Cursor& c, bool explicitVr, const Header& h, int depth);
+
+/// The items of an undefined-length value, up to and including its sequence delimiter.
+bool skipItems(Cursor& c, bool explicitVr, int depth) {
+    if (depth > kMaxDepth) return false;
+    for (;;) {
+        Header item;
+        if (!readHeader(c, explicitVr, item)) return false;
+        if (item.tag == kSequenceEnd) return true;
+        if (item.tag != kItem) return false;
+        if (item.length != kUndefinedLength) {
+            if (c.left() < item.length) return false;
+            c.p += item.length;
+            continue;
+        }
+        for (;;) {  // an undefined-length item: elements up to its delimiter
+            Header e;
+            if (!readHeader(c, explicitVr, e)) return false;
+            if (e.tag == kItemEnd) break;
+            if ((e.tag >> 16) == 0xFFFE) return false;
+            if (!skipValue(c, explicitVr, e, depth + 1)) return false;
+        }
+    }
+}
+
+bool skipValue(Cursor& c, bool explicitVr, const Header& h, int depth) {
+    if (h.length == kUndefinedLength)  // PS3.5 6.2.2: an undefined-length UN holds Implicit VR items
+        return skipItems(c, explicitVr && !isVr(h.vr, "UN"), depth);
+    if (c.left() < h.length) return false;
+    c.p += h.length;
+    return true;
+}
+
+/// DCMTK's normalizeString() on one component without its multi-part loop: `leading` padding
+/// removed, trailing padding removed -- except that a component made only of padding keeps its
+/// first character when that is not a space (DCMTK's loop stops at index 0 and erases from there
+/// only for ' ').
+std::string normalizePart(std::string part, bool leading, char padding) {
+    if (leading) {
+        std::size_t n = 0;
+        while (n < part.size() && part[n] == padding) ++n;
+        part.erase(0, n);
+    }
+    if (part.empty()) return part;
+    std::size_t offset = part.size() - 1;
+    while (offset > 0 && part[offset] == padding) --offset;
+    if (offset != part.size() - 1) {
+        if (part[offset] == ' ')
+            part.erase(offset);
+        else
+            part.erase(offset + 1);
+    }
+    return part;
+}
+
+/// The value as DCMTK's findAndGetOFStringArray() gives it for this VR (the element read with
+/// automatic input correction, DCMTK's default: the value's trailing padding dropped first).
+std::string stringValue(const std::uint8_t* value, std::uint32_t length, const char* vr) {
+    if (isVr(vr, "US")) {
+        std::string out;
+        for (std::uint32_t i = 0; i + 1 < length; i += 2) {
+            if (i > 0) out += '\\';
+            out += std::to_string(u16(value + i));
+        }
+        return out;
+    }
+    const bool ui = isVr(vr, "UI");
+    const char padding = ui ? '\0' : ' ';
+    const bool leading = !(ui || isVr(vr, "DA") || isVr(vr, "TM"));
+    std::size_t n = length;
+    const char* text = reinterpret_cast<const char*>(value);
+    while (n > 0 && text[n - 1] == padding) --n;
+    std::string out;
+    std::size_t start = 0;
+    for (;;) {
+        const void* found = n > start ? std::memchr(text + start, '\\', n - start) : nullptr;
+        const std::size_t stop = found ? static_cast<std::size_t>(static_cast<const char*>(found) - text) : n;
+        out += normalizePart(std::string(text + start, stop - start), leading, padding);
+        if (!found) break;
+        out += '\\';
+        start = stop + 1;
+    }
+    return n == 0 ? std::string() : out;
+}
+
+/// The transfer syntaxes whose dataset this walk reads: implicit (true) or explicit (false) VR
+/// Little Endian. nullopt for Big Endian, Deflate and anything unknown.
+std::optional<bool> implicitVrOf(const std::string& ts) {
+    if (ts == "1.2.840.10008.1.2") return true;
+    if (ts == "1.2.840.10008.1.2.1" || ts == "1.2.840.10008.1.2.5") return false;  // Explicit LE, RLE
+    if (ts.rfind("1.2.840.10008.1.2.4.", 0) == 0) return false;  // JPEG family, JPEG-LS, 2000, MPEG, HTJ2K...
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<Part10Header> scanPart10(const std::uint8_t* data, std::size_t size,
+                                       const std::vector<Part10Wanted>& wanted, bool metaOnly) {
+    if (!data || size < 132 || std::memcmp(data + 128, "DICM", 4) != 0) return std::nullopt;
+    Part10Header out;
+    Cursor c{data + 132, data + size};
+    // PS3.10 7.1: the meta group, always Explicit VR Little Endian.
+    while (c.left() >= 8 && u16(c.p) == 0x0002) {
+        Header h;
+        if (!readHeader(c, true, h) || h.length == kUndefinedLength || c.left() < h.length) return std::nullopt;
+        std::string* target = h.tag == 0x00020010u   ? &out.transferSyntaxUid
+                              : h.tag == 0x00020002u ? &out.mediaSopClassUid
+                              : h.tag == 0x00020003u ? &out.mediaSopInstanceUid
+                                                     : nullptr;
+        if (target) {
+            if (!isVr(h.vr, "UI")) return std::nullopt;
+            *target = stringValue(c.p, h.length, "UI");
+            if (const auto cut = target->find('\\'); cut != std::string::npos) target->erase(cut);  // first value
+        }
+        c.p += h.length;
+    }
+    if (metaOnly) return out;
+    const auto implicitVr = implicitVrOf(out.transferSyntaxUid);
+    if (!implicitVr) return std::nullopt;
+    const bool explicitVr = !*implicitVr;
+    const std::uint32_t last = wanted.empty() ? 0 : wanted.back().tag;
+    std::size_t next = 0;  // wanted[next] is the next tag that may still come
+    while (c.left() > 0) {
+        Header h;
+        if (!readHeader(c, explicitVr, h)) return std::nullopt;
+        if (h.tag > last || h.tag == kPixelData) break;
+        if ((h.tag >> 16) == 0xFFFE) return std::nullopt;
+        while (next < wanted.size() && wanted[next].tag < h.tag) ++next;
+        if (next < wanted.size() && wanted[next].tag == h.tag) {
+            const Part10Wanted& w = wanted[next];
+            if (h.length == kUndefinedLength || c.left() < h.length) return std::nullopt;
+            if (explicitVr && !isVr(h.vr, w.vr)) return std::nullopt;  // DCMTK reads it by the file's VR
+            if (isVr(w.vr, "US") && h.length % 2 != 0) return std::nullopt;
+            out.values.emplace_back(h.tag, stringValue(c.p, h.length, w.vr));
+            c.p += h.length;
+            continue;
+        }
+        if (!skipValue(c, explicitVr, h, 0)) return std::nullopt;
+    }
+    return out;
+}
+
+}  // namespace bridge::tcia

@@ -1,0 +1,196 @@
+// scanInstanceHeader (tcia::scanPart10) against DCMTK: for every file the walk handles, its record
+// is exactly readInstanceHeader()'s (DCMTK's full parse); for every file it does not handle it
+// says so (nullopt) and peekInstanceHeader() still gives DCMTK's record.
+
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcostrmb.h>
+#include <dcmtk/dcmdata/dcsequen.h>
+#include <dcmtk/dcmdata/dcuid.h>
+#include <dcmtk/dcmdata/dcvrlo.h>
+
+#include <boost/test/unit_test.hpp>
+
+#include <cstring>
+#include <functional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "bridge/common/Error.h"
+#include "bridge/retrieve/InstanceHeader.h"
+#include "bridge/tcia/InstanceMetaReader.h"
+#include "bridge/tcia/Part10Scan.h"
+
+using namespace bridge;
+
+namespace {
+
+/// A Part-10 file written by DCMTK: the usual CT header, changed by `edit`, in `xfer` with
+/// `lengths` for sequences and items.
+std::vector<std::uint8_t> writeFile(const std::function<void(DcmDataset&)>& edit,
+                                    E_TransferSyntax xfer = EXS_LittleEndianExplicit,
+                                    E_EncodingType lengths = EET_UndefinedLength) {
+    DcmFileFormat file;
+    DcmDataset& ds = *file.getDataset();
+    ds.putAndInsertString(DCM_SOPClassUID, UID_CTImageStorage);
+    ds.putAndInsertString(DCM_SOPInstanceUID, "1.2.826.0.1.3680043.10.999.3.1");
+    ds.putAndInsertString(DCM_StudyInstanceUID, "1.2.826.0.1.3680043.10.999.1");
+    ds.putAndInsertString(DCM_SeriesInstanceUID, "1.2.826.0.1.3680043.10.999.2.11");
+    ds.putAndInsertString(DCM_InstanceNumber, "17");
+    ds.putAndInsertString(DCM_AcquisitionNumber, "3");
+    ds.putAndInsertString(DCM_ContentDate, "20240131");
+    ds.putAndInsertString(DCM_ContentTime, "101500.25");
+    ds.putAndInsertString(DCM_ImageType, "ORIGINAL\\PRIMARY\\AXIAL");
+    ds.putAndInsertString(DCM_Modality, "CT");
+    ds.putAndInsertString(DCM_PatientName, "Doe^Jane");
+    ds.putAndInsertUint16(DCM_Rows, 8);
+    ds.putAndInsertUint16(DCM_Columns, 4);
+    ds.putAndInsertUint16(DCM_BitsAllocated, 16);
+    ds.putAndInsertUint16(DCM_SamplesPerPixel, 1);
+    ds.putAndInsertString(DCM_PhotometricInterpretation, "MONOCHROME2");
+    std::vector<Uint16> pixels(32, 0x1234);
+    ds.putAndInsertUint16Array(DCM_PixelData, pixels.data(), 32);
+    edit(ds);
+    file.validateMetaInfo(xfer);
+    std::vector<std::uint8_t> buffer(1 << 20);
+    DcmOutputBufferStream out(buffer.data(), static_cast<offile_off_t>(buffer.size()));
+    file.transferInit();
+    const OFCondition status = file.write(out, xfer, lengths, nullptr);
+    file.transferEnd();
+    BOOST_REQUIRE_MESSAGE(status.good(), status.text());
+    void* data = nullptr;
+    offile_off_t length = 0;
+    out.flushBuffer(data, length);
+    buffer.resize(static_cast<std::size_t>(length));
+    return buffer;
+}
+
+std::string show(const DicomRecord& r) {
+    std::ostringstream s;
+    for (const auto& [tag, value] : r.values()) s << tag.toString().c_str() << "=[" << value << "] ";
+    return s.str();
+}
+
+/// The walk handles the file and agrees with DCMTK's full parse, value for value.
+void agreesWithDcmtk(const std::vector<std::uint8_t>& bytes, const std::string& what) {
+    const DicomRecord dcmtk = readInstanceHeader(bytes.data(), bytes.size());
+    const auto scanned = scanInstanceHeader(bytes.data(), bytes.size());
+    BOOST_REQUIRE_MESSAGE(scanned.has_value(), what << ": not handled by the walk");
+    BOOST_TEST(show(*scanned) == show(dcmtk), what);
+    BOOST_TEST(show(peekInstanceHeader(bytes.data(), bytes.size())) == show(dcmtk), what);
+}
+
+/// The walk declines the file, and peekInstanceHeader still gives DCMTK's record.
+void declinedButRead(const std::vector<std::uint8_t>& bytes, const std::string& what) {
+    BOOST_TEST(!scanInstanceHeader(bytes.data(), bytes.size()).has_value(), what << ": should be declined");
+    BOOST_TEST(show(peekInstanceHeader(bytes.data(), bytes.size())) ==
+                   show(readInstanceHeader(bytes.data(), bytes.size())),
+               what);
+}
+
+void addNestedSequence(DcmDataset& ds) {
+    // (0008,1140) before the wanted tags of group 0020/0028, items with a nested sequence.
+    DcmItem* item = nullptr;
+    for (int i = 0; i < 2; ++i) {
+        ds.findOrCreateSequenceItem(DCM_ReferencedImageSequence, item, -2);
+        item->putAndInsertString(DCM_ReferencedSOPClassUID, UID_CTImageStorage);
+        item->putAndInsertString(DCM_ReferencedSOPInstanceUID, ("1.2.3." + std::to_string(i)).c_str());
+        DcmItem* inner = nullptr;
+        item->findOrCreateSequenceItem(DCM_PurposeOfReferenceCodeSequence, inner, -2);
+        inner->putAndInsertString(DCM_CodeValue, "121311");
+        inner->putAndInsertString(DCM_CodeMeaning, "Localizer");
+    }
+    ds.insertEmptyElement(DCM_SourceImageSequence);  // an empty sequence too
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(InstanceHeaderScan)
+
+BOOST_AUTO_TEST_CASE(explicit_and_implicit_little_endian_agree_with_dcmtk) {
+    const auto none = [](DcmDataset&) {};
+    agreesWithDcmtk(writeFile(none), "explicit VR LE");
+    agreesWithDcmtk(writeFile(none, EXS_LittleEndianImplicit), "implicit VR LE");
+}
+
+BOOST_AUTO_TEST_CASE(sequences_of_undefined_and_defined_length_are_skipped) {
+    agreesWithDcmtk(writeFile(addNestedSequence), "explicit, undefined-length sequences");
+    agreesWithDcmtk(writeFile(addNestedSequence, EXS_LittleEndianExplicit, EET_ExplicitLength),
+                    "explicit, defined-length sequences");
+    agreesWithDcmtk(writeFile(addNestedSequence, EXS_LittleEndianImplicit), "implicit, undefined-length sequences");
+    agreesWithDcmtk(writeFile(addNestedSequence, EXS_LittleEndianImplicit, EET_ExplicitLength),
+                    "implicit, defined-length sequences");
+}
+
+BOOST_AUTO_TEST_CASE(padding_empty_values_and_multiple_values_come_out_as_dcmtk_gives_them) {
+    agreesWithDcmtk(writeFile([](DcmDataset& ds) {
+                        ds.putAndInsertString(DCM_InstanceNumber, " 7 ");
+                        ds.putAndInsertString(DCM_AcquisitionNumber, "  12");
+                        ds.putAndInsertString(DCM_ImageType, " ORIGINAL \\PRIMARY\\\\AXIAL  ");
+                        ds.putAndInsertString(DCM_ContentDate, "");  // zero length: present, empty
+                        ds.putAndInsertString(DCM_ContentTime, "1015 ");
+                        ds.putAndInsertString(DCM_SOPInstanceUID, "1.2.3.45");  // odd: NUL-padded
+                        ds.putAndInsertString(DCM_PhotometricInterpretation, "RGB");
+                        ds.putAndInsertString(DCM_NumberOfFrames, "1");
+                        const Uint16 two[] = {1, 65535};
+                        ds.putAndInsertUint16Array(DCM_SamplesPerPixel, two, 2);  // VM 2: joined by '\'
+                        ds.findAndDeleteElement(DCM_AcquisitionNumber);           // and one absent
+                    }),
+                    "padding, empty, absent, multi-valued");
+    agreesWithDcmtk(writeFile([](DcmDataset& ds) { ds.putAndInsertString(DCM_ImageType, "   "); }),
+                    "a value of spaces only");
+}
+
+BOOST_AUTO_TEST_CASE(an_encapsulated_syntax_reads_its_explicit_little_endian_dataset) {
+    // RLE Lossless has the same UID length as Explicit VR LE: the meta group keeps its length.
+    auto bytes = writeFile([](DcmDataset&) {});
+    const std::string from = "1.2.840.10008.1.2.1", to = "1.2.840.10008.1.2.5";
+    auto at = std::search(bytes.begin(), bytes.begin() + 400, from.begin(), from.end());
+    BOOST_REQUIRE(at != bytes.begin() + 400);
+    std::copy(to.begin(), to.end(), at);
+    const auto scanned = scanInstanceHeader(bytes.data(), bytes.size());
+    BOOST_REQUIRE(scanned.has_value());
+    BOOST_TEST(scanned->get(DCM_TransferSyntaxUID) == to);
+    BOOST_TEST(scanned->get(DCM_InstanceNumber) == "17");
+    BOOST_TEST(scanned->get(DCM_Rows) == "8");
+}
+
+BOOST_AUTO_TEST_CASE(files_the_walk_does_not_handle_are_left_to_dcmtk) {
+    declinedButRead(writeFile([](DcmDataset&) {}, EXS_BigEndianExplicit), "big endian");
+    declinedButRead(writeFile([](DcmDataset& ds) {
+                        // InstanceNumber carried as LO: DCMTK reads it by the file's VR
+                        ds.findAndDeleteElement(DCM_InstanceNumber);
+                        auto* lo = new DcmLongString(DcmTag(DCM_InstanceNumber, EVR_LO));
+                        lo->putString(" 0042");
+                        ds.insert(lo, true);
+                    }),
+                    "a wanted tag with another VR");
+    // Not DICOM at all, a truncated header, and a header without SOP Instance UID.
+    std::vector<std::uint8_t> junk(300, 'x');
+    BOOST_TEST(!scanInstanceHeader(junk.data(), junk.size()).has_value());
+    BOOST_CHECK_THROW(peekInstanceHeader(junk.data(), junk.size()), BridgeError);
+    const auto whole = writeFile([](DcmDataset&) {});
+    for (std::size_t cut : {std::size_t(140), std::size_t(200), whole.size() / 2}) {
+        std::vector<std::uint8_t> part(whole.begin(), whole.begin() + static_cast<long>(cut));
+        const auto scanned = scanInstanceHeader(part.data(), part.size());
+        // Either declined, or (cut after the last wanted tag) the very record of the whole file.
+        if (scanned) BOOST_TEST(show(*scanned) == show(readInstanceHeader(whole.data(), whole.size())));
+    }
+    const auto noSop = writeFile([](DcmDataset& ds) { ds.findAndDeleteElement(DCM_SOPInstanceUID); });
+    BOOST_TEST(!scanInstanceHeader(noSop.data(), noSop.size()).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(the_meta_reader_takes_the_uids_from_the_walk) {
+    const auto odd = writeFile([](DcmDataset& ds) { ds.putAndInsertString(DCM_SOPInstanceUID, "1.2.3.45"); },
+                               EXS_LittleEndianImplicit);
+    const auto uids = tcia::InstanceMetaReader::read(odd.data(), odd.size());
+    BOOST_REQUIRE(uids.has_value());
+    BOOST_TEST(uids->sopInstanceUid == "1.2.3.45");  // NUL padding dropped
+    BOOST_TEST(uids->sopClassUid == UID_CTImageStorage);
+    BOOST_TEST(uids->transferSyntaxUid == UID_LittleEndianImplicitTransferSyntax);
+    BOOST_TEST(tcia::scanPart10(odd.data(), odd.size(), {}, true)->mediaSopInstanceUid == "1.2.3.45");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
