@@ -12,8 +12,10 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -180,6 +182,51 @@ BOOST_AUTO_TEST_CASE(files_the_walk_does_not_handle_are_left_to_dcmtk) {
     }
     const auto noSop = writeFile([](DcmDataset& ds) { ds.findAndDeleteElement(DCM_SOPInstanceUID); });
     BOOST_TEST(!scanInstanceHeader(noSop.data(), noSop.size()).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(damaged_files_are_declined_or_read_never_past_their_end) {
+    // Random damage: flipped bytes anywhere and cuts at any length. The walk must stay inside the
+    // buffer (the ASan ring runs this), and whatever it returns carries a SOP Instance UID.
+    // Damage to the pixel data alone (after every wanted tag) changes nothing.
+    const auto whole = writeFile(addNestedSequence);
+    const auto before = scanInstanceHeader(whole.data(), whole.size());
+    BOOST_REQUIRE(before.has_value());
+    const std::uint8_t pixelTag[] = {0xE0, 0x7F, 0x10, 0x00};
+    const auto pixel = std::search(whole.begin(), whole.end(), std::begin(pixelTag), std::end(pixelTag));
+    BOOST_REQUIRE(pixel != whole.end());
+    const std::size_t pixelAt = static_cast<std::size_t>(pixel - whole.begin());
+    std::uint32_t seed = 12345;
+    const auto random = [&](std::size_t bound) {
+        seed = seed * 1664525u + 1013904223u;
+        return static_cast<std::size_t>((seed >> 8) % bound);
+    };
+    std::size_t declined = 0, read = 0;
+    for (int round = 0; round < 3000; ++round) {
+        std::vector<std::uint8_t> bytes = whole;
+        for (int k = 0, n = 1 + static_cast<int>(random(4)); k < n; ++k)
+            bytes[132 + random(pixelAt - 132)] = static_cast<std::uint8_t>(random(256));
+        bytes.resize(132 + random(bytes.size() - 131));
+        // An exact-size copy, so that ASan sees a read past the end.
+        const auto copy = std::make_unique<std::uint8_t[]>(bytes.size());
+        std::memcpy(copy.get(), bytes.data(), bytes.size());
+        const auto record = scanInstanceHeader(copy.get(), bytes.size());
+        (void)tcia::InstanceMetaReader::read(copy.get(), bytes.size());
+        if (!record) {
+            ++declined;
+            continue;
+        }
+        ++read;
+        BOOST_TEST(!record->get(DCM_SOPInstanceUID).empty());
+    }
+    BOOST_TEST(declined > 0u);
+    BOOST_TEST(read > 0u);
+    for (int round = 0; round < 200; ++round) {
+        std::vector<std::uint8_t> bytes = whole;
+        bytes[pixelAt + 12 + random(bytes.size() - pixelAt - 12)] ^= 0xFF;
+        const auto record = scanInstanceHeader(bytes.data(), bytes.size());
+        BOOST_REQUIRE(record.has_value());
+        BOOST_TEST(show(*record) == show(*before));
+    }
 }
 
 BOOST_AUTO_TEST_CASE(the_meta_reader_takes_the_uids_from_the_walk) {

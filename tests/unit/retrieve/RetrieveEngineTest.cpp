@@ -3,6 +3,7 @@
 #include <chrono>
 #include <filesystem>
 #include <set>
+#include <future>
 #include <thread>
 
 #include "bridge/common/Error.h"
@@ -400,7 +401,10 @@ BOOST_AUTO_TEST_CASE(concurrent_downloads_are_bounded) {
         all.push_back(makeSeries(std::to_string(200 + i), 4));
         rig.tcia.add(all.back());
     }
-    rig.tcia.delayPerInstance = 20ms;
+    // Every download holds its slot until the gate opens: the gauges must show two running and
+    // three waiting for a slot (no timing assumption about when the requests arrive).
+    std::promise<void> open;
+    rig.tcia.gate = open.get_future().share();
     RequestContext context;
     std::vector<Drained> results(all.size());
     std::vector<std::thread> threads;
@@ -411,21 +415,23 @@ BOOST_AUTO_TEST_CASE(concurrent_downloads_are_bounded) {
                           rig.engine.plan(seriesRequest(all[i].record.seriesInstanceUid), context), context),
                       20ms);
         });
-    // Watch the gauges while the downloads run.
-    std::uint64_t maxActive = 0, maxWaiting = 0;
-    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    DownloadCoordinator::Stats seen{};
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
     while (std::chrono::steady_clock::now() < deadline) {
-        const auto now = rig.engine.downloads().stats();
-        maxActive = std::max(maxActive, now.active);
-        maxWaiting = std::max(maxWaiting, now.waiting);
-        if (now.started == 5 && now.active == 0 && now.waiting == 0) break;
+        seen = rig.engine.downloads().stats();
+        if (seen.active == 2 && seen.waiting == 3) break;
         std::this_thread::sleep_for(2ms);
     }
+    BOOST_TEST(seen.active == 2u);
+    BOOST_TEST(seen.waiting == 3u);
+    BOOST_TEST(rig.tcia.maxConcurrent <= 2);
+    open.set_value();
     for (auto& t : threads) t.join();
     BOOST_TEST(rig.tcia.maxConcurrent <= 2);
     BOOST_TEST(rig.tcia.downloadCalls == 5);
-    BOOST_TEST(maxActive <= 2u);
-    BOOST_TEST(maxWaiting >= 1u);
+    const auto after = rig.engine.downloads().stats();
+    BOOST_TEST(after.active == 0u);
+    BOOST_TEST(after.waiting == 0u);
     for (const auto& r : results) BOOST_TEST(r.instances.size() == 4u);
 }
 

@@ -121,6 +121,8 @@ std::size_t FakeTcia::downloadSeries(const std::string& seriesInstanceUid,
         if (it == series_.end()) throw BridgeError(ErrorCode::NotFound, "not in public domain");
         s = it->second;
     }
+    if (gate.valid() && gate.wait_for(std::chrono::seconds(30)) != std::future_status::ready)
+        throw BridgeError(ErrorCode::Internal, "FakeTcia: the test never opened the gate");
     std::size_t delivered = 0;
     for (std::size_t i = 0; i < s.files.size(); ++i) {
         // Pause in small steps so a context is noticed quickly (as the real client checks on read).

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <map>
 #include <mutex>
 #include <string>
@@ -43,6 +44,8 @@ public:
     ErrorCode failCode = ErrorCode::UpstreamBadResponse;
     int stopAfter = -1;             ///< return normally after this many (partial download)
     bool throwOnShortfall = false;  ///< like TciaClient: fewer than expectedCount -> UpstreamBadResponse
+    /// When valid, every download waits for it (at most 30 s) before its first instance.
+    std::shared_future<void> gate;
 
     /// Sets DownloadedInstance::recycle, which counts the buffers handed back (and their bytes).
     bool offerRecycle = false;
