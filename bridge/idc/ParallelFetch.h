@@ -44,6 +44,8 @@ struct PoolTask : Poco::Runnable {
 /// Batches: with `batch` > 1, consume() gets up to `batch` results at once -- after the first
 /// result (alone, for the time to the first instance), it waits up to `gather` for more to
 /// arrive, and takes what is there then. A failed result is handed over alone (its exception).
+/// The workers refill the `parallel` waiting places while consume() holds a batch, so up to
+/// parallel (fetching) + parallel (waiting) + batch (being consumed) results exist at once.
 template <class Result>
 void parallelFetch(std::size_t n, int parallel, Poco::ThreadPool& pool,
                    const std::function<Result(std::size_t)>& fetch,
