@@ -149,7 +149,8 @@ void parallelFetch(std::size_t n, int parallel, Poco::ThreadPool& pool,
                 }
                 if (ready.empty()) throw BridgeError(ErrorCode::Internal, "an IDC fetch worker failed");
                 // The first result alone; later ones gathered up to `want` for up to `gather`.
-                const std::size_t want = done == 0 ? 1 : std::min(std::max<std::size_t>(batch, 1), n - done);
+                // Never more than the window: the workers stop at `window` waiting results.
+                const std::size_t want = done == 0 ? 1 : std::min({std::max<std::size_t>(batch, 1), window, n - done});
                 if (want > 1 && ready.size() < want && !ready.front().error && gather.count() > 0) {
                     const auto enough = [&] { return ready.size() >= want || lost || stop; };
                     if (context)

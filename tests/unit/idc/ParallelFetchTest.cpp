@@ -40,6 +40,19 @@ BOOST_AUTO_TEST_CASE(results_ready_together_are_handed_over_together_the_first_a
     BOOST_TEST(sizes == (std::vector<std::size_t>{1, 8, 8}), "batch sizes " << sizes.size());
 }
 
+BOOST_AUTO_TEST_CASE(a_batch_larger_than_the_window_does_not_wait_for_what_cannot_come) {
+    // Three workers, batches of eight: at most three results ever wait, so a batch is three --
+    // waiting for eight would cost the whole (long) gather time on every batch.
+    Poco::ThreadPool pool(1, 16);
+    std::vector<std::size_t> sizes;
+    const auto t0 = std::chrono::steady_clock::now();
+    parallelFetch<std::size_t>(
+        10, 3, pool, [](std::size_t i) { return i; }, [&](Batch&& got) { sizes.push_back(got.size()); },
+        nullptr, 8, std::chrono::seconds(20));
+    BOOST_TEST((std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10)));
+    BOOST_TEST(sizes == (std::vector<std::size_t>{1, 3, 3, 3}));
+}
+
 BOOST_AUTO_TEST_CASE(without_a_batch_each_result_comes_alone) {
     Poco::ThreadPool pool(1, 16);
     std::vector<std::size_t> sizes;

@@ -16,6 +16,7 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -90,6 +91,87 @@ void declinedButRead(const std::vector<std::uint8_t>& bytes, const std::string& 
     BOOST_TEST(show(peekInstanceHeader(bytes.data(), bytes.size())) ==
                    show(readInstanceHeader(bytes.data(), bytes.size())),
                what);
+}
+
+
+/// A Part-10 file written byte by byte, for what DCMTK's writer will not produce.
+struct RawFile {
+    std::vector<std::uint8_t> bytes = std::vector<std::uint8_t>(128, 0);
+    bool explicitVr = true;
+    RawFile() { bytes.insert(bytes.end(), {'D', 'I', 'C', 'M'}); }
+    void put16(std::uint16_t v) { bytes.insert(bytes.end(), {std::uint8_t(v), std::uint8_t(v >> 8)}); }
+    void put32(std::uint32_t v) {
+        bytes.insert(bytes.end(), {std::uint8_t(v), std::uint8_t(v >> 8), std::uint8_t(v >> 16), std::uint8_t(v >> 24)});
+    }
+    /// One element; `vr` is ignored in Implicit VR (and for FFFE tags); length 0xFFFFFFFF = undefined.
+    RawFile& el(std::uint32_t tag, const char* vr, const std::string& value, bool implicit = false,
+                std::optional<std::uint32_t> length = std::nullopt) {
+        put16(std::uint16_t(tag >> 16));
+        put16(std::uint16_t(tag));
+        const std::uint32_t len = length.value_or(static_cast<std::uint32_t>(value.size()));
+        if (implicit || (tag >> 16) == 0xFFFE) {
+            put32(len);
+        } else {
+            bytes.insert(bytes.end(), {std::uint8_t(vr[0]), std::uint8_t(vr[1])});
+            const std::string v(vr, 2);
+            if (v == "OB" || v == "OW" || v == "SQ" || v == "UN" || v == "UT") {
+                put16(0);
+                put32(len);
+            } else {
+                put16(std::uint16_t(len));
+            }
+        }
+        bytes.insert(bytes.end(), value.begin(), value.end());
+        return *this;
+    }
+    /// The meta group (Explicit VR LE) with `ts`, and the group length when asked (`groupLengthDelta` off by that much).
+    RawFile& meta(const std::string& sop, const std::string& ts, std::optional<int> groupLengthDelta = std::nullopt) {
+        RawFile body;
+        body.bytes.clear();
+        body.el(0x00020002, "UI", std::string(UID_CTImageStorage) + (std::strlen(UID_CTImageStorage) % 2 ? std::string(1, '\0') : ""));
+        body.el(0x00020003, "UI", sop);
+        body.el(0x00020010, "UI", ts);
+        if (groupLengthDelta) {
+            std::string v(4, '\0');
+            const std::uint32_t n = static_cast<std::uint32_t>(static_cast<int>(body.bytes.size()) + *groupLengthDelta);
+            for (int i = 0; i < 4; ++i) v[i] = char(n >> (8 * i));
+            el(0x00020000, "UL", v);
+        }
+        bytes.insert(bytes.end(), body.bytes.begin(), body.bytes.end());
+        return *this;
+    }
+};
+
+const std::string kExplicit = std::string(UID_LittleEndianExplicitTransferSyntax) + std::string(1, '\0');
+
+/// The usual header elements (explicit VR), up to but not including (0020,0013).
+RawFile headerStart(const std::string& sop = "1.2.3.4 ") {
+    RawFile f;
+    f.meta("1.2.3.4\0", kExplicit);
+    f.el(0x00080016, "UI", std::string(UID_CTImageStorage) + (std::strlen(UID_CTImageStorage) % 2 ? std::string(1, '\0') : ""));
+    f.el(0x00080018, "UI", sop);
+    return f;
+}
+
+RawFile& finish(RawFile& f) {
+    f.el(0x00280010, "US", std::string("\x08\x00", 2));
+    f.el(0x7FE00010, "OW", std::string(8, '\x01'));
+    return f;
+}
+
+/// For any file: declined, or read exactly as DCMTK's full parse reads it (which must accept it).
+void consistent(const std::vector<std::uint8_t>& bytes, const std::string& what) {
+    const auto scanned = scanInstanceHeader(bytes.data(), bytes.size());
+    if (!scanned) return;
+    try {
+        BOOST_TEST(show(*scanned) == show(readInstanceHeader(bytes.data(), bytes.size())), what);
+    } catch (const std::exception& e) {
+        BOOST_ERROR(what << ": read by the walk, rejected by DCMTK: " << e.what());
+    }
+}
+
+void declined(const std::vector<std::uint8_t>& bytes, const std::string& what) {
+    BOOST_TEST(!scanInstanceHeader(bytes.data(), bytes.size()).has_value(), what << ": should be declined");
 }
 
 void addNestedSequence(DcmDataset& ds) {
@@ -182,6 +264,111 @@ BOOST_AUTO_TEST_CASE(files_the_walk_does_not_handle_are_left_to_dcmtk) {
     }
     const auto noSop = writeFile([](DcmDataset& ds) { ds.findAndDeleteElement(DCM_SOPInstanceUID); });
     BOOST_TEST(!scanInstanceHeader(noSop.data(), noSop.size()).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(hand_written_files_are_read_as_dcmtk_reads_them_or_declined) {
+    {  // spaces anywhere in a UID: DCMTK drops them (input correction); the walk too
+        RawFile f = headerStart(" 1.2. 34 ");
+        f.el(0x00200013, "IS", "7 ");
+        finish(f);
+        const auto r = scanInstanceHeader(f.bytes.data(), f.bytes.size());
+        BOOST_REQUIRE(r.has_value());
+        BOOST_TEST(r->get(DCM_SOPInstanceUID) == "1.2.34");
+        consistent(f.bytes, "UID with spaces");
+        RawFile m;
+        m.meta("1.2.3 ", std::string(UID_LittleEndianExplicitTransferSyntax) + " ");
+        m.el(0x00080018, "UI", "1.2.3 ");
+        finish(m);
+        const auto uids = tcia::InstanceMetaReader::read(m.bytes.data(), m.bytes.size());
+        BOOST_REQUIRE(uids.has_value());
+        BOOST_TEST(uids->sopInstanceUid == "1.2.3");
+        BOOST_TEST(uids->transferSyntaxUid == UID_LittleEndianExplicitTransferSyntax);
+        consistent(m.bytes, "meta UIDs with a space");
+    }
+    {  // an embedded NUL: the stored value ends there (as DCMTK's c_str())
+        RawFile f;
+        f.meta("1.2.3.4\0", kExplicit);
+        f.el(0x00080008, "CS", std::string("ORIGINAL\\PRIMARY\0\0", 18));
+        f.el(0x00080018, "UI", "1.2.3.4\0");
+        f.el(0x00200013, "IS", std::string("5\0", 2));
+        finish(f);
+        const auto r = scanInstanceHeader(f.bytes.data(), f.bytes.size());
+        BOOST_REQUIRE(r.has_value());
+        BOOST_TEST(r->get(DCM_InstanceNumber) == "5");
+        consistent(f.bytes, "embedded NULs");
+    }
+    {  // odd-length strings: DCMTK pads them with a NUL first; declined
+        RawFile f = headerStart();
+        f.el(0x00200013, "IS", "12 ");
+        finish(f);
+        declined(f.bytes, "odd-length IS");
+        consistent(f.bytes, "odd-length IS");
+    }
+    {  // a wanted tag twice (DCMTK keeps the first), and tags out of order (DCMTK sorts)
+        RawFile twice = headerStart();
+        twice.el(0x00200013, "IS", "7 ").el(0x00200013, "IS", "8 ");
+        finish(twice);
+        declined(twice.bytes, "a tag twice");
+        RawFile order;
+        order.meta("1.2.3.4\0", kExplicit);
+        order.el(0x00080018, "UI", "1.2.3.4\0").el(0x00080016, "UI", "1.2.840.10008.5.1.4.1.1.2\0");
+        finish(order);
+        declined(order.bytes, "out of order");
+        consistent(order.bytes, "out of order");
+    }
+    {  // a defined-length sequence whose item runs past its end: DCMTK reads the item whole
+        RawFile f = headerStart();
+        RawFile item;
+        item.bytes.clear();
+        item.el(0x00200013, "IS", "99");
+        std::string inner(item.bytes.begin(), item.bytes.end());
+        RawFile seq;
+        seq.bytes.clear();
+        seq.el(0xFFFEE000, "", inner);
+        const std::string items(seq.bytes.begin(), seq.bytes.end());
+        f.el(0x00081140, "SQ", items.substr(0, 8), false, 8);  // length 8: the item header alone
+        f.bytes.insert(f.bytes.end(), items.begin() + 8, items.end());
+        finish(f);
+        declined(f.bytes, "item past its sequence");
+        consistent(f.bytes, "item past its sequence");
+        // ... and a well-formed defined-length sequence of the same item is read
+        RawFile g = headerStart();
+        g.el(0x00081140, "SQ", items);
+        g.el(0x00200013, "IS", "3 ");
+        finish(g);
+        BOOST_TEST(scanInstanceHeader(g.bytes.data(), g.bytes.size()).has_value());
+        consistent(g.bytes, "defined-length sequence");
+    }
+    {  // an item delimiter at the top level; OB and UT of undefined length: errors for DCMTK
+        RawFile f = headerStart();
+        f.el(0xFFFEE0DD, "", "");
+        finish(f);
+        declined(f.bytes, "top-level delimiter");
+        RawFile ob = headerStart();
+        ob.el(0x00091010, "OB", "", false, 0xFFFFFFFFu);
+        ob.el(0xFFFEE0DD, "", "");
+        finish(ob);
+        declined(ob.bytes, "OB of undefined length");
+        consistent(ob.bytes, "OB of undefined length");
+    }
+    {  // JPIP Referenced Deflate is compressed: declined
+        RawFile f;
+        f.meta("1.2.3.4\0", "1.2.840.10008.1.2.4.95");
+        f.el(0x00080018, "UI", "1.2.3.4\0");
+        finish(f);
+        declined(f.bytes, "JPIP deflate");
+    }
+    {  // (0002,0000): honoured exactly, else declined
+        for (int delta : {0, 8, -8}) {
+            RawFile f;
+            f.meta("1.2.3.4\0", kExplicit, delta);
+            f.el(0x00080008, "CS", "ORIGINAL").el(0x00080018, "UI", "1.2.3.4\0");
+            finish(f);
+            const auto r = scanInstanceHeader(f.bytes.data(), f.bytes.size());
+            BOOST_TEST(r.has_value() == (delta == 0), "group length off by " << delta);
+            consistent(f.bytes, "group length off by " + std::to_string(delta));
+        }
+    }
 }
 
 BOOST_AUTO_TEST_CASE(damaged_files_are_declined_or_read_never_past_their_end) {
