@@ -237,7 +237,6 @@ std::optional<Part10Header> scanPart10(const std::uint8_t* data, std::size_t siz
     const auto implicitVr = implicitVrOf(out.transferSyntaxUid);
     if (!implicitVr) return std::nullopt;
     const bool explicitVr = !*implicitVr;
-    const std::uint32_t last = wanted.empty() ? 0 : wanted.back().tag;
     std::size_t next = 0;  // wanted[next] is the next tag that may still come
     std::optional<std::uint32_t> previous;
     while (c.left() > 0) {
@@ -248,7 +247,9 @@ std::optional<Part10Header> scanPart10(const std::uint8_t* data, std::size_t siz
         // with a tag twice) is declined rather than read differently.
         if (previous && h.tag <= *previous) return std::nullopt;
         previous = h.tag;
-        if (h.tag > last || h.tag == kPixelData) break;
+        // Up to Pixel Data, not only to the last wanted tag: a lower tag after a higher one
+        // (a damaged or unordered file) must be seen to be declined.
+        if (h.tag == kPixelData) break;
         while (next < wanted.size() && wanted[next].tag < h.tag) ++next;
         if (next < wanted.size() && wanted[next].tag == h.tag) {
             const Part10Wanted& w = wanted[next];

@@ -3,12 +3,16 @@
 // DCMTK (issue 12: DCMTK's parse of each cached instance's header -- one DcmElement per element,
 // a dictionary lookup under a global lock -- was ~6% of a cold C-MOVE's CPU). It handles what
 // TCIA and IDC serve: a "DICM" file meta group, then the dataset in Implicit or Explicit VR
-// Little Endian (the encapsulated syntaxes included: their dataset is Explicit VR Little Endian),
-// sequences of defined and undefined length skipped. Anything else -- no meta group, Big Endian,
-// Deflate, a private transfer syntax, a VR it does not expect on a wanted tag, a truncated
-// element -- is "not handled" (nullopt), and the caller asks DCMTK, which then decides. The
-// values come out as DCMTK's findAndGetOFStringArray() gives them (normalized). Pure;
-// thread-safe.
+// Little Endian (the encapsulated syntaxes included: their dataset is Explicit VR Little Endian)
+// up to Pixel Data, sequences of defined and undefined length walked item by item. Whatever
+// DCMTK would read differently is declined (nullopt) and the caller asks DCMTK, which decides:
+// no meta group, Big Endian, Deflate (JPIP Referenced Deflate too), a private transfer syntax, a
+// meta group that does not end at its (0002,0000) length, tags out of order or repeated, an item
+// or delimiter outside a sequence, an item running past its defined-length sequence, OB/UT/...
+// of undefined length, an odd-length string, a wanted tag with another VR, a truncated element.
+// The values come out as DCMTK's findAndGetOFStringArray() gives them with its default input
+// correction, cut at a NUL as the bridge stores them. Pure; thread-safe. Tests compare it with
+// DCMTK's full read (tests/unit/retrieve/InstanceHeaderScanTest.cpp).
 
 #include <cstddef>
 #include <cstdint>
@@ -35,8 +39,8 @@ struct Part10Header {
 };
 
 /// Reads the file meta group and, unless `metaOnly`, the dataset's `wanted` attributes (sorted
-/// by tag) up to the first element beyond the last of them (Pixel Data is never reached for the
-/// usual header tags). nullopt when the file is not one this walk handles (see above).
+/// by tag); the elements up to Pixel Data are walked (their values skipped), Pixel Data's value
+/// is never touched. nullopt when the file is not one this walk handles (see above).
 std::optional<Part10Header> scanPart10(const std::uint8_t* data, std::size_t size,
                                        const std::vector<Part10Wanted>& wanted, bool metaOnly = false);
 

@@ -164,7 +164,8 @@ void consistent(const std::vector<std::uint8_t>& bytes, const std::string& what)
     const auto scanned = scanInstanceHeader(bytes.data(), bytes.size());
     if (!scanned) return;
     try {
-        BOOST_TEST(show(*scanned) == show(readInstanceHeader(bytes.data(), bytes.size())), what);
+        const std::string walk = show(*scanned), dcmtk = show(readInstanceHeader(bytes.data(), bytes.size()));
+        BOOST_TEST(walk == dcmtk, what << ": walk " << walk << "| DCMTK " << dcmtk);
     } catch (const std::exception& e) {
         BOOST_ERROR(what << ": read by the walk, rejected by DCMTK: " << e.what());
     }
@@ -392,7 +393,8 @@ BOOST_AUTO_TEST_CASE(damaged_files_are_declined_or_read_never_past_their_end) {
         std::vector<std::uint8_t> bytes = whole;
         for (int k = 0, n = 1 + static_cast<int>(random(4)); k < n; ++k)
             bytes[132 + random(pixelAt - 132)] = static_cast<std::uint8_t>(random(256));
-        bytes.resize(132 + random(bytes.size() - 131));
+        const bool cut = round % 2 == 1;  // odd rounds also cut the file short
+        if (cut) bytes.resize(132 + random(bytes.size() - 131));
         // An exact-size copy, so that ASan sees a read past the end.
         const auto copy = std::make_unique<std::uint8_t[]>(bytes.size());
         std::memcpy(copy.get(), bytes.data(), bytes.size());
@@ -404,6 +406,9 @@ BOOST_AUTO_TEST_CASE(damaged_files_are_declined_or_read_never_past_their_end) {
         }
         ++read;
         BOOST_TEST(!record->get(DCM_SOPInstanceUID).empty());
+        // A whole-length file: as DCMTK's full read. A cut one: peekInstanceHeader's contract
+        // (the header, not the file, is proven) -- only the header part must agree.
+        if (!cut) consistent(bytes, "damage round " + std::to_string(round));
     }
     BOOST_TEST(declined > 0u);
     BOOST_TEST(read > 0u);
