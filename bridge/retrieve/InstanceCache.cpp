@@ -17,6 +17,7 @@
 #include <set>
 #include <sstream>
 
+#include "bridge/common/ByteBuffers.h"
 #include "bridge/common/Error.h"
 #include "bridge/retrieve/InstanceHeader.h"
 #include "bridge/tcia/Md5.h"
@@ -206,7 +207,7 @@ std::shared_ptr<const std::vector<std::uint8_t>> readWholeFilePooled(const std::
     }
     auto pool = readBufferPool();
     auto bytes = pool->take();
-    bytes->resize(static_cast<std::size_t>(st.st_size));
+    resizeForWrite(*bytes, static_cast<std::size_t>(st.st_size));
     std::size_t done = 0;
     while (done < bytes->size()) {
         const ssize_t n = ::read(fd, bytes->data() + done, bytes->size() - done);

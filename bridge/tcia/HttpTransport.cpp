@@ -24,6 +24,7 @@
 #include <stop_token>
 #include <thread>
 
+#include "bridge/common/ByteBuffers.h"
 #include "bridge/common/Error.h"
 #include "bridge/common/MetricsRegistry.h"
 #include "bridge/tcia/RetryPolicy.h"
@@ -160,7 +161,7 @@ void readBody(std::istream& is, const Poco::Net::HTTPResponse& resp, std::vector
         if (size == bytes.size()) {  // full: the first buffer, or twice the bytes so far
             std::uint64_t next = size > 0 ? 2 * size : (declared ? kFirst : kChunk);
             if (declared) next = std::min(next, *declared);  // > size: not yet at the declared end
-            bytes.resize(static_cast<std::size_t>(next));
+            resizeForWrite(bytes, static_cast<std::size_t>(next));
         }
         is.read(reinterpret_cast<char*>(bytes.data() + size), static_cast<std::streamsize>(bytes.size() - size));
         const auto got = static_cast<std::size_t>(is.gcount());
@@ -198,7 +199,7 @@ public:
 /// `bytes` (resized to it: a buffer that is already that large is not cleared first). Stops
 /// early at the end of the connection; the caller compares the size with the declared length.
 void readBodyDirect(DirectBodyRead& session, std::uint64_t declared, std::vector<std::uint8_t>& bytes) {
-    bytes.resize(static_cast<std::size_t>(declared));
+    resizeForWrite(bytes, static_cast<std::size_t>(declared));
     std::size_t size = 0;
     while (size < bytes.size()) {
         const std::size_t want = std::min<std::size_t>(bytes.size() - size, std::size_t(1) << 30);

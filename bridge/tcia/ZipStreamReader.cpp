@@ -9,6 +9,7 @@
 #include <istream>
 #include <memory>
 
+#include "bridge/common/ByteBuffers.h"
 #include "bridge/common/Error.h"
 #include "bridge/tcia/Md5.h"
 
@@ -153,7 +154,7 @@ std::size_t ZipStreamReader::readAll(const std::function<void(Entry&&)>& onEntry
             if (static_cast<std::uint64_t>(archive_entry_size(entry)) > maxEntryBytes_) tooLarge();
             // The declared size is the sender's word: a first allocation at most, never the whole
             // (a 100-byte response declaring 1 GiB reserved 1 GiB; fuzz/zip_stream found it).
-            e.bytes.reserve(static_cast<std::size_t>(std::min<la_int64_t>(archive_entry_size(entry), 16LL << 20)));
+            reserveForWrite(e.bytes, static_cast<std::size_t>(std::min<la_int64_t>(archive_entry_size(entry), 16LL << 20)));
         }
         Md5 md5;  // the instance's one MD5 (issue 11): the cache keeps it, never re-hashes
         while (true) {

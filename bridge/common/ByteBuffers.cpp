@@ -1,0 +1,36 @@
+#include "bridge/common/ByteBuffers.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+namespace bridge {
+
+namespace {
+
+/// Populates the whole pages inside [data, data + size) for writing; errors are ignored.
+void populate(std::uint8_t* data, std::size_t size) {
+#ifdef MADV_POPULATE_WRITE
+    static const std::uintptr_t page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+    const auto begin = (reinterpret_cast<std::uintptr_t>(data) + page - 1) & ~(page - 1);
+    const auto end = (reinterpret_cast<std::uintptr_t>(data) + size) & ~(page - 1);
+    if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_WRITE);
+#else
+    (void)data;
+    (void)size;
+#endif
+}
+
+}  // namespace
+
+void reserveForWrite(std::vector<std::uint8_t>& bytes, std::size_t capacity) {
+    if (capacity <= bytes.capacity()) return;
+    bytes.reserve(capacity);
+    populate(bytes.data(), bytes.capacity());
+}
+
+void resizeForWrite(std::vector<std::uint8_t>& bytes, std::size_t size) {
+    reserveForWrite(bytes, size);
+    bytes.resize(size);
+}
+
+}  // namespace bridge
