@@ -2,15 +2,11 @@
 
 #include <Poco/Logger.h>
 #include <Poco/String.h>
-#include <Poco/Runnable.h>
 #include <json/json.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdio>
-#include <deque>
 #include <exception>
 #include <fstream>
 #include <future>
