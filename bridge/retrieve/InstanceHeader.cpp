@@ -5,7 +5,6 @@
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmdata/dcistrmb.h>
 #include <dcmtk/dcmdata/dcmetinf.h>
-
 #include <dcmtk/dcmdata/dctag.h>
 
 #include <algorithm>
@@ -84,7 +83,7 @@ std::optional<DicomRecord> scanInstanceHeader(const std::uint8_t* data, std::siz
         std::vector<tcia::Part10Wanted> out;
         for (const DcmTagKey& key : instanceHeaderTags()) {
             const std::string vr = DcmTag(key).getVR().getVRName();
-            if (vr != "UI" && vr != "IS" && vr != "DA" && vr != "TM" && vr != "CS" && vr != "US") return std::vector<tcia::Part10Wanted>{};
+            if (!tcia::part10ReadsVr(vr)) return std::vector<tcia::Part10Wanted>{};
             out.push_back({(static_cast<std::uint32_t>(key.getGroup()) << 16) | key.getElement(), {vr[0], vr[1], 0}});
         }
         std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.tag < b.tag; });

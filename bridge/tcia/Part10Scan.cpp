@@ -204,6 +204,10 @@ std::optional<bool> implicitVrOf(const std::string& ts) {
 
 }  // namespace
 
+bool part10ReadsVr(const std::string& vr) {
+    return vr == "UI" || vr == "IS" || vr == "DA" || vr == "TM" || vr == "CS" || vr == "US";
+}
+
 std::optional<Part10Header> scanPart10(const std::uint8_t* data, std::size_t size,
                                        const std::vector<Part10Wanted>& wanted, bool metaOnly) {
     if (!data || size < 132 || std::memcmp(data + 128, "DICM", 4) != 0) return std::nullopt;

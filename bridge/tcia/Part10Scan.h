@@ -24,7 +24,7 @@
 namespace bridge::tcia {
 
 /// One attribute to read: its tag (group << 16 | element) and the VR it must carry in an
-/// Explicit VR file ("UI", "IS", "DS", "DA", "TM", "CS", "LO", "SH" or "US").
+/// Explicit VR file, one for which part10ReadsVr() is true.
 struct Part10Wanted {
     std::uint32_t tag;
     char vr[3];
@@ -37,6 +37,10 @@ struct Part10Header {
     /// The wanted attributes present in the dataset, in file order (a zero-length one as "").
     std::vector<std::pair<std::uint32_t, std::string>> values;
 };
+
+/// True for the VRs whose DCMTK string form the walk reproduces (and its tests compare): UI, IS,
+/// DA, TM, CS and US.
+bool part10ReadsVr(const std::string& vr);
 
 /// Reads the file meta group and, unless `metaOnly`, the dataset's `wanted` attributes (sorted
 /// by tag); the elements up to Pixel Data are walked (their values skipped), Pixel Data's value
