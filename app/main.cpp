@@ -4,6 +4,7 @@
 
 #include <dcmtk/config/osconfig.h>
 #include <Poco/Logger.h>
+#include <dcmtk/dcmdata/dcdict.h>
 #include <dcmtk/oflog/oflog.h>
 #include <pthread.h>
 
@@ -302,7 +303,22 @@ void reloadConfiguration(const Arguments& args, bridge::BridgeServices& services
     }
 }
 
+/// DCMTK reads its data dictionary (DCMDICTPATH, else DCM_DICT_DEFAULT_PATH) when a dataset
+/// first needs it: in the first association's first command, where it cost the first C-MOVE
+/// after a start ~20 ms (issue 12). It is read here instead, before anything listens; without
+/// one no identifier, header or Part-10 file can be read right, so the bridge does not start.
+void loadDicomDictionary() {
+    if (dcmDataDict.isDictionaryLoaded()) return;
+    const char* env = std::getenv(DCM_DICT_ENVIRONMENT_VARIABLE);
+    const bool fromEnv = env && *env;
+    throw std::runtime_error(std::string("cannot load the DICOM data dictionary from ") +
+                             (fromEnv ? env : DCM_DICT_DEFAULT_PATH) +
+                             (fromEnv ? " (DCMDICTPATH)" : "") +
+                             ": install DCMTK's data files (Debian: libdcmtk17) or point DCMDICTPATH at dicom.dic");
+}
+
 int runServe(const Arguments& args, const bridge::Config& config, const sigset_t& stopSignals) {
+    loadDicomDictionary();
     auto services = bridge::makeBridgeServices(config);
     // Harvest on start: fills the catalog in the background (collections, then study level,
     // then series level); broad queries answer from it meanwhile and say how complete they are.

@@ -15,6 +15,17 @@ ensure_sample_data
 
 start_emulator || fail "emulator did not start"
 
+# ---- the data dictionary is read at start (not in the first association), and a bridge that
+# cannot read one says so and does not start (it could read no dataset right).
+rc=0
+DCMDICTPATH=$WORK/no-such.dic timeout 20 "$B/tcia-bridge" --tcia-url "http://127.0.0.1:$EMU/nbia-api/services/v4" \
+  --dimse-port 0 --no-web --cache-dir "$WORK/nodict-cache" > "$WORK/nodict.log" 2>&1 || rc=$?
+[ "$rc" = 1 ] || fail "without a data dictionary: exit $rc, expected 1 (timeout = 124)"
+grep -q "cannot load the DICOM data dictionary from $WORK/no-such.dic (DCMDICTPATH)" "$WORK/nodict.log" ||
+  fail "without a data dictionary: no clear reason: $(cat "$WORK/nodict.log")"
+! grep -q "listening" "$WORK/nodict.log" || fail "without a data dictionary: it listened"
+ok "no data dictionary: refused to start, with the reason"
+
 mkdir -p "$WORK/got"
 start_storescp DEST "$WORK/moved" || fail "storescp did not start"
 DEST=$STORE_PORT
