@@ -58,26 +58,35 @@ void parallelFetch(std::size_t n, int parallel, Poco::ThreadPool& pool,
         std::optional<Result> result;
         std::exception_ptr error;
     };
+    // One mutex; two wait queues, so that a wake reaches only a thread that can go on (one
+    // condition variable for all of them woke every worker at each result: ~8 futex calls and
+    // a mutex fight per object, on a host where each costs microseconds). The workers wait on
+    // `room` (a place in `ready`, or the first result: slow start) -- a plain condition
+    // variable, no stop token needed: the consumer stops them. The consumer waits on `arrival`
+    // (stop-aware through its context) for `consumerNeeds` results, and is woken only when
+    // that many are there, a worker failed outside fetch() or the last worker returned.
     std::mutex mutex;
-    std::condition_variable_any cv;  // waits also wake when the request's context stops
+    std::condition_variable room;
+    std::condition_variable_any arrival;
     std::deque<Item> ready;
     std::atomic<std::size_t> next{0};
     bool stop = false;        // under mutex
     bool lost = false;        // a worker died outside fetch() (allocation failure), under mutex
     std::size_t running = 0;  // workers started and not yet returned, under mutex
+    std::size_t consumerNeeds = 0;  // under mutex: results the waiting consumer wants (0: not waiting)
     const std::size_t window = static_cast<std::size_t>(std::max(1, parallel));
     const std::size_t wanted = std::min(n, window);
     bool firstArrived = false;  // under mutex
     auto work = [&](bool opener) {
         if (!opener) {  // slow start: the first object alone (see above)
             std::unique_lock lock(mutex);
-            cv.wait(lock, [&] { return stop || firstArrived; });
+            room.wait(lock, [&] { return stop || firstArrived; });
             if (stop) return;
         }
         for (;;) {
             {
                 std::unique_lock lock(mutex);
-                cv.wait(lock, [&] { return stop || ready.size() < window; });
+                room.wait(lock, [&] { return stop || ready.size() < window; });
                 if (stop) return;
             }
             if (context && context->cancelled()) return;
@@ -89,12 +98,19 @@ void parallelFetch(std::size_t n, int parallel, Poco::ThreadPool& pool,
             } catch (...) {
                 item.error = std::current_exception();
             }
+            bool wakeConsumer = false;
+            bool opened = false;
             {
                 std::lock_guard lock(mutex);
                 ready.push_back(std::move(item));
+                wakeConsumer = consumerNeeds > 0 && ready.size() >= consumerNeeds;
+                opened = !firstArrived;
                 firstArrived = true;
             }
-            cv.notify_all();
+            // Outside the lock (the woken thread need not wait for it); the frame outlives this
+            // worker: the consumer waits for `running` to reach 0 before it returns.
+            if (wakeConsumer) arrival.notify_one();
+            if (opened) room.notify_all();
         }
     };
     std::vector<std::unique_ptr<PoolTask>> tasks;
@@ -110,7 +126,7 @@ void parallelFetch(std::size_t n, int parallel, Poco::ThreadPool& pool,
             std::lock_guard lock(mutex);  // notify under the lock: the frame may end right after
             --running;
             if (died) lost = true;
-            cv.notify_all();
+            if (died || running == 0) arrival.notify_all();
         };
         {
             std::lock_guard lock(mutex);
@@ -129,8 +145,28 @@ void parallelFetch(std::size_t n, int parallel, Poco::ThreadPool& pool,
     auto stopAndWait = [&] {
         std::unique_lock lock(mutex);
         stop = true;
-        cv.notify_all();
-        cv.wait(lock, [&] { return running == 0; });  // workers reference this frame
+        room.notify_all();
+        arrival.wait(lock, [&] { return running == 0; });  // workers reference this frame
+    };
+    // Takes the front of `ready`; wakes the workers when it was full (they wait for a place then).
+    const auto take = [&](std::unique_lock<std::mutex>& lock, std::size_t count,
+                          std::vector<std::pair<std::size_t, Result>>& got) {
+        const bool wasFull = ready.size() >= window;
+        std::exception_ptr error;
+        while (!ready.empty() && got.size() < count) {
+            Item& front = ready.front();
+            if (front.error) {
+                if (!got.empty()) break;  // handed over alone, next turn
+                error = front.error;
+                ready.pop_front();
+                break;
+            }
+            got.emplace_back(front.index, std::move(*front.result));
+            ready.pop_front();
+        }
+        lock.unlock();
+        if (wasFull) room.notify_all();
+        if (error) std::rethrow_exception(error);
     };
     try {
         for (std::size_t done = 0; done < n;) {
@@ -142,37 +178,24 @@ void parallelFetch(std::size_t n, int parallel, Poco::ThreadPool& pool,
             } else {
                 std::unique_lock lock(mutex);
                 const auto arrived = [&] { return !ready.empty() || lost; };
-                if (context) {
-                    if (!context->wait(cv, lock, arrived)) context->throwIfCancelled();
-                } else {
-                    cv.wait(lock, arrived);
-                }
+                consumerNeeds = 1;
+                const bool any = context ? context->wait(arrival, lock, arrived) : (arrival.wait(lock, arrived), true);
+                consumerNeeds = 0;
+                if (!any) context->throwIfCancelled();
                 if (ready.empty()) throw BridgeError(ErrorCode::Internal, "an IDC fetch worker failed");
                 // The first result alone; later ones gathered up to `want` for up to `gather`.
                 // Never more than the window: the workers stop at `window` waiting results.
                 const std::size_t want = done == 0 ? 1 : std::min({std::max<std::size_t>(batch, 1), window, n - done});
                 if (want > 1 && ready.size() < want && !ready.front().error && gather.count() > 0) {
                     const auto enough = [&] { return ready.size() >= want || lost || stop; };
+                    consumerNeeds = want;
                     if (context)
-                        context->waitFor(cv, lock, gather, enough);
+                        context->waitFor(arrival, lock, gather, enough);
                     else
-                        cv.wait_for(lock, gather, enough);
+                        arrival.wait_for(lock, gather, enough);
+                    consumerNeeds = 0;
                 }
-                while (!ready.empty() && got.size() < want) {
-                    Item& front = ready.front();
-                    if (front.error) {
-                        if (!got.empty()) break;  // handed over alone, next turn
-                        const std::exception_ptr error = front.error;
-                        ready.pop_front();
-                        lock.unlock();
-                        cv.notify_all();
-                        std::rethrow_exception(error);
-                    }
-                    got.emplace_back(front.index, std::move(*front.result));
-                    ready.pop_front();
-                }
-                lock.unlock();
-                cv.notify_all();
+                take(lock, want, got);
             }
             done += got.size();
             consume(std::move(got));
