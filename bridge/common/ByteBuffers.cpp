@@ -33,4 +33,14 @@ void resizeForWrite(std::vector<std::uint8_t>& bytes, std::size_t size) {
     bytes.resize(size);
 }
 
+void resizeForOverwrite(std::vector<std::uint8_t>& bytes, std::size_t size) {
+    if (size > bytes.capacity()) {
+        std::vector<std::uint8_t>().swap(bytes);  // nothing to copy: free it first
+        const std::size_t granules = size / kBufferCapacityGranule + (size % kBufferCapacityGranule != 0);
+        const bool fits = granules <= bytes.max_size() / kBufferCapacityGranule;
+        reserveForWrite(bytes, fits ? granules * kBufferCapacityGranule : size);
+    }
+    bytes.resize(size);  // zero-fills only what lies beyond the old size
+}
+
 }  // namespace bridge

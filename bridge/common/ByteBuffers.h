@@ -18,4 +18,15 @@ void reserveForWrite(std::vector<std::uint8_t>& bytes, std::size_t capacity);
 /// bytes.resize(size) (new bytes zero), populating the memory first when that reallocates.
 void resizeForWrite(std::vector<std::uint8_t>& bytes, std::size_t size);
 
+/// Capacity granule of resizeForOverwrite.
+inline constexpr std::size_t kBufferCapacityGranule = 64 * 1024;
+
+/// Sizes `bytes` to `size` for a buffer about to be overwritten whole (a body of known length,
+/// a whole file): its old contents are not kept. A buffer too small is freed first and replaced
+/// (not grown by copying bytes nobody reads); the new capacity is `size` rounded up to
+/// kBufferCapacityGranule, so that a reused buffer (IdcClient's and the instance cache's pools)
+/// also fits the next object of about the same size -- the slices of one series differ by a few
+/// bytes, and each reallocation cost a fresh buffer's page faults.
+void resizeForOverwrite(std::vector<std::uint8_t>& bytes, std::size_t size);
+
 }  // namespace bridge

@@ -207,7 +207,7 @@ std::shared_ptr<const std::vector<std::uint8_t>> readWholeFilePooled(const std::
     }
     auto pool = readBufferPool();
     auto bytes = pool->take();
-    resizeForWrite(*bytes, static_cast<std::size_t>(st.st_size));
+    resizeForOverwrite(*bytes, static_cast<std::size_t>(st.st_size));
     std::size_t done = 0;
     while (done < bytes->size()) {
         const ssize_t n = ::read(fd, bytes->data() + done, bytes->size() - done);

@@ -199,7 +199,7 @@ public:
 /// `bytes` (resized to it: a buffer that is already that large is not cleared first). Stops
 /// early at the end of the connection; the caller compares the size with the declared length.
 void readBodyDirect(DirectBodyRead& session, std::uint64_t declared, std::vector<std::uint8_t>& bytes) {
-    resizeForWrite(bytes, static_cast<std::size_t>(declared));
+    resizeForOverwrite(bytes, static_cast<std::size_t>(declared));
     std::size_t size = 0;
     while (size < bytes.size()) {
         const std::size_t want = std::min<std::size_t>(bytes.size() - size, std::size_t(1) << 30);
