@@ -1,50 +1,25 @@
 #include "dimse/CStoreSender.h"
 
 #include <dcmtk/dcmdata/dcdeftag.h>
-#include <dcmtk/dcmdata/dcistrmb.h>
-#include <dcmtk/dcmdata/dcrledrg.h>
 #include <dcmtk/dcmdata/dcxfer.h>
-#include <dcmtk/dcmjpeg/djdecode.h>
-#include <dcmtk/dcmjpls/djdecode.h>
 #include <dcmtk/dcmnet/dimse.h>
 
 #include <dcmtk/dcmdata/dcostrmb.h>
 
 #include <cstdio>
-#include <mutex>
 #include <vector>
 
 #include "bridge/common/Error.h"
+#include "bridge/retrieve/Part10Dataset.h"
 #include "dimse/AssociationSocket.h"
 #include "dimse/PDataWriter.h"
 #include "dimse/Part10Layout.h"
 
 namespace bridge::dimse {
 
-void registerDecoders() {
-    static std::once_flag once;
-    std::call_once(once, [] {
-        DJDecoderRegistration::registerCodecs();
-        DJLSDecoderRegistration::registerCodecs();
-        DcmRLEDecoderRegistration::registerCodecs();
-    });
-}
-
 std::unique_ptr<DcmFileFormat> loadInstance(const DicomInstance& instance) {
-    if (!instance.bytes || instance.bytes->empty())
-        throw BridgeError(ErrorCode::UpstreamBadResponse, "empty instance " + instance.sopInstanceUid);
-    auto file = std::make_unique<DcmFileFormat>();
-    DcmInputBufferStream in;
-    in.setBuffer(instance.bytes->data(), static_cast<offile_off_t>(instance.bytes->size()));
-    in.setEos();
-    file->transferInit();
-    OFCondition cond = file->read(in, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
-    file->transferEnd();
-    if (cond.bad())
-        throw BridgeError(ErrorCode::UpstreamBadResponse,
-                          "unreadable instance " + instance.sopInstanceUid + ": " + cond.text());
-    file->loadAllDataIntoMemory();
-    return file;
+    if (!instance.bytes) throw BridgeError(ErrorCode::UpstreamBadResponse, "empty DICOM instance " + instance.sopInstanceUid);
+    return parsePart10(instance.bytes->data(), instance.bytes->size(), instance.sopInstanceUid);
 }
 
 namespace {

@@ -25,11 +25,9 @@ struct MoveOriginator {
     std::uint16_t messageId = 0;
 };
 
-/// Parses a Part-10 buffer (or a bare dataset). Throws BridgeError(UpstreamBadResponse).
+/// Parses a Part-10 buffer (or a bare dataset): parsePart10 named by its SOP Instance UID.
+/// Throws BridgeError(UpstreamBadResponse).
 std::unique_ptr<DcmFileFormat> loadInstance(const DicomInstance& instance);
-
-/// Registers the DCMTK decoders once per process (thread-safe).
-void registerDecoders();
 
 /// The pass-through: sends the C-STORE-RQ and the instance's dataset bytes unchanged when the
 /// bytes are Part-10 and the association has a context for its SOP class whose ACCEPTED syntax

@@ -1,3 +1,4 @@
+#include "bridge/retrieve/Part10Dataset.h"
 #include "dimse/DimseServer.h"
 
 #include <arpa/inet.h>
@@ -178,7 +179,7 @@ DimseServer::~DimseServer() { stop(); }
 void DimseServer::start() {
     if (acceptThread_.joinable()) return;
     stop_ = std::make_unique<StopSignal>();  // a fresh one: a stopped server may start again
-    registerDecoders();
+    registerDicomDecoders();
     // DUL reads dcmDisableGethostbyaddr: no reverse DNS per association (slow, useless here).
     dcmDisableGethostbyaddr.set(OFTrue);
     const int acseTimeout = static_cast<int>(settings_.acseTimeout.count());

@@ -2,6 +2,7 @@
 
 #include "bridge/common/Error.h"
 #include "bridge/common/Text.h"
+#include "bridge/retrieve/Part10Dataset.h"
 #include "web/InstanceCodec.h"
 
 #include <dcmtk/dcmimage/diregist.h>  // registers color image support with DicomImage
@@ -100,7 +101,7 @@ void parseWadoUriRenderParameters(const std::vector<std::pair<std::string, std::
 }
 
 std::vector<std::uint8_t> renderFrame(DcmFileFormat& file, const RenderOptions& options) {
-    registerDecoders();
+    registerDicomDecoders();
     const int frames = frameCount(file);
     if (frames == 0) throw BridgeError(ErrorCode::NotAcceptable, "instance has no pixel data to render as an image");
     if (options.frameNumber < 1 || options.frameNumber > frames)

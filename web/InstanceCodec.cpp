@@ -1,45 +1,21 @@
 #include "web/InstanceCodec.h"
 
 #include "bridge/common/Error.h"
+#include "bridge/retrieve/Part10Dataset.h"
 #include "web/AcceptParser.h"
 
 #include <dcmtk/dcmdata/dcdeftag.h>
-#include <dcmtk/dcmdata/dcistrmb.h>
 #include <dcmtk/dcmdata/dcostrmb.h>
 #include <dcmtk/dcmdata/dcpixel.h>
 #include <dcmtk/dcmdata/dcpixseq.h>
 #include <dcmtk/dcmdata/dcpxitem.h>
-#include <dcmtk/dcmdata/dcrledrg.h>
 #include <dcmtk/dcmdata/dcxfer.h>
-#include <dcmtk/dcmjpeg/djdecode.h>
-#include <dcmtk/dcmjpls/djdecode.h>
 
-#include <mutex>
 
 namespace bridge::web {
 
-void registerDecoders() {
-    static std::once_flag once;
-    std::call_once(once, [] {
-        DJDecoderRegistration::registerCodecs();
-        DJLSDecoderRegistration::registerCodecs();
-        DcmRLEDecoderRegistration::registerCodecs();
-    });
-}
-
 std::unique_ptr<DcmFileFormat> parseInstance(const std::vector<std::uint8_t>& bytes) {
-    registerDecoders();
-    auto file = std::make_unique<DcmFileFormat>();
-    DcmInputBufferStream in;
-    in.setBuffer(bytes.data(), static_cast<offile_off_t>(bytes.size()));
-    in.setEos();
-    file->transferInit();
-    OFCondition cond = file->read(in, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
-    file->transferEnd();
-    if (cond.bad()) throw BridgeError(ErrorCode::UpstreamBadResponse, std::string("cannot parse DICOM instance: ") + cond.text());
-    // Load everything now: the buffer stream dies with this call.
-    file->loadAllDataIntoMemory();
-    return file;
+    return parsePart10(bytes.data(), bytes.size(), "(" + std::to_string(bytes.size()) + " bytes)");
 }
 
 std::string transferSyntaxOf(DcmFileFormat& file) {
@@ -80,7 +56,7 @@ int frameCount(DcmFileFormat& file) {
 }
 
 FrameData uncompressedFrame(DcmFileFormat& file, int frameNumber) {
-    registerDecoders();
+    registerDicomDecoders();
     DcmDataset* ds = file.getDataset();
     DcmElement* element = nullptr;
     if (ds->findAndGetElement(DCM_PixelData, element).bad() || element == nullptr)

@@ -1,7 +1,7 @@
 #pragma once
 // DCMTK work on one Part-10 instance held in memory: parse, transcode to explicit VR little
 // endian, cut out frames (native or still compressed), read bulk data values. Stateless
-// functions; thread-safe once registerDecoders() has run (it is called by each function).
+// functions; thread-safe (each registers the decoders first: bridge/retrieve/Part10Dataset).
 // Blocking CPU work: decompression can take tens of milliseconds per frame.
 
 #include <dcmtk/config/osconfig.h>
@@ -14,10 +14,8 @@
 
 namespace bridge::web {
 
-/// Registers DCMTK's JPEG, JPEG-LS and RLE decoders once per process.
-void registerDecoders();
-
-/// Parses Part-10 bytes (with or without meta header). Throws BridgeError(UpstreamBadResponse).
+/// Parses Part-10 bytes (with or without meta header): parsePart10 of the whole buffer.
+/// Throws BridgeError(UpstreamBadResponse).
 std::unique_ptr<DcmFileFormat> parseInstance(const std::vector<std::uint8_t>& bytes);
 
 /// The transfer syntax UID the dataset is currently in.

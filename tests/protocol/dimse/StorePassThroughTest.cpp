@@ -21,6 +21,7 @@
 #include <iterator>
 #include <mutex>
 
+#include "bridge/retrieve/Part10Dataset.h"
 #include "dimse/CStoreSender.h"
 #include "dimse/MoveDestination.h"
 #include "dimse/Part10Layout.h"
@@ -44,7 +45,7 @@ DicomInstance instanceIn(E_TransferSyntax xfer, const std::string& sop) {
         DJEncoderRegistration::registerCodecs();
         DJLSEncoderRegistration::registerCodecs();
         DcmRLEEncoderRegistration::registerCodecs();
-        dimse::registerDecoders();
+        registerDicomDecoders();
     });
     DicomInstance inst = makeCtInstance("1.2.11.3", "1.2.11.3.1", sop, EXS_LittleEndianExplicit);
     DcmFileFormat file;
