@@ -4,7 +4,6 @@
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmdata/dcmetinf.h>
-#include <dcmtk/dcmdata/dcostrmb.h>
 #include <dcmtk/dcmdata/dcuid.h>
 #include <dcmtk/dcmdata/dcxfer.h>
 
@@ -12,6 +11,7 @@
 #include <vector>
 
 #include "dimse/Part10Layout.h"
+#include "tests/support/Part10Bytes.h"
 
 using namespace bridge::dimse;
 
@@ -25,15 +25,7 @@ std::vector<std::uint8_t> part10(E_TransferSyntax xfer, std::size_t& metaLength)
     ds->putAndInsertString(DCM_SOPInstanceUID, "1.2.3.4");
     ds->putAndInsertString(DCM_PatientName, "DOE^JANE");
     ds->putAndInsertUint16(DCM_Rows, 2);
-    std::vector<std::uint8_t> out(4096);
-    DcmOutputBufferStream stream(out.data(), out.size());
-    file.transferInit();
-    BOOST_REQUIRE(file.write(stream, xfer, EET_ExplicitLength, nullptr).good());
-    file.transferEnd();
-    void* buffer = nullptr;
-    offile_off_t length = 0;
-    stream.flushBuffer(buffer, length);
-    out.resize(static_cast<std::size_t>(length));
+    std::vector<std::uint8_t> out = bridge::test::part10Bytes(file, xfer);
     // 128 preamble + "DICM" + the meta header's own length (group length value + its 12 bytes)
     Uint32 groupLength = 0;
     BOOST_REQUIRE(file.getMetaInfo()->findAndGetUint32(DCM_FileMetaInformationGroupLength, groupLength).good());

@@ -5,7 +5,6 @@
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
-#include <dcmtk/dcmdata/dcostrmb.h>
 #include <dcmtk/dcmdata/dcsequen.h>
 #include <dcmtk/dcmdata/dcuid.h>
 #include <dcmtk/dcmdata/dcvrlo.h>
@@ -25,6 +24,7 @@
 #include "bridge/retrieve/InstanceHeader.h"
 #include "bridge/tcia/InstanceMetaReader.h"
 #include "bridge/tcia/Part10Scan.h"
+#include "tests/support/Part10Bytes.h"
 
 using namespace bridge;
 
@@ -56,18 +56,7 @@ std::vector<std::uint8_t> writeFile(const std::function<void(DcmDataset&)>& edit
     std::vector<Uint16> pixels(32, 0x1234);
     ds.putAndInsertUint16Array(DCM_PixelData, pixels.data(), 32);
     edit(ds);
-    file.validateMetaInfo(xfer);
-    std::vector<std::uint8_t> buffer(1 << 20);
-    DcmOutputBufferStream out(buffer.data(), static_cast<offile_off_t>(buffer.size()));
-    file.transferInit();
-    const OFCondition status = file.write(out, xfer, lengths, nullptr);
-    file.transferEnd();
-    BOOST_REQUIRE_MESSAGE(status.good(), status.text());
-    void* data = nullptr;
-    offile_off_t length = 0;
-    out.flushBuffer(data, length);
-    buffer.resize(static_cast<std::size_t>(length));
-    return buffer;
+    return test::part10Bytes(file, xfer, lengths);
 }
 
 std::string show(const DicomRecord& r) {

@@ -6,7 +6,6 @@
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
-#include <dcmtk/dcmdata/dcostrmb.h>
 #include <dcmtk/dcmdata/dcrleerg.h>
 #include <dcmtk/dcmdata/dcuid.h>
 #include <dcmtk/dcmdata/dcxfer.h>
@@ -18,6 +17,7 @@
 
 #include "bridge/common/Error.h"
 #include "bridge/retrieve/Part10Dataset.h"
+#include "tests/support/Part10Bytes.h"
 
 using namespace bridge;
 
@@ -43,18 +43,7 @@ std::vector<std::uint8_t> ctFile(E_TransferSyntax xfer) {
     for (std::size_t i = 0; i < pixels.size(); ++i) pixels[i] = static_cast<Uint16>(1000 + i);
     ds.putAndInsertUint16Array(DCM_PixelData, pixels.data(), 16);
     BOOST_REQUIRE(ds.chooseRepresentation(xfer, nullptr).good());
-    file.validateMetaInfo(xfer);
-    std::vector<std::uint8_t> buffer(1 << 16);
-    DcmOutputBufferStream out(buffer.data(), static_cast<offile_off_t>(buffer.size()));
-    file.transferInit();
-    const OFCondition status = file.write(out, xfer, EET_ExplicitLength, nullptr);
-    file.transferEnd();
-    BOOST_REQUIRE_MESSAGE(status.good(), status.text());
-    void* data = nullptr;
-    offile_off_t length = 0;
-    out.flushBuffer(data, length);
-    buffer.resize(static_cast<std::size_t>(length));
-    return buffer;
+    return test::part10Bytes(file, xfer);
 }
 
 }  // namespace

@@ -1,10 +1,10 @@
 #include "tests/unit/retrieve/RetrieveTestDoubles.h"
+#include "tests/support/Part10Bytes.h"
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmdata/dcmetinf.h>
-#include <dcmtk/dcmdata/dcostrmb.h>
 #include <dcmtk/dcmdata/dcuid.h>
 
 #include <algorithm>
@@ -40,18 +40,7 @@ std::vector<std::uint8_t> makeInstance(const std::string& studyUid, const std::s
     file.getMetaInfo()->putAndInsertString(DCM_MediaStorageSOPClassUID, UID_CTImageStorage);
     file.getMetaInfo()->putAndInsertString(DCM_MediaStorageSOPInstanceUID, sopUid.c_str());
 
-    const std::size_t capacity = 4096 + pixels.size() * 2 + 1024;
-    std::vector<std::uint8_t> buffer(capacity);
-    DcmOutputBufferStream out(buffer.data(), static_cast<offile_off_t>(capacity));
-    file.transferInit();
-    OFCondition status = file.write(out, EXS_LittleEndianExplicit, EET_ExplicitLength, nullptr);
-    file.transferEnd();
-    if (status.bad()) throw std::runtime_error(std::string("makeInstance: ") + status.text());
-    void* data = nullptr;
-    offile_off_t length = 0;
-    out.flushBuffer(data, length);
-    buffer.resize(static_cast<std::size_t>(length));
-    return buffer;
+    return test::part10Bytes(file, EXS_LittleEndianExplicit);
 }
 
 FakeSeries makeSeries(const std::string& tag, int count, const std::string& collection,

@@ -1,10 +1,10 @@
 #include "bridge/common/Error.h"
 #include "web/ImageRenderer.h"
 #include "web/InstanceCodec.h"
+#include "tests/support/Part10Bytes.h"
 
 #include <boost/test/unit_test.hpp>
 #include <dcmtk/dcmdata/dcdeftag.h>
-#include <dcmtk/dcmdata/dcostrmb.h>
 #include <dcmtk/dcmdata/dcrleerg.h>
 #include <dcmtk/dcmdata/dcuid.h>
 
@@ -44,16 +44,7 @@ std::vector<std::uint8_t> makeInstance(E_TransferSyntax xfer) {
         DcmRLEEncoderRegistration::registerCodecs();
         BOOST_REQUIRE(ds->chooseRepresentation(xfer, nullptr).good());
     }
-    std::vector<std::uint8_t> out(1 << 20);
-    DcmOutputBufferStream stream(out.data(), out.size());
-    file.transferInit();
-    BOOST_REQUIRE(file.write(stream, xfer, EET_ExplicitLength, nullptr).good());
-    file.transferEnd();
-    void* buf;
-    offile_off_t len;
-    stream.flushBuffer(buf, len);
-    out.resize(len);
-    return out;
+    return test::part10Bytes(file, xfer);
 }
 
 void checkFrame(const FrameData& f, int frame) {
