@@ -7,11 +7,11 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
-#include <sstream>
 #include <vector>
 
 #include "bridge/retrieve/InstanceHeader.h"
 #include "tests/support/TestSupport.h"
+#include "tests/support/RecordText.h"
 
 namespace fs = std::filesystem;
 using namespace bridge;
@@ -19,11 +19,7 @@ using namespace bridge;
 BOOST_AUTO_TEST_SUITE(SampleHeaderScan)
 
 BOOST_AUTO_TEST_CASE(every_generated_instance_is_scanned_as_dcmtk_reads_it) {
-    const auto show = [](const DicomRecord& r) {
-        std::ostringstream s;
-        for (const auto& [tag, value] : r.values()) s << tag.toString().c_str() << "=[" << value << "] ";
-        return s.str();
-    };
+    const auto show = test::recordText;
     std::size_t files = 0, scanned = 0;
     for (const auto& e : fs::recursive_directory_iterator(bridge::test::sampleDataDir())) {
         if (!e.is_regular_file() || e.path().extension() != ".dcm") continue;

@@ -25,6 +25,7 @@
 #include "bridge/tcia/InstanceMetaReader.h"
 #include "bridge/tcia/Part10Scan.h"
 #include "tests/support/Part10Bytes.h"
+#include "tests/support/RecordText.h"
 
 using namespace bridge;
 
@@ -59,11 +60,7 @@ std::vector<std::uint8_t> writeFile(const std::function<void(DcmDataset&)>& edit
     return test::part10Bytes(file, xfer, lengths);
 }
 
-std::string show(const DicomRecord& r) {
-    std::ostringstream s;
-    for (const auto& [tag, value] : r.values()) s << tag.toString().c_str() << "=[" << value << "] ";
-    return s.str();
-}
+const auto show = test::recordText;
 
 /// The walk handles the file and agrees with DCMTK's full parse, value for value.
 void agreesWithDcmtk(const std::vector<std::uint8_t>& bytes, const std::string& what) {
