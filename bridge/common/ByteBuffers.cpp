@@ -43,4 +43,48 @@ void resizeForOverwrite(std::vector<std::uint8_t>& bytes, std::size_t size) {
     bytes.resize(size);  // zero-fills only what lies beyond the old size
 }
 
+BufferPool::BufferPool(std::size_t maxBufferBytes, std::size_t maxTotalBytes, std::size_t maxBuffers)
+    : maxBufferBytes_(maxBufferBytes), maxTotalBytes_(maxTotalBytes), maxBuffers_(maxBuffers) {}
+
+std::vector<std::uint8_t> BufferPool::take() {
+    std::lock_guard lock(mutex_);
+    if (idle_.empty()) return {};
+    std::vector<std::uint8_t> out = std::move(idle_.back());
+    idle_.pop_back();
+    idleBytes_ -= out.capacity();
+    return out;
+}
+
+void BufferPool::give(std::vector<std::uint8_t>&& buffer) noexcept {
+    const std::size_t capacity = buffer.capacity();
+    if (capacity == 0 || capacity > maxBufferBytes_) return;  // freed by the caller's vector
+    try {
+        std::lock_guard lock(mutex_);
+        if (idle_.size() >= maxBuffers_ || idleBytes_ + capacity > maxTotalBytes_) return;
+        idle_.push_back(std::move(buffer));
+        idleBytes_ += capacity;
+    } catch (...) {
+        // no room for the entry: the buffer is simply freed
+    }
+}
+
+std::shared_ptr<const std::vector<std::uint8_t>> BufferPool::share(std::vector<std::uint8_t>&& bytes) {
+    auto owned = std::make_unique<std::vector<std::uint8_t>>(std::move(bytes));
+    std::shared_ptr<BufferPool> self = shared_from_this();  // the deleter keeps the pool alive
+    return {owned.release(), [self](const std::vector<std::uint8_t>* b) {
+                std::unique_ptr<std::vector<std::uint8_t>> back(const_cast<std::vector<std::uint8_t>*>(b));
+                self->give(std::move(*back));
+            }};
+}
+
+std::size_t BufferPool::idleBuffers() const {
+    std::lock_guard lock(mutex_);
+    return idle_.size();
+}
+
+std::size_t BufferPool::idleBytes() const {
+    std::lock_guard lock(mutex_);
+    return idleBytes_;
+}
+
 }  // namespace bridge

@@ -8,6 +8,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <vector>
 
 namespace bridge {
@@ -28,5 +30,31 @@ inline constexpr std::size_t kBufferCapacityGranule = 64 * 1024;
 /// also fits the next object of about the same size -- the slices of one series differ by a few
 /// bytes, and each reallocation cost a fresh buffer's page faults.
 void resizeForOverwrite(std::vector<std::uint8_t>& bytes, std::size_t size);
+
+/// Byte buffers kept for reuse: a fresh buffer costs the page faults (and zero-fill) of its whole
+/// size, a reused one nothing. Bounded three ways: buffers larger than `maxBufferBytes` are not
+/// kept, nor more than `maxBuffers` of them, nor more than `maxTotalBytes` of capacity in all.
+/// IdcClient keeps its object buffers here, InstanceCache its whole-file reads. Thread-safe; make
+/// it with std::make_shared when share() is used (the buffers it shares keep it alive).
+class BufferPool : public std::enable_shared_from_this<BufferPool> {
+public:
+    BufferPool(std::size_t maxBufferBytes, std::size_t maxTotalBytes, std::size_t maxBuffers);
+
+    /// An idle buffer (its old size and contents: resize it) or, with none, an empty one.
+    std::vector<std::uint8_t> take();
+    /// Keeps `buffer` for a later take() when the bounds allow; frees it otherwise. Never throws.
+    void give(std::vector<std::uint8_t>&& buffer) noexcept;
+    /// `bytes` shared read-only; the buffer comes back here (give) when its last holder lets go.
+    std::shared_ptr<const std::vector<std::uint8_t>> share(std::vector<std::uint8_t>&& bytes);
+
+    std::size_t idleBuffers() const;
+    std::size_t idleBytes() const;  ///< capacity of the idle buffers
+
+private:
+    const std::size_t maxBufferBytes_, maxTotalBytes_, maxBuffers_;
+    mutable std::mutex mutex_;
+    std::vector<std::vector<std::uint8_t>> idle_;
+    std::size_t idleBytes_ = 0;
+};
 
 }  // namespace bridge

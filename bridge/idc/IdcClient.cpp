@@ -10,6 +10,7 @@
 #include <exception>
 #include <fstream>
 #include <future>
+#include <limits>
 #include <random>
 #include <set>
 
@@ -50,48 +51,14 @@ constexpr std::chrono::milliseconds kMd5Gather{10};
 
 }  // namespace
 
-/// Object buffers for reuse (see the header). Only buffers of up to kLargest bytes are kept (the
-/// direct-read bound of HttpTransport::getBytes), and at most kBufferPoolBytes of them in all.
-/// Thread-safe; give() never throws.
-class IdcClient::BufferPool {
-public:
-    static constexpr std::size_t kBufferPoolBytes = 32u << 20;
-    static constexpr std::size_t kLargest = 16u << 20;
-
-    std::vector<std::uint8_t> take() {
-        std::lock_guard lock(mutex_);
-        if (free_.empty()) return {};
-        std::vector<std::uint8_t> out = std::move(free_.back());
-        free_.pop_back();
-        bytes_ -= out.capacity();
-        return out;
-    }
-    void give(std::vector<std::uint8_t>&& buffer) noexcept {
-        const std::size_t capacity = buffer.capacity();
-        if (capacity == 0 || capacity > kLargest) return;  // freed by the caller's vector
-        try {
-            std::lock_guard lock(mutex_);
-            if (bytes_ + capacity > kBufferPoolBytes) return;
-            free_.push_back(std::move(buffer));
-            bytes_ += capacity;
-        } catch (...) {
-            // no room for the entry: the buffer is simply freed
-        }
-    }
-
-private:
-    std::mutex mutex_;
-    std::vector<std::vector<std::uint8_t>> free_;
-    std::size_t bytes_ = 0;  ///< capacity of free_'s buffers
-};
-
 IdcClient::IdcClient(const TciaSettings& http, const IdcSettings& idc, std::string pinFile)
     : http_(http),
       idc_(idc),
       transport_(http_),
       buckets_(bucketSettings(http_, idc_)),
       pinFile_(std::move(pinFile)),
-      buffers_(std::make_shared<BufferPool>()),
+      buffers_(std::make_shared<BufferPool>(kPooledObjectBytes, kBufferPoolBytes,
+                                          std::numeric_limits<std::size_t>::max())),
       pool_(std::make_unique<Poco::ThreadPool>(1, poolCapacity(idc_), 60)) {
     while (!idc_.apiUrl.empty() && idc_.apiUrl.back() == '/') idc_.apiUrl.pop_back();
     if (!pinFile_.empty()) {

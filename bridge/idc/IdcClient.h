@@ -39,6 +39,8 @@
 
 #include <Poco/ThreadPool.h>
 
+#include "bridge/common/ByteBuffers.h"
+
 #include <cstdint>
 #include <list>
 #include <map>
@@ -189,8 +191,11 @@ private:
     std::map<std::string, std::vector<InstanceKey>> instances_;
     std::list<std::string> instanceOrder_;
     /// Object buffers handed back by the sink's owner (DownloadedInstance::recycle) for the next
-    /// GETs (shared: a buffer may come back after this client is gone).
-    class BufferPool;
+    /// GETs (shared: a buffer may come back after this client is gone): at most kBufferPoolBytes
+    /// of them, each of at most kPooledObjectBytes (the direct-read bound of
+    /// HttpTransport::getBytes).
+    static constexpr std::size_t kBufferPoolBytes = 32u << 20;
+    static constexpr std::size_t kPooledObjectBytes = 16u << 20;
     std::shared_ptr<BufferPool> buffers_;
     /// GET workers of parallelFetch (declared last: destroyed first, after every fetch returned).
     std::unique_ptr<Poco::ThreadPool> pool_;

@@ -160,39 +160,9 @@ std::optional<std::vector<std::uint8_t>> readWholeFile(const std::string& path) 
 /// Buffers for InstanceCache::read, given back when the last holder of an instance's bytes lets
 /// go: a warm C-MOVE reads hundreds of files of one size, and a fresh std::vector for each cost
 /// a memset and the page faults of its whole size (perf of a warm move: ~20% of the bridge's
-/// CPU). At most kIdleBuffers idle buffers of at most kPooledBytes each are kept.
-class ReadBufferPool : public std::enable_shared_from_this<ReadBufferPool> {
-public:
-    static constexpr std::size_t kIdleBuffers = 8;
-    static constexpr std::size_t kPooledBytes = 16u << 20;
-
-    std::unique_ptr<std::vector<std::uint8_t>> take() {
-        std::lock_guard lock(mutex_);
-        if (idle_.empty()) return std::make_unique<std::vector<std::uint8_t>>();
-        auto buffer = std::move(idle_.back());
-        idle_.pop_back();
-        return buffer;
-    }
-    /// Shares `buffer`; it comes back to the pool with its last owner.
-    std::shared_ptr<const std::vector<std::uint8_t>> share(std::unique_ptr<std::vector<std::uint8_t>> buffer) {
-        auto self = shared_from_this();  // the deleter keeps the pool alive
-        return {buffer.release(), [self](const std::vector<std::uint8_t>* b) {
-                    self->giveBack(std::unique_ptr<std::vector<std::uint8_t>>(const_cast<std::vector<std::uint8_t>*>(b)));
-                }};
-    }
-
-private:
-    void giveBack(std::unique_ptr<std::vector<std::uint8_t>> buffer) {
-        if (buffer->capacity() > kPooledBytes) return;
-        std::lock_guard lock(mutex_);
-        if (idle_.size() < kIdleBuffers) idle_.push_back(std::move(buffer));
-    }
-    std::mutex mutex_;
-    std::vector<std::unique_ptr<std::vector<std::uint8_t>>> idle_;
-};
-
-std::shared_ptr<ReadBufferPool> readBufferPool() {
-    static const auto pool = std::make_shared<ReadBufferPool>();
+/// CPU). At most 8 idle buffers of at most 16 MiB each are kept.
+std::shared_ptr<BufferPool> readBufferPool() {
+    static const auto pool = std::make_shared<BufferPool>(16u << 20, 8 * (16u << 20), 8);
     return pool;
 }
 
@@ -206,17 +176,17 @@ std::shared_ptr<const std::vector<std::uint8_t>> readWholeFilePooled(const std::
         return nullptr;
     }
     auto pool = readBufferPool();
-    auto bytes = pool->take();
-    resizeForOverwrite(*bytes, static_cast<std::size_t>(st.st_size));
+    std::vector<std::uint8_t> bytes = pool->take();
+    resizeForOverwrite(bytes, static_cast<std::size_t>(st.st_size));
     std::size_t done = 0;
-    while (done < bytes->size()) {
-        const ssize_t n = ::read(fd, bytes->data() + done, bytes->size() - done);
+    while (done < bytes.size()) {
+        const ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) break;
         done += static_cast<std::size_t>(n);
     }
     ::close(fd);
-    bytes->resize(done);
+    bytes.resize(done);
     return pool->share(std::move(bytes));
 }
 

@@ -6,6 +6,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "bridge/common/ByteBuffers.h"
@@ -69,6 +70,70 @@ BOOST_AUTO_TEST_CASE(a_buffer_sized_for_overwrite_fits_the_next_object_of_about_
     std::vector<std::uint8_t> none;
     resizeForOverwrite(none, 0);
     BOOST_TEST(none.capacity() == 0u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// BufferPool: what comes back is what goes out next, and nothing beyond its three bounds stays.
+BOOST_AUTO_TEST_SUITE(BufferPoolSuite)
+
+namespace {
+std::vector<std::uint8_t> buffer(std::size_t capacity) {
+    std::vector<std::uint8_t> b;
+    b.reserve(capacity);
+    b.resize(10, 0x5A);
+    return b;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_buffer_given_back_is_the_next_one_taken_with_its_contents) {
+    BufferPool pool(1 << 20, 4 << 20, 8);
+    BOOST_TEST(pool.take().capacity() == 0u);  // none idle: an empty one
+    std::vector<std::uint8_t> b = buffer(1000);
+    const auto* data = b.data();
+    pool.give(std::move(b));
+    BOOST_TEST(pool.idleBuffers() == 1u);
+    BOOST_TEST(pool.idleBytes() == 1000u);
+    std::vector<std::uint8_t> again = pool.take();
+    BOOST_TEST((again.data() == data));
+    BOOST_TEST(again.size() == 10u);  // as it came back: the taker resizes it
+    BOOST_TEST(again[9] == 0x5A);
+    BOOST_TEST(pool.idleBytes() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(no_buffer_beyond_a_bound_is_kept) {
+    BufferPool pool(1000, 2500, 2);
+    pool.give(buffer(1001));  // larger than one buffer may be
+    pool.give(std::vector<std::uint8_t>{});  // no capacity
+    BOOST_TEST(pool.idleBuffers() == 0u);
+    pool.give(buffer(1000));
+    pool.give(buffer(1000));
+    pool.give(buffer(400));  // a third: over the count
+    BOOST_TEST(pool.idleBuffers() == 2u);
+    BOOST_TEST(pool.idleBytes() == 2000u);
+    BufferPool bytesBound(1000, 2500, 100);
+    bytesBound.give(buffer(1000));
+    bytesBound.give(buffer(1000));
+    bytesBound.give(buffer(600));  // 2600 > 2500
+    bytesBound.give(buffer(500));  // 2500: fits
+    BOOST_TEST(bytesBound.idleBuffers() == 3u);
+    BOOST_TEST(bytesBound.idleBytes() == 2500u);
+}
+
+BOOST_AUTO_TEST_CASE(a_shared_buffer_comes_back_with_its_last_holder_even_after_the_pool_is_dropped) {
+    auto pool = std::make_shared<BufferPool>(1 << 20, 4 << 20, 8);
+    pool->share(buffer(3000)).reset();  // its only holder lets go: back in the pool
+    BOOST_TEST(pool->idleBuffers() == 1u);
+    BOOST_TEST(pool->take().capacity() == 3000u);
+    std::shared_ptr<const std::vector<std::uint8_t>> first = pool->share(buffer(2000));
+    auto second = first;
+    std::weak_ptr<BufferPool> watch = pool;
+    pool.reset();  // the shared buffer keeps its pool alive
+    BOOST_REQUIRE(!watch.expired());
+    first.reset();
+    BOOST_TEST(watch.lock()->idleBuffers() == 0u);  // still held by `second`
+    second.reset();
+    BOOST_TEST(watch.expired());  // the last holder gave it back, and the pool went with it
 }
 
 BOOST_AUTO_TEST_SUITE_END()
