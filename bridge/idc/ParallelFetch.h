@@ -113,41 +113,63 @@ void parallelFetch(std::size_t n, int parallel, Poco::ThreadPool& pool,
             if (opened) room.notify_all();
         }
     };
-    std::vector<std::unique_ptr<PoolTask>> tasks;
-    for (std::size_t w = 0; w < wanted; ++w) {
-        auto task = std::make_unique<PoolTask>();
-        task->body = [&, opener = w == 0] {
-            bool died = false;
-            try {
-                work(opener);
-            } catch (...) {
-                died = true;  // only an allocation failure can land here: its item is missing
-            }
-            std::lock_guard lock(mutex);  // notify under the lock: the frame may end right after
-            --running;
-            if (died) lost = true;
-            if (died || running == 0) arrival.notify_all();
-        };
-        {
-            std::lock_guard lock(mutex);
-            ++running;
-        }
-        try {
-            pool.start(*task);
-        } catch (const Poco::Exception&) {  // NoThreadAvailableException: the pool is busy
-            std::lock_guard lock(mutex);
-            --running;
-            break;
-        }
-        tasks.push_back(std::move(task));
-    }
-    const bool inline_ = tasks.empty();
     auto stopAndWait = [&] {
         std::unique_lock lock(mutex);
         stop = true;
         room.notify_all();
         arrival.wait(lock, [&] { return running == 0; });  // workers reference this frame
     };
+    // A started task lives in `tasks` until this frame ends (reserved: push_back cannot throw
+    // after a start); whatever throws while workers are being started stops those already
+    // running before it propagates -- they reference this frame.
+    std::vector<std::unique_ptr<PoolTask>> tasks;
+    try {
+        tasks.reserve(wanted);
+        for (std::size_t w = 0; w < wanted; ++w) {
+            auto task = std::make_unique<PoolTask>();
+            task->body = [&, opener = w == 0] {
+                bool died = false;
+                try {
+                    work(opener);
+                } catch (...) {
+                    died = true;  // only an allocation failure can land here: its item is missing
+                }
+                std::lock_guard lock(mutex);  // notify under the lock: the frame may end right after
+                --running;
+                if (died) lost = true;
+                if (died || running == 0) arrival.notify_all();  // stopAndWait waits for running == 0
+            };
+            tasks.push_back(std::move(task));
+            {
+                std::lock_guard lock(mutex);
+                ++running;
+            }
+            const auto notStarted = [&] {
+                {
+                    std::lock_guard lock(mutex);
+                    --running;
+                }
+                tasks.pop_back();
+            };
+            bool started = false;
+            try {
+                pool.start(*tasks.back());
+                started = true;
+            } catch (const Poco::Exception&) {  // NoThreadAvailableException: the pool is busy
+            } catch (...) {
+                notStarted();
+                throw;
+            }
+            if (!started) {
+                notStarted();
+                break;
+            }
+        }
+    } catch (...) {
+        stopAndWait();
+        throw;
+    }
+    const bool inline_ = tasks.empty();
     // Takes the front of `ready`; wakes the workers when it was full (they wait for a place then).
     const auto take = [&](std::unique_lock<std::mutex>& lock, std::size_t count,
                           std::vector<std::pair<std::size_t, Result>>& got) {
