@@ -77,6 +77,25 @@ std::shared_ptr<const std::vector<std::uint8_t>> BufferPool::share(std::vector<s
             }};
 }
 
+std::size_t BufferPool::prefill(std::size_t bufferBytes) noexcept {
+    std::size_t added = 0;
+    try {
+        for (;;) {
+            std::vector<std::uint8_t> buffer;
+            resizeForOverwrite(buffer, bufferBytes);  // the zero-fill writes every page
+            const std::size_t capacity = buffer.capacity();
+            if (capacity == 0 || capacity > maxBufferBytes_) return added;
+            std::lock_guard lock(mutex_);
+            if (idle_.size() >= maxBuffers_ || idleBytes_ + capacity > maxTotalBytes_) return added;
+            idle_.push_back(std::move(buffer));
+            idleBytes_ += capacity;
+            ++added;
+        }
+    } catch (...) {
+        return added;  // out of memory: the pool stays as far as it got
+    }
+}
+
 std::size_t BufferPool::idleBuffers() const {
     std::lock_guard lock(mutex_);
     return idle_.size();

@@ -69,6 +69,8 @@ IdcClient::IdcClient(const TciaSettings& http, const IdcSettings& idc, std::stri
     }
 }
 
+std::size_t IdcClient::prefillObjectBuffers() { return buffers_->prefill(kPrefillObjectBytes); }
+
 TciaSettings IdcClient::bucketSettings(const TciaSettings& http, const IdcSettings& idc) {
     TciaSettings s = http;
     s.maxConcurrentRequests = std::max(http.maxConcurrentRequests, idc.maxParallelGets);

@@ -105,6 +105,14 @@ public:
                                                              const RequestContext& context) override;
     void withdrawalsApplied() override;
 
+    /// Fills the object buffer pool with buffers of kPrefillObjectBytes (as many as its
+    /// kBufferPoolBytes hold) and returns how many: called once at start (makeBridgeServices), so
+    /// that the first download after a start reads into memory this process has already mapped,
+    /// as later downloads do. Fresh pages are dear where this is measured (a VM with shadow paging,
+    /// ~5 us a page on first touch): a fresh bridge's first cold C-MOVE of a 300-slice CT series
+    /// faulted in ~5,500 new pages, ~780 with the pool filled (docs/idc.md, fifth session).
+    std::size_t prefillObjectBuffers();
+
     /// GET /version: IDC's release ("v24"). Throws as the searches do.
     std::string idcVersion(const RequestContext& context = RequestContext());
     /// Licence and citation of every collection (collections_index through /sql).
@@ -196,6 +204,9 @@ private:
     /// HttpTransport::getBytes).
     static constexpr std::size_t kBufferPoolBytes = 32u << 20;
     static constexpr std::size_t kPooledObjectBytes = 16u << 20;
+    /// prefillObjectBuffers' buffer: a 512 x 512 16-bit slice (TCIA's CT and PET series, most of
+    /// its instances) with up to 64 KiB of header; smaller objects fit it too.
+    static constexpr std::size_t kPrefillObjectBytes = 576u << 10;
     std::shared_ptr<BufferPool> buffers_;
     /// GET workers of parallelFetch (declared last: destroyed first, after every fetch returned).
     std::unique_ptr<Poco::ThreadPool> pool_;

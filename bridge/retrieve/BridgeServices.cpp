@@ -1,7 +1,10 @@
 #include "bridge/retrieve/BridgeServices.h"
 
+#include <Poco/Logger.h>
+
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -65,9 +68,17 @@ std::unique_ptr<BridgeServices> makeBridgeServices(const Config& config) {
 
     // The source seam (issue 12, docs/idc.md): NBIA (default) or IDC behind the same TciaApi.
     const bool idc = c.source == "idc";
-    if (idc)
-        services->tcia = std::make_unique<idc::IdcClient>(c.tcia, c.idc, c.cache.directory + "/idc-version");
-    else
+    if (idc) {
+        auto client = std::make_unique<idc::IdcClient>(c.tcia, c.idc, c.cache.directory + "/idc-version");
+        const auto started = std::chrono::steady_clock::now();
+        const std::size_t buffers = client->prefillObjectBuffers();
+        Poco::Logger::get("bridge.idc")
+            .information("object buffer pool filled: %z buffers in %Ld ms", buffers,
+                         static_cast<Poco::Int64>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                      std::chrono::steady_clock::now() - started)
+                                                      .count()));
+        services->tcia = std::move(client);
+    } else
         services->tcia = std::make_unique<tcia::TciaClient>(c.tcia);
 
     auto catalog = std::make_unique<Catalog>(c.catalog, c.cache, *services->tcia);

@@ -120,6 +120,30 @@ BOOST_AUTO_TEST_CASE(no_buffer_beyond_a_bound_is_kept) {
     BOOST_TEST(bytesBound.idleBytes() == 2500u);
 }
 
+// prefill (IdcClient's pool at start): buffers of the asked size, as many as the bounds allow.
+BOOST_AUTO_TEST_CASE(prefill_adds_buffers_of_the_asked_size_up_to_each_bound) {
+    BufferPool byBytes(1 << 20, 5 * kBufferCapacityGranule + 100, 100);
+    BOOST_TEST(byBytes.prefill(2 * kBufferCapacityGranule - 5) == 2u);  // 2 granules each; a third passes the total
+    BOOST_TEST(byBytes.idleBuffers() == 2u);
+    BOOST_TEST(byBytes.idleBytes() == 4 * kBufferCapacityGranule);
+    std::vector<std::uint8_t> taken = byBytes.take();
+    BOOST_TEST(taken.capacity() == 2 * kBufferCapacityGranule);
+    taken.resize(2 * kBufferCapacityGranule, 7);  // fits without a reallocation
+    BOOST_TEST(taken.capacity() == 2 * kBufferCapacityGranule);
+    BOOST_TEST(byBytes.prefill(kBufferCapacityGranule) == 3u);  // tops up: 2 + 3 granules
+    BOOST_TEST(byBytes.idleBuffers() == 4u);
+
+    BufferPool byCount(1 << 20, 64 << 20, 3);
+    BOOST_TEST(byCount.prefill(1000) == 3u);
+    BOOST_TEST(byCount.prefill(1000) == 0u);  // full
+    BOOST_TEST(byCount.idleBytes() == 3 * kBufferCapacityGranule);
+
+    BufferPool bySize(kBufferCapacityGranule, 64 << 20, 100);
+    BOOST_TEST(bySize.prefill(kBufferCapacityGranule + 1) == 0u);  // larger than one buffer may be
+    BOOST_TEST(bySize.prefill(0) == 0u);
+    BOOST_TEST(bySize.idleBuffers() == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(a_shared_buffer_comes_back_with_its_last_holder_even_after_the_pool_is_dropped) {
     auto pool = std::make_shared<BufferPool>(1 << 20, 4 << 20, 8);
     pool->share(buffer(3000)).reset();  // its only holder lets go: back in the pool
