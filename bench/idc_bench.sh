@@ -98,7 +98,7 @@ idc_move_rows() {
   done
   stop storescp0
   stop bridge
-  retire "$d"
+  discard "$d"
   recv_cleanup "$WORK/cache-idc"
   if ((${#IDC_LIMITS[@]} == 0)); then
     na idc_move_limit_s "$IDC_BWHY"; na idc_first_floor_s "$IDC_BWHY"; na idc_both_s "$IDC_BWHY"
@@ -122,7 +122,7 @@ idc_baseline_run() {
   [[ -z $IDC_BWHY ]] || return 1
   local r=$1 d=$WORK/idc-baseline t0 dl send first n J lt gt
   stop bridge  # idle, but its series' fsync pass may still be writing back: not beside the baseline
-  retire "$d/files"; mkdir -p "$d/files"
+  discard "$d/files"; mkdir -p "$d/files"
   # Download: listing (every page; one for 300 keys) + the objects, K in flight.
   t0=$(now)
   if ! curl -sS -f -o "$d/list.xml" "$IDC_LISTURL" 2>>"$WORK/logs/idc-curl.err"; then IDC_BWHY="curl ListObjectsV2 failed"; return 1; fi
@@ -150,7 +150,7 @@ idc_baseline_run() {
   # and the DICOM header parse, and sends from memory instead of files).
   local both="" nb nr
   if dest_start 0 "$WORK/recv/idc-both"; then
-    retire "$d/both"; mkdir -p "$d/both"
+    discard "$d/both"; mkdir -p "$d/both"
     idc_curl_cfg "$d/urls.txt" "$d/both" >"$d/both.cfg"
     t0=$(now)
     { curl -sS -f -o /dev/null "$IDC_LISTURL" && curl -sS -f --parallel --parallel-max "$IDC_K" -K "$d/both.cfg"; } 2>>"$WORK/logs/idc-curl.err" &
@@ -169,14 +169,14 @@ idc_baseline_run() {
   IDC_LIMITS+=("$(calc "($dl > $send) ? $dl : $send")")
   [[ -n $lt && -n $gt && -n $first ]] && IDC_FLOORS+=("$(calc "$lt + $gt + $first")")
   recv_cleanup "$WORK/recv/idc-baseline"
-  retire "$d/files" "$d/both"
+  discard "$d/files" "$d/both"
 }
 
 # idc_cold_run R: one cold C-MOVE from a fresh bridge on --source idc and an empty cache; non-zero
 # (IDC_CWHY set) when the bridge did not start, which ends the runs.
 idc_cold_run() {
   local r=$1 t0
-  retire "$WORK/cache-idc"  # moved aside, deleted when the bench ends (bench/run: retire)
+  discard "$WORK/cache-idc"  # the previous run's (bench/run: discard)
   t0=$(now)
   if ! idc_bridge_start "$WORK/cache-idc" "$IDC_API" "$IDC_TMPL"; then
     IDC_CWHY="tcia-bridge --source idc did not start (logs/bridge.log: $(tail -c 200 "$WORK/logs/bridge.log" | tr '\n|' '  '))"; return 1
