@@ -90,7 +90,7 @@ idc_move_rows() {
   put label_12a "$IDC_NOBJ objects, K=$IDC_K"
 
   IDC_BWHY=""; IDC_DLS=(); IDC_SENDS=(); IDC_LIMITS=(); IDC_FLOORS=(); IDC_BOTH=()
-  IDC_CWHY=""; IDC_CTS=(); IDC_CFS=(); IDC_HS=()
+  IDC_CWHY=""; IDC_CTS=(); IDC_CFS=(); IDC_HS=(); IDC_CPU=()
   local r
   for r in $(seq "$N_COLD"); do
     if ((r % 2 == 1)); then idc_baseline_run "$r"; idc_cold_run "$r" || break
@@ -110,7 +110,7 @@ idc_move_rows() {
   fi
   if ((${#IDC_CTS[@]})); then
     put_runs idc_move_cold_s "${IDC_CTS[@]}"; put_runs idc_move_first_s "${IDC_CFS[@]}"
-    note idc_move "IDC cold C-MOVE, median of ${#IDC_CTS[@]} (fresh tcia-bridge --source idc + empty cache each, catalog of the emulator data harvested first: ${IDC_HS[*]:-?} s): runs ${IDC_CTS[*]} s; first file ${IDC_CFS[*]} s."
+    note idc_move "IDC cold C-MOVE, median of ${#IDC_CTS[@]} (fresh tcia-bridge --source idc + empty cache each, catalog of the emulator data harvested first: ${IDC_HS[*]:-?} s): runs ${IDC_CTS[*]} s; first file ${IDC_CFS[*]} s; CPU ticks (10 ms) bridge/storescp/emulator per move: ${IDC_CPU[*]:-n/a}."
   else
     na idc_move_cold_s "$IDC_CWHY"; na idc_move_first_s "$IDC_CWHY"
   fi
@@ -185,8 +185,15 @@ idc_cold_run() {
   # (S3 listing + object GETs + C-STOREs), not a harvest running beside it.
   if idc_wait_harvest 120 "$t0"; then IDC_HS+=("$IDC_DONE"); else note idc_harvest_small "the IDC harvest of the emulator data did not complete within 120 s before run $r"; fi
   log "bridge (idc): cold C-MOVE of $SE ($r/$N_COLD)"
+  local b0 e0
+  b0=$(cpu_ticks bridge); e0=$(cpu_ticks emulator)
   if timed_move "idc_move_cold$r" 0 "$WORK/recv/idc-cold" "$IMAGES" TCIA "$BR_DIMSE" "$SE" "$ST"; then
     IDC_CTS+=("$(jget "$J" total_s)"); IDC_CFS+=("$(jget "$J" first_file_s)")
+    # CPU the move cost each process (storescp was started for this move): 2 cores bound the move
+    # from below by their sum / 2.
+    local b1 s1 e1
+    b1=$(cpu_ticks bridge); s1=$(cpu_ticks storescp0); e1=$(cpu_ticks emulator)
+    IDC_CPU+=("$((${b1:-0} - ${b0:-0}))/${s1:-?}/$((${e1:-0} - ${e0:-0}))")
     log "bridge (idc) cold move: $J"
   else
     IDC_CWHY="C-MOVE incomplete: $J (logs/idc_move_cold$r.movescu.log)"
