@@ -326,6 +326,7 @@ int runServe(const Arguments& args, const bridge::Config& config, const sigset_t
     const bool harvesting =
         config.catalog.harvestOnStart &&
         bridge::startHarvest(*services, {}, [](const std::string& message) { std::cerr << "tcia-bridge: " << message << "\n"; });
+    if (!harvesting && services->afterHarvest) services->afterHarvest();  // no harvest to wait for
     std::unique_ptr<bridge::dimse::DimseServer> dimse;
     std::unique_ptr<bridge::web::DicomWebServer> web;
     std::ostringstream where;

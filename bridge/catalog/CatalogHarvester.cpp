@@ -100,7 +100,16 @@ bool CatalogHarvester::pass() {
         if (studyFresh) ++studyDone; else needStudies.push_back(n);
         if (seriesFresh) ++seriesDone; else needSeries.push_back(n);
     }
+    bool completed = false;  // onComplete ran in this pass
     auto publish = [&] {
+        if (seriesDone == names.size() && !completed && options_.onComplete) {
+            completed = true;
+            try {
+                options_.onComplete();
+            } catch (const std::exception& e) {
+                if (log_) log_(std::string("catalog harvest: after the harvest: ") + e.what());
+            }
+        }
         std::lock_guard<std::mutex> lock(mutex_);
         status_.collections = names.size();
         status_.studyLevelDone = studyDone;

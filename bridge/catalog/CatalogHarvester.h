@@ -45,6 +45,10 @@ struct HarvestOptions {
     /// After a complete pass, look again this often (0 = derived: catalog.ttl / 4, between
     /// 1 minute and 1 hour).
     std::chrono::milliseconds recheckInterval{0};
+    /// Called on the harvester's thread once per pass that leaves every listed collection
+    /// complete, just before the status says so (serve mode: BridgeServices::afterHarvest).
+    /// An exception from it is logged; the harvest goes on.
+    std::function<void()> onComplete;
 };
 
 /// A snapshot of the harvester (the `/status` route and the landing page).

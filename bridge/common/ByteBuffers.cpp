@@ -20,6 +20,13 @@ void populate(std::uint8_t* data, std::size_t size) {
 #endif
 }
 
+/// `size` rounded up to kBufferCapacityGranule (`size` itself where that would pass max_size()).
+std::size_t granuleCapacity(std::size_t size) {
+    const std::size_t granules = size / kBufferCapacityGranule + (size % kBufferCapacityGranule != 0);
+    static const std::size_t most = std::vector<std::uint8_t>().max_size();
+    return granules <= most / kBufferCapacityGranule ? granules * kBufferCapacityGranule : size;
+}
+
 }  // namespace
 
 void reserveForWrite(std::vector<std::uint8_t>& bytes, std::size_t capacity) {
@@ -36,9 +43,7 @@ void resizeForWrite(std::vector<std::uint8_t>& bytes, std::size_t size) {
 void resizeForOverwrite(std::vector<std::uint8_t>& bytes, std::size_t size) {
     if (size > bytes.capacity()) {
         std::vector<std::uint8_t>().swap(bytes);  // nothing to copy: free it first
-        const std::size_t granules = size / kBufferCapacityGranule + (size % kBufferCapacityGranule != 0);
-        const bool fits = granules <= bytes.max_size() / kBufferCapacityGranule;
-        reserveForWrite(bytes, fits ? granules * kBufferCapacityGranule : size);
+        reserveForWrite(bytes, granuleCapacity(size));
     }
     bytes.resize(size);  // zero-fills only what lies beyond the old size
 }
@@ -78,17 +83,23 @@ std::shared_ptr<const std::vector<std::uint8_t>> BufferPool::share(std::vector<s
 }
 
 std::size_t BufferPool::prefill(std::size_t bufferBytes) noexcept {
+    const std::size_t capacity = granuleCapacity(bufferBytes);
+    if (capacity == 0 || capacity > maxBufferBytes_) return 0;
+    const auto room = [&] { return idle_.size() < maxBuffers_ && idleBytes_ + capacity <= maxTotalBytes_; };
     std::size_t added = 0;
     try {
         for (;;) {
+            {
+                std::lock_guard lock(mutex_);
+                if (!room()) return added;  // checked before allocating: a full pool costs nothing
+            }
             std::vector<std::uint8_t> buffer;
             resizeForOverwrite(buffer, bufferBytes);  // the zero-fill writes every page
-            const std::size_t capacity = buffer.capacity();
-            if (capacity == 0 || capacity > maxBufferBytes_) return added;
             std::lock_guard lock(mutex_);
-            if (idle_.size() >= maxBuffers_ || idleBytes_ + capacity > maxTotalBytes_) return added;
+            if (!room()) return added;  // filled meanwhile by give()
+            const std::size_t held = buffer.capacity();  // what take() will subtract
             idle_.push_back(std::move(buffer));
-            idleBytes_ += capacity;
+            idleBytes_ += held;
             ++added;
         }
     } catch (...) {

@@ -47,11 +47,12 @@ public:
     /// `bytes` shared read-only; the buffer comes back here (give) when its last holder lets go.
     std::shared_ptr<const std::vector<std::uint8_t>> share(std::vector<std::uint8_t>&& bytes);
 
-    /// Fills the pool at start: adds idle buffers of `bufferBytes` (capacity rounded up to
+    /// Fills the pool ahead of use: adds idle buffers of `bufferBytes` (capacity rounded up to
     /// kBufferCapacityGranule, every page written once) until one of the three bounds would be
-    /// passed, and returns how many it added (0 when such a buffer is over `maxBufferBytes`, or
-    /// memory runs out). The first requests after a start then find buffers whose pages this
-    /// process has already mapped, as every later request does once the pool has filled itself.
+    /// passed, and returns how many it added (0 when such a buffer is over `maxBufferBytes`, the
+    /// pool is full, or memory runs out). The first requests after a start then find buffers
+    /// whose pages this process has already mapped, as every later request does once the pool
+    /// has filled itself.
     std::size_t prefill(std::size_t bufferBytes) noexcept;
 
     std::size_t idleBuffers() const;

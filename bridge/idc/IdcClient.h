@@ -106,11 +106,12 @@ public:
     void withdrawalsApplied() override;
 
     /// Fills the object buffer pool with buffers of kPrefillObjectBytes (as many as its
-    /// kBufferPoolBytes hold) and returns how many: called once at start (makeBridgeServices), so
-    /// that the first download after a start reads into memory this process has already mapped,
-    /// as later downloads do. Fresh pages are dear where this is measured (a VM with shadow paging,
-    /// ~5 us a page on first touch): a fresh bridge's first cold C-MOVE of a 300-slice CT series
-    /// faulted in ~5,500 new pages, ~780 with the pool filled (docs/idc.md, fifth session).
+    /// kBufferPoolBytes hold) and returns how many: called when the harvest is over
+    /// (BridgeServices::afterHarvest), so that the first download after a start reads into
+    /// memory this process has already mapped, as later downloads do. Fresh pages are dear where
+    /// this is measured (a VM with shadow paging, ~5 us a page on first touch): a fresh bridge's
+    /// first cold C-MOVE of a 300-slice CT series faulted in ~5,500 new pages, ~780 with the pool
+    /// filled (docs/idc.md, fifth session). Tops up only: a full pool costs nothing.
     std::size_t prefillObjectBuffers();
 
     /// GET /version: IDC's release ("v24"). Throws as the searches do.

@@ -2,6 +2,10 @@
 
 #include <Poco/Logger.h>
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 #include <algorithm>
 #include <cctype>
 #include <chrono>
@@ -60,6 +64,18 @@ void claimCacheDirectory(const std::string& directory, const std::string& source
     if (ec) throw BridgeError(ErrorCode::InvalidArgument, "cannot write " + marker.string() + ": " + ec.message());
 }
 
+namespace {
+
+/// Gives the heap glibc keeps free (a harvest frees tens of MB of parsed pages) back to the
+/// system: a bridge that harvested 1,000,000 IDC series went from 111 to 65 MiB resident.
+void releaseFreedHeap() {
+#ifdef __GLIBC__
+    ::malloc_trim(0);
+#endif
+}
+
+}  // namespace
+
 std::unique_ptr<BridgeServices> makeBridgeServices(const Config& config) {
     auto services = std::make_unique<BridgeServices>();
     services->config = config;
@@ -70,16 +86,21 @@ std::unique_ptr<BridgeServices> makeBridgeServices(const Config& config) {
     const bool idc = c.source == "idc";
     if (idc) {
         auto client = std::make_unique<idc::IdcClient>(c.tcia, c.idc, c.cache.directory + "/idc-version");
-        const auto started = std::chrono::steady_clock::now();
-        const std::size_t buffers = client->prefillObjectBuffers();
-        Poco::Logger::get("bridge.idc")
-            .information("object buffer pool filled: %z buffers in %Ld ms", buffers,
-                         static_cast<Poco::Int64>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                      std::chrono::steady_clock::now() - started)
-                                                      .count()));
+        services->afterHarvest = [client = client.get()] {
+            releaseFreedHeap();
+            const auto started = std::chrono::steady_clock::now();
+            const std::size_t buffers = client->prefillObjectBuffers();
+            const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+            if (buffers > 0)
+                Poco::Logger::get("bridge.idc")
+                    .information("object buffer pool filled: %z buffers in %Ld ms", buffers,
+                                 static_cast<Poco::Int64>(ms.count()));
+        };
         services->tcia = std::move(client);
-    } else
+    } else {
         services->tcia = std::make_unique<tcia::TciaClient>(c.tcia);
+        services->afterHarvest = releaseFreedHeap;
+    }
 
     auto catalog = std::make_unique<Catalog>(c.catalog, c.cache, *services->tcia);
     // Cached TCIA answers are keyed by who fetched them (finding 1 of issue 9). IDC is public: anonymous.
@@ -118,7 +139,9 @@ std::unique_ptr<BridgeServices> makeBridgeServices(const Config& config) {
 bool startHarvest(BridgeServices& services, const HarvestOptions& options, CatalogHarvester::Log log) {
     auto* catalog = dynamic_cast<Catalog*>(services.metadata.get());
     if (catalog == nullptr || !services.tcia || services.harvester) return false;
-    services.harvester = std::make_unique<CatalogHarvester>(*catalog, *services.tcia, options, std::move(log));
+    HarvestOptions withHook = options;
+    if (!withHook.onComplete) withHook.onComplete = services.afterHarvest;
+    services.harvester = std::make_unique<CatalogHarvester>(*catalog, *services.tcia, withHook, std::move(log));
     return true;
 }
 

@@ -18,6 +18,7 @@
 #include "bridge/retrieve/RetrieveService.h"
 #include "bridge/tcia/TciaApi.h"
 
+#include <functional>
 #include <memory>
 
 namespace bridge {
@@ -41,6 +42,12 @@ struct BridgeServices {
     std::shared_ptr<AuditLog> audit;  ///< null = no audit trail (audit.file empty)
     /// The DIMSE port actually listened on (set by the composition when dimse.port is 0).
     unsigned dimsePort = 0;
+    /// Readies the process for retrievals once the harvest is over (its onComplete; serve mode
+    /// without a harvest calls it at start): the heap the harvest freed goes back to the system
+    /// (malloc_trim), then, with --source idc, the object buffer pool is filled
+    /// (IdcClient::prefillObjectBuffers) -- after the harvest, so that its pages never add to
+    /// the harvest's peak. Safe to call again (both steps only top up).
+    std::function<void()> afterHarvest;
     /// Harvest on start (catalog.harvestOnStart); null unless serve mode started one with
     /// startHarvest(). Declared last: destroyed (cancelled, joined) before the catalog.
     std::unique_ptr<CatalogHarvester> harvester;

@@ -43,6 +43,13 @@ curl -sf "http://127.0.0.1:$WEB/status" | jq -e '.harvest.complete == true' >/de
 [ "$(curl -sf "http://127.0.0.1:$WEB/status" | jq -r '.source.name + " " + .source.idcVersion')" = "idc v24" ] ||
   fail "/status does not name the IDC source and its pinned release"
 ok "harvest complete; /status: source idc, release v24"
+# The object buffers are filled once the harvest is over (its peak stays its own), before it says so.
+line_of() { grep -n -m1 "$1" "$WORK/bridge.log" | cut -d: -f1; }
+HARVESTING=$(line_of "collections to harvest at study level"); FILLED=$(line_of "object buffer pool filled: 56 buffers")
+COMPLETE=$(line_of "catalog harvest complete")
+[ -n "$HARVESTING" ] && [ -n "$FILLED" ] && [ -n "$COMPLETE" ] && [ "$HARVESTING" -lt "$FILLED" ] && [ "$FILLED" -lt "$COMPLETE" ] ||
+  fail "the object buffer pool was not filled between the harvest's start and its completion (log lines ${HARVESTING:-none}, ${FILLED:-none}, ${COMPLETE:-none})"
+ok "object buffer pool filled after the harvest"
 
 # The series with the most instances, from the data files themselves.
 # Restricted collections are not in IDC (it mirrors TCIA's public data only).
