@@ -602,7 +602,7 @@ BOOST_AUTO_TEST_CASE(stop_ends_a_cmove_whose_destination_stopped_answering) {
     f.settings.dimseTimeout = 120s;  // the C-STORE-RSP wait nothing else would end
     for (int i = 1; i <= 5; ++i)
         f.retrieve.instances.push_back(makeCtInstance("1.11", "1.11.1", "1.11.1." + std::to_string(i)));
-    f.retrieve.delayBetween = 200ms;
+    f.retrieve.delayBetween = 1s;  // time to freeze the destination between instances 1 and 2
     const StoreScpProcess& dest = f.addStoreScpDestination();
     f.start();
     struct Resume {  // a stopped storescp would not see the fixture's SIGTERM
@@ -612,10 +612,21 @@ BOOST_AUTO_TEST_CASE(stop_ends_a_cmove_whose_destination_stopped_answering) {
     Scu scu;
     BOOST_REQUIRE(scu.connect(f.server->port(), {UID_MOVEStudyRootQueryRetrieveInformationModel}).good());
     std::thread requester = moveInBackground(scu, "1.11");
-    // The first instance is stored, then the destination freezes (SIGSTOP: its socket stays
-    // open, nothing answers); the second is handed to the sub-association, whose C-STORE-RSP
-    // never comes.
-    BOOST_REQUIRE(eventually([&] { return !dest.files().empty(); }));
+    struct Join {  // a failed check must not leave a joinable thread (std::terminate)
+        std::thread& thread;
+        dimse::DimseServer& server;
+        ~Join() {
+            if (!thread.joinable()) return;
+            server.stop();
+            thread.join();
+        }
+    } join{requester, *f.server};
+    // The first instance is stored and answered (the C-MOVE asks for the second), then the
+    // destination freezes (SIGSTOP: its socket stays open, nothing answers); the second is
+    // handed to the sub-association a second later, and its C-STORE-RSP never comes. (Freezing
+    // it as soon as the first file appeared could stop storescp before it answered the first:
+    // the second was then never asked for.)
+    BOOST_REQUIRE(eventually([&] { return f.retrieve.requested.load() >= 2; }));
     BOOST_REQUIRE(::kill(dest.pid(), SIGSTOP) == 0);
     BOOST_REQUIRE(eventually([&] { return f.retrieve.delivered.load() >= 2; }));
     const auto took = timedStop(*f.server);

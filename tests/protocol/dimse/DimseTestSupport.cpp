@@ -53,6 +53,7 @@ public:
           readyAt_(std::chrono::steady_clock::now() + owner.delayBeforeFirst) {}
     Status next(DicomInstance& out, std::chrono::milliseconds wait) override {
         if (cancelled_ || context_.cancelled()) throw BridgeError(ErrorCode::Cancelled, "cancelled");
+        if (owner_.requested.load() < static_cast<int>(index_) + 1) owner_.requested = static_cast<int>(index_) + 1;
         auto now = std::chrono::steady_clock::now();
         if (now < readyAt_) {
             // A slow download: wakes (throwing Cancelled) as soon as the context stops.

@@ -58,6 +58,9 @@ public:
     std::optional<ErrorCode> planFailsWith;
     std::atomic<bool> streamCancelled{false};
     std::atomic<int> delivered{0};  ///< instances handed out by the streams
+    /// The highest instance (1-based) a stream has been asked for: N means the caller is done
+    /// with instance N - 1 (a C-MOVE asks for the next only once the last C-STORE was answered).
+    std::atomic<int> requested{0};
     std::mutex mutex;
     std::optional<RetrieveRequest> lastRequest;
 
