@@ -176,6 +176,7 @@ idc_baseline_run() {
 # (IDC_CWHY set) when the bridge did not start, which ends the runs.
 idc_cold_run() {
   local r=$1 t0
+  stop bridge  # the previous run's, which may still be writing its cache
   discard "$WORK/cache-idc"  # the previous run's (bench/run: discard)
   t0=$(now)
   if ! idc_bridge_start "$WORK/cache-idc" "$IDC_API" "$IDC_TMPL"; then
@@ -193,7 +194,10 @@ idc_cold_run() {
     # from below by their sum / 2.
     local b1 s1 e1
     b1=$(cpu_ticks bridge); s1=$(cpu_ticks storescp0); e1=$(cpu_ticks emulator)
-    IDC_CPU+=("$((${b1:-0} - ${b0:-0}))/${s1:-?}/$((${e1:-0} - ${e0:-0}))")
+    local bd="?" ed="?"
+    [[ -n $b0 && -n $b1 ]] && bd=$((b1 - b0))
+    [[ -n $e0 && -n $e1 ]] && ed=$((e1 - e0))
+    IDC_CPU+=("$bd/${s1:-?}/$ed")
     log "bridge (idc) cold move: $J"
   else
     IDC_CWHY="C-MOVE incomplete: $J (logs/idc_move_cold$r.movescu.log)"

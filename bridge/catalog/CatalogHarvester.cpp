@@ -100,14 +100,22 @@ bool CatalogHarvester::pass() {
         if (studyFresh) ++studyDone; else needStudies.push_back(n);
         if (seriesFresh) ++seriesDone; else needSeries.push_back(n);
     }
-    bool completed = false;  // onComplete ran in this pass
+    // onComplete: once per pass that completes, when it harvested something or is this
+    // process's first complete pass (a restart on a complete catalog); not on the rechecks that
+    // find nothing to do (each would hand the heap back only for it to be faulted in again).
+    bool hookDue = !completedOnce_ || !needStudies.empty() || !needSeries.empty();
     auto publish = [&] {
-        if (seriesDone == names.size() && !completed && options_.onComplete) {
-            completed = true;
-            try {
-                options_.onComplete();
-            } catch (const std::exception& e) {
-                if (log_) log_(std::string("catalog harvest: after the harvest: ") + e.what());
+        if (seriesDone == names.size() && hookDue) {
+            hookDue = false;
+            completedOnce_ = true;
+            if (options_.onComplete) {
+                try {
+                    options_.onComplete();
+                } catch (const std::exception& e) {
+                    if (log_) log_(std::string("catalog harvest: after the harvest: ") + e.what());
+                } catch (...) {
+                    if (log_) log_("catalog harvest: after the harvest: unknown exception");
+                }
             }
         }
         std::lock_guard<std::mutex> lock(mutex_);

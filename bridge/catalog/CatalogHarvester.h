@@ -45,9 +45,10 @@ struct HarvestOptions {
     /// After a complete pass, look again this often (0 = derived: catalog.ttl / 4, between
     /// 1 minute and 1 hour).
     std::chrono::milliseconds recheckInterval{0};
-    /// Called on the harvester's thread once per pass that leaves every listed collection
-    /// complete, just before the status says so (serve mode: BridgeServices::afterHarvest).
-    /// An exception from it is logged; the harvest goes on.
+    /// Called on the harvester's thread, just before the status says complete, by a pass that
+    /// leaves every listed collection complete -- the first such pass of the process, and any
+    /// later one that harvested something (serve mode: BridgeServices::afterHarvest). An
+    /// exception from it is logged; the harvest goes on.
     std::function<void()> onComplete;
 };
 
@@ -97,6 +98,7 @@ private:
     mutable std::mutex mutex_;
     std::condition_variable wake_;
     bool stopping_ = false;
+    bool completedOnce_ = false;  ///< a pass completed (harvester thread only)
     HarvestStatus status_;
     std::thread thread_;
 };

@@ -95,9 +95,10 @@ std::size_t BufferPool::prefill(std::size_t bufferBytes) noexcept {
             }
             std::vector<std::uint8_t> buffer;
             resizeForOverwrite(buffer, bufferBytes);  // the zero-fill writes every page
-            std::lock_guard lock(mutex_);
-            if (!room()) return added;  // filled meanwhile by give()
             const std::size_t held = buffer.capacity();  // what take() will subtract
+            std::lock_guard lock(mutex_);
+            if (held > maxBufferBytes_ || idle_.size() >= maxBuffers_ || idleBytes_ + held > maxTotalBytes_)
+                return added;  // filled meanwhile by give(), or a larger block than asked for
             idle_.push_back(std::move(buffer));
             idleBytes_ += held;
             ++added;

@@ -140,7 +140,11 @@ bool startHarvest(BridgeServices& services, const HarvestOptions& options, Catal
     auto* catalog = dynamic_cast<Catalog*>(services.metadata.get());
     if (catalog == nullptr || !services.tcia || services.harvester) return false;
     HarvestOptions withHook = options;
-    if (!withHook.onComplete) withHook.onComplete = services.afterHarvest;
+    if (services.afterHarvest)  // first; then the caller's own hook, if any
+        withHook.onComplete = [after = services.afterHarvest, own = options.onComplete] {
+            after();
+            if (own) own();
+        };
     services.harvester = std::make_unique<CatalogHarvester>(*catalog, *services.tcia, withHook, std::move(log));
     return true;
 }

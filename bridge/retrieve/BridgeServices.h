@@ -67,7 +67,8 @@ std::unique_ptr<BridgeServices> makeBridgeServices(const Config& config);
 void claimCacheDirectory(const std::string& directory, const std::string& source);
 
 /// Serve mode: starts the background harvest (CatalogHarvester) into services.harvester when
-/// the metadata source is a catalog. Returns false (and starts nothing) otherwise. Call once,
+/// the metadata source is a catalog, with services.afterHarvest as its onComplete (then
+/// options.onComplete, if set). Returns false (and starts nothing) otherwise. Call once,
 /// before sharing the services between threads.
 bool startHarvest(BridgeServices& services, const HarvestOptions& options = {},
                   CatalogHarvester::Log log = {});

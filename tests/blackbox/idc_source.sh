@@ -44,6 +44,7 @@ curl -sf "http://127.0.0.1:$WEB/status" | jq -e '.harvest.complete == true' >/de
   fail "/status does not name the IDC source and its pinned release"
 ok "harvest complete; /status: source idc, release v24"
 # The object buffers are filled once the harvest is over (its peak stays its own), before it says so.
+wait_log "$WORK/bridge.log" "catalog harvest complete" 10 || true  # logged after the status flips
 line_of() { grep -n -m1 "$1" "$WORK/bridge.log" | cut -d: -f1; }
 HARVESTING=$(line_of "collections to harvest at study level"); FILLED=$(line_of "object buffer pool filled: 56 buffers")
 COMPLETE=$(line_of "catalog harvest complete")
