@@ -60,12 +60,16 @@ std::vector<std::uint8_t> BufferPool::take() {
     return out;
 }
 
+bool BufferPool::keeps(std::size_t capacity) const {
+    return capacity != 0 && capacity <= maxBufferBytes_ && idle_.size() < maxBuffers_ &&
+           idleBytes_ + capacity <= maxTotalBytes_;
+}
+
 void BufferPool::give(std::vector<std::uint8_t>&& buffer) noexcept {
     const std::size_t capacity = buffer.capacity();
-    if (capacity == 0 || capacity > maxBufferBytes_) return;  // freed by the caller's vector
     try {
         std::lock_guard lock(mutex_);
-        if (idle_.size() >= maxBuffers_ || idleBytes_ + capacity > maxTotalBytes_) return;
+        if (!keeps(capacity)) return;  // freed by the caller's vector
         idle_.push_back(std::move(buffer));
         idleBytes_ += capacity;
     } catch (...) {
@@ -84,21 +88,18 @@ std::shared_ptr<const std::vector<std::uint8_t>> BufferPool::share(std::vector<s
 
 std::size_t BufferPool::prefill(std::size_t bufferBytes) noexcept {
     const std::size_t capacity = granuleCapacity(bufferBytes);
-    if (capacity == 0 || capacity > maxBufferBytes_) return 0;
-    const auto room = [&] { return idle_.size() < maxBuffers_ && idleBytes_ + capacity <= maxTotalBytes_; };
     std::size_t added = 0;
     try {
         for (;;) {
             {
                 std::lock_guard lock(mutex_);
-                if (!room()) return added;  // checked before allocating: a full pool costs nothing
+                if (!keeps(capacity)) return added;  // checked before allocating: a full pool costs nothing
             }
             std::vector<std::uint8_t> buffer;
             resizeForOverwrite(buffer, bufferBytes);  // the zero-fill writes every page
             const std::size_t held = buffer.capacity();  // what take() will subtract
             std::lock_guard lock(mutex_);
-            if (held > maxBufferBytes_ || idle_.size() >= maxBuffers_ || idleBytes_ + held > maxTotalBytes_)
-                return added;  // filled meanwhile by give(), or a larger block than asked for
+            if (!keeps(held)) return added;  // filled meanwhile by give(), or a larger block than asked for
             idle_.push_back(std::move(buffer));
             idleBytes_ += held;
             ++added;

@@ -59,6 +59,9 @@ public:
     std::size_t idleBytes() const;  ///< capacity of the idle buffers
 
 private:
+    /// With mutex_ held: one more idle buffer of `capacity` stays within the three bounds.
+    bool keeps(std::size_t capacity) const;
+
     const std::size_t maxBufferBytes_, maxTotalBytes_, maxBuffers_;
     mutable std::mutex mutex_;
     std::vector<std::vector<std::uint8_t>> idle_;
